@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+# machipc: Mach IPC for Linux. See README.md.
+#
+#   make setup     install the toolchain, build the test kernel, module and userspace
+#   make           build machipc.ko against $(KDIR)
+#   make check     run every test in a VM (T=pattern for a subset)
+#   make bench     run the benchmarks in a VM on a non-debug kernel
+#   make install   install libmach and headers under $(PREFIX)
+
+REPO := $(CURDIR)
+MACHIPC_CACHE ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/machipc
+KDIR ?= $(MACHIPC_CACHE)/kernel-test
+LLVM_VERSION := $(shell sed -n 's/^LLVM_VERSION=//p' scripts/versions.env)
+BUILD := $(REPO)/build
+PREFIX ?= /usr/local
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) LLVM=-$(LLVM_VERSION)
+
+.PHONY: all module userspace setup check bench clean install rust-analyzer fmt clippy
+
+all: module userspace
+
+module:
+	$(KMAKE) modules
+
+userspace:
+	$(MAKE) -f scripts/userspace.mk BUILD=$(BUILD) REPO=$(REPO)
+
+setup:
+	scripts/setup.sh test
+	$(MAKE) all
+
+check: all
+	scripts/check.sh $(if $(T),-t '$(T)')
+
+bench:
+	scripts/setup.sh bench
+	$(MAKE) -C $(MACHIPC_CACHE)/kernel-bench M=$(REPO) LLVM=-$(LLVM_VERSION) MO=$(BUILD)/bench-module modules
+	scripts/bench.sh
+
+rust-analyzer:
+	$(KMAKE) rust-analyzer
+
+clippy:
+	$(KMAKE) CLIPPY=1 modules
+
+fmt:
+	rustfmt --edition 2021 --config max_width=100 rust/*.rs
+	cargo fmt --all
+
+install: userspace
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mach $(DESTDIR)$(PREFIX)/include/linux
+	install -m 644 $(BUILD)/libmach.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libmach.so $(DESTDIR)$(PREFIX)/lib/
+	cp -r uapi/include/mach uapi/include/servers $(DESTDIR)$(PREFIX)/include/ 2>/dev/null || cp -r uapi/include/mach $(DESTDIR)$(PREFIX)/include/
+	install -m 644 uapi/include/linux/machipc.h $(DESTDIR)$(PREFIX)/include/linux/
+
+clean:
+	-$(KMAKE) clean
+	rm -rf $(BUILD) target

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: MIT
+//! Safe userspace access to machipc, XNU's Mach IPC on Linux.
+//!
+//! A [`Task`] is the calling process's IPC space (`/dev/machipc`). Rights
+//! are owned values that release themselves on drop: [`ReceiveRight`],
+//! [`SendRight`], [`SendOnceRight`]. Errors carry the Mach return code.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod sys;
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::sync::Arc;
+
+pub use sys::{
+    MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE,
+    MACH_MSG_TYPE_MOVE_SEND, MACH_MSG_TYPE_MOVE_SEND_ONCE,
+};
+
+/// A Mach return code other than success (`kern_return_t` or
+/// `mach_msg_return_t`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct MachError(pub i32);
+
+impl MachError {
+    pub const KERN_INVALID_NAME: MachError = MachError(15);
+    pub const KERN_INVALID_RIGHT: MachError = MachError(17);
+    pub const KERN_INVALID_VALUE: MachError = MachError(18);
+    pub const MACH_SEND_INVALID_DEST: MachError = MachError(0x1000_0003);
+    pub const MACH_RCV_TIMED_OUT: MachError = MachError(0x1000_4003);
+    pub const MACH_RCV_TOO_LARGE: MachError = MachError(0x1000_4004);
+    pub const MACH_RCV_PORT_DIED: MachError = MachError(0x1000_4009);
+}
+
+impl fmt::Debug for MachError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MachError({:#x})", self.0)
+    }
+}
+
+impl fmt::Display for MachError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Mach error {:#x}", self.0)
+    }
+}
+
+impl std::error::Error for MachError {}
+
+/// Result of a Mach call.
+pub type Result<T> = std::result::Result<T, MachError>;
+
+fn check(code: i32) -> Result<()> {
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(MachError(code))
+    }
+}
+
+/// The calling process's IPC space: one open of `/dev/machipc`.
+#[derive(Clone)]
+pub struct Task {
+    dev: Arc<File>,
+}
+
+/// A port name in a task's space.
+pub type Name = u32;
+
+impl Task {
+    /// Opens a new IPC space.
+    pub fn open() -> std::io::Result<Task> {
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc_o_cloexec())
+            .open("/dev/machipc")?;
+        Ok(Task { dev: Arc::new(f) })
+    }
+
+    /// The module's ABI version.
+    pub fn abi_version(&self) -> std::io::Result<u32> {
+        let mut v = sys::Version::default();
+        sys::ioctl(self.dev.as_raw_fd(), sys::IOC_VERSION, &mut v)?;
+        Ok(v.version)
+    }
+
+    fn port_call(&self, nr: u32, c: &mut sys::PortCall) -> Result<()> {
+        sys::ioctl(self.dev.as_raw_fd(), sys::port_ioc(nr), c).map_err(|_| MachError(5))?;
+        check(c.ret)
+    }
+
+    /// `mach_port_allocate(MACH_PORT_RIGHT_RECEIVE)`.
+    pub fn new_receive_right(&self) -> Result<ReceiveRight> {
+        let mut c = sys::PortCall { right: sys::MACH_PORT_RIGHT_RECEIVE, ..Default::default() };
+        self.port_call(sys::PORT_ALLOCATE, &mut c)?;
+        Ok(ReceiveRight { task: self.clone(), name: c.name })
+    }
+
+    /// `mach_port_type`.
+    pub fn port_type(&self, name: Name) -> Result<u32> {
+        let mut c = sys::PortCall { name, ..Default::default() };
+        self.port_call(sys::PORT_TYPE, &mut c)?;
+        Ok(c.poly)
+    }
+
+    /// `mach_port_get_refs`.
+    pub fn get_refs(&self, name: Name, right: u32) -> Result<u32> {
+        let mut c = sys::PortCall { name, right, ..Default::default() };
+        self.port_call(sys::PORT_GET_REFS, &mut c)?;
+        Ok(c.delta as u32)
+    }
+
+    fn deallocate(&self, name: Name) -> Result<()> {
+        let mut c = sys::PortCall { name, ..Default::default() };
+        self.port_call(sys::PORT_DEALLOCATE, &mut c)
+    }
+
+    fn mod_refs(&self, name: Name, right: u32, delta: i32) -> Result<()> {
+        let mut c = sys::PortCall { name, right, delta, ..Default::default() };
+        self.port_call(sys::PORT_MOD_REFS, &mut c)
+    }
+
+    fn insert_right(&self, name: Name, poly: Name, disposition: u32) -> Result<()> {
+        let mut c = sys::PortCall { name, poly, right: disposition, ..Default::default() };
+        self.port_call(sys::PORT_INSERT_RIGHT, &mut c)
+    }
+
+    fn extract_right(&self, name: Name, disposition: u32) -> Result<(Name, u32)> {
+        let mut c = sys::PortCall { name, right: disposition, ..Default::default() };
+        self.port_call(sys::PORT_EXTRACT_RIGHT, &mut c)?;
+        Ok((c.poly, c.notify_type))
+    }
+
+    /// Sends `msg` (`mach_msg(MACH_SEND_MSG)`), consuming the rights it
+    /// carries.
+    pub fn send(&self, msg: Message) -> Result<()> {
+        let mut buf = msg.encode();
+        let mut m = sys::MsgCall {
+            send_msg: buf.as_mut_ptr() as u64,
+            rcv_msg: 0,
+            option: sys::MACH_SEND_MSG,
+            send_size: buf.len() as u32,
+            ..Default::default()
+        };
+        sys::ioctl(self.dev.as_raw_fd(), sys::IOC_MSG, &mut m).map_err(|_| MachError(0x1000_0002))?;
+        let r = check(m.ret);
+        if r.is_ok() {
+            msg.forget_rights();
+        }
+        r
+    }
+
+    /// Receives one message from `port` (`mach_msg(MACH_RCV_MSG)`),
+    /// waiting at most `timeout_ms` if given.
+    pub fn receive(&self, port: &ReceiveRight, max_size: usize, timeout_ms: Option<u32>) -> Result<Received> {
+        let mut buf = vec![0u8; max_size + 68];
+        let mut option = sys::MACH_RCV_MSG | sys::trailer_elements(3);
+        if timeout_ms.is_some() {
+            option |= sys::MACH_RCV_TIMEOUT;
+        }
+        let mut m = sys::MsgCall {
+            send_msg: 0,
+            rcv_msg: buf.as_mut_ptr() as u64,
+            option,
+            rcv_size: buf.len() as u32,
+            rcv_name: port.name,
+            timeout: timeout_ms.unwrap_or(0),
+            ..Default::default()
+        };
+        sys::ioctl(self.dev.as_raw_fd(), sys::IOC_MSG, &mut m).map_err(|_| MachError(0x1000_4008))?;
+        check(m.ret)?;
+        Ok(Received::decode(self, &buf))
+    }
+}
+
+fn libc_o_cloexec() -> i32 {
+    0o2000000
+}
+
+/// A receive right; dropping it destroys the port.
+#[derive(Debug)]
+pub struct ReceiveRight {
+    task: Task,
+    name: Name,
+}
+
+impl fmt::Debug for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Task")
+    }
+}
+
+impl ReceiveRight {
+    /// The right's name in its space.
+    pub fn name(&self) -> Name {
+        self.name
+    }
+
+    /// Makes a send right to this port (`MACH_MSG_TYPE_MAKE_SEND`).
+    pub fn make_send(&self) -> Result<SendRight> {
+        let (name, _) = self.task.extract_right(self.name, MACH_MSG_TYPE_MAKE_SEND)?;
+        Ok(SendRight { task: self.task.clone(), name })
+    }
+
+    /// Makes a send-once right to this port.
+    pub fn make_send_once(&self) -> Result<SendOnceRight> {
+        let (name, _) = self.task.extract_right(self.name, MACH_MSG_TYPE_MAKE_SEND_ONCE)?;
+        Ok(SendOnceRight { task: self.task.clone(), name })
+    }
+
+    /// Inserts a send right under the receive right's own name.
+    pub fn insert_send(&self) -> Result<()> {
+        self.task.insert_right(self.name, self.name, MACH_MSG_TYPE_MAKE_SEND)
+    }
+
+    /// Receives one message (see [`Task::receive`]).
+    pub fn receive(&self, max_size: usize, timeout_ms: Option<u32>) -> Result<Received> {
+        self.task.receive(self, max_size, timeout_ms)
+    }
+}
+
+impl Drop for ReceiveRight {
+    fn drop(&mut self) {
+        let _ = self.task.mod_refs(self.name, sys::MACH_PORT_RIGHT_RECEIVE, -1);
+    }
+}
+
+/// A send right (one user reference); dropping it deallocates it.
+#[derive(Debug)]
+pub struct SendRight {
+    task: Task,
+    name: Name,
+}
+
+impl SendRight {
+    pub fn name(&self) -> Name {
+        self.name
+    }
+
+    /// Another user reference to the same send right.
+    pub fn try_clone(&self) -> Result<SendRight> {
+        self.task.mod_refs(self.name, sys::MACH_PORT_RIGHT_SEND, 1)?;
+        Ok(SendRight { task: self.task.clone(), name: self.name })
+    }
+}
+
+impl Drop for SendRight {
+    fn drop(&mut self) {
+        let _ = self.task.deallocate(self.name);
+    }
+}
+
+/// A send-once right; dropping it unused sends a send-once notification.
+#[derive(Debug)]
+pub struct SendOnceRight {
+    task: Task,
+    name: Name,
+}
+
+impl SendOnceRight {
+    pub fn name(&self) -> Name {
+        self.name
+    }
+}
+
+impl Drop for SendOnceRight {
+    fn drop(&mut self) {
+        let _ = self.task.deallocate(self.name);
+    }
+}
+
+/// A right a message carries, with how it travels.
+pub enum Carry {
+    /// Moves the send right (consumed when the send succeeds).
+    MoveSend(SendRight),
+    /// Copies a send right.
+    CopySend(Name),
+    /// Makes a send right from a receive right.
+    MakeSend(Name),
+    /// Makes a send-once right from a receive right.
+    MakeSendOnce(Name),
+    /// Moves a send-once right.
+    MoveSendOnce(SendOnceRight),
+    /// Moves a receive right.
+    MoveReceive(ReceiveRight),
+}
+
+impl Carry {
+    fn name_and_disposition(&self) -> (Name, u32) {
+        match self {
+            Carry::MoveSend(r) => (r.name, MACH_MSG_TYPE_MOVE_SEND),
+            Carry::CopySend(n) => (*n, MACH_MSG_TYPE_COPY_SEND),
+            Carry::MakeSend(n) => (*n, MACH_MSG_TYPE_MAKE_SEND),
+            Carry::MakeSendOnce(n) => (*n, MACH_MSG_TYPE_MAKE_SEND_ONCE),
+            Carry::MoveSendOnce(r) => (r.name, MACH_MSG_TYPE_MOVE_SEND_ONCE),
+            Carry::MoveReceive(r) => (r.name, MACH_MSG_TYPE_MOVE_RECEIVE),
+        }
+    }
+
+    fn forget(self) {
+        match self {
+            Carry::MoveSend(r) => std::mem::forget(r),
+            Carry::MoveSendOnce(r) => std::mem::forget(r),
+            Carry::MoveReceive(r) => std::mem::forget(r),
+            _ => {}
+        }
+    }
+}
+
+/// A message to send: a destination, an optional reply right, an id,
+/// inline data and port descriptors.
+pub struct Message {
+    pub dest: Carry,
+    pub reply: Option<Carry>,
+    pub id: i32,
+    pub data: Vec<u8>,
+    pub ports: Vec<Carry>,
+}
+
+impl Message {
+    /// A message to `dest` with a copied send right.
+    pub fn to(dest: &SendRight, id: i32) -> Message {
+        Message { dest: Carry::CopySend(dest.name), reply: None, id, data: Vec::new(), ports: Vec::new() }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let (dname, dtype) = self.dest.name_and_disposition();
+        let (rname, rtype) = self.reply.as_ref().map(|r| r.name_and_disposition()).unwrap_or((0, 0));
+        let complex = !self.ports.is_empty();
+        let mut b = Vec::new();
+        let bits = dtype | (rtype << 8) | if complex { 0x8000_0000 } else { 0 };
+        for w in [bits, 0, dname, rname, 0, self.id as u32] {
+            b.extend_from_slice(&w.to_ne_bytes());
+        }
+        if complex {
+            b.extend_from_slice(&(self.ports.len() as u32).to_ne_bytes());
+            for p in &self.ports {
+                let (n, t) = p.name_and_disposition();
+                b.extend_from_slice(&n.to_ne_bytes());
+                b.extend_from_slice(&0u32.to_ne_bytes());
+                b.extend_from_slice(&0u16.to_ne_bytes());
+                b.push(t as u8);
+                b.push(0); // MACH_MSG_PORT_DESCRIPTOR
+            }
+        }
+        b.extend_from_slice(&self.data);
+        while b.len() % 4 != 0 {
+            b.push(0);
+        }
+        let size = b.len() as u32;
+        b[4..8].copy_from_slice(&size.to_ne_bytes());
+        b
+    }
+
+    fn forget_rights(self) {
+        self.dest.forget();
+        if let Some(r) = self.reply {
+            r.forget();
+        }
+        for p in self.ports {
+            p.forget();
+        }
+    }
+}
+
+/// A received right.
+#[derive(Debug)]
+pub enum ReceivedRight {
+    Send(SendRight),
+    SendOnce(SendOnceRight),
+    Receive(ReceiveRight),
+    /// `MACH_PORT_NULL` or `MACH_PORT_DEAD`.
+    None(Name),
+}
+
+/// A received message.
+#[derive(Debug)]
+pub struct Received {
+    pub id: i32,
+    pub size: u32,
+    /// The port the message arrived on (`msgh_local_port`).
+    pub local: Name,
+    pub reply: ReceivedRight,
+    pub ports: Vec<ReceivedRight>,
+    pub data: Vec<u8>,
+    pub seqno: u32,
+    /// Sender's pid, euid and egid from the audit trailer.
+    pub sender_pid: i32,
+    pub sender_euid: u32,
+    pub sender_egid: u32,
+}
+
+fn u32_at(b: &[u8], o: usize) -> u32 {
+    u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+}
+
+fn received_right(task: &Task, name: Name, t: u32) -> ReceivedRight {
+    if name == 0 || name == !0 {
+        return ReceivedRight::None(name);
+    }
+    match t {
+        MACH_MSG_TYPE_MOVE_SEND => ReceivedRight::Send(SendRight { task: task.clone(), name }),
+        MACH_MSG_TYPE_MOVE_SEND_ONCE => ReceivedRight::SendOnce(SendOnceRight { task: task.clone(), name }),
+        MACH_MSG_TYPE_MOVE_RECEIVE => ReceivedRight::Receive(ReceiveRight { task: task.clone(), name }),
+        _ => ReceivedRight::None(name),
+    }
+}
+
+impl Received {
+    fn decode(task: &Task, b: &[u8]) -> Received {
+        let bits = u32_at(b, 0);
+        let size = u32_at(b, 4) as usize;
+        let remote = u32_at(b, 8);
+        let local = u32_at(b, 12);
+        let id = u32_at(b, 20) as i32;
+        let reply = received_right(task, remote, bits & 0x1f);
+        let mut off = 24;
+        let mut ports = Vec::new();
+        if bits & 0x8000_0000 != 0 {
+            let n = u32_at(b, off) as usize;
+            off += 4;
+            for _ in 0..n {
+                let name = u32_at(b, off);
+                let t = b[off + 10] as u32;
+                ports.push(received_right(task, name, t));
+                off += 12;
+            }
+        }
+        let data = b[off..size].to_vec();
+        let t = &b[size..];
+        Received {
+            id,
+            size: size as u32,
+            local,
+            reply,
+            ports,
+            data,
+            seqno: u32_at(t, 8),
+            sender_euid: u32_at(t, 24),
+            sender_egid: u32_at(t, 28),
+            sender_pid: u32_at(t, 40) as i32,
+        }
+    }
+}

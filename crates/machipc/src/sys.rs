@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+//! The raw ioctl ABI (`uapi/include/linux/machipc.h`). The only unsafe code
+//! of the crate lives here.
+
+use std::os::fd::RawFd;
+
+pub const MACH_PORT_RIGHT_SEND: u32 = 0;
+pub const MACH_PORT_RIGHT_RECEIVE: u32 = 1;
+pub const MACH_MSG_TYPE_MOVE_RECEIVE: u32 = 16;
+pub const MACH_MSG_TYPE_MOVE_SEND: u32 = 17;
+pub const MACH_MSG_TYPE_MOVE_SEND_ONCE: u32 = 18;
+pub const MACH_MSG_TYPE_COPY_SEND: u32 = 19;
+pub const MACH_MSG_TYPE_MAKE_SEND: u32 = 20;
+pub const MACH_MSG_TYPE_MAKE_SEND_ONCE: u32 = 21;
+pub const MACH_SEND_MSG: u32 = 1;
+pub const MACH_RCV_MSG: u32 = 2;
+pub const MACH_RCV_TIMEOUT: u32 = 0x100;
+
+pub fn trailer_elements(n: u32) -> u32 {
+    (n & 0xf) << 24
+}
+
+#[repr(C)]
+#[derive(Default)]
+pub struct Version {
+    pub version: u32,
+    pub reserved: u32,
+}
+
+#[repr(C)]
+#[derive(Default)]
+pub struct PortCall {
+    pub name: u32,
+    pub right: u32,
+    pub delta: i32,
+    pub poly: u32,
+    pub flavor: u32,
+    pub count: u32,
+    pub data: u64,
+    pub value: u64,
+    pub notify: u32,
+    pub notify_type: u32,
+    pub ret: i32,
+    pub reserved: u32,
+}
+
+#[repr(C)]
+#[derive(Default)]
+pub struct MsgCall {
+    pub send_msg: u64,
+    pub rcv_msg: u64,
+    pub option: u32,
+    pub send_size: u32,
+    pub rcv_size: u32,
+    pub rcv_name: u32,
+    pub timeout: u32,
+    pub notify: u32,
+    pub ret: i32,
+    pub reserved: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<PortCall>() == 56);
+const _: () = assert!(std::mem::size_of::<MsgCall>() == 48);
+
+const MAGIC: u64 = 0xB7;
+
+const fn iowr(nr: u64, size: usize) -> u64 {
+    (3 << 30) | ((size as u64) << 16) | (MAGIC << 8) | nr
+}
+
+const fn ior(nr: u64, size: usize) -> u64 {
+    (2 << 30) | ((size as u64) << 16) | (MAGIC << 8) | nr
+}
+
+pub const IOC_VERSION: u64 = ior(0, std::mem::size_of::<Version>());
+pub const IOC_MSG: u64 = iowr(1, std::mem::size_of::<MsgCall>());
+
+pub fn port_ioc(nr: u32) -> u64 {
+    iowr(0x10 + nr as u64, std::mem::size_of::<PortCall>())
+}
+
+pub const PORT_TYPE: u32 = 1;
+pub const PORT_ALLOCATE: u32 = 2;
+pub const PORT_DEALLOCATE: u32 = 4;
+pub const PORT_GET_REFS: u32 = 5;
+pub const PORT_MOD_REFS: u32 = 6;
+pub const PORT_INSERT_RIGHT: u32 = 7;
+pub const PORT_EXTRACT_RIGHT: u32 = 8;
+
+extern "C" {
+    #[link_name = "ioctl"]
+    fn c_ioctl(fd: i32, request: u64, ...) -> i32;
+}
+
+/// Runs one machipc ioctl on `fd` with argument `arg`.
+pub fn ioctl<T>(fd: RawFd, request: u64, arg: &mut T) -> std::io::Result<()> {
+    // SAFETY: `arg` is a live, exclusively borrowed `#[repr(C)]` struct whose
+    // size matches the one encoded in `request`; the kernel reads and writes
+    // only that many bytes. Pointers inside it are checked by the kernel.
+    let r = unsafe { c_ioctl(fd, request, arg as *mut T) };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+//! The crate against the real device (run inside the test VM).
+
+use machipc::*;
+
+#[test]
+fn opens_and_reads_abi_version() {
+    let t = Task::open().expect("open /dev/machipc");
+    assert_eq!(t.abi_version().unwrap(), 1);
+}
+
+#[test]
+fn receive_right_and_send_right_lifecycle() {
+    let t = Task::open().unwrap();
+    let r = t.new_receive_right().unwrap();
+    assert_eq!(t.port_type(r.name()).unwrap(), 0x20000);
+    let s = r.make_send().unwrap();
+    assert_eq!(s.name(), r.name());
+    assert_eq!(t.port_type(r.name()).unwrap(), 0x30000);
+    let s2 = s.try_clone().unwrap();
+    assert_eq!(t.get_refs(r.name(), 0).unwrap(), 2);
+    drop(s2);
+    drop(s);
+    assert_eq!(t.port_type(r.name()).unwrap(), 0x20000);
+    let name = r.name();
+    drop(r);
+    assert_eq!(t.port_type(name), Err(MachError::KERN_INVALID_NAME));
+}
+
+#[test]
+fn message_round_trip_with_port_descriptor() {
+    let t = Task::open().unwrap();
+    let r = t.new_receive_right().unwrap();
+    let s = r.make_send().unwrap();
+    let carried = t.new_receive_right().unwrap();
+    let carried_name = carried.name();
+    let mut m = Message::to(&s, 1234);
+    m.data = b"hello mach".to_vec();
+    m.ports.push(Carry::MakeSend(carried_name));
+    m.reply = Some(Carry::MakeSendOnce(carried_name));
+    t.send(m).unwrap();
+    let got = r.receive(256, Some(1000)).unwrap();
+    assert_eq!(got.id, 1234);
+    assert_eq!(&got.data[..10], b"hello mach");
+    assert_eq!(got.local, r.name());
+    assert_eq!(got.sender_pid as u32, std::process::id());
+    match &got.ports[0] {
+        ReceivedRight::Send(sr) => assert_eq!(sr.name(), carried_name),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(matches!(got.reply, ReceivedRight::SendOnce(_)));
+    assert_eq!(r.receive(256, Some(0)).unwrap_err(), MachError::MACH_RCV_TIMED_OUT);
+}
+
+#[test]
+fn send_to_dead_port_fails() {
+    let t = Task::open().unwrap();
+    let r = t.new_receive_right().unwrap();
+    let s = r.make_send().unwrap();
+    let other = t.new_receive_right().unwrap();
+    // Move the send right away from the receive right's name.
+    let other_send = other.make_send().unwrap();
+    let mut m = Message::to(&other_send, 1);
+    m.ports.push(Carry::MoveSend(s));
+    t.send(m).unwrap();
+    let got = other.receive(64, Some(1000)).unwrap();
+    drop(r);
+    let sr = match got.ports.into_iter().next() {
+        Some(ReceivedRight::Send(sr)) => sr,
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(t.send(Message::to(&sr, 2)).unwrap_err(), MachError::MACH_SEND_INVALID_DEST);
+}

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mach_port_* calls under XNU's names and signatures. On the caller's
+ * own task each is one ioctl (the fast path, like XNU's _kernelrpc traps);
+ * another task's port is not served yet and fails as a send to an invalid
+ * destination would.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#define CALL(cmd, ...)                                                    \
+	({                                                                \
+		struct machipc_port_call _c = { __VA_ARGS__ };            \
+		kern_return_t _kr = machipc_is_self(task) ?               \
+			machipc_port_call((cmd), &_c) : MACH_SEND_INVALID_DEST; \
+		_call = _c;                                               \
+		(void)_call;                                              \
+		_kr;                                                      \
+	})
+
+/* Memory for arrays returned "out of line", freed with vm_deallocate. */
+static void *ool_alloc(size_t size)
+{
+	void *p;
+
+	if (size == 0)
+		size = 1;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_t *names,
+			      mach_msg_type_number_t *namesCnt, mach_port_type_array_t *types,
+			      mach_msg_type_number_t *typesCnt)
+{
+	struct machipc_port_call _call;
+	uint32_t count = 64;
+	kern_return_t kr;
+
+	for (;;) {
+		mach_port_name_t *n = ool_alloc(count * sizeof(*n));
+		mach_port_type_t *t = ool_alloc(count * sizeof(*t));
+
+		if (!n || !t) {
+			if (n)
+				munmap(n, count * sizeof(*n));
+			if (t)
+				munmap(t, count * sizeof(*t));
+			return KERN_RESOURCE_SHORTAGE;
+		}
+		kr = CALL(MACHIPC_IOC_PORT_NAMES, .count = count, .data = (uintptr_t)n,
+			  .value = (uintptr_t)t);
+		if (kr == KERN_SUCCESS) {
+			*names = n;
+			*types = t;
+			*namesCnt = *typesCnt = _call.count;
+			return kr;
+		}
+		munmap(n, count * sizeof(*n));
+		munmap(t, count * sizeof(*t));
+		if (kr != KERN_INSUFFICIENT_BUFFER_SIZE)
+			return kr;
+		count = _call.count + 16;
+	}
+}
+
+kern_return_t mach_port_type(ipc_space_t task, mach_port_name_t name, mach_port_type_t *ptype)
+{
+	struct machipc_port_call _call;
+	kern_return_t kr = CALL(MACHIPC_IOC_PORT_TYPE, .name = name);
+
+	if (kr == KERN_SUCCESS)
+		*ptype = _call.poly;
+	return kr;
+}
+
+kern_return_t mach_port_rename(ipc_space_t task, mach_port_name_t old_name, mach_port_name_t new_name)
+{
+	(void)task;
+	(void)old_name;
+	(void)new_name;
+	return KERN_NOT_SUPPORTED;
+}
+
+kern_return_t mach_port_allocate_name(ipc_space_t task, mach_port_right_t right, mach_port_name_t name)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_ALLOCATE_NAME, .right = right, .name = name);
+}
+
+kern_return_t mach_port_allocate(ipc_space_t task, mach_port_right_t right, mach_port_name_t *name)
+{
+	struct machipc_port_call _call;
+	kern_return_t kr = CALL(MACHIPC_IOC_PORT_ALLOCATE, .right = right);
+
+	if (kr == KERN_SUCCESS)
+		*name = _call.name;
+	return kr;
+}
+
+kern_return_t mach_port_destroy(ipc_space_t task, mach_port_name_t name)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_DESTROY, .name = name);
+}
+
+kern_return_t mach_port_deallocate(ipc_space_t task, mach_port_name_t name)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_DEALLOCATE, .name = name);
+}
+
+kern_return_t mach_port_get_refs(ipc_space_t task, mach_port_name_t name, mach_port_right_t right,
+				 mach_port_urefs_t *refs)
+{
+	struct machipc_port_call _call;
+	kern_return_t kr = CALL(MACHIPC_IOC_PORT_GET_REFS, .name = name, .right = right);
+
+	if (kr == KERN_SUCCESS)
+		*refs = (mach_port_urefs_t)_call.delta;
+	return kr;
+}
+
+kern_return_t mach_port_mod_refs(ipc_space_t task, mach_port_name_t name, mach_port_right_t right,
+				 mach_port_delta_t delta)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_MOD_REFS, .name = name, .right = right, .delta = delta);
+}
+
+kern_return_t mach_port_set_mscount(ipc_space_t task, mach_port_name_t name, mach_port_mscount_t mscount)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_SET_MSCOUNT, .name = name, .value = mscount);
+}
+
+kern_return_t mach_port_get_set_status(ipc_space_read_t task, mach_port_name_t name,
+				       mach_port_name_array_t *members, mach_msg_type_number_t *membersCnt)
+{
+	struct machipc_port_call _call;
+	uint32_t count = 64;
+	kern_return_t kr;
+
+	for (;;) {
+		mach_port_name_t *m = ool_alloc(count * sizeof(*m));
+
+		if (!m)
+			return KERN_RESOURCE_SHORTAGE;
+		kr = CALL(MACHIPC_IOC_PORT_GET_SET_STATUS, .name = name, .count = count,
+			  .data = (uintptr_t)m);
+		if (kr == KERN_SUCCESS) {
+			*members = m;
+			*membersCnt = _call.count;
+			return kr;
+		}
+		munmap(m, count * sizeof(*m));
+		if (kr != KERN_INSUFFICIENT_BUFFER_SIZE)
+			return kr;
+		count = _call.count + 16;
+	}
+}
+
+kern_return_t mach_port_move_member(ipc_space_t task, mach_port_name_t member, mach_port_name_t after)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_MOVE_MEMBER, .name = member, .poly = after);
+}
+
+kern_return_t mach_port_request_notification(ipc_space_t task, mach_port_name_t name, mach_msg_id_t msgid,
+					     mach_port_mscount_t sync, mach_port_t notify,
+					     mach_msg_type_name_t notifyPoly, mach_port_t *previous)
+{
+	struct machipc_port_call _call;
+	kern_return_t kr = CALL(MACHIPC_IOC_PORT_REQUEST_NOTIFY, .name = name, .flavor = (uint32_t)msgid,
+				.value = sync, .notify = notify, .notify_type = notifyPoly);
+
+	if (previous)
+		*previous = _call.notify;
+	return kr;
+}
+
+kern_return_t mach_port_insert_right(ipc_space_t task, mach_port_name_t name, mach_port_t poly,
+				     mach_msg_type_name_t polyPoly)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_INSERT_RIGHT, .name = name, .poly = poly, .right = polyPoly);
+}
+
+kern_return_t mach_port_extract_right(ipc_space_t task, mach_port_name_t name, mach_msg_type_name_t msgt_name,
+				      mach_port_t *poly, mach_msg_type_name_t *polyPoly)
+{
+	struct machipc_port_call _call;
+	kern_return_t kr = CALL(MACHIPC_IOC_PORT_EXTRACT_RIGHT, .name = name, .right = msgt_name);
+
+	if (kr == KERN_SUCCESS) {
+		*poly = _call.poly;
+		*polyPoly = _call.notify_type;
+	}
+	return kr;
+}
+
+kern_return_t mach_port_set_seqno(ipc_space_t task, mach_port_name_t name, mach_port_seqno_t seqno)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_SET_SEQNO, .name = name, .value = seqno);
+}
+
+kern_return_t mach_port_get_attributes(ipc_space_read_t task, mach_port_name_t name, mach_port_flavor_t flavor,
+				       mach_port_info_t port_info_out, mach_msg_type_number_t *port_info_outCnt)
+{
+	struct machipc_port_call _call;
+	kern_return_t kr = CALL(MACHIPC_IOC_PORT_GET_ATTRIBUTES, .name = name, .flavor = (uint32_t)flavor,
+				.count = *port_info_outCnt, .data = (uintptr_t)port_info_out);
+
+	if (kr == KERN_SUCCESS)
+		*port_info_outCnt = _call.count;
+	return kr;
+}
+
+kern_return_t mach_port_set_attributes(ipc_space_t task, mach_port_name_t name, mach_port_flavor_t flavor,
+				       mach_port_info_t port_info, mach_msg_type_number_t port_infoCnt)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_SET_ATTRIBUTES, .name = name, .flavor = (uint32_t)flavor,
+		    .count = port_infoCnt, .data = (uintptr_t)port_info);
+}
+
+kern_return_t mach_port_allocate_qos(ipc_space_t task, mach_port_right_t right, mach_port_qos_t *qos,
+				     mach_port_name_t *name)
+{
+	if (qos && qos->name)
+		return mach_port_allocate_name(task, right, *name);
+	return mach_port_allocate(task, right, name);
+}
+
+kern_return_t mach_port_allocate_full(ipc_space_t task, mach_port_right_t right, mach_port_t proto,
+				      mach_port_qos_t *qos, mach_port_name_t *name)
+{
+	if (proto != MACH_PORT_NULL)
+		return KERN_INVALID_VALUE;
+	return mach_port_allocate_qos(task, right, qos, name);
+}
+
+kern_return_t mach_port_get_srights(ipc_space_t task, mach_port_name_t name, mach_port_rights_t *srights)
+{
+	struct machipc_port_call _call;
+	kern_return_t kr = CALL(MACHIPC_IOC_PORT_GET_SRIGHTS, .name = name);
+
+	if (kr == KERN_SUCCESS)
+		*srights = (mach_port_rights_t)_call.value;
+	return kr;
+}
+
+kern_return_t mach_port_insert_member(ipc_space_t task, mach_port_name_t name, mach_port_name_t pset)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_INSERT_MEMBER, .name = name, .poly = pset);
+}
+
+kern_return_t mach_port_extract_member(ipc_space_t task, mach_port_name_t name, mach_port_name_t pset)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_EXTRACT_MEMBER, .name = name, .poly = pset);
+}
+
+kern_return_t mach_port_get_context(ipc_space_read_t task, mach_port_name_t name, mach_port_context_t *context)
+{
+	struct machipc_port_call _call;
+	kern_return_t kr = CALL(MACHIPC_IOC_PORT_GET_CONTEXT, .name = name);
+
+	if (kr == KERN_SUCCESS)
+		*context = _call.value;
+	return kr;
+}
+
+kern_return_t mach_port_set_context(ipc_space_t task, mach_port_name_t name, mach_port_context_t context)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_SET_CONTEXT, .name = name, .value = context);
+}
+
+kern_return_t mach_port_construct(ipc_space_t task, mach_port_options_ptr_t options, mach_port_context_t context,
+				  mach_port_name_t *name)
+{
+	struct machipc_port_call _call;
+	kern_return_t kr = CALL(MACHIPC_IOC_PORT_CONSTRUCT, .data = (uintptr_t)options, .value = context);
+
+	if (kr == KERN_SUCCESS)
+		*name = _call.name;
+	return kr;
+}
+
+kern_return_t mach_port_destruct(ipc_space_t task, mach_port_name_t name, mach_port_delta_t srdelta,
+				 mach_port_context_t guard)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_DESTRUCT, .name = name, .delta = srdelta, .value = guard);
+}
+
+int machipc_port_fd(mach_port_name_t name, uint32_t trailer);
+int machipc_port_fd(mach_port_name_t name, uint32_t trailer)
+{
+	struct machipc_port_fd p = { .name = name, .trailer = trailer };
+	int fd = machipc_device_fd();
+
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, MACHIPC_IOC_PORT_FD, &p) != 0)
+		return -1;
+	return p.fd;
+}
+
+kern_return_t task_get_special_port(task_inspect_t task, int which_port, mach_port_t *special_port)
+{
+	struct machipc_port_call _call;
+	kern_return_t kr = CALL(MACHIPC_IOC_GET_SPECIAL_PORT, .flavor = (uint32_t)which_port);
+
+	if (kr == KERN_SUCCESS)
+		*special_port = _call.name;
+	return kr;
+}
+
+kern_return_t task_set_special_port(task_t task, int which_port, mach_port_t special_port)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_SET_SPECIAL_PORT, .flavor = (uint32_t)which_port, .name = special_port);
+}
+
+mach_port_name_t mach_reply_port(void)
+{
+	mach_port_name_t name = MACH_PORT_NULL;
+
+	if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &name) != KERN_SUCCESS)
+		return MACH_PORT_NULL;
+	return name;
+}
+
+mach_port_name_t task_self_trap(void)
+{
+	return mach_task_self_;
+}
+
+boolean_t mach_task_is_self(task_name_t task)
+{
+	return task == mach_task_self_;
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! The one place where machipc touches raw kernel bindings and its C shim
+//! (`rust/shim.c`). Everything else in the crate uses the safe wrappers here.
+
+use kernel::prelude::*;
+
+mod c {
+    use core::ffi::{c_int, c_void};
+
+    extern "C" {
+        pub(super) fn machipc_shim_register() -> c_int;
+        pub(super) fn machipc_shim_deregister();
+        pub(super) fn machipc_shim_port_fd(portfd: *mut c_void) -> c_int;
+        pub(super) fn machipc_shim_current_ids(euid: *mut u32, egid: *mut u32, ruid: *mut u32, rgid: *mut u32);
+        pub(super) fn machipc_shim_get_tgid() -> *mut c_void;
+        pub(super) fn machipc_shim_put_pid(pid: *mut c_void);
+        pub(super) fn machipc_shim_pid_vnr(pid: *mut c_void) -> c_int;
+        pub(super) fn machipc_shim_map_copy(data: *const c_void, len: usize) -> core::ffi::c_long;
+        pub(super) fn machipc_shim_unmap(addr: usize, len: usize) -> c_int;
+        pub(super) fn machipc_shim_debugfs_init();
+        pub(super) fn machipc_shim_debugfs_exit();
+    }
+}
+
+/// Registers `/dev/machipc` (mode 0666) with the shim's file operations.
+pub(crate) fn register_device() -> Result {
+    // SAFETY: Called once from module init; the shim's miscdevice is static.
+    let ret = unsafe { c::machipc_shim_register() };
+    if ret < 0 {
+        return Err(Error::from_errno(ret));
+    }
+    Ok(())
+}
+
+/// Removes `/dev/machipc`; open files keep the module loaded until closed.
+pub(crate) fn deregister_device() {
+    // SAFETY: Called once from module exit, after a successful register.
+    unsafe { c::machipc_shim_deregister() };
+}
+
+/// Installs a new `O_CLOEXEC` anonymous-inode descriptor whose
+/// `private_data` is `data`; on success the file owns `data`.
+///
+/// # Safety
+///
+/// `data` must come from `PortFd::into_foreign` and stay valid until the
+/// shim calls `machipc_rust_port_release` with it.
+pub(crate) unsafe fn install_port_fd(data: *mut core::ffi::c_void) -> Result<i32> {
+    // SAFETY: The caller guarantees `data`'s validity.
+    let fd = unsafe { c::machipc_shim_port_fd(data) };
+    if fd < 0 {
+        return Err(Error::from_errno(fd));
+    }
+    Ok(fd)
+}
+
+/// The calling task's user and group ids, as its user namespace sees them:
+/// `(euid, egid, ruid, rgid)`.
+pub(crate) fn current_ids() -> (u32, u32, u32, u32) {
+    let (mut a, mut b, mut c, mut d) = (0u32, 0u32, 0u32, 0u32);
+    // SAFETY: The shim only writes the four pointed-to integers.
+    unsafe { c::machipc_shim_current_ids(&mut a, &mut b, &mut c, &mut d) };
+    (a, b, c, d)
+}
+
+/// A counted reference to a thread group's `struct pid`.
+///
+/// # Invariants
+///
+/// `0` is a pointer returned by `get_pid` whose reference this owns.
+pub(crate) struct PidRef(*mut core::ffi::c_void);
+
+// SAFETY: A `struct pid` reference may be used and dropped from any thread.
+unsafe impl Send for PidRef {}
+// SAFETY: `PidRef` offers only `&self` reads that are thread-safe.
+unsafe impl Sync for PidRef {}
+
+impl PidRef {
+    /// The caller's thread-group id.
+    pub(crate) fn current_tgid() -> Self {
+        // SAFETY: Takes a new reference on the current task's tgid.
+        // INVARIANT: The reference is owned by the new `PidRef`.
+        PidRef(unsafe { c::machipc_shim_get_tgid() })
+    }
+
+    /// The pid number as the *calling* task's pid namespace sees it.
+    pub(crate) fn nr_in_current_ns(&self) -> i32 {
+        // SAFETY: By the type invariant the pid is valid.
+        unsafe { c::machipc_shim_pid_vnr(self.0) }
+    }
+}
+
+impl Drop for PidRef {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we own one reference.
+        unsafe { c::machipc_shim_put_pid(self.0) };
+    }
+}
+
+/// Maps a fresh anonymous read-write region in the calling process holding
+/// a copy of `data`; returns its address.
+pub(crate) fn map_user_copy(data: &[u8]) -> Result<usize> {
+    // SAFETY: `data` is valid for `data.len()` bytes; the shim maps memory
+    // in the current process and copies into it with `copy_to_user`.
+    let r = unsafe { c::machipc_shim_map_copy(data.as_ptr().cast(), data.len()) };
+    if r < 0 && r > -4096 {
+        return Err(Error::from_errno(r as i32));
+    }
+    Ok(r as usize)
+}
+
+/// Unmaps the caller's pages covering `[addr, addr + len)`.
+pub(crate) fn unmap_user(addr: usize, len: usize) -> Result {
+    // SAFETY: `vm_munmap` validates the range against the current mm.
+    let r = unsafe { c::machipc_shim_unmap(addr, len) };
+    if r < 0 {
+        return Err(Error::from_errno(r));
+    }
+    Ok(())
+}
+
+/// Creates `machipc/stats` in debugfs.
+pub(crate) fn debugfs_init() {
+    // SAFETY: Called once at module init.
+    unsafe { c::machipc_shim_debugfs_init() };
+}
+
+/// Removes the debugfs directory.
+pub(crate) fn debugfs_exit() {
+    // SAFETY: Called once at module exit, after `debugfs_init`.
+    unsafe { c::machipc_shim_debugfs_exit() };
+}

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! The kernel message (XNU's `ipc_kmsg`): a message between copyin and
+//! copyout, with its rights held as [`Right`]s so that dropping a `Kmsg` on
+//! any path releases everything it carries.
+//!
+//! Every kernel message buffer is allocated by [`Kmsg::new`], the one place
+//! the kmsg cache hooks into.
+
+use kernel::prelude::*;
+
+use crate::ffi::PidRef;
+use crate::rights::{Carried, Right};
+use crate::stats;
+
+pub(crate) const MACH_MSGH_BITS_REMOTE_MASK: u32 = 0x1f;
+pub(crate) const MACH_MSGH_BITS_LOCAL_MASK: u32 = 0x1f00;
+pub(crate) const MACH_MSGH_BITS_VOUCHER_MASK: u32 = 0x1f_0000;
+pub(crate) const MACH_MSGH_BITS_PORTS_MASK: u32 = 0x1f_1f1f;
+pub(crate) const MACH_MSGH_BITS_COMPLEX: u32 = 0x8000_0000;
+pub(crate) const MACH_MSGH_BITS_USER: u32 = 0x801f_1f1f;
+
+/// `sizeof(mach_msg_header_t)`.
+pub(crate) const HEADER_SIZE: usize = 24;
+/// `sizeof(mach_msg_body_t)`.
+pub(crate) const BODY_SIZE: usize = 4;
+/// The largest message machipc accepts (XNU's `ipc_kmsg_max_body_space`
+/// is in the same range).
+pub(crate) const MAX_MSG_SIZE: usize = 64 << 20;
+
+// Descriptor types (mach_msg_descriptor_type_t).
+pub(crate) const MACH_MSG_PORT_DESCRIPTOR: u8 = 0;
+pub(crate) const MACH_MSG_OOL_DESCRIPTOR: u8 = 1;
+pub(crate) const MACH_MSG_OOL_PORTS_DESCRIPTOR: u8 = 2;
+pub(crate) const MACH_MSG_OOL_VOLATILE_DESCRIPTOR: u8 = 3;
+pub(crate) const MACH_MSG_GUARDED_PORT_DESCRIPTOR: u8 = 4;
+/// Size of a user (LP64) port descriptor; other descriptors are 16 bytes.
+pub(crate) const PORT_DESC_SIZE: usize = 12;
+pub(crate) const OOL_DESC_SIZE: usize = 16;
+
+/// Who sent a message, for the trailer's security and audit tokens.
+pub(crate) struct Sender {
+    pub(crate) euid: u32,
+    pub(crate) egid: u32,
+    pub(crate) ruid: u32,
+    pub(crate) rgid: u32,
+    pub(crate) pid: Option<PidRef>,
+}
+
+impl Sender {
+    /// The calling task.
+    pub(crate) fn current() -> Self {
+        let (euid, egid, ruid, rgid) = crate::ffi::current_ids();
+        Sender {
+            euid,
+            egid,
+            ruid,
+            rgid,
+            pid: Some(PidRef::current_tgid()),
+        }
+    }
+
+    /// The kernel (notifications): `KERNEL_SECURITY_TOKEN`, pid 0.
+    pub(crate) fn kernel() -> Self {
+        Sender {
+            euid: 0,
+            egid: 0,
+            ruid: 0,
+            rgid: 0,
+            pid: None,
+        }
+    }
+}
+
+/// What a descriptor in the body carries besides its bytes.
+pub(crate) enum DescPayload {
+    /// A port descriptor's right.
+    Port(Carried),
+    /// An out-of-line ports descriptor's rights.
+    OolPorts(KVec<Carried>),
+    /// Out-of-line memory, copied into the kernel.
+    Ool(KVVec<u8>),
+}
+
+/// A descriptor: its offset in `body` and its payload.
+pub(crate) struct Desc {
+    pub(crate) offset: usize,
+    pub(crate) payload: DescPayload,
+}
+
+/// A kernel message.
+pub(crate) struct Kmsg {
+    /// `msgh_bits`; the port fields hold the in-kernel types of `dest`
+    /// (remote) and `reply` (local).
+    pub(crate) bits: u32,
+    /// `msgh_size` as sent: header plus body.
+    pub(crate) size: u32,
+    pub(crate) id: i32,
+    /// The right the message is delivered on; `None` only while building.
+    pub(crate) dest: Option<Right>,
+    pub(crate) reply: Carried,
+    /// The bytes after the header, in the user (LP64) layout.
+    pub(crate) body: KVVec<u8>,
+    pub(crate) descs: KVec<Desc>,
+    pub(crate) sender: Sender,
+}
+
+impl Kmsg {
+    /// Allocates a message whose body (everything after the header) is
+    /// `body_len` zeroed bytes.
+    pub(crate) fn new(body_len: usize, sender: Sender) -> Result<KBox<Self>> {
+        let body = KVVec::from_elem(0u8, body_len, GFP_KERNEL_ACCOUNT)?;
+        let k = KBox::new(
+            Kmsg {
+                bits: 0,
+                size: (HEADER_SIZE + body_len) as u32,
+                id: 0,
+                dest: None,
+                reply: Carried::Null,
+                body,
+                descs: KVec::new(),
+                sender,
+            },
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        stats::KMSGS.inc();
+        Ok(k)
+    }
+
+    /// Reads a native-endian `u32` at `off` in the body.
+    pub(crate) fn body_u32(&self, off: usize) -> u32 {
+        let b = &self.body[off..off + 4];
+        u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
+    }
+
+    /// Writes a native-endian `u32` at `off` in the body.
+    pub(crate) fn set_body_u32(&mut self, off: usize, v: u32) {
+        self.body[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+    }
+}
+
+impl Drop for Kmsg {
+    fn drop(&mut self) {
+        stats::KMSGS.dec();
+    }
+}

@@ -1,0 +1,713 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! `mach_msg`: sending (copyin of the header, body and rights into a
+//! [`Kmsg`], then queueing) and receiving (dequeue, copyout of rights into
+//! the receiver's space, the trailer), with XNU's validation order and
+//! return codes. One call may send and then receive (the RPC path).
+
+use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::time::msecs_to_jiffies;
+use kernel::uaccess::{UserPtr, UserSlice};
+
+use crate::error::*;
+use crate::kmsg::*;
+use crate::port::{Port, Received, Timeout};
+use crate::port_set::PortSet;
+use crate::right::Deferred;
+use crate::rights::*;
+use crate::space::{Object, Space};
+
+pub(crate) const MACH_SEND_MSG: u32 = 0x1;
+pub(crate) const MACH_RCV_MSG: u32 = 0x2;
+pub(crate) const MACH_RCV_LARGE: u32 = 0x4;
+pub(crate) const MACH_RCV_LARGE_IDENTITY: u32 = 0x8;
+pub(crate) const MACH_SEND_TIMEOUT: u32 = 0x10;
+pub(crate) const MACH_RCV_TIMEOUT: u32 = 0x100;
+
+const MACH_MSG_PHYSICAL_COPY: u8 = 0;
+const MACH_MSG_VIRTUAL_COPY: u8 = 1;
+
+/// Trailer sizes by `MACH_RCV_TRAILER_ELEMENTS` (XNU's
+/// `REQUESTED_TRAILER_SIZE`): null, seqno, sender, audit, context, av,
+/// and labels (and anything larger).
+const TRAILER_SIZES: [usize; 7] = [8, 12, 20, 52, 60, 64, 68];
+const MAX_TRAILER_SIZE: usize = 68;
+
+/// The arguments of one `mach_msg` call.
+pub(crate) struct MsgArgs {
+    pub(crate) send_msg: usize,
+    pub(crate) rcv_msg: usize,
+    pub(crate) option: u32,
+    pub(crate) send_size: u32,
+    pub(crate) rcv_size: u32,
+    pub(crate) rcv_name: u32,
+    pub(crate) timeout: u32,
+}
+
+/// `mach_msg_overwrite` on `space`.
+pub(crate) fn mach_msg(space: &Arc<Space>, a: &MsgArgs) -> MachResult {
+    if a.option & MACH_SEND_MSG != 0 {
+        let t = if a.option & MACH_SEND_TIMEOUT != 0 {
+            Some(msecs_to_jiffies(a.timeout))
+        } else {
+            None
+        };
+        send(space, a.send_msg, a.send_size as usize, t)?;
+    }
+    if a.option & MACH_RCV_MSG != 0 {
+        let t = if a.option & MACH_RCV_TIMEOUT != 0 {
+            Some(msecs_to_jiffies(a.timeout))
+        } else {
+            None
+        };
+        receive(space, a.rcv_msg, a.rcv_size as usize, a.rcv_name, a.option, t)?;
+    }
+    Ok(())
+}
+
+fn u32_at(b: &[u8], off: usize) -> u32 {
+    u32::from_ne_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+
+fn u64_at(b: &[u8], off: usize) -> u64 {
+    (u32_at(b, off) as u64) | ((u32_at(b, off + 4) as u64) << 32)
+}
+
+/// A descriptor as parsed from the user's body, before its rights or
+/// memory are copied in.
+struct UserDesc {
+    offset: usize,
+    dtype: u8,
+}
+
+/// Validates the descriptor list (XNU's measure/validate pass):
+/// `MACH_SEND_MSG_TOO_SMALL` if the body cannot hold them,
+/// `MACH_SEND_INVALID_TYPE` for a bad type, disposition or copy option.
+fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
+    if body.len() < BODY_SIZE {
+        return Err(MACH_SEND_MSG_TOO_SMALL);
+    }
+    let count = u32_at(body, 0) as usize;
+    if count > (body.len() - BODY_SIZE) / PORT_DESC_SIZE {
+        return Err(MACH_SEND_MSG_TOO_SMALL);
+    }
+    let mut v = KVec::with_capacity(count, GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
+    let mut off = BODY_SIZE;
+    for _ in 0..count {
+        if off + PORT_DESC_SIZE > body.len() {
+            return Err(MACH_SEND_MSG_TOO_SMALL);
+        }
+        let dtype = body[off + 11];
+        let size = match dtype {
+            MACH_MSG_PORT_DESCRIPTOR => PORT_DESC_SIZE,
+            MACH_MSG_OOL_DESCRIPTOR
+            | MACH_MSG_OOL_PORTS_DESCRIPTOR
+            | MACH_MSG_OOL_VOLATILE_DESCRIPTOR
+            | MACH_MSG_GUARDED_PORT_DESCRIPTOR => OOL_DESC_SIZE,
+            _ => return Err(MACH_SEND_INVALID_TYPE),
+        };
+        if off + size > body.len() {
+            return Err(MACH_SEND_MSG_TOO_SMALL);
+        }
+        match dtype {
+            MACH_MSG_PORT_DESCRIPTOR | MACH_MSG_OOL_PORTS_DESCRIPTOR => {
+                if !is_any_right(body[off + 10] as u32) {
+                    return Err(MACH_SEND_INVALID_TYPE);
+                }
+            }
+            MACH_MSG_GUARDED_PORT_DESCRIPTOR => {
+                if body[off + 10] as u32 != MACH_MSG_TYPE_MOVE_RECEIVE {
+                    return Err(MACH_SEND_INVALID_TYPE);
+                }
+            }
+            _ => {}
+        }
+        if matches!(dtype, MACH_MSG_OOL_DESCRIPTOR | MACH_MSG_OOL_VOLATILE_DESCRIPTOR | MACH_MSG_OOL_PORTS_DESCRIPTOR)
+            && !matches!(body[off + 9], MACH_MSG_PHYSICAL_COPY | MACH_MSG_VIRTUAL_COPY)
+        {
+            return Err(MACH_SEND_INVALID_TYPE);
+        }
+        let _ = v.push_within_capacity(UserDesc { offset: off, dtype });
+        off += size;
+    }
+    Ok(v)
+}
+
+/// Most port names one out-of-line ports descriptor may carry.
+const MAX_OOL_PORTS: usize = 1 << 16;
+
+/// Copies out-of-line memory and port-name arrays in from the sender
+/// (before the space lock: user copies may fault and sleep).
+fn copyin_ool(k: &mut Kmsg, descs: &KVec<UserDesc>, names: &mut KVec<(usize, KVec<u32>)>) -> MachResult {
+    for d in descs.iter() {
+        let off = d.offset;
+        match d.dtype {
+            MACH_MSG_OOL_DESCRIPTOR | MACH_MSG_OOL_VOLATILE_DESCRIPTOR => {
+                let addr = u64_at(&k.body, off) as usize;
+                let size = u32_at(&k.body, off + 12) as usize;
+                if size > MAX_MSG_SIZE {
+                    return Err(MACH_SEND_TOO_LARGE);
+                }
+                let mut data = KVVec::new();
+                if size != 0 {
+                    UserSlice::new(UserPtr::from_addr(addr), size)
+                        .read_all(&mut data, GFP_KERNEL_ACCOUNT)
+                        .map_err(|e| if e == ENOMEM { MACH_SEND_NO_BUFFER } else { MACH_SEND_INVALID_MEMORY })?;
+                }
+                k.descs
+                    .push(Desc { offset: off, payload: DescPayload::Ool(data) }, GFP_KERNEL)
+                    .map_err(|_| MACH_SEND_NO_BUFFER)?;
+            }
+            MACH_MSG_OOL_PORTS_DESCRIPTOR => {
+                let addr = u64_at(&k.body, off) as usize;
+                let count = u32_at(&k.body, off + 12) as usize;
+                if count > MAX_OOL_PORTS {
+                    return Err(MACH_SEND_TOO_LARGE);
+                }
+                let mut bytes = KVec::new();
+                if count != 0 {
+                    UserSlice::new(UserPtr::from_addr(addr), count * 4)
+                        .read_all(&mut bytes, GFP_KERNEL)
+                        .map_err(|e| if e == ENOMEM { MACH_SEND_NO_BUFFER } else { MACH_SEND_INVALID_MEMORY })?;
+                }
+                let mut v = KVec::with_capacity(count, GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
+                for i in 0..count {
+                    let _ = v.push_within_capacity(u32_at(&bytes, i * 4));
+                }
+                names.push((off, v), GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Copies one name in for a descriptor: null and dead names travel as
+/// such, anything else must denote the right `disp` needs.
+fn copyin_desc_name(
+    g: &mut crate::space::SpaceInner,
+    space: u64,
+    name: u32,
+    disp: u32,
+    d: &mut Deferred,
+) -> MachResult<Carried> {
+    if name == MACH_PORT_NULL {
+        return Ok(Carried::Null);
+    }
+    if name == MACH_PORT_DEAD {
+        return Ok(Carried::Dead);
+    }
+    g.copyin(space, name, disp, d).map_err(|_| MACH_SEND_INVALID_RIGHT)
+}
+
+fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> MachResult {
+    if size < HEADER_SIZE || size % 4 != 0 {
+        return Err(MACH_SEND_MSG_TOO_SMALL);
+    }
+    if size > MAX_MSG_SIZE {
+        return Err(MACH_SEND_TOO_LARGE);
+    }
+    let mut reader = UserSlice::new(UserPtr::from_addr(uaddr), size).reader();
+    let mut hdr = [0u8; HEADER_SIZE];
+    reader.read_slice(&mut hdr).map_err(|_| MACH_SEND_INVALID_DATA)?;
+    let mut k = Kmsg::new(size - HEADER_SIZE, Sender::current()).map_err(|_| MACH_SEND_NO_BUFFER)?;
+    reader.read_slice(&mut k.body).map_err(|_| MACH_SEND_INVALID_DATA)?;
+
+    let bits = u32_at(&hdr, 0);
+    let remote = u32_at(&hdr, 8);
+    let local = u32_at(&hdr, 12);
+    let voucher = u32_at(&hdr, 16);
+    k.id = u32_at(&hdr, 20) as i32;
+    let dest_type = bits & MACH_MSGH_BITS_REMOTE_MASK;
+    let reply_type = (bits & MACH_MSGH_BITS_LOCAL_MASK) >> 8;
+    let voucher_type = (bits & MACH_MSGH_BITS_VOUCHER_MASK) >> 16;
+
+    if !is_any_send(dest_type)
+        || (reply_type == 0 && local != MACH_PORT_NULL)
+        || (reply_type != 0 && !is_any_send(reply_type))
+        || (voucher_type != 0
+            && voucher_type != MACH_MSG_TYPE_MOVE_SEND
+            && voucher_type != MACH_MSG_TYPE_COPY_SEND)
+    {
+        return Err(MACH_SEND_INVALID_HEADER);
+    }
+    if !name_valid(remote) {
+        return Err(MACH_SEND_INVALID_DEST);
+    }
+    if voucher_type != 0 && name_valid(voucher) {
+        // machipc has no voucher objects: no name can denote one.
+        return Err(MACH_SEND_INVALID_VOUCHER);
+    }
+    let complex = bits & MACH_MSGH_BITS_COMPLEX != 0;
+    let descs = if complex { parse_descriptors(&k.body)? } else { KVec::new() };
+    let mut ool_names = KVec::new();
+    copyin_ool(&mut k, &descs, &mut ool_names)?;
+
+    let so_dest = matches!(dest_type, MACH_MSG_TYPE_MOVE_SEND_ONCE | MACH_MSG_TYPE_MAKE_SEND_ONCE);
+    loop {
+        // Find the destination and wait for queue room before any right
+        // moves, so a timeout or signal leaves the sender's rights intact.
+        let mut d = Deferred::new();
+        let target: Option<Arc<Port>> = {
+            let mut g = space.inner.lock();
+            match g.lookup(remote, &mut d) {
+                Ok(i) => match &g.table[i].obj {
+                    Object::Port(p) => Some(p.clone()),
+                    _ => None,
+                },
+                Err(_) => None,
+            }
+        };
+        drop(d);
+        let reserved = match (&target, so_dest) {
+            (Some(p), false) => p.reserve_slot(timeout)?,
+            _ => false,
+        };
+
+        let mut d = Deferred::new();
+        let mut g = space.inner.lock();
+        if let Err(e) = g.copyin_check(remote, dest_type, &mut d) {
+            drop(g);
+            if reserved {
+                target.as_ref().map(|p| p.unreserve_slot());
+            }
+            let _ = e;
+            return Err(MACH_SEND_INVALID_DEST);
+        }
+        if g.is_dead(remote, &mut d) {
+            drop(g);
+            if reserved {
+                target.as_ref().map(|p| p.unreserve_slot());
+            }
+            return Err(MACH_SEND_INVALID_DEST);
+        }
+        if reply_type != 0 && name_valid(local) && g.copyin_check(local, reply_type, &mut d).is_err() {
+            drop(g);
+            if reserved {
+                target.as_ref().map(|p| p.unreserve_slot());
+            }
+            return Err(MACH_SEND_INVALID_REPLY);
+        }
+        let dest = match g.copyin(space.id, remote, dest_type, &mut d) {
+            Ok(Carried::Right(r)) => r,
+            _ => {
+                drop(g);
+                if reserved {
+                    target.as_ref().map(|p| p.unreserve_slot());
+                }
+                return Err(MACH_SEND_INVALID_DEST);
+            }
+        };
+        if !target.as_ref().is_some_and(|p| Arc::ptr_eq(p, dest.port())) {
+            // The name changed between the lookup and the copyin: the
+            // right goes back (merged) and the send starts over.
+            let _ = g.copyout(space.id, dest, &mut d);
+            drop(g);
+            if reserved {
+                target.as_ref().map(|p| p.unreserve_slot());
+            }
+            continue;
+        }
+        k.dest = Some(dest);
+        k.reply = if reply_type == 0 {
+            Carried::Null
+        } else if local == MACH_PORT_DEAD {
+            Carried::Dead
+        } else if local == MACH_PORT_NULL {
+            Carried::Null
+        } else {
+            match g.copyin(space.id, local, reply_type, &mut d) {
+                Ok(c) => c,
+                Err(_) => {
+                    drop(g);
+                    drop(d);
+                    drop(k);
+                    if reserved {
+                        target.as_ref().map(|p| p.unreserve_slot());
+                    }
+                    return Err(MACH_SEND_INVALID_REPLY);
+                }
+            }
+        };
+        k.bits = (bits & !MACH_MSGH_BITS_PORTS_MASK & MACH_MSGH_BITS_USER)
+            | copyin_type(dest_type)
+            | if reply_type != 0 { copyin_type(reply_type) << 8 } else { 0 };
+
+        // Body rights. On failure everything copied in so far, header
+        // rights included, is destroyed with the message, as in XNU.
+        let mut failed = None;
+        for ud in descs.iter() {
+            let off = ud.offset;
+            match ud.dtype {
+                MACH_MSG_PORT_DESCRIPTOR | MACH_MSG_GUARDED_PORT_DESCRIPTOR => {
+                    let name_off = if ud.dtype == MACH_MSG_PORT_DESCRIPTOR { off } else { off + 12 };
+                    let name = u32_at(&k.body, name_off);
+                    let disp = k.body[off + 10] as u32;
+                    match copyin_desc_name(&mut g, space.id, name, disp, &mut d) {
+                        Ok(c) => {
+                            if k.descs.push(Desc { offset: off, payload: DescPayload::Port(c) }, GFP_KERNEL).is_err() {
+                                failed = Some(MACH_SEND_NO_BUFFER);
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                MACH_MSG_OOL_PORTS_DESCRIPTOR => {
+                    let disp = k.body[off + 10] as u32;
+                    let names = match ool_names.iter().find(|(o, _)| *o == off) {
+                        Some((_, n)) => n,
+                        None => continue,
+                    };
+                    let mut rights = match KVec::with_capacity(names.len(), GFP_KERNEL) {
+                        Ok(v) => v,
+                        Err(_) => {
+                            failed = Some(MACH_SEND_NO_BUFFER);
+                            break;
+                        }
+                    };
+                    for &n in names.iter() {
+                        match copyin_desc_name(&mut g, space.id, n, disp, &mut d) {
+                            Ok(c) => {
+                                let _ = rights.push_within_capacity(c);
+                            }
+                            Err(e) => {
+                                failed = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    let ok = failed.is_none();
+                    if k.descs.push(Desc { offset: off, payload: DescPayload::OolPorts(rights) }, GFP_KERNEL).is_err() && ok {
+                        failed = Some(MACH_SEND_NO_BUFFER);
+                    }
+                    if failed.is_some() {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        drop(g);
+        drop(d);
+        if let Some(e) = failed {
+            drop(k);
+            if reserved {
+                target.as_ref().map(|p| p.unreserve_slot());
+            }
+            return Err(e);
+        }
+        // Sort descriptors by offset so copyout walks them in order.
+        sort_descs(&mut k.descs);
+        let port = match target {
+            Some(p) => p,
+            None => return Err(MACH_SEND_INVALID_DEST),
+        };
+        port.enqueue(k, reserved);
+        return Ok(());
+    }
+}
+
+fn sort_descs(v: &mut KVec<Desc>) {
+    // Insertion sort: descriptor lists are short and nearly sorted.
+    let s = v.as_mut_slice();
+    for i in 1..s.len() {
+        let mut j = i;
+        while j > 0 && s[j - 1].offset > s[j].offset {
+            s.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
+/// What a receive takes messages from.
+pub(crate) enum Source {
+    Port(Arc<Port>),
+    Set(Arc<PortSet>),
+}
+
+fn trailer_size(option: u32) -> MachResult<usize> {
+    if (option >> 28) & 0xf != 0 {
+        return Err(MACH_RCV_INVALID_TRAILER);
+    }
+    let elements = ((option >> 24) & 0xf) as usize;
+    Ok(TRAILER_SIZES[elements.min(TRAILER_SIZES.len() - 1)])
+}
+
+fn receive(space: &Arc<Space>, uaddr: usize, rcv_size: usize, name: u32, option: u32, timeout: Timeout) -> MachResult {
+    trailer_size(option)?;
+    let src = {
+        let mut d = Deferred::new();
+        let mut g = space.inner.lock();
+        let i = g.lookup(name, &mut d).map_err(|_| MACH_RCV_INVALID_NAME)?;
+        let e = &g.table[i];
+        match &e.obj {
+            Object::Port(p) if e.bits & MACH_PORT_TYPE_RECEIVE != 0 => Source::Port(p.clone()),
+            Object::Set(s) => Source::Set(s.clone()),
+            _ => return Err(MACH_RCV_INVALID_NAME),
+        }
+    };
+    receive_from(space, &src, uaddr, rcv_size, option, timeout).map(|_| ())
+}
+
+/// Receives from `src` into the user buffer; returns the bytes written
+/// (message and trailer).
+pub(crate) fn receive_from(
+    space: &Arc<Space>,
+    src: &Source,
+    uaddr: usize,
+    rcv_size: usize,
+    option: u32,
+    timeout: Timeout,
+) -> MachResult<usize> {
+    let tsize = trailer_size(option)?;
+    let large = option & MACH_RCV_LARGE != 0;
+    let (port, got) = match src {
+        Source::Port(p) => {
+            let r = p.receive(rcv_size, tsize, large, timeout)?;
+            (p.clone(), r)
+        }
+        Source::Set(s) => s.receive(rcv_size, tsize, large, timeout)?,
+    };
+    let user = UserSlice::new(UserPtr::from_addr(uaddr), rcv_size);
+    match got {
+        Received::TooLarge(size) => {
+            if option & MACH_RCV_LARGE_IDENTITY != 0 && rcv_size >= 16 {
+                let rname = receiver_name(space, &port);
+                let mut ww = UserSlice::new(UserPtr::from_addr(uaddr + 12), 4).writer();
+                ww.write_slice(&rname.to_ne_bytes()).map_err(|_| MACH_RCV_INVALID_DATA)?;
+            }
+            if rcv_size >= 8 {
+                let mut ww = UserSlice::new(UserPtr::from_addr(uaddr + 4), 4).writer();
+                ww.write_slice(&size.to_ne_bytes()).map_err(|_| MACH_RCV_INVALID_DATA)?;
+            }
+            Err(MACH_RCV_TOO_LARGE)
+        }
+        Received::TooLargeTaken(k, seqno, ctx) => {
+            // The message is destroyed but for its destination, which the
+            // receiver learns in a bare header (XNU's copyout_dest).
+            let dest_type = k.bits & MACH_MSGH_BITS_REMOTE_MASK;
+            let reply_type = (k.bits & MACH_MSGH_BITS_LOCAL_MASK) >> 8;
+            let bits = (k.bits & !MACH_MSGH_BITS_PORTS_MASK) | reply_type | (dest_type << 8);
+            let local = receiver_name(space, &port);
+            let mut hdr = [0u8; HEADER_SIZE];
+            put_header(&mut hdr, bits, HEADER_SIZE as u32, MACH_PORT_NULL, local, k.id);
+            let mut tr = [0u8; MAX_TRAILER_SIZE];
+            fill_trailer(&mut tr, tsize, seqno, ctx, &k.sender);
+            drop(k);
+            let mut w = user.writer();
+            let n = HEADER_SIZE.min(rcv_size);
+            w.write_slice(&hdr[..n]).map_err(|_| MACH_RCV_INVALID_DATA)?;
+            let t = tsize.min(rcv_size.saturating_sub(HEADER_SIZE));
+            w.write_slice(&tr[..t]).map_err(|_| MACH_RCV_INVALID_DATA)?;
+            Err(MACH_RCV_TOO_LARGE)
+        }
+        Received::Msg(k, seqno, ctx) => copyout_msg(space, &port, k, user, tsize, seqno, ctx),
+    }
+}
+
+/// The name of `port`'s receive right in `space` (the local port a
+/// receiver sees).
+fn receiver_name(space: &Arc<Space>, port: &Arc<Port>) -> u32 {
+    match port.inner.lock().receiver {
+        Some((sid, name)) if sid == space.id => name,
+        _ => MACH_PORT_NULL,
+    }
+}
+
+fn put_header(h: &mut [u8; HEADER_SIZE], bits: u32, size: u32, remote: u32, local: u32, id: i32) {
+    h[0..4].copy_from_slice(&bits.to_ne_bytes());
+    h[4..8].copy_from_slice(&size.to_ne_bytes());
+    h[8..12].copy_from_slice(&remote.to_ne_bytes());
+    h[12..16].copy_from_slice(&local.to_ne_bytes());
+    h[16..20].copy_from_slice(&0u32.to_ne_bytes());
+    h[20..24].copy_from_slice(&id.to_ne_bytes());
+}
+
+/// `mach_msg_max_trailer_t`, of which the first `tsize` bytes go out.
+fn fill_trailer(t: &mut [u8; MAX_TRAILER_SIZE], tsize: usize, seqno: u32, ctx: u64, s: &Sender) {
+    let pid = s.pid.as_ref().map(|p| p.nr_in_current_ns()).unwrap_or(0);
+    let kernel = s.pid.is_none();
+    let put = |t: &mut [u8; MAX_TRAILER_SIZE], off: usize, v: u32| t[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+    put(t, 0, 0); // MACH_MSG_TRAILER_FORMAT_0
+    put(t, 4, tsize as u32);
+    put(t, 8, seqno);
+    // security_token_t: KERNEL_SECURITY_TOKEN is { 0, 1 }.
+    put(t, 12, s.euid);
+    put(t, 16, if kernel { 1 } else { s.egid });
+    // audit_token_t: auid, euid, egid, ruid, rgid, pid, asid, pidversion.
+    put(t, 20, if kernel { 0 } else { s.ruid });
+    put(t, 24, s.euid);
+    put(t, 28, s.egid);
+    put(t, 32, s.ruid);
+    put(t, 36, s.rgid);
+    put(t, 40, pid as u32);
+    put(t, 44, 0);
+    put(t, 48, 0);
+    t[52..60].copy_from_slice(&ctx.to_ne_bytes());
+    put(t, 60, 0);
+    put(t, 64, 0);
+}
+
+fn copyout_msg(
+    space: &Arc<Space>,
+    port: &Arc<Port>,
+    mut k: KBox<Kmsg>,
+    user: UserSlice,
+    tsize: usize,
+    seqno: u32,
+    ctx: u64,
+) -> MachResult<usize> {
+    let mut d = Deferred::new();
+    let mut err = 0i32;
+    let mut g = space.inner.lock();
+    let local = match port.inner.lock().receiver {
+        Some((sid, name)) if sid == space.id => name,
+        _ => MACH_PORT_NULL,
+    };
+    // The destination right is used up by delivery.
+    let dest_type = k.bits & MACH_MSGH_BITS_REMOTE_MASK;
+    if let Some(dest) = k.dest.take() {
+        match dest.kind() {
+            crate::rights::Kind::SendOnce => dest.consume_delivered(),
+            _ => d.right(dest),
+        }
+    }
+    let reply = core::mem::replace(&mut k.reply, Carried::Null);
+    let remote = match reply {
+        Carried::Null => MACH_PORT_NULL,
+        Carried::Dead => MACH_PORT_DEAD,
+        Carried::Right(r) => match g.copyout(space.id, r, &mut d) {
+            Ok(n) => n,
+            Err(_) => {
+                err = MACH_RCV_HEADER_ERROR.code() | MACH_MSG_IPC_SPACE;
+                MACH_PORT_NULL
+            }
+        },
+    };
+    let reply_type = (k.bits & MACH_MSGH_BITS_LOCAL_MASK) >> 8;
+    let bits = (k.bits & !MACH_MSGH_BITS_PORTS_MASK) | reply_type | (dest_type << 8);
+
+    // Body rights and memory.
+    let mut descs = core::mem::take(&mut k.descs);
+    let mut ool: KVec<(usize, DescPayload)> = KVec::new();
+    for desc in descs.drain_all() {
+        let off = desc.offset;
+        match desc.payload {
+            DescPayload::Port(c) => {
+                let (name, t) = copyout_carried(&mut g, space.id, c, &mut d, &mut err);
+                if t != 0 {
+                    k.body[off + 10] = t as u8;
+                }
+                let off_name = if k.body[off + 11] == MACH_MSG_GUARDED_PORT_DESCRIPTOR { off + 12 } else { off };
+                k.set_body_u32(off_name, name);
+            }
+            other => {
+                let _ = ool.push((off, other), GFP_KERNEL);
+            }
+        }
+    }
+    // OOL port arrays: names now, memory below.
+    let mut arrays: KVec<(usize, KVec<u32>)> = KVec::new();
+    let mut regions: KVec<(usize, KVVec<u8>)> = KVec::new();
+    for (off, payload) in ool.drain_all() {
+        match payload {
+            DescPayload::OolPorts(rights) => {
+                let mut names = KVec::with_capacity(rights.len(), GFP_KERNEL).unwrap_or(KVec::new());
+                for c in rights.into_iter() {
+                    let (name, t) = copyout_carried(&mut g, space.id, c, &mut d, &mut err);
+                    if t != 0 {
+                        k.body[off + 10] = t as u8;
+                    }
+                    let _ = names.push(name, GFP_KERNEL);
+                }
+                let _ = arrays.push((off, names), GFP_KERNEL);
+            }
+            DescPayload::Ool(data) => {
+                let _ = regions.push((off, data), GFP_KERNEL);
+            }
+            DescPayload::Port(_) => {}
+        }
+    }
+    drop(g);
+    drop(d);
+
+    // Out-of-line data appears as fresh anonymous mappings.
+    for (off, data) in regions.iter() {
+        let addr = if data.is_empty() { 0 } else { map_out(data.as_slice(), &mut err) };
+        k.body[*off..*off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
+        k.body[*off + 8] = 0; // deallocate
+        k.body[*off + 9] = MACH_MSG_VIRTUAL_COPY;
+    }
+    for (off, names) in arrays.iter() {
+        let mut bytes = KVec::with_capacity(names.len() * 4, GFP_KERNEL).unwrap_or(KVec::new());
+        for n in names.iter() {
+            let _ = bytes.extend_from_slice(&n.to_ne_bytes(), GFP_KERNEL);
+        }
+        let addr = if bytes.is_empty() { 0 } else { map_out(&bytes, &mut err) };
+        k.body[*off..*off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
+        k.body[*off + 8] = 0;
+        k.body[*off + 9] = MACH_MSG_VIRTUAL_COPY;
+    }
+
+    let mut hdr = [0u8; HEADER_SIZE];
+    put_header(&mut hdr, bits, k.size, remote, local, k.id);
+    let mut tr = [0u8; MAX_TRAILER_SIZE];
+    fill_trailer(&mut tr, tsize, seqno, ctx, &k.sender);
+    let body_len = k.body.len();
+    let mut w = user.writer();
+    let res = w
+        .write_slice(&hdr)
+        .and_then(|_| w.write_slice(&k.body))
+        .and_then(|_| w.write_slice(&tr[..tsize]));
+    drop(k);
+    if res.is_err() {
+        return Err(MACH_RCV_INVALID_DATA);
+    }
+    if err != 0 {
+        return Err(MachError(err));
+    }
+    Ok(HEADER_SIZE + body_len + tsize)
+}
+
+/// Copies one carried right out; returns its name and the type the
+/// receiver sees (0 to leave the descriptor's disposition alone).
+fn copyout_carried(
+    g: &mut crate::space::SpaceInner,
+    space: u64,
+    c: Carried,
+    d: &mut Deferred,
+    err: &mut i32,
+) -> (u32, u32) {
+    match c {
+        Carried::Null => (MACH_PORT_NULL, 0),
+        Carried::Dead => (MACH_PORT_DEAD, 0),
+        Carried::Right(r) => {
+            let t = r.kind().msg_type();
+            match g.copyout(space, r, d) {
+                Ok(n) => (n, t),
+                Err(_) => {
+                    *err = MACH_RCV_BODY_ERROR.code() | MACH_MSG_IPC_SPACE;
+                    (MACH_PORT_NULL, t)
+                }
+            }
+        }
+    }
+}
+
+/// Maps `data` into the caller's address space as a fresh anonymous
+/// region and returns its address (0 on failure, noted in `err`).
+fn map_out(data: &[u8], err: &mut i32) -> usize {
+    match crate::ffi::map_user_copy(data) {
+        Ok(a) => a,
+        Err(_) => {
+            *err = MACH_RCV_BODY_ERROR.code() | 0x1000; // MACH_MSG_VM_SPACE
+            0
+        }
+    }
+}

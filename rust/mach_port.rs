@@ -1,0 +1,618 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! The `mach_port_*` calls (`mach/mach_port.defs`) on the caller's space,
+//! each reached through one ioctl with a [`PortCall`] argument.
+
+use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::uaccess::{UserPtr, UserSlice};
+
+use crate::error::*;
+use crate::notify::*;
+use crate::port::{Port, MACH_PORT_QLIMIT_MAX};
+use crate::port_set::PortSet;
+use crate::right::Deferred;
+use crate::rights::*;
+use crate::space::{Object, Space, SpaceInner};
+use crate::uapi::{self, PortCall};
+
+// mach_port_flavor_t
+const MACH_PORT_LIMITS_INFO: u32 = 1;
+const MACH_PORT_RECEIVE_STATUS: u32 = 2;
+const MACH_PORT_DNREQUESTS_SIZE: u32 = 3;
+const MACH_PORT_TEMPOWNER: u32 = 4;
+const MACH_PORT_IMPORTANCE_RECEIVER: u32 = 5;
+const MACH_PORT_DENAP_RECEIVER: u32 = 6;
+const MACH_PORT_INFO_EXT: u32 = 7;
+const MACH_PORT_RECEIVE_STATUS_COUNT: u32 = 10;
+const MACH_PORT_INFO_EXT_COUNT: u32 = 17;
+
+// mach_port_options_t flags
+const MPO_CONTEXT_AS_GUARD: u32 = 0x01;
+const MPO_QLIMIT: u32 = 0x02;
+const MPO_INSERT_SEND_RIGHT: u32 = 0x10;
+const MPO_STRICT: u32 = 0x20;
+const MACH_PORT_STATUS_FLAG_GUARDED: u32 = 0x02;
+const MACH_PORT_STATUS_FLAG_STRICT_GUARD: u32 = 0x04;
+
+const KERN_INSUFFICIENT_BUFFER_SIZE: MachError = MachError(52);
+
+/// Runs mach_port call `nr` on `space`.
+pub(crate) fn call(space: &Arc<Space>, nr: u32, c: &mut PortCall) -> MachResult {
+    let mut d = Deferred::new();
+    let r = {
+        let mut g = space.inner.lock();
+        if !g.active {
+            return Err(KERN_INVALID_TASK);
+        }
+        call_locked(space, &mut g, nr, c, &mut d)
+    };
+    drop(d);
+    r
+}
+
+fn user_write(addr: u64, data: &[u8]) -> MachResult {
+    UserSlice::new(UserPtr::from_addr(addr as usize), data.len())
+        .writer()
+        .write_slice(data)
+        .map_err(|_| KERN_INVALID_ADDRESS)
+}
+
+fn user_read(addr: u64, out: &mut [u8]) -> MachResult {
+    UserSlice::new(UserPtr::from_addr(addr as usize), out.len())
+        .reader()
+        .read_slice(out)
+        .map_err(|_| KERN_INVALID_ADDRESS)
+}
+
+fn words(v: &[u32], out: &mut [u8]) {
+    for (i, w) in v.iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&w.to_ne_bytes());
+    }
+}
+
+fn entry_type(g: &SpaceInner, i: usize) -> u32 {
+    g.table[i].bits
+}
+
+fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall, d: &mut Deferred) -> MachResult {
+    let sid = space.id;
+    match nr {
+        uapi::PORT_NAMES => {
+            let n = g.names().count();
+            if (c.count as usize) < n {
+                c.count = n as u32;
+                return Err(KERN_INSUFFICIENT_BUFFER_SIZE);
+            }
+            let mut names = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            let mut types = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            // Dead ports' rights show as dead names, as after a lookup.
+            let live: KVec<u32> = {
+                let mut v = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+                for (name, _) in g.names() {
+                    let _ = v.push_within_capacity(name);
+                }
+                v
+            };
+            for name in live.iter() {
+                if let Ok(i) = g.lookup(*name, d) {
+                    let _ = names.push_within_capacity(*name);
+                    let _ = types.push_within_capacity(entry_type(g, i));
+                }
+            }
+            let mut buf = KVec::from_elem(0u8, names.len() * 4, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            words(&names, &mut buf);
+            user_write(c.data, &buf)?;
+            words(&types, &mut buf);
+            user_write(c.value, &buf)?;
+            c.count = names.len() as u32;
+            Ok(())
+        }
+        uapi::PORT_TYPE => {
+            if c.name == MACH_PORT_NULL {
+                return Err(KERN_INVALID_NAME);
+            }
+            if c.name == MACH_PORT_DEAD {
+                c.poly = MACH_PORT_TYPE_DEAD_NAME;
+                return Ok(());
+            }
+            let i = g.lookup(c.name, d)?;
+            c.poly = entry_type(g, i);
+            Ok(())
+        }
+        uapi::PORT_ALLOCATE => {
+            c.name = allocate(g, sid, c.right, None)?;
+            Ok(())
+        }
+        uapi::PORT_ALLOCATE_NAME => {
+            if !name_valid(c.name) {
+                return Err(KERN_INVALID_VALUE);
+            }
+            allocate(g, sid, c.right, Some(c.name))?;
+            Ok(())
+        }
+        uapi::PORT_DESTROY => {
+            if !name_valid(c.name) {
+                return Ok(());
+            }
+            g.destroy_name(sid, c.name, d)
+        }
+        uapi::PORT_DEALLOCATE => {
+            if !name_valid(c.name) {
+                return Ok(());
+            }
+            g.dealloc(sid, c.name, d)
+        }
+        uapi::PORT_GET_REFS => {
+            if c.right >= MACH_PORT_RIGHT_NUMBER {
+                return Err(KERN_INVALID_VALUE);
+            }
+            if !name_valid(c.name) {
+                if c.name == MACH_PORT_DEAD && c.right == MACH_PORT_RIGHT_DEAD_NAME {
+                    c.delta = 1;
+                    return Ok(());
+                }
+                if c.name == MACH_PORT_NULL || c.name == MACH_PORT_DEAD {
+                    c.delta = 0;
+                    return Ok(());
+                }
+            }
+            let i = g.lookup(c.name, d)?;
+            let e = &g.table[i];
+            let t = 1u32 << (c.right + 16);
+            c.delta = if e.bits & t == 0 {
+                0
+            } else if c.right == MACH_PORT_RIGHT_SEND || c.right == MACH_PORT_RIGHT_DEAD_NAME {
+                e.urefs as i32
+            } else {
+                1
+            };
+            Ok(())
+        }
+        uapi::PORT_MOD_REFS => {
+            if c.right >= MACH_PORT_RIGHT_NUMBER {
+                return Err(KERN_INVALID_VALUE);
+            }
+            if !name_valid(c.name) {
+                if c.right == MACH_PORT_RIGHT_SEND || c.right == MACH_PORT_RIGHT_SEND_ONCE {
+                    return Ok(());
+                }
+                return Err(KERN_INVALID_NAME);
+            }
+            g.delta(sid, c.name, c.right, c.delta, d)
+        }
+        uapi::PORT_INSERT_RIGHT => {
+            if !is_any_right(c.right) {
+                return Err(MACH_SEND_INVALID_TYPE);
+            }
+            let carried = g.copyin(sid, c.poly, c.right, d)?;
+            if !name_valid(c.name) {
+                d.carried(carried);
+                return Err(KERN_INVALID_VALUE);
+            }
+            match carried {
+                Carried::Right(r) => g.copyout_named(sid, r, c.name, d),
+                _ => Err(KERN_INVALID_CAPABILITY),
+            }
+        }
+        uapi::PORT_EXTRACT_RIGHT => {
+            if !is_any_right(c.right) {
+                return Err(KERN_INVALID_VALUE);
+            }
+            let carried = g.copyin(sid, c.name, c.right, d)?;
+            match carried {
+                Carried::Right(r) => {
+                    c.notify_type = r.kind().msg_type();
+                    c.poly = g.copyout(sid, r, d)?;
+                }
+                Carried::Dead => {
+                    c.notify_type = copyin_type(c.right);
+                    c.poly = MACH_PORT_DEAD;
+                }
+                Carried::Null => {
+                    c.notify_type = copyin_type(c.right);
+                    c.poly = MACH_PORT_NULL;
+                }
+            }
+            Ok(())
+        }
+        uapi::PORT_GET_ATTRIBUTES => get_attributes(g, c, d),
+        uapi::PORT_SET_ATTRIBUTES => set_attributes(g, c, d),
+        uapi::PORT_GET_CONTEXT => {
+            let p = g.receive_port(c.name, d)?;
+            c.value = p.inner.lock().context;
+            Ok(())
+        }
+        uapi::PORT_SET_CONTEXT => {
+            let p = g.receive_port(c.name, d)?;
+            let mut pg = p.inner.lock();
+            if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 {
+                return Err(KERN_INVALID_ARGUMENT);
+            }
+            pg.context = c.value;
+            Ok(())
+        }
+        uapi::PORT_CONSTRUCT => {
+            let mut opts = [0u8; 24];
+            user_read(c.data, &mut opts)?;
+            let flags = u32::from_ne_bytes([opts[0], opts[1], opts[2], opts[3]]);
+            let qlimit = u32::from_ne_bytes([opts[4], opts[5], opts[6], opts[7]]);
+            if flags & MPO_QLIMIT != 0 && qlimit > MACH_PORT_QLIMIT_MAX {
+                return Err(KERN_INVALID_VALUE);
+            }
+            let name = allocate(g, sid, MACH_PORT_RIGHT_RECEIVE, None)?;
+            let p = g.receive_port(name, d)?;
+            {
+                let mut pg = p.inner.lock();
+                if flags & MPO_QLIMIT != 0 {
+                    pg.qlimit = qlimit;
+                }
+                pg.context = c.value;
+                if flags & MPO_CONTEXT_AS_GUARD != 0 {
+                    pg.flags |= MACH_PORT_STATUS_FLAG_GUARDED;
+                    if flags & MPO_STRICT != 0 {
+                        pg.flags |= MACH_PORT_STATUS_FLAG_STRICT_GUARD;
+                    }
+                }
+            }
+            if flags & MPO_INSERT_SEND_RIGHT != 0 {
+                if let Carried::Right(r) = g.copyin(sid, name, MACH_MSG_TYPE_MAKE_SEND, d)? {
+                    g.copyout_named(sid, r, name, d)?;
+                }
+            }
+            c.name = name;
+            Ok(())
+        }
+        uapi::PORT_DESTRUCT => {
+            let p = g.receive_port(c.name, d)?;
+            {
+                let pg = p.inner.lock();
+                if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 && pg.context != c.value {
+                    return Err(KERN_INVALID_ARGUMENT);
+                }
+            }
+            if c.delta != 0 {
+                g.delta(sid, c.name, MACH_PORT_RIGHT_SEND, c.delta, d)?;
+            }
+            g.delta(sid, c.name, MACH_PORT_RIGHT_RECEIVE, -1, d)
+        }
+        uapi::PORT_MOVE_MEMBER => {
+            let p = g.receive_port(c.name, d)?;
+            let set = if c.poly == MACH_PORT_NULL { None } else { Some(g.port_set(c.poly, d)?) };
+            // Out of every set, then into the new one.
+            let mut pg = p.inner.lock();
+            let old = core::mem::take(&mut pg.sets);
+            drop(pg);
+            for s in old.iter() {
+                s.forget_member(&p);
+            }
+            drop(old);
+            match set {
+                Some(s) => s.add_member(&p),
+                None => Ok(()),
+            }
+        }
+        uapi::PORT_INSERT_MEMBER => {
+            let p = g.receive_port(c.name, d)?;
+            let s = g.port_set(c.poly, d)?;
+            s.add_member(&p)
+        }
+        uapi::PORT_EXTRACT_MEMBER => {
+            let p = g.receive_port(c.name, d)?;
+            let s = g.port_set(c.poly, d)?;
+            s.remove_member(&p)
+        }
+        uapi::PORT_GET_SET_STATUS => {
+            let s = g.port_set(c.name, d)?;
+            let members = s.members().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            let mut names = KVec::with_capacity(members.len(), GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            for p in members.iter() {
+                if let Some((psid, n)) = p.inner.lock().receiver {
+                    if psid == sid {
+                        let _ = names.push_within_capacity(n);
+                    }
+                }
+            }
+            if (c.count as usize) < names.len() {
+                c.count = names.len() as u32;
+                return Err(KERN_INSUFFICIENT_BUFFER_SIZE);
+            }
+            let mut buf = KVec::from_elem(0u8, names.len() * 4, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            words(&names, &mut buf);
+            user_write(c.data, &buf)?;
+            c.count = names.len() as u32;
+            Ok(())
+        }
+        uapi::PORT_REQUEST_NOTIFY => request_notification(g, sid, c, d),
+        uapi::PORT_GET_SRIGHTS => {
+            let p = g.receive_port(c.name, d)?;
+            c.value = p.inner.lock().srights as u64;
+            Ok(())
+        }
+        uapi::PORT_SET_MSCOUNT => {
+            let p = g.receive_port(c.name, d)?;
+            p.inner.lock().mscount = c.value as u32;
+            Ok(())
+        }
+        uapi::PORT_SET_SEQNO => {
+            let p = g.receive_port(c.name, d)?;
+            p.inner.lock().seqno = c.value as u32;
+            Ok(())
+        }
+        uapi::GET_SPECIAL_PORT => {
+            let which = c.flavor as usize;
+            if which >= g.special.len() {
+                return Err(KERN_INVALID_ARGUMENT);
+            }
+            let port = g.special[which].as_ref().map(|r| r.port().clone());
+            c.name = match port {
+                None => MACH_PORT_NULL,
+                Some(p) => {
+                    p.inner.lock().srights += 1;
+                    let r = Right::from_counted(Kind::Send, p);
+                    g.copyout(sid, r, d)?
+                }
+            };
+            Ok(())
+        }
+        uapi::SET_SPECIAL_PORT => {
+            let which = c.flavor as usize;
+            if which >= g.special.len() {
+                return Err(KERN_INVALID_ARGUMENT);
+            }
+            let new = if name_valid(c.name) {
+                match g.copyin(sid, c.name, MACH_MSG_TYPE_COPY_SEND, d)? {
+                    Carried::Right(r) => Some(r),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            if let Some(old) = core::mem::replace(&mut g.special[which], new) {
+                d.right(old);
+            }
+            Ok(())
+        }
+        _ => Err(KERN_INVALID_ARGUMENT),
+    }
+}
+
+/// mach_port_allocate / allocate_name.
+fn allocate(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) -> MachResult<u32> {
+    let (bits, urefs, obj) = match right {
+        MACH_PORT_RIGHT_RECEIVE => {
+            let p = Port::new().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            (MACH_PORT_TYPE_RECEIVE, 0, Object::Port(p))
+        }
+        MACH_PORT_RIGHT_PORT_SET => {
+            let s = PortSet::new().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            (MACH_PORT_TYPE_PORT_SET, 0, Object::Set(s))
+        }
+        MACH_PORT_RIGHT_DEAD_NAME => (MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead),
+        _ => return Err(KERN_INVALID_VALUE),
+    };
+    let port = match &obj {
+        Object::Port(p) => Some(p.clone()),
+        _ => None,
+    };
+    let set = match &obj {
+        Object::Set(s) => Some(s.clone()),
+        _ => None,
+    };
+    let n = match name {
+        Some(n) => g.alloc_named(n, bits, urefs, obj).map(|_| n),
+        None => g.alloc(bits, urefs, obj),
+    };
+    let n = match n {
+        Ok(n) => n,
+        Err(e) => {
+            if let Some(s) = set {
+                s.destroy();
+            }
+            if let Some(p) = port {
+                // Never named: kill it quietly.
+                drop(Right::from_counted(Kind::Receive, p));
+            }
+            return Err(e);
+        }
+    };
+    if let Some(p) = port {
+        if let Err(e) = g.set_port_name(&p, n) {
+            let i = crate::space::name_index(n) as usize;
+            let _ = g.free_index(i);
+            drop(Right::from_counted(Kind::Receive, p));
+            return Err(e);
+        }
+        p.inner.lock().receiver = Some((sid, n));
+    }
+    Ok(n)
+}
+
+fn get_attributes(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> MachResult {
+    match c.flavor {
+        MACH_PORT_LIMITS_INFO | MACH_PORT_RECEIVE_STATUS | MACH_PORT_INFO_EXT | MACH_PORT_DNREQUESTS_SIZE => {}
+        _ => return Err(KERN_INVALID_ARGUMENT),
+    }
+    let need = match c.flavor {
+        MACH_PORT_RECEIVE_STATUS => MACH_PORT_RECEIVE_STATUS_COUNT,
+        MACH_PORT_INFO_EXT => MACH_PORT_INFO_EXT_COUNT,
+        _ => 1,
+    };
+    if c.count < need {
+        return Err(KERN_FAILURE);
+    }
+    if !name_valid(c.name) {
+        return Err(KERN_INVALID_RIGHT);
+    }
+    let p = g.receive_port(c.name, d)?;
+    let pg = p.inner.lock();
+    let mut w = [0u32; 17];
+    match c.flavor {
+        MACH_PORT_LIMITS_INFO => w[0] = pg.qlimit,
+        MACH_PORT_DNREQUESTS_SIZE => w[0] = pg.dnrequests.len() as u32,
+        _ => {
+            w[0] = pg.sets.len() as u32;
+            w[1] = pg.seqno;
+            w[2] = pg.mscount;
+            w[3] = pg.qlimit;
+            w[4] = pg.queue.len() as u32;
+            w[5] = pg.sorights;
+            w[6] = (pg.srights > 0) as u32;
+            w[7] = pg.pdrequest.is_some() as u32;
+            w[8] = pg.nsrequest.is_some() as u32;
+            w[9] = pg.flags;
+        }
+    }
+    drop(pg);
+    let mut buf = [0u8; 17 * 4];
+    words(&w[..need as usize], &mut buf);
+    user_write(c.data, &buf[..need as usize * 4])?;
+    c.count = need;
+    Ok(())
+}
+
+fn set_attributes(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> MachResult {
+    if !name_valid(c.name) {
+        return Err(KERN_INVALID_RIGHT);
+    }
+    match c.flavor {
+        MACH_PORT_LIMITS_INFO => {
+            if c.count < 1 {
+                return Err(KERN_FAILURE);
+            }
+            let mut b = [0u8; 4];
+            user_read(c.data, &mut b)?;
+            let q = u32::from_ne_bytes(b);
+            if q > MACH_PORT_QLIMIT_MAX {
+                return Err(KERN_INVALID_VALUE);
+            }
+            let p = g.receive_port(c.name, d)?;
+            p.inner.lock().qlimit = q;
+            // A larger limit lets blocked senders in.
+            p.wake_senders();
+            Ok(())
+        }
+        MACH_PORT_DNREQUESTS_SIZE => {
+            g.receive_port(c.name, d)?;
+            Ok(())
+        }
+        MACH_PORT_TEMPOWNER | MACH_PORT_IMPORTANCE_RECEIVER | MACH_PORT_DENAP_RECEIVER => {
+            g.receive_port(c.name, d)?;
+            Ok(())
+        }
+        _ => Err(KERN_INVALID_ARGUMENT),
+    }
+}
+
+/// mach_port_request_notification.
+fn request_notification(g: &mut SpaceInner, sid: u64, c: &mut PortCall, d: &mut Deferred) -> MachResult {
+    let id = c.flavor as i32;
+    // The notify right comes first, as MIG copies it in with the request.
+    let notify = if name_valid(c.notify) {
+        if c.notify_type != MACH_MSG_TYPE_MAKE_SEND_ONCE && c.notify_type != MACH_MSG_TYPE_MOVE_SEND_ONCE {
+            return Err(KERN_INVALID_CAPABILITY);
+        }
+        match g.copyin(sid, c.notify, c.notify_type, d).map_err(|_| KERN_INVALID_CAPABILITY)? {
+            Carried::Right(r) => Some(r),
+            _ => return Err(KERN_INVALID_CAPABILITY),
+        }
+    } else {
+        None
+    };
+    let res = request_notification_with(g, sid, c, d, id, notify);
+    res
+}
+
+fn request_notification_with(
+    g: &mut SpaceInner,
+    sid: u64,
+    c: &mut PortCall,
+    d: &mut Deferred,
+    id: i32,
+    notify: Option<Right>,
+) -> MachResult {
+    let mut prev: Option<Right> = None;
+    let r = (|| -> MachResult {
+        match id {
+            MACH_NOTIFY_NO_SENDERS | MACH_NOTIFY_PORT_DESTROYED => {
+                let p = match g.receive_port(c.name, d) {
+                    Ok(p) => p,
+                    Err(e) => return Err(e),
+                };
+                let mut pg = p.inner.lock();
+                if id == MACH_NOTIFY_PORT_DESTROYED {
+                    if c.value != 0 {
+                        return Err(KERN_INVALID_VALUE);
+                    }
+                    prev = core::mem::replace(&mut pg.pdrequest, notify);
+                    return Ok(());
+                }
+                let sync = c.value as u32;
+                prev = pg.nsrequest.take();
+                if let Some(n) = notify {
+                    if pg.srights == 0 && sync <= pg.mscount {
+                        // Armed at or below the make-send count with no
+                        // senders left: it fires at once.
+                        let mscount = pg.mscount;
+                        drop(pg);
+                        crate::notify::no_senders(n, mscount);
+                    } else {
+                        pg.nsrequest = Some(n);
+                    }
+                }
+                Ok(())
+            }
+            MACH_NOTIFY_DEAD_NAME => {
+                let i = g.lookup(c.name, d)?;
+                let e = &mut g.table[i];
+                if e.bits & MACH_PORT_TYPE_DEAD_NAME != 0 {
+                    // Already dead: with `sync` the notification fires at
+                    // once and carries a new user reference.
+                    if let Some(n) = notify {
+                        if c.value != 0 {
+                            if e.urefs < MACH_PORT_UREFS_MAX {
+                                e.urefs += 1;
+                            }
+                            crate::notify::dead_name(n, c.name);
+                            return Ok(());
+                        }
+                        d.right(n);
+                        return Err(KERN_INVALID_ARGUMENT);
+                    }
+                    return Ok(());
+                }
+                if e.bits & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE) == 0 {
+                    return Err(KERN_INVALID_RIGHT);
+                }
+                let p = match &e.obj {
+                    Object::Port(p) => p.clone(),
+                    _ => return Err(KERN_INVALID_RIGHT),
+                };
+                prev = crate::right::cancel_dnrequest(&p, sid, c.name);
+                match notify {
+                    Some(n) => {
+                        let mut pg = p.inner.lock();
+                        pg.dnrequests
+                            .push(crate::port::DeadNameRequest { space: sid, name: c.name, notify: n }, GFP_KERNEL)
+                            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+                        drop(pg);
+                        g.table[i].bits |= MACH_PORT_TYPE_DNREQUEST;
+                    }
+                    None => g.table[i].bits &= !MACH_PORT_TYPE_DNREQUEST,
+                }
+                Ok(())
+            }
+            _ => Err(KERN_INVALID_VALUE),
+        }
+    })();
+    // The previous request's send-once right goes back to the caller.
+    c.notify = MACH_PORT_NULL;
+    c.notify_type = 0;
+    if let Some(p) = prev {
+        c.notify_type = MACH_MSG_TYPE_PORT_SEND_ONCE;
+        c.notify = g.copyout(sid, p, d).unwrap_or(MACH_PORT_NULL);
+    }
+    r
+}
+

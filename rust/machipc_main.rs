@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! machipc: XNU's Mach IPC for Linux.
+//!
+//! The crate root only wires the module: it registers `/dev/machipc` and
+//! names the files that own each Mach concept.
+//!
+//! - [`device`]: the file operations of `/dev/machipc` and the ioctl switch.
+//! - [`uapi`]: the ioctl ABI (`uapi/include/linux/machipc.h`).
+//! - [`space`]: an IPC space and its name table; [`right`]: rights in it.
+//! - [`rights`]: right and disposition constants, rights held by the kernel.
+//! - [`port`]: ports; [`port_set`]: port sets; [`mqueue`]: message queues.
+//! - [`kmsg`]: kernel messages; [`mach_msg`]: send and receive.
+//! - [`mach_port`]: the `mach_port_*` calls.
+//! - [`notify`]: notifications; [`port_fd`]: pollable port descriptors.
+//! - [`error`]: Mach return codes; [`stats`]: live-object counters.
+//! - [`ffi`]: raw kernel bindings and the C shim, nowhere else.
+
+#![allow(clippy::new_ret_no_self)]
+
+use kernel::prelude::*;
+
+mod device;
+mod error;
+mod ffi;
+mod kmsg;
+mod kobject;
+mod mach_msg;
+mod mach_port;
+mod mqueue;
+mod notify;
+mod port;
+mod port_fd;
+mod port_set;
+mod right;
+mod rights;
+mod space;
+mod stats;
+mod uapi;
+
+module! {
+    type: MachIpcModule,
+    name: "machipc",
+    authors: ["The machipc authors"],
+    description: "Mach ports and mach_msg with XNU semantics",
+    license: "GPL",
+}
+
+struct MachIpcModule;
+
+impl kernel::Module for MachIpcModule {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        ffi::debugfs_init();
+        if let Err(e) = ffi::register_device() {
+            ffi::debugfs_exit();
+            return Err(e);
+        }
+        pr_info!("machipc: /dev/machipc ready (ABI {})\n", uapi::MACHIPC_ABI_VERSION);
+        Ok(MachIpcModule)
+    }
+}
+
+impl Drop for MachIpcModule {
+    fn drop(&mut self) {
+        ffi::deregister_device();
+        ffi::debugfs_exit();
+    }
+}

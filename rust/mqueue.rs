@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! A port's message queue (XNU's `ipc_mqueue`'s list of kmsgs): a FIFO ring
+//! of kernel messages. Waiting and wakeups live with the port (`port.rs`),
+//! which owns the lock that protects this queue.
+
+use kernel::prelude::*;
+
+use crate::kmsg::Kmsg;
+use crate::stats;
+
+/// A FIFO of messages.
+pub(crate) struct MsgQueue {
+    slots: KVec<Option<KBox<Kmsg>>>,
+    head: usize,
+    len: usize,
+}
+
+impl MsgQueue {
+    pub(crate) const fn new() -> Self {
+        MsgQueue {
+            slots: KVec::new(),
+            head: 0,
+            len: 0,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Makes room for one more message, so that `push` cannot fail.
+    pub(crate) fn reserve_one(&mut self) -> Result {
+        if self.len < self.slots.len() {
+            return Ok(());
+        }
+        let old = self.slots.len();
+        let new = if old == 0 { 8 } else { old * 2 };
+        let mut slots = KVec::with_capacity(new, GFP_KERNEL)?;
+        for i in 0..self.len {
+            let idx = (self.head + i) % old;
+            let m = self.slots[idx].take();
+            // Cannot fail: capacity is `new` > `len`.
+            let _ = slots.push_within_capacity(m);
+        }
+        while slots.len() < new {
+            let _ = slots.push_within_capacity(None);
+        }
+        self.slots = slots;
+        self.head = 0;
+        Ok(())
+    }
+
+    /// Appends a message; the caller made room with `reserve_one`.
+    pub(crate) fn push(&mut self, m: KBox<Kmsg>) -> core::result::Result<(), KBox<Kmsg>> {
+        if self.len >= self.slots.len() {
+            return Err(m);
+        }
+        let cap = self.slots.len();
+        let idx = (self.head + self.len) % cap;
+        self.slots[idx] = Some(m);
+        self.len += 1;
+        stats::QUEUED.inc();
+        Ok(())
+    }
+
+    pub(crate) fn front(&self) -> Option<&Kmsg> {
+        if self.len == 0 {
+            return None;
+        }
+        self.slots[self.head].as_deref()
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<KBox<Kmsg>> {
+        if self.len == 0 {
+            return None;
+        }
+        let m = self.slots[self.head].take();
+        self.head = (self.head + 1) % self.slots.len();
+        self.len -= 1;
+        stats::QUEUED.dec();
+        m
+    }
+
+    /// Takes every message out, for destruction outside the lock.
+    pub(crate) fn take_all(&mut self) -> MsgQueue {
+        let q = MsgQueue {
+            slots: core::mem::take(&mut self.slots),
+            head: self.head,
+            len: self.len,
+        };
+        self.head = 0;
+        self.len = 0;
+        q
+    }
+}
+
+impl Drop for MsgQueue {
+    fn drop(&mut self) {
+        while self.pop().is_some() {}
+    }
+}

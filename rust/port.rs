@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! A Mach port (XNU's `ipc_port`): its message queue, its right counts and
+//! notification requests, and the waiting of receivers and of senders
+//! blocked by the queue limit.
+//!
+//! # Lock order
+//!
+//! `Space::inner` → `Port::inner` → `PortSet::inner`. No path holds two
+//! port locks or two space locks at once; rights and messages that may run
+//! destructors are released after `Port::inner` is dropped.
+
+use kernel::prelude::*;
+use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex};
+use kernel::time::Jiffies;
+use kernel::{new_condvar, new_mutex};
+
+use crate::error::*;
+use crate::kmsg::Kmsg;
+use crate::mqueue::MsgQueue;
+use crate::notify;
+use crate::port_fd::{wake_pollers, Poller};
+use crate::port_set::PortSet;
+use crate::rights::{Kind, Right};
+use crate::stats;
+
+pub(crate) const MACH_PORT_QLIMIT_DEFAULT: u32 = 5;
+pub(crate) const MACH_PORT_QLIMIT_MAX: u32 = 1024;
+
+/// A dead-name request registered by a holder of a send or send-once right.
+pub(crate) struct DeadNameRequest {
+    /// The space and name the request was made on.
+    pub(crate) space: u64,
+    pub(crate) name: u32,
+    /// Where the notification goes (a send-once right).
+    pub(crate) notify: Right,
+}
+
+/// The state of a port protected by its lock.
+pub(crate) struct PortInner {
+    /// False once the receive right is destroyed (the port is dead).
+    pub(crate) active: bool,
+    /// The space id and name of the receive right; `None` in transit.
+    pub(crate) receiver: Option<(u64, u32)>,
+    pub(crate) queue: MsgQueue,
+    /// Queue slots promised to senders that passed the limit check.
+    pub(crate) reserved: u32,
+    pub(crate) qlimit: u32,
+    pub(crate) seqno: u32,
+    pub(crate) mscount: u32,
+    pub(crate) srights: u32,
+    pub(crate) sorights: u32,
+    pub(crate) context: u64,
+    pub(crate) flags: u32,
+    pub(crate) nsrequest: Option<Right>,
+    pub(crate) pdrequest: Option<Right>,
+    pub(crate) dnrequests: KVec<DeadNameRequest>,
+    /// The port sets this port is a member of.
+    pub(crate) sets: KVec<Arc<PortSet>>,
+    /// Bumped when the port joins a set, so blocked receivers learn of it.
+    pub(crate) change_gen: u32,
+    /// Descriptors polling this port (`machipc_port_fd`).
+    pub(crate) pollers: KVec<Arc<Poller>>,
+    /// Messages to this port are served by the kernel (`kobject.rs`).
+    pub(crate) kobject: bool,
+}
+
+/// A Mach port.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Port {
+    #[pin]
+    pub(crate) inner: Mutex<PortInner>,
+    /// Receivers blocked on this port.
+    #[pin]
+    rcv_wait: CondVar,
+    /// Senders blocked by the queue limit, woken in FIFO order.
+    #[pin]
+    snd_wait: CondVar,
+}
+
+/// What a receive attempt found.
+pub(crate) enum Received {
+    /// A message, its sequence number and the port's context.
+    Msg(KBox<Kmsg>, u32, u64),
+    /// With `MACH_RCV_LARGE`: the first message needs this many bytes
+    /// (without trailer); it stays queued.
+    TooLarge(u32),
+    /// Without `MACH_RCV_LARGE`: the message was too large and is
+    /// dequeued; the caller reports it and destroys it.
+    TooLargeTaken(KBox<Kmsg>, u32, u64),
+}
+
+/// The time a caller may wait: `None` for ever.
+pub(crate) type Timeout = Option<Jiffies>;
+
+impl Port {
+    /// A new live port whose receive right the caller is about to name.
+    pub(crate) fn new() -> Result<Arc<Port>> {
+        let p = Arc::pin_init(
+            pin_init!(Port {
+                inner <- new_mutex!(PortInner {
+                    active: true,
+                    receiver: None,
+                    queue: MsgQueue::new(),
+                    reserved: 0,
+                    qlimit: MACH_PORT_QLIMIT_DEFAULT,
+                    seqno: 0,
+                    mscount: 0,
+                    srights: 0,
+                    sorights: 0,
+                    context: 0,
+                    flags: 0,
+                    nsrequest: None,
+                    pdrequest: None,
+                    dnrequests: KVec::new(),
+                    sets: KVec::new(),
+                    change_gen: 0,
+                    pollers: KVec::new(),
+                    kobject: false,
+                }, "Port::inner"),
+                rcv_wait <- new_condvar!("Port::rcv_wait"),
+                snd_wait <- new_condvar!("Port::snd_wait"),
+            }),
+            GFP_KERNEL,
+        )?;
+        stats::PORTS.inc();
+        Ok(p)
+    }
+
+    /// Releases one right of `kind` that the kernel held on this port.
+    /// With `notify`, a send-once right destroyed unused sends a send-once
+    /// notification through itself, as Mach does.
+    pub(crate) fn release(self: Arc<Self>, kind: Kind, notify: bool) {
+        match kind {
+            Kind::Send => {
+                let mut g = self.inner.lock();
+                g.srights -= 1;
+                let ns = if g.srights == 0 && g.active {
+                    g.nsrequest.take().map(|r| (r, g.mscount))
+                } else {
+                    None
+                };
+                drop(g);
+                if let Some((r, mscount)) = ns {
+                    notify::no_senders(r, mscount);
+                }
+            }
+            Kind::SendOnce => {
+                if notify && self.inner.lock().active {
+                    // The notification message consumes this very right.
+                    notify::send_once(Right::from_counted(Kind::SendOnce, self));
+                } else {
+                    self.inner.lock().sorights -= 1;
+                }
+            }
+            Kind::Receive => self.destroy(),
+        }
+    }
+
+    /// The receive right is gone: the port dies (or, with a port-destroyed
+    /// request, travels to the requester in a notification).
+    fn destroy(self: Arc<Self>) {
+        let mut g = self.inner.lock();
+        g.receiver = None;
+        if let Some(pd) = g.pdrequest.take() {
+            g.change_gen = g.change_gen.wrapping_add(1);
+            wake_pollers(&g.pollers);
+            drop(g);
+            self.rcv_wait.notify_all();
+            notify::port_destroyed(pd, Right::from_counted(Kind::Receive, self));
+            return;
+        }
+        g.active = false;
+        let msgs = g.queue.take_all();
+        let ns = g.nsrequest.take();
+        let dn = core::mem::take(&mut g.dnrequests);
+        let sets = core::mem::take(&mut g.sets);
+        wake_pollers(&g.pollers);
+        drop(g);
+        self.rcv_wait.notify_all();
+        self.snd_wait.notify_all();
+        for s in sets.iter() {
+            s.forget_member(&self);
+        }
+        drop(sets);
+        for req in dn {
+            notify::dead_name(req.notify, req.name);
+        }
+        drop(ns);
+        drop(msgs);
+    }
+
+    /// Waits until the queue has room for a message that counts against
+    /// the queue limit, and reserves it. A dead port needs no room.
+    pub(crate) fn reserve_slot(&self, mut timeout: Timeout) -> MachResult<bool> {
+        let mut g = self.inner.lock();
+        loop {
+            if !g.active {
+                return Ok(false);
+            }
+            if (g.queue.len() as u32) + g.reserved < g.qlimit {
+                g.reserved += 1;
+                return Ok(true);
+            }
+            if timeout == Some(0) {
+                return Err(MACH_SEND_TIMED_OUT);
+            }
+            match self.snd_wait.wait_interruptible_timeout(&mut g, timeout.unwrap_or(Jiffies::MAX)) {
+                CondVarTimeoutResult::Signal { .. } => return Err(MACH_SEND_INTERRUPTED),
+                CondVarTimeoutResult::Timeout => timeout = Some(0),
+                CondVarTimeoutResult::Woken { jiffies } => {
+                    if timeout.is_some() {
+                        timeout = Some(jiffies);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gives back a reservation that will not be used.
+    pub(crate) fn unreserve_slot(&self) {
+        let mut g = self.inner.lock();
+        g.reserved -= 1;
+        drop(g);
+        self.snd_wait.notify_one();
+    }
+
+    /// Queues a message. On a dead port the message is destroyed (Mach
+    /// reports success to a sender whose destination died in flight).
+    pub(crate) fn enqueue(self: &Arc<Self>, mut kmsg: KBox<Kmsg>, reserved: bool) {
+        let mut g = self.inner.lock();
+        if reserved {
+            g.reserved -= 1;
+        }
+        if !g.active {
+            drop(g);
+            drop(kmsg);
+            return;
+        }
+        if g.kobject {
+            drop(g);
+            crate::kobject::serve(self, kmsg);
+            return;
+        }
+        if g.queue.reserve_one().is_err() {
+            drop(g);
+            // Out of memory: the message is lost, but a send-once
+            // destination must not bounce back here for ever.
+            if let Some(d) = kmsg.dest.take() {
+                d.consume_delivered();
+            }
+            drop(kmsg);
+            return;
+        }
+        let was_empty = g.queue.is_empty();
+        if let Err(k) = g.queue.push(kmsg) {
+            drop(g);
+            drop(k);
+            return;
+        }
+        let mut sets = KVec::new();
+        if was_empty {
+            for s in g.sets.iter() {
+                let _ = sets.push(s.clone(), GFP_KERNEL);
+            }
+        }
+        wake_pollers(&g.pollers);
+        drop(g);
+        self.rcv_wait.notify_sync();
+        for s in sets.iter() {
+            s.member_ready(self);
+        }
+    }
+
+    /// Takes the first message if there is one, applying the receive
+    /// size rules. `Ok(None)`: the queue is empty.
+    pub(crate) fn try_receive(
+        &self,
+        g: &mut PortInner,
+        rcv_size: usize,
+        trailer: usize,
+        large: bool,
+    ) -> Option<Received> {
+        let needed = g.queue.front()?.size as usize + trailer;
+        if rcv_size < needed && large {
+            return Some(Received::TooLarge(g.queue.front()?.size));
+        }
+        let m = g.queue.pop()?;
+        let seqno = g.seqno;
+        g.seqno = g.seqno.wrapping_add(1);
+        let ctx = g.context;
+        self.snd_wait.notify_one();
+        if rcv_size < needed {
+            Some(Received::TooLargeTaken(m, seqno, ctx))
+        } else {
+            Some(Received::Msg(m, seqno, ctx))
+        }
+    }
+
+    /// Receives from this port, waiting up to `timeout`.
+    pub(crate) fn receive(
+        &self,
+        rcv_size: usize,
+        trailer: usize,
+        large: bool,
+        mut timeout: Timeout,
+    ) -> MachResult<Received> {
+        let mut g = self.inner.lock();
+        let gen = g.change_gen;
+        loop {
+            if !g.active || g.receiver.is_none() {
+                return Err(MACH_RCV_PORT_DIED);
+            }
+            if g.change_gen != gen {
+                return Err(MACH_RCV_PORT_CHANGED);
+            }
+            if let Some(r) = self.try_receive(&mut g, rcv_size, trailer, large) {
+                return Ok(r);
+            }
+            if timeout == Some(0) {
+                return Err(MACH_RCV_TIMED_OUT);
+            }
+            match self.rcv_wait.wait_interruptible_timeout(&mut g, timeout.unwrap_or(Jiffies::MAX)) {
+                CondVarTimeoutResult::Signal { .. } => return Err(MACH_RCV_INTERRUPTED),
+                CondVarTimeoutResult::Timeout => timeout = Some(0),
+                CondVarTimeoutResult::Woken { jiffies } => {
+                    if timeout.is_some() {
+                        timeout = Some(jiffies);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Wakes receivers blocked on this port so they notice a change (the
+    /// port joined a set).
+    pub(crate) fn wake_receivers(&self) {
+        self.rcv_wait.notify_all();
+    }
+
+    /// Wakes senders blocked by the queue limit (the limit was raised).
+    pub(crate) fn wake_senders(&self) {
+        self.snd_wait.notify_all();
+    }
+
+    /// Whether a receive would find a message (for poll).
+    pub(crate) fn has_message(&self) -> bool {
+        !self.inner.lock().queue.is_empty()
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Port {
+    fn drop(self: Pin<&mut Self>) {
+        stats::PORTS.dec();
+    }
+}

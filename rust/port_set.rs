@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! Port sets (XNU's `ipc_pset`): a receive on a set takes a message from
+//! any member that has one. The set keeps a FIFO of members that became
+//! ready, so a receive costs the same with one member or ten thousand, and
+//! a member that still has messages after a receive goes to the back of the
+//! FIFO, so a busy port cannot starve the others.
+//!
+//! Membership is recorded on both sides: the port lists its sets (under
+//! `Port::inner`) and the set lists its members (under `PortSet::inner`).
+//! Lock order: `Port::inner` before `PortSet::inner`, never nested the
+//! other way; both lists are updated one lock at a time.
+
+use kernel::prelude::*;
+use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex};
+use kernel::time::Jiffies;
+use kernel::{new_condvar, new_mutex};
+
+use crate::error::*;
+use crate::port::{Port, Received, Timeout};
+use crate::port_fd::{wake_pollers, Poller};
+use crate::stats;
+
+pub(crate) struct PortSetInner {
+    pub(crate) active: bool,
+    pub(crate) members: KVec<Arc<Port>>,
+    /// Members that may have a message, oldest first (may hold stale or
+    /// repeated entries; receivers skip those).
+    ready: KVec<Arc<Port>>,
+    /// Descriptors polling this set.
+    pub(crate) pollers: KVec<Arc<Poller>>,
+}
+
+#[pin_data(PinnedDrop)]
+pub(crate) struct PortSet {
+    #[pin]
+    pub(crate) inner: Mutex<PortSetInner>,
+    #[pin]
+    wait: CondVar,
+}
+
+impl PortSet {
+    pub(crate) fn new() -> Result<Arc<PortSet>> {
+        let s = Arc::pin_init(
+            pin_init!(PortSet {
+                inner <- new_mutex!(PortSetInner {
+                    active: true,
+                    members: KVec::new(),
+                    ready: KVec::new(),
+                    pollers: KVec::new(),
+                }, "PortSet::inner"),
+                wait <- new_condvar!("PortSet::wait"),
+            }),
+            GFP_KERNEL,
+        )?;
+        stats::PORT_SETS.inc();
+        Ok(s)
+    }
+
+    /// Adds `port` (whose receive right the caller's space holds).
+    pub(crate) fn add_member(self: &Arc<Self>, port: &Arc<Port>) -> MachResult {
+        let mut members: KVec<Arc<Port>> = KVec::new();
+        let mut ready: KVec<Arc<Port>> = KVec::new();
+        // Reserve outside the locks so the updates below cannot fail.
+        members.reserve(1, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        ready.reserve(1, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        if !self.inner.lock().active {
+            return Err(KERN_INVALID_RIGHT);
+        }
+        let mut pg = port.inner.lock();
+        if pg.sets.iter().any(|s| Arc::ptr_eq(s, self)) {
+            return Err(KERN_ALREADY_IN_SET);
+        }
+        pg.sets.push(self.clone(), GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        pg.change_gen = pg.change_gen.wrapping_add(1);
+        let has_msg = !pg.queue.is_empty();
+        drop(pg);
+        port.wake_receivers();
+        let mut g = self.inner.lock();
+        let _ = g.members.push(port.clone(), GFP_KERNEL);
+        if has_msg {
+            let _ = g.ready.push(port.clone(), GFP_KERNEL);
+            wake_pollers(&g.pollers);
+        }
+        drop(g);
+        if has_msg {
+            self.wait.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Removes `port` from this set. `KERN_NOT_IN_SET` if it was not in it.
+    pub(crate) fn remove_member(self: &Arc<Self>, port: &Arc<Port>) -> MachResult {
+        let mut pg = port.inner.lock();
+        let pos = pg.sets.iter().position(|s| Arc::ptr_eq(s, self)).ok_or(KERN_NOT_IN_SET)?;
+        let s = pg.sets.remove(pos);
+        drop(pg);
+        drop(s);
+        self.forget_member(port);
+        Ok(())
+    }
+
+    /// Drops `port` from the set's own lists (the port side is done).
+    pub(crate) fn forget_member(&self, port: &Arc<Port>) {
+        let mut g = self.inner.lock();
+        let mut gone = KVec::new();
+        retain_not(&mut g.members, port, &mut gone);
+        retain_not(&mut g.ready, port, &mut gone);
+        drop(g);
+        drop(gone);
+    }
+
+    /// Called when `port`, a member, got its first queued message.
+    pub(crate) fn member_ready(&self, port: &Arc<Port>) {
+        let mut g = self.inner.lock();
+        if !g.active {
+            return;
+        }
+        if g.ready.push(port.clone(), GFP_KERNEL).is_err() {
+            return;
+        }
+        wake_pollers(&g.pollers);
+        drop(g);
+        self.wait.notify_one();
+    }
+
+    /// The set's receive right is gone: members leave it, receivers wake.
+    pub(crate) fn destroy(self: &Arc<Self>) {
+        let mut g = self.inner.lock();
+        g.active = false;
+        let members = core::mem::take(&mut g.members);
+        let ready = core::mem::take(&mut g.ready);
+        wake_pollers(&g.pollers);
+        drop(g);
+        self.wait.notify_all();
+        for p in members.iter() {
+            let mut pg = p.inner.lock();
+            let mut gone = KVec::new();
+            if let Some(pos) = pg.sets.iter().position(|s| Arc::ptr_eq(s, self)) {
+                if let Ok(s) = pg.sets.remove(pos) {
+                    let _ = gone.push(s, GFP_KERNEL);
+                }
+            }
+            drop(pg);
+            drop(gone);
+        }
+        drop(members);
+        drop(ready);
+    }
+
+    /// Names of the members, as the caller's space sees them (for
+    /// `mach_port_get_set_status`): the member ports.
+    pub(crate) fn members(&self) -> Result<KVec<Arc<Port>>> {
+        let g = self.inner.lock();
+        let mut v = KVec::with_capacity(g.members.len(), GFP_KERNEL)?;
+        for p in g.members.iter() {
+            let _ = v.push_within_capacity(p.clone());
+        }
+        Ok(v)
+    }
+
+    /// Receives from any member, waiting up to `timeout`.
+    pub(crate) fn receive(
+        self: &Arc<Self>,
+        rcv_size: usize,
+        trailer: usize,
+        large: bool,
+        mut timeout: Timeout,
+    ) -> MachResult<(Arc<Port>, Received)> {
+        let mut g = self.inner.lock();
+        loop {
+            if !g.active {
+                return Err(MACH_RCV_PORT_DIED);
+            }
+            while !g.ready.is_empty() {
+                let p = match g.ready.remove(0) {
+                    Ok(p) => p,
+                    Err(_) => break,
+                };
+                drop(g);
+                let mut pg = p.inner.lock();
+                let member = pg.active && pg.sets.iter().any(|s| Arc::ptr_eq(s, self));
+                let got = if member {
+                    p.try_receive(&mut pg, rcv_size, trailer, large)
+                } else {
+                    None
+                };
+                let more = member && !pg.queue.is_empty();
+                drop(pg);
+                if more {
+                    // Round robin: back of the line.
+                    self.member_ready(&p);
+                }
+                if let Some(r) = got {
+                    return Ok((p, r));
+                }
+                g = self.inner.lock();
+                if !g.active {
+                    return Err(MACH_RCV_PORT_DIED);
+                }
+            }
+            if timeout == Some(0) {
+                return Err(MACH_RCV_TIMED_OUT);
+            }
+            match self.wait.wait_interruptible_timeout(&mut g, timeout.unwrap_or(Jiffies::MAX)) {
+                CondVarTimeoutResult::Signal { .. } => return Err(MACH_RCV_INTERRUPTED),
+                CondVarTimeoutResult::Timeout => timeout = Some(0),
+                CondVarTimeoutResult::Woken { jiffies } => {
+                    if timeout.is_some() {
+                        timeout = Some(jiffies);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether some member has a message (for poll).
+    pub(crate) fn has_message(&self) -> bool {
+        let members = match self.members() {
+            Ok(m) => m,
+            Err(_) => return false,
+        };
+        let ready = members.iter().any(|p| p.has_message());
+        ready
+    }
+}
+
+/// Moves every element equal to `port` from `v` into `gone`.
+fn retain_not(v: &mut KVec<Arc<Port>>, port: &Arc<Port>, gone: &mut KVec<Arc<Port>>) {
+    let mut i = 0;
+    while i < v.len() {
+        if Arc::ptr_eq(&v[i], port) {
+            if let Ok(p) = v.remove(i) {
+                let _ = gone.push(p, GFP_KERNEL);
+            }
+        } else {
+            i += 1;
+        }
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for PortSet {
+    fn drop(self: Pin<&mut Self>) {
+        stats::PORT_SETS.dec();
+    }
+}

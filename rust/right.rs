@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! Rights in a name space (XNU's `ipc_right`): moving rights between a
+//! space's entries and [`Right`]s (copyin for sending, copyout for
+//! receiving), user-reference changes, deallocation and destruction, and
+//! the lazy conversion of rights to dead ports into dead names.
+//!
+//! All functions here run with the space's lock held; what they release is
+//! collected in a [`Deferred`] and released after that lock is dropped.
+
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use crate::error::*;
+use crate::notify;
+use crate::port::Port;
+use crate::port_set::PortSet;
+use crate::rights::*;
+use crate::space::{release_entry, Entry, Object, SpaceInner};
+
+/// Rights, objects and notifications to release once the space lock is
+/// dropped. Dropping it releases everything, in order.
+pub(crate) struct Deferred {
+    rights: KVec<Right>,
+    deleted: KVec<(Right, u32)>,
+    objects: KVec<Object>,
+    entries: KVec<(u64, u32, Entry)>,
+    sets: KVec<Arc<PortSet>>,
+}
+
+impl Deferred {
+    pub(crate) fn new() -> Self {
+        Deferred {
+            rights: KVec::new(),
+            deleted: KVec::new(),
+            objects: KVec::new(),
+            entries: KVec::new(),
+            sets: KVec::new(),
+        }
+    }
+
+    pub(crate) fn right(&mut self, r: Right) {
+        // On allocation failure the right is released on the spot, which
+        // is safe (releases never take a space lock) if less tidy.
+        let _ = self.rights.push(r, GFP_KERNEL);
+    }
+
+    pub(crate) fn carried(&mut self, c: Carried) {
+        if let Carried::Right(r) = c {
+            self.right(r);
+        }
+    }
+
+    fn deleted(&mut self, r: Right, name: u32) {
+        if self.deleted.reserve(1, GFP_KERNEL).is_err() {
+            notify::port_deleted(r, name);
+            return;
+        }
+        let _ = self.deleted.push_within_capacity((r, name));
+    }
+
+    fn object(&mut self, o: Object) {
+        if let Object::Set(s) = o {
+            let _ = self.sets.push(s, GFP_KERNEL);
+        } else {
+            let _ = self.objects.push(o, GFP_KERNEL);
+        }
+    }
+
+    fn entry(&mut self, space: u64, name: u32, e: Entry) {
+        let _ = self.entries.push((space, name, e), GFP_KERNEL);
+    }
+}
+
+impl Drop for Deferred {
+    fn drop(&mut self) {
+        for (r, name) in self.deleted.drain_all() {
+            notify::port_deleted(r, name);
+        }
+        for s in self.sets.drain_all() {
+            s.destroy();
+        }
+        for (space, name, e) in self.entries.drain_all() {
+            release_entry(space, name, e);
+        }
+        self.rights.clear();
+        self.objects.clear();
+    }
+}
+
+/// Removes the dead-name request `space`/`name` registered on `port` and
+/// returns its send-once right.
+pub(crate) fn cancel_dnrequest(port: &Arc<Port>, space: u64, name: u32) -> Option<Right> {
+    let mut g = port.inner.lock();
+    let pos = g.dnrequests.iter().position(|r| r.space == space && r.name == name)?;
+    g.dnrequests.remove(pos).ok().map(|r| r.notify)
+}
+
+fn entry_port(e: &Entry) -> Option<Arc<Port>> {
+    match &e.obj {
+        Object::Port(p) => Some(p.clone()),
+        _ => None,
+    }
+}
+
+/// `MACH_PORT_UREFS_OVERFLOW`/`UNDERFLOW` with XNU's saturation: urefs at
+/// the maximum stay pegged; an overflow pegs them.
+fn apply_delta(urefs: u32, delta: i32) -> MachResult<u32> {
+    let max = MACH_PORT_UREFS_MAX as i64;
+    if (delta as i64) > max || (delta as i64) < -max {
+        return Err(KERN_INVALID_VALUE);
+    }
+    if urefs == MACH_PORT_UREFS_MAX {
+        return Ok(if delta as i64 == -max { 0 } else { urefs });
+    }
+    let n = urefs as i64 + delta as i64;
+    if n < 0 {
+        return Err(KERN_INVALID_VALUE);
+    }
+    Ok(n.min(max) as u32)
+}
+
+impl SpaceInner {
+    /// Turns entry `i`'s send or send-once right into a dead name if its
+    /// port died (XNU's `ipc_right_check`). A pending dead-name request
+    /// adds the user reference its notification carries.
+    pub(crate) fn check_dead(&mut self, i: usize, d: &mut Deferred) -> bool {
+        let e = &self.table[i];
+        if e.bits & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE) == 0
+            || e.bits & MACH_PORT_TYPE_RECEIVE != 0
+        {
+            return false;
+        }
+        let port = match entry_port(e) {
+            Some(p) => p,
+            None => return false,
+        };
+        let mut pg = port.inner.lock();
+        if pg.active {
+            return false;
+        }
+        let e = &mut self.table[i];
+        if e.bits & MACH_PORT_TYPE_SEND != 0 {
+            pg.srights -= 1;
+        } else {
+            pg.sorights -= 1;
+            e.urefs = 1;
+        }
+        drop(pg);
+        if e.bits & MACH_PORT_TYPE_DNREQUEST != 0 && e.urefs < MACH_PORT_UREFS_MAX {
+            e.urefs += 1;
+        }
+        e.bits = MACH_PORT_TYPE_DEAD_NAME;
+        let old = core::mem::replace(&mut e.obj, Object::Dead);
+        let name = crate::space::make_name(i as u32, e.gen);
+        if self.name_of_port(&port) == Some(name) {
+            self.forget_port_name(&port);
+        }
+        d.object(old);
+        true
+    }
+
+    /// Looks `name` up, converting it to a dead name if its port died.
+    pub(crate) fn lookup(&mut self, name: u32, d: &mut Deferred) -> MachResult<usize> {
+        let i = self.index_of(name).ok_or(KERN_INVALID_NAME)?;
+        self.check_dead(i, d);
+        Ok(i)
+    }
+
+    /// Whether `name` can be copied in with `disp`, without changing
+    /// anything (but dead-name conversion).
+    pub(crate) fn copyin_check(&mut self, name: u32, disp: u32, d: &mut Deferred) -> MachResult {
+        let i = self.lookup(name, d)?;
+        let b = self.table[i].bits;
+        let ok = match disp {
+            MACH_MSG_TYPE_MAKE_SEND | MACH_MSG_TYPE_MAKE_SEND_ONCE | MACH_MSG_TYPE_MOVE_RECEIVE => {
+                b & MACH_PORT_TYPE_RECEIVE != 0
+            }
+            MACH_MSG_TYPE_COPY_SEND | MACH_MSG_TYPE_MOVE_SEND => {
+                b & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_DEAD_NAME) != 0
+            }
+            MACH_MSG_TYPE_MOVE_SEND_ONCE => b & (MACH_PORT_TYPE_SEND_ONCE | MACH_PORT_TYPE_DEAD_NAME) != 0,
+            _ => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(KERN_INVALID_RIGHT)
+        }
+    }
+
+    /// Whether `name` is a dead name (after conversion).
+    pub(crate) fn is_dead(&mut self, name: u32, d: &mut Deferred) -> bool {
+        match self.lookup(name, d) {
+            Ok(i) => self.table[i].bits & MACH_PORT_TYPE_DEAD_NAME != 0,
+            Err(_) => false,
+        }
+    }
+
+    /// Takes a right out of the space as `disp` says (XNU's
+    /// `ipc_right_copyin`). A dead name yields `Carried::Dead`.
+    pub(crate) fn copyin(&mut self, space: u64, name: u32, disp: u32, d: &mut Deferred) -> MachResult<Carried> {
+        let i = self.lookup(name, d)?;
+        let e = &mut self.table[i];
+        match disp {
+            MACH_MSG_TYPE_MAKE_SEND | MACH_MSG_TYPE_MAKE_SEND_ONCE => {
+                if e.bits & MACH_PORT_TYPE_RECEIVE == 0 {
+                    return Err(KERN_INVALID_RIGHT);
+                }
+                let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
+                let mut pg = port.inner.lock();
+                let kind = if disp == MACH_MSG_TYPE_MAKE_SEND {
+                    pg.srights += 1;
+                    pg.mscount = pg.mscount.wrapping_add(1);
+                    Kind::Send
+                } else {
+                    pg.sorights += 1;
+                    Kind::SendOnce
+                };
+                drop(pg);
+                Ok(Carried::Right(Right::from_counted(kind, port)))
+            }
+            MACH_MSG_TYPE_MOVE_RECEIVE => {
+                if e.bits & MACH_PORT_TYPE_RECEIVE == 0 {
+                    return Err(KERN_INVALID_RIGHT);
+                }
+                let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
+                if e.bits & MACH_PORT_TYPE_SEND != 0 {
+                    e.bits &= !MACH_PORT_TYPE_RECEIVE;
+                } else {
+                    let old = self.free_index(i);
+                    d.object(old);
+                }
+                leave_space(&port);
+                Ok(Carried::Right(Right::from_counted(Kind::Receive, port)))
+            }
+            MACH_MSG_TYPE_COPY_SEND | MACH_MSG_TYPE_MOVE_SEND | MACH_MSG_TYPE_MOVE_SEND_ONCE => {
+                if e.bits & MACH_PORT_TYPE_DEAD_NAME != 0 {
+                    if disp != MACH_MSG_TYPE_COPY_SEND {
+                        if e.urefs == 1 {
+                            let old = self.free_index(i);
+                            d.object(old);
+                        } else if e.urefs < MACH_PORT_UREFS_MAX {
+                            e.urefs -= 1;
+                        }
+                    }
+                    return Ok(Carried::Dead);
+                }
+                let want = if disp == MACH_MSG_TYPE_MOVE_SEND_ONCE {
+                    MACH_PORT_TYPE_SEND_ONCE
+                } else {
+                    MACH_PORT_TYPE_SEND
+                };
+                if e.bits & want == 0 {
+                    return Err(KERN_INVALID_RIGHT);
+                }
+                let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
+                if disp == MACH_MSG_TYPE_COPY_SEND {
+                    port.inner.lock().srights += 1;
+                    return Ok(Carried::Right(Right::from_counted(Kind::Send, port)));
+                }
+                if disp == MACH_MSG_TYPE_MOVE_SEND && e.urefs > 1 {
+                    if e.urefs < MACH_PORT_UREFS_MAX {
+                        e.urefs -= 1;
+                    }
+                    port.inner.lock().srights += 1;
+                    return Ok(Carried::Right(Right::from_counted(Kind::Send, port)));
+                }
+                // The entry's last reference: its count moves to the Right.
+                let kind = if disp == MACH_MSG_TYPE_MOVE_SEND { Kind::Send } else { Kind::SendOnce };
+                if e.bits & MACH_PORT_TYPE_RECEIVE != 0 {
+                    e.bits &= !MACH_PORT_TYPE_SEND;
+                    e.urefs = 0;
+                } else {
+                    let had_request = e.bits & MACH_PORT_TYPE_DNREQUEST != 0;
+                    let old = self.free_index(i);
+                    d.object(old);
+                    if had_request {
+                        if let Some(r) = cancel_dnrequest(&port, space, name) {
+                            d.deleted(r, name);
+                        }
+                    }
+                }
+                Ok(Carried::Right(Right::from_counted(kind, port)))
+            }
+            _ => Err(KERN_INVALID_VALUE),
+        }
+    }
+
+    /// Puts a right into the space under a fresh or merged name (XNU's
+    /// `ipc_object_copyout`). A right to a dead port yields
+    /// `MACH_PORT_DEAD`. On failure the right is released via `d`.
+    pub(crate) fn copyout(&mut self, space: u64, right: Right, d: &mut Deferred) -> MachResult<u32> {
+        let kind = right.kind();
+        let port = right.port().clone();
+        if kind != Kind::Receive && !port.inner.lock().active {
+            d.right(right);
+            return Ok(MACH_PORT_DEAD);
+        }
+        if kind != Kind::SendOnce {
+            if let Some(name) = self.name_of_port(&port) {
+                if let Some(i) = self.index_of(name) {
+                    self.merge(i, right);
+                    if kind == Kind::Receive {
+                        port.inner.lock().receiver = Some((space, name));
+                    }
+                    return Ok(name);
+                }
+            }
+        }
+        let bits = match kind {
+            Kind::Send => MACH_PORT_TYPE_SEND,
+            Kind::SendOnce => MACH_PORT_TYPE_SEND_ONCE,
+            Kind::Receive => MACH_PORT_TYPE_RECEIVE,
+        };
+        let urefs = if kind == Kind::Receive { 0 } else { 1 };
+        let name = match self.alloc(bits, urefs, Object::Port(port.clone())) {
+            Ok(n) => n,
+            Err(e) => {
+                d.right(right);
+                return Err(e);
+            }
+        };
+        if kind != Kind::SendOnce {
+            if let Err(e) = self.set_port_name(&port, name) {
+                let i = crate::space::name_index(name) as usize;
+                let old = self.free_index(i);
+                d.object(old);
+                d.right(right);
+                return Err(e);
+            }
+        }
+        if kind == Kind::Receive {
+            port.inner.lock().receiver = Some((space, name));
+        }
+        let _ = right.into_counted();
+        Ok(name)
+    }
+
+    /// Merges a send or receive right into entry `i`, which holds another
+    /// right to the same port.
+    fn merge(&mut self, i: usize, right: Right) {
+        let e = &mut self.table[i];
+        let (kind, port) = right.into_counted();
+        match kind {
+            Kind::Send => {
+                if e.bits & MACH_PORT_TYPE_SEND != 0 {
+                    if e.urefs < MACH_PORT_UREFS_MAX {
+                        e.urefs += 1;
+                    }
+                    // The entry already accounts for one send right.
+                    port.inner.lock().srights -= 1;
+                } else {
+                    e.bits |= MACH_PORT_TYPE_SEND;
+                    e.urefs = 1;
+                }
+            }
+            Kind::Receive => e.bits |= MACH_PORT_TYPE_RECEIVE,
+            Kind::SendOnce => {}
+        }
+    }
+
+    /// Puts a right under a name the caller chose (mach_port_insert_right).
+    pub(crate) fn copyout_named(&mut self, space: u64, right: Right, name: u32, d: &mut Deferred) -> MachResult {
+        let kind = right.kind();
+        let port = right.port().clone();
+        if let Some(i) = self.index_of(name) {
+            self.check_dead(i, d);
+            let e = &self.table[i];
+            let same = matches!(&e.obj, Object::Port(p) if Arc::ptr_eq(p, &port));
+            if !same {
+                d.right(right);
+                return Err(KERN_NAME_EXISTS);
+            }
+            let ok = match kind {
+                Kind::Send => e.bits & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE) != 0,
+                Kind::Receive => e.bits & MACH_PORT_TYPE_SEND != 0 && e.bits & MACH_PORT_TYPE_RECEIVE == 0,
+                Kind::SendOnce => false,
+            };
+            if !ok {
+                d.right(right);
+                return Err(KERN_RIGHT_EXISTS);
+            }
+            self.merge(i, right);
+            if kind == Kind::Receive {
+                port.inner.lock().receiver = Some((space, name));
+            }
+            return Ok(());
+        }
+        if kind != Kind::SendOnce && self.name_of_port(&port).is_some() {
+            d.right(right);
+            return Err(KERN_RIGHT_EXISTS);
+        }
+        let (bits, urefs) = match kind {
+            Kind::Send => (MACH_PORT_TYPE_SEND, 1),
+            Kind::SendOnce => (MACH_PORT_TYPE_SEND_ONCE, 1),
+            Kind::Receive => (MACH_PORT_TYPE_RECEIVE, 0),
+        };
+        if let Err(e) = self.alloc_named(name, bits, urefs, Object::Port(port.clone())) {
+            d.right(right);
+            return Err(e);
+        }
+        if kind != Kind::SendOnce {
+            if let Err(e) = self.set_port_name(&port, name) {
+                let old = self.free_index(crate::space::name_index(name) as usize);
+                d.object(old);
+                d.right(right);
+                return Err(e);
+            }
+        }
+        if kind == Kind::Receive {
+            port.inner.lock().receiver = Some((space, name));
+        }
+        let _ = right.into_counted();
+        Ok(())
+    }
+
+    /// mach_port_deallocate (XNU's `ipc_right_dealloc`).
+    pub(crate) fn dealloc(&mut self, space: u64, name: u32, d: &mut Deferred) -> MachResult {
+        let i = self.lookup(name, d)?;
+        let e = &mut self.table[i];
+        let b = e.bits & !MACH_PORT_TYPE_DNREQUEST;
+        if b == MACH_PORT_TYPE_PORT_SET {
+            let old = self.free_index(i);
+            d.object(old);
+            return Ok(());
+        }
+        if b == MACH_PORT_TYPE_DEAD_NAME {
+            if e.urefs == 1 {
+                let old = self.free_index(i);
+                d.object(old);
+            } else if e.urefs < MACH_PORT_UREFS_MAX {
+                e.urefs -= 1;
+            }
+            return Ok(());
+        }
+        if b & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE) == 0 {
+            return Err(KERN_INVALID_RIGHT);
+        }
+        let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
+        if b == MACH_PORT_TYPE_SEND_ONCE || (b & MACH_PORT_TYPE_SEND != 0 && e.urefs == 1) {
+            let kind = if b == MACH_PORT_TYPE_SEND_ONCE { Kind::SendOnce } else { Kind::Send };
+            if b & MACH_PORT_TYPE_RECEIVE != 0 {
+                e.bits &= !MACH_PORT_TYPE_SEND;
+                e.urefs = 0;
+            } else {
+                let had_request = e.bits & MACH_PORT_TYPE_DNREQUEST != 0;
+                let old = self.free_index(i);
+                d.object(old);
+                if had_request {
+                    if let Some(r) = cancel_dnrequest(&port, space, name) {
+                        d.deleted(r, name);
+                    }
+                }
+            }
+            d.right(Right::from_counted(kind, port));
+        } else if e.urefs < MACH_PORT_UREFS_MAX {
+            e.urefs -= 1;
+        }
+        Ok(())
+    }
+
+    /// mach_port_mod_refs (XNU's `ipc_right_delta`).
+    pub(crate) fn delta(&mut self, space: u64, name: u32, right: u32, delta: i32, d: &mut Deferred) -> MachResult {
+        let i = self.lookup(name, d)?;
+        let e = &mut self.table[i];
+        match right {
+            MACH_PORT_RIGHT_PORT_SET => {
+                if e.bits & MACH_PORT_TYPE_PORT_SET == 0 {
+                    return Err(KERN_INVALID_RIGHT);
+                }
+                match delta {
+                    0 => Ok(()),
+                    -1 => {
+                        let old = self.free_index(i);
+                        d.object(old);
+                        Ok(())
+                    }
+                    _ => Err(KERN_INVALID_VALUE),
+                }
+            }
+            MACH_PORT_RIGHT_RECEIVE => {
+                if e.bits & MACH_PORT_TYPE_RECEIVE == 0 {
+                    return Err(KERN_INVALID_RIGHT);
+                }
+                match delta {
+                    0 => return Ok(()),
+                    -1 => {}
+                    _ => return Err(KERN_INVALID_VALUE),
+                }
+                let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
+                if e.bits & MACH_PORT_TYPE_SEND != 0 {
+                    // The send right outlives the port as a dead name.
+                    self.destroy_receive_keep_send(space, i, &port, d);
+                } else {
+                    let old = self.free_index(i);
+                    d.object(old);
+                }
+                d.right(Right::from_counted(Kind::Receive, port));
+                Ok(())
+            }
+            MACH_PORT_RIGHT_SEND_ONCE => {
+                if e.bits & MACH_PORT_TYPE_SEND_ONCE == 0 {
+                    return Err(KERN_INVALID_RIGHT);
+                }
+                match delta {
+                    0 => Ok(()),
+                    -1 => self.dealloc(space, name, d),
+                    _ => Err(KERN_INVALID_VALUE),
+                }
+            }
+            MACH_PORT_RIGHT_DEAD_NAME => {
+                if e.bits & MACH_PORT_TYPE_DEAD_NAME == 0 {
+                    return Err(KERN_INVALID_RIGHT);
+                }
+                let n = apply_delta(e.urefs, delta)?;
+                if n == 0 {
+                    let old = self.free_index(i);
+                    d.object(old);
+                } else {
+                    e.urefs = n;
+                }
+                Ok(())
+            }
+            MACH_PORT_RIGHT_SEND => {
+                if e.bits & MACH_PORT_TYPE_SEND == 0 {
+                    return Err(KERN_INVALID_RIGHT);
+                }
+                let n = apply_delta(e.urefs, delta)?;
+                if n == 0 {
+                    let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
+                    if e.bits & MACH_PORT_TYPE_RECEIVE != 0 {
+                        e.bits &= !MACH_PORT_TYPE_SEND;
+                        e.urefs = 0;
+                    } else {
+                        let had_request = e.bits & MACH_PORT_TYPE_DNREQUEST != 0;
+                        let old = self.free_index(i);
+                        d.object(old);
+                        if had_request {
+                            if let Some(r) = cancel_dnrequest(&port, space, name) {
+                                d.deleted(r, name);
+                            }
+                        }
+                    }
+                    d.right(Right::from_counted(Kind::Send, port));
+                } else {
+                    e.urefs = n;
+                }
+                Ok(())
+            }
+            MACH_PORT_RIGHT_LABELH => Err(KERN_INVALID_RIGHT),
+            _ => Err(KERN_INVALID_VALUE),
+        }
+    }
+
+    /// Entry `i` holds receive and send rights; the receive right is being
+    /// destroyed: the entry becomes a dead name keeping the send urefs.
+    fn destroy_receive_keep_send(&mut self, _space: u64, i: usize, port: &Arc<Port>, d: &mut Deferred) {
+        let e = &mut self.table[i];
+        port.inner.lock().srights -= 1;
+        if e.bits & MACH_PORT_TYPE_DNREQUEST != 0 && e.urefs < MACH_PORT_UREFS_MAX {
+            e.urefs += 1;
+        }
+        e.bits = MACH_PORT_TYPE_DEAD_NAME;
+        let old = core::mem::replace(&mut e.obj, Object::Dead);
+        self.forget_port_name(port);
+        d.object(old);
+    }
+
+    /// mach_port_destroy: every right under `name` goes.
+    pub(crate) fn destroy_name(&mut self, space: u64, name: u32, d: &mut Deferred) -> MachResult {
+        let i = self.lookup(name, d)?;
+        let gen = self.table[i].gen;
+        let bits = self.table[i].bits;
+        let urefs = self.table[i].urefs;
+        let obj = self.free_index(i);
+        d.entry(space, name, Entry { gen, bits, urefs, obj });
+        Ok(())
+    }
+
+    /// The port of a receive right (for calls that need one).
+    pub(crate) fn receive_port(&mut self, name: u32, d: &mut Deferred) -> MachResult<Arc<Port>> {
+        let i = self.lookup(name, d)?;
+        let e = &self.table[i];
+        if e.bits & MACH_PORT_TYPE_RECEIVE == 0 {
+            return Err(KERN_INVALID_RIGHT);
+        }
+        entry_port(e).ok_or(KERN_INVALID_RIGHT)
+    }
+
+    /// The set named by `name`.
+    pub(crate) fn port_set(&mut self, name: u32, d: &mut Deferred) -> MachResult<Arc<PortSet>> {
+        let i = self.lookup(name, d)?;
+        match &self.table[i].obj {
+            Object::Set(s) => Ok(s.clone()),
+            _ => Err(KERN_INVALID_RIGHT),
+        }
+    }
+}
+
+/// The receive right of `port` left its space: it leaves its sets and its
+/// receivers and pollers learn of it.
+pub(crate) fn leave_space(port: &Arc<Port>) {
+    let mut pg = port.inner.lock();
+    pg.receiver = None;
+    pg.change_gen = pg.change_gen.wrapping_add(1);
+    let sets = core::mem::take(&mut pg.sets);
+    crate::port_fd::wake_pollers(&pg.pollers);
+    drop(pg);
+    for s in sets.iter() {
+        s.forget_member(port);
+    }
+    port.wake_receivers();
+}
+
+#[kunit_tests(machipc_rights)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urefs_saturate_like_xnu() {
+        assert_eq!(apply_delta(1, 1), Ok(2));
+        assert_eq!(apply_delta(1, -1), Ok(0));
+        assert_eq!(apply_delta(1, -2), Err(KERN_INVALID_VALUE));
+        assert_eq!(apply_delta(MACH_PORT_UREFS_MAX - 1, 5), Ok(MACH_PORT_UREFS_MAX));
+        assert_eq!(apply_delta(MACH_PORT_UREFS_MAX, -1), Ok(MACH_PORT_UREFS_MAX));
+        assert_eq!(apply_delta(MACH_PORT_UREFS_MAX, -(MACH_PORT_UREFS_MAX as i32)), Ok(0));
+        assert_eq!(apply_delta(3, 0x10000), Err(KERN_INVALID_VALUE));
+    }
+
+    #[test]
+    fn make_send_counts_on_the_port() -> Result {
+        let s = crate::space::Space::new()?;
+        let p = Port::new()?;
+        let mut d = Deferred::new();
+        let mut g = s.inner.lock();
+        let name = g.copyout(s.id, Right::from_counted(Kind::Receive, p.clone()), &mut d).map_err(|_| ENOMEM)?;
+        let c = g.copyin(s.id, name, MACH_MSG_TYPE_MAKE_SEND, &mut d).map_err(|_| EINVAL)?;
+        {
+            let pg = p.inner.lock();
+            assert_eq!(pg.srights, 1);
+            assert_eq!(pg.mscount, 1);
+        }
+        let r = match c {
+            Carried::Right(r) => r,
+            _ => return Err(EINVAL),
+        };
+        // Merged back under the receive right's name.
+        assert_eq!(g.copyout(s.id, r, &mut d), Ok(name));
+        let i = g.index_of(name).ok_or(EINVAL)?;
+        assert_eq!(g.table[i].bits, MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE);
+        assert_eq!(g.table[i].urefs, 1);
+        assert_eq!(g.dealloc(s.id, name, &mut d), Ok(()));
+        drop(g);
+        drop(d);
+        assert_eq!(p.inner.lock().srights, 0);
+        s.destroy();
+        assert!(!p.inner.lock().active);
+        Ok(())
+    }
+}

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The machipc authors.
+ *
+ * machipc's C shim: the few kernel facilities the Rust kernel crate of this
+ * kernel does not wrap. It owns no Mach logic; every file operation calls
+ * straight into the Rust side (rust/ffi.rs declares these functions).
+ *
+ * - the /dev/machipc misc device, registered with mode 0666 and with the
+ *   poll/read operations MiscDevice lacks;
+ * - anonymous-inode files for the per-port descriptors (machipc_port_fd);
+ * - per-CPU slots for the kmsg cache.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/cred.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched.h>
+#include <linux/uidgid.h>
+#include <linux/mman.h>
+#include <linux/mm.h>
+#include <linux/uaccess.h>
+
+/* Implemented in Rust (rust/device.rs). */
+extern void *machipc_rust_open(void);
+extern void machipc_rust_release(void *space);
+extern long machipc_rust_ioctl(void *space, unsigned int cmd, unsigned long arg);
+extern __poll_t machipc_rust_port_poll(void *portfd, struct file *file, poll_table *wait);
+extern ssize_t machipc_rust_port_read(void *portfd, char __user *buf, size_t len, int nonblock);
+extern void machipc_rust_port_release(void *portfd);
+
+static int machipc_open(struct inode *inode, struct file *file)
+{
+	void *space = machipc_rust_open();
+
+	if (IS_ERR(space))
+		return PTR_ERR(space);
+	file->private_data = space;
+	return 0;
+}
+
+static int machipc_release(struct inode *inode, struct file *file)
+{
+	machipc_rust_release(file->private_data);
+	return 0;
+}
+
+static long machipc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return machipc_rust_ioctl(file->private_data, cmd, arg);
+}
+
+static const struct file_operations machipc_fops = {
+	.owner = THIS_MODULE,
+	.open = machipc_open,
+	.release = machipc_release,
+	.unlocked_ioctl = machipc_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice machipc_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "machipc",
+	.fops = &machipc_fops,
+	.mode = 0666,
+};
+
+int machipc_shim_register(void)
+{
+	return misc_register(&machipc_misc);
+}
+
+void machipc_shim_deregister(void)
+{
+	misc_deregister(&machipc_misc);
+}
+
+/* Per-port descriptors. */
+static __poll_t machipc_port_poll(struct file *file, poll_table *wait)
+{
+	return machipc_rust_port_poll(file->private_data, file, wait);
+}
+
+static ssize_t machipc_port_read(struct file *file, char __user *buf, size_t len, loff_t *ppos)
+{
+	return machipc_rust_port_read(file->private_data, buf, len, !!(file->f_flags & O_NONBLOCK));
+}
+
+static int machipc_port_release(struct inode *inode, struct file *file)
+{
+	machipc_rust_port_release(file->private_data);
+	return 0;
+}
+
+static const struct file_operations machipc_port_fops = {
+	.owner = THIS_MODULE,
+	.poll = machipc_port_poll,
+	.read = machipc_port_read,
+	.release = machipc_port_release,
+	.llseek = noop_llseek,
+};
+
+int machipc_shim_port_fd(void *portfd)
+{
+	return anon_inode_getfd("[machipc-port]", &machipc_port_fops, portfd, O_RDONLY | O_CLOEXEC);
+}
+
+/* The caller's credentials as Mach's audit token reports them. */
+void machipc_shim_current_ids(u32 *euid, u32 *egid, u32 *ruid, u32 *rgid)
+{
+	const struct cred *cred = current_cred();
+
+	*euid = from_kuid_munged(cred->user_ns, cred->euid);
+	*egid = from_kgid_munged(cred->user_ns, cred->egid);
+	*ruid = from_kuid_munged(cred->user_ns, cred->uid);
+	*rgid = from_kgid_munged(cred->user_ns, cred->gid);
+}
+
+/* A reference to the caller's thread-group pid. */
+void *machipc_shim_get_tgid(void)
+{
+	return get_pid(task_tgid(current));
+}
+
+void machipc_shim_put_pid(void *pid)
+{
+	put_pid(pid);
+}
+
+/* That pid as the current task's pid namespace sees it (0 if invisible). */
+int machipc_shim_pid_vnr(void *pid)
+{
+	return pid_vnr(pid);
+}
+
+/* Maps a fresh anonymous region in the caller and copies `len` bytes in. */
+long machipc_shim_map_copy(const void *data, size_t len)
+{
+	unsigned long size = PAGE_ALIGN(len);
+	unsigned long addr = vm_mmap(NULL, 0, size, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, 0);
+
+	if (IS_ERR_VALUE(addr))
+		return (long)addr;
+	if (copy_to_user((void __user *)addr, data, len)) {
+		vm_munmap(addr, size);
+		return -EFAULT;
+	}
+	return (long)addr;
+}
+
+/* Unmaps [addr, addr + len) of the caller, rounded out to pages. */
+int machipc_shim_unmap(unsigned long addr, size_t len)
+{
+	unsigned long start = addr & PAGE_MASK;
+	unsigned long end = PAGE_ALIGN(addr + len);
+
+	if (end < start)
+		return -EINVAL;
+	return vm_munmap(start, end - start);
+}
+
+/* debugfs: machipc/stats, formatted by the Rust side. */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+extern size_t machipc_rust_stats_format(char *buf, size_t len);
+static struct dentry *machipc_debugfs_dir;
+
+static int machipc_stats_show(struct seq_file *m, void *v)
+{
+	char buf[512];
+	size_t n = machipc_rust_stats_format(buf, sizeof(buf));
+
+	seq_write(m, buf, n);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(machipc_stats);
+
+void machipc_shim_debugfs_init(void)
+{
+	machipc_debugfs_dir = debugfs_create_dir("machipc", NULL);
+	debugfs_create_file("stats", 0444, machipc_debugfs_dir, NULL, &machipc_stats_fops);
+}
+
+void machipc_shim_debugfs_exit(void)
+{
+	debugfs_remove_recursive(machipc_debugfs_dir);
+}

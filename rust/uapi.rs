@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! The ioctl ABI of `/dev/machipc`, mirroring `uapi/include/linux/machipc.h`.
+//! Layouts are asserted at compile time here and in the C header.
+
+use kernel::ioctl::{_IOR, _IOWR};
+use kernel::transmute::{AsBytes, FromBytes};
+
+pub(crate) const MACHIPC_ABI_VERSION: u32 = 1;
+const MAGIC: u32 = 0xB7;
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Version {
+    pub(crate) version: u32,
+    pub(crate) reserved: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct PortCall {
+    pub(crate) name: u32,
+    pub(crate) right: u32,
+    pub(crate) delta: i32,
+    pub(crate) poly: u32,
+    pub(crate) flavor: u32,
+    pub(crate) count: u32,
+    pub(crate) data: u64,
+    pub(crate) value: u64,
+    pub(crate) notify: u32,
+    pub(crate) notify_type: u32,
+    pub(crate) ret: i32,
+    pub(crate) reserved: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct MsgCall {
+    pub(crate) send_msg: u64,
+    pub(crate) rcv_msg: u64,
+    pub(crate) option: u32,
+    pub(crate) send_size: u32,
+    pub(crate) rcv_size: u32,
+    pub(crate) rcv_name: u32,
+    pub(crate) timeout: u32,
+    pub(crate) notify: u32,
+    pub(crate) ret: i32,
+    pub(crate) reserved: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct PortFdCall {
+    pub(crate) name: u32,
+    pub(crate) trailer: u32,
+    pub(crate) fd: i32,
+    pub(crate) reserved: u32,
+}
+
+// SAFETY: Plain integers with explicit padding: every bit pattern is valid
+// and there are no implicit padding bytes.
+unsafe impl FromBytes for Version {}
+// SAFETY: As above.
+unsafe impl AsBytes for Version {}
+// SAFETY: As above.
+unsafe impl FromBytes for PortCall {}
+// SAFETY: As above.
+unsafe impl AsBytes for PortCall {}
+// SAFETY: As above.
+unsafe impl FromBytes for MsgCall {}
+// SAFETY: As above.
+unsafe impl AsBytes for MsgCall {}
+// SAFETY: As above.
+unsafe impl FromBytes for PortFdCall {}
+// SAFETY: As above.
+unsafe impl AsBytes for PortFdCall {}
+
+const _: () = assert!(core::mem::size_of::<Version>() == 8);
+const _: () = assert!(core::mem::size_of::<PortCall>() == 56);
+const _: () = assert!(core::mem::size_of::<MsgCall>() == 48);
+const _: () = assert!(core::mem::size_of::<PortFdCall>() == 16);
+
+pub(crate) const IOC_VERSION: u32 = _IOR::<Version>(MAGIC, 0x00);
+pub(crate) const IOC_MSG: u32 = _IOWR::<MsgCall>(MAGIC, 0x01);
+pub(crate) const IOC_PORT_FD: u32 = _IOWR::<PortFdCall>(MAGIC, 0x02);
+
+/// The `nr` of a `mach_port_*` ioctl, or `None` for other commands.
+pub(crate) fn port_call_nr(cmd: u32) -> Option<u32> {
+    let nr = cmd & 0xff;
+    if nr >= 0x10 && cmd == _IOWR::<PortCall>(MAGIC, nr) {
+        Some(nr - 0x10)
+    } else {
+        None
+    }
+}
+
+pub(crate) const PORT_NAMES: u32 = 0;
+pub(crate) const PORT_TYPE: u32 = 1;
+pub(crate) const PORT_ALLOCATE: u32 = 2;
+pub(crate) const PORT_DESTROY: u32 = 3;
+pub(crate) const PORT_DEALLOCATE: u32 = 4;
+pub(crate) const PORT_GET_REFS: u32 = 5;
+pub(crate) const PORT_MOD_REFS: u32 = 6;
+pub(crate) const PORT_INSERT_RIGHT: u32 = 7;
+pub(crate) const PORT_EXTRACT_RIGHT: u32 = 8;
+pub(crate) const PORT_GET_ATTRIBUTES: u32 = 9;
+pub(crate) const PORT_SET_ATTRIBUTES: u32 = 10;
+pub(crate) const PORT_GET_CONTEXT: u32 = 11;
+pub(crate) const PORT_SET_CONTEXT: u32 = 12;
+pub(crate) const PORT_CONSTRUCT: u32 = 13;
+pub(crate) const PORT_DESTRUCT: u32 = 14;
+pub(crate) const PORT_MOVE_MEMBER: u32 = 15;
+pub(crate) const PORT_INSERT_MEMBER: u32 = 16;
+pub(crate) const PORT_EXTRACT_MEMBER: u32 = 17;
+pub(crate) const PORT_GET_SET_STATUS: u32 = 18;
+pub(crate) const PORT_REQUEST_NOTIFY: u32 = 19;
+pub(crate) const PORT_ALLOCATE_NAME: u32 = 20;
+pub(crate) const PORT_GET_SRIGHTS: u32 = 21;
+pub(crate) const PORT_SET_MSCOUNT: u32 = 22;
+pub(crate) const PORT_SET_SEQNO: u32 = 23;
+pub(crate) const PORT_RENAME: u32 = 24;
+pub(crate) const GET_SPECIAL_PORT: u32 = 32;
+pub(crate) const SET_SPECIAL_PORT: u32 = 33;
+pub(crate) const TASK_SELF: u32 = 34;

@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared paths for machipc's scripts; sourced after versions.env.
+
+CACHE=${MACHIPC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/machipc}
+KSRC="$CACHE/linux-$KERNEL_SERIES"
+RUST_LIB_SRC="$CACHE/rust-src/library"
+export PATH="$HOME/.cargo/bin:$PATH"
+export LIBCLANG_PATH=/usr/lib/llvm-$LLVM_VERSION/lib
+
+# The build directory of one kernel kind, keyed by everything that changes
+# the result: kernel package, rustc, LLVM and the config fragments.
+kernel_dir() {
+	local kind=$1 frags
+	if [ "$kind" = test ]; then
+		frags="$REPO/kernel/base.config $REPO/kernel/debug.config"
+	else
+		frags="$REPO/kernel/base.config $REPO/kernel/$kind.config"
+	fi
+	local key
+	# shellcheck disable=SC2086
+	key=$( (echo "$KERNEL_SRC_PKG $RUSTC_VERSION $LLVM_VERSION $kind"; cat $frags) | sha256sum | cut -c1-12)
+	echo "$CACHE/build/$kind-$KERNEL_SERIES-$key"
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note OR MIT */
+/*
+ * machipc: the ioctl ABI of /dev/machipc.
+ *
+ * Each open file of /dev/machipc is one Mach IPC space. Every Mach call is
+ * one ioctl with a fixed-size argument struct; Mach results (kern_return_t,
+ * mach_msg_return_t) come back in the struct's `ret` field and the ioctl
+ * itself returns 0. A negative errno from the ioctl means the call could not
+ * be made at all (bad argument pointer, unknown ioctl).
+ *
+ * All structs have explicit padding and the same layout on every 64-bit
+ * architecture; their sizes are checked at compile time here and in the
+ * Rust module (rust/uapi.rs).
+ */
+#ifndef _UAPI_LINUX_MACHIPC_H
+#define _UAPI_LINUX_MACHIPC_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define MACHIPC_DEVICE "/dev/machipc"
+#define MACHIPC_ABI_VERSION 1
+#define MACHIPC_IOC_MAGIC 0xB7
+
+struct machipc_version {
+	__u32 version;
+	__u32 reserved;
+};
+
+/*
+ * Arguments of the mach_port_* calls. One struct serves them all; each call
+ * documents which fields it reads and writes.
+ */
+struct machipc_port_call {
+	__u32 name;      /* in: the name operated on; out: a new name */
+	__u32 right;     /* in: mach_port_right_t or mach_msg_type_name_t */
+	__s32 delta;     /* in: mod_refs delta; out: get_refs urefs */
+	__u32 poly;      /* in: insert_right's right; out: type, extracted name */
+	__u32 flavor;    /* in: attribute flavor, notification id */
+	__u32 count;     /* in/out: element count of `data` */
+	__u64 data;      /* in: user pointer to flavor-specific data */
+	__u64 value;     /* in/out: context, make-send count, sync, ... */
+	__u32 notify;    /* in: notify port; out: previous notify port */
+	__u32 notify_type; /* in: notify disposition; out: its type */
+	__s32 ret;       /* out: kern_return_t */
+	__u32 reserved;
+};
+
+/* mach_msg: the same fields as mach_msg_overwrite(). */
+struct machipc_msg {
+	__u64 send_msg;  /* user pointer of the message to send */
+	__u64 rcv_msg;   /* user pointer of the receive buffer */
+	__u32 option;    /* mach_msg_option_t */
+	__u32 send_size;
+	__u32 rcv_size;
+	__u32 rcv_name;
+	__u32 timeout;   /* milliseconds, with MACH_SEND/RCV_TIMEOUT */
+	__u32 notify;
+	__s32 ret;       /* out: mach_msg_return_t */
+	__u32 reserved;
+};
+
+/* machipc_port_fd(): a pollable descriptor for a receive right or set. */
+struct machipc_port_fd {
+	__u32 name;
+	__u32 trailer;   /* MACH_RCV_TRAILER_* bits for read(2) */
+	__s32 fd;        /* out */
+	__u32 reserved;
+};
+
+#define MACHIPC_IOC_VERSION _IOR(MACHIPC_IOC_MAGIC, 0x00, struct machipc_version)
+#define MACHIPC_IOC_MSG _IOWR(MACHIPC_IOC_MAGIC, 0x01, struct machipc_msg)
+#define MACHIPC_IOC_PORT_FD _IOWR(MACHIPC_IOC_MAGIC, 0x02, struct machipc_port_fd)
+
+/* mach_port_* calls, in the order of mach_port.defs. */
+#define MACHIPC_PORT_IOC(nr) _IOWR(MACHIPC_IOC_MAGIC, 0x10 + (nr), struct machipc_port_call)
+#define MACHIPC_IOC_PORT_NAMES           MACHIPC_PORT_IOC(0)  /* data: u32[count] names, u32[count] types (value = types ptr) */
+#define MACHIPC_IOC_PORT_TYPE            MACHIPC_PORT_IOC(1)  /* name -> poly */
+#define MACHIPC_IOC_PORT_ALLOCATE        MACHIPC_PORT_IOC(2)  /* right -> name */
+#define MACHIPC_IOC_PORT_DESTROY         MACHIPC_PORT_IOC(3)  /* name */
+#define MACHIPC_IOC_PORT_DEALLOCATE      MACHIPC_PORT_IOC(4)  /* name */
+#define MACHIPC_IOC_PORT_GET_REFS        MACHIPC_PORT_IOC(5)  /* name, right -> delta */
+#define MACHIPC_IOC_PORT_MOD_REFS        MACHIPC_PORT_IOC(6)  /* name, right, delta */
+#define MACHIPC_IOC_PORT_INSERT_RIGHT    MACHIPC_PORT_IOC(7)  /* name, poly, right(msgt) */
+#define MACHIPC_IOC_PORT_EXTRACT_RIGHT   MACHIPC_PORT_IOC(8)  /* name, right(msgt) -> poly, notify_type */
+#define MACHIPC_IOC_PORT_GET_ATTRIBUTES  MACHIPC_PORT_IOC(9)  /* name, flavor, data, count */
+#define MACHIPC_IOC_PORT_SET_ATTRIBUTES  MACHIPC_PORT_IOC(10) /* name, flavor, data, count */
+#define MACHIPC_IOC_PORT_GET_CONTEXT     MACHIPC_PORT_IOC(11) /* name -> value */
+#define MACHIPC_IOC_PORT_SET_CONTEXT     MACHIPC_PORT_IOC(12) /* name, value */
+#define MACHIPC_IOC_PORT_CONSTRUCT       MACHIPC_PORT_IOC(13) /* data: mach_port_options_t, value: context -> name */
+#define MACHIPC_IOC_PORT_DESTRUCT        MACHIPC_PORT_IOC(14) /* name, delta (srdelta), value: guard */
+#define MACHIPC_IOC_PORT_MOVE_MEMBER     MACHIPC_PORT_IOC(15) /* name (member), poly (set or NULL) */
+#define MACHIPC_IOC_PORT_INSERT_MEMBER   MACHIPC_PORT_IOC(16) /* name (member), poly (set) */
+#define MACHIPC_IOC_PORT_EXTRACT_MEMBER  MACHIPC_PORT_IOC(17) /* name (member), poly (set) */
+#define MACHIPC_IOC_PORT_GET_SET_STATUS  MACHIPC_PORT_IOC(18) /* name, data: u32[count] -> count */
+#define MACHIPC_IOC_PORT_REQUEST_NOTIFY  MACHIPC_PORT_IOC(19) /* name, flavor(id), value(sync), notify, notify_type */
+#define MACHIPC_IOC_PORT_ALLOCATE_NAME   MACHIPC_PORT_IOC(20) /* right, name */
+#define MACHIPC_IOC_PORT_GET_SRIGHTS     MACHIPC_PORT_IOC(21) /* name -> value */
+#define MACHIPC_IOC_PORT_SET_MSCOUNT     MACHIPC_PORT_IOC(22) /* name, value */
+#define MACHIPC_IOC_PORT_SET_SEQNO       MACHIPC_PORT_IOC(23) /* name, value */
+#define MACHIPC_IOC_PORT_RENAME          MACHIPC_PORT_IOC(24) /* name, poly (new name) */
+#define MACHIPC_IOC_PORT_LAST            24
+
+/* Special ports of the space (task_get/set_special_port). */
+#define MACHIPC_IOC_GET_SPECIAL_PORT     MACHIPC_PORT_IOC(32) /* flavor(which) -> name */
+#define MACHIPC_IOC_SET_SPECIAL_PORT     MACHIPC_PORT_IOC(33) /* flavor(which), name */
+#define MACHIPC_IOC_TASK_SELF            MACHIPC_PORT_IOC(34) /* -> name */
+
+#ifdef __cplusplus
+#define MACHIPC_STATIC_ASSERT static_assert
+#else
+#define MACHIPC_STATIC_ASSERT _Static_assert
+#endif
+MACHIPC_STATIC_ASSERT(sizeof(struct machipc_version) == 8, "machipc_version layout");
+MACHIPC_STATIC_ASSERT(sizeof(struct machipc_port_call) == 56, "machipc_port_call layout");
+MACHIPC_STATIC_ASSERT(sizeof(struct machipc_msg) == 48, "machipc_msg layout");
+MACHIPC_STATIC_ASSERT(sizeof(struct machipc_port_fd) == 16, "machipc_port_fd layout");
+#undef MACHIPC_STATIC_ASSERT
+
+#endif /* _UAPI_LINUX_MACHIPC_H */

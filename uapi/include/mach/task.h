@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * machipc: task calls (special ports, exception ports, suspension), with
+ * the C signatures MIG produces from task.defs. Only a subset of Darwin's
+ * task interface is declared.
+ */
+#ifndef _task_user_
+#define _task_user_
+
+#include <mach/ndr.h>
+#include <mach/boolean.h>
+#include <mach/kern_return.h>
+#include <mach/notify.h>
+#include <mach/mach_types.h>
+#include <mach/message.h>
+#include <mach/mig_errors.h>
+#include <mach/std_types.h>
+#include <mach/mig.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+kern_return_t task_terminate(
+	task_t target_task);
+
+kern_return_t task_threads(
+	task_inspect_t target_task,
+	thread_act_array_t *act_list,
+	mach_msg_type_number_t *act_listCnt);
+
+kern_return_t task_suspend(
+	task_read_t target_task);
+
+kern_return_t task_resume(
+	task_read_t target_task);
+
+kern_return_t task_get_special_port(
+	task_inspect_t task,
+	int which_port,
+	mach_port_t *special_port);
+
+kern_return_t task_set_special_port(
+	task_t task,
+	int which_port,
+	mach_port_t special_port);
+
+kern_return_t task_set_exception_ports(
+	task_t task,
+	exception_mask_t exception_mask,
+	mach_port_t new_port,
+	exception_behavior_t behavior,
+	thread_state_flavor_t new_flavor);
+
+/* The four arrays hold up to 32 entries; *masksCnt is in/out. */
+kern_return_t task_get_exception_ports(
+	task_t task,
+	exception_mask_t exception_mask,
+	exception_mask_array_t masks,
+	mach_msg_type_number_t *masksCnt,
+	exception_handler_array_t old_handlers,
+	exception_behavior_array_t old_behaviors,
+	exception_flavor_array_t old_flavors);
+
+kern_return_t task_swap_exception_ports(
+	task_t task,
+	exception_mask_t exception_mask,
+	mach_port_t new_port,
+	exception_behavior_t behavior,
+	thread_state_flavor_t new_flavor,
+	exception_mask_array_t masks,
+	mach_msg_type_number_t *masksCnt,
+	exception_handler_array_t old_handlers,
+	exception_behavior_array_t old_behaviors,
+	exception_flavor_array_t old_flavors);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _task_user_ */

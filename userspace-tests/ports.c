@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/* mach_port_* calls on the caller's own space, with XNU's results. */
+#include <mach/mach.h>
+#include "harness.h"
+
+static mach_port_t task;
+
+static mach_port_t new_receive(void)
+{
+	mach_port_t p = MACH_PORT_NULL;
+
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &p));
+	EXPECT_TRUE(MACH_PORT_VALID(p));
+	return p;
+}
+
+TEST(task_self_is_a_send_right)
+{
+	mach_port_type_t t;
+
+	KR_OK(mach_port_type(mach_task_self(), mach_task_self(), &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_SEND);
+}
+
+TEST(allocate_receive_port_set_dead_name)
+{
+	mach_port_t r, s, d;
+	mach_port_type_t t;
+	mach_port_urefs_t refs;
+
+	task = mach_task_self();
+	KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &r));
+	KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_PORT_SET, &s));
+	KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_DEAD_NAME, &d));
+	EXPECT_NE(r, s);
+	EXPECT_EQ(r & 3, 3);
+	KR_OK(mach_port_type(task, r, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_RECEIVE);
+	KR_OK(mach_port_type(task, s, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_PORT_SET);
+	KR_OK(mach_port_type(task, d, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_DEAD_NAME);
+	KR_OK(mach_port_get_refs(task, d, MACH_PORT_RIGHT_DEAD_NAME, &refs));
+	EXPECT_EQ(refs, 1);
+	KR(mach_port_allocate(task, MACH_PORT_RIGHT_SEND, &r), KERN_INVALID_VALUE);
+	KR(mach_port_allocate(task, MACH_PORT_RIGHT_SEND_ONCE, &r), KERN_INVALID_VALUE);
+	KR(mach_port_allocate(task, 77, &r), KERN_INVALID_VALUE);
+}
+
+TEST(freed_name_comes_back_with_new_generation)
+{
+	mach_port_t a = new_receive(), b;
+
+	KR_OK(mach_port_mod_refs(mach_task_self(), a, MACH_PORT_RIGHT_RECEIVE, -1));
+	b = new_receive();
+	EXPECT_EQ(MACH_PORT_INDEX(a), MACH_PORT_INDEX(b));
+	EXPECT_NE(a, b);
+	mach_port_type_t t;
+	KR(mach_port_type(mach_task_self(), a, &t), KERN_INVALID_NAME);
+}
+
+TEST(insert_send_right_and_refs)
+{
+	task = mach_task_self();
+	mach_port_t p = new_receive();
+	mach_port_type_t t;
+	mach_port_urefs_t refs;
+
+	KR_OK(mach_port_insert_right(task, p, p, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(mach_port_type(task, p, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_SEND_RECEIVE);
+	KR_OK(mach_port_get_refs(task, p, MACH_PORT_RIGHT_SEND, &refs));
+	EXPECT_EQ(refs, 1);
+	KR_OK(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_SEND, 5));
+	KR_OK(mach_port_get_refs(task, p, MACH_PORT_RIGHT_SEND, &refs));
+	EXPECT_EQ(refs, 6);
+	KR(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_SEND, -7), KERN_INVALID_VALUE);
+	KR_OK(mach_port_get_refs(task, p, MACH_PORT_RIGHT_RECEIVE, &refs));
+	EXPECT_EQ(refs, 1);
+	KR_OK(mach_port_get_refs(task, p, MACH_PORT_RIGHT_SEND_ONCE, &refs));
+	EXPECT_EQ(refs, 0);
+	KR_OK(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_SEND, -6));
+	KR_OK(mach_port_type(task, p, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_RECEIVE);
+	/* A second name for the same port's send right is refused. */
+	KR_OK(mach_port_insert_right(task, p, p, MACH_MSG_TYPE_MAKE_SEND));
+	KR(mach_port_insert_right(task, 0x12345603, p, MACH_MSG_TYPE_MAKE_SEND), KERN_RIGHT_EXISTS);
+}
+
+TEST(urefs_saturate_at_max)
+{
+	task = mach_task_self();
+	mach_port_t p = new_receive();
+	mach_port_urefs_t refs;
+
+	KR_OK(mach_port_insert_right(task, p, p, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_SEND, 0xffff - 1));
+	KR_OK(mach_port_get_refs(task, p, MACH_PORT_RIGHT_SEND, &refs));
+	EXPECT_EQ(refs, 0xffff);
+	KR_OK(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_SEND, 10));
+	KR_OK(mach_port_deallocate(task, p));
+	KR_OK(mach_port_get_refs(task, p, MACH_PORT_RIGHT_SEND, &refs));
+	EXPECT_EQ(refs, 0xffff);
+}
+
+TEST(bad_names_and_wrong_rights)
+{
+	task = mach_task_self();
+	mach_port_t p = new_receive();
+	mach_port_type_t t;
+
+	KR(mach_port_type(task, 0x7777703, &t), KERN_INVALID_NAME);
+	KR(mach_port_type(task, MACH_PORT_NULL, &t), KERN_INVALID_NAME);
+	KR_OK(mach_port_type(task, MACH_PORT_DEAD, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_DEAD_NAME);
+	KR(mach_port_deallocate(task, p), KERN_INVALID_RIGHT);
+	KR(mach_port_deallocate(task, 0x7777703), KERN_INVALID_NAME);
+	KR_OK(mach_port_deallocate(task, MACH_PORT_NULL));
+	KR(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_RECEIVE, -2), KERN_INVALID_VALUE);
+	KR(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_SEND, 1), KERN_INVALID_RIGHT);
+	KR(mach_port_mod_refs(task, p, 9, 1), KERN_INVALID_VALUE);
+	KR(mach_port_insert_right(task, p, p, 99), MACH_SEND_INVALID_TYPE);
+}
+
+TEST(destroying_receive_turns_send_into_dead_name)
+{
+	task = mach_task_self();
+	mach_port_t p = new_receive(), s;
+	mach_msg_type_name_t tn;
+	mach_port_type_t t;
+	mach_port_urefs_t refs;
+
+	/* A send right under another name than the receive right: extract
+	 * a send-once... use a second space-free trick: move the receive
+	 * right out and back under a new name. */
+	KR_OK(mach_port_insert_right(task, p, p, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_SEND, 2));
+	KR_OK(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_RECEIVE, -1));
+	KR_OK(mach_port_type(task, p, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_DEAD_NAME);
+	KR_OK(mach_port_get_refs(task, p, MACH_PORT_RIGHT_DEAD_NAME, &refs));
+	EXPECT_EQ(refs, 3);
+	KR_OK(mach_port_extract_right(task, p, MACH_MSG_TYPE_COPY_SEND, &s, &tn));
+	EXPECT_EQ(s, MACH_PORT_DEAD);
+	KR_OK(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_DEAD_NAME, -3));
+	KR(mach_port_type(task, p, &t), KERN_INVALID_NAME);
+}
+
+TEST(attributes_and_context)
+{
+	task = mach_task_self();
+	mach_port_t p = new_receive();
+	mach_port_limits_t lim = { .mpl_qlimit = 0 };
+	mach_msg_type_number_t cnt = MACH_PORT_LIMITS_INFO_COUNT;
+	mach_port_status_t st;
+	mach_port_context_t ctx;
+
+	KR_OK(mach_port_get_attributes(task, p, MACH_PORT_LIMITS_INFO, (mach_port_info_t)&lim, &cnt));
+	EXPECT_EQ(lim.mpl_qlimit, MACH_PORT_QLIMIT_DEFAULT);
+	lim.mpl_qlimit = MACH_PORT_QLIMIT_MAX + 1;
+	KR(mach_port_set_attributes(task, p, MACH_PORT_LIMITS_INFO, (mach_port_info_t)&lim, 1), KERN_INVALID_VALUE);
+	lim.mpl_qlimit = 17;
+	KR_OK(mach_port_set_attributes(task, p, MACH_PORT_LIMITS_INFO, (mach_port_info_t)&lim, 1));
+	cnt = MACH_PORT_RECEIVE_STATUS_COUNT;
+	KR_OK(mach_port_get_attributes(task, p, MACH_PORT_RECEIVE_STATUS, (mach_port_info_t)&st, &cnt));
+	EXPECT_EQ(cnt, MACH_PORT_RECEIVE_STATUS_COUNT);
+	EXPECT_EQ(st.mps_qlimit, 17);
+	EXPECT_EQ(st.mps_msgcount, 0);
+	EXPECT_EQ(st.mps_srights, 0);
+	cnt = 3;
+	KR(mach_port_get_attributes(task, p, MACH_PORT_RECEIVE_STATUS, (mach_port_info_t)&st, &cnt), KERN_FAILURE);
+	KR(mach_port_get_attributes(task, p, 99, (mach_port_info_t)&st, &cnt), KERN_INVALID_ARGUMENT);
+	KR_OK(mach_port_set_context(task, p, 0xfeedface12345678ull));
+	KR_OK(mach_port_get_context(task, p, &ctx));
+	EXPECT_EQ(ctx, 0xfeedface12345678ull);
+}
+
+TEST(construct_and_destruct)
+{
+	task = mach_task_self();
+	mach_port_options_t o = { .flags = MPO_INSERT_SEND_RIGHT | MPO_QLIMIT, .mpl = { .mpl_qlimit = 9 } };
+	mach_port_t p;
+	mach_port_type_t t;
+	mach_port_status_t st;
+	mach_msg_type_number_t cnt = MACH_PORT_RECEIVE_STATUS_COUNT;
+
+	KR_OK(mach_port_construct(task, &o, 0x55, &p));
+	KR_OK(mach_port_type(task, p, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_SEND_RECEIVE);
+	KR_OK(mach_port_get_attributes(task, p, MACH_PORT_RECEIVE_STATUS, (mach_port_info_t)&st, &cnt));
+	EXPECT_EQ(st.mps_qlimit, 9);
+	EXPECT_EQ(st.mps_mscount, 1);
+	KR_OK(mach_port_destruct(task, p, -1, 0x55));
+	KR(mach_port_type(task, p, &t), KERN_INVALID_NAME);
+}
+
+TEST(names_lists_everything)
+{
+	task = mach_task_self();
+	mach_port_t p = new_receive();
+	mach_port_name_array_t names;
+	mach_port_type_array_t types;
+	mach_msg_type_number_t n, nt;
+	int found = 0;
+
+	KR_OK(mach_port_names(task, &names, &n, &types, &nt));
+	EXPECT_EQ(n, nt);
+	for (unsigned i = 0; i < n; i++)
+		if (names[i] == p && types[i] == MACH_PORT_TYPE_RECEIVE)
+			found = 1;
+	EXPECT_TRUE(found);
+	KR_OK(vm_deallocate(task, (vm_address_t)names, n * sizeof(*names)));
+	KR_OK(vm_deallocate(task, (vm_address_t)types, n * sizeof(*types)));
+}
+
+TEST(many_names_grow_the_table)
+{
+	task = mach_task_self();
+	for (int i = 0; i < 5000; i++) {
+		mach_port_t p;
+
+		KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_DEAD_NAME, &p));
+	}
+}
