@@ -21,13 +21,35 @@ static int device_fd = -1;
 static pthread_mutex_t device_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
+static void load_bootstrap_port(void)
+{
+	struct machipc_port_call c = { .flavor = TASK_BOOTSTRAP_PORT };
+
+	if (ioctl(device_fd, MACHIPC_IOC_GET_SPECIAL_PORT, &c) == 0 && c.ret == KERN_SUCCESS)
+		bootstrap_port = c.name;
+}
+
+/*
+ * The parent's space is not the child's: the child gets a fresh, empty
+ * space whose bootstrap port is a send right to the parent's, as in XNU.
+ */
 static void child_after_fork(void)
 {
-	/* The parent's space is not the child's. */
-	if (device_fd >= 0)
-		close(device_fd);
+	int old = device_fd;
+
 	device_fd = -1;
+	bootstrap_port = MACH_PORT_NULL;
 	pthread_mutex_init(&device_lock, NULL);
+	if (old < 0)
+		return;
+	device_fd = open(MACHIPC_DEVICE, O_RDWR | O_CLOEXEC);
+	if (device_fd >= 0) {
+		struct machipc_inherit in = { .fd = old };
+
+		if (ioctl(device_fd, MACHIPC_IOC_INHERIT, &in) == 0 && in.ret == KERN_SUCCESS)
+			load_bootstrap_port();
+	}
+	close(old);
 }
 
 static void install_atfork(void)
@@ -45,8 +67,10 @@ int machipc_device_fd(void)
 	pthread_mutex_lock(&device_lock);
 	if (device_fd < 0) {
 		fd = open(MACHIPC_DEVICE, O_RDWR | O_CLOEXEC);
-		if (fd >= 0)
+		if (fd >= 0) {
 			__atomic_store_n(&device_fd, fd, __ATOMIC_RELEASE);
+			load_bootstrap_port();
+		}
 	}
 	fd = device_fd;
 	pthread_mutex_unlock(&device_lock);

@@ -66,6 +66,19 @@ fn ioctl(space: &Arc<Space>, cmd: u32, arg: usize) -> Result {
             w.write(&m)
         }
         uapi::IOC_PORT_FD => crate::port_fd::ioctl(space, user),
+        uapi::IOC_INHERIT => {
+            let (mut r, mut w) = user.reader_writer();
+            let mut c: uapi::InheritCall = r.read()?;
+            let raw = crate::ffi::space_of_fd(c.fd);
+            if raw.is_null() {
+                return Err(EBADF);
+            }
+            // SAFETY: A non-null pointer from `space_of_fd` is an
+            // `Arc::into_raw` whose reference we now own.
+            let parent = unsafe { Arc::from_raw(raw.cast::<Space>().cast_const()) };
+            c.ret = to_code(space.inherit_from(&parent));
+            w.write(&c)
+        }
         _ => match uapi::port_call_nr(cmd) {
             Some(nr) => {
                 let (mut r, mut w) = user.reader_writer();
@@ -76,6 +89,15 @@ fn ioctl(space: &Arc<Space>, cmd: u32, arg: usize) -> Result {
             None => Err(ENOTTY),
         },
     }
+}
+
+#[no_mangle]
+extern "C" fn machipc_rust_space_clone(space: *mut c_void) -> *mut c_void {
+    // SAFETY: `space` is the private data of an open machipc file, whose
+    // reference keeps it alive while the caller holds the file.
+    let b = unsafe { kernel::sync::ArcBorrow::<Space>::from_raw(space.cast::<Space>().cast_const()) };
+    let a: Arc<Space> = b.into();
+    Arc::into_raw(a).cast_mut().cast()
 }
 
 #[no_mangle]

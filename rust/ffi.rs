@@ -19,6 +19,7 @@ mod c {
         pub(super) fn machipc_shim_pid_vnr(pid: *mut c_void) -> c_int;
         pub(super) fn machipc_shim_map_copy(data: *const c_void, len: usize) -> core::ffi::c_long;
         pub(super) fn machipc_shim_unmap(addr: usize, len: usize) -> c_int;
+        pub(super) fn machipc_shim_space_of_fd(fd: c_int) -> *mut c_void;
         pub(super) fn machipc_shim_debugfs_init();
         pub(super) fn machipc_shim_debugfs_exit();
     }
@@ -119,6 +120,14 @@ pub(crate) fn unmap_user(addr: usize, len: usize) -> Result {
         return Err(Error::from_errno(r));
     }
     Ok(())
+}
+
+/// The space of another open `/dev/machipc` descriptor of the caller, as a
+/// raw pointer from `Arc::into_raw` (null if `fd` is not one).
+pub(crate) fn space_of_fd(fd: i32) -> *mut core::ffi::c_void {
+    // SAFETY: The shim takes and drops its own file reference; a non-null
+    // result carries a reference made by `machipc_rust_space_clone`.
+    unsafe { c::machipc_shim_space_of_fd(fd) }
 }
 
 /// Creates `machipc/stats` in debugfs.

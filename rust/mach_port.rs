@@ -345,7 +345,11 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
             if which >= g.special.len() {
                 return Err(KERN_INVALID_ARGUMENT);
             }
-            let port = g.special[which].as_ref().map(|r| r.port().clone());
+            let port = if which == crate::space::TASK_KERNEL_PORT {
+                g.task_port.as_ref().map(|r| r.port().clone())
+            } else {
+                g.special[which].as_ref().map(|r| r.port().clone())
+            };
             c.name = match port {
                 None => MACH_PORT_NULL,
                 Some(p) => {
@@ -358,11 +362,11 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
         }
         uapi::SET_SPECIAL_PORT => {
             let which = c.flavor as usize;
-            if which >= g.special.len() {
+            if which >= g.special.len() || which == crate::space::TASK_KERNEL_PORT {
                 return Err(KERN_INVALID_ARGUMENT);
             }
             let new = if name_valid(c.name) {
-                match g.copyin(sid, c.name, MACH_MSG_TYPE_COPY_SEND, d)? {
+                match g.copyin(sid, c.name, MACH_MSG_TYPE_COPY_SEND, d).map_err(|_| MACH_SEND_INVALID_RIGHT)? {
                     Carried::Right(r) => Some(r),
                     _ => None,
                 }

@@ -12,6 +12,7 @@
  * - per-CPU slots for the kmsg cache.
  */
 #include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -79,6 +80,24 @@ int machipc_shim_register(void)
 void machipc_shim_deregister(void)
 {
 	misc_deregister(&machipc_misc);
+}
+
+/*
+ * The space behind descriptor `fd` if it is an open /dev/machipc, with a
+ * new reference (machipc_rust_space_clone); NULL otherwise.
+ */
+extern void *machipc_rust_space_clone(void *space);
+void *machipc_shim_space_of_fd(int fd)
+{
+	struct file *f = fget(fd);
+	void *space = NULL;
+
+	if (!f)
+		return NULL;
+	if (f->f_op == &machipc_fops)
+		space = machipc_rust_space_clone(f->private_data);
+	fput(f);
+	return space;
 }
 
 /* Per-port descriptors. */

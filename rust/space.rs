@@ -26,6 +26,11 @@ use crate::port_set::PortSet;
 use crate::rights::*;
 use crate::stats;
 
+/// Special port slots (`TASK_MAX_SPECIAL_PORT` + 1).
+pub(crate) const SPECIAL_PORTS: usize = 12;
+pub(crate) const TASK_KERNEL_PORT: usize = 1;
+pub(crate) const TASK_BOOTSTRAP_PORT: usize = 4;
+
 /// Most names one space may hold (`KERN_NO_SPACE` beyond).
 pub(crate) const MAX_NAMES: usize = 1 << 20;
 /// The generation of a never-used entry, and the step on each reuse
@@ -77,7 +82,7 @@ pub(crate) struct SpaceInner {
     /// right, so each port has at most one such name (XNU's reverse hash).
     pub(crate) by_port: RBTree<usize, u32>,
     /// `task_get/set_special_port` slots, each holding a send right.
-    pub(crate) special: [Option<Right>; 8],
+    pub(crate) special: [Option<Right>; SPECIAL_PORTS],
     /// The receive right of this task's port, held by the kernel.
     pub(crate) task_port: Option<Right>,
 }
@@ -102,7 +107,7 @@ impl Space {
                     table: KVec::new(),
                     free_head: 0,
                     by_port: RBTree::new(),
-                    special: [const { None }; 8],
+                    special: [const { None }; SPECIAL_PORTS],
                     task_port: None,
                 }, "Space::inner"),
                 id,
@@ -141,7 +146,7 @@ impl Space {
         g.active = false;
         let table = core::mem::take(&mut g.table);
         let by_port = core::mem::replace(&mut g.by_port, RBTree::new());
-        let special = core::mem::replace(&mut g.special, [const { None }; 8]);
+        let special = core::mem::replace(&mut g.special, [const { None }; SPECIAL_PORTS]);
         let task_port = g.task_port.take();
         g.free_head = 0;
         drop(g);
@@ -152,6 +157,24 @@ impl Space {
             release_entry(self.id, name, e);
         }
         drop(task_port);
+    }
+}
+
+impl Space {
+    /// After fork: this new space takes a send right to the parent's
+    /// bootstrap port as its own bootstrap port.
+    pub(crate) fn inherit_from(&self, parent: &Space) -> MachResult {
+        if core::ptr::eq(self, parent) {
+            return Err(KERN_INVALID_ARGUMENT);
+        }
+        let port = parent.inner.lock().special[TASK_BOOTSTRAP_PORT].as_ref().map(|r| r.port().clone());
+        let new = port.map(|p| {
+            p.inner.lock().srights += 1;
+            Right::from_counted(Kind::Send, p)
+        });
+        let old = core::mem::replace(&mut self.inner.lock().special[TASK_BOOTSTRAP_PORT], new);
+        drop(old);
+        Ok(())
     }
 }
 

@@ -58,6 +58,13 @@ pub(crate) struct PortFdCall {
     pub(crate) reserved: u32,
 }
 
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct InheritCall {
+    pub(crate) fd: i32,
+    pub(crate) ret: i32,
+}
+
 // SAFETY: Plain integers with explicit padding: every bit pattern is valid
 // and there are no implicit padding bytes.
 unsafe impl FromBytes for Version {}
@@ -76,7 +83,13 @@ unsafe impl FromBytes for PortFdCall {}
 // SAFETY: As above.
 unsafe impl AsBytes for PortFdCall {}
 
+// SAFETY: As above.
+unsafe impl FromBytes for InheritCall {}
+// SAFETY: As above.
+unsafe impl AsBytes for InheritCall {}
+
 const _: () = assert!(core::mem::size_of::<Version>() == 8);
+const _: () = assert!(core::mem::size_of::<InheritCall>() == 8);
 const _: () = assert!(core::mem::size_of::<PortCall>() == 56);
 const _: () = assert!(core::mem::size_of::<MsgCall>() == 48);
 const _: () = assert!(core::mem::size_of::<PortFdCall>() == 16);
@@ -84,6 +97,7 @@ const _: () = assert!(core::mem::size_of::<PortFdCall>() == 16);
 pub(crate) const IOC_VERSION: u32 = _IOR::<Version>(MAGIC, 0x00);
 pub(crate) const IOC_MSG: u32 = _IOWR::<MsgCall>(MAGIC, 0x01);
 pub(crate) const IOC_PORT_FD: u32 = _IOWR::<PortFdCall>(MAGIC, 0x02);
+pub(crate) const IOC_INHERIT: u32 = _IOWR::<InheritCall>(MAGIC, 0x03);
 
 /// The `nr` of a `mach_port_*` ioctl, or `None` for other commands.
 pub(crate) fn port_call_nr(cmd: u32) -> Option<u32> {

@@ -68,9 +68,19 @@ struct machipc_port_fd {
 	__u32 reserved;
 };
 
+/*
+ * After fork(): make this (new, empty) space the child of the space open
+ * on `fd`, inheriting its bootstrap special port as XNU does.
+ */
+struct machipc_inherit {
+	__s32 fd;
+	__s32 ret;       /* out: kern_return_t */
+};
+
 #define MACHIPC_IOC_VERSION _IOR(MACHIPC_IOC_MAGIC, 0x00, struct machipc_version)
 #define MACHIPC_IOC_MSG _IOWR(MACHIPC_IOC_MAGIC, 0x01, struct machipc_msg)
 #define MACHIPC_IOC_PORT_FD _IOWR(MACHIPC_IOC_MAGIC, 0x02, struct machipc_port_fd)
+#define MACHIPC_IOC_INHERIT _IOWR(MACHIPC_IOC_MAGIC, 0x03, struct machipc_inherit)
 
 /* mach_port_* calls, in the order of mach_port.defs. */
 #define MACHIPC_PORT_IOC(nr) _IOWR(MACHIPC_IOC_MAGIC, 0x10 + (nr), struct machipc_port_call)
@@ -115,6 +125,7 @@ MACHIPC_STATIC_ASSERT(sizeof(struct machipc_version) == 8, "machipc_version layo
 MACHIPC_STATIC_ASSERT(sizeof(struct machipc_port_call) == 56, "machipc_port_call layout");
 MACHIPC_STATIC_ASSERT(sizeof(struct machipc_msg) == 48, "machipc_msg layout");
 MACHIPC_STATIC_ASSERT(sizeof(struct machipc_port_fd) == 16, "machipc_port_fd layout");
+MACHIPC_STATIC_ASSERT(sizeof(struct machipc_inherit) == 8, "machipc_inherit layout");
 #undef MACHIPC_STATIC_ASSERT
 
 #endif /* _UAPI_LINUX_MACHIPC_H */
