@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <mach/mig_errors.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
@@ -80,10 +81,25 @@ kern_return_t mach_port_type(ipc_space_t task, mach_port_name_t name, mach_port_
 
 kern_return_t mach_port_rename(ipc_space_t task, mach_port_name_t old_name, mach_port_name_t new_name)
 {
+	/* XNU no longer serves this routine. */
 	(void)task;
 	(void)old_name;
 	(void)new_name;
-	return KERN_NOT_SUPPORTED;
+	return MIG_BAD_ID;
+}
+
+kern_return_t mach_port_guard(ipc_space_t task, mach_port_name_t name, mach_port_context_t guard, boolean_t strict)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_GUARD, .name = name, .value = guard, .poly = strict ? 1 : 0);
+}
+
+kern_return_t mach_port_unguard(ipc_space_t task, mach_port_name_t name, mach_port_context_t guard)
+{
+	struct machipc_port_call _call;
+
+	return CALL(MACHIPC_IOC_PORT_UNGUARD, .name = name, .value = guard);
 }
 
 kern_return_t mach_port_allocate_name(ipc_space_t task, mach_port_right_t right, mach_port_name_t name)

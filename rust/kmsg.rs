@@ -128,12 +128,6 @@ impl Kmsg {
         Ok(k)
     }
 
-    /// Reads a native-endian `u32` at `off` in the body.
-    pub(crate) fn body_u32(&self, off: usize) -> u32 {
-        let b = &self.body[off..off + 4];
-        u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
-    }
-
     /// Writes a native-endian `u32` at `off` in the body.
     pub(crate) fn set_body_u32(&mut self, off: usize, v: u32) {
         self.body[off..off + 4].copy_from_slice(&v.to_ne_bytes());

@@ -140,7 +140,12 @@ const MAX_OOL_PORTS: usize = 1 << 16;
 
 /// Copies out-of-line memory and port-name arrays in from the sender
 /// (before the space lock: user copies may fault and sleep).
-fn copyin_ool(k: &mut Kmsg, descs: &KVec<UserDesc>, names: &mut KVec<(usize, KVec<u32>)>) -> MachResult {
+fn copyin_ool(
+    k: &mut Kmsg,
+    descs: &KVec<UserDesc>,
+    names: &mut KVec<(usize, KVec<u32>)>,
+    dealloc: &mut KVec<(usize, usize)>,
+) -> MachResult {
     for d in descs.iter() {
         let off = d.offset;
         match d.dtype {
@@ -159,6 +164,9 @@ fn copyin_ool(k: &mut Kmsg, descs: &KVec<UserDesc>, names: &mut KVec<(usize, KVe
                 k.descs
                     .push(Desc { offset: off, payload: DescPayload::Ool(data) }, GFP_KERNEL)
                     .map_err(|_| MACH_SEND_NO_BUFFER)?;
+                if k.body[off + 8] != 0 && size != 0 {
+                    dealloc.push((addr, size), GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
+                }
             }
             MACH_MSG_OOL_PORTS_DESCRIPTOR => {
                 let addr = u64_at(&k.body, off) as usize;
@@ -177,6 +185,9 @@ fn copyin_ool(k: &mut Kmsg, descs: &KVec<UserDesc>, names: &mut KVec<(usize, KVe
                     let _ = v.push_within_capacity(u32_at(&bytes, i * 4));
                 }
                 names.push((off, v), GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
+                if k.body[off + 8] != 0 && count != 0 {
+                    dealloc.push((addr, count * 4), GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
+                }
             }
             _ => {}
         }
@@ -243,7 +254,8 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
     let complex = bits & MACH_MSGH_BITS_COMPLEX != 0;
     let descs = if complex { parse_descriptors(&k.body)? } else { KVec::new() };
     let mut ool_names = KVec::new();
-    copyin_ool(&mut k, &descs, &mut ool_names)?;
+    let mut dealloc = KVec::new();
+    copyin_ool(&mut k, &descs, &mut ool_names, &mut dealloc)?;
 
     let so_dest = matches!(dest_type, MACH_MSG_TYPE_MOVE_SEND_ONCE | MACH_MSG_TYPE_MAKE_SEND_ONCE);
     loop {
@@ -409,6 +421,11 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
             None => return Err(MACH_SEND_INVALID_DEST),
         };
         port.enqueue(k, reserved);
+        // The sender asked for its out-of-line regions to go with the
+        // message (the `deallocate` flag).
+        for (addr, size) in dealloc.iter() {
+            let _ = crate::ffi::unmap_user(*addr, *size);
+        }
         return Ok(());
     }
 }

@@ -33,8 +33,7 @@ const MPO_CONTEXT_AS_GUARD: u32 = 0x01;
 const MPO_QLIMIT: u32 = 0x02;
 const MPO_INSERT_SEND_RIGHT: u32 = 0x10;
 const MPO_STRICT: u32 = 0x20;
-const MACH_PORT_STATUS_FLAG_GUARDED: u32 = 0x02;
-const MACH_PORT_STATUS_FLAG_STRICT_GUARD: u32 = 0x04;
+use crate::port::{MACH_PORT_STATUS_FLAG_GUARDED, MACH_PORT_STATUS_FLAG_STRICT_GUARD};
 
 const KERN_INSUFFICIENT_BUFFER_SIZE: MachError = MachError(52);
 
@@ -129,12 +128,20 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
             if !name_valid(c.name) {
                 return Err(KERN_INVALID_VALUE);
             }
-            allocate(g, sid, c.right, Some(c.name))?;
+            // XNU ignores the name for a dead name (it picks its own).
+            let want = if c.right == MACH_PORT_RIGHT_DEAD_NAME { None } else { Some(c.name) };
+            allocate(g, sid, c.right, want)?;
             Ok(())
         }
         uapi::PORT_DESTROY => {
             if !name_valid(c.name) {
                 return Ok(());
+            }
+            if let Ok(p) = g.receive_port(c.name, d) {
+                let pg = p.inner.lock();
+                if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 && pg.context != 0 {
+                    return Err(KERN_INVALID_RIGHT);
+                }
             }
             g.destroy_name(sid, c.name, d)
         }
@@ -149,14 +156,11 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
                 return Err(KERN_INVALID_VALUE);
             }
             if !name_valid(c.name) {
-                if c.name == MACH_PORT_DEAD && c.right == MACH_PORT_RIGHT_DEAD_NAME {
+                if c.right == MACH_PORT_RIGHT_SEND || c.right == MACH_PORT_RIGHT_SEND_ONCE {
                     c.delta = 1;
                     return Ok(());
                 }
-                if c.name == MACH_PORT_NULL || c.name == MACH_PORT_DEAD {
-                    c.delta = 0;
-                    return Ok(());
-                }
+                return Err(KERN_INVALID_NAME);
             }
             let i = g.lookup(c.name, d)?;
             let e = &g.table[i];
@@ -183,8 +187,13 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
             g.delta(sid, c.name, c.right, c.delta, d)
         }
         uapi::PORT_INSERT_RIGHT => {
+            if c.name == c.poly && (c.right == MACH_MSG_TYPE_MAKE_SEND || c.right == MACH_MSG_TYPE_COPY_SEND) {
+                return insert_send_same_name(g, c.name, c.right, d);
+            }
             if !is_any_right(c.right) {
-                return Err(MACH_SEND_INVALID_TYPE);
+                // Like the copyin of an impossible disposition.
+                g.lookup(c.poly, d)?;
+                return Err(KERN_INVALID_RIGHT);
             }
             let carried = g.copyin(sid, c.poly, c.right, d)?;
             if !name_valid(c.name) {
@@ -199,6 +208,9 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
         uapi::PORT_EXTRACT_RIGHT => {
             if !is_any_right(c.right) {
                 return Err(KERN_INVALID_VALUE);
+            }
+            if !name_valid(c.name) {
+                return Err(KERN_INVALID_RIGHT);
             }
             let carried = g.copyin(sid, c.name, c.right, d)?;
             match carried {
@@ -220,17 +232,47 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
         uapi::PORT_GET_ATTRIBUTES => get_attributes(g, c, d),
         uapi::PORT_SET_ATTRIBUTES => set_attributes(g, c, d),
         uapi::PORT_GET_CONTEXT => {
-            let p = g.receive_port(c.name, d)?;
-            c.value = p.inner.lock().context;
+            let p = receive_port_valid(g, c.name, d)?;
+            let pg = p.inner.lock();
+            c.value = if pg.flags & MACH_PORT_STATUS_FLAG_STRICT_GUARD != 0 { 0 } else { pg.context };
             Ok(())
         }
         uapi::PORT_SET_CONTEXT => {
-            let p = g.receive_port(c.name, d)?;
+            let p = receive_port_valid(g, c.name, d)?;
             let mut pg = p.inner.lock();
-            if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 {
+            if pg.flags & MACH_PORT_STATUS_FLAG_STRICT_GUARD != 0 {
                 return Err(KERN_INVALID_ARGUMENT);
             }
             pg.context = c.value;
+            Ok(())
+        }
+        uapi::PORT_GUARD => {
+            if !name_valid(c.name) {
+                return Err(KERN_INVALID_NAME);
+            }
+            let p = g.receive_port(c.name, d)?;
+            let mut pg = p.inner.lock();
+            if pg.context != 0 {
+                return Err(KERN_INVALID_ARGUMENT);
+            }
+            pg.context = c.value;
+            pg.flags |= MACH_PORT_STATUS_FLAG_GUARDED;
+            if c.poly != 0 {
+                pg.flags |= MACH_PORT_STATUS_FLAG_STRICT_GUARD;
+            }
+            Ok(())
+        }
+        uapi::PORT_UNGUARD => {
+            if !name_valid(c.name) {
+                return Err(KERN_INVALID_NAME);
+            }
+            let p = g.receive_port(c.name, d)?;
+            let mut pg = p.inner.lock();
+            if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED == 0 || pg.context != c.value {
+                return Err(KERN_INVALID_ARGUMENT);
+            }
+            pg.context = 0;
+            pg.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
             Ok(())
         }
         uapi::PORT_CONSTRUCT => {
@@ -238,6 +280,11 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
             user_read(c.data, &mut opts)?;
             let flags = u32::from_ne_bytes([opts[0], opts[1], opts[2], opts[3]]);
             let qlimit = u32::from_ne_bytes([opts[4], opts[5], opts[6], opts[7]]);
+            // At most one of service/connection/tg-block-tracking, and one
+            // reply-port kind (XNU's mach_port_construct).
+            if (flags & 0xe00).count_ones() > 1 || (flags & 0xf000).count_ones() > 1 {
+                return Err(KERN_INVALID_ARGUMENT);
+            }
             if flags & MPO_QLIMIT != 0 && qlimit > MACH_PORT_QLIMIT_MAX {
                 return Err(KERN_INVALID_VALUE);
             }
@@ -265,12 +312,33 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
             Ok(())
         }
         uapi::PORT_DESTRUCT => {
+            if !name_valid(c.name) {
+                return Err(KERN_INVALID_NAME);
+            }
+            let i = g.lookup(c.name, d)?;
+            let (bits, urefs) = (g.table[i].bits, g.table[i].urefs);
+            if bits & MACH_PORT_TYPE_RECEIVE == 0 {
+                return Err(KERN_INVALID_RIGHT);
+            }
+            if c.delta != 0 && bits & MACH_PORT_TYPE_SEND == 0 {
+                return Err(KERN_INVALID_RIGHT);
+            }
+            if c.delta > 0 {
+                return Err(KERN_INVALID_VALUE);
+            }
             let p = g.receive_port(c.name, d)?;
             {
-                let pg = p.inner.lock();
-                if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 && pg.context != c.value {
-                    return Err(KERN_INVALID_ARGUMENT);
+                let mut pg = p.inner.lock();
+                if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 {
+                    if pg.context != c.value {
+                        return Err(KERN_INVALID_ARGUMENT);
+                    }
+                    // The guard is satisfied: the receive right may go.
+                    pg.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
                 }
+            }
+            if c.delta != 0 && urefs != MACH_PORT_UREFS_MAX && (-(c.delta as i64)) > urefs as i64 {
+                return Err(KERN_INVALID_VALUE);
             }
             if c.delta != 0 {
                 g.delta(sid, c.name, MACH_PORT_RIGHT_SEND, c.delta, d)?;
@@ -278,32 +346,60 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
             g.delta(sid, c.name, MACH_PORT_RIGHT_RECEIVE, -1, d)
         }
         uapi::PORT_MOVE_MEMBER => {
-            let p = g.receive_port(c.name, d)?;
-            let set = if c.poly == MACH_PORT_NULL { None } else { Some(g.port_set(c.poly, d)?) };
-            // Out of every set, then into the new one.
+            if !name_valid(c.name) || c.poly == MACH_PORT_DEAD {
+                return Err(KERN_INVALID_RIGHT);
+            }
+            let (p, set) = if c.poly == MACH_PORT_NULL {
+                (g.receive_port(c.name, d)?, None)
+            } else {
+                let (p, s) = port_and_set(g, c.name, c.poly, d)?;
+                (p, Some(s))
+            };
+            if let Some(s) = &set {
+                match s.add_member(&p) {
+                    Ok(()) | Err(KERN_ALREADY_IN_SET) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            // Out of every other set.
             let mut pg = p.inner.lock();
-            let old = core::mem::take(&mut pg.sets);
+            let mut others = KVec::new();
+            let mut i = 0;
+            while i < pg.sets.len() {
+                if set.as_ref().is_some_and(|s| Arc::ptr_eq(s, &pg.sets[i])) {
+                    i += 1;
+                } else if let Ok(s) = pg.sets.remove(i) {
+                    let _ = others.push(s, GFP_KERNEL);
+                }
+            }
             drop(pg);
-            for s in old.iter() {
+            let was_in_none = set.is_none() && others.is_empty();
+            for s in others.iter() {
                 s.forget_member(&p);
             }
-            drop(old);
-            match set {
-                Some(s) => s.add_member(&p),
-                None => Ok(()),
+            if was_in_none {
+                return Err(KERN_NOT_IN_SET);
             }
+            Ok(())
         }
         uapi::PORT_INSERT_MEMBER => {
-            let p = g.receive_port(c.name, d)?;
-            let s = g.port_set(c.poly, d)?;
+            if !name_valid(c.name) || !name_valid(c.poly) {
+                return Err(KERN_INVALID_RIGHT);
+            }
+            let (p, s) = port_and_set(g, c.name, c.poly, d)?;
             s.add_member(&p)
         }
         uapi::PORT_EXTRACT_MEMBER => {
-            let p = g.receive_port(c.name, d)?;
-            let s = g.port_set(c.poly, d)?;
+            if !name_valid(c.name) || !name_valid(c.poly) {
+                return Err(KERN_INVALID_RIGHT);
+            }
+            let (p, s) = port_and_set(g, c.name, c.poly, d)?;
             s.remove_member(&p)
         }
         uapi::PORT_GET_SET_STATUS => {
+            if !name_valid(c.name) {
+                return Err(KERN_INVALID_RIGHT);
+            }
             let s = g.port_set(c.name, d)?;
             let members = s.members().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             let mut names = KVec::with_capacity(members.len(), GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
@@ -318,6 +414,7 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
                 c.count = names.len() as u32;
                 return Err(KERN_INSUFFICIENT_BUFFER_SIZE);
             }
+            names.sort_unstable();
             let mut buf = KVec::from_elem(0u8, names.len() * 4, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             words(&names, &mut buf);
             user_write(c.data, &buf)?;
@@ -331,12 +428,12 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
             Ok(())
         }
         uapi::PORT_SET_MSCOUNT => {
-            let p = g.receive_port(c.name, d)?;
+            let p = receive_port_valid(g, c.name, d)?;
             p.inner.lock().mscount = c.value as u32;
             Ok(())
         }
         uapi::PORT_SET_SEQNO => {
-            let p = g.receive_port(c.name, d)?;
+            let p = receive_port_valid(g, c.name, d)?;
             p.inner.lock().seqno = c.value as u32;
             Ok(())
         }
@@ -380,6 +477,66 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
         }
         _ => Err(KERN_INVALID_ARGUMENT),
     }
+}
+
+/// A receive right for calls that first reject null and dead names with
+/// `KERN_INVALID_RIGHT` (context, mscount, seqno, attributes).
+fn receive_port_valid(g: &mut SpaceInner, name: u32, d: &mut Deferred) -> MachResult<Arc<Port>> {
+    if !name_valid(name) {
+        return Err(KERN_INVALID_RIGHT);
+    }
+    g.receive_port(name, d)
+}
+
+/// XNU's `ipc_object_translate_port_pset`: the port name is checked first.
+fn port_and_set(g: &mut SpaceInner, port: u32, set: u32, d: &mut Deferred) -> MachResult<(Arc<Port>, Arc<PortSet>)> {
+    let pi = g.lookup(port, d)?;
+    let si = g.lookup(set, d)?;
+    let p = match &g.table[pi].obj {
+        Object::Port(p) if g.table[pi].bits & MACH_PORT_TYPE_RECEIVE != 0 => p.clone(),
+        _ => return Err(KERN_INVALID_RIGHT),
+    };
+    let s = match &g.table[si].obj {
+        Object::Set(s) => s.clone(),
+        _ => return Err(KERN_INVALID_RIGHT),
+    };
+    Ok((p, s))
+}
+
+/// The insert_right trap's fast path: a send right made or copied onto
+/// its own name.
+fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32, d: &mut Deferred) -> MachResult {
+    let i = g.index_of(name).ok_or(KERN_INVALID_NAME)?;
+    let e = &g.table[i];
+    let p = match &e.obj {
+        Object::Port(p) => p.clone(),
+        Object::Dead => return Err(KERN_INVALID_CAPABILITY),
+        _ => return Err(KERN_INVALID_RIGHT),
+    };
+    let mut pg = p.inner.lock();
+    if !pg.active {
+        return Err(KERN_INVALID_CAPABILITY);
+    }
+    let e = &mut g.table[i];
+    if disp == MACH_MSG_TYPE_MAKE_SEND {
+        if e.bits & MACH_PORT_TYPE_RECEIVE == 0 {
+            return Err(KERN_INVALID_RIGHT);
+        }
+        pg.mscount = pg.mscount.wrapping_add(1);
+        if e.bits & MACH_PORT_TYPE_SEND == 0 {
+            pg.srights += 1;
+            e.bits |= MACH_PORT_TYPE_SEND;
+            e.urefs = 1;
+            return Ok(());
+        }
+    } else if e.bits & MACH_PORT_TYPE_SEND == 0 {
+        return Err(KERN_INVALID_RIGHT);
+    }
+    if e.urefs < MACH_PORT_UREFS_MAX {
+        e.urefs += 1;
+    }
+    let _ = d;
+    Ok(())
 }
 
 /// mach_port_allocate / allocate_name.
@@ -434,20 +591,24 @@ fn allocate(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) -> Mach
 }
 
 fn get_attributes(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> MachResult {
-    match c.flavor {
-        MACH_PORT_LIMITS_INFO | MACH_PORT_RECEIVE_STATUS | MACH_PORT_INFO_EXT | MACH_PORT_DNREQUESTS_SIZE => {}
-        _ => return Err(KERN_INVALID_ARGUMENT),
-    }
     let need = match c.flavor {
+        MACH_PORT_LIMITS_INFO | MACH_PORT_DNREQUESTS_SIZE => 1,
         MACH_PORT_RECEIVE_STATUS => MACH_PORT_RECEIVE_STATUS_COUNT,
         MACH_PORT_INFO_EXT => MACH_PORT_INFO_EXT_COUNT,
-        _ => 1,
+        _ => return Err(KERN_INVALID_ARGUMENT),
     };
     if c.count < need {
         return Err(KERN_FAILURE);
     }
     if !name_valid(c.name) {
-        return Err(KERN_INVALID_RIGHT);
+        return match c.flavor {
+            MACH_PORT_LIMITS_INFO => {
+                c.count = 0;
+                Ok(())
+            }
+            MACH_PORT_DNREQUESTS_SIZE => user_write(c.data, &0u32.to_ne_bytes()),
+            _ => Err(KERN_INVALID_RIGHT),
+        };
     }
     let p = g.receive_port(c.name, d)?;
     let pg = p.inner.lock();
@@ -456,7 +617,7 @@ fn get_attributes(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> Mac
         MACH_PORT_LIMITS_INFO => w[0] = pg.qlimit,
         MACH_PORT_DNREQUESTS_SIZE => w[0] = pg.dnrequests.len() as u32,
         _ => {
-            w[0] = pg.sets.len() as u32;
+            w[0] = !pg.sets.is_empty() as u32;
             w[1] = pg.seqno;
             w[2] = pg.mscount;
             w[3] = pg.qlimit;
@@ -477,9 +638,6 @@ fn get_attributes(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> Mac
 }
 
 fn set_attributes(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> MachResult {
-    if !name_valid(c.name) {
-        return Err(KERN_INVALID_RIGHT);
-    }
     match c.flavor {
         MACH_PORT_LIMITS_INFO => {
             if c.count < 1 {
@@ -491,132 +649,168 @@ fn set_attributes(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> Mac
             if q > MACH_PORT_QLIMIT_MAX {
                 return Err(KERN_INVALID_VALUE);
             }
-            let p = g.receive_port(c.name, d)?;
+            let p = receive_port_valid(g, c.name, d)?;
             p.inner.lock().qlimit = q;
             // A larger limit lets blocked senders in.
             p.wake_senders();
             Ok(())
         }
         MACH_PORT_DNREQUESTS_SIZE => {
-            g.receive_port(c.name, d)?;
+            if c.count < 1 {
+                return Err(KERN_FAILURE);
+            }
+            receive_port_valid(g, c.name, d)?;
             Ok(())
         }
         MACH_PORT_TEMPOWNER | MACH_PORT_IMPORTANCE_RECEIVER | MACH_PORT_DENAP_RECEIVER => {
-            g.receive_port(c.name, d)?;
+            receive_port_valid(g, c.name, d)?;
             Ok(())
         }
         _ => Err(KERN_INVALID_ARGUMENT),
     }
 }
 
-/// mach_port_request_notification.
+/// `MIG_TYPE_ERROR`: a MIG argument of the wrong type.
+const MIG_TYPE_ERROR: MachError = MachError(-300);
+
+/// mach_port_request_notification, as XNU's trap and kernel routine.
 fn request_notification(g: &mut SpaceInner, sid: u64, c: &mut PortCall, d: &mut Deferred) -> MachResult {
-    let id = c.flavor as i32;
-    // The notify right comes first, as MIG copies it in with the request.
-    let notify = if name_valid(c.notify) {
-        if c.notify_type != MACH_MSG_TYPE_MAKE_SEND_ONCE && c.notify_type != MACH_MSG_TYPE_MOVE_SEND_ONCE {
-            return Err(KERN_INVALID_CAPABILITY);
-        }
-        match g.copyin(sid, c.notify, c.notify_type, d).map_err(|_| KERN_INVALID_CAPABILITY)? {
+    let disp = c.notify_type;
+    c.notify_type = 0;
+    let notify_name = c.notify;
+    c.notify = MACH_PORT_NULL;
+    // The trap takes only send-once dispositions; anything else goes the
+    // MIG way, whose server insists on a send-once right.
+    if copyin_type(disp) != MACH_MSG_TYPE_PORT_SEND_ONCE {
+        return Err(MIG_TYPE_ERROR);
+    }
+    let notify = if notify_name == MACH_PORT_NULL {
+        None
+    } else if notify_name == MACH_PORT_DEAD {
+        return Err(KERN_INVALID_CAPABILITY);
+    } else {
+        match g.copyin(sid, notify_name, disp, d)? {
             Carried::Right(r) => Some(r),
             _ => return Err(KERN_INVALID_CAPABILITY),
         }
-    } else {
-        None
     };
-    let res = request_notification_with(g, sid, c, d, id, notify);
-    res
-}
-
-fn request_notification_with(
-    g: &mut SpaceInner,
-    sid: u64,
-    c: &mut PortCall,
-    d: &mut Deferred,
-    id: i32,
-    notify: Option<Right>,
-) -> MachResult {
     let mut prev: Option<Right> = None;
-    let r = (|| -> MachResult {
-        match id {
-            MACH_NOTIFY_NO_SENDERS | MACH_NOTIFY_PORT_DESTROYED => {
-                let p = match g.receive_port(c.name, d) {
-                    Ok(p) => p,
-                    Err(e) => return Err(e),
-                };
-                let mut pg = p.inner.lock();
-                if id == MACH_NOTIFY_PORT_DESTROYED {
-                    if c.value != 0 {
-                        return Err(KERN_INVALID_VALUE);
-                    }
-                    prev = core::mem::replace(&mut pg.pdrequest, notify);
-                    return Ok(());
-                }
-                let sync = c.value as u32;
-                prev = pg.nsrequest.take();
-                if let Some(n) = notify {
-                    if pg.srights == 0 && sync <= pg.mscount {
-                        // Armed at or below the make-send count with no
-                        // senders left: it fires at once.
-                        let mscount = pg.mscount;
-                        drop(pg);
-                        crate::notify::no_senders(n, mscount);
-                    } else {
-                        pg.nsrequest = Some(n);
-                    }
-                }
-                Ok(())
-            }
-            MACH_NOTIFY_DEAD_NAME => {
-                let i = g.lookup(c.name, d)?;
-                let e = &mut g.table[i];
-                if e.bits & MACH_PORT_TYPE_DEAD_NAME != 0 {
-                    // Already dead: with `sync` the notification fires at
-                    // once and carries a new user reference.
-                    if let Some(n) = notify {
-                        if c.value != 0 {
-                            if e.urefs < MACH_PORT_UREFS_MAX {
-                                e.urefs += 1;
-                            }
-                            crate::notify::dead_name(n, c.name);
-                            return Ok(());
-                        }
-                        d.right(n);
-                        return Err(KERN_INVALID_ARGUMENT);
-                    }
-                    return Ok(());
-                }
-                if e.bits & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE) == 0 {
-                    return Err(KERN_INVALID_RIGHT);
-                }
-                let p = match &e.obj {
-                    Object::Port(p) => p.clone(),
-                    _ => return Err(KERN_INVALID_RIGHT),
-                };
-                prev = crate::right::cancel_dnrequest(&p, sid, c.name);
-                match notify {
-                    Some(n) => {
-                        let mut pg = p.inner.lock();
-                        pg.dnrequests
-                            .push(crate::port::DeadNameRequest { space: sid, name: c.name, notify: n }, GFP_KERNEL)
-                            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-                        drop(pg);
-                        g.table[i].bits |= MACH_PORT_TYPE_DNREQUEST;
-                    }
-                    None => g.table[i].bits &= !MACH_PORT_TYPE_DNREQUEST,
-                }
-                Ok(())
-            }
-            _ => Err(KERN_INVALID_VALUE),
-        }
-    })();
-    // The previous request's send-once right goes back to the caller.
-    c.notify = MACH_PORT_NULL;
-    c.notify_type = 0;
+    let r = register(g, sid, c, d, notify, &mut prev);
     if let Some(p) = prev {
         c.notify_type = MACH_MSG_TYPE_PORT_SEND_ONCE;
-        c.notify = g.copyout(sid, p, d).unwrap_or(MACH_PORT_NULL);
+        c.notify = g.copyout(sid, p, d).unwrap_or(MACH_PORT_DEAD);
     }
     r
 }
 
+/// Registers `notify` (or cancels with `None`); a previous request's
+/// send-once right goes to `prev`. On error `notify` is released, so its
+/// port gets a send-once notification, as in XNU.
+fn register(
+    g: &mut SpaceInner,
+    sid: u64,
+    c: &mut PortCall,
+    d: &mut Deferred,
+    notify: Option<Right>,
+    prev: &mut Option<Right>,
+) -> MachResult {
+    let id = c.flavor as i32;
+    match id {
+        MACH_NOTIFY_PORT_DESTROYED => {
+            if c.value != 0 {
+                notify.map(|n| d.right(n));
+                return Err(KERN_INVALID_VALUE);
+            }
+            let p = match receive_port_valid(g, c.name, d) {
+                Ok(p) => p,
+                Err(e) => {
+                    notify.map(|n| d.right(n));
+                    return Err(e);
+                }
+            };
+            let mut pg = p.inner.lock();
+            if pg.pdrequest.is_some() {
+                drop(pg);
+                notify.map(|n| d.right(n));
+                return Err(KERN_FAILURE);
+            }
+            pg.pdrequest = notify;
+            Ok(())
+        }
+        MACH_NOTIFY_NO_SENDERS => {
+            let p = match receive_port_valid(g, c.name, d) {
+                Ok(p) => p,
+                Err(e) => {
+                    notify.map(|n| d.right(n));
+                    return Err(e);
+                }
+            };
+            let sync = c.value as u32;
+            let mut pg = p.inner.lock();
+            *prev = pg.nsrequest.take();
+            if let Some(n) = notify {
+                if pg.srights == 0 && sync <= pg.mscount {
+                    // No senders and armed at or below the make-send
+                    // count: it fires at once.
+                    let mscount = pg.mscount;
+                    drop(pg);
+                    crate::notify::no_senders(n, mscount);
+                } else {
+                    pg.nsrequest = Some(n);
+                }
+            }
+            Ok(())
+        }
+        MACH_NOTIFY_DEAD_NAME => {
+            if !name_valid(c.name) {
+                notify.map(|n| d.right(n));
+                return Err(KERN_INVALID_ARGUMENT);
+            }
+            let i = match g.lookup(c.name, d) {
+                Ok(i) => i,
+                Err(e) => {
+                    notify.map(|n| d.right(n));
+                    return Err(e);
+                }
+            };
+            let bits = g.table[i].bits;
+            if notify.is_none() && bits & MACH_PORT_TYPE_DNREQUEST == 0 {
+                return Ok(());
+            }
+            let port = match &g.table[i].obj {
+                Object::Port(p) => p.clone(),
+                Object::Set(_) => {
+                    notify.map(|n| d.right(n));
+                    return Err(KERN_INVALID_RIGHT);
+                }
+                _ => {
+                    // Already a dead name: current XNU refuses.
+                    notify.map(|n| d.right(n));
+                    return Err(KERN_INVALID_ARGUMENT);
+                }
+            };
+            *prev = crate::right::cancel_dnrequest(&port, sid, c.name);
+            g.table[i].bits &= !MACH_PORT_TYPE_DNREQUEST;
+            if let Some(n) = notify {
+                let mut pg = port.inner.lock();
+                if pg.dnrequests.reserve(1, GFP_KERNEL).is_err() {
+                    drop(pg);
+                    d.right(n);
+                    return Err(KERN_RESOURCE_SHORTAGE);
+                }
+                let _ = pg.dnrequests.push_within_capacity(crate::port::DeadNameRequest {
+                    space: sid,
+                    name: c.name,
+                    notify: n,
+                });
+                drop(pg);
+                g.table[i].bits |= MACH_PORT_TYPE_DNREQUEST;
+            }
+            Ok(())
+        }
+        _ => {
+            notify.map(|n| d.right(n));
+            Err(KERN_INVALID_VALUE)
+        }
+    }
+}

@@ -22,7 +22,6 @@ use crate::kmsg::{
 use crate::rights::{Carried, Kind, Right, MACH_MSG_TYPE_PORT_RECEIVE, MACH_MSG_TYPE_PORT_SEND_ONCE};
 
 pub(crate) const MACH_NOTIFY_PORT_DELETED: i32 = 0o101;
-pub(crate) const MACH_NOTIFY_SEND_POSSIBLE: i32 = 0o102;
 pub(crate) const MACH_NOTIFY_PORT_DESTROYED: i32 = 0o105;
 pub(crate) const MACH_NOTIFY_NO_SENDERS: i32 = 0o106;
 pub(crate) const MACH_NOTIFY_SEND_ONCE: i32 = 0o107;

@@ -27,6 +27,8 @@ use crate::stats;
 
 pub(crate) const MACH_PORT_QLIMIT_DEFAULT: u32 = 5;
 pub(crate) const MACH_PORT_QLIMIT_MAX: u32 = 1024;
+pub(crate) const MACH_PORT_STATUS_FLAG_GUARDED: u32 = 0x02;
+pub(crate) const MACH_PORT_STATUS_FLAG_STRICT_GUARD: u32 = 0x04;
 
 /// A dead-name request registered by a holder of a send or send-once right.
 pub(crate) struct DeadNameRequest {

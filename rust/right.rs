@@ -490,12 +490,21 @@ impl SpaceInner {
                     _ => return Err(KERN_INVALID_VALUE),
                 }
                 let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
+                if port.inner.lock().flags & crate::port::MACH_PORT_STATUS_FLAG_GUARDED != 0 {
+                    return Err(KERN_INVALID_RIGHT);
+                }
                 if e.bits & MACH_PORT_TYPE_SEND != 0 {
                     // The send right outlives the port as a dead name.
                     self.destroy_receive_keep_send(space, i, &port, d);
                 } else {
+                    let had_request = e.bits & MACH_PORT_TYPE_DNREQUEST != 0;
                     let old = self.free_index(i);
                     d.object(old);
+                    if had_request {
+                        if let Some(r) = cancel_dnrequest(&port, space, name) {
+                            d.deleted(r, name);
+                        }
+                    }
                 }
                 d.right(Right::from_counted(Kind::Receive, port));
                 Ok(())
@@ -583,6 +592,9 @@ impl SpaceInner {
     pub(crate) fn receive_port(&mut self, name: u32, d: &mut Deferred) -> MachResult<Arc<Port>> {
         let i = self.lookup(name, d)?;
         let e = &self.table[i];
+        if e.bits & MACH_PORT_TYPE_DEAD_NAME != 0 {
+            return Err(KERN_INVALID_NAME);
+        }
         if e.bits & MACH_PORT_TYPE_RECEIVE == 0 {
             return Err(KERN_INVALID_RIGHT);
         }
@@ -594,6 +606,7 @@ impl SpaceInner {
         let i = self.lookup(name, d)?;
         match &self.table[i].obj {
             Object::Set(s) => Ok(s.clone()),
+            Object::Dead => Err(KERN_INVALID_NAME),
             _ => Err(KERN_INVALID_RIGHT),
         }
     }

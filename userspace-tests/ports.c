@@ -119,7 +119,8 @@ TEST(bad_names_and_wrong_rights)
 	KR(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_RECEIVE, -2), KERN_INVALID_VALUE);
 	KR(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_SEND, 1), KERN_INVALID_RIGHT);
 	KR(mach_port_mod_refs(task, p, 9, 1), KERN_INVALID_VALUE);
-	KR(mach_port_insert_right(task, p, p, 99), MACH_SEND_INVALID_TYPE);
+	KR(mach_port_insert_right(task, p, 0x7777703, MACH_MSG_TYPE_MOVE_SEND), KERN_INVALID_NAME);
+	KR(mach_port_insert_right(task, 0x7777703, p, 99), KERN_INVALID_RIGHT);
 }
 
 TEST(destroying_receive_turns_send_into_dead_name)

@@ -108,13 +108,12 @@ struct machipc_inherit {
 #define MACHIPC_IOC_PORT_GET_SRIGHTS     MACHIPC_PORT_IOC(21) /* name -> value */
 #define MACHIPC_IOC_PORT_SET_MSCOUNT     MACHIPC_PORT_IOC(22) /* name, value */
 #define MACHIPC_IOC_PORT_SET_SEQNO       MACHIPC_PORT_IOC(23) /* name, value */
-#define MACHIPC_IOC_PORT_RENAME          MACHIPC_PORT_IOC(24) /* name, poly (new name) */
-#define MACHIPC_IOC_PORT_LAST            24
+#define MACHIPC_IOC_PORT_GUARD           MACHIPC_PORT_IOC(25) /* name, value (guard), poly (strict) */
+#define MACHIPC_IOC_PORT_UNGUARD         MACHIPC_PORT_IOC(26) /* name, value (guard) */
 
 /* Special ports of the space (task_get/set_special_port). */
 #define MACHIPC_IOC_GET_SPECIAL_PORT     MACHIPC_PORT_IOC(32) /* flavor(which) -> name */
 #define MACHIPC_IOC_SET_SPECIAL_PORT     MACHIPC_PORT_IOC(33) /* flavor(which), name */
-#define MACHIPC_IOC_TASK_SELF            MACHIPC_PORT_IOC(34) /* -> name */
 
 #ifdef __cplusplus
 #define MACHIPC_STATIC_ASSERT static_assert
