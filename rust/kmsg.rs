@@ -110,7 +110,7 @@ impl Kmsg {
     /// Allocates a message whose body (everything after the header) is
     /// `body_len` zeroed bytes.
     pub(crate) fn new(body_len: usize, sender: Sender) -> Result<KBox<Self>> {
-        let body = KVVec::from_elem(0u8, body_len, GFP_KERNEL_ACCOUNT)?;
+        let body = crate::kmsg_cache::get(body_len)?;
         let k = KBox::new(
             Kmsg {
                 bits: 0,
@@ -136,6 +136,7 @@ impl Kmsg {
 
 impl Drop for Kmsg {
     fn drop(&mut self) {
+        crate::kmsg_cache::put(core::mem::take(&mut self.body));
         stats::KMSGS.dec();
     }
 }

@@ -25,6 +25,7 @@ mod device;
 mod error;
 mod ffi;
 mod kmsg;
+mod kmsg_cache;
 mod kobject;
 mod mach_msg;
 mod mach_port;
@@ -47,17 +48,20 @@ module! {
     license: "GPL",
 }
 
-struct MachIpcModule;
+struct MachIpcModule {
+    _kmsg_cache: core::pin::Pin<KBox<kmsg_cache::KmsgCache>>,
+}
 
 impl kernel::Module for MachIpcModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let cache = kmsg_cache::KmsgCache::new()?;
         ffi::debugfs_init();
         if let Err(e) = ffi::register_device() {
             ffi::debugfs_exit();
             return Err(e);
         }
         pr_info!("machipc: /dev/machipc ready (ABI {})\n", uapi::MACHIPC_ABI_VERSION);
-        Ok(MachIpcModule)
+        Ok(MachIpcModule { _kmsg_cache: cache })
     }
 }
 

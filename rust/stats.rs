@@ -34,16 +34,20 @@ pub(crate) static PORT_SETS: Counter = Counter::new();
 pub(crate) static KMSGS: Counter = Counter::new();
 pub(crate) static QUEUED: Counter = Counter::new();
 pub(crate) static PORT_FDS: Counter = Counter::new();
+pub(crate) static KMSG_CACHE_HITS: Counter = Counter::new();
+pub(crate) static KMSG_CACHE_MISSES: Counter = Counter::new();
 
 /// Writes `name value` lines into `buf`; returns the length written.
 pub(crate) fn format(buf: &mut [u8]) -> usize {
-    let rows: [(&str, &Counter); 6] = [
+    let rows: [(&str, &Counter); 8] = [
         ("spaces", &SPACES),
         ("ports", &PORTS),
         ("port_sets", &PORT_SETS),
         ("kmsgs", &KMSGS),
         ("queued_messages", &QUEUED),
         ("port_fds", &PORT_FDS),
+        ("kmsg_cache_hits", &KMSG_CACHE_HITS),
+        ("kmsg_cache_misses", &KMSG_CACHE_MISSES),
     ];
     let mut w = Writer { buf, len: 0 };
     for (name, c) in rows.iter() {

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! Per-CPU caches of kernel message buffers: a small stack of body buffers
+//! per CPU, so the RPC fast path reuses buffers instead of allocating.
+//!
+//! The kernel crate has no per-CPU abstraction; this is an array indexed by
+//! the current CPU with a spinlock per slot. A task that migrates between
+//! picking its slot and locking it simply uses another CPU's slot, which is
+//! still correct. Nothing allocates under a slot lock: slots are reserved at
+//! creation and buffers are pushed within capacity.
+//!
+//! The cache belongs to the module (created at init, dropped at exit with
+//! every buffer); kmsgs reach it through a pointer published here.
+
+use core::pin::Pin;
+use kernel::alloc::flags::GFP_KERNEL_ACCOUNT;
+use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Acquire, Release};
+use kernel::sync::SpinLock;
+use kernel::new_spinlock;
+
+use crate::stats;
+
+/// Bodies up to this many bytes come from the cache.
+pub(crate) const SMALL: usize = 256;
+/// Buffers kept per CPU.
+const DEPTH: usize = 32;
+
+struct Slot {
+    bufs: KVec<KVVec<u8>>,
+}
+
+/// The caches of every CPU.
+pub(crate) struct KmsgCache {
+    slots: KVec<Pin<KBox<SpinLock<Slot>>>>,
+}
+
+static CACHE: Atomic<usize> = Atomic::new(0);
+
+impl KmsgCache {
+    /// Creates the caches and publishes them for [`get`] and [`put`].
+    pub(crate) fn new() -> Result<Pin<KBox<KmsgCache>>> {
+        let n = kernel::cpu::nr_cpu_ids() as usize;
+        let mut slots = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            let bufs = KVec::with_capacity(DEPTH, GFP_KERNEL)?;
+            slots.push(KBox::pin_init(new_spinlock!(Slot { bufs }, "KmsgCache::slot"), GFP_KERNEL)?, GFP_KERNEL)?;
+        }
+        let c = KBox::pin(KmsgCache { slots }, GFP_KERNEL)?;
+        CACHE.store(&*c as *const KmsgCache as usize, Release);
+        Ok(c)
+    }
+
+    fn slot(&self) -> &SpinLock<Slot> {
+        let cpu = kernel::cpu::CpuId::current().as_u32() as usize;
+        &self.slots[cpu % self.slots.len()]
+    }
+}
+
+impl Drop for KmsgCache {
+    fn drop(&mut self) {
+        // Unpublish first; no kmsg can be alive once the module unloads.
+        CACHE.store(0, Release);
+    }
+}
+
+fn cache() -> Option<&'static KmsgCache> {
+    let p = CACHE.load(Acquire);
+    if p == 0 {
+        None
+    } else {
+        // SAFETY: A non-zero value is the address of the module's pinned
+        // `KmsgCache`, which lives until module exit clears the pointer
+        // (after every file, and so every kmsg, is gone).
+        Some(unsafe { &*(p as *const KmsgCache) })
+    }
+}
+
+/// A zeroed body buffer of `len` bytes.
+pub(crate) fn get(len: usize) -> Result<KVVec<u8>> {
+    if len > SMALL {
+        return Ok(KVVec::from_elem(0u8, len, GFP_KERNEL_ACCOUNT)?);
+    }
+    let cached = cache().and_then(|c| c.slot().lock().bufs.pop());
+    let mut b = match cached {
+        Some(b) => {
+            stats::KMSG_CACHE_HITS.inc();
+            b
+        }
+        None => {
+            stats::KMSG_CACHE_MISSES.inc();
+            KVVec::with_capacity(SMALL, GFP_KERNEL_ACCOUNT)?
+        }
+    };
+    b.clear();
+    // Within capacity: no allocation.
+    b.resize(len, 0, GFP_KERNEL_ACCOUNT)?;
+    Ok(b)
+}
+
+/// Gives a body buffer back (or frees it if it is not cache-sized or the
+/// CPU's stack is full).
+pub(crate) fn put(b: KVVec<u8>) {
+    if b.capacity() < SMALL || b.capacity() > 2 * SMALL {
+        return;
+    }
+    let c = match cache() {
+        Some(c) => c,
+        None => return,
+    };
+    let mut g = c.slot().lock();
+    let rejected = g.bufs.push_within_capacity(b).err();
+    drop(g);
+    drop(rejected);
+}
+
+#[kunit_tests(machipc_kmsg_cache)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_are_reused_and_zeroed() -> Result {
+        // Uses the module's published cache.
+        let mut b = get(64)?;
+        assert_eq!(b.len(), 64);
+        b[0] = 0xaa;
+        put(b);
+        let hits = stats::KMSG_CACHE_HITS.get();
+        let b = get(32)?;
+        assert_eq!(b.len(), 32);
+        assert_eq!(b[0], 0);
+        if cache().is_some() {
+            assert_eq!(stats::KMSG_CACHE_HITS.get(), hits + 1);
+        }
+        put(b);
+        Ok(())
+    }
+
+    #[test]
+    fn large_bodies_bypass_the_cache() -> Result {
+        let b = get(SMALL + 1)?;
+        assert_eq!(b.len(), SMALL + 1);
+        put(b);
+        Ok(())
+    }
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/* Out-of-line memory and port arrays in messages. */
+#include <mach/mach.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include "harness.h"
+
+struct ool_msg {
+	mach_msg_header_t h;
+	mach_msg_body_t b;
+	mach_msg_ool_descriptor_t mem;
+	mach_msg_ool_ports_descriptor_t ports;
+};
+
+struct ool_rcv {
+	struct ool_msg m;
+	mach_msg_max_trailer_t t;
+};
+
+static mach_port_t receiver(void)
+{
+	mach_port_t p;
+
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &p));
+	KR_OK(mach_port_insert_right(mach_task_self(), p, p, MACH_MSG_TYPE_MAKE_SEND));
+	return p;
+}
+
+static void fill(struct ool_msg *m, mach_port_t dest, void *addr, size_t size, mach_port_t *names, unsigned n)
+{
+	memset(m, 0, sizeof(*m));
+	m->h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+	m->h.msgh_size = sizeof(*m);
+	m->h.msgh_remote_port = dest;
+	m->h.msgh_id = 77;
+	m->b.msgh_descriptor_count = 2;
+	m->mem.address = addr;
+	m->mem.size = (mach_msg_size_t)size;
+	m->mem.copy = MACH_MSG_VIRTUAL_COPY;
+	m->mem.type = MACH_MSG_OOL_DESCRIPTOR;
+	m->ports.address = names;
+	m->ports.count = n;
+	m->ports.disposition = MACH_MSG_TYPE_MAKE_SEND;
+	m->ports.copy = MACH_MSG_VIRTUAL_COPY;
+	m->ports.type = MACH_MSG_OOL_PORTS_DESCRIPTOR;
+}
+
+TEST(ool_memory_and_ports_arrive_as_fresh_mappings)
+{
+	mach_port_t p = receiver(), extra[3];
+	size_t size = 3 * 4096 + 100;
+	char *buf = malloc(size);
+	struct ool_msg m;
+	struct ool_rcv r;
+	mach_port_type_t t;
+
+	for (size_t i = 0; i < size; i++)
+		buf[i] = (char)(i * 7);
+	for (int i = 0; i < 3; i++)
+		KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &extra[i]));
+	fill(&m, p, buf, size, extra, 3);
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0));
+	memset(&r, 0, sizeof(r));
+	KR_OK(mach_msg(&r.m.h, MACH_RCV_MSG, 0, sizeof(r), p, 0, 0));
+	EXPECT_EQ(r.m.h.msgh_id, 77);
+	EXPECT_EQ(r.m.mem.size, size);
+	EXPECT_TRUE(r.m.mem.address != NULL && r.m.mem.address != buf);
+	EXPECT_EQ((uintptr_t)r.m.mem.address & 4095, 0);
+	EXPECT_EQ(memcmp(r.m.mem.address, buf, size), 0);
+	EXPECT_EQ(r.m.ports.count, 3);
+	EXPECT_EQ(r.m.ports.disposition, MACH_MSG_TYPE_PORT_SEND);
+	mach_port_t *names = r.m.ports.address;
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(names[i], extra[i]);
+		KR_OK(mach_port_type(mach_task_self(), names[i], &t));
+		EXPECT_EQ(t, MACH_PORT_TYPE_SEND_RECEIVE);
+	}
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)r.m.mem.address, r.m.mem.size));
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)names, 3 * sizeof(mach_port_t)));
+}
+
+TEST(ool_deallocate_flag_unmaps_the_sender_region)
+{
+	mach_port_t p = receiver();
+	struct ool_msg m;
+	struct ool_rcv r;
+	char *region = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	memset(region, 5, 8192);
+	fill(&m, p, region, 8192, NULL, 0);
+	m.mem.deallocate = 1;
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0));
+	/* The region is gone from the sender: mincore fails with ENOMEM. */
+	unsigned char vec[2];
+	EXPECT_EQ(mincore(region, 8192, vec), -1);
+	KR_OK(mach_msg(&r.m.h, MACH_RCV_MSG, 0, sizeof(r), p, 0, 0));
+	EXPECT_EQ(((char *)r.m.mem.address)[8191], 5);
+}
+
+TEST(ool_bad_memory_is_send_invalid_memory_and_leaks_nothing)
+{
+	mach_port_t p = receiver(), extra;
+	struct ool_msg m;
+	mach_port_urefs_t refs;
+
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &extra));
+	fill(&m, p, (void *)0x10, 4096, &extra, 1);
+	KR(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0), MACH_SEND_INVALID_MEMORY);
+	fill(&m, p, NULL, 0, (mach_port_t *)0x10, 4);
+	KR(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0), MACH_SEND_INVALID_MEMORY);
+	/* Nothing was made from `extra`. */
+	KR_OK(mach_port_get_refs(mach_task_self(), extra, MACH_PORT_RIGHT_SEND, &refs));
+	EXPECT_EQ(refs, 0);
+	struct ool_rcv r;
+	KR(mach_msg(&r.m.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(r), p, 0, 0), MACH_RCV_TIMED_OUT);
+}
+
+TEST(ool_bad_copy_option_is_invalid_type)
+{
+	mach_port_t p = receiver();
+	struct ool_msg m;
+	char buf[16];
+
+	fill(&m, p, buf, sizeof(buf), NULL, 0);
+	m.mem.copy = 7;
+	KR(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0), MACH_SEND_INVALID_TYPE);
+}
+
+TEST(ool_across_processes)
+{
+	mach_port_t p = receiver();
+	pid_t pid;
+	int status;
+
+	KR_OK(task_set_special_port(mach_task_self(), TASK_BOOTSTRAP_PORT, p));
+	pid = fork();
+	if (pid == 0) {
+		size_t size = 1 << 20;
+		char *big = malloc(size);
+		struct ool_msg m;
+
+		memset(big, 0x3c, size);
+		fill(&m, bootstrap_port, big, size, NULL, 0);
+		_exit(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0) == KERN_SUCCESS ? 0 : 1);
+	}
+	struct ool_rcv r;
+	KR_OK(mach_msg(&r.m.h, MACH_RCV_MSG | MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_AUDIT), 0, sizeof(r), p, 0, 0));
+	waitpid(pid, &status, 0);
+	EXPECT_EQ(WEXITSTATUS(status), 0);
+	EXPECT_EQ(r.m.mem.size, 1 << 20);
+	EXPECT_EQ(((unsigned char *)r.m.mem.address)[(1 << 20) - 1], 0x3c);
+	mach_msg_audit_trailer_t *tr = (mach_msg_audit_trailer_t *)((char *)&r.m + r.m.h.msgh_size);
+	EXPECT_EQ(tr->msgh_audit.val[5], pid);
+}
