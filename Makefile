@@ -34,9 +34,8 @@ setup:
 check: all
 	scripts/check.sh $(if $(T),-t '$(T)')
 
-bench:
+bench: userspace
 	scripts/setup.sh bench
-	$(MAKE) -C $(MACHIPC_CACHE)/kernel-bench M=$(REPO) LLVM=-$(LLVM_VERSION) MO=$(BUILD)/bench-module modules
 	scripts/bench.sh
 
 rust-analyzer:

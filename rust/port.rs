@@ -166,9 +166,21 @@ impl Port {
         let mut g = self.inner.lock();
         g.receiver = None;
         if let Some(pd) = g.pdrequest.take() {
+            // The receive right travels on; it arrives as if new
+            // (XNU's ipc_port_clear_receiver): out of its sets, counters
+            // and context cleared, unguarded.
             g.change_gen = g.change_gen.wrapping_add(1);
+            g.mscount = 0;
+            g.seqno = 0;
+            g.context = 0;
+            g.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
+            let sets = core::mem::take(&mut g.sets);
             wake_pollers(&g.pollers);
             drop(g);
+            for s in sets.iter() {
+                s.forget_member(&self);
+            }
+            drop(sets);
             self.rcv_wait.notify_all();
             notify::port_destroyed(pd, Right::from_counted(Kind::Receive, self));
             return;
@@ -269,7 +281,7 @@ impl Port {
         }
         wake_pollers(&g.pollers);
         drop(g);
-        self.rcv_wait.notify_sync();
+        self.rcv_wait.notify_one();
         for s in sets.iter() {
             s.member_ready(self);
         }
@@ -311,10 +323,9 @@ impl Port {
         let mut g = self.inner.lock();
         let gen = g.change_gen;
         loop {
-            if !g.active || g.receiver.is_none() {
-                return Err(MACH_RCV_PORT_DIED);
-            }
-            if g.change_gen != gen {
+            // XNU wakes receivers of a port that dies or leaves the space
+            // with THREAD_RESTART, which mach_msg reports as PORT_CHANGED.
+            if !g.active || g.receiver.is_none() || g.change_gen != gen {
                 return Err(MACH_RCV_PORT_CHANGED);
             }
             if let Some(r) = self.try_receive(&mut g, rcv_size, trailer, large) {

@@ -73,10 +73,8 @@ impl PortSet {
             return Err(KERN_ALREADY_IN_SET);
         }
         pg.sets.push(self.clone(), GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-        pg.change_gen = pg.change_gen.wrapping_add(1);
         let has_msg = !pg.queue.is_empty();
         drop(pg);
-        port.wake_receivers();
         let mut g = self.inner.lock();
         let _ = g.members.push(port.clone(), GFP_KERNEL);
         if has_msg {
@@ -171,7 +169,7 @@ impl PortSet {
         let mut g = self.inner.lock();
         loop {
             if !g.active {
-                return Err(MACH_RCV_PORT_DIED);
+                return Err(MACH_RCV_PORT_CHANGED);
             }
             while !g.ready.is_empty() {
                 let p = match g.ready.remove(0) {
@@ -197,7 +195,7 @@ impl PortSet {
                 }
                 g = self.inner.lock();
                 if !g.active {
-                    return Err(MACH_RCV_PORT_DIED);
+                    return Err(MACH_RCV_PORT_CHANGED);
                 }
             }
             if timeout == Some(0) {

@@ -24,6 +24,14 @@ while read -r bin; do
 	timeout -s KILL 300 "$bin" --test-threads=1 ${PATTERN:+"$PATTERN"} 2>&1 | tee /tmp/rust.out | grep -v '^test .* \.\.\. \(ok\|FAILED\|ignored\)$'
 	sed -n "s/^test \(.*\) \.\.\. ok$/PASS rust\/$crate\/\1/p; s/^test \(.*\) \.\.\. FAILED$/FAIL rust\/$crate\/\1/p" /tmp/rust.out | tee -a "$R"
 done < "$B/rust-tests.list"
+# A quick run of the benchmark, so it cannot rot (figures: make bench).
+if [ -z "$PATTERN" ] || echo "bench/smoke" | grep -q "$PATTERN"; then
+	if timeout -s KILL 300 "$B/bench/machipc-bench" --quick /tmp/bench-smoke.json; then
+		echo "PASS bench/smoke" | tee -a "$R"
+	else
+		echo "FAIL bench/smoke" | tee -a "$R"
+	fi
+fi
 # Nothing may be left alive once every test process has exited.
 S=/sys/kernel/debug/machipc/stats
 if [ -r "$S" ] && [ -z "$PATTERN" ]; then

@@ -9,7 +9,11 @@ TEST_SRCS := $(wildcard $(REPO)/userspace-tests/*.c)
 TEST_BINS := $(patsubst $(REPO)/userspace-tests/%.c,$(BUILD)/tests/%,$(filter-out %/harness.c,$(TEST_SRCS)))
 HDRS := $(shell find $(REPO)/uapi/include -name '*.h') $(wildcard $(REPO)/libmach/*.h) $(wildcard $(REPO)/userspace-tests/*.h)
 
-all: $(BUILD)/libmach.a $(BUILD)/libmach.so $(TEST_BINS) rust
+all: $(BUILD)/libmach.a $(BUILD)/libmach.so $(TEST_BINS) $(BUILD)/bench/machipc-bench rust
+
+$(BUILD)/bench/machipc-bench: $(REPO)/bench/machipc_bench.c $(BUILD)/libmach.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(BUILD)/libmach.a -lpthread -o $@
 
 $(BUILD)/libmach/%.o: $(REPO)/libmach/%.c $(HDRS)
 	@mkdir -p $(dir $@)

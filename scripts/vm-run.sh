@@ -13,6 +13,7 @@
 #   --plant-splat      write a fake WARNING into the guest's kernel log (self-test)
 #   --dmesg FILE       keep the guest's kernel log here
 #   --results FILE     keep what the command wrote to $MACHIPC_RESULTS here
+#   --keep FILE        keep the file the command wrote as /tmp/job/$(basename FILE)
 #
 # The host's root is shared read-only with the guest, which chroots into it,
 # so host-built programs (dynamic or static) run unchanged; /tmp is a tmpfs.
@@ -34,6 +35,7 @@ MEM=2048
 PLANT=0
 DMESG_OUT=""
 RESULTS_OUT=""
+KEEP=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--user) USER_MODE=1 ;;
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--plant-splat) PLANT=1 ;;
 	--dmesg) DMESG_OUT=$2; shift ;;
 	--results) RESULTS_OUT=$2; shift ;;
+	--keep) KEEP=$2; shift ;;
 	--) shift; break ;;
 	*) echo "vm-run: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -116,7 +119,7 @@ set +e
 timeout --foreground "$TIMEOUT" qemu-system-x86_64 "${ACCEL_ARGS[@]}" \
 	-M pc -nic none -smp "$SMP" -m "$MEM" -nographic -no-reboot \
 	-kernel "$BZ" -initrd "$INITRD" \
-	-append "console=ttyS0 acpi=off panic=-1 oops=panic quiet kmemleak=on" \
+	-append "console=ttyS0 acpi=off panic=-1 oops=panic quiet kmemleak=on tsc=reliable" \
 	-fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=r,mount_tag=root \
 	-fsdev local,id=j,path="$JOB",security_model=none \
@@ -135,6 +138,7 @@ if [ ! -f "$JOB/rc" ]; then
 fi
 [ -z "$DMESG_OUT" ] || cp "$JOB/dmesg.txt" "$DMESG_OUT"
 [ -z "$RESULTS_OUT" ] || [ ! -f "$JOB/results.txt" ] || cp "$JOB/results.txt" "$RESULTS_OUT"
+[ -z "$KEEP" ] || [ ! -f "$JOB/$(basename "$KEEP")" ] || cp "$JOB/$(basename "$KEEP")" "$KEEP"
 
 fail=0
 rc=$(cat "$JOB/rc")

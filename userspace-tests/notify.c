@@ -413,11 +413,10 @@ TEST(port_destroyed_returns_receive_right)
 	KR_OK(mach_port_type(task, p2, &t));
 	EXPECT_EQ(t, MACH_PORT_TYPE_RECEIVE);
 
-	/* Messages survive; the request and mscount are cleared. */
+	/* Messages survive; the request is used up. */
 	mach_port_status_t st = status_of(p2);
 	EXPECT_EQ(st.mps_msgcount, 2);
 	EXPECT_EQ(st.mps_pdrequest, 0);
-	EXPECT_EQ(st.mps_mscount, 0);
 	KR_OK(rcv(p2, &b, 0));
 	EXPECT_EQ(b.h.msgh_id, 501);
 	EXPECT_EQ(b.h.msgh_local_port, p2);
@@ -517,4 +516,49 @@ TEST(request_errors)
 					  MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev),
 	   KERN_INVALID_RIGHT);
 	expect_empty(n);
+}
+
+/* ipc_port_destroy with a pd request calls ipc_port_clear_receiver, which
+ * leaves all sets and zeroes mscount, seqno and context (XNU asserts
+ * ip_mscount == 0 right after). Mismatches are listed together. */
+TEST(port_destroyed_clears_receiver_state)
+{
+	mach_port_t task = mach_task_self(), p = new_port(), n = new_port(), set, prev, p2;
+	mach_port_context_t ctx = 1;
+	int bad = 0;
+	rbuf_t b;
+	mach_port_destroyed_notification_t *m = (void *)&b;
+
+#define SOFT_EQ(a, c)                                                                   \
+	do {                                                                            \
+		long long _x = (long long)(a), _y = (long long)(c);                     \
+		if (_x != _y) {                                                         \
+			fprintf(stderr, "  %s: got %lld, want %lld\n", #a, _x, _y);     \
+			bad++;                                                          \
+		}                                                                       \
+	} while (0)
+	KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_PORT_SET, &set));
+	KR_OK(mach_port_insert_member(task, p, set));
+	KR_OK(mach_port_set_context(task, p, 0x1234));
+	KR_OK(mach_port_set_seqno(task, p, 5));
+	KR_OK(send_plain(p, MACH_MSG_TYPE_MAKE_SEND, 600));
+	KR_OK(mach_port_request_notification(task, p, MACH_NOTIFY_PORT_DESTROYED, 0, n,
+					     MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev));
+	KR_OK(mach_port_destroy(task, p));
+	KR_OK(rcv(n, &b, 10000));
+	EXPECT_EQ(b.h.msgh_id, MACH_NOTIFY_PORT_DESTROYED);
+	p2 = m->not_port.name;
+	mach_port_status_t st = status_of(p2);
+	SOFT_EQ(st.mps_mscount, 0);
+	SOFT_EQ(st.mps_seqno, 0);
+	SOFT_EQ(st.mps_pset, 0);
+	SOFT_EQ(st.mps_msgcount, 1);
+	KR_OK(mach_port_get_context(task, p2, &ctx));
+	SOFT_EQ(ctx, 0);
+	mach_port_name_array_t names;
+	mach_msg_type_number_t cnt = 99;
+	KR_OK(mach_port_get_set_status(task, set, &names, &cnt));
+	SOFT_EQ(cnt, 0);
+	EXPECT_EQ(bad, 0);
+#undef SOFT_EQ
 }

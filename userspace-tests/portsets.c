@@ -303,6 +303,19 @@ TEST(blocked_set_receiver_woken_when_set_destroyed)
 	KR(w.mr, MACH_RCV_PORT_CHANGED);
 }
 
+/* The same path (ipc_port_clear_receiver → ipc_mqueue_changed) serves a
+ * receiver blocked on a port whose receive right is destroyed. */
+TEST(blocked_port_receiver_woken_when_right_destroyed)
+{
+	mach_port_t p = new_port();
+	struct waiter w;
+
+	start_waiter(&w, p);
+	KR_OK(mach_port_mod_refs(mach_task_self(), p, MACH_PORT_RIGHT_RECEIVE, -1));
+	EXPECT_EQ(pthread_join(w.th, NULL), 0);
+	KR(w.mr, MACH_RCV_PORT_CHANGED);
+}
+
 TEST(destroying_set_keeps_members)
 {
 	mach_port_t task = mach_task_self(), s = new_set(), a = new_port(), b = new_port();
