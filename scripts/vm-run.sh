@@ -56,6 +56,7 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || { echo "usage: vm-run.sh [options] -- CMD..." >&2; exit 2; }
 
+[ -z "$MODULE" ] || MODULE=$(realpath "$MODULE")
 BZ="$KERNEL/arch/x86/boot/bzImage"
 [ -f "$BZ" ] || { echo "vm-run: no kernel at $BZ; run 'make setup' first" >&2; exit 2; }
 [ -z "$MODULE" ] || [ -f "$MODULE" ] || { echo "vm-run: no module at $MODULE; run 'make' first" >&2; exit 2; }
