@@ -258,77 +258,51 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
     copyin_ool(&mut k, &descs, &mut ool_names, &mut dealloc)?;
 
     let so_dest = matches!(dest_type, MACH_MSG_TYPE_MOVE_SEND_ONCE | MACH_MSG_TYPE_MAKE_SEND_ONCE);
+    // A queue slot held for this message; given back if the send fails.
+    let mut slot: Option<Reservation> = None;
     loop {
-        // Find the destination and wait for queue room before any right
-        // moves, so a timeout or signal leaves the sender's rights intact.
-        let mut d = Deferred::new();
-        let target: Option<Arc<Port>> = {
-            let mut g = space.inner.lock();
-            match g.lookup(remote, &mut d) {
-                Ok(i) => match &g.table[i].obj {
-                    Object::Port(p) => Some(p.clone()),
-                    _ => None,
-                },
-                Err(_) => None,
-            }
-        };
-        drop(d);
-        let reserved = match (&target, so_dest) {
-            (Some(p), false) => p.reserve_slot(timeout)?,
-            _ => false,
-        };
-
         let mut d = Deferred::new();
         let mut g = space.inner.lock();
-        if let Err(e) = g.copyin_check(remote, dest_type, &mut d) {
-            drop(g);
-            if reserved {
-                target.as_ref().map(|p| p.unreserve_slot());
-            }
-            let _ = e;
-            return Err(MACH_SEND_INVALID_DEST);
-        }
-        if g.is_dead(remote, &mut d) {
-            drop(g);
-            if reserved {
-                target.as_ref().map(|p| p.unreserve_slot());
-            }
-            return Err(MACH_SEND_INVALID_DEST);
-        }
-        if reply_type != 0 && name_valid(local) && g.copyin_check(local, reply_type, &mut d).is_err() {
-            drop(g);
-            if reserved {
-                target.as_ref().map(|p| p.unreserve_slot());
-            }
+        // Header checks come before any right moves (XNU's copyin_header
+        // is all or nothing).
+        let i = match g.copyin_check(remote, dest_type, false, &mut d) {
+            Ok(i) => i,
+            Err(_) => return Err(MACH_SEND_INVALID_DEST),
+        };
+        let target = match &g.table[i].obj {
+            Object::Port(p) => p.clone(),
+            _ => return Err(MACH_SEND_INVALID_DEST),
+        };
+        if reply_type != 0 && name_valid(local) && g.copyin_check(local, reply_type, true, &mut d).is_err() {
             return Err(MACH_SEND_INVALID_REPLY);
+        }
+        // Room in the destination's queue, unless a send-once right
+        // carries the message (exempt, as in XNU).
+        if !so_dest && !slot.as_ref().is_some_and(|r| Arc::ptr_eq(&r.port, &target)) {
+            slot = None;
+            match target.try_reserve_slot() {
+                Some(true) => slot = Some(Reservation { port: target.clone() }),
+                Some(false) => {}
+                None => {
+                    // Full: wait without holding the space.
+                    drop(g);
+                    drop(d);
+                    if target.reserve_slot(timeout)? {
+                        slot = Some(Reservation { port: target });
+                    }
+                    continue;
+                }
+            }
         }
         let dest = match g.copyin(space.id, remote, dest_type, &mut d) {
             Ok(Carried::Right(r)) => r,
-            _ => {
-                drop(g);
-                if reserved {
-                    target.as_ref().map(|p| p.unreserve_slot());
-                }
-                return Err(MACH_SEND_INVALID_DEST);
-            }
+            _ => return Err(MACH_SEND_INVALID_DEST),
         };
-        if !target.as_ref().is_some_and(|p| Arc::ptr_eq(p, dest.port())) {
-            // The name changed between the lookup and the copyin: the
-            // right goes back (merged) and the send starts over.
-            let _ = g.copyout(space.id, dest, &mut d);
-            drop(g);
-            if reserved {
-                target.as_ref().map(|p| p.unreserve_slot());
-            }
-            continue;
-        }
         k.dest = Some(dest);
-        k.reply = if reply_type == 0 {
+        k.reply = if reply_type == 0 || local == MACH_PORT_NULL {
             Carried::Null
         } else if local == MACH_PORT_DEAD {
             Carried::Dead
-        } else if local == MACH_PORT_NULL {
-            Carried::Null
         } else {
             match g.copyin(space.id, local, reply_type, &mut d) {
                 Ok(c) => c,
@@ -336,9 +310,6 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
                     drop(g);
                     drop(d);
                     drop(k);
-                    if reserved {
-                        target.as_ref().map(|p| p.unreserve_slot());
-                    }
                     return Err(MACH_SEND_INVALID_REPLY);
                 }
             }
@@ -409,24 +380,35 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
         drop(d);
         if let Some(e) = failed {
             drop(k);
-            if reserved {
-                target.as_ref().map(|p| p.unreserve_slot());
-            }
             return Err(e);
         }
         // Sort descriptors by offset so copyout walks them in order.
         sort_descs(&mut k.descs);
-        let port = match target {
-            Some(p) => p,
-            None => return Err(MACH_SEND_INVALID_DEST),
+        let reserved = match slot.take() {
+            Some(r) => {
+                core::mem::forget(r);
+                true
+            }
+            None => false,
         };
-        port.enqueue(k, reserved);
+        target.enqueue(k, reserved);
         // The sender asked for its out-of-line regions to go with the
         // message (the `deallocate` flag).
         for (addr, size) in dealloc.iter() {
             let _ = crate::ffi::unmap_user(*addr, *size);
         }
         return Ok(());
+    }
+}
+
+/// A queue slot reserved on `port`; dropping it gives the slot back.
+struct Reservation {
+    port: Arc<Port>,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.port.unreserve_slot();
     }
 }
 

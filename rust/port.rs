@@ -232,6 +232,20 @@ impl Port {
         }
     }
 
+    /// Reserves a queue slot if one is free: `Some(true)` reserved,
+    /// `Some(false)` the port is dead (no slot needed), `None` full.
+    pub(crate) fn try_reserve_slot(&self) -> Option<bool> {
+        let mut g = self.inner.lock();
+        if !g.active {
+            return Some(false);
+        }
+        if (g.queue.len() as u32) + g.reserved < g.qlimit {
+            g.reserved += 1;
+            return Some(true);
+        }
+        None
+    }
+
     /// Gives back a reservation that will not be used.
     pub(crate) fn unreserve_slot(&self) {
         let mut g = self.inner.lock();

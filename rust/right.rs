@@ -21,19 +21,28 @@ use crate::space::{release_entry, Entry, Object, SpaceInner};
 
 /// Rights, objects and notifications to release once the space lock is
 /// dropped. Dropping it releases everything, in order.
+///
+/// The common case (a few rights, no entries or sets) needs no allocation:
+/// the first rights and objects are kept inline.
 pub(crate) struct Deferred {
+    inline: [Option<Right>; INLINE],
     rights: KVec<Right>,
     deleted: KVec<(Right, u32)>,
+    inline_objects: [Option<Object>; INLINE],
     objects: KVec<Object>,
     entries: KVec<(u64, u32, Entry)>,
     sets: KVec<Arc<PortSet>>,
 }
 
+const INLINE: usize = 4;
+
 impl Deferred {
     pub(crate) fn new() -> Self {
         Deferred {
+            inline: [const { None }; INLINE],
             rights: KVec::new(),
             deleted: KVec::new(),
+            inline_objects: [const { None }; INLINE],
             objects: KVec::new(),
             entries: KVec::new(),
             sets: KVec::new(),
@@ -41,6 +50,10 @@ impl Deferred {
     }
 
     pub(crate) fn right(&mut self, r: Right) {
+        if let Some(slot) = self.inline.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(r);
+            return;
+        }
         // On allocation failure the right is released on the spot, which
         // is safe (releases never take a space lock) if less tidy.
         let _ = self.rights.push(r, GFP_KERNEL);
@@ -63,6 +76,8 @@ impl Deferred {
     fn object(&mut self, o: Object) {
         if let Object::Set(s) = o {
             let _ = self.sets.push(s, GFP_KERNEL);
+        } else if let Some(slot) = self.inline_objects.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(o);
         } else {
             let _ = self.objects.push(o, GFP_KERNEL);
         }
@@ -84,7 +99,13 @@ impl Drop for Deferred {
         for (space, name, e) in self.entries.drain_all() {
             release_entry(space, name, e);
         }
+        for r in self.inline.iter_mut() {
+            drop(r.take());
+        }
         self.rights.clear();
+        for o in self.inline_objects.iter_mut() {
+            drop(o.take());
+        }
         self.objects.clear();
     }
 }
@@ -168,9 +189,10 @@ impl SpaceInner {
         Ok(i)
     }
 
-    /// Whether `name` can be copied in with `disp`, without changing
-    /// anything (but dead-name conversion).
-    pub(crate) fn copyin_check(&mut self, name: u32, disp: u32, d: &mut Deferred) -> MachResult {
+    /// Whether `name` can be copied in with `disp` (a dead name counts
+    /// only with `allow_dead`), without changing anything but dead-name
+    /// conversion; returns the entry's index.
+    pub(crate) fn copyin_check(&mut self, name: u32, disp: u32, allow_dead: bool, d: &mut Deferred) -> MachResult<usize> {
         let i = self.lookup(name, d)?;
         let b = self.table[i].bits;
         let ok = match disp {
@@ -178,23 +200,17 @@ impl SpaceInner {
                 b & MACH_PORT_TYPE_RECEIVE != 0
             }
             MACH_MSG_TYPE_COPY_SEND | MACH_MSG_TYPE_MOVE_SEND => {
-                b & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_DEAD_NAME) != 0
+                b & MACH_PORT_TYPE_SEND != 0 || (allow_dead && b & MACH_PORT_TYPE_DEAD_NAME != 0)
             }
-            MACH_MSG_TYPE_MOVE_SEND_ONCE => b & (MACH_PORT_TYPE_SEND_ONCE | MACH_PORT_TYPE_DEAD_NAME) != 0,
+            MACH_MSG_TYPE_MOVE_SEND_ONCE => {
+                b & MACH_PORT_TYPE_SEND_ONCE != 0 || (allow_dead && b & MACH_PORT_TYPE_DEAD_NAME != 0)
+            }
             _ => false,
         };
         if ok {
-            Ok(())
+            Ok(i)
         } else {
             Err(KERN_INVALID_RIGHT)
-        }
-    }
-
-    /// Whether `name` is a dead name (after conversion).
-    pub(crate) fn is_dead(&mut self, name: u32, d: &mut Deferred) -> bool {
-        match self.lookup(name, d) {
-            Ok(i) => self.table[i].bits & MACH_PORT_TYPE_DEAD_NAME != 0,
-            Err(_) => false,
         }
     }
 
