@@ -39,6 +39,7 @@ static void child_after_fork(void)
 
 	device_fd = -1;
 	bootstrap_port = MACH_PORT_NULL;
+	machipc_mig_forget_reply_port();
 	pthread_mutex_init(&device_lock, NULL);
 	if (old < 0)
 		return;

@@ -15,6 +15,14 @@ int machipc_device_fd(void);
 /* Runs a mach_port_* ioctl; returns its kern_return_t. */
 kern_return_t machipc_port_call(unsigned long cmd, struct machipc_port_call *c);
 
+/* MIG requests to another task's port (mig.c). */
+kern_return_t machipc_mig_simple(mach_port_t task, int id, const void *args, size_t nargs, void *outs, size_t nouts);
+kern_return_t machipc_mig_port_out(mach_port_t task, int id, const void *args, size_t nargs, mach_port_t *port,
+				   mach_msg_type_name_t *type);
+kern_return_t machipc_mig_port_in(mach_port_t task, int id, mach_port_t port, mach_msg_type_name_t disp,
+				  const void *args, size_t nargs);
+void machipc_mig_forget_reply_port(void);
+
 /* Whether `task` names the caller's own task. */
 static inline int machipc_is_self(mach_port_t task)
 {

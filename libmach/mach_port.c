@@ -71,6 +71,11 @@ kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_t *names,
 
 kern_return_t mach_port_type(ipc_space_t task, mach_port_name_t name, mach_port_type_t *ptype)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name };
+
+		return machipc_mig_simple(task, 3201, a, sizeof(a), ptype, 4);
+	}
 	struct machipc_port_call _call;
 	kern_return_t kr = CALL(MACHIPC_IOC_PORT_TYPE, .name = name);
 
@@ -104,6 +109,11 @@ kern_return_t mach_port_unguard(ipc_space_t task, mach_port_name_t name, mach_po
 
 kern_return_t mach_port_allocate_name(ipc_space_t task, mach_port_right_t right, mach_port_name_t name)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { right, name };
+
+		return machipc_mig_simple(task, 3203, a, sizeof(a), NULL, 0);
+	}
 	struct machipc_port_call _call;
 
 	return CALL(MACHIPC_IOC_PORT_ALLOCATE_NAME, .right = right, .name = name);
@@ -111,6 +121,11 @@ kern_return_t mach_port_allocate_name(ipc_space_t task, mach_port_right_t right,
 
 kern_return_t mach_port_allocate(ipc_space_t task, mach_port_right_t right, mach_port_name_t *name)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { right };
+
+		return machipc_mig_simple(task, 3204, a, sizeof(a), name, 4);
+	}
 	struct machipc_port_call _call;
 	kern_return_t kr = CALL(MACHIPC_IOC_PORT_ALLOCATE, .right = right);
 
@@ -121,6 +136,11 @@ kern_return_t mach_port_allocate(ipc_space_t task, mach_port_right_t right, mach
 
 kern_return_t mach_port_destroy(ipc_space_t task, mach_port_name_t name)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name };
+
+		return machipc_mig_simple(task, 3205, a, sizeof(a), NULL, 0);
+	}
 	struct machipc_port_call _call;
 
 	return CALL(MACHIPC_IOC_PORT_DESTROY, .name = name);
@@ -128,6 +148,11 @@ kern_return_t mach_port_destroy(ipc_space_t task, mach_port_name_t name)
 
 kern_return_t mach_port_deallocate(ipc_space_t task, mach_port_name_t name)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name };
+
+		return machipc_mig_simple(task, 3206, a, sizeof(a), NULL, 0);
+	}
 	struct machipc_port_call _call;
 
 	return CALL(MACHIPC_IOC_PORT_DEALLOCATE, .name = name);
@@ -136,6 +161,11 @@ kern_return_t mach_port_deallocate(ipc_space_t task, mach_port_name_t name)
 kern_return_t mach_port_get_refs(ipc_space_t task, mach_port_name_t name, mach_port_right_t right,
 				 mach_port_urefs_t *refs)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name, right };
+
+		return machipc_mig_simple(task, 3207, a, sizeof(a), refs, 4);
+	}
 	struct machipc_port_call _call;
 	kern_return_t kr = CALL(MACHIPC_IOC_PORT_GET_REFS, .name = name, .right = right);
 
@@ -147,6 +177,11 @@ kern_return_t mach_port_get_refs(ipc_space_t task, mach_port_name_t name, mach_p
 kern_return_t mach_port_mod_refs(ipc_space_t task, mach_port_name_t name, mach_port_right_t right,
 				 mach_port_delta_t delta)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name, right, (uint32_t)delta };
+
+		return machipc_mig_simple(task, 3208, a, sizeof(a), NULL, 0);
+	}
 	struct machipc_port_call _call;
 
 	return CALL(MACHIPC_IOC_PORT_MOD_REFS, .name = name, .right = right, .delta = delta);
@@ -187,6 +222,11 @@ kern_return_t mach_port_get_set_status(ipc_space_read_t task, mach_port_name_t n
 
 kern_return_t mach_port_move_member(ipc_space_t task, mach_port_name_t member, mach_port_name_t after)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { member, after };
+
+		return machipc_mig_simple(task, 3212, a, sizeof(a), NULL, 0);
+	}
 	struct machipc_port_call _call;
 
 	return CALL(MACHIPC_IOC_PORT_MOVE_MEMBER, .name = member, .poly = after);
@@ -208,6 +248,11 @@ kern_return_t mach_port_request_notification(ipc_space_t task, mach_port_name_t 
 kern_return_t mach_port_insert_right(ipc_space_t task, mach_port_name_t name, mach_port_t poly,
 				     mach_msg_type_name_t polyPoly)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name };
+
+		return machipc_mig_port_in(task, 3214, poly, polyPoly, a, sizeof(a));
+	}
 	struct machipc_port_call _call;
 
 	return CALL(MACHIPC_IOC_PORT_INSERT_RIGHT, .name = name, .poly = poly, .right = polyPoly);
@@ -216,6 +261,11 @@ kern_return_t mach_port_insert_right(ipc_space_t task, mach_port_name_t name, ma
 kern_return_t mach_port_extract_right(ipc_space_t task, mach_port_name_t name, mach_msg_type_name_t msgt_name,
 				      mach_port_t *poly, mach_msg_type_name_t *polyPoly)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name, msgt_name };
+
+		return machipc_mig_port_out(task, 3215, a, sizeof(a), poly, polyPoly);
+	}
 	struct machipc_port_call _call;
 	kern_return_t kr = CALL(MACHIPC_IOC_PORT_EXTRACT_RIGHT, .name = name, .right = msgt_name);
 
@@ -282,6 +332,11 @@ kern_return_t mach_port_get_srights(ipc_space_t task, mach_port_name_t name, mac
 
 kern_return_t mach_port_insert_member(ipc_space_t task, mach_port_name_t name, mach_port_name_t pset)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name, pset };
+
+		return machipc_mig_simple(task, 3226, a, sizeof(a), NULL, 0);
+	}
 	struct machipc_port_call _call;
 
 	return CALL(MACHIPC_IOC_PORT_INSERT_MEMBER, .name = name, .poly = pset);
@@ -289,6 +344,11 @@ kern_return_t mach_port_insert_member(ipc_space_t task, mach_port_name_t name, m
 
 kern_return_t mach_port_extract_member(ipc_space_t task, mach_port_name_t name, mach_port_name_t pset)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name, pset };
+
+		return machipc_mig_simple(task, 3227, a, sizeof(a), NULL, 0);
+	}
 	struct machipc_port_call _call;
 
 	return CALL(MACHIPC_IOC_PORT_EXTRACT_MEMBER, .name = name, .poly = pset);
@@ -296,6 +356,11 @@ kern_return_t mach_port_extract_member(ipc_space_t task, mach_port_name_t name, 
 
 kern_return_t mach_port_get_context(ipc_space_read_t task, mach_port_name_t name, mach_port_context_t *context)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name };
+
+		return machipc_mig_simple(task, 3228, a, sizeof(a), context, 8);
+	}
 	struct machipc_port_call _call;
 	kern_return_t kr = CALL(MACHIPC_IOC_PORT_GET_CONTEXT, .name = name);
 
@@ -306,6 +371,11 @@ kern_return_t mach_port_get_context(ipc_space_read_t task, mach_port_name_t name
 
 kern_return_t mach_port_set_context(ipc_space_t task, mach_port_name_t name, mach_port_context_t context)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name, (uint32_t)context, (uint32_t)(context >> 32) };
+
+		return machipc_mig_simple(task, 3229, a, sizeof(a), NULL, 0);
+	}
 	struct machipc_port_call _call;
 
 	return CALL(MACHIPC_IOC_PORT_SET_CONTEXT, .name = name, .value = context);
@@ -345,6 +415,11 @@ int machipc_port_fd(mach_port_name_t name, uint32_t trailer)
 
 kern_return_t task_get_special_port(task_inspect_t task, int which_port, mach_port_t *special_port)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { (uint32_t)which_port };
+
+		return machipc_mig_port_out(task, 3409, a, sizeof(a), special_port, NULL);
+	}
 	struct machipc_port_call _call;
 	kern_return_t kr = CALL(MACHIPC_IOC_GET_SPECIAL_PORT, .flavor = (uint32_t)which_port);
 
@@ -355,6 +430,11 @@ kern_return_t task_get_special_port(task_inspect_t task, int which_port, mach_po
 
 kern_return_t task_set_special_port(task_t task, int which_port, mach_port_t special_port)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { (uint32_t)which_port };
+
+		return machipc_mig_port_in(task, 3410, special_port, MACH_MSG_TYPE_COPY_SEND, a, sizeof(a));
+	}
 	struct machipc_port_call _call;
 
 	return CALL(MACHIPC_IOC_SET_SPECIAL_PORT, .flavor = (uint32_t)which_port, .name = special_port);

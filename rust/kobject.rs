@@ -1,45 +1,325 @@
 // SPDX-License-Identifier: GPL-2.0
 // Copyright (C) 2026 The machipc authors.
 
-//! Ports served by the kernel (XNU's `ipc_kobject_server`): a message sent
-//! to a kernel-object port is handled at once instead of being queued, and
-//! answered on its reply port with the request id + 100.
+//! Ports served by the kernel (XNU's `ipc_kobject_server`). A message sent
+//! to a task port is not queued: the kernel decodes it as a MIG request by
+//! its id, runs the routine on the space the port names, and answers on
+//! the request's reply port with id + 100. Unknown ids get a
+//! `mig_reply_error_t` with `MIG_BAD_ID`, malformed requests
+//! `MIG_BAD_ARGUMENTS`; a request without a reply port is destroyed.
 //!
-//! No MIG routine is served yet, so every request is answered with a
-//! `mig_reply_error_t` carrying `MIG_BAD_ID`; a request without a reply
-//! port is simply destroyed, releasing its rights.
+//! Served routines (MIG layouts of `mach_port.defs`, subsystem 3200, and
+//! `task.defs`, 3400):
+//! `mach_port_type` 3201, `allocate_name` 3203, `allocate` 3204,
+//! `destroy` 3205, `deallocate` 3206, `get_refs` 3207, `mod_refs` 3208,
+//! `set_mscount` 3210, `move_member` 3212, `insert_right` 3214,
+//! `extract_right` 3215, `set_seqno` 3216, `get_srights` 3222,
+//! `insert_member` 3226, `extract_member` 3227, `get_context` 3228,
+//! `set_context` 3229, `guard` 3233, `unguard` 3234,
+//! `task_get_special_port` 3409, `task_set_special_port` 3410.
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-use crate::kmsg::{Kmsg, Sender};
-use crate::port::Port;
-use crate::rights::Carried;
+use crate::error::*;
+use crate::kmsg::{Desc, DescPayload, Kmsg, Sender, MACH_MSGH_BITS_COMPLEX, MACH_MSG_PORT_DESCRIPTOR};
+use crate::right::Deferred;
+use crate::rights::*;
+use crate::space::Space;
+use crate::uapi::{self, PortCall};
 
-/// `MIG_BAD_ID`: the routine number is not served.
 const MIG_BAD_ID: i32 = -303;
+const MIG_BAD_ARGUMENTS: i32 = -304;
 /// `NDR_record` as MIG lays it out for this machine.
 const NDR_RECORD: [u8; 8] = [0, 0, 0, 0, 1, 0, 0, 0];
 
-/// Serves one request sent to the kernel object `_port`.
-pub(crate) fn serve(_port: &Arc<Port>, mut req: KBox<Kmsg>) {
-    let reply = core::mem::replace(&mut req.reply, Carried::Null);
+/// What a routine answers.
+enum Reply {
+    /// `RetCode` and inline words after it (when `RetCode` is success).
+    Simple(i32, KVec<u8>),
+    /// A complex reply carrying one port right, as a port descriptor.
+    Port(Carried),
+}
+
+/// Serves one request sent to the task port of `space`.
+pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
+    let reply_to = core::mem::replace(&mut req.reply, Carried::Null);
     let id = req.id;
-    // The request and every right it carried are released here.
+    let reply = dispatch(space, &mut req);
+    // The request and every right it still carries are released here.
     drop(req);
-    let dest = match reply {
+    let dest = match reply_to {
         Carried::Right(r) => r,
-        _ => return,
+        _ => {
+            if let Reply::Port(c) = reply {
+                drop(c);
+            }
+            return;
+        }
     };
-    let mut k = match Kmsg::new(12, Sender::kernel()) {
-        Ok(k) => k,
-        Err(_) => return,
+    let mut k = match reply {
+        Reply::Simple(code, outs) => {
+            let n = if code == 0 { outs.len() } else { 0 };
+            let mut k = match Kmsg::new(12 + n, Sender::kernel()) {
+                Ok(k) => k,
+                Err(_) => return,
+            };
+            k.body[..8].copy_from_slice(&NDR_RECORD);
+            k.body[8..12].copy_from_slice(&code.to_ne_bytes());
+            k.body[12..12 + n].copy_from_slice(&outs[..n]);
+            k.bits = 0;
+            k
+        }
+        Reply::Port(c) => {
+            let mut k = match Kmsg::new(4 + 12, Sender::kernel()) {
+                Ok(k) => k,
+                Err(_) => return,
+            };
+            k.body[..4].copy_from_slice(&1u32.to_ne_bytes());
+            let t = match &c {
+                Carried::Right(r) => r.kind().msg_type(),
+                _ => MACH_MSG_TYPE_PORT_SEND,
+            };
+            k.body[4 + 10] = t as u8;
+            k.body[4 + 11] = MACH_MSG_PORT_DESCRIPTOR;
+            if k.descs.push(Desc { offset: 4, payload: DescPayload::Port(c) }, GFP_KERNEL).is_err() {
+                return;
+            }
+            k.bits = MACH_MSGH_BITS_COMPLEX;
+            k
+        }
     };
-    k.bits = dest.kind().msg_type();
+    k.bits |= dest.kind().msg_type();
     k.id = id.wrapping_add(100);
-    k.body[..8].copy_from_slice(&NDR_RECORD);
-    k.body[8..12].copy_from_slice(&MIG_BAD_ID.to_ne_bytes());
     let port = dest.port().clone();
     k.dest = Some(dest);
     port.enqueue(k, false);
+}
+
+fn word(b: &[u8], off: usize) -> u32 {
+    u32::from_ne_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+
+fn dword(b: &[u8], off: usize) -> u64 {
+    (word(b, off) as u64) | ((word(b, off + 4) as u64) << 32)
+}
+
+fn outs(words: &[u32]) -> KVec<u8> {
+    let mut v = KVec::new();
+    for w in words {
+        let _ = v.extend_from_slice(&w.to_ne_bytes(), GFP_KERNEL);
+    }
+    v
+}
+
+fn code(r: MachResult) -> i32 {
+    to_code(r)
+}
+
+/// A simple request: `NDR` then `n` bytes of arguments, not complex.
+fn simple_args(req: &Kmsg, n: usize) -> Option<&[u8]> {
+    if req.bits & MACH_MSGH_BITS_COMPLEX != 0 || req.body.len() != 8 + n {
+        return None;
+    }
+    Some(&req.body[8..])
+}
+
+fn port_call(space: &Arc<Space>, nr: u32, c: &mut PortCall) -> i32 {
+    code(crate::mach_port::call(space, nr, c))
+}
+
+fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
+    let bad = Reply::Simple(MIG_BAD_ARGUMENTS, KVec::new());
+    // (routine id, argument bytes, ioctl nr, how arguments map)
+    let simple: Option<(usize, u32)> = match req.id {
+        3201 => Some((4, uapi::PORT_TYPE)),
+        3203 => Some((8, uapi::PORT_ALLOCATE_NAME)),
+        3204 => Some((4, uapi::PORT_ALLOCATE)),
+        3205 => Some((4, uapi::PORT_DESTROY)),
+        3206 => Some((4, uapi::PORT_DEALLOCATE)),
+        3207 => Some((8, uapi::PORT_GET_REFS)),
+        3208 => Some((12, uapi::PORT_MOD_REFS)),
+        3210 => Some((8, uapi::PORT_SET_MSCOUNT)),
+        3212 => Some((8, uapi::PORT_MOVE_MEMBER)),
+        3216 => Some((8, uapi::PORT_SET_SEQNO)),
+        3222 => Some((4, uapi::PORT_GET_SRIGHTS)),
+        3226 => Some((8, uapi::PORT_INSERT_MEMBER)),
+        3227 => Some((8, uapi::PORT_EXTRACT_MEMBER)),
+        3228 => Some((4, uapi::PORT_GET_CONTEXT)),
+        3229 => Some((12, uapi::PORT_SET_CONTEXT)),
+        3233 => Some((16, uapi::PORT_GUARD)),
+        3234 => Some((12, uapi::PORT_UNGUARD)),
+        _ => None,
+    };
+    if let Some((n, nr)) = simple {
+        let a = match simple_args(req, n) {
+            Some(a) => a,
+            None => return bad,
+        };
+        let mut c = PortCall::default();
+        let w = |i: usize| word(a, i * 4);
+        match req.id {
+            3201 | 3205 | 3206 | 3222 | 3228 => c.name = w(0),
+            3203 => {
+                c.right = w(0);
+                c.name = w(1);
+            }
+            3204 => c.right = w(0),
+            3207 => {
+                c.name = w(0);
+                c.right = w(1);
+            }
+            3208 => {
+                c.name = w(0);
+                c.right = w(1);
+                c.delta = w(2) as i32;
+            }
+            3210 | 3216 => {
+                c.name = w(0);
+                c.value = w(1) as u64;
+            }
+            3212 | 3226 | 3227 => {
+                c.name = w(0);
+                c.poly = w(1);
+            }
+            3229 | 3234 => {
+                c.name = w(0);
+                c.value = dword(a, 4);
+            }
+            3233 => {
+                c.name = w(0);
+                c.value = dword(a, 4);
+                c.poly = w(3);
+            }
+            _ => {}
+        }
+        let rc = port_call(space, nr, &mut c);
+        let out = match req.id {
+            3201 => outs(&[c.poly]),
+            3204 => outs(&[c.name]),
+            3207 => outs(&[c.delta as u32]),
+            3222 => outs(&[c.value as u32]),
+            3228 => outs(&[c.value as u32, (c.value >> 32) as u32]),
+            _ => KVec::new(),
+        };
+        return Reply::Simple(rc, out);
+    }
+    match req.id {
+        // mach_port_extract_right(name, msgt_name) -> poly
+        3215 => {
+            let a = match simple_args(req, 8) {
+                Some(a) => a,
+                None => return bad,
+            };
+            let (name, msgt) = (word(a, 0), word(a, 4));
+            if !is_any_right(msgt) {
+                return Reply::Simple(KERN_INVALID_VALUE.code(), KVec::new());
+            }
+            if !name_valid(name) {
+                return Reply::Simple(KERN_INVALID_RIGHT.code(), KVec::new());
+            }
+            let mut d = Deferred::new();
+            let r = space.inner.lock().copyin(space.id, name, msgt, &mut d);
+            drop(d);
+            match r {
+                Ok(c) => Reply::Port(c),
+                Err(e) => Reply::Simple(e.code(), KVec::new()),
+            }
+        }
+        // mach_port_insert_right(name, poly: port descriptor)
+        3214 => {
+            let name = match complex_one_port(req, 4) {
+                Some(a) => word(a, 0),
+                None => return bad,
+            };
+            let c = take_port(req);
+            let mut d = Deferred::new();
+            let mut g = space.inner.lock();
+            let rc = if !name_valid(name) {
+                d.carried(c);
+                KERN_INVALID_VALUE.code()
+            } else {
+                match c {
+                    Carried::Right(r) => code(g.copyout_named(space.id, r, name, &mut d)),
+                    _ => KERN_INVALID_CAPABILITY.code(),
+                }
+            };
+            drop(g);
+            drop(d);
+            Reply::Simple(rc, KVec::new())
+        }
+        // task_get_special_port(which) -> port
+        3409 => {
+            let a = match simple_args(req, 4) {
+                Some(a) => a,
+                None => return bad,
+            };
+            let which = word(a, 0) as usize;
+            let g = space.inner.lock();
+            if which >= g.special.len() {
+                return Reply::Simple(KERN_INVALID_ARGUMENT.code(), KVec::new());
+            }
+            let port = if which == crate::space::TASK_KERNEL_PORT {
+                g.task_port.as_ref().map(|r| r.port().clone())
+            } else {
+                g.special[which].as_ref().map(|r| r.port().clone())
+            };
+            drop(g);
+            Reply::Port(match port {
+                Some(p) => {
+                    p.inner.lock().srights += 1;
+                    Carried::Right(Right::from_counted(Kind::Send, p))
+                }
+                None => Carried::Null,
+            })
+        }
+        // task_set_special_port(which, port)
+        3410 => {
+            let which = match complex_one_port(req, 4) {
+                Some(a) => word(a, 0) as usize,
+                None => return bad,
+            };
+            let c = take_port(req);
+            let mut g = space.inner.lock();
+            if which >= g.special.len() || which == crate::space::TASK_KERNEL_PORT {
+                drop(g);
+                drop(c);
+                return Reply::Simple(KERN_INVALID_ARGUMENT.code(), KVec::new());
+            }
+            let new = match c {
+                Carried::Right(r) if r.kind() == Kind::Send => Some(r),
+                other => {
+                    drop(other);
+                    None
+                }
+            };
+            let old = core::mem::replace(&mut g.special[which], new);
+            drop(g);
+            drop(old);
+            Reply::Simple(0, KVec::new())
+        }
+        _ => Reply::Simple(MIG_BAD_ID, KVec::new()),
+    }
+}
+
+/// A complex request with one port descriptor, then `NDR` and `n` bytes of
+/// arguments; returns the arguments.
+fn complex_one_port(req: &Kmsg, n: usize) -> Option<&[u8]> {
+    if req.bits & MACH_MSGH_BITS_COMPLEX == 0 || req.body.len() != 4 + 12 + 8 + n {
+        return None;
+    }
+    if word(&req.body, 0) != 1 || req.body[4 + 11] != MACH_MSG_PORT_DESCRIPTOR {
+        return None;
+    }
+    Some(&req.body[4 + 12 + 8..])
+}
+
+/// Takes the right of the request's first port descriptor.
+fn take_port(req: &mut Kmsg) -> Carried {
+    for d in req.descs.iter_mut() {
+        if let DescPayload::Port(c) = &mut d.payload {
+            return core::mem::replace(c, Carried::Null);
+        }
+    }
+    Carried::Null
 }

@@ -260,6 +260,10 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
     let so_dest = matches!(dest_type, MACH_MSG_TYPE_MOVE_SEND_ONCE | MACH_MSG_TYPE_MAKE_SEND_ONCE);
     // A queue slot held for this message; given back if the send fails.
     let mut slot: Option<Reservation> = None;
+    // Set when the wait for queue room timed out or was interrupted: the
+    // message is then copied in and handed back to the sender as if
+    // received (XNU's pseudo-receive), with that error.
+    let mut bounced: Option<MachError> = None;
     loop {
         let mut d = Deferred::new();
         let mut g = space.inner.lock();
@@ -273,22 +277,24 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
             Object::Port(p) => p.clone(),
             _ => return Err(MACH_SEND_INVALID_DEST),
         };
-        if reply_type != 0 && name_valid(local) && g.copyin_check(local, reply_type, true, &mut d).is_err() {
+        if reply_type != 0 && name_valid(local) && g.copyin_check(local, reply_type, false, &mut d).is_err() {
             return Err(MACH_SEND_INVALID_REPLY);
         }
         // Room in the destination's queue, unless a send-once right
         // carries the message (exempt, as in XNU).
-        if !so_dest && !slot.as_ref().is_some_and(|r| Arc::ptr_eq(&r.port, &target)) {
+        if bounced.is_none() && !so_dest && !slot.as_ref().is_some_and(|r| r.is_on(&target)) {
             slot = None;
             match target.try_reserve_slot() {
-                Some(true) => slot = Some(Reservation { port: target.clone() }),
+                Some(true) => slot = Some(Reservation::new(target.clone())),
                 Some(false) => {}
                 None => {
                     // Full: wait without holding the space.
                     drop(g);
                     drop(d);
-                    if target.reserve_slot(timeout)? {
-                        slot = Some(Reservation { port: target });
+                    match target.reserve_slot(timeout) {
+                        Ok(true) => slot = Some(Reservation::new(target)),
+                        Ok(false) => {}
+                        Err(e) => bounced = Some(e),
                     }
                     continue;
                 }
@@ -328,6 +334,9 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
                     let name_off = if ud.dtype == MACH_MSG_PORT_DESCRIPTOR { off } else { off + 12 };
                     let name = u32_at(&k.body, name_off);
                     let disp = k.body[off + 10] as u32;
+                    // The receiver sees the type the disposition yields,
+                    // also for null and dead names.
+                    k.body[off + 10] = copyin_type(disp) as u8;
                     match copyin_desc_name(&mut g, space.id, name, disp, &mut d) {
                         Ok(c) => {
                             if k.descs.push(Desc { offset: off, payload: DescPayload::Port(c) }, GFP_KERNEL).is_err() {
@@ -343,6 +352,7 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
                 }
                 MACH_MSG_OOL_PORTS_DESCRIPTOR => {
                     let disp = k.body[off + 10] as u32;
+                    k.body[off + 10] = copyin_type(disp) as u8;
                     let names = match ool_names.iter().find(|(o, _)| *o == off) {
                         Some((_, n)) => n,
                         None => continue,
@@ -384,13 +394,11 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
         }
         // Sort descriptors by offset so copyout walks them in order.
         sort_descs(&mut k.descs);
-        let reserved = match slot.take() {
-            Some(r) => {
-                core::mem::forget(r);
-                true
-            }
-            None => false,
-        };
+        if let Some(e) = bounced {
+            return Err(pseudo_receive(space, k, uaddr, size, e));
+        }
+        // The slot passes to the queued message.
+        let reserved = slot.take().is_some_and(Reservation::hand_over);
         target.enqueue(k, reserved);
         // The sender asked for its out-of-line regions to go with the
         // message (the `deallocate` flag).
@@ -401,14 +409,89 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
     }
 }
 
+/// Hands a message that could not be queued back to its sender as if
+/// received (XNU's `ipc_kmsg_copyout_pseudo`): its rights go back into the
+/// sender's space and the header and body are written over the send
+/// buffer, ports not swapped. Returns `err` (with copyout errors or-ed in).
+fn pseudo_receive(space: &Arc<Space>, mut k: KBox<Kmsg>, uaddr: usize, size: usize, err: MachError) -> MachError {
+    let mut d = Deferred::new();
+    let mut extra = 0i32;
+    let mut g = space.inner.lock();
+    let dest_type = k.bits & MACH_MSGH_BITS_REMOTE_MASK;
+    let reply_type = (k.bits & MACH_MSGH_BITS_LOCAL_MASK) >> 8;
+    let remote = match k.dest.take() {
+        Some(r) => copyout_carried(&mut g, space.id, Carried::Right(r), &mut d, &mut extra).0,
+        None => MACH_PORT_NULL,
+    };
+    let reply = core::mem::replace(&mut k.reply, Carried::Null);
+    let local = copyout_carried(&mut g, space.id, reply, &mut d, &mut extra).0;
+    let mut descs = core::mem::take(&mut k.descs);
+    let mut regions: KVec<(usize, KVVec<u8>)> = KVec::new();
+    for desc in descs.drain_all() {
+        let off = desc.offset;
+        match desc.payload {
+            DescPayload::Port(c) => {
+                let (name, _) = copyout_carried(&mut g, space.id, c, &mut d, &mut extra);
+                let off_name = if k.body[off + 11] == MACH_MSG_GUARDED_PORT_DESCRIPTOR { off + 12 } else { off };
+                k.set_body_u32(off_name, name);
+            }
+            DescPayload::OolPorts(rights) => {
+                // The names go back into a fresh array, as a receiver
+                // would get them.
+                let mut bytes = KVVec::new();
+                for c in rights.into_iter() {
+                    let (name, _) = copyout_carried(&mut g, space.id, c, &mut d, &mut extra);
+                    let _ = bytes.extend_from_slice(&name.to_ne_bytes(), GFP_KERNEL);
+                }
+                let _ = regions.push((off, bytes), GFP_KERNEL);
+            }
+            DescPayload::Ool(data) => {
+                let _ = regions.push((off, data), GFP_KERNEL);
+            }
+        }
+    }
+    drop(g);
+    drop(d);
+    for (off, data) in regions.iter() {
+        let addr = if data.is_empty() { 0 } else { map_out(data.as_slice(), &mut extra) };
+        k.body[*off..*off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
+        k.body[*off + 8] = 0;
+    }
+    let bits = (k.bits & !MACH_MSGH_BITS_PORTS_MASK) | dest_type | (reply_type << 8);
+    let mut hdr = [0u8; HEADER_SIZE];
+    put_header(&mut hdr, bits, size as u32, remote, local, k.id);
+    let mut w = UserSlice::new(UserPtr::from_addr(uaddr), size).writer();
+    if w.write_slice(&hdr).and_then(|_| w.write_slice(&k.body)).is_err() {
+        return err;
+    }
+    MachError(err.code() | extra)
+}
+
 /// A queue slot reserved on `port`; dropping it gives the slot back.
 struct Reservation {
-    port: Arc<Port>,
+    port: Option<Arc<Port>>,
+}
+
+impl Reservation {
+    fn new(port: Arc<Port>) -> Self {
+        Reservation { port: Some(port) }
+    }
+
+    fn is_on(&self, port: &Arc<Port>) -> bool {
+        self.port.as_ref().is_some_and(|p| Arc::ptr_eq(p, port))
+    }
+
+    /// The slot is used by an enqueue; nothing to give back.
+    fn hand_over(mut self) -> bool {
+        self.port.take().is_some()
+    }
 }
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        self.port.unreserve_slot();
+        if let Some(p) = self.port.take() {
+            p.unreserve_slot();
+        }
     }
 }
 

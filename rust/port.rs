@@ -64,8 +64,10 @@ pub(crate) struct PortInner {
     pub(crate) change_gen: u32,
     /// Descriptors polling this port (`machipc_port_fd`).
     pub(crate) pollers: KVec<Arc<Poller>>,
-    /// Messages to this port are served by the kernel (`kobject.rs`).
-    pub(crate) kobject: bool,
+    /// For a task port: the space it names. Messages to such a port are
+    /// served by the kernel (`kobject.rs`). Cleared when the port dies,
+    /// which breaks the space → port → space cycle.
+    pub(crate) kobject: Option<Arc<crate::space::Space>>,
 }
 
 /// A Mach port.
@@ -119,7 +121,7 @@ impl Port {
                     sets: KVec::new(),
                     change_gen: 0,
                     pollers: KVec::new(),
-                    kobject: false,
+                    kobject: None,
                 }, "Port::inner"),
                 rcv_wait <- new_condvar!("Port::rcv_wait"),
                 snd_wait <- new_condvar!("Port::snd_wait"),
@@ -186,6 +188,7 @@ impl Port {
             return;
         }
         g.active = false;
+        let kobject = g.kobject.take();
         let msgs = g.queue.take_all();
         let ns = g.nsrequest.take();
         let dn = core::mem::take(&mut g.dnrequests);
@@ -203,6 +206,7 @@ impl Port {
         }
         drop(ns);
         drop(msgs);
+        drop(kobject);
     }
 
     /// Waits until the queue has room for a message that counts against
@@ -266,9 +270,9 @@ impl Port {
             drop(kmsg);
             return;
         }
-        if g.kobject {
+        if let Some(space) = g.kobject.clone() {
             drop(g);
-            crate::kobject::serve(self, kmsg);
+            crate::kobject::serve(&space, kmsg);
             return;
         }
         if g.queue.reserve_one().is_err() {

@@ -120,7 +120,7 @@ impl Space {
         let port = Port::new()?;
         {
             let mut pg = port.inner.lock();
-            pg.kobject = true;
+            pg.kobject = Some(s.clone());
             pg.srights = 1;
             pg.mscount = 1;
         }

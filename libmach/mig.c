@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The MIG client side: requests to another task's port (kernel-served by
+ * machipc), with XNU's message layouts, and the per-thread reply port MIG
+ * code uses (mig_get_reply_port).
+ */
+#include "internal.h"
+
+#include <string.h>
+
+static __thread mach_port_t reply_port;
+
+mach_port_t mig_get_reply_port(void)
+{
+	if (reply_port == MACH_PORT_NULL)
+		reply_port = mach_reply_port();
+	return reply_port;
+}
+
+void mig_dealloc_reply_port(mach_port_t port)
+{
+	(void)port;
+	if (reply_port != MACH_PORT_NULL)
+		mach_port_mod_refs(mach_task_self(), reply_port, MACH_PORT_RIGHT_RECEIVE, -1);
+	reply_port = MACH_PORT_NULL;
+}
+
+void mig_put_reply_port(mach_port_t port)
+{
+	(void)port;
+}
+
+void machipc_mig_forget_reply_port(void)
+{
+	/* After fork the name belongs to the parent's space. */
+	reply_port = MACH_PORT_NULL;
+}
+
+struct mig_reply {
+	mach_msg_header_t h;
+	union {
+		struct {
+			NDR_record_t ndr;
+			kern_return_t ret;
+			char outs[32];
+		} simple;
+		struct {
+			mach_msg_body_t body;
+			mach_msg_port_descriptor_t port;
+		} port;
+	};
+	mach_msg_max_trailer_t trailer;
+};
+
+/* Sends `req` (size bytes, header filled but for the ports) to `task` and
+ * receives the reply into `rep`. */
+static kern_return_t rpc(mach_port_t task, mach_msg_header_t *req, mach_msg_size_t size, int id,
+			 struct mig_reply *rep)
+{
+	mach_port_t reply = mig_get_reply_port();
+	mach_msg_return_t mr;
+
+	req->msgh_bits |= MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+	req->msgh_remote_port = task;
+	req->msgh_local_port = reply;
+	req->msgh_voucher_port = MACH_PORT_NULL;
+	req->msgh_id = id;
+	req->msgh_size = size;
+	memcpy(rep, req, size < sizeof(*rep) ? size : sizeof(*rep));
+	mr = mach_msg_overwrite(req, MACH_SEND_MSG | MACH_RCV_MSG, size, sizeof(*rep), reply,
+				MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL, &rep->h, sizeof(*rep));
+	if (mr != MACH_MSG_SUCCESS) {
+		if (mr == MACH_SEND_INVALID_REPLY || mr == MACH_RCV_PORT_DIED || mr == MACH_RCV_PORT_CHANGED)
+			mig_dealloc_reply_port(reply);
+		return mr;
+	}
+	if (rep->h.msgh_id != id + 100) {
+		mach_msg_destroy(&rep->h);
+		return MIG_REPLY_MISMATCH;
+	}
+	return KERN_SUCCESS;
+}
+
+/* A routine whose request is NDR + `nargs` bytes and whose reply is
+ * NDR + RetCode + `nouts` bytes. */
+kern_return_t machipc_mig_simple(mach_port_t task, int id, const void *args, size_t nargs, void *outs, size_t nouts)
+{
+	struct {
+		mach_msg_header_t h;
+		NDR_record_t ndr;
+		char args[32];
+	} req;
+	struct mig_reply rep;
+	kern_return_t kr;
+
+	memset(&req, 0, sizeof(req));
+	req.ndr = NDR_record;
+	memcpy(req.args, args, nargs);
+	kr = rpc(task, &req.h, sizeof(req.h) + sizeof(req.ndr) + nargs, id, &rep);
+	if (kr != KERN_SUCCESS)
+		return kr;
+	if (rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX) {
+		mach_msg_destroy(&rep.h);
+		return MIG_TYPE_ERROR;
+	}
+	if (rep.simple.ret != KERN_SUCCESS)
+		return rep.simple.ret;
+	if (outs)
+		memcpy(outs, rep.simple.outs, nouts);
+	return KERN_SUCCESS;
+}
+
+/* A routine whose reply carries one port (or a mig_reply_error_t). */
+kern_return_t machipc_mig_port_out(mach_port_t task, int id, const void *args, size_t nargs, mach_port_t *port,
+				   mach_msg_type_name_t *type)
+{
+	struct {
+		mach_msg_header_t h;
+		NDR_record_t ndr;
+		char args[32];
+	} req;
+	struct mig_reply rep;
+	kern_return_t kr;
+
+	memset(&req, 0, sizeof(req));
+	req.ndr = NDR_record;
+	memcpy(req.args, args, nargs);
+	kr = rpc(task, &req.h, sizeof(req.h) + sizeof(req.ndr) + nargs, id, &rep);
+	if (kr != KERN_SUCCESS)
+		return kr;
+	if (!(rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
+		return rep.simple.ret != KERN_SUCCESS ? rep.simple.ret : MIG_TYPE_ERROR;
+	*port = rep.port.port.name;
+	if (type)
+		*type = rep.port.port.disposition;
+	return KERN_SUCCESS;
+}
+
+/* A routine whose request carries one port, then NDR + `nargs` bytes. */
+kern_return_t machipc_mig_port_in(mach_port_t task, int id, mach_port_t port, mach_msg_type_name_t disp,
+				  const void *args, size_t nargs)
+{
+	struct {
+		mach_msg_header_t h;
+		mach_msg_body_t body;
+		mach_msg_port_descriptor_t port;
+		NDR_record_t ndr;
+		char args[32];
+	} req;
+	struct mig_reply rep;
+	kern_return_t kr;
+
+	memset(&req, 0, sizeof(req));
+	req.h.msgh_bits = MACH_MSGH_BITS_COMPLEX;
+	req.body.msgh_descriptor_count = 1;
+	req.port.name = port;
+	req.port.disposition = disp;
+	req.port.type = MACH_MSG_PORT_DESCRIPTOR;
+	req.ndr = NDR_record;
+	memcpy(req.args, args, nargs);
+	kr = rpc(task, &req.h, offsetof(typeof(req), args) + nargs, id, &rep);
+	if (kr != KERN_SUCCESS)
+		return kr;
+	return rep.simple.ret;
+}

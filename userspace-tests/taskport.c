@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/* The task port as a kernel object: MIG requests served by the kernel. */
+#include <mach/mach.h>
+#include <sys/wait.h>
+#include "harness.h"
+
+struct port_msg {
+	mach_msg_header_t h;
+	mach_msg_body_t b;
+	mach_msg_port_descriptor_t p;
+	mach_msg_max_trailer_t t;
+};
+
+/* A child that sends us its task port over our bootstrap port and then
+ * waits on `go` (a pipe) before exiting. */
+static pid_t child_with_task_port(mach_port_t *task_out, int *go_w)
+{
+	mach_port_t bp;
+	int go[2];
+	pid_t pid;
+	struct port_msg m;
+
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &bp));
+	KR_OK(mach_port_insert_right(mach_task_self(), bp, bp, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(task_set_special_port(mach_task_self(), TASK_BOOTSTRAP_PORT, bp));
+	EXPECT_EQ(pipe(go), 0);
+	pid = fork();
+	if (pid == 0) {
+		char c;
+
+		memset(&m, 0, sizeof(m));
+		m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+		m.h.msgh_size = sizeof(m) - sizeof(m.t);
+		m.h.msgh_remote_port = bootstrap_port;
+		m.b.msgh_descriptor_count = 1;
+		m.p.name = mach_task_self();
+		m.p.disposition = MACH_MSG_TYPE_COPY_SEND;
+		m.p.type = MACH_MSG_PORT_DESCRIPTOR;
+		if (mach_msg(&m.h, MACH_SEND_MSG, m.h.msgh_size, 0, 0, 0, 0))
+			_exit(1);
+		close(go[1]);
+		if (read(go[0], &c, 1) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(go[0]);
+	KR_OK(mach_msg(&m.h, MACH_RCV_MSG, 0, sizeof(m), bp, 0, 0));
+	*task_out = m.p.name;
+	*go_w = go[1];
+	return pid;
+}
+
+TEST(mig_requests_operate_on_the_other_space)
+{
+	mach_port_t child, name, mine, so;
+	mach_port_type_t t;
+	mach_port_urefs_t refs;
+	mach_msg_type_name_t tn;
+	int go, status;
+	pid_t pid = child_with_task_port(&child, &go);
+
+	EXPECT_NE(child, mach_task_self());
+	KR_OK(mach_port_allocate(child, MACH_PORT_RIGHT_RECEIVE, &name));
+	KR_OK(mach_port_type(child, name, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_RECEIVE);
+	/* Names chosen in the child are the child's, not ours. */
+	KR_OK(mach_port_allocate_name(child, MACH_PORT_RIGHT_RECEIVE, 0x777703));
+	KR_OK(mach_port_type(child, 0x777703, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_RECEIVE);
+	KR(mach_port_type(mach_task_self(), 0x777703, &t), KERN_INVALID_NAME);
+	/* A send right made from the child's receive right comes to us;
+	 * moving it back merges it into the child's entry. */
+	mach_port_t s;
+	KR_OK(mach_port_extract_right(child, name, MACH_MSG_TYPE_MAKE_SEND, &s, &tn));
+	EXPECT_EQ(tn, MACH_MSG_TYPE_PORT_SEND);
+	KR_OK(mach_port_type(mach_task_self(), s, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_SEND);
+	KR_OK(mach_port_insert_right(child, name, s, MACH_MSG_TYPE_MOVE_SEND));
+	KR_OK(mach_port_get_refs(child, name, MACH_PORT_RIGHT_SEND, &refs));
+	EXPECT_EQ(refs, 1);
+	KR_OK(mach_port_mod_refs(child, name, MACH_PORT_RIGHT_SEND, 2));
+	KR_OK(mach_port_get_refs(child, name, MACH_PORT_RIGHT_SEND, &refs));
+	EXPECT_EQ(refs, 3);
+	KR(mach_port_mod_refs(child, name, MACH_PORT_RIGHT_SEND, -9), KERN_INVALID_VALUE);
+	KR(mach_port_deallocate(child, 0x7777703), KERN_INVALID_NAME);
+	/* Insert a send right to one of our ports into the child's space. */
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mine));
+	KR_OK(mach_port_insert_right(child, 0x5503, mine, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(mach_port_type(child, 0x5503, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_SEND);
+	/* Take a send-once right to the child's port back out. */
+	KR_OK(mach_port_extract_right(child, name, MACH_MSG_TYPE_MAKE_SEND_ONCE, &so, &tn));
+	EXPECT_EQ(tn, MACH_MSG_TYPE_PORT_SEND_ONCE);
+	KR_OK(mach_port_type(mach_task_self(), so, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_SEND_ONCE);
+	KR_OK(mach_port_set_context(child, name, 0x1122334455667788ull));
+	mach_port_context_t ctx = 0;
+	KR_OK(mach_port_get_context(child, name, &ctx));
+	EXPECT_EQ(ctx, 0x1122334455667788ull);
+	KR_OK(mach_port_destroy(child, name));
+	KR(mach_port_type(child, name, &t), KERN_INVALID_NAME);
+	close(go);
+	waitpid(pid, &status, 0);
+	EXPECT_EQ(WEXITSTATUS(status), 0);
+	/* The child's space is gone: its task port is dead. */
+	KR(mach_port_type(child, name, &t), MACH_SEND_INVALID_DEST);
+}
+
+struct mig_error {
+	mach_msg_header_t h;
+	NDR_record_t ndr;
+	kern_return_t ret;
+	mach_msg_max_trailer_t t;
+};
+
+TEST(unknown_and_malformed_requests_get_mig_errors)
+{
+	mach_port_t reply = mach_reply_port();
+	struct {
+		mach_msg_header_t h;
+		NDR_record_t ndr;
+		uint32_t args[2];
+	} req;
+	struct mig_error rep;
+
+	memset(&rep, 0, sizeof(rep));
+	memset(&req, 0, sizeof(req));
+	req.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+	req.h.msgh_size = sizeof(req);
+	req.h.msgh_remote_port = mach_task_self();
+	req.h.msgh_local_port = reply;
+	req.h.msgh_id = 4242;
+	req.ndr = NDR_record;
+	KR_OK(mach_msg_overwrite(&req.h, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(req), sizeof(rep), reply, 0, 0, &rep.h, 0));
+	EXPECT_EQ(rep.h.msgh_id, 4342);
+	EXPECT_EQ(rep.h.msgh_size, sizeof(mig_reply_error_t));
+	EXPECT_EQ(rep.ret, MIG_BAD_ID);
+	/* mach_port_allocate (3204) takes one int, not two. */
+	req.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+	req.h.msgh_remote_port = mach_task_self();
+	req.h.msgh_local_port = reply;
+	req.h.msgh_id = 3204;
+	KR_OK(mach_msg_overwrite(&req.h, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(req), sizeof(rep), reply, 0, 0, &rep.h, 0));
+	EXPECT_EQ(rep.h.msgh_id, 3304);
+	EXPECT_EQ(rep.ret, MIG_BAD_ARGUMENTS);
+	/* No reply port: the request is simply consumed. */
+	req.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+	req.h.msgh_local_port = MACH_PORT_NULL;
+	KR_OK(mach_msg(&req.h, MACH_SEND_MSG, sizeof(req), 0, 0, 0, 0));
+	KR(mach_msg(&rep.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(rep), reply, 0, 0), MACH_RCV_TIMED_OUT);
+}
+
+TEST(own_task_port_through_mig_matches_direct_calls)
+{
+	mach_port_t name;
+	mach_port_type_t t;
+	struct {
+		mach_msg_header_t h;
+		NDR_record_t ndr;
+		uint32_t right;
+	} req;
+	struct {
+		mach_msg_header_t h;
+		NDR_record_t ndr;
+		kern_return_t ret;
+		mach_port_name_t name;
+		mach_msg_max_trailer_t t;
+	} rep;
+	mach_port_t reply = mach_reply_port();
+
+	memset(&rep, 0, sizeof(rep));
+	memset(&req, 0, sizeof(req));
+	req.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+	req.h.msgh_size = sizeof(req);
+	req.h.msgh_remote_port = mach_task_self();
+	req.h.msgh_local_port = reply;
+	req.h.msgh_id = 3204;
+	req.ndr = NDR_record;
+	req.right = MACH_PORT_RIGHT_RECEIVE;
+	KR_OK(mach_msg_overwrite(&req.h, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(req), sizeof(rep), reply, 0, 0, &rep.h, 0));
+	EXPECT_EQ(rep.h.msgh_id, 3304);
+	EXPECT_EQ(rep.ret, KERN_SUCCESS);
+	name = rep.name;
+	KR_OK(mach_port_type(mach_task_self(), name, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_RECEIVE);
+	/* A bad right through MIG gives the direct call's error. */
+	req.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+	req.h.msgh_remote_port = mach_task_self();
+	req.h.msgh_local_port = reply;
+	req.right = MACH_PORT_RIGHT_SEND;
+	KR_OK(mach_msg_overwrite(&req.h, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(req), sizeof(rep), reply, 0, 0, &rep.h, 0));
+	EXPECT_EQ(rep.ret, KERN_INVALID_VALUE);
+}
