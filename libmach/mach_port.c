@@ -458,3 +458,26 @@ boolean_t mach_task_is_self(task_name_t task)
 {
 	return task == mach_task_self_;
 }
+
+kern_return_t task_for_pid(mach_port_name_t target_tport, int pid, mach_port_name_t *t)
+{
+	struct machipc_port_call c = { .flavor = (uint32_t)pid };
+	kern_return_t kr;
+
+	if (!machipc_is_self(target_tport))
+		return KERN_FAILURE;
+	kr = machipc_port_call(MACHIPC_IOC_TASK_FOR_PID, &c);
+	if (kr == KERN_SUCCESS)
+		*t = c.name;
+	return kr;
+}
+
+kern_return_t pid_for_task(mach_port_name_t t, int *x)
+{
+	struct machipc_port_call c = { .name = t };
+	kern_return_t kr = machipc_port_call(MACHIPC_IOC_PID_FOR_TASK, &c);
+
+	if (kr == KERN_SUCCESS)
+		*x = (int)c.value;
+	return kr;
+}

@@ -20,6 +20,8 @@ mod c {
         pub(super) fn machipc_shim_map_copy(data: *const c_void, len: usize) -> core::ffi::c_long;
         pub(super) fn machipc_shim_unmap(addr: usize, len: usize) -> c_int;
         pub(super) fn machipc_shim_space_of_fd(fd: c_int) -> *mut c_void;
+        pub(super) fn machipc_shim_find_pid(nr: c_int) -> *mut c_void;
+        pub(super) fn machipc_shim_may_attach(pid: *mut c_void) -> bool;
         pub(super) fn machipc_shim_debugfs_init();
         pub(super) fn machipc_shim_debugfs_exit();
     }
@@ -84,6 +86,30 @@ impl PidRef {
         // SAFETY: Takes a new reference on the current task's tgid.
         // INVARIANT: The reference is owned by the new `PidRef`.
         PidRef(unsafe { c::machipc_shim_get_tgid() })
+    }
+
+    /// The process numbered `nr` in the caller's pid namespace.
+    pub(crate) fn find(nr: i32) -> Option<Self> {
+        // SAFETY: `find_get_pid` returns a new reference or null.
+        let p = unsafe { c::machipc_shim_find_pid(nr) };
+        if p.is_null() {
+            None
+        } else {
+            // INVARIANT: We own the reference `find_get_pid` took.
+            Some(PidRef(p))
+        }
+    }
+
+    /// Whether both name the same `struct pid`.
+    pub(crate) fn same(&self, other: &PidRef) -> bool {
+        self.0 == other.0
+    }
+
+    /// Whether the caller may ptrace this process
+    /// (`PTRACE_MODE_ATTACH_REALCREDS`).
+    pub(crate) fn may_attach(&self) -> bool {
+        // SAFETY: By the type invariant the pid is valid.
+        unsafe { c::machipc_shim_may_attach(self.0) }
     }
 
     /// The pid number as the *calling* task's pid namespace sees it.

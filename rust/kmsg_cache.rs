@@ -52,9 +52,9 @@ impl KmsgCache {
         Ok(c)
     }
 
-    fn slot(&self) -> &SpinLock<Slot> {
+    fn slot(&self) -> Option<&SpinLock<Slot>> {
         let cpu = kernel::cpu::CpuId::current().as_u32() as usize;
-        &self.slots[cpu % self.slots.len()]
+        self.slots.get(cpu).map(|s| &**s)
     }
 }
 
@@ -82,7 +82,7 @@ pub(crate) fn get(len: usize) -> Result<KVVec<u8>> {
     if len > SMALL {
         return Ok(KVVec::from_elem(0u8, len, GFP_KERNEL_ACCOUNT)?);
     }
-    let cached = cache().and_then(|c| c.slot().lock().bufs.pop());
+    let cached = cache().and_then(|c| c.slot()).and_then(|s| s.lock().bufs.pop());
     let mut b = match cached {
         Some(b) => {
             stats::KMSG_CACHE_HITS.inc();
@@ -105,11 +105,11 @@ pub(crate) fn put(b: KVVec<u8>) {
     if b.capacity() < SMALL || b.capacity() > 2 * SMALL {
         return;
     }
-    let c = match cache() {
-        Some(c) => c,
+    let slot = match cache().and_then(|c| c.slot()) {
+        Some(s) => s,
         None => return,
     };
-    let mut g = c.slot().lock();
+    let mut g = slot.lock();
     let rejected = g.bufs.push_within_capacity(b).err();
     drop(g);
     drop(rejected);

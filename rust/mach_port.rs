@@ -39,6 +39,18 @@ const KERN_INSUFFICIENT_BUFFER_SIZE: MachError = MachError(52);
 
 /// Runs mach_port call `nr` on `space`.
 pub(crate) fn call(space: &Arc<Space>, nr: u32, c: &mut PortCall) -> MachResult {
+    // Calls that take the task registry lock run without the space lock.
+    match nr {
+        uapi::TASK_FOR_PID => {
+            c.name = crate::task::task_for_pid(space, c.flavor as i32)?;
+            return Ok(());
+        }
+        uapi::PID_FOR_TASK => {
+            c.value = crate::task::pid_for_task(space, c.name)? as u64;
+            return Ok(());
+        }
+        _ => {}
+    }
     let mut d = Deferred::new();
     let r = {
         let mut g = space.inner.lock();
@@ -437,6 +449,7 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
             p.inner.lock().seqno = c.value as u32;
             Ok(())
         }
+        uapi::TASK_FOR_PID | uapi::PID_FOR_TASK => Err(KERN_INVALID_ARGUMENT),
         uapi::GET_SPECIAL_PORT => {
             let which = c.flavor as usize;
             if which >= g.special.len() {

@@ -38,6 +38,7 @@ mod right;
 mod rights;
 mod space;
 mod stats;
+mod task;
 mod uapi;
 
 module! {
@@ -54,6 +55,9 @@ struct MachIpcModule {
 
 impl kernel::Module for MachIpcModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: Called once, before any space (and so any user of the
+        // registry) exists.
+        unsafe { task::TASKS.init() };
         let cache = kmsg_cache::KmsgCache::new()?;
         ffi::debugfs_init();
         if let Err(e) = ffi::register_device() {

@@ -21,11 +21,17 @@
 #include <linux/slab.h>
 #include <linux/cred.h>
 #include <linux/pid_namespace.h>
+#include <linux/ptrace.h>
+#include <linux/capability.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/sched.h>
 #include <linux/uidgid.h>
 #include <linux/mman.h>
 #include <linux/mm.h>
 #include <linux/uaccess.h>
+
+#include "shim.h"
 
 /* Implemented in Rust (rust/device.rs). */
 extern void *machipc_rust_open(void);
@@ -210,4 +216,43 @@ void machipc_shim_debugfs_init(void)
 void machipc_shim_debugfs_exit(void)
 {
 	debugfs_remove_recursive(machipc_debugfs_dir);
+}
+
+/* The pid numbered `nr` in the caller's pid namespace, referenced; NULL if none. */
+void *machipc_shim_find_pid(int nr)
+{
+	return find_get_pid(nr);
+}
+
+/*
+ * Whether the caller may attach to (ptrace) the thread group of `pid`.
+ * ptrace_may_access() is not exported to modules, so this applies its
+ * credential rule for PTRACE_MODE_ATTACH_REALCREDS: the caller's real ids
+ * match every uid and gid of the target, or the caller has CAP_SYS_PTRACE
+ * over the target's user namespace. Neither the target's dumpable flag nor
+ * LSM hooks such as Yama's are consulted: neither is reachable from a
+ * module.
+ */
+bool machipc_shim_may_attach(void *pid)
+{
+	struct task_struct *task = get_pid_task(pid, PIDTYPE_TGID);
+	const struct cred *me = current_cred(), *tcred;
+	bool ok = false;
+
+	if (!task)
+		return false;
+	if (same_thread_group(task, current)) {
+		put_task_struct(task);
+		return true;
+	}
+	rcu_read_lock();
+	tcred = __task_cred(task);
+	if (uid_eq(me->uid, tcred->euid) && uid_eq(me->uid, tcred->suid) && uid_eq(me->uid, tcred->uid) &&
+	    gid_eq(me->gid, tcred->egid) && gid_eq(me->gid, tcred->sgid) && gid_eq(me->gid, tcred->gid))
+		ok = true;
+	if (!ok && ns_capable(tcred->user_ns, CAP_SYS_PTRACE))
+		ok = true;
+	rcu_read_unlock();
+	put_task_struct(task);
+	return ok;
 }

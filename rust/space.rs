@@ -93,6 +93,8 @@ pub(crate) struct Space {
     #[pin]
     pub(crate) inner: Mutex<SpaceInner>,
     pub(crate) id: u64,
+    /// The process that opened the space (for task_for_pid/pid_for_task).
+    pub(crate) pid: Option<crate::ffi::PidRef>,
 }
 
 static NEXT_SPACE_ID: Atomic<u64> = Atomic::new(1);
@@ -111,6 +113,7 @@ impl Space {
                     task_port: None,
                 }, "Space::inner"),
                 id,
+                pid: Some(crate::ffi::PidRef::current_tgid()),
             }),
             GFP_KERNEL,
         )?;
@@ -132,7 +135,7 @@ impl Space {
             Err(e) => Err(e),
         };
         drop(g);
-        if r.is_err() {
+        if r.is_err() || crate::task::register(&s).is_err() {
             s.destroy();
             return Err(ENOMEM);
         }
@@ -142,6 +145,7 @@ impl Space {
     /// Tears the space down (the file was closed): every right it holds is
     /// released, with the notifications that follow.
     pub(crate) fn destroy(&self) {
+        crate::task::unregister(self);
         let mut g = self.inner.lock();
         g.active = false;
         let table = core::mem::take(&mut g.table);

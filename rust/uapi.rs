@@ -135,5 +135,7 @@ pub(crate) const PORT_SET_MSCOUNT: u32 = 22;
 pub(crate) const PORT_SET_SEQNO: u32 = 23;
 pub(crate) const PORT_GUARD: u32 = 25;
 pub(crate) const PORT_UNGUARD: u32 = 26;
+pub(crate) const TASK_FOR_PID: u32 = 30;
+pub(crate) const PID_FOR_TASK: u32 = 31;
 pub(crate) const GET_SPECIAL_PORT: u32 = 32;
 pub(crate) const SET_SPECIAL_PORT: u32 = 33;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The task port as a kernel object: MIG requests served by the kernel. */
 #include <mach/mach.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include "harness.h"
 
@@ -190,4 +191,82 @@ TEST(own_task_port_through_mig_matches_direct_calls)
 	req.right = MACH_PORT_RIGHT_SEND;
 	KR_OK(mach_msg_overwrite(&req.h, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(req), sizeof(rep), reply, 0, 0, &rep.h, 0));
 	EXPECT_EQ(rep.ret, KERN_INVALID_VALUE);
+}
+
+TEST(task_for_pid_of_own_child_and_pid_for_task)
+{
+	int go[2], status;
+	pid_t pid;
+	mach_port_t t, n;
+	mach_port_type_t ty;
+	int got = 0;
+	char c;
+
+	EXPECT_EQ(pipe(go), 0);
+	pid = fork();
+	if (pid == 0) {
+		/* Open a space, then wait. */
+		mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &n);
+		close(go[0]);
+		c = 1;
+		if (write(go[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(go[1]);
+	EXPECT_EQ(read(go[0], &c, 1), 1);
+	KR_OK(task_for_pid(mach_task_self(), pid, &t));
+	KR_OK(mach_port_type(mach_task_self(), t, &ty));
+	EXPECT_EQ(ty, MACH_PORT_TYPE_SEND);
+	KR_OK(pid_for_task(t, &got));
+	EXPECT_EQ(got, pid);
+	KR_OK(pid_for_task(mach_task_self(), &got));
+	EXPECT_EQ(got, getpid());
+	/* Operate on the child's space through its task port. */
+	KR_OK(mach_port_allocate(t, MACH_PORT_RIGHT_PORT_SET, &n));
+	KR_OK(mach_port_type(t, n, &ty));
+	EXPECT_EQ(ty, MACH_PORT_TYPE_PORT_SET);
+	KR(task_for_pid(mach_task_self(), 0, &t), KERN_FAILURE);
+	KR(task_for_pid(mach_task_self(), 999999, &t), KERN_FAILURE);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	/* The child is gone, and so is its space. */
+	KR(task_for_pid(mach_task_self(), pid, &t), KERN_FAILURE);
+}
+
+TEST(task_for_pid_denied_for_another_users_process)
+{
+	int go[2], status;
+	pid_t pid;
+	mach_port_t t, n;
+	char c;
+
+	if (geteuid() != 0)
+		return; /* needs a second user to exist; run as root */
+	EXPECT_EQ(pipe(go), 0);
+	pid = fork();
+	if (pid == 0) {
+		mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &n);
+		close(go[0]);
+		c = 1;
+		if (write(go[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(go[1]);
+	EXPECT_EQ(read(go[0], &c, 1), 1);
+	/* An unprivileged process cannot reach the root-owned child. */
+	pid_t checker = fork();
+	if (checker == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		_exit(task_for_pid(mach_task_self(), pid, &t) == KERN_FAILURE ? 0 : 1);
+	}
+	waitpid(checker, &status, 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(WEXITSTATUS(status), 0);
 }

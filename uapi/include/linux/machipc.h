@@ -111,6 +111,10 @@ struct machipc_inherit {
 #define MACHIPC_IOC_PORT_GUARD           MACHIPC_PORT_IOC(25) /* name, value (guard), poly (strict) */
 #define MACHIPC_IOC_PORT_UNGUARD         MACHIPC_PORT_IOC(26) /* name, value (guard) */
 
+/* Tasks (task_for_pid, pid_for_task). */
+#define MACHIPC_IOC_TASK_FOR_PID         MACHIPC_PORT_IOC(30) /* flavor(pid) -> name */
+#define MACHIPC_IOC_PID_FOR_TASK         MACHIPC_PORT_IOC(31) /* name -> value(pid) */
+
 /* Special ports of the space (task_get/set_special_port). */
 #define MACHIPC_IOC_GET_SPECIAL_PORT     MACHIPC_PORT_IOC(32) /* flavor(which) -> name */
 #define MACHIPC_IOC_SET_SPECIAL_PORT     MACHIPC_PORT_IOC(33) /* flavor(which), name */

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The C shim's functions, as the Rust side (rust/ffi.rs) declares them.
+ */
+#ifndef MACHIPC_SHIM_H
+#define MACHIPC_SHIM_H
+
+#include <linux/types.h>
+
+int machipc_shim_register(void);
+void machipc_shim_deregister(void);
+void *machipc_shim_space_of_fd(int fd);
+int machipc_shim_port_fd(void *portfd);
+void machipc_shim_current_ids(u32 *euid, u32 *egid, u32 *ruid, u32 *rgid);
+void *machipc_shim_get_tgid(void);
+void machipc_shim_put_pid(void *pid);
+int machipc_shim_pid_vnr(void *pid);
+long machipc_shim_map_copy(const void *data, size_t len);
+int machipc_shim_unmap(unsigned long addr, size_t len);
+void machipc_shim_debugfs_init(void);
+void machipc_shim_debugfs_exit(void);
+void *machipc_shim_find_pid(int nr);
+bool machipc_shim_may_attach(void *pid);
+
+#endif

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! Tasks: which process each space belongs to, and the calls that cross
+//! between them (`task_for_pid`, `pid_for_task`).
+//!
+//! A process gets a task port only by opening `/dev/machipc` (libmach does
+//! so on first use); `task_for_pid` on a process without an open space
+//! fails with `KERN_FAILURE` rather than creating one behind its back.
+//!
+//! The registry lock is taken alone, never with a space or port lock held.
+
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use crate::error::*;
+use crate::ffi::PidRef;
+use crate::right::Deferred;
+use crate::rights::{Kind, Right};
+use crate::space::{Object, Space};
+
+kernel::sync::global_lock! {
+    // SAFETY: `init` is called in the module initializer, before any space
+    // exists.
+    pub(crate) unsafe(uninit) static TASKS: Mutex<TaskList> = TaskList { spaces: KVec::new() };
+}
+
+/// Every live space, oldest first.
+pub(crate) struct TaskList {
+    spaces: KVec<Arc<Space>>,
+}
+
+/// Records a new space.
+pub(crate) fn register(space: &Arc<Space>) -> Result {
+    TASKS.lock().spaces.push(space.clone(), GFP_KERNEL)?;
+    Ok(())
+}
+
+/// Forgets a space that is being destroyed.
+pub(crate) fn unregister(space: &Space) {
+    let mut g = TASKS.lock();
+    let gone = g
+        .spaces
+        .iter()
+        .position(|s| core::ptr::eq(&**s, space))
+        .and_then(|i| g.spaces.remove(i).ok());
+    drop(g);
+    drop(gone);
+}
+
+/// The oldest space opened by the process `pid`.
+fn space_of(pid: &PidRef) -> Option<Arc<Space>> {
+    let g = TASKS.lock();
+    g.spaces.iter().find(|s| s.pid.as_ref().is_some_and(|p| p.same(pid))).cloned()
+}
+
+/// `task_for_pid`: a send right to the task port of process `pid`, if the
+/// caller may ptrace it.
+pub(crate) fn task_for_pid(space: &Arc<Space>, pid: i32) -> MachResult<u32> {
+    if pid <= 0 {
+        return Err(KERN_FAILURE);
+    }
+    let target = PidRef::find(pid).ok_or(KERN_FAILURE)?;
+    if !target.may_attach() {
+        return Err(KERN_FAILURE);
+    }
+    let other = space_of(&target).ok_or(KERN_FAILURE)?;
+    let port = other.inner.lock().task_port.as_ref().map(|r| r.port().clone()).ok_or(KERN_FAILURE)?;
+    {
+        let mut pg = port.inner.lock();
+        if !pg.active {
+            return Err(KERN_FAILURE);
+        }
+        pg.srights += 1;
+    }
+    let right = Right::from_counted(Kind::Send, port);
+    let mut d = Deferred::new();
+    let r = space.inner.lock().copyout(space.id, right, &mut d);
+    drop(d);
+    r
+}
+
+/// `pid_for_task`: the process behind a task port name.
+pub(crate) fn pid_for_task(space: &Arc<Space>, name: u32) -> MachResult<i32> {
+    let mut d = Deferred::new();
+    let port = {
+        let mut g = space.inner.lock();
+        let i = g.lookup(name, &mut d).map_err(|_| KERN_FAILURE)?;
+        match &g.table[i].obj {
+            Object::Port(p) => p.clone(),
+            _ => return Err(KERN_FAILURE),
+        }
+    };
+    drop(d);
+    let task = port.inner.lock().kobject.clone().ok_or(KERN_FAILURE)?;
+    let pid = task.pid.as_ref().map(|p| p.nr_in_current_ns()).ok_or(KERN_FAILURE)?;
+    Ok(pid)
+}
