@@ -450,6 +450,8 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
             Ok(())
         }
         uapi::TASK_FOR_PID | uapi::PID_FOR_TASK => Err(KERN_INVALID_ARGUMENT),
+        uapi::SET_EXCEPTION_PORTS => crate::exception::set(g, sid, c, d),
+        uapi::GET_EXCEPTION_PORTS => crate::exception::get(g, sid, c, d),
         uapi::GET_SPECIAL_PORT => {
             let which = c.flavor as usize;
             if which >= g.special.len() {

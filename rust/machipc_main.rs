@@ -23,6 +23,7 @@ use kernel::prelude::*;
 
 mod device;
 mod error;
+mod exception;
 mod ffi;
 mod kmsg;
 mod kmsg_cache;

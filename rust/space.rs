@@ -85,6 +85,8 @@ pub(crate) struct SpaceInner {
     pub(crate) special: [Option<Right>; SPECIAL_PORTS],
     /// The receive right of this task's port, held by the kernel.
     pub(crate) task_port: Option<Right>,
+    /// Exception ports by exception type.
+    pub(crate) exc: [crate::exception::ExcPort; crate::exception::EXC_TYPES_COUNT],
 }
 
 /// An IPC space.
@@ -111,6 +113,7 @@ impl Space {
                     by_port: RBTree::new(),
                     special: [const { None }; SPECIAL_PORTS],
                     task_port: None,
+                    exc: Default::default(),
                 }, "Space::inner"),
                 id,
                 pid: Some(crate::ffi::PidRef::current_tgid()),
@@ -152,6 +155,7 @@ impl Space {
         let by_port = core::mem::replace(&mut g.by_port, RBTree::new());
         let special = core::mem::replace(&mut g.special, [const { None }; SPECIAL_PORTS]);
         let task_port = g.task_port.take();
+        let exc = core::mem::take(&mut g.exc);
         g.free_head = 0;
         drop(g);
         drop(by_port);
@@ -160,6 +164,7 @@ impl Space {
             let name = make_name(i as u32, e.gen);
             release_entry(self.id, name, e);
         }
+        drop(exc);
         drop(task_port);
     }
 }

@@ -138,4 +138,6 @@ pub(crate) const PORT_UNGUARD: u32 = 26;
 pub(crate) const TASK_FOR_PID: u32 = 30;
 pub(crate) const PID_FOR_TASK: u32 = 31;
 pub(crate) const GET_SPECIAL_PORT: u32 = 32;
+pub(crate) const SET_EXCEPTION_PORTS: u32 = 40;
+pub(crate) const GET_EXCEPTION_PORTS: u32 = 41;
 pub(crate) const SET_SPECIAL_PORT: u32 = 33;

@@ -9,7 +9,14 @@ TEST_SRCS := $(wildcard $(REPO)/userspace-tests/*.c)
 TEST_BINS := $(patsubst $(REPO)/userspace-tests/%.c,$(BUILD)/tests/%,$(filter-out %/harness.c,$(TEST_SRCS)))
 HDRS := $(shell find $(REPO)/uapi/include -name '*.h') $(wildcard $(REPO)/libmach/*.h) $(wildcard $(REPO)/userspace-tests/*.h)
 
-all: $(BUILD)/libmach.a $(BUILD)/libmach.so $(TEST_BINS) $(BUILD)/bench/machipc-bench rust
+EXAMPLE_SRCS := $(wildcard $(REPO)/examples/*.c)
+EXAMPLE_BINS := $(patsubst $(REPO)/examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
+
+all: $(BUILD)/libmach.a $(BUILD)/libmach.so $(TEST_BINS) $(EXAMPLE_BINS) $(BUILD)/bench/machipc-bench rust
+
+$(BUILD)/examples/%: $(REPO)/examples/%.c $(BUILD)/libmach.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(BUILD)/libmach.a -lpthread -o $@
 
 $(BUILD)/bench/machipc-bench: $(REPO)/bench/machipc_bench.c $(BUILD)/libmach.a $(HDRS)
 	@mkdir -p $(dir $@)

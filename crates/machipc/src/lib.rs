@@ -3,7 +3,15 @@
 //!
 //! A [`Task`] is the calling process's IPC space (`/dev/machipc`). Rights
 //! are owned values that release themselves on drop: [`ReceiveRight`],
-//! [`SendRight`], [`SendOnceRight`]. Errors carry the Mach return code.
+//! [`SendRight`], [`SendOnceRight`], [`PortSet`]. Errors carry the Mach
+//! return code.
+//!
+//! Receive rights and port sets implement [`AsFd`]: the descriptor
+//! (`MACHIPC_IOC_PORT_FD`, made on first use and non-blocking) is readable
+//! while a message is queued, so a port can sit in an epoll/poll loop next
+//! to other descriptors; [`ReceiveRight::read_message`] and
+//! [`PortSet::read_message`] then take the message. With the `tokio`
+//! feature, [`asyncio::AsyncReceiver`] awaits messages on a tokio runtime.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -11,9 +19,9 @@ mod sys;
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub use sys::{
     MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE,
@@ -33,6 +41,7 @@ impl MachError {
     pub const MACH_RCV_TIMED_OUT: MachError = MachError(0x1000_4003);
     pub const MACH_RCV_TOO_LARGE: MachError = MachError(0x1000_4004);
     pub const MACH_RCV_PORT_DIED: MachError = MachError(0x1000_4009);
+    pub const MACH_RCV_INVALID_DATA: MachError = MachError(0x1000_4008);
 }
 
 impl fmt::Debug for MachError {
@@ -96,7 +105,14 @@ impl Task {
     pub fn new_receive_right(&self) -> Result<ReceiveRight> {
         let mut c = sys::PortCall { right: sys::MACH_PORT_RIGHT_RECEIVE, ..Default::default() };
         self.port_call(sys::PORT_ALLOCATE, &mut c)?;
-        Ok(ReceiveRight { task: self.clone(), name: c.name })
+        Ok(ReceiveRight { task: self.clone(), name: c.name, fd: OnceLock::new() })
+    }
+
+    /// `mach_port_allocate(MACH_PORT_RIGHT_PORT_SET)`.
+    pub fn new_port_set(&self) -> Result<PortSet> {
+        let mut c = sys::PortCall { right: sys::MACH_PORT_RIGHT_PORT_SET, ..Default::default() };
+        self.port_call(sys::PORT_ALLOCATE, &mut c)?;
+        Ok(PortSet { task: self.clone(), name: c.name, fd: OnceLock::new() })
     }
 
     /// `mach_port_type`.
@@ -156,6 +172,10 @@ impl Task {
     /// Receives one message from `port` (`mach_msg(MACH_RCV_MSG)`),
     /// waiting at most `timeout_ms` if given.
     pub fn receive(&self, port: &ReceiveRight, max_size: usize, timeout_ms: Option<u32>) -> Result<Received> {
+        self.receive_on(port.name, max_size, timeout_ms)
+    }
+
+    fn receive_on(&self, name: Name, max_size: usize, timeout_ms: Option<u32>) -> Result<Received> {
         let mut buf = vec![0u8; max_size + 68];
         let mut option = sys::MACH_RCV_MSG | sys::trailer_elements(3);
         if timeout_ms.is_some() {
@@ -166,13 +186,57 @@ impl Task {
             rcv_msg: buf.as_mut_ptr() as u64,
             option,
             rcv_size: buf.len() as u32,
-            rcv_name: port.name,
+            rcv_name: name,
             timeout: timeout_ms.unwrap_or(0),
             ..Default::default()
         };
         sys::ioctl(self.dev.as_raw_fd(), sys::IOC_MSG, &mut m).map_err(|_| MachError(0x1000_4008))?;
         check(m.ret)?;
         Ok(Received::decode(self, &buf))
+    }
+
+    /// The descriptor of `name`, made on first use and cached in `cell`.
+    fn lazy_fd<'a>(&self, name: Name, cell: &'a OnceLock<OwnedFd>) -> std::io::Result<BorrowedFd<'a>> {
+        if let Some(fd) = cell.get() {
+            return Ok(fd.as_fd());
+        }
+        let fd = sys::port_fd(self.dev.as_raw_fd(), name, 0)?;
+        // If another thread won the race, its descriptor stays and ours is
+        // closed here.
+        let _ = cell.set(fd);
+        Ok(cell.get().expect("set above").as_fd())
+    }
+
+    /// Reads one message from a port descriptor (never blocks).
+    fn read_fd(&self, fd: BorrowedFd<'_>) -> Result<Received> {
+        let mut len = 1024;
+        loop {
+            let mut buf = vec![0u8; len];
+            match sys::read(fd, &mut buf) {
+                Ok(0) => return Err(MachError::MACH_RCV_PORT_DIED),
+                Ok(n) => return Ok(Received::decode(self, &buf[..n])),
+                Err(e) => match e.raw_os_error() {
+                    Some(EAGAIN) => return Err(MachError::MACH_RCV_TIMED_OUT),
+                    Some(EINTR) => continue,
+                    Some(EMSGSIZE) if len < MAX_READ => len *= 4,
+                    Some(EMSGSIZE) => return Err(MachError::MACH_RCV_TOO_LARGE),
+                    _ => return Err(MachError::MACH_RCV_INVALID_DATA),
+                },
+            }
+        }
+    }
+}
+
+const EINTR: i32 = 4;
+const EAGAIN: i32 = 11;
+const EMSGSIZE: i32 = 90;
+const MAX_READ: usize = 64 << 20;
+
+fn fd_error(e: std::io::Error) -> MachError {
+    match e.raw_os_error() {
+        Some(2) => MachError::KERN_INVALID_NAME,  // ENOENT
+        Some(22) => MachError::KERN_INVALID_RIGHT, // EINVAL
+        _ => MachError(5),                        // KERN_FAILURE
     }
 }
 
@@ -181,10 +245,14 @@ fn libc_o_cloexec() -> i32 {
 }
 
 /// A receive right; dropping it destroys the port.
+///
+/// Its [`AsFd`] descriptor is made on first use (`MACHIPC_IOC_PORT_FD`,
+/// non-blocking, close-on-exec) and closed with the right.
 #[derive(Debug)]
 pub struct ReceiveRight {
     task: Task,
     name: Name,
+    fd: OnceLock<OwnedFd>,
 }
 
 impl fmt::Debug for Task {
@@ -220,11 +288,127 @@ impl ReceiveRight {
     pub fn receive(&self, max_size: usize, timeout_ms: Option<u32>) -> Result<Received> {
         self.task.receive(self, max_size, timeout_ms)
     }
+
+    /// The pollable descriptor of this port, made on first use. Errors if
+    /// the kernel refuses it (e.g. out of descriptors).
+    pub fn port_fd(&self) -> Result<BorrowedFd<'_>> {
+        self.task.lazy_fd(self.name, &self.fd).map_err(fd_error)
+    }
+
+    /// Takes the next queued message through the port's descriptor
+    /// (`read(2)`). Never blocks: `MACH_RCV_TIMED_OUT` when the queue is
+    /// empty, `MACH_RCV_PORT_DIED` once the right is gone. The message
+    /// carries a minimal trailer, so `seqno` and the sender fields are 0.
+    pub fn read_message(&self) -> Result<Received> {
+        self.task.read_fd(self.port_fd()?)
+    }
+}
+
+impl AsFd for ReceiveRight {
+    /// The port's descriptor (see [`ReceiveRight::port_fd`]).
+    ///
+    /// # Panics
+    /// If the kernel cannot make the descriptor.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.port_fd().expect("MACHIPC_IOC_PORT_FD")
+    }
 }
 
 impl Drop for ReceiveRight {
     fn drop(&mut self) {
-        let _ = self.task.mod_refs(self.name, sys::MACH_PORT_RIGHT_RECEIVE, -1);
+        if self.name != 0 {
+            let _ = self.task.mod_refs(self.name, sys::MACH_PORT_RIGHT_RECEIVE, -1);
+        }
+    }
+}
+
+/// A port set; dropping it destroys the set (its members stay).
+///
+/// Receiving on a set takes a message from any member port; `local` of the
+/// [`Received`] names the member. Like [`ReceiveRight`] it implements
+/// [`AsFd`].
+#[derive(Debug)]
+pub struct PortSet {
+    task: Task,
+    name: Name,
+    fd: OnceLock<OwnedFd>,
+}
+
+impl PortSet {
+    /// The set's name in its space.
+    pub fn name(&self) -> Name {
+        self.name
+    }
+
+    /// `mach_port_insert_member`: adds `port` to the set.
+    pub fn insert(&self, port: &ReceiveRight) -> Result<()> {
+        let mut c = sys::PortCall { name: port.name, poly: self.name, ..Default::default() };
+        self.task.port_call(sys::PORT_INSERT_MEMBER, &mut c)
+    }
+
+    /// `mach_port_extract_member`: removes `port` from the set.
+    pub fn extract(&self, port: &ReceiveRight) -> Result<()> {
+        let mut c = sys::PortCall { name: port.name, poly: self.name, ..Default::default() };
+        self.task.port_call(sys::PORT_EXTRACT_MEMBER, &mut c)
+    }
+
+    /// Receives one message from any member (see [`Task::receive`]).
+    pub fn receive(&self, max_size: usize, timeout_ms: Option<u32>) -> Result<Received> {
+        self.task.receive_on(self.name, max_size, timeout_ms)
+    }
+
+    /// The pollable descriptor of this set, made on first use.
+    pub fn port_fd(&self) -> Result<BorrowedFd<'_>> {
+        self.task.lazy_fd(self.name, &self.fd).map_err(fd_error)
+    }
+
+    /// Takes the next message of any member through the set's descriptor
+    /// (see [`ReceiveRight::read_message`]).
+    pub fn read_message(&self) -> Result<Received> {
+        self.task.read_fd(self.port_fd()?)
+    }
+}
+
+impl AsFd for PortSet {
+    /// The set's descriptor (see [`PortSet::port_fd`]).
+    ///
+    /// # Panics
+    /// If the kernel cannot make the descriptor.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.port_fd().expect("MACHIPC_IOC_PORT_FD")
+    }
+}
+
+impl Drop for PortSet {
+    fn drop(&mut self) {
+        let _ = self.task.mod_refs(self.name, sys::MACH_PORT_RIGHT_PORT_SET, -1);
+    }
+}
+
+/// Something whose messages can be read through its descriptor: a
+/// [`ReceiveRight`] or a [`PortSet`].
+pub trait MessageSource: AsFd {
+    /// See [`ReceiveRight::port_fd`].
+    fn port_fd(&self) -> Result<BorrowedFd<'_>>;
+    /// See [`ReceiveRight::read_message`].
+    fn read_message(&self) -> Result<Received>;
+}
+
+impl MessageSource for ReceiveRight {
+    fn port_fd(&self) -> Result<BorrowedFd<'_>> {
+        ReceiveRight::port_fd(self)
+    }
+    fn read_message(&self) -> Result<Received> {
+        ReceiveRight::read_message(self)
+    }
+}
+
+impl MessageSource for PortSet {
+    fn port_fd(&self) -> Result<BorrowedFd<'_>> {
+        PortSet::port_fd(self)
+    }
+    fn read_message(&self) -> Result<Received> {
+        PortSet::read_message(self)
     }
 }
 
@@ -249,7 +433,9 @@ impl SendRight {
 
 impl Drop for SendRight {
     fn drop(&mut self) {
-        let _ = self.task.deallocate(self.name);
+        if self.name != 0 {
+            let _ = self.task.deallocate(self.name);
+        }
     }
 }
 
@@ -268,7 +454,9 @@ impl SendOnceRight {
 
 impl Drop for SendOnceRight {
     fn drop(&mut self) {
-        let _ = self.task.deallocate(self.name);
+        if self.name != 0 {
+            let _ = self.task.deallocate(self.name);
+        }
     }
 }
 
@@ -300,11 +488,14 @@ impl Carry {
         }
     }
 
+    /// The send moved the right away: drop the value without releasing
+    /// the name (MACH_PORT_NULL disarms `Drop`), but still release the task
+    /// reference and any port descriptor.
     fn forget(self) {
         match self {
-            Carry::MoveSend(r) => std::mem::forget(r),
-            Carry::MoveSendOnce(r) => std::mem::forget(r),
-            Carry::MoveReceive(r) => std::mem::forget(r),
+            Carry::MoveSend(mut r) => r.name = 0,
+            Carry::MoveSendOnce(mut r) => r.name = 0,
+            Carry::MoveReceive(mut r) => r.name = 0,
             _ => {}
         }
     }
@@ -404,7 +595,7 @@ fn received_right(task: &Task, name: Name, t: u32) -> ReceivedRight {
     match t {
         MACH_MSG_TYPE_MOVE_SEND => ReceivedRight::Send(SendRight { task: task.clone(), name }),
         MACH_MSG_TYPE_MOVE_SEND_ONCE => ReceivedRight::SendOnce(SendOnceRight { task: task.clone(), name }),
-        MACH_MSG_TYPE_MOVE_RECEIVE => ReceivedRight::Receive(ReceiveRight { task: task.clone(), name }),
+        MACH_MSG_TYPE_MOVE_RECEIVE => ReceivedRight::Receive(ReceiveRight { task: task.clone(), name, fd: OnceLock::new() }),
         _ => ReceivedRight::None(name),
     }
 }
@@ -431,6 +622,8 @@ impl Received {
         }
         let data = b[off..size].to_vec();
         let t = &b[size..];
+        // The trailer may be the minimal one (8 bytes): absent fields are 0.
+        let tu32 = |o: usize| if o + 4 <= t.len() { u32_at(t, o) } else { 0 };
         Received {
             id,
             size: size as u32,
@@ -438,10 +631,47 @@ impl Received {
             reply,
             ports,
             data,
-            seqno: u32_at(t, 8),
-            sender_euid: u32_at(t, 24),
-            sender_egid: u32_at(t, 28),
-            sender_pid: u32_at(t, 40) as i32,
+            seqno: tu32(8),
+            sender_euid: tu32(24),
+            sender_egid: tu32(28),
+            sender_pid: tu32(40) as i32,
+        }
+    }
+}
+
+/// Awaiting messages on a tokio runtime (feature `tokio`).
+#[cfg(feature = "tokio")]
+pub mod asyncio {
+    use super::{MessageSource, Received};
+    use std::os::fd::BorrowedFd;
+    use tokio::io::unix::AsyncFd;
+
+    /// Registers a port's or set's descriptor with the tokio reactor.
+    /// One `AsyncReceiver` per port at a time (epoll refuses a second
+    /// registration of the same descriptor).
+    pub struct AsyncReceiver<'a, P: MessageSource> {
+        port: &'a P,
+        fd: AsyncFd<BorrowedFd<'a>>,
+    }
+
+    impl<'a, P: MessageSource> AsyncReceiver<'a, P> {
+        /// Must be called inside a tokio runtime with I/O enabled.
+        pub fn new(port: &'a P) -> std::io::Result<Self> {
+            let fd = crate::sys::async_fd(port.port_fd().map_err(std::io::Error::other)?)?;
+            Ok(AsyncReceiver { port, fd })
+        }
+
+        /// Waits for and takes the next message. Mach errors other than an
+        /// empty queue come back wrapped in `std::io::Error`.
+        pub async fn recv(&self) -> std::io::Result<Received> {
+            loop {
+                let mut ready = self.fd.readable().await?;
+                match self.port.read_message() {
+                    Err(super::MachError::MACH_RCV_TIMED_OUT) => ready.clear_ready(),
+                    Err(e) => return Err(std::io::Error::other(e)),
+                    Ok(m) => return Ok(m),
+                }
+            }
         }
     }
 }

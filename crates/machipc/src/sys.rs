@@ -2,10 +2,11 @@
 //! The raw ioctl ABI (`uapi/include/linux/machipc.h`). The only unsafe code
 //! of the crate lives here.
 
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 pub const MACH_PORT_RIGHT_SEND: u32 = 0;
 pub const MACH_PORT_RIGHT_RECEIVE: u32 = 1;
+pub const MACH_PORT_RIGHT_PORT_SET: u32 = 3;
 pub const MACH_MSG_TYPE_MOVE_RECEIVE: u32 = 16;
 pub const MACH_MSG_TYPE_MOVE_SEND: u32 = 17;
 pub const MACH_MSG_TYPE_MOVE_SEND_ONCE: u32 = 18;
@@ -61,6 +62,16 @@ pub struct MsgCall {
 
 const _: () = assert!(std::mem::size_of::<PortCall>() == 56);
 const _: () = assert!(std::mem::size_of::<MsgCall>() == 48);
+const _: () = assert!(std::mem::size_of::<PortFdCall>() == 16);
+
+#[repr(C)]
+#[derive(Default)]
+pub struct PortFdCall {
+    pub name: u32,
+    pub trailer: u32,
+    pub fd: i32,
+    pub reserved: u32,
+}
 
 const MAGIC: u64 = 0xB7;
 
@@ -74,6 +85,7 @@ const fn ior(nr: u64, size: usize) -> u64 {
 
 pub const IOC_VERSION: u64 = ior(0, std::mem::size_of::<Version>());
 pub const IOC_MSG: u64 = iowr(1, std::mem::size_of::<MsgCall>());
+pub const IOC_PORT_FD: u64 = iowr(2, std::mem::size_of::<PortFdCall>());
 
 pub fn port_ioc(nr: u32) -> u64 {
     iowr(0x10 + nr as u64, std::mem::size_of::<PortCall>())
@@ -86,10 +98,57 @@ pub const PORT_GET_REFS: u32 = 5;
 pub const PORT_MOD_REFS: u32 = 6;
 pub const PORT_INSERT_RIGHT: u32 = 7;
 pub const PORT_EXTRACT_RIGHT: u32 = 8;
+pub const PORT_INSERT_MEMBER: u32 = 16;
+pub const PORT_EXTRACT_MEMBER: u32 = 17;
+
+const F_GETFL: i32 = 3;
+const F_SETFL: i32 = 4;
+const O_NONBLOCK: i32 = 0o4000;
 
 extern "C" {
     #[link_name = "ioctl"]
     fn c_ioctl(fd: i32, request: u64, ...) -> i32;
+    #[link_name = "read"]
+    fn c_read(fd: i32, buf: *mut u8, count: usize) -> isize;
+    #[link_name = "fcntl"]
+    fn c_fcntl(fd: i32, cmd: i32, ...) -> i32;
+}
+
+/// `MACHIPC_IOC_PORT_FD` on the device `dev`: a new, owned, non-blocking
+/// descriptor for the receive right or port set `name`.
+pub fn port_fd(dev: RawFd, name: u32, trailer: u32) -> std::io::Result<OwnedFd> {
+    let mut c = PortFdCall { name, trailer, ..Default::default() };
+    ioctl(dev, IOC_PORT_FD, &mut c)?;
+    // SAFETY: On success the kernel installed a new descriptor `c.fd` in our
+    // file table and nothing else refers to it, so we may own it.
+    let fd = unsafe { OwnedFd::from_raw_fd(c.fd) };
+    // SAFETY: `fd` is a valid open descriptor; F_GETFL/F_SETFL take and
+    // return plain integers and touch no memory of ours.
+    let r = unsafe {
+        let fl = c_fcntl(fd.as_raw_fd(), F_GETFL);
+        if fl < 0 {
+            fl
+        } else {
+            c_fcntl(fd.as_raw_fd(), F_SETFL, fl | O_NONBLOCK)
+        }
+    };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(fd)
+}
+
+/// `read(2)` into `buf`.
+pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> std::io::Result<usize> {
+    // SAFETY: `fd` is open for the borrow's lifetime, and `buf` is a live,
+    // exclusively borrowed region of exactly `buf.len()` writable bytes; the
+    // kernel writes at most that many.
+    let r = unsafe { c_read(fd.as_raw_fd(), buf.as_mut_ptr(), buf.len()) };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(r as usize)
+    }
 }
 
 /// Runs one machipc ioctl on `fd` with argument `arg`.
@@ -105,3 +164,13 @@ pub fn ioctl<T>(fd: RawFd, request: u64, arg: &mut T) -> std::io::Result<()> {
     }
 }
 
+
+/// Registers a borrowed port descriptor with tokio's reactor.
+#[cfg(feature = "tokio")]
+pub fn async_fd(fd: BorrowedFd<'_>) -> std::io::Result<tokio::io::unix::AsyncFd<BorrowedFd<'_>>> {
+    // SAFETY: A `BorrowedFd<'a>` is open and names the same file description
+    // for all of 'a, and the returned `AsyncFd<BorrowedFd<'a>>` cannot
+    // outlive 'a; its `as_raw_fd()` always returns the same number.
+    unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }
+        .map_err(|e| e.into_parts().1)
+}

@@ -111,6 +111,20 @@ struct machipc_inherit {
 #define MACHIPC_IOC_PORT_GUARD           MACHIPC_PORT_IOC(25) /* name, value (guard), poly (strict) */
 #define MACHIPC_IOC_PORT_UNGUARD         MACHIPC_PORT_IOC(26) /* name, value (guard) */
 
+/*
+ * Exception ports (task_set/get_exception_ports): flavor = mask;
+ * set: name = port, right = behavior, value = thread-state flavor;
+ * get: data = struct machipc_exc_entry[count] out, count in/out.
+ */
+struct machipc_exc_entry {
+	__u32 mask;
+	__u32 port;
+	__u32 behavior;
+	__u32 flavor;
+};
+#define MACHIPC_IOC_SET_EXCEPTION_PORTS  MACHIPC_PORT_IOC(40)
+#define MACHIPC_IOC_GET_EXCEPTION_PORTS  MACHIPC_PORT_IOC(41)
+
 /* Tasks (task_for_pid, pid_for_task). */
 #define MACHIPC_IOC_TASK_FOR_PID         MACHIPC_PORT_IOC(30) /* flavor(pid) -> name */
 #define MACHIPC_IOC_PID_FOR_TASK         MACHIPC_PORT_IOC(31) /* name -> value(pid) */

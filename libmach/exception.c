@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Mach exceptions on Linux. The kernel keeps each task's exception ports;
+ * a fault reaches libmach as a signal (Linux has no hook a module could use
+ * in fault delivery), and libmach's handler turns it into XNU's
+ * exception_raise RPC:
+ *
+ *   SIGSEGV, SIGBUS -> EXC_BAD_ACCESS     (code: KERN_INVALID_ADDRESS or
+ *                                          KERN_PROTECTION_FAILURE, address)
+ *   SIGILL          -> EXC_BAD_INSTRUCTION (EXC_I386_INVOP)
+ *   SIGFPE          -> EXC_ARITHMETIC     (EXC_I386_DIV, ...)
+ *   SIGTRAP         -> EXC_BREAKPOINT     (EXC_I386_BPT or EXC_I386_SGL)
+ *
+ * task/thread_set_exception_ports install SA_SIGINFO|SA_ONSTACK handlers
+ * for the signals of the masks they are given. A thread's own ports take
+ * precedence over the task's. The handler sends the request with the
+ * behavior registered (EXCEPTION_DEFAULT, EXCEPTION_STATE,
+ * EXCEPTION_STATE_IDENTITY, optionally MACH_EXCEPTION_CODES) and waits for
+ * the reply on the thread's reply port, which is made when a port is set
+ * (so raising needs no allocation): KERN_SUCCESS resumes the thread (with
+ * the new x86_THREAD_STATE64 for the state behaviors); any other reply, or
+ * a dead exception port, restores the default action and lets the fault
+ * happen again, so the process dies of the signal. A handler the program
+ * installs afterwards for the same signal replaces libmach's: Mach
+ * exceptions are then not raised for it.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define EXC_SLOTS 14
+#define EXC_MASK_VALID 0x3ffe
+
+struct exc_slot {
+	mach_port_t port;
+	exception_behavior_t behavior;
+	thread_state_flavor_t flavor;
+};
+
+/* Per-thread exception ports (thread_set_exception_ports on oneself). */
+static __thread struct exc_slot thread_exc[EXC_SLOTS];
+static __thread mach_port_t thread_port;
+
+mach_port_t mach_thread_self(void)
+{
+	/* A port standing for the calling thread; each call returns a new
+	 * send right reference, as in XNU. */
+	if (thread_port == MACH_PORT_NULL &&
+	    mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &thread_port) != KERN_SUCCESS)
+		return MACH_PORT_NULL;
+	mach_port_insert_right(mach_task_self(), thread_port, thread_port, MACH_MSG_TYPE_MAKE_SEND);
+	return thread_port;
+}
+
+mach_port_t mach_host_self(void)
+{
+	return MACH_PORT_NULL;
+}
+
+static int exc_signals(exception_mask_t mask, int *sigs)
+{
+	int n = 0;
+
+	if (mask & EXC_MASK_BAD_ACCESS) {
+		sigs[n++] = SIGSEGV;
+		sigs[n++] = SIGBUS;
+	}
+	if (mask & EXC_MASK_BAD_INSTRUCTION)
+		sigs[n++] = SIGILL;
+	if (mask & EXC_MASK_ARITHMETIC)
+		sigs[n++] = SIGFPE;
+	if (mask & EXC_MASK_BREAKPOINT)
+		sigs[n++] = SIGTRAP;
+	return n;
+}
+
+/* The exception type and codes for a signal. */
+static exception_type_t classify(int sig, const siginfo_t *si, int64_t code[2])
+{
+	code[1] = (int64_t)(uintptr_t)si->si_addr;
+	switch (sig) {
+	case SIGSEGV:
+		code[0] = si->si_code == SEGV_ACCERR ? KERN_PROTECTION_FAILURE : KERN_INVALID_ADDRESS;
+		return EXC_BAD_ACCESS;
+	case SIGBUS:
+		code[0] = KERN_PROTECTION_FAILURE;
+		return EXC_BAD_ACCESS;
+	case SIGILL:
+		code[0] = EXC_I386_INVOP;
+		code[1] = 0;
+		return EXC_BAD_INSTRUCTION;
+	case SIGFPE:
+		code[0] = si->si_code == FPE_INTDIV ? EXC_I386_DIV : EXC_I386_EXTERR;
+		code[1] = 0;
+		return EXC_ARITHMETIC;
+	default:
+		code[0] = si->si_code == TRAP_TRACE ? EXC_I386_SGL : EXC_I386_BPT;
+		code[1] = 0;
+		return EXC_BREAKPOINT;
+	}
+}
+
+static void state_from_uc(x86_thread_state64_t *s, const ucontext_t *uc)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+
+	memset(s, 0, sizeof(*s));
+	s->__rax = g[REG_RAX];
+	s->__rbx = g[REG_RBX];
+	s->__rcx = g[REG_RCX];
+	s->__rdx = g[REG_RDX];
+	s->__rdi = g[REG_RDI];
+	s->__rsi = g[REG_RSI];
+	s->__rbp = g[REG_RBP];
+	s->__rsp = g[REG_RSP];
+	s->__r8 = g[REG_R8];
+	s->__r9 = g[REG_R9];
+	s->__r10 = g[REG_R10];
+	s->__r11 = g[REG_R11];
+	s->__r12 = g[REG_R12];
+	s->__r13 = g[REG_R13];
+	s->__r14 = g[REG_R14];
+	s->__r15 = g[REG_R15];
+	s->__rip = g[REG_RIP];
+	s->__rflags = g[REG_EFL];
+	s->__cs = g[REG_CSGSFS] & 0xffff;
+}
+
+static void state_to_uc(const x86_thread_state64_t *s, ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+
+	g[REG_RAX] = s->__rax;
+	g[REG_RBX] = s->__rbx;
+	g[REG_RCX] = s->__rcx;
+	g[REG_RDX] = s->__rdx;
+	g[REG_RDI] = s->__rdi;
+	g[REG_RSI] = s->__rsi;
+	g[REG_RBP] = s->__rbp;
+	g[REG_RSP] = s->__rsp;
+	g[REG_R8] = s->__r8;
+	g[REG_R9] = s->__r9;
+	g[REG_R10] = s->__r10;
+	g[REG_R11] = s->__r11;
+	g[REG_R12] = s->__r12;
+	g[REG_R13] = s->__r13;
+	g[REG_R14] = s->__r14;
+	g[REG_R15] = s->__r15;
+	g[REG_RIP] = s->__rip;
+	g[REG_EFL] = s->__rflags;
+}
+
+/* The handler of exception type `exc` for this thread: its own, else the
+ * task's (a new send right the caller releases, flagged by *release). */
+static int find_handler(exception_type_t exc, struct exc_slot *out, int *release)
+{
+	struct machipc_exc_entry e;
+	struct machipc_port_call c = { .flavor = 1u << exc, .count = 1, .data = (uintptr_t)&e };
+
+	*release = 0;
+	if (thread_exc[exc].port != MACH_PORT_NULL) {
+		*out = thread_exc[exc];
+		return 1;
+	}
+	if (machipc_port_call(MACHIPC_IOC_GET_EXCEPTION_PORTS, &c) != KERN_SUCCESS || c.count == 0 ||
+	    !MACH_PORT_VALID(e.port))
+		return 0;
+	out->port = e.port;
+	out->behavior = (exception_behavior_t)e.behavior;
+	out->flavor = (thread_state_flavor_t)e.flavor;
+	*release = 1;
+	return 1;
+}
+
+union exc_buf {
+	mach_msg_header_t h;
+	char bytes[sizeof(mach_msg_header_t) + 16 + 24 + 8 + 8 + 16 + 8 + THREAD_STATE_MAX * 4 + MAX_TRAILER_SIZE];
+};
+
+/* Sends the request for `behavior` and returns the reply's RetCode
+ * (or a mach_msg error); updates *state for the state behaviors. */
+static kern_return_t raise_rpc(const struct exc_slot *h, exception_type_t exc, const int64_t code[2],
+			       x86_thread_state64_t *state)
+{
+	union exc_buf req, rep;
+	char *p = req.bytes + sizeof(mach_msg_header_t);
+	int wide = (h->behavior & MACH_EXCEPTION_CODES) != 0;
+	int behavior = h->behavior & ~MACH_EXCEPTION_MASK;
+	int identity = behavior == EXCEPTION_DEFAULT || behavior == EXCEPTION_STATE_IDENTITY;
+	int with_state = behavior == EXCEPTION_STATE || behavior == EXCEPTION_STATE_IDENTITY;
+	mach_port_t reply = mig_get_reply_port();
+	mach_msg_return_t mr;
+	int id = (wide ? 2405 : 2401) + (behavior == EXCEPTION_DEFAULT ? 0 : behavior == EXCEPTION_STATE ? 1 : 2);
+
+	memset(&req, 0, sizeof(req));
+	req.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+	req.h.msgh_remote_port = h->port;
+	req.h.msgh_local_port = reply;
+	req.h.msgh_id = id;
+	if (identity) {
+		mach_msg_body_t *b = (mach_msg_body_t *)p;
+		mach_msg_port_descriptor_t *d = (mach_msg_port_descriptor_t *)(b + 1);
+
+		req.h.msgh_bits |= MACH_MSGH_BITS_COMPLEX;
+		b->msgh_descriptor_count = 2;
+		d[0].name = mach_thread_self();
+		d[0].disposition = MACH_MSG_TYPE_MOVE_SEND;
+		d[0].type = MACH_MSG_PORT_DESCRIPTOR;
+		d[1].name = mach_task_self();
+		d[1].disposition = MACH_MSG_TYPE_COPY_SEND;
+		d[1].type = MACH_MSG_PORT_DESCRIPTOR;
+		p = (char *)(d + 2);
+	}
+	memcpy(p, &NDR_record, sizeof(NDR_record));
+	p += sizeof(NDR_record);
+	memcpy(p, &exc, 4);
+	p += 4;
+	mach_msg_type_number_t cnt = 2;
+	memcpy(p, &cnt, 4);
+	p += 4;
+	if (wide) {
+		memcpy(p, code, 16);
+		p += 16;
+	} else {
+		int32_t c32[2] = { (int32_t)code[0], (int32_t)code[1] };
+
+		memcpy(p, c32, 8);
+		p += 8;
+	}
+	if (with_state) {
+		int flavor = x86_THREAD_STATE64;
+		mach_msg_type_number_t scnt = x86_THREAD_STATE64_COUNT;
+
+		memcpy(p, &flavor, 4);
+		p += 4;
+		memcpy(p, &scnt, 4);
+		p += 4;
+		memcpy(p, state, sizeof(*state));
+		p += sizeof(*state);
+	}
+	req.h.msgh_size = (mach_msg_size_t)(p - req.bytes);
+	mr = mach_msg_overwrite(&req.h, MACH_SEND_MSG | MACH_RCV_MSG, req.h.msgh_size, sizeof(rep), reply,
+				MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL, &rep.h, sizeof(rep));
+	if (mr != MACH_MSG_SUCCESS)
+		return mr;
+	if (rep.h.msgh_id != id + 100) {
+		mach_msg_destroy(&rep.h);
+		return MIG_REPLY_MISMATCH;
+	}
+	/* Reply: NDR, RetCode, then for the state behaviors flavor, count, state. */
+	const char *q = rep.bytes + sizeof(mach_msg_header_t) + sizeof(NDR_record_t);
+	kern_return_t ret;
+
+	memcpy(&ret, q, 4);
+	q += 4;
+	if (ret == KERN_SUCCESS && with_state && rep.h.msgh_size >= (q - rep.bytes) + 8 + sizeof(*state)) {
+		q += 8;
+		memcpy(state, q, sizeof(*state));
+	}
+	return ret;
+}
+
+static void exc_handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	int64_t code[2];
+	exception_type_t exc = classify(sig, si, code);
+	struct exc_slot h;
+	int release;
+	kern_return_t kr = KERN_FAILURE;
+	int saved = errno;
+
+	if (find_handler(exc, &h, &release)) {
+		x86_thread_state64_t state;
+
+		state_from_uc(&state, uc);
+		kr = raise_rpc(&h, exc, code, &state);
+		if (kr == KERN_SUCCESS)
+			state_to_uc(&state, uc);
+		if (release)
+			mach_port_deallocate(mach_task_self(), h.port);
+	}
+	errno = saved;
+	if (kr == KERN_SUCCESS)
+		return;
+	/* Not handled: the default action happens when the fault repeats
+	 * (or now, for a trap that does not repeat). */
+	signal(sig, SIG_DFL);
+	if (sig == SIGTRAP || si->si_code <= 0)
+		raise(sig);
+}
+
+static void install(exception_mask_t mask)
+{
+	struct sigaction sa;
+	int sigs[8], n = exc_signals(mask, sigs);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = exc_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < n; i++)
+		sigaction(sigs[i], &sa, NULL);
+	/* Reserve what raising needs now, not in the fault. */
+	mig_get_reply_port();
+	mach_port_deallocate(mach_task_self(), mach_thread_self());
+}
+
+kern_return_t task_set_exception_ports(task_t task, exception_mask_t exception_mask, mach_port_t new_port,
+				       exception_behavior_t behavior, thread_state_flavor_t new_flavor)
+{
+	struct machipc_port_call c = { .flavor = exception_mask, .name = new_port, .right = (uint32_t)behavior,
+				       .value = (uint32_t)new_flavor };
+	kern_return_t kr;
+
+	if (!machipc_is_self(task))
+		return MACH_SEND_INVALID_DEST;
+	kr = machipc_port_call(MACHIPC_IOC_SET_EXCEPTION_PORTS, &c);
+	if (kr == KERN_SUCCESS && MACH_PORT_VALID(new_port))
+		install(exception_mask);
+	return kr;
+}
+
+kern_return_t task_get_exception_ports(task_t task, exception_mask_t exception_mask, exception_mask_array_t masks,
+				       mach_msg_type_number_t *masksCnt, exception_handler_array_t old_handlers,
+				       exception_behavior_array_t old_behaviors, exception_flavor_array_t old_flavors)
+{
+	struct machipc_exc_entry e[EXC_SLOTS];
+	struct machipc_port_call c = { .flavor = exception_mask, .count = *masksCnt < EXC_SLOTS ? *masksCnt : EXC_SLOTS,
+				       .data = (uintptr_t)e };
+	kern_return_t kr;
+
+	if (!machipc_is_self(task))
+		return MACH_SEND_INVALID_DEST;
+	kr = machipc_port_call(MACHIPC_IOC_GET_EXCEPTION_PORTS, &c);
+	if (kr != KERN_SUCCESS)
+		return kr;
+	for (unsigned i = 0; i < c.count; i++) {
+		masks[i] = e[i].mask;
+		old_handlers[i] = e[i].port;
+		old_behaviors[i] = (exception_behavior_t)e[i].behavior;
+		old_flavors[i] = (thread_state_flavor_t)e[i].flavor;
+	}
+	*masksCnt = c.count;
+	return KERN_SUCCESS;
+}
+
+kern_return_t task_swap_exception_ports(task_t task, exception_mask_t exception_mask, mach_port_t new_port,
+					exception_behavior_t behavior, thread_state_flavor_t new_flavor,
+					exception_mask_array_t masks, mach_msg_type_number_t *masksCnt,
+					exception_handler_array_t old_handlers, exception_behavior_array_t old_behaviors,
+					exception_flavor_array_t old_flavors)
+{
+	kern_return_t kr = task_get_exception_ports(task, exception_mask, masks, masksCnt, old_handlers,
+						    old_behaviors, old_flavors);
+
+	if (kr != KERN_SUCCESS)
+		return kr;
+	return task_set_exception_ports(task, exception_mask, new_port, behavior, new_flavor);
+}
+
+kern_return_t thread_set_exception_ports(thread_act_t thread, exception_mask_t exception_mask, mach_port_t new_port,
+					 exception_behavior_t behavior, thread_state_flavor_t new_flavor)
+{
+	if (thread != thread_port || thread == MACH_PORT_NULL)
+		return KERN_INVALID_ARGUMENT;
+	if (exception_mask & ~(exception_mask_t)EXC_MASK_VALID)
+		return KERN_INVALID_ARGUMENT;
+	for (int i = 1; i < EXC_SLOTS; i++) {
+		if (!(exception_mask & (1u << i)))
+			continue;
+		if (thread_exc[i].port != MACH_PORT_NULL)
+			mach_port_deallocate(mach_task_self(), thread_exc[i].port);
+		thread_exc[i].port = new_port;
+		thread_exc[i].behavior = behavior;
+		thread_exc[i].flavor = new_flavor;
+		if (MACH_PORT_VALID(new_port))
+			mach_port_mod_refs(mach_task_self(), new_port, MACH_PORT_RIGHT_SEND, 1);
+	}
+	if (MACH_PORT_VALID(new_port))
+		install(exception_mask);
+	return KERN_SUCCESS;
+}

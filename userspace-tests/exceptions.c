@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* Mach exceptions: a fault becomes an exception_raise RPC to the exception port. */
+#include <mach/mach.h>
+#include <mach/exc.h>
+#include <mach/mach_exc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include "harness.h"
+
+static mach_port_t exc_port;
+static char *page;
+static volatile int raised;
+static kern_return_t answer = KERN_SUCCESS;
+
+#pragma pack(push, 4)
+struct exc_req {
+	mach_msg_header_t h;
+	mach_msg_body_t b;
+	mach_msg_port_descriptor_t thread, task;
+	NDR_record_t ndr;
+	exception_type_t exception;
+	mach_msg_type_number_t codeCnt;
+	int64_t code[2];
+	char rest[2048];
+};
+#pragma pack(pop)
+
+/* Serves one exception with 64-bit codes: maps the page and answers. */
+static void *server(void *arg)
+{
+	struct exc_req r;
+	mig_reply_error_t rep;
+	mach_port_type_t t;
+
+	(void)arg;
+	if (mach_msg(&r.h, MACH_RCV_MSG, 0, sizeof(r), exc_port, 0, 0) != KERN_SUCCESS)
+		return NULL;
+	if (r.h.msgh_id != 2405 || r.exception != EXC_BAD_ACCESS || r.codeCnt != 2 ||
+	    r.code[1] < (int64_t)(uintptr_t)page || r.code[1] >= (int64_t)(uintptr_t)page + 4096 || !(r.h.msgh_bits & MACH_MSGH_BITS_COMPLEX) ||
+	    mach_port_type(mach_task_self(), r.task.name, &t) != KERN_SUCCESS)
+		answer = KERN_INVALID_ARGUMENT;
+	raised++;
+	if (answer == KERN_SUCCESS)
+		mprotect(page, 4096, PROT_READ | PROT_WRITE);
+	memset(&rep, 0, sizeof(rep));
+	rep.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(r.h.msgh_bits), 0);
+	rep.Head.msgh_size = sizeof(rep);
+	rep.Head.msgh_remote_port = r.h.msgh_remote_port;
+	rep.Head.msgh_id = r.h.msgh_id + 100;
+	rep.NDR = NDR_record;
+	rep.RetCode = answer;
+	mach_msg(&rep.Head, MACH_SEND_MSG, sizeof(rep), 0, 0, 0, 0);
+	return NULL;
+}
+
+static void setup(void)
+{
+	page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &exc_port));
+	KR_OK(mach_port_insert_right(mach_task_self(), exc_port, exc_port, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(task_set_exception_ports(mach_task_self(), EXC_MASK_BAD_ACCESS, exc_port,
+				       EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES, x86_THREAD_STATE64));
+}
+
+TEST(fault_is_resumed_after_the_handler_fixes_it)
+{
+	pthread_t t;
+
+	setup();
+	pthread_create(&t, NULL, server, NULL);
+	page[10] = 42; /* faults: the server maps the page and says KERN_SUCCESS */
+	EXPECT_EQ(page[10], 42);
+	pthread_join(t, NULL);
+	EXPECT_EQ(raised, 1);
+	EXPECT_EQ(answer, KERN_SUCCESS);
+}
+
+TEST(get_exception_ports_coalesces)
+{
+	exception_mask_t masks[EXC_TYPES_COUNT];
+	mach_port_t ports[EXC_TYPES_COUNT];
+	exception_behavior_t behaviors[EXC_TYPES_COUNT];
+	thread_state_flavor_t flavors[EXC_TYPES_COUNT];
+	mach_msg_type_number_t n = EXC_TYPES_COUNT;
+
+	setup();
+	KR_OK(task_set_exception_ports(mach_task_self(), EXC_MASK_ARITHMETIC, exc_port,
+				       EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES, x86_THREAD_STATE64));
+	KR_OK(task_get_exception_ports(mach_task_self(), EXC_MASK_BAD_ACCESS | EXC_MASK_ARITHMETIC, masks, &n, ports,
+				       behaviors, flavors));
+	EXPECT_EQ(n, 1);
+	EXPECT_EQ(masks[0], EXC_MASK_BAD_ACCESS | EXC_MASK_ARITHMETIC);
+	EXPECT_EQ(ports[0], exc_port);
+	EXPECT_EQ((unsigned)behaviors[0], EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES);
+	EXPECT_EQ(flavors[0], x86_THREAD_STATE64);
+	KR(task_set_exception_ports(mach_task_self(), 1u << 20, exc_port, EXCEPTION_DEFAULT, x86_THREAD_STATE64),
+	   KERN_INVALID_ARGUMENT);
+	KR(task_set_exception_ports(mach_task_self(), EXC_MASK_BAD_ACCESS, exc_port, 77, x86_THREAD_STATE64),
+	   KERN_INVALID_ARGUMENT);
+}
+
+TEST(failure_reply_lets_the_signal_kill)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		pthread_t t;
+
+		answer = KERN_FAILURE;
+		setup();
+		pthread_create(&t, NULL, server, NULL);
+		page[0] = 1;
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(WTERMSIG(status), SIGSEGV);
+}
+
+TEST(dead_exception_port_lets_the_signal_kill)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		setup();
+		mach_port_mod_refs(mach_task_self(), exc_port, MACH_PORT_RIGHT_RECEIVE, -1);
+		page[0] = 1;
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(WTERMSIG(status), SIGSEGV);
+}
