@@ -18,6 +18,10 @@ mount -t debugfs debugfs $N/sys/kernel/debug
 mount -t tmpfs run $N/run 2>/dev/null
 J=$N/tmp/job
 . $J/env.sh
+# The repository is shared on its own, so it is visible at its host path
+# even when that path is under /tmp (now a tmpfs in the guest).
+mkdir -p "$N$REPO" 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose repo "$N$REPO"
 echo 0 > $J/load; echo 0 > $J/unload
 ip link set lo up 2>/dev/null
 if [ -n "$MODULE" ]; then

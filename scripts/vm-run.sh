@@ -111,6 +111,7 @@ trap 'rm -rf "$JOB"' EXIT
 	echo
 } >"$JOB/cmd.sh"
 cat >"$JOB/env.sh" <<EOF
+REPO='$REPO'
 MODULE='$MODULE'
 USER_MODE=$USER_MODE
 PLANT=$PLANT
@@ -125,6 +126,8 @@ timeout --foreground "$TIMEOUT" qemu-system-x86_64 "${ACCEL_ARGS[@]}" \
 	-device virtio-9p-pci,fsdev=r,mount_tag=root \
 	-fsdev local,id=j,path="$JOB",security_model=none \
 	-device virtio-9p-pci,fsdev=j,mount_tag=job \
+	-fsdev local,id=repo,path="$REPO",security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=repo,mount_tag=repo \
 	</dev/null
 qrc=$?
 set -e

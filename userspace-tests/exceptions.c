@@ -135,3 +135,139 @@ TEST(dead_exception_port_lets_the_signal_kill)
 	EXPECT_TRUE(WIFSIGNALED(status));
 	EXPECT_EQ(WTERMSIG(status), SIGSEGV);
 }
+
+#pragma pack(push, 4)
+struct state_req {
+	mach_msg_header_t h;
+	NDR_record_t ndr;
+	exception_type_t exception;
+	mach_msg_type_number_t codeCnt;
+	int64_t code[2];
+	int flavor;
+	mach_msg_type_number_t old_stateCnt;
+	x86_thread_state64_t state;
+	char rest[1024];
+};
+struct state_rep {
+	mach_msg_header_t h;
+	NDR_record_t ndr;
+	kern_return_t ret;
+	int flavor;
+	mach_msg_type_number_t new_stateCnt;
+	x86_thread_state64_t state;
+};
+#pragma pack(pop)
+
+/* Faults at a known instruction; the handler moves rip to `landing`. */
+static volatile int landed;
+static void landing(void)
+{
+	landed = 1;
+	/* Leave through exit: the stack frame we jumped into is not ours. */
+	_exit(landed == 1 ? 42 : 1);
+}
+
+static void *state_server(void *arg)
+{
+	struct state_req r;
+	struct state_rep rep;
+
+	(void)arg;
+	if (mach_msg(&r.h, MACH_RCV_MSG, 0, sizeof(r), exc_port, 0, 0) != KERN_SUCCESS)
+		return NULL;
+	memset(&rep, 0, sizeof(rep));
+	rep.h.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(r.h.msgh_bits), 0);
+	rep.h.msgh_size = sizeof(rep);
+	rep.h.msgh_remote_port = r.h.msgh_remote_port;
+	rep.h.msgh_id = r.h.msgh_id + 100;
+	rep.ndr = NDR_record;
+	rep.ret = (r.h.msgh_id == 2406 && r.flavor == x86_THREAD_STATE64 &&
+		   r.old_stateCnt == x86_THREAD_STATE64_COUNT) ? KERN_SUCCESS : KERN_FAILURE;
+	rep.flavor = x86_THREAD_STATE64;
+	rep.new_stateCnt = x86_THREAD_STATE64_COUNT;
+	rep.state = r.state;
+	rep.state.__rip = (uint64_t)(uintptr_t)landing;
+	/* Keep the stack 16-byte aligned minus a return address, as at a call. */
+	rep.state.__rsp = (rep.state.__rsp & ~15ull) - 8;
+	mach_msg(&rep.h, MACH_SEND_MSG, sizeof(rep), 0, 0, 0, 0);
+	return NULL;
+}
+
+TEST(state_behavior_sets_registers_the_thread_then_runs_with)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		pthread_t t;
+
+		page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &exc_port);
+		mach_port_insert_right(mach_task_self(), exc_port, exc_port, MACH_MSG_TYPE_MAKE_SEND);
+		if (task_set_exception_ports(mach_task_self(), EXC_MASK_BAD_ACCESS, exc_port,
+					     EXCEPTION_STATE | MACH_EXCEPTION_CODES, x86_THREAD_STATE64))
+			_exit(3);
+		pthread_create(&t, NULL, state_server, NULL);
+		page[0] = 1;
+		_exit(4); /* not reached: the handler sent us to landing() */
+	}
+	waitpid(pid, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(WEXITSTATUS(status), 42);
+}
+
+static void *many_server(void *arg)
+{
+	int n = *(int *)arg;
+
+	for (int i = 0; i < n; i++) {
+		struct exc_req r;
+		mig_reply_error_t rep;
+
+		if (mach_msg(&r.h, MACH_RCV_MSG, 0, sizeof(r), exc_port, 0, 0) != KERN_SUCCESS)
+			return NULL;
+		/* Map the faulting page (the second code) and resume. */
+		mprotect((void *)((uintptr_t)r.code[1] & ~4095ull), 4096, PROT_READ | PROT_WRITE);
+		memset(&rep, 0, sizeof(rep));
+		rep.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(r.h.msgh_bits), 0);
+		rep.Head.msgh_size = sizeof(rep);
+		rep.Head.msgh_remote_port = r.h.msgh_remote_port;
+		rep.Head.msgh_id = r.h.msgh_id + 100;
+		rep.NDR = NDR_record;
+		rep.RetCode = KERN_SUCCESS;
+		mach_msg(&rep.Head, MACH_SEND_MSG, sizeof(rep), 0, 0, 0, 0);
+		mach_port_deallocate(mach_task_self(), r.thread.name);
+		mach_port_deallocate(mach_task_self(), r.task.name);
+	}
+	return NULL;
+}
+
+static char *pages;
+
+static void *faulter(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+
+	pages[i * 4096] = (char)(i + 1);
+	return NULL;
+}
+
+TEST(exceptions_from_several_threads_at_once)
+{
+	pthread_t srv, th[4];
+	int n = 4;
+
+	pages = mmap(NULL, 4 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &exc_port));
+	KR_OK(mach_port_insert_right(mach_task_self(), exc_port, exc_port, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(task_set_exception_ports(mach_task_self(), EXC_MASK_BAD_ACCESS, exc_port,
+				       EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES, x86_THREAD_STATE64));
+	pthread_create(&srv, NULL, many_server, &n);
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, faulter, (void *)(intptr_t)i);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	pthread_join(srv, NULL);
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(pages[i * 4096], i + 1);
+}
