@@ -386,3 +386,58 @@ kern_return_t thread_set_exception_ports(thread_act_t thread, exception_mask_t e
 		install(exception_mask);
 	return KERN_SUCCESS;
 }
+
+/* The thread's own ports for the types in `mask`, coalesced as the task's. */
+kern_return_t thread_get_exception_ports(thread_act_t thread, exception_mask_t exception_mask,
+					 exception_mask_array_t masks, mach_msg_type_number_t *masksCnt,
+					 exception_handler_array_t old_handlers, exception_behavior_array_t old_behaviors,
+					 exception_flavor_array_t old_flavors)
+{
+	mach_msg_type_number_t n = 0;
+
+	if (thread != thread_port || thread == MACH_PORT_NULL)
+		return KERN_INVALID_ARGUMENT;
+	if (exception_mask & ~(exception_mask_t)EXC_MASK_VALID)
+		return KERN_INVALID_ARGUMENT;
+	for (int i = 1; i < EXC_SLOTS; i++) {
+		mach_msg_type_number_t j;
+
+		if (!(exception_mask & (1u << i)))
+			continue;
+		for (j = 0; j < n; j++)
+			if (old_handlers[j] == thread_exc[i].port && old_behaviors[j] == thread_exc[i].behavior &&
+			    old_flavors[j] == thread_exc[i].flavor)
+				break;
+		if (j < n) {
+			masks[j] |= 1u << i;
+			continue;
+		}
+		if (n == *masksCnt)
+			break;
+		masks[n] = 1u << i;
+		old_handlers[n] = thread_exc[i].port;
+		old_behaviors[n] = thread_exc[i].behavior;
+		old_flavors[n] = thread_exc[i].flavor;
+		n++;
+	}
+	/* Each returned port is a new send right reference for the caller. */
+	for (mach_msg_type_number_t j = 0; j < n; j++)
+		if (MACH_PORT_VALID(old_handlers[j]))
+			mach_port_mod_refs(mach_task_self(), old_handlers[j], MACH_PORT_RIGHT_SEND, 1);
+	*masksCnt = n;
+	return KERN_SUCCESS;
+}
+
+kern_return_t thread_swap_exception_ports(thread_act_t thread, exception_mask_t exception_mask, mach_port_t new_port,
+					  exception_behavior_t behavior, thread_state_flavor_t new_flavor,
+					  exception_mask_array_t masks, mach_msg_type_number_t *masksCnt,
+					  exception_handler_array_t old_handlers, exception_behavior_array_t old_behaviors,
+					  exception_flavor_array_t old_flavors)
+{
+	kern_return_t kr = thread_get_exception_ports(thread, exception_mask, masks, masksCnt, old_handlers,
+						      old_behaviors, old_flavors);
+
+	if (kr != KERN_SUCCESS)
+		return kr;
+	return thread_set_exception_ports(thread, exception_mask, new_port, behavior, new_flavor);
+}
