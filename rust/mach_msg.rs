@@ -397,6 +397,13 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
         if let Some(e) = bounced {
             return Err(pseudo_receive(space, k, uaddr, size, e));
         }
+        if carries_receive_of(&k, &target) {
+            // A port's receive right queued on the port itself could never
+            // be received: XNU destroys such a circular message and reports
+            // success to the sender.
+            drop(k);
+            return Ok(());
+        }
         // The slot passes to the queued message.
         let reserved = slot.take().is_some_and(Reservation::hand_over);
         target.enqueue(k, reserved);
@@ -465,6 +472,19 @@ fn pseudo_receive(space: &Arc<Space>, mut k: KBox<Kmsg>, uaddr: usize, size: usi
         return err;
     }
     MachError(err.code() | extra)
+}
+
+/// Whether `k` carries the receive right of `port`.
+fn carries_receive_of(k: &Kmsg, port: &Arc<Port>) -> bool {
+    let is = |c: &Carried| matches!(c, Carried::Right(r) if r.kind() == crate::rights::Kind::Receive && Arc::ptr_eq(r.port(), port));
+    if is(&k.reply) {
+        return true;
+    }
+    k.descs.iter().any(|d| match &d.payload {
+        DescPayload::Port(c) => is(c),
+        DescPayload::OolPorts(v) => v.iter().any(is),
+        DescPayload::Ool(_) => false,
+    })
 }
 
 /// A queue slot reserved on `port`; dropping it gives the slot back.

@@ -1114,3 +1114,29 @@ TEST(cross_process_child_exit_kills_its_port)
 	KR(send_simple(c, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 0, 602), MACH_SEND_INVALID_DEST);
 	EXPECT_EQ(ptype(c), MACH_PORT_TYPE_DEAD_NAME);
 }
+
+TEST(receive_right_sent_to_its_own_port_is_destroyed)
+{
+	mach_port_t p = new_send_receive();
+	struct {
+		mach_msg_header_t h;
+		mach_msg_body_t b;
+		mach_msg_port_descriptor_t d;
+		mach_msg_max_trailer_t t;
+	} m;
+	mach_port_type_t t;
+
+	memset(&m, 0, sizeof(m));
+	m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+	m.h.msgh_size = sizeof(m) - sizeof(m.t);
+	m.h.msgh_remote_port = p;
+	m.b.msgh_descriptor_count = 1;
+	m.d.name = p;
+	m.d.disposition = MACH_MSG_TYPE_MOVE_RECEIVE;
+	m.d.type = MACH_MSG_PORT_DESCRIPTOR;
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, m.h.msgh_size, 0, 0, 0, 0));
+	/* The receive right went with the message, which was destroyed: the
+	 * port is dead and the remaining send right is a dead name. */
+	KR_OK(mach_port_type(mach_task_self(), p, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_DEAD_NAME);
+}
