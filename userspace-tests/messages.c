@@ -1140,3 +1140,62 @@ TEST(receive_right_sent_to_its_own_port_is_destroyed)
 	KR_OK(mach_port_type(mach_task_self(), p, &t));
 	EXPECT_EQ(t, MACH_PORT_TYPE_DEAD_NAME);
 }
+
+/* A child killed by SIGKILL while blocked in mach_msg: its space goes,
+ * its receive right dies, our send right becomes a dead name. */
+static void kill_blocked_child(int in_send)
+{
+	mach_port_t bp, cp;
+	pid_t pid;
+	int status;
+	port_msg_t m;
+	rcv_buf_t b;
+
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &bp));
+	KR_OK(mach_port_insert_right(mach_task_self(), bp, bp, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(task_set_special_port(mach_task_self(), TASK_BOOTSTRAP_PORT, bp));
+	pid = fork();
+	if (pid == 0) {
+		mach_port_t mine;
+
+		mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mine);
+		mach_port_insert_right(mach_task_self(), mine, mine, MACH_MSG_TYPE_MAKE_SEND);
+		fill_port_msg(&m, bootstrap_port, 1, 1);
+		set_desc(&m, 0, mine, MACH_MSG_TYPE_MAKE_SEND);
+		if (mach_msg(&m.h, MACH_SEND_MSG, m.h.msgh_size, 0, 0, 0, 0))
+			_exit(1);
+		if (in_send) {
+			/* Fill our parent's port and block sending. */
+			for (;;) {
+				simple_msg_t s;
+
+				fill_simple(&s, bootstrap_port, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 0, 9);
+				mach_msg(&s.h, MACH_SEND_MSG, sizeof(s), 0, 0, 0, 0);
+			}
+		}
+		mach_msg(&b.h, MACH_RCV_MSG, 0, sizeof(b), mine, 0, 0);
+		_exit(0);
+	}
+	KR_OK(rcv(bp, &b, 0, 5000));
+	port_msg_t *got = (port_msg_t *)&b;
+	cp = got->d[0].name;
+	sleep_ms(300); /* let the child block */
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(ptype(cp), MACH_PORT_TYPE_DEAD_NAME);
+	KR(send_simple(cp, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 0, 2), MACH_SEND_INVALID_DEST);
+	/* Whatever the child queued on our port is still ours to receive. */
+	while (rcv(bp, &b, 0, 1) == MACH_MSG_SUCCESS)
+		;
+}
+
+TEST(child_killed_while_blocked_in_receive)
+{
+	kill_blocked_child(0);
+}
+
+TEST(child_killed_while_blocked_in_send)
+{
+	kill_blocked_child(1);
+}
