@@ -105,3 +105,68 @@ impl Drop for MsgQueue {
         while self.pop().is_some() {}
     }
 }
+
+#[kunit_tests(machipc_mqueue)]
+mod tests {
+    use super::*;
+    use crate::kmsg::Sender;
+
+    fn msg(id: i32) -> Result<KBox<Kmsg>> {
+        let mut k = Kmsg::new(0, Sender::kernel())?;
+        k.id = id;
+        Ok(k)
+    }
+
+    #[test]
+    fn fifo_order_survives_growth_and_wraparound() -> Result {
+        let mut q = MsgQueue::new();
+        let mut next_in = 0;
+        let mut next_out = 0;
+        // Interleave pushes and pops so head wraps while the ring grows.
+        for round in 0..6 {
+            for _ in 0..(5 + round * 3) {
+                q.reserve_one()?;
+                assert!(q.push(msg(next_in)?).is_ok());
+                next_in += 1;
+            }
+            for _ in 0..4 {
+                let m = q.pop().ok_or(EINVAL)?;
+                assert_eq!(m.id, next_out);
+                next_out += 1;
+            }
+        }
+        assert_eq!(q.len(), (next_in - next_out) as usize);
+        assert_eq!(q.front().map(|m| m.id), Some(next_out));
+        while let Some(m) = q.pop() {
+            assert_eq!(m.id, next_out);
+            next_out += 1;
+        }
+        assert!(q.is_empty());
+        assert_eq!(next_out, next_in);
+        Ok(())
+    }
+
+    #[test]
+    fn push_without_room_gives_the_message_back() -> Result {
+        let mut q = MsgQueue::new();
+        // No reserve_one: the empty ring has no slot.
+        let back = q.push(msg(7)?);
+        assert!(back.is_err());
+        assert_eq!(back.err().map(|m| m.id), Some(7));
+        Ok(())
+    }
+
+    #[test]
+    fn take_all_empties_the_queue() -> Result {
+        let mut q = MsgQueue::new();
+        for i in 0..3 {
+            q.reserve_one()?;
+            assert!(q.push(msg(i)?).is_ok());
+        }
+        let mut all = q.take_all();
+        assert!(q.is_empty());
+        assert_eq!(all.len(), 3);
+        assert_eq!(all.pop().map(|m| m.id), Some(0));
+        Ok(())
+    }
+}
