@@ -45,7 +45,7 @@ clippy:
 	$(KMAKE) CLIPPY=1 modules
 
 fmt:
-	rustfmt --edition 2021 --config max_width=100 rust/*.rs
+	rustfmt --config-path .rustfmt.toml rust/machipc_main.rs
 	cargo fmt --all
 
 install: userspace

@@ -32,37 +32,12 @@
 /* ------------------------------------------------------------------ */
 /* mach_msg traps: one ioctl, an interruption is returned, not retried. */
 
-static mach_msg_return_t msg_once(mach_msg_header_t *msg, mach_msg_option_t option, mach_msg_size_t send_size,
-				  mach_msg_size_t rcv_size, mach_port_name_t rcv_name, mach_msg_timeout_t timeout,
-				  mach_msg_header_t *rcv_msg)
-{
-	struct machipc_msg m = {
-		.send_msg = (uintptr_t)msg,
-		.rcv_msg = (uintptr_t)(rcv_msg ? rcv_msg : msg),
-		.option = (uint32_t)option,
-		.send_size = send_size,
-		.rcv_size = rcv_size,
-		.rcv_name = rcv_name,
-		.timeout = timeout,
-	};
-	int fd = machipc_device_fd();
-
-	if (fd < 0)
-		return (option & MACH_SEND_MSG) ? MACH_SEND_INVALID_DEST : MACH_RCV_INVALID_NAME;
-	if (ioctl(fd, MACHIPC_IOC_MSG, &m) != 0) {
-		if (errno == EINTR)
-			return (option & MACH_SEND_MSG) ? MACH_SEND_INTERRUPTED : MACH_RCV_INTERRUPTED;
-		return (option & MACH_SEND_MSG) ? MACH_SEND_INVALID_DATA : MACH_RCV_INVALID_DATA;
-	}
-	return m.ret;
-}
-
 mach_msg_return_t mach_msg_trap(mach_msg_header_t *msg, mach_msg_option_t option, mach_msg_size_t send_size,
 				mach_msg_size_t rcv_size, mach_port_name_t rcv_name, mach_msg_timeout_t timeout,
 				mach_port_name_t notify)
 {
 	(void)notify; /* ignored, as by mach_msg() */
-	return msg_once(msg, option, send_size, rcv_size, rcv_name, timeout, NULL);
+	return machipc_msg_trap(msg, option, send_size, rcv_size, rcv_name, timeout, NULL);
 }
 
 mach_msg_return_t mach_msg_overwrite_trap(mach_msg_header_t *msg, mach_msg_option_t option,
@@ -73,7 +48,7 @@ mach_msg_return_t mach_msg_overwrite_trap(mach_msg_header_t *msg, mach_msg_optio
 {
 	(void)priority;
 	(void)rcv_limit; /* rcv_size bounds the receive, as in mach_msg_overwrite() */
-	return msg_once(msg, option, send_size, rcv_size, rcv_name, timeout, rcv_msg);
+	return machipc_msg_trap(msg, option, send_size, rcv_size, rcv_name, timeout, rcv_msg);
 }
 
 mach_msg_return_t mach_msg_server_importance(boolean_t (*demux)(mach_msg_header_t *, mach_msg_header_t *),

@@ -23,6 +23,11 @@ kern_return_t machipc_mig_port_in(mach_port_t task, int id, mach_port_t port, ma
 				  const void *args, size_t nargs);
 void machipc_mig_forget_reply_port(void);
 
+/* One mach_msg ioctl, without restarting on interruption (mach_msg.c). */
+mach_msg_return_t machipc_msg_trap(mach_msg_header_t *msg, mach_msg_option_t option, mach_msg_size_t send_size,
+				   mach_msg_size_t rcv_size, mach_port_name_t rcv_name, mach_msg_timeout_t timeout,
+				   mach_msg_header_t *rcv_msg);
+
 /* Whether `task` names the caller's own task. */
 static inline int machipc_is_self(mach_port_t task)
 {

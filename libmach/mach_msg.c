@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-static mach_msg_return_t msg_trap(mach_msg_header_t *msg, mach_msg_option_t option,
+mach_msg_return_t machipc_msg_trap(mach_msg_header_t *msg, mach_msg_option_t option,
 				  mach_msg_size_t send_size, mach_msg_size_t rcv_size,
 				  mach_port_name_t rcv_name, mach_msg_timeout_t timeout,
 				  mach_msg_header_t *rcv_msg)
@@ -46,16 +46,16 @@ mach_msg_return_t mach_msg_overwrite(mach_msg_header_t *msg, mach_msg_option_t o
 
 	(void)notify;
 	(void)rcv_limit;
-	mr = msg_trap(msg, option, send_size, rcv_size, rcv_name, timeout, rcv_msg);
+	mr = machipc_msg_trap(msg, option, send_size, rcv_size, rcv_name, timeout, rcv_msg);
 	if (mr == MACH_MSG_SUCCESS)
 		return mr;
 	/* As libsyscall: retry what a signal interrupted unless asked not to. */
 	if ((option & MACH_SEND_INTERRUPT) == 0)
 		while (mr == MACH_SEND_INTERRUPTED)
-			mr = msg_trap(msg, option, send_size, rcv_size, rcv_name, timeout, rcv_msg);
+			mr = machipc_msg_trap(msg, option, send_size, rcv_size, rcv_name, timeout, rcv_msg);
 	if ((option & MACH_RCV_INTERRUPT) == 0)
 		while (mr == MACH_RCV_INTERRUPTED)
-			mr = msg_trap(msg, option & ~MACH_SEND_MSG, 0, rcv_size, rcv_name, timeout, rcv_msg);
+			mr = machipc_msg_trap(msg, option & ~MACH_SEND_MSG, 0, rcv_size, rcv_name, timeout, rcv_msg);
 	return mr;
 }
 

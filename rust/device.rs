@@ -35,11 +35,12 @@ extern "C" fn machipc_rust_release(space: *mut c_void) {
 extern "C" fn machipc_rust_ioctl(space: *mut c_void, cmd: c_uint, arg: c_ulong) -> c_long {
     // SAFETY: The open file holds the reference made in `machipc_rust_open`
     // for as long as an ioctl on it runs; `ArcBorrow` does not consume it.
-    let space = unsafe { kernel::sync::ArcBorrow::<Space>::from_raw(space.cast::<Space>().cast_const()) };
+    let space =
+        unsafe { kernel::sync::ArcBorrow::<Space>::from_raw(space.cast::<Space>().cast_const()) };
     let space: Arc<Space> = space.into();
     match ioctl(&space, cmd, arg as usize) {
         Ok(()) => 0,
-        Err(e) => e.to_errno() as c_long,
+        Err(e) => c_long::from(e.to_errno()),
     }
 }
 
@@ -55,7 +56,11 @@ fn ioctl(space: &Arc<Space>, cmd: u32, arg: usize) -> Result {
             let mut m: uapi::MsgCall = r.read()?;
             let a = MsgArgs {
                 send_msg: m.send_msg as usize,
-                rcv_msg: if m.rcv_msg != 0 { m.rcv_msg } else { m.send_msg } as usize,
+                rcv_msg: if m.rcv_msg != 0 {
+                    m.rcv_msg
+                } else {
+                    m.send_msg
+                } as usize,
                 option: m.option,
                 send_size: m.send_size,
                 rcv_size: m.rcv_size,
@@ -95,7 +100,8 @@ fn ioctl(space: &Arc<Space>, cmd: u32, arg: usize) -> Result {
 extern "C" fn machipc_rust_space_clone(space: *mut c_void) -> *mut c_void {
     // SAFETY: `space` is the private data of an open machipc file, whose
     // reference keeps it alive while the caller holds the file.
-    let b = unsafe { kernel::sync::ArcBorrow::<Space>::from_raw(space.cast::<Space>().cast_const()) };
+    let b =
+        unsafe { kernel::sync::ArcBorrow::<Space>::from_raw(space.cast::<Space>().cast_const()) };
     let a: Arc<Space> = b.into();
     Arc::into_raw(a).cast_mut().cast()
 }

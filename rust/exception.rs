@@ -62,7 +62,10 @@ pub(crate) fn set(g: &mut SpaceInner, sid: u64, c: &PortCall, d: &mut Deferred) 
         return Err(KERN_INVALID_ARGUMENT);
     }
     let port = if name_valid(c.name) {
-        match g.copyin(sid, c.name, MACH_MSG_TYPE_COPY_SEND, d).map_err(|_| MACH_SEND_INVALID_RIGHT)? {
+        match g
+            .copyin(sid, c.name, MACH_MSG_TYPE_COPY_SEND, d)
+            .map_err(|_| MACH_SEND_INVALID_RIGHT)?
+        {
             Carried::Right(r) => Some(r),
             _ => None,
         }
@@ -78,7 +81,14 @@ pub(crate) fn set(g: &mut SpaceInner, sid: u64, c: &PortCall, d: &mut Deferred) 
             p.inner.lock().srights += 1;
             Right::from_counted(Kind::Send, p)
         });
-        let old = core::mem::replace(&mut g.exc[i], ExcPort { port: new, behavior, flavor });
+        let old = core::mem::replace(
+            &mut g.exc[i],
+            ExcPort {
+                port: new,
+                behavior,
+                flavor,
+            },
+        );
         if let Some(r) = old.port {
             d.right(r);
         }
@@ -132,7 +142,8 @@ pub(crate) fn get(g: &mut SpaceInner, sid: u64, c: &mut PortCall, d: &mut Deferr
         let name = match port {
             Some(p) => {
                 p.inner.lock().srights += 1;
-                g.copyout(sid, Right::from_counted(Kind::Send, p), d).unwrap_or(MACH_PORT_NULL)
+                g.copyout(sid, Right::from_counted(Kind::Send, p), d)
+                    .unwrap_or(MACH_PORT_NULL)
             }
             None => MACH_PORT_NULL,
         };

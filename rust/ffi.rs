@@ -13,7 +13,12 @@ mod c {
         pub(super) fn machipc_shim_register() -> c_int;
         pub(super) fn machipc_shim_deregister();
         pub(super) fn machipc_shim_port_fd(portfd: *mut c_void) -> c_int;
-        pub(super) fn machipc_shim_current_ids(euid: *mut u32, egid: *mut u32, ruid: *mut u32, rgid: *mut u32);
+        pub(super) fn machipc_shim_current_ids(
+            euid: *mut u32,
+            egid: *mut u32,
+            ruid: *mut u32,
+            rgid: *mut u32,
+        );
         pub(super) fn machipc_shim_get_tgid() -> *mut c_void;
         pub(super) fn machipc_shim_put_pid(pid: *mut c_void);
         pub(super) fn machipc_shim_pid_vnr(pid: *mut c_void) -> c_int;

@@ -15,10 +15,10 @@
 
 use core::pin::Pin;
 use kernel::alloc::flags::GFP_KERNEL_ACCOUNT;
-use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Acquire, Release};
-use kernel::sync::SpinLock;
 use kernel::new_spinlock;
+use kernel::prelude::*;
+use kernel::sync::atomic::{Acquire, Atomic, Release};
+use kernel::sync::SpinLock;
 
 use crate::stats;
 
@@ -45,10 +45,13 @@ impl KmsgCache {
         let mut slots = KVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
             let bufs = KVec::with_capacity(DEPTH, GFP_KERNEL)?;
-            slots.push(KBox::pin_init(new_spinlock!(Slot { bufs }, "KmsgCache::slot"), GFP_KERNEL)?, GFP_KERNEL)?;
+            slots.push(
+                KBox::pin_init(new_spinlock!(Slot { bufs }, "KmsgCache::slot"), GFP_KERNEL)?,
+                GFP_KERNEL,
+            )?;
         }
         let c = KBox::pin(KmsgCache { slots }, GFP_KERNEL)?;
-        CACHE.store(&*c as *const KmsgCache as usize, Release);
+        CACHE.store(core::ptr::from_ref::<KmsgCache>(&c) as usize, Release);
         Ok(c)
     }
 
@@ -82,7 +85,9 @@ pub(crate) fn get(len: usize) -> Result<KVVec<u8>> {
     if len > SMALL {
         return Ok(KVVec::from_elem(0u8, len, GFP_KERNEL_ACCOUNT)?);
     }
-    let cached = cache().and_then(|c| c.slot()).and_then(|s| s.lock().bufs.pop());
+    let cached = cache()
+        .and_then(|c| c.slot())
+        .and_then(|s| s.lock().bufs.pop());
     let mut b = match cached {
         Some(b) => {
             stats::KMSG_CACHE_HITS.inc();

@@ -22,7 +22,9 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 
 use crate::error::*;
-use crate::kmsg::{Desc, DescPayload, Kmsg, Sender, MACH_MSGH_BITS_COMPLEX, MACH_MSG_PORT_DESCRIPTOR};
+use crate::kmsg::{
+    Desc, DescPayload, Kmsg, Sender, MACH_MSGH_BITS_COMPLEX, MACH_MSG_PORT_DESCRIPTOR,
+};
 use crate::right::Deferred;
 use crate::rights::*;
 use crate::space::Space;
@@ -82,7 +84,16 @@ pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
             };
             k.body[4 + 10] = t as u8;
             k.body[4 + 11] = MACH_MSG_PORT_DESCRIPTOR;
-            if k.descs.push(Desc { offset: 4, payload: DescPayload::Port(c) }, GFP_KERNEL).is_err() {
+            if k.descs
+                .push(
+                    Desc {
+                        offset: 4,
+                        payload: DescPayload::Port(c),
+                    },
+                    GFP_KERNEL,
+                )
+                .is_err()
+            {
                 return;
             }
             k.bits = MACH_MSGH_BITS_COMPLEX;
@@ -101,7 +112,7 @@ fn word(b: &[u8], off: usize) -> u32 {
 }
 
 fn dword(b: &[u8], off: usize) -> u64 {
-    (word(b, off) as u64) | ((word(b, off + 4) as u64) << 32)
+    u64::from(word(b, off)) | (u64::from(word(b, off + 4)) << 32)
 }
 
 fn outs(words: &[u32]) -> KVec<u8> {
@@ -176,7 +187,7 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
             }
             3210 | 3216 => {
                 c.name = w(0);
-                c.value = w(1) as u64;
+                c.value = u64::from(w(1));
             }
             3212 | 3226 | 3227 => {
                 c.name = w(0);

@@ -62,7 +62,14 @@ pub(crate) fn mach_msg(space: &Arc<Space>, a: &MsgArgs) -> MachResult {
         } else {
             None
         };
-        receive(space, a.rcv_msg, a.rcv_size as usize, a.rcv_name, a.option, t)?;
+        receive(
+            space,
+            a.rcv_msg,
+            a.rcv_size as usize,
+            a.rcv_name,
+            a.option,
+            t,
+        )?;
     }
     Ok(())
 }
@@ -72,7 +79,7 @@ fn u32_at(b: &[u8], off: usize) -> u32 {
 }
 
 fn u64_at(b: &[u8], off: usize) -> u64 {
-    (u32_at(b, off) as u64) | ((u32_at(b, off + 4) as u64) << 32)
+    u64::from(u32_at(b, off)) | (u64::from(u32_at(b, off + 4)) << 32)
 }
 
 /// A descriptor as parsed from the user's body, before its rights or
@@ -113,20 +120,26 @@ fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
         }
         match dtype {
             MACH_MSG_PORT_DESCRIPTOR | MACH_MSG_OOL_PORTS_DESCRIPTOR => {
-                if !is_any_right(body[off + 10] as u32) {
+                if !is_any_right(u32::from(body[off + 10])) {
                     return Err(MACH_SEND_INVALID_TYPE);
                 }
             }
             MACH_MSG_GUARDED_PORT_DESCRIPTOR => {
-                if body[off + 10] as u32 != MACH_MSG_TYPE_MOVE_RECEIVE {
+                if u32::from(body[off + 10]) != MACH_MSG_TYPE_MOVE_RECEIVE {
                     return Err(MACH_SEND_INVALID_TYPE);
                 }
             }
             _ => {}
         }
-        if matches!(dtype, MACH_MSG_OOL_DESCRIPTOR | MACH_MSG_OOL_VOLATILE_DESCRIPTOR | MACH_MSG_OOL_PORTS_DESCRIPTOR)
-            && !matches!(body[off + 9], MACH_MSG_PHYSICAL_COPY | MACH_MSG_VIRTUAL_COPY)
-        {
+        if matches!(
+            dtype,
+            MACH_MSG_OOL_DESCRIPTOR
+                | MACH_MSG_OOL_VOLATILE_DESCRIPTOR
+                | MACH_MSG_OOL_PORTS_DESCRIPTOR
+        ) && !matches!(
+            body[off + 9],
+            MACH_MSG_PHYSICAL_COPY | MACH_MSG_VIRTUAL_COPY
+        ) {
             return Err(MACH_SEND_INVALID_TYPE);
         }
         let _ = v.push_within_capacity(UserDesc { offset: off, dtype });
@@ -159,13 +172,27 @@ fn copyin_ool(
                 if size != 0 {
                     UserSlice::new(UserPtr::from_addr(addr), size)
                         .read_all(&mut data, GFP_KERNEL_ACCOUNT)
-                        .map_err(|e| if e == ENOMEM { MACH_SEND_NO_BUFFER } else { MACH_SEND_INVALID_MEMORY })?;
+                        .map_err(|e| {
+                            if e == ENOMEM {
+                                MACH_SEND_NO_BUFFER
+                            } else {
+                                MACH_SEND_INVALID_MEMORY
+                            }
+                        })?;
                 }
                 k.descs
-                    .push(Desc { offset: off, payload: DescPayload::Ool(data) }, GFP_KERNEL)
+                    .push(
+                        Desc {
+                            offset: off,
+                            payload: DescPayload::Ool(data),
+                        },
+                        GFP_KERNEL,
+                    )
                     .map_err(|_| MACH_SEND_NO_BUFFER)?;
                 if k.body[off + 8] != 0 && size != 0 {
-                    dealloc.push((addr, size), GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
+                    dealloc
+                        .push((addr, size), GFP_KERNEL)
+                        .map_err(|_| MACH_SEND_NO_BUFFER)?;
                 }
             }
             MACH_MSG_OOL_PORTS_DESCRIPTOR => {
@@ -178,15 +205,26 @@ fn copyin_ool(
                 if count != 0 {
                     UserSlice::new(UserPtr::from_addr(addr), count * 4)
                         .read_all(&mut bytes, GFP_KERNEL)
-                        .map_err(|e| if e == ENOMEM { MACH_SEND_NO_BUFFER } else { MACH_SEND_INVALID_MEMORY })?;
+                        .map_err(|e| {
+                            if e == ENOMEM {
+                                MACH_SEND_NO_BUFFER
+                            } else {
+                                MACH_SEND_INVALID_MEMORY
+                            }
+                        })?;
                 }
-                let mut v = KVec::with_capacity(count, GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
+                let mut v =
+                    KVec::with_capacity(count, GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
                 for i in 0..count {
                     let _ = v.push_within_capacity(u32_at(&bytes, i * 4));
                 }
-                names.push((off, v), GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
+                names
+                    .push((off, v), GFP_KERNEL)
+                    .map_err(|_| MACH_SEND_NO_BUFFER)?;
                 if k.body[off + 8] != 0 && count != 0 {
-                    dealloc.push((addr, count * 4), GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
+                    dealloc
+                        .push((addr, count * 4), GFP_KERNEL)
+                        .map_err(|_| MACH_SEND_NO_BUFFER)?;
                 }
             }
             _ => {}
@@ -210,7 +248,8 @@ fn copyin_desc_name(
     if name == MACH_PORT_DEAD {
         return Ok(Carried::Dead);
     }
-    g.copyin(space, name, disp, d).map_err(|_| MACH_SEND_INVALID_RIGHT)
+    g.copyin(space, name, disp, d)
+        .map_err(|_| MACH_SEND_INVALID_RIGHT)
 }
 
 fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> MachResult {
@@ -222,9 +261,14 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
     }
     let mut reader = UserSlice::new(UserPtr::from_addr(uaddr), size).reader();
     let mut hdr = [0u8; HEADER_SIZE];
-    reader.read_slice(&mut hdr).map_err(|_| MACH_SEND_INVALID_DATA)?;
-    let mut k = Kmsg::new(size - HEADER_SIZE, Sender::current()).map_err(|_| MACH_SEND_NO_BUFFER)?;
-    reader.read_slice(&mut k.body).map_err(|_| MACH_SEND_INVALID_DATA)?;
+    reader
+        .read_slice(&mut hdr)
+        .map_err(|_| MACH_SEND_INVALID_DATA)?;
+    let mut k =
+        Kmsg::new(size - HEADER_SIZE, Sender::current()).map_err(|_| MACH_SEND_NO_BUFFER)?;
+    reader
+        .read_slice(&mut k.body)
+        .map_err(|_| MACH_SEND_INVALID_DATA)?;
 
     let bits = u32_at(&hdr, 0);
     let remote = u32_at(&hdr, 8);
@@ -252,12 +296,19 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
         return Err(MACH_SEND_INVALID_VOUCHER);
     }
     let complex = bits & MACH_MSGH_BITS_COMPLEX != 0;
-    let descs = if complex { parse_descriptors(&k.body)? } else { KVec::new() };
+    let descs = if complex {
+        parse_descriptors(&k.body)?
+    } else {
+        KVec::new()
+    };
     let mut ool_names = KVec::new();
     let mut dealloc = KVec::new();
     copyin_ool(&mut k, &descs, &mut ool_names, &mut dealloc)?;
 
-    let so_dest = matches!(dest_type, MACH_MSG_TYPE_MOVE_SEND_ONCE | MACH_MSG_TYPE_MAKE_SEND_ONCE);
+    let so_dest = matches!(
+        dest_type,
+        MACH_MSG_TYPE_MOVE_SEND_ONCE | MACH_MSG_TYPE_MAKE_SEND_ONCE
+    );
     // A queue slot held for this message; given back if the send fails.
     let mut slot: Option<Reservation> = None;
     // Set when the wait for queue room timed out or was interrupted: the
@@ -277,7 +328,10 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
             Object::Port(p) => p.clone(),
             _ => return Err(MACH_SEND_INVALID_DEST),
         };
-        if reply_type != 0 && name_valid(local) && g.copyin_check(local, reply_type, false, &mut d).is_err() {
+        if reply_type != 0
+            && name_valid(local)
+            && g.copyin_check(local, reply_type, false, &mut d).is_err()
+        {
             return Err(MACH_SEND_INVALID_REPLY);
         }
         // Room in the destination's queue, unless a send-once right
@@ -322,7 +376,11 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
         };
         k.bits = (bits & !MACH_MSGH_BITS_PORTS_MASK & MACH_MSGH_BITS_USER)
             | copyin_type(dest_type)
-            | if reply_type != 0 { copyin_type(reply_type) << 8 } else { 0 };
+            | if reply_type != 0 {
+                copyin_type(reply_type) << 8
+            } else {
+                0
+            };
 
         // Body rights. On failure everything copied in so far, header
         // rights included, is destroyed with the message, as in XNU.
@@ -331,15 +389,28 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
             let off = ud.offset;
             match ud.dtype {
                 MACH_MSG_PORT_DESCRIPTOR | MACH_MSG_GUARDED_PORT_DESCRIPTOR => {
-                    let name_off = if ud.dtype == MACH_MSG_PORT_DESCRIPTOR { off } else { off + 12 };
+                    let name_off = if ud.dtype == MACH_MSG_PORT_DESCRIPTOR {
+                        off
+                    } else {
+                        off + 12
+                    };
                     let name = u32_at(&k.body, name_off);
-                    let disp = k.body[off + 10] as u32;
+                    let disp = u32::from(k.body[off + 10]);
                     // The receiver sees the type the disposition yields,
                     // also for null and dead names.
                     k.body[off + 10] = copyin_type(disp) as u8;
                     match copyin_desc_name(&mut g, space.id, name, disp, &mut d) {
                         Ok(c) => {
-                            if k.descs.push(Desc { offset: off, payload: DescPayload::Port(c) }, GFP_KERNEL).is_err() {
+                            if k.descs
+                                .push(
+                                    Desc {
+                                        offset: off,
+                                        payload: DescPayload::Port(c),
+                                    },
+                                    GFP_KERNEL,
+                                )
+                                .is_err()
+                            {
                                 failed = Some(MACH_SEND_NO_BUFFER);
                                 break;
                             }
@@ -351,7 +422,7 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
                     }
                 }
                 MACH_MSG_OOL_PORTS_DESCRIPTOR => {
-                    let disp = k.body[off + 10] as u32;
+                    let disp = u32::from(k.body[off + 10]);
                     k.body[off + 10] = copyin_type(disp) as u8;
                     let names = match ool_names.iter().find(|(o, _)| *o == off) {
                         Some((_, n)) => n,
@@ -376,7 +447,17 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
                         }
                     }
                     let ok = failed.is_none();
-                    if k.descs.push(Desc { offset: off, payload: DescPayload::OolPorts(rights) }, GFP_KERNEL).is_err() && ok {
+                    if k.descs
+                        .push(
+                            Desc {
+                                offset: off,
+                                payload: DescPayload::OolPorts(rights),
+                            },
+                            GFP_KERNEL,
+                        )
+                        .is_err()
+                        && ok
+                    {
                         failed = Some(MACH_SEND_NO_BUFFER);
                     }
                     if failed.is_some() {
@@ -420,7 +501,13 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
 /// received (XNU's `ipc_kmsg_copyout_pseudo`): its rights go back into the
 /// sender's space and the header and body are written over the send
 /// buffer, ports not swapped. Returns `err` (with copyout errors or-ed in).
-fn pseudo_receive(space: &Arc<Space>, mut k: KBox<Kmsg>, uaddr: usize, size: usize, err: MachError) -> MachError {
+fn pseudo_receive(
+    space: &Arc<Space>,
+    mut k: KBox<Kmsg>,
+    uaddr: usize,
+    size: usize,
+    err: MachError,
+) -> MachError {
     let mut d = Deferred::new();
     let mut extra = 0i32;
     let mut g = space.inner.lock();
@@ -439,7 +526,11 @@ fn pseudo_receive(space: &Arc<Space>, mut k: KBox<Kmsg>, uaddr: usize, size: usi
         match desc.payload {
             DescPayload::Port(c) => {
                 let (name, _) = copyout_carried(&mut g, space.id, c, &mut d, &mut extra);
-                let off_name = if k.body[off + 11] == MACH_MSG_GUARDED_PORT_DESCRIPTOR { off + 12 } else { off };
+                let off_name = if k.body[off + 11] == MACH_MSG_GUARDED_PORT_DESCRIPTOR {
+                    off + 12
+                } else {
+                    off
+                };
                 k.set_body_u32(off_name, name);
             }
             DescPayload::OolPorts(rights) => {
@@ -460,7 +551,11 @@ fn pseudo_receive(space: &Arc<Space>, mut k: KBox<Kmsg>, uaddr: usize, size: usi
     drop(g);
     drop(d);
     for (off, data) in regions.iter() {
-        let addr = if data.is_empty() { 0 } else { map_out(data.as_slice(), &mut extra) };
+        let addr = if data.is_empty() {
+            0
+        } else {
+            map_out(data.as_slice(), &mut extra)
+        };
         k.body[*off..*off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
         k.body[*off + 8] = 0;
     }
@@ -468,7 +563,10 @@ fn pseudo_receive(space: &Arc<Space>, mut k: KBox<Kmsg>, uaddr: usize, size: usi
     let mut hdr = [0u8; HEADER_SIZE];
     put_header(&mut hdr, bits, size as u32, remote, local, k.id);
     let mut w = UserSlice::new(UserPtr::from_addr(uaddr), size).writer();
-    if w.write_slice(&hdr).and_then(|_| w.write_slice(&k.body)).is_err() {
+    if w.write_slice(&hdr)
+        .and_then(|()| w.write_slice(&k.body))
+        .is_err()
+    {
         return err;
     }
     MachError(err.code() | extra)
@@ -541,7 +639,14 @@ fn trailer_size(option: u32) -> MachResult<usize> {
     Ok(TRAILER_SIZES[elements.min(TRAILER_SIZES.len() - 1)])
 }
 
-fn receive(space: &Arc<Space>, uaddr: usize, rcv_size: usize, name: u32, option: u32, timeout: Timeout) -> MachResult {
+fn receive(
+    space: &Arc<Space>,
+    uaddr: usize,
+    rcv_size: usize,
+    name: u32,
+    option: u32,
+    timeout: Timeout,
+) -> MachResult {
     trailer_size(option)?;
     let src = {
         let mut d = Deferred::new();
@@ -582,11 +687,13 @@ pub(crate) fn receive_from(
             if option & MACH_RCV_LARGE_IDENTITY != 0 && rcv_size >= 16 {
                 let rname = receiver_name(space, &port);
                 let mut ww = UserSlice::new(UserPtr::from_addr(uaddr + 12), 4).writer();
-                ww.write_slice(&rname.to_ne_bytes()).map_err(|_| MACH_RCV_INVALID_DATA)?;
+                ww.write_slice(&rname.to_ne_bytes())
+                    .map_err(|_| MACH_RCV_INVALID_DATA)?;
             }
             if rcv_size >= 8 {
                 let mut ww = UserSlice::new(UserPtr::from_addr(uaddr + 4), 4).writer();
-                ww.write_slice(&size.to_ne_bytes()).map_err(|_| MACH_RCV_INVALID_DATA)?;
+                ww.write_slice(&size.to_ne_bytes())
+                    .map_err(|_| MACH_RCV_INVALID_DATA)?;
             }
             Err(MACH_RCV_TOO_LARGE)
         }
@@ -598,13 +705,21 @@ pub(crate) fn receive_from(
             let bits = (k.bits & !MACH_MSGH_BITS_PORTS_MASK) | reply_type | (dest_type << 8);
             let local = receiver_name(space, &port);
             let mut hdr = [0u8; HEADER_SIZE];
-            put_header(&mut hdr, bits, HEADER_SIZE as u32, MACH_PORT_NULL, local, k.id);
+            put_header(
+                &mut hdr,
+                bits,
+                HEADER_SIZE as u32,
+                MACH_PORT_NULL,
+                local,
+                k.id,
+            );
             let mut tr = [0u8; MAX_TRAILER_SIZE];
             fill_trailer(&mut tr, tsize, seqno, ctx, &k.sender);
             drop(k);
             let mut w = user.writer();
             let n = HEADER_SIZE.min(rcv_size);
-            w.write_slice(&hdr[..n]).map_err(|_| MACH_RCV_INVALID_DATA)?;
+            w.write_slice(&hdr[..n])
+                .map_err(|_| MACH_RCV_INVALID_DATA)?;
             let t = tsize.min(rcv_size.saturating_sub(HEADER_SIZE));
             w.write_slice(&tr[..t]).map_err(|_| MACH_RCV_INVALID_DATA)?;
             Err(MACH_RCV_TOO_LARGE)
@@ -635,7 +750,9 @@ fn put_header(h: &mut [u8; HEADER_SIZE], bits: u32, size: u32, remote: u32, loca
 fn fill_trailer(t: &mut [u8; MAX_TRAILER_SIZE], tsize: usize, seqno: u32, ctx: u64, s: &Sender) {
     let pid = s.pid.as_ref().map(|p| p.nr_in_current_ns()).unwrap_or(0);
     let kernel = s.pid.is_none();
-    let put = |t: &mut [u8; MAX_TRAILER_SIZE], off: usize, v: u32| t[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+    let put = |t: &mut [u8; MAX_TRAILER_SIZE], off: usize, v: u32| {
+        t[off..off + 4].copy_from_slice(&v.to_ne_bytes())
+    };
     put(t, 0, 0); // MACH_MSG_TRAILER_FORMAT_0
     put(t, 4, tsize as u32);
     put(t, 8, seqno);
@@ -706,7 +823,11 @@ fn copyout_msg(
                 if t != 0 {
                     k.body[off + 10] = t as u8;
                 }
-                let off_name = if k.body[off + 11] == MACH_MSG_GUARDED_PORT_DESCRIPTOR { off + 12 } else { off };
+                let off_name = if k.body[off + 11] == MACH_MSG_GUARDED_PORT_DESCRIPTOR {
+                    off + 12
+                } else {
+                    off
+                };
                 k.set_body_u32(off_name, name);
             }
             other => {
@@ -720,7 +841,8 @@ fn copyout_msg(
     for (off, payload) in ool.drain_all() {
         match payload {
             DescPayload::OolPorts(rights) => {
-                let mut names = KVec::with_capacity(rights.len(), GFP_KERNEL).unwrap_or(KVec::new());
+                let mut names =
+                    KVec::with_capacity(rights.len(), GFP_KERNEL).unwrap_or(KVec::new());
                 for c in rights.into_iter() {
                     let (name, t) = copyout_carried(&mut g, space.id, c, &mut d, &mut err);
                     if t != 0 {
@@ -741,7 +863,11 @@ fn copyout_msg(
 
     // Out-of-line data appears as fresh anonymous mappings.
     for (off, data) in regions.iter() {
-        let addr = if data.is_empty() { 0 } else { map_out(data.as_slice(), &mut err) };
+        let addr = if data.is_empty() {
+            0
+        } else {
+            map_out(data.as_slice(), &mut err)
+        };
         k.body[*off..*off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
         k.body[*off + 8] = 0; // deallocate
         k.body[*off + 9] = MACH_MSG_VIRTUAL_COPY;
@@ -751,7 +877,11 @@ fn copyout_msg(
         for n in names.iter() {
             let _ = bytes.extend_from_slice(&n.to_ne_bytes(), GFP_KERNEL);
         }
-        let addr = if bytes.is_empty() { 0 } else { map_out(&bytes, &mut err) };
+        let addr = if bytes.is_empty() {
+            0
+        } else {
+            map_out(&bytes, &mut err)
+        };
         k.body[*off..*off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
         k.body[*off + 8] = 0;
         k.body[*off + 9] = MACH_MSG_VIRTUAL_COPY;
@@ -765,8 +895,8 @@ fn copyout_msg(
     let mut w = user.writer();
     let res = w
         .write_slice(&hdr)
-        .and_then(|_| w.write_slice(&k.body))
-        .and_then(|_| w.write_slice(&tr[..tsize]));
+        .and_then(|()| w.write_slice(&k.body))
+        .and_then(|()| w.write_slice(&tr[..tsize]));
     drop(k);
     if res.is_err() {
         return Err(MACH_RCV_INVALID_DATA);

@@ -87,7 +87,13 @@ fn entry_type(g: &SpaceInner, i: usize) -> u32 {
     g.table[i].bits
 }
 
-fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall, d: &mut Deferred) -> MachResult {
+fn call_locked(
+    space: &Arc<Space>,
+    g: &mut SpaceInner,
+    nr: u32,
+    c: &mut PortCall,
+    d: &mut Deferred,
+) -> MachResult {
     let sid = space.id;
     match nr {
         uapi::PORT_NAMES => {
@@ -96,11 +102,14 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
                 c.count = n as u32;
                 return Err(KERN_INSUFFICIENT_BUFFER_SIZE);
             }
-            let mut names = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            let mut types = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            let mut names =
+                KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            let mut types =
+                KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             // Dead ports' rights show as dead names, as after a lookup.
             let live: KVec<u32> = {
-                let mut v = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+                let mut v =
+                    KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
                 for (name, _) in g.names() {
                     let _ = v.push_within_capacity(name);
                 }
@@ -112,7 +121,8 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
                     let _ = types.push_within_capacity(entry_type(g, i));
                 }
             }
-            let mut buf = KVec::from_elem(0u8, names.len() * 4, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            let mut buf = KVec::from_elem(0u8, names.len() * 4, GFP_KERNEL)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             words(&names, &mut buf);
             user_write(c.data, &buf)?;
             words(&types, &mut buf);
@@ -141,7 +151,11 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
                 return Err(KERN_INVALID_VALUE);
             }
             // XNU ignores the name for a dead name (it picks its own).
-            let want = if c.right == MACH_PORT_RIGHT_DEAD_NAME { None } else { Some(c.name) };
+            let want = if c.right == MACH_PORT_RIGHT_DEAD_NAME {
+                None
+            } else {
+                Some(c.name)
+            };
             allocate(g, sid, c.right, want)?;
             Ok(())
         }
@@ -199,7 +213,9 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
             g.delta(sid, c.name, c.right, c.delta, d)
         }
         uapi::PORT_INSERT_RIGHT => {
-            if c.name == c.poly && (c.right == MACH_MSG_TYPE_MAKE_SEND || c.right == MACH_MSG_TYPE_COPY_SEND) {
+            if c.name == c.poly
+                && (c.right == MACH_MSG_TYPE_MAKE_SEND || c.right == MACH_MSG_TYPE_COPY_SEND)
+            {
                 return insert_send_same_name(g, c.name, c.right, d);
             }
             if !is_any_right(c.right) {
@@ -246,7 +262,11 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
         uapi::PORT_GET_CONTEXT => {
             let p = receive_port_valid(g, c.name, d)?;
             let pg = p.inner.lock();
-            c.value = if pg.flags & MACH_PORT_STATUS_FLAG_STRICT_GUARD != 0 { 0 } else { pg.context };
+            c.value = if pg.flags & MACH_PORT_STATUS_FLAG_STRICT_GUARD != 0 {
+                0
+            } else {
+                pg.context
+            };
             Ok(())
         }
         uapi::PORT_SET_CONTEXT => {
@@ -346,10 +366,14 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
                         return Err(KERN_INVALID_ARGUMENT);
                     }
                     // The guard is satisfied: the receive right may go.
-                    pg.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
+                    pg.flags &=
+                        !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
                 }
             }
-            if c.delta != 0 && urefs != MACH_PORT_UREFS_MAX && (-(c.delta as i64)) > urefs as i64 {
+            if c.delta != 0
+                && urefs != MACH_PORT_UREFS_MAX
+                && -i64::from(c.delta) > i64::from(urefs)
+            {
                 return Err(KERN_INVALID_VALUE);
             }
             if c.delta != 0 {
@@ -414,7 +438,8 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
             }
             let s = g.port_set(c.name, d)?;
             let members = s.members().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            let mut names = KVec::with_capacity(members.len(), GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            let mut names = KVec::with_capacity(members.len(), GFP_KERNEL)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             for p in members.iter() {
                 if let Some((psid, n)) = p.inner.lock().receiver {
                     if psid == sid {
@@ -427,7 +452,8 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
                 return Err(KERN_INSUFFICIENT_BUFFER_SIZE);
             }
             names.sort_unstable();
-            let mut buf = KVec::from_elem(0u8, names.len() * 4, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            let mut buf = KVec::from_elem(0u8, names.len() * 4, GFP_KERNEL)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             words(&names, &mut buf);
             user_write(c.data, &buf)?;
             c.count = names.len() as u32;
@@ -436,7 +462,7 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
         uapi::PORT_REQUEST_NOTIFY => request_notification(g, sid, c, d),
         uapi::PORT_GET_SRIGHTS => {
             let p = g.receive_port(c.name, d)?;
-            c.value = p.inner.lock().srights as u64;
+            c.value = u64::from(p.inner.lock().srights);
             Ok(())
         }
         uapi::PORT_SET_MSCOUNT => {
@@ -478,7 +504,10 @@ fn call_locked(space: &Arc<Space>, g: &mut SpaceInner, nr: u32, c: &mut PortCall
                 return Err(KERN_INVALID_ARGUMENT);
             }
             let new = if name_valid(c.name) {
-                match g.copyin(sid, c.name, MACH_MSG_TYPE_COPY_SEND, d).map_err(|_| MACH_SEND_INVALID_RIGHT)? {
+                match g
+                    .copyin(sid, c.name, MACH_MSG_TYPE_COPY_SEND, d)
+                    .map_err(|_| MACH_SEND_INVALID_RIGHT)?
+                {
                     Carried::Right(r) => Some(r),
                     _ => None,
                 }
@@ -504,7 +533,12 @@ fn receive_port_valid(g: &mut SpaceInner, name: u32, d: &mut Deferred) -> MachRe
 }
 
 /// XNU's `ipc_object_translate_port_pset`: the port name is checked first.
-fn port_and_set(g: &mut SpaceInner, port: u32, set: u32, d: &mut Deferred) -> MachResult<(Arc<Port>, Arc<PortSet>)> {
+fn port_and_set(
+    g: &mut SpaceInner,
+    port: u32,
+    set: u32,
+    d: &mut Deferred,
+) -> MachResult<(Arc<Port>, Arc<PortSet>)> {
     let pi = g.lookup(port, d)?;
     let si = g.lookup(set, d)?;
     let p = match &g.table[pi].obj {
@@ -577,7 +611,7 @@ fn allocate(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) -> Mach
         _ => None,
     };
     let n = match name {
-        Some(n) => g.alloc_named(n, bits, urefs, obj).map(|_| n),
+        Some(n) => g.alloc_named(n, bits, urefs, obj).map(|()| n),
         None => g.alloc(bits, urefs, obj),
     };
     let n = match n {
@@ -632,15 +666,15 @@ fn get_attributes(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> Mac
         MACH_PORT_LIMITS_INFO => w[0] = pg.qlimit,
         MACH_PORT_DNREQUESTS_SIZE => w[0] = pg.dnrequests.len() as u32,
         _ => {
-            w[0] = !pg.sets.is_empty() as u32;
+            w[0] = u32::from(!pg.sets.is_empty());
             w[1] = pg.seqno;
             w[2] = pg.mscount;
             w[3] = pg.qlimit;
             w[4] = pg.queue.len() as u32;
             w[5] = pg.sorights;
-            w[6] = (pg.srights > 0) as u32;
-            w[7] = pg.pdrequest.is_some() as u32;
-            w[8] = pg.nsrequest.is_some() as u32;
+            w[6] = u32::from(pg.srights > 0);
+            w[7] = u32::from(pg.pdrequest.is_some());
+            w[8] = u32::from(pg.nsrequest.is_some());
             w[9] = pg.flags;
         }
     }
@@ -689,7 +723,12 @@ fn set_attributes(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> Mac
 const MIG_TYPE_ERROR: MachError = MachError(-300);
 
 /// mach_port_request_notification, as XNU's trap and kernel routine.
-fn request_notification(g: &mut SpaceInner, sid: u64, c: &mut PortCall, d: &mut Deferred) -> MachResult {
+fn request_notification(
+    g: &mut SpaceInner,
+    sid: u64,
+    c: &mut PortCall,
+    d: &mut Deferred,
+) -> MachResult {
     let disp = c.notify_type;
     c.notify_type = 0;
     let notify_name = c.notify;
@@ -733,20 +772,26 @@ fn register(
     match id {
         MACH_NOTIFY_PORT_DESTROYED => {
             if c.value != 0 {
-                notify.map(|n| d.right(n));
+                if let Some(n) = notify {
+                    d.right(n);
+                }
                 return Err(KERN_INVALID_VALUE);
             }
             let p = match receive_port_valid(g, c.name, d) {
                 Ok(p) => p,
                 Err(e) => {
-                    notify.map(|n| d.right(n));
+                    if let Some(n) = notify {
+                        d.right(n);
+                    }
                     return Err(e);
                 }
             };
             let mut pg = p.inner.lock();
             if pg.pdrequest.is_some() {
                 drop(pg);
-                notify.map(|n| d.right(n));
+                if let Some(n) = notify {
+                    d.right(n);
+                }
                 return Err(KERN_FAILURE);
             }
             pg.pdrequest = notify;
@@ -756,7 +801,9 @@ fn register(
             let p = match receive_port_valid(g, c.name, d) {
                 Ok(p) => p,
                 Err(e) => {
-                    notify.map(|n| d.right(n));
+                    if let Some(n) = notify {
+                        d.right(n);
+                    }
                     return Err(e);
                 }
             };
@@ -778,13 +825,17 @@ fn register(
         }
         MACH_NOTIFY_DEAD_NAME => {
             if !name_valid(c.name) {
-                notify.map(|n| d.right(n));
+                if let Some(n) = notify {
+                    d.right(n);
+                }
                 return Err(KERN_INVALID_ARGUMENT);
             }
             let i = match g.lookup(c.name, d) {
                 Ok(i) => i,
                 Err(e) => {
-                    notify.map(|n| d.right(n));
+                    if let Some(n) = notify {
+                        d.right(n);
+                    }
                     return Err(e);
                 }
             };
@@ -795,12 +846,16 @@ fn register(
             let port = match &g.table[i].obj {
                 Object::Port(p) => p.clone(),
                 Object::Set(_) => {
-                    notify.map(|n| d.right(n));
+                    if let Some(n) = notify {
+                        d.right(n);
+                    }
                     return Err(KERN_INVALID_RIGHT);
                 }
                 _ => {
                     // Already a dead name: current XNU refuses.
-                    notify.map(|n| d.right(n));
+                    if let Some(n) = notify {
+                        d.right(n);
+                    }
                     return Err(KERN_INVALID_ARGUMENT);
                 }
             };
@@ -813,18 +868,22 @@ fn register(
                     d.right(n);
                     return Err(KERN_RESOURCE_SHORTAGE);
                 }
-                let _ = pg.dnrequests.push_within_capacity(crate::port::DeadNameRequest {
-                    space: sid,
-                    name: c.name,
-                    notify: n,
-                });
+                let _ = pg
+                    .dnrequests
+                    .push_within_capacity(crate::port::DeadNameRequest {
+                        space: sid,
+                        name: c.name,
+                        notify: n,
+                    });
                 drop(pg);
                 g.table[i].bits |= MACH_PORT_TYPE_DNREQUEST;
             }
             Ok(())
         }
         _ => {
-            notify.map(|n| d.right(n));
+            if let Some(n) = notify {
+                d.right(n);
+            }
             Err(KERN_INVALID_VALUE)
         }
     }

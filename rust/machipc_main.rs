@@ -65,7 +65,10 @@ impl kernel::Module for MachIpcModule {
             ffi::debugfs_exit();
             return Err(e);
         }
-        pr_info!("machipc: /dev/machipc ready (ABI {})\n", uapi::MACHIPC_ABI_VERSION);
+        pr_info!(
+            "machipc: /dev/machipc ready (ABI {})\n",
+            uapi::MACHIPC_ABI_VERSION
+        );
         Ok(MachIpcModule { _kmsg_cache: cache })
     }
 }

@@ -19,7 +19,9 @@ use kernel::prelude::*;
 use crate::kmsg::{
     Desc, DescPayload, Kmsg, Sender, BODY_SIZE, MACH_MSGH_BITS_COMPLEX, PORT_DESC_SIZE,
 };
-use crate::rights::{Carried, Kind, Right, MACH_MSG_TYPE_PORT_RECEIVE, MACH_MSG_TYPE_PORT_SEND_ONCE};
+use crate::rights::{
+    Carried, Kind, Right, MACH_MSG_TYPE_PORT_RECEIVE, MACH_MSG_TYPE_PORT_SEND_ONCE,
+};
 
 pub(crate) const MACH_NOTIFY_PORT_DELETED: i32 = 0o101;
 pub(crate) const MACH_NOTIFY_PORT_DESTROYED: i32 = 0o105;
@@ -45,7 +47,16 @@ fn send(dest: Right, id: i32, body: &[u8], desc: Option<(usize, Right)>) {
     k.body.copy_from_slice(body);
     if let Some((offset, right)) = desc {
         k.bits |= MACH_MSGH_BITS_COMPLEX;
-        if k.descs.push(Desc { offset, payload: DescPayload::Port(Carried::Right(right)) }, GFP_KERNEL).is_err() {
+        if k.descs
+            .push(
+                Desc {
+                    offset,
+                    payload: DescPayload::Port(Carried::Right(right)),
+                },
+                GFP_KERNEL,
+            )
+            .is_err()
+        {
             // The receive right dies with the failed push (dropped).
         }
     }
@@ -85,5 +96,10 @@ pub(crate) fn port_destroyed(dest: Right, receive: Right) {
     b[..4].copy_from_slice(&1u32.to_ne_bytes());
     b[BODY_SIZE + 10] = MACH_MSG_TYPE_PORT_RECEIVE as u8;
     b[BODY_SIZE + 11] = crate::kmsg::MACH_MSG_PORT_DESCRIPTOR;
-    send(dest, MACH_NOTIFY_PORT_DESTROYED, &b, Some((BODY_SIZE, receive)));
+    send(
+        dest,
+        MACH_NOTIFY_PORT_DESTROYED,
+        &b,
+        Some((BODY_SIZE, receive)),
+    );
 }

@@ -98,6 +98,30 @@ pub(crate) enum Received {
 /// The time a caller may wait: `None` for ever.
 pub(crate) type Timeout = Option<Jiffies>;
 
+/// Sleeps once on `cv` (releasing `guard`'s lock meanwhile) and accounts
+/// the time slept against `timeout`. A signal gives `interrupted`; an
+/// expired timeout leaves `Some(0)`, so the caller's next check fails.
+pub(crate) fn wait_step<T, B: kernel::sync::lock::Backend>(
+    cv: &CondVar,
+    guard: &mut kernel::sync::lock::Guard<'_, T, B>,
+    timeout: &mut Timeout,
+    interrupted: MachError,
+) -> MachResult {
+    match cv.wait_interruptible_timeout(guard, timeout.unwrap_or(Jiffies::MAX)) {
+        CondVarTimeoutResult::Signal { .. } => Err(interrupted),
+        CondVarTimeoutResult::Timeout => {
+            *timeout = Some(0);
+            Ok(())
+        }
+        CondVarTimeoutResult::Woken { jiffies } => {
+            if timeout.is_some() {
+                *timeout = Some(jiffies);
+            }
+            Ok(())
+        }
+    }
+}
+
 impl Port {
     /// A new live port whose receive right the caller is about to name.
     pub(crate) fn new() -> Result<Arc<Port>> {
@@ -224,15 +248,7 @@ impl Port {
             if timeout == Some(0) {
                 return Err(MACH_SEND_TIMED_OUT);
             }
-            match self.snd_wait.wait_interruptible_timeout(&mut g, timeout.unwrap_or(Jiffies::MAX)) {
-                CondVarTimeoutResult::Signal { .. } => return Err(MACH_SEND_INTERRUPTED),
-                CondVarTimeoutResult::Timeout => timeout = Some(0),
-                CondVarTimeoutResult::Woken { jiffies } => {
-                    if timeout.is_some() {
-                        timeout = Some(jiffies);
-                    }
-                }
-            }
+            wait_step(&self.snd_wait, &mut g, &mut timeout, MACH_SEND_INTERRUPTED)?;
         }
     }
 
@@ -352,15 +368,7 @@ impl Port {
             if timeout == Some(0) {
                 return Err(MACH_RCV_TIMED_OUT);
             }
-            match self.rcv_wait.wait_interruptible_timeout(&mut g, timeout.unwrap_or(Jiffies::MAX)) {
-                CondVarTimeoutResult::Signal { .. } => return Err(MACH_RCV_INTERRUPTED),
-                CondVarTimeoutResult::Timeout => timeout = Some(0),
-                CondVarTimeoutResult::Woken { jiffies } => {
-                    if timeout.is_some() {
-                        timeout = Some(jiffies);
-                    }
-                }
-            }
+            wait_step(&self.rcv_wait, &mut g, &mut timeout, MACH_RCV_INTERRUPTED)?;
         }
     }
 

@@ -12,11 +12,11 @@
 //! space it was made from.
 
 use core::ffi::{c_uint, c_void};
+use kernel::new_poll_condvar;
 use kernel::prelude::*;
 use kernel::sync::poll::{PollCondVar, PollTable};
 use kernel::sync::Arc;
 use kernel::uaccess::UserSlice;
-use kernel::new_poll_condvar;
 
 use crate::error::*;
 use crate::mach_msg::{receive_from, Source, MACH_RCV_LARGE};
@@ -72,7 +72,10 @@ pub(crate) fn ioctl(space: &Arc<Space>, user: UserSlice) -> Result {
             _ => return Err(EINVAL),
         }
     };
-    let poller = Arc::pin_init(pin_init!(Poller { cv <- new_poll_condvar!("PortFd::cv") }), GFP_KERNEL)?;
+    let poller = Arc::pin_init(
+        pin_init!(Poller { cv <- new_poll_condvar!("PortFd::cv") }),
+        GFP_KERNEL,
+    )?;
     match &src {
         Source::Port(p) => p.inner.lock().pollers.push(poller.clone(), GFP_KERNEL)?,
         Source::Set(s) => s.inner.lock().pollers.push(poller.clone(), GFP_KERNEL)?,
@@ -152,7 +155,12 @@ extern "C" fn machipc_rust_port_poll(
     let me = unsafe { &*pfd.cast::<PortFd>() };
     // SAFETY: The VFS passes a valid file and a null or valid poll table
     // for the duration of this call.
-    let (file, table) = unsafe { (kernel::fs::File::from_raw_file(file), PollTable::from_raw(wait)) };
+    let (file, table) = unsafe {
+        (
+            kernel::fs::File::from_raw_file(file),
+            PollTable::from_raw(wait),
+        )
+    };
     table.register_wait(file, &me.poller.cv);
     let mut mask = 0;
     if me.readable() {
@@ -165,7 +173,12 @@ extern "C" fn machipc_rust_port_poll(
 }
 
 #[no_mangle]
-extern "C" fn machipc_rust_port_read(pfd: *mut c_void, buf: *mut u8, len: usize, nonblock: i32) -> isize {
+extern "C" fn machipc_rust_port_read(
+    pfd: *mut c_void,
+    buf: *mut u8,
+    len: usize,
+    nonblock: i32,
+) -> isize {
     // SAFETY: `pfd` is the file's private data, alive until release.
     let me = unsafe { &*pfd.cast::<PortFd>() };
     if me.hung_up() && !me.readable() {

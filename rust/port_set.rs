@@ -13,12 +13,11 @@
 //! other way; both lists are updated one lock at a time.
 
 use kernel::prelude::*;
-use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex};
-use kernel::time::Jiffies;
+use kernel::sync::{Arc, CondVar, Mutex};
 use kernel::{new_condvar, new_mutex};
 
 use crate::error::*;
-use crate::port::{Port, Received, Timeout};
+use crate::port::{wait_step, Port, Received, Timeout};
 use crate::port_fd::{wake_pollers, Poller};
 use crate::stats;
 
@@ -63,8 +62,12 @@ impl PortSet {
         let mut members: KVec<Arc<Port>> = KVec::new();
         let mut ready: KVec<Arc<Port>> = KVec::new();
         // Reserve outside the locks so the updates below cannot fail.
-        members.reserve(1, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-        ready.reserve(1, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        members
+            .reserve(1, GFP_KERNEL)
+            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        ready
+            .reserve(1, GFP_KERNEL)
+            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
         if !self.inner.lock().active {
             return Err(KERN_INVALID_RIGHT);
         }
@@ -72,7 +75,9 @@ impl PortSet {
         if pg.sets.iter().any(|s| Arc::ptr_eq(s, self)) {
             return Err(KERN_ALREADY_IN_SET);
         }
-        pg.sets.push(self.clone(), GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        pg.sets
+            .push(self.clone(), GFP_KERNEL)
+            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
         let has_msg = !pg.queue.is_empty();
         drop(pg);
         let mut g = self.inner.lock();
@@ -91,7 +96,11 @@ impl PortSet {
     /// Removes `port` from this set. `KERN_NOT_IN_SET` if it was not in it.
     pub(crate) fn remove_member(self: &Arc<Self>, port: &Arc<Port>) -> MachResult {
         let mut pg = port.inner.lock();
-        let pos = pg.sets.iter().position(|s| Arc::ptr_eq(s, self)).ok_or(KERN_NOT_IN_SET)?;
+        let pos = pg
+            .sets
+            .iter()
+            .position(|s| Arc::ptr_eq(s, self))
+            .ok_or(KERN_NOT_IN_SET)?;
         let s = pg.sets.remove(pos);
         drop(pg);
         drop(s);
@@ -201,15 +210,7 @@ impl PortSet {
             if timeout == Some(0) {
                 return Err(MACH_RCV_TIMED_OUT);
             }
-            match self.wait.wait_interruptible_timeout(&mut g, timeout.unwrap_or(Jiffies::MAX)) {
-                CondVarTimeoutResult::Signal { .. } => return Err(MACH_RCV_INTERRUPTED),
-                CondVarTimeoutResult::Timeout => timeout = Some(0),
-                CondVarTimeoutResult::Woken { jiffies } => {
-                    if timeout.is_some() {
-                        timeout = Some(jiffies);
-                    }
-                }
-            }
+            wait_step(&self.wait, &mut g, &mut timeout, MACH_RCV_INTERRUPTED)?;
         }
     }
 

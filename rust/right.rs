@@ -114,7 +114,10 @@ impl Drop for Deferred {
 /// returns its send-once right.
 pub(crate) fn cancel_dnrequest(port: &Arc<Port>, space: u64, name: u32) -> Option<Right> {
     let mut g = port.inner.lock();
-    let pos = g.dnrequests.iter().position(|r| r.space == space && r.name == name)?;
+    let pos = g
+        .dnrequests
+        .iter()
+        .position(|r| r.space == space && r.name == name)?;
     g.dnrequests.remove(pos).ok().map(|r| r.notify)
 }
 
@@ -128,14 +131,15 @@ fn entry_port(e: &Entry) -> Option<Arc<Port>> {
 /// `MACH_PORT_UREFS_OVERFLOW`/`UNDERFLOW` with XNU's saturation: urefs at
 /// the maximum stay pegged; an overflow pegs them.
 fn apply_delta(urefs: u32, delta: i32) -> MachResult<u32> {
-    let max = MACH_PORT_UREFS_MAX as i64;
-    if (delta as i64) > max || (delta as i64) < -max {
+    let max = i64::from(MACH_PORT_UREFS_MAX);
+    let delta = i64::from(delta);
+    if delta > max || delta < -max {
         return Err(KERN_INVALID_VALUE);
     }
     if urefs == MACH_PORT_UREFS_MAX {
-        return Ok(if delta as i64 == -max { 0 } else { urefs });
+        return Ok(if delta == -max { 0 } else { urefs });
     }
-    let n = urefs as i64 + delta as i64;
+    let n = i64::from(urefs) + delta;
     if n < 0 {
         return Err(KERN_INVALID_VALUE);
     }
@@ -182,6 +186,27 @@ impl SpaceInner {
         true
     }
 
+    /// Frees entry `i` (which named `port`); a dead-name request it held is
+    /// cancelled with a port-deleted notification, as when a name loses its
+    /// last right while the port lives.
+    fn free_with_request(
+        &mut self,
+        space: u64,
+        name: u32,
+        i: usize,
+        port: &Arc<Port>,
+        d: &mut Deferred,
+    ) {
+        let had_request = self.table[i].bits & MACH_PORT_TYPE_DNREQUEST != 0;
+        let old = self.free_index(i);
+        d.object(old);
+        if had_request {
+            if let Some(r) = cancel_dnrequest(port, space, name) {
+                d.deleted(r, name);
+            }
+        }
+    }
+
     /// Looks `name` up, converting it to a dead name if its port died.
     pub(crate) fn lookup(&mut self, name: u32, d: &mut Deferred) -> MachResult<usize> {
         let i = self.index_of(name).ok_or(KERN_INVALID_NAME)?;
@@ -192,7 +217,13 @@ impl SpaceInner {
     /// Whether `name` can be copied in with `disp` (a dead name counts
     /// only with `allow_dead`), without changing anything but dead-name
     /// conversion; returns the entry's index.
-    pub(crate) fn copyin_check(&mut self, name: u32, disp: u32, allow_dead: bool, d: &mut Deferred) -> MachResult<usize> {
+    pub(crate) fn copyin_check(
+        &mut self,
+        name: u32,
+        disp: u32,
+        allow_dead: bool,
+        d: &mut Deferred,
+    ) -> MachResult<usize> {
         let i = self.lookup(name, d)?;
         let b = self.table[i].bits;
         let ok = match disp {
@@ -203,7 +234,8 @@ impl SpaceInner {
                 b & MACH_PORT_TYPE_SEND != 0 || (allow_dead && b & MACH_PORT_TYPE_DEAD_NAME != 0)
             }
             MACH_MSG_TYPE_MOVE_SEND_ONCE => {
-                b & MACH_PORT_TYPE_SEND_ONCE != 0 || (allow_dead && b & MACH_PORT_TYPE_DEAD_NAME != 0)
+                b & MACH_PORT_TYPE_SEND_ONCE != 0
+                    || (allow_dead && b & MACH_PORT_TYPE_DEAD_NAME != 0)
             }
             _ => false,
         };
@@ -216,7 +248,13 @@ impl SpaceInner {
 
     /// Takes a right out of the space as `disp` says (XNU's
     /// `ipc_right_copyin`). A dead name yields `Carried::Dead`.
-    pub(crate) fn copyin(&mut self, space: u64, name: u32, disp: u32, d: &mut Deferred) -> MachResult<Carried> {
+    pub(crate) fn copyin(
+        &mut self,
+        space: u64,
+        name: u32,
+        disp: u32,
+        d: &mut Deferred,
+    ) -> MachResult<Carried> {
         let i = self.lookup(name, d)?;
         let e = &mut self.table[i];
         match disp {
@@ -284,19 +322,16 @@ impl SpaceInner {
                     return Ok(Carried::Right(Right::from_counted(Kind::Send, port)));
                 }
                 // The entry's last reference: its count moves to the Right.
-                let kind = if disp == MACH_MSG_TYPE_MOVE_SEND { Kind::Send } else { Kind::SendOnce };
+                let kind = if disp == MACH_MSG_TYPE_MOVE_SEND {
+                    Kind::Send
+                } else {
+                    Kind::SendOnce
+                };
                 if e.bits & MACH_PORT_TYPE_RECEIVE != 0 {
                     e.bits &= !MACH_PORT_TYPE_SEND;
                     e.urefs = 0;
                 } else {
-                    let had_request = e.bits & MACH_PORT_TYPE_DNREQUEST != 0;
-                    let old = self.free_index(i);
-                    d.object(old);
-                    if had_request {
-                        if let Some(r) = cancel_dnrequest(&port, space, name) {
-                            d.deleted(r, name);
-                        }
-                    }
+                    self.free_with_request(space, name, i, &port, d);
                 }
                 Ok(Carried::Right(Right::from_counted(kind, port)))
             }
@@ -307,7 +342,12 @@ impl SpaceInner {
     /// Puts a right into the space under a fresh or merged name (XNU's
     /// `ipc_object_copyout`). A right to a dead port yields
     /// `MACH_PORT_DEAD`. On failure the right is released via `d`.
-    pub(crate) fn copyout(&mut self, space: u64, right: Right, d: &mut Deferred) -> MachResult<u32> {
+    pub(crate) fn copyout(
+        &mut self,
+        space: u64,
+        right: Right,
+        d: &mut Deferred,
+    ) -> MachResult<u32> {
         let kind = right.kind();
         let port = right.port().clone();
         if kind != Kind::Receive && !port.inner.lock().active {
@@ -378,7 +418,13 @@ impl SpaceInner {
     }
 
     /// Puts a right under a name the caller chose (mach_port_insert_right).
-    pub(crate) fn copyout_named(&mut self, space: u64, right: Right, name: u32, d: &mut Deferred) -> MachResult {
+    pub(crate) fn copyout_named(
+        &mut self,
+        space: u64,
+        right: Right,
+        name: u32,
+        d: &mut Deferred,
+    ) -> MachResult {
         let kind = right.kind();
         let port = right.port().clone();
         if let Some(i) = self.index_of(name) {
@@ -391,7 +437,9 @@ impl SpaceInner {
             }
             let ok = match kind {
                 Kind::Send => e.bits & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE) != 0,
-                Kind::Receive => e.bits & MACH_PORT_TYPE_SEND != 0 && e.bits & MACH_PORT_TYPE_RECEIVE == 0,
+                Kind::Receive => {
+                    e.bits & MACH_PORT_TYPE_SEND != 0 && e.bits & MACH_PORT_TYPE_RECEIVE == 0
+                }
                 Kind::SendOnce => false,
             };
             if !ok {
@@ -456,19 +504,16 @@ impl SpaceInner {
         }
         let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
         if b == MACH_PORT_TYPE_SEND_ONCE || (b & MACH_PORT_TYPE_SEND != 0 && e.urefs == 1) {
-            let kind = if b == MACH_PORT_TYPE_SEND_ONCE { Kind::SendOnce } else { Kind::Send };
+            let kind = if b == MACH_PORT_TYPE_SEND_ONCE {
+                Kind::SendOnce
+            } else {
+                Kind::Send
+            };
             if b & MACH_PORT_TYPE_RECEIVE != 0 {
                 e.bits &= !MACH_PORT_TYPE_SEND;
                 e.urefs = 0;
             } else {
-                let had_request = e.bits & MACH_PORT_TYPE_DNREQUEST != 0;
-                let old = self.free_index(i);
-                d.object(old);
-                if had_request {
-                    if let Some(r) = cancel_dnrequest(&port, space, name) {
-                        d.deleted(r, name);
-                    }
-                }
+                self.free_with_request(space, name, i, &port, d);
             }
             d.right(Right::from_counted(kind, port));
         } else if e.urefs < MACH_PORT_UREFS_MAX {
@@ -478,7 +523,14 @@ impl SpaceInner {
     }
 
     /// mach_port_mod_refs (XNU's `ipc_right_delta`).
-    pub(crate) fn delta(&mut self, space: u64, name: u32, right: u32, delta: i32, d: &mut Deferred) -> MachResult {
+    pub(crate) fn delta(
+        &mut self,
+        space: u64,
+        name: u32,
+        right: u32,
+        delta: i32,
+        d: &mut Deferred,
+    ) -> MachResult {
         let i = self.lookup(name, d)?;
         let e = &mut self.table[i];
         match right {
@@ -513,14 +565,7 @@ impl SpaceInner {
                     // The send right outlives the port as a dead name.
                     self.destroy_receive_keep_send(space, i, &port, d);
                 } else {
-                    let had_request = e.bits & MACH_PORT_TYPE_DNREQUEST != 0;
-                    let old = self.free_index(i);
-                    d.object(old);
-                    if had_request {
-                        if let Some(r) = cancel_dnrequest(&port, space, name) {
-                            d.deleted(r, name);
-                        }
-                    }
+                    self.free_with_request(space, name, i, &port, d);
                 }
                 d.right(Right::from_counted(Kind::Receive, port));
                 Ok(())
@@ -559,14 +604,7 @@ impl SpaceInner {
                         e.bits &= !MACH_PORT_TYPE_SEND;
                         e.urefs = 0;
                     } else {
-                        let had_request = e.bits & MACH_PORT_TYPE_DNREQUEST != 0;
-                        let old = self.free_index(i);
-                        d.object(old);
-                        if had_request {
-                            if let Some(r) = cancel_dnrequest(&port, space, name) {
-                                d.deleted(r, name);
-                            }
-                        }
+                        self.free_with_request(space, name, i, &port, d);
                     }
                     d.right(Right::from_counted(Kind::Send, port));
                 } else {
@@ -581,7 +619,13 @@ impl SpaceInner {
 
     /// Entry `i` holds receive and send rights; the receive right is being
     /// destroyed: the entry becomes a dead name keeping the send urefs.
-    fn destroy_receive_keep_send(&mut self, _space: u64, i: usize, port: &Arc<Port>, d: &mut Deferred) {
+    fn destroy_receive_keep_send(
+        &mut self,
+        _space: u64,
+        i: usize,
+        port: &Arc<Port>,
+        d: &mut Deferred,
+    ) {
         let e = &mut self.table[i];
         port.inner.lock().srights -= 1;
         if e.bits & MACH_PORT_TYPE_DNREQUEST != 0 && e.urefs < MACH_PORT_UREFS_MAX {
@@ -600,7 +644,16 @@ impl SpaceInner {
         let bits = self.table[i].bits;
         let urefs = self.table[i].urefs;
         let obj = self.free_index(i);
-        d.entry(space, name, Entry { gen, bits, urefs, obj });
+        d.entry(
+            space,
+            name,
+            Entry {
+                gen,
+                bits,
+                urefs,
+                obj,
+            },
+        );
         Ok(())
     }
 
@@ -652,9 +705,18 @@ mod tests {
         assert_eq!(apply_delta(1, 1), Ok(2));
         assert_eq!(apply_delta(1, -1), Ok(0));
         assert_eq!(apply_delta(1, -2), Err(KERN_INVALID_VALUE));
-        assert_eq!(apply_delta(MACH_PORT_UREFS_MAX - 1, 5), Ok(MACH_PORT_UREFS_MAX));
-        assert_eq!(apply_delta(MACH_PORT_UREFS_MAX, -1), Ok(MACH_PORT_UREFS_MAX));
-        assert_eq!(apply_delta(MACH_PORT_UREFS_MAX, -(MACH_PORT_UREFS_MAX as i32)), Ok(0));
+        assert_eq!(
+            apply_delta(MACH_PORT_UREFS_MAX - 1, 5),
+            Ok(MACH_PORT_UREFS_MAX)
+        );
+        assert_eq!(
+            apply_delta(MACH_PORT_UREFS_MAX, -1),
+            Ok(MACH_PORT_UREFS_MAX)
+        );
+        assert_eq!(
+            apply_delta(MACH_PORT_UREFS_MAX, -(MACH_PORT_UREFS_MAX as i32)),
+            Ok(0)
+        );
         assert_eq!(apply_delta(3, 0x10000), Err(KERN_INVALID_VALUE));
     }
 
@@ -664,8 +726,12 @@ mod tests {
         let p = Port::new()?;
         let mut d = Deferred::new();
         let mut g = s.inner.lock();
-        let name = g.copyout(s.id, Right::from_counted(Kind::Receive, p.clone()), &mut d).map_err(|_| ENOMEM)?;
-        let c = g.copyin(s.id, name, MACH_MSG_TYPE_MAKE_SEND, &mut d).map_err(|_| EINVAL)?;
+        let name = g
+            .copyout(s.id, Right::from_counted(Kind::Receive, p.clone()), &mut d)
+            .map_err(|_| ENOMEM)?;
+        let c = g
+            .copyin(s.id, name, MACH_MSG_TYPE_MAKE_SEND, &mut d)
+            .map_err(|_| EINVAL)?;
         {
             let pg = p.inner.lock();
             assert_eq!(pg.srights, 1);
@@ -678,7 +744,10 @@ mod tests {
         // Merged back under the receive right's name.
         assert_eq!(g.copyout(s.id, r, &mut d), Ok(name));
         let i = g.index_of(name).ok_or(EINVAL)?;
-        assert_eq!(g.table[i].bits, MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE);
+        assert_eq!(
+            g.table[i].bits,
+            MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE
+        );
         assert_eq!(g.table[i].urefs, 1);
         assert_eq!(g.dealloc(s.id, name, &mut d), Ok(()));
         drop(g);

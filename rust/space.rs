@@ -14,11 +14,11 @@
 //! `Space::inner` is taken before any `Port::inner` or `PortSet::inner`,
 //! and never together with another space's lock.
 
+use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::rbtree::RBTree;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{Arc, Mutex};
-use kernel::new_mutex;
 
 use crate::error::*;
 use crate::port::Port;
@@ -39,7 +39,7 @@ const GEN_FIRST: u8 = 3;
 const GEN_STEP: u8 = 4;
 
 pub(crate) fn make_name(index: u32, gen: u8) -> u32 {
-    (index << 8) | gen as u32
+    (index << 8) | u32::from(gen)
 }
 
 pub(crate) fn name_index(name: u32) -> u32 {
@@ -134,7 +134,7 @@ impl Space {
         g.task_port = Some(Right::from_counted(Kind::Receive, port.clone()));
         let r = g.alloc(MACH_PORT_TYPE_SEND, 1, Object::Port(port.clone()));
         let r = match r {
-            Ok(name) => g.set_port_name(&port, name).map(|_| name),
+            Ok(name) => g.set_port_name(&port, name).map(|()| name),
             Err(e) => Err(e),
         };
         drop(g);
@@ -152,7 +152,7 @@ impl Space {
         let mut g = self.inner.lock();
         g.active = false;
         let table = core::mem::take(&mut g.table);
-        let by_port = core::mem::replace(&mut g.by_port, RBTree::new());
+        let by_port = core::mem::take(&mut g.by_port);
         let special = core::mem::replace(&mut g.special, [const { None }; SPECIAL_PORTS]);
         let task_port = g.task_port.take();
         let exc = core::mem::take(&mut g.exc);
@@ -176,7 +176,9 @@ impl Space {
         if core::ptr::eq(self, parent) {
             return Err(KERN_INVALID_ARGUMENT);
         }
-        let port = parent.inner.lock().special[TASK_BOOTSTRAP_PORT].as_ref().map(|r| r.port().clone());
+        let port = parent.inner.lock().special[TASK_BOOTSTRAP_PORT]
+            .as_ref()
+            .map(|r| r.port().clone());
         let new = port.map(|p| {
             p.inner.lock().srights += 1;
             Right::from_counted(Kind::Send, p)
@@ -239,7 +241,7 @@ impl SpaceInner {
         if want > MAX_NAMES {
             return Err(KERN_NO_SPACE);
         }
-        let new_len = want.max(len * 2).max(64).min(MAX_NAMES);
+        let new_len = want.max(len * 2).clamp(64, MAX_NAMES);
         if new_len <= len {
             return Err(KERN_NO_SPACE);
         }
@@ -260,7 +262,11 @@ impl SpaceInner {
         };
         let old_head = self.free_head;
         for i in start..new_len {
-            let next = if i + 1 < new_len { (i + 1) as u32 } else { old_head };
+            let next = if i + 1 < new_len {
+                (i + 1) as u32
+            } else {
+                old_head
+            };
             let _ = self.table.push_within_capacity(Entry {
                 gen: GEN_FIRST,
                 bits: 0,
@@ -293,7 +299,13 @@ impl SpaceInner {
 
     /// Allocates the specific `name` (mach_port_allocate_name,
     /// mach_port_insert_right). `KERN_NAME_EXISTS` if it is in use.
-    pub(crate) fn alloc_named(&mut self, name: u32, bits: u32, urefs: u32, obj: Object) -> MachResult {
+    pub(crate) fn alloc_named(
+        &mut self,
+        name: u32,
+        bits: u32,
+        urefs: u32,
+        obj: Object,
+    ) -> MachResult {
         if !self.active {
             return Err(KERN_INVALID_TASK);
         }
@@ -412,13 +424,17 @@ mod tests {
     fn freed_name_is_not_reused_at_once() -> Result {
         let s = Space::new()?;
         let mut g = s.inner.lock();
-        let a = g.alloc(MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead).map_err(|_| ENOMEM)?;
+        let a = g
+            .alloc(MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead)
+            .map_err(|_| ENOMEM)?;
         assert!(a != MACH_PORT_NULL && a != MACH_PORT_DEAD);
         assert!(g.index_of(a).is_some());
         let i = g.index_of(a).unwrap();
         g.free_index(i);
         assert!(g.index_of(a).is_none());
-        let b = g.alloc(MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead).map_err(|_| ENOMEM)?;
+        let b = g
+            .alloc(MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead)
+            .map_err(|_| ENOMEM)?;
         // Same slot, new generation: a different name.
         assert_eq!(name_index(a), name_index(b));
         assert!(a != b);
@@ -434,13 +450,19 @@ mod tests {
         let mut g = s.inner.lock();
         let mut last = 0;
         for _ in 0..1000 {
-            last = g.alloc(MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead).map_err(|_| ENOMEM)?;
+            last = g
+                .alloc(MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead)
+                .map_err(|_| ENOMEM)?;
         }
         assert!(name_index(last) >= 1000);
         let want = make_name(5000, 0x17);
-        g.alloc_named(want, MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead).map_err(|_| ENOMEM)?;
+        g.alloc_named(want, MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead)
+            .map_err(|_| ENOMEM)?;
         assert!(g.index_of(want).is_some());
-        assert_eq!(g.alloc_named(want, MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead), Err(KERN_NAME_EXISTS));
+        assert_eq!(
+            g.alloc_named(want, MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead),
+            Err(KERN_NAME_EXISTS)
+        );
         drop(g);
         s.destroy();
         Ok(())

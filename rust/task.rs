@@ -51,7 +51,10 @@ pub(crate) fn unregister(space: &Space) {
 /// The oldest space opened by the process `pid`.
 fn space_of(pid: &PidRef) -> Option<Arc<Space>> {
     let g = TASKS.lock();
-    g.spaces.iter().find(|s| s.pid.as_ref().is_some_and(|p| p.same(pid))).cloned()
+    g.spaces
+        .iter()
+        .find(|s| s.pid.as_ref().is_some_and(|p| p.same(pid)))
+        .cloned()
 }
 
 /// `task_for_pid`: a send right to the task port of process `pid`, if the
@@ -65,7 +68,13 @@ pub(crate) fn task_for_pid(space: &Arc<Space>, pid: i32) -> MachResult<u32> {
         return Err(KERN_FAILURE);
     }
     let other = space_of(&target).ok_or(KERN_FAILURE)?;
-    let port = other.inner.lock().task_port.as_ref().map(|r| r.port().clone()).ok_or(KERN_FAILURE)?;
+    let port = other
+        .inner
+        .lock()
+        .task_port
+        .as_ref()
+        .map(|r| r.port().clone())
+        .ok_or(KERN_FAILURE)?;
     {
         let mut pg = port.inner.lock();
         if !pg.active {
@@ -93,6 +102,10 @@ pub(crate) fn pid_for_task(space: &Arc<Space>, name: u32) -> MachResult<i32> {
     };
     drop(d);
     let task = port.inner.lock().kobject.clone().ok_or(KERN_FAILURE)?;
-    let pid = task.pid.as_ref().map(|p| p.nr_in_current_ns()).ok_or(KERN_FAILURE)?;
+    let pid = task
+        .pid
+        .as_ref()
+        .map(|p| p.nr_in_current_ns())
+        .ok_or(KERN_FAILURE)?;
     Ok(pid)
 }

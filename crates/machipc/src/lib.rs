@@ -24,8 +24,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::sync::{Arc, OnceLock};
 
 pub use sys::{
-    MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE,
-    MACH_MSG_TYPE_MOVE_SEND, MACH_MSG_TYPE_MOVE_SEND_ONCE,
+    MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE,
+    MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_TYPE_MOVE_SEND, MACH_MSG_TYPE_MOVE_SEND_ONCE,
 };
 
 /// A Mach return code other than success (`kern_return_t` or
@@ -103,49 +103,87 @@ impl Task {
 
     /// `mach_port_allocate(MACH_PORT_RIGHT_RECEIVE)`.
     pub fn new_receive_right(&self) -> Result<ReceiveRight> {
-        let mut c = sys::PortCall { right: sys::MACH_PORT_RIGHT_RECEIVE, ..Default::default() };
+        let mut c = sys::PortCall {
+            right: sys::MACH_PORT_RIGHT_RECEIVE,
+            ..Default::default()
+        };
         self.port_call(sys::PORT_ALLOCATE, &mut c)?;
-        Ok(ReceiveRight { task: self.clone(), name: c.name, fd: OnceLock::new() })
+        Ok(ReceiveRight {
+            task: self.clone(),
+            name: c.name,
+            fd: OnceLock::new(),
+        })
     }
 
     /// `mach_port_allocate(MACH_PORT_RIGHT_PORT_SET)`.
     pub fn new_port_set(&self) -> Result<PortSet> {
-        let mut c = sys::PortCall { right: sys::MACH_PORT_RIGHT_PORT_SET, ..Default::default() };
+        let mut c = sys::PortCall {
+            right: sys::MACH_PORT_RIGHT_PORT_SET,
+            ..Default::default()
+        };
         self.port_call(sys::PORT_ALLOCATE, &mut c)?;
-        Ok(PortSet { task: self.clone(), name: c.name, fd: OnceLock::new() })
+        Ok(PortSet {
+            task: self.clone(),
+            name: c.name,
+            fd: OnceLock::new(),
+        })
     }
 
     /// `mach_port_type`.
     pub fn port_type(&self, name: Name) -> Result<u32> {
-        let mut c = sys::PortCall { name, ..Default::default() };
+        let mut c = sys::PortCall {
+            name,
+            ..Default::default()
+        };
         self.port_call(sys::PORT_TYPE, &mut c)?;
         Ok(c.poly)
     }
 
     /// `mach_port_get_refs`.
     pub fn get_refs(&self, name: Name, right: u32) -> Result<u32> {
-        let mut c = sys::PortCall { name, right, ..Default::default() };
+        let mut c = sys::PortCall {
+            name,
+            right,
+            ..Default::default()
+        };
         self.port_call(sys::PORT_GET_REFS, &mut c)?;
         Ok(c.delta as u32)
     }
 
     fn deallocate(&self, name: Name) -> Result<()> {
-        let mut c = sys::PortCall { name, ..Default::default() };
+        let mut c = sys::PortCall {
+            name,
+            ..Default::default()
+        };
         self.port_call(sys::PORT_DEALLOCATE, &mut c)
     }
 
     fn mod_refs(&self, name: Name, right: u32, delta: i32) -> Result<()> {
-        let mut c = sys::PortCall { name, right, delta, ..Default::default() };
+        let mut c = sys::PortCall {
+            name,
+            right,
+            delta,
+            ..Default::default()
+        };
         self.port_call(sys::PORT_MOD_REFS, &mut c)
     }
 
     fn insert_right(&self, name: Name, poly: Name, disposition: u32) -> Result<()> {
-        let mut c = sys::PortCall { name, poly, right: disposition, ..Default::default() };
+        let mut c = sys::PortCall {
+            name,
+            poly,
+            right: disposition,
+            ..Default::default()
+        };
         self.port_call(sys::PORT_INSERT_RIGHT, &mut c)
     }
 
     fn extract_right(&self, name: Name, disposition: u32) -> Result<(Name, u32)> {
-        let mut c = sys::PortCall { name, right: disposition, ..Default::default() };
+        let mut c = sys::PortCall {
+            name,
+            right: disposition,
+            ..Default::default()
+        };
         self.port_call(sys::PORT_EXTRACT_RIGHT, &mut c)?;
         Ok((c.poly, c.notify_type))
     }
@@ -161,7 +199,8 @@ impl Task {
             send_size: buf.len() as u32,
             ..Default::default()
         };
-        sys::ioctl(self.dev.as_raw_fd(), sys::IOC_MSG, &mut m).map_err(|_| MachError(0x1000_0002))?;
+        sys::ioctl(self.dev.as_raw_fd(), sys::IOC_MSG, &mut m)
+            .map_err(|_| MachError(0x1000_0002))?;
         let r = check(m.ret);
         if r.is_ok() {
             msg.forget_rights();
@@ -171,7 +210,12 @@ impl Task {
 
     /// Receives one message from `port` (`mach_msg(MACH_RCV_MSG)`),
     /// waiting at most `timeout_ms` if given.
-    pub fn receive(&self, port: &ReceiveRight, max_size: usize, timeout_ms: Option<u32>) -> Result<Received> {
+    pub fn receive(
+        &self,
+        port: &ReceiveRight,
+        max_size: usize,
+        timeout_ms: Option<u32>,
+    ) -> Result<Received> {
         self.receive_on(port.name, max_size, timeout_ms)
     }
 
@@ -190,13 +234,18 @@ impl Task {
             timeout: timeout_ms.unwrap_or(0),
             ..Default::default()
         };
-        sys::ioctl(self.dev.as_raw_fd(), sys::IOC_MSG, &mut m).map_err(|_| MachError(0x1000_4008))?;
+        sys::ioctl(self.dev.as_raw_fd(), sys::IOC_MSG, &mut m)
+            .map_err(|_| MachError(0x1000_4008))?;
         check(m.ret)?;
         Ok(Received::decode(self, &buf))
     }
 
     /// The descriptor of `name`, made on first use and cached in `cell`.
-    fn lazy_fd<'a>(&self, name: Name, cell: &'a OnceLock<OwnedFd>) -> std::io::Result<BorrowedFd<'a>> {
+    fn lazy_fd<'a>(
+        &self,
+        name: Name,
+        cell: &'a OnceLock<OwnedFd>,
+    ) -> std::io::Result<BorrowedFd<'a>> {
         if let Some(fd) = cell.get() {
             return Ok(fd.as_fd());
         }
@@ -234,9 +283,9 @@ const MAX_READ: usize = 64 << 20;
 
 fn fd_error(e: std::io::Error) -> MachError {
     match e.raw_os_error() {
-        Some(2) => MachError::KERN_INVALID_NAME,  // ENOENT
+        Some(2) => MachError::KERN_INVALID_NAME,   // ENOENT
         Some(22) => MachError::KERN_INVALID_RIGHT, // EINVAL
-        _ => MachError(5),                        // KERN_FAILURE
+        _ => MachError(5),                         // KERN_FAILURE
     }
 }
 
@@ -269,19 +318,30 @@ impl ReceiveRight {
 
     /// Makes a send right to this port (`MACH_MSG_TYPE_MAKE_SEND`).
     pub fn make_send(&self) -> Result<SendRight> {
-        let (name, _) = self.task.extract_right(self.name, MACH_MSG_TYPE_MAKE_SEND)?;
-        Ok(SendRight { task: self.task.clone(), name })
+        let (name, _) = self
+            .task
+            .extract_right(self.name, MACH_MSG_TYPE_MAKE_SEND)?;
+        Ok(SendRight {
+            task: self.task.clone(),
+            name,
+        })
     }
 
     /// Makes a send-once right to this port.
     pub fn make_send_once(&self) -> Result<SendOnceRight> {
-        let (name, _) = self.task.extract_right(self.name, MACH_MSG_TYPE_MAKE_SEND_ONCE)?;
-        Ok(SendOnceRight { task: self.task.clone(), name })
+        let (name, _) = self
+            .task
+            .extract_right(self.name, MACH_MSG_TYPE_MAKE_SEND_ONCE)?;
+        Ok(SendOnceRight {
+            task: self.task.clone(),
+            name,
+        })
     }
 
     /// Inserts a send right under the receive right's own name.
     pub fn insert_send(&self) -> Result<()> {
-        self.task.insert_right(self.name, self.name, MACH_MSG_TYPE_MAKE_SEND)
+        self.task
+            .insert_right(self.name, self.name, MACH_MSG_TYPE_MAKE_SEND)
     }
 
     /// Receives one message (see [`Task::receive`]).
@@ -317,7 +377,9 @@ impl AsFd for ReceiveRight {
 impl Drop for ReceiveRight {
     fn drop(&mut self) {
         if self.name != 0 {
-            let _ = self.task.mod_refs(self.name, sys::MACH_PORT_RIGHT_RECEIVE, -1);
+            let _ = self
+                .task
+                .mod_refs(self.name, sys::MACH_PORT_RIGHT_RECEIVE, -1);
         }
     }
 }
@@ -342,13 +404,21 @@ impl PortSet {
 
     /// `mach_port_insert_member`: adds `port` to the set.
     pub fn insert(&self, port: &ReceiveRight) -> Result<()> {
-        let mut c = sys::PortCall { name: port.name, poly: self.name, ..Default::default() };
+        let mut c = sys::PortCall {
+            name: port.name,
+            poly: self.name,
+            ..Default::default()
+        };
         self.task.port_call(sys::PORT_INSERT_MEMBER, &mut c)
     }
 
     /// `mach_port_extract_member`: removes `port` from the set.
     pub fn extract(&self, port: &ReceiveRight) -> Result<()> {
-        let mut c = sys::PortCall { name: port.name, poly: self.name, ..Default::default() };
+        let mut c = sys::PortCall {
+            name: port.name,
+            poly: self.name,
+            ..Default::default()
+        };
         self.task.port_call(sys::PORT_EXTRACT_MEMBER, &mut c)
     }
 
@@ -381,7 +451,9 @@ impl AsFd for PortSet {
 
 impl Drop for PortSet {
     fn drop(&mut self) {
-        let _ = self.task.mod_refs(self.name, sys::MACH_PORT_RIGHT_PORT_SET, -1);
+        let _ = self
+            .task
+            .mod_refs(self.name, sys::MACH_PORT_RIGHT_PORT_SET, -1);
     }
 }
 
@@ -426,8 +498,12 @@ impl SendRight {
 
     /// Another user reference to the same send right.
     pub fn try_clone(&self) -> Result<SendRight> {
-        self.task.mod_refs(self.name, sys::MACH_PORT_RIGHT_SEND, 1)?;
-        Ok(SendRight { task: self.task.clone(), name: self.name })
+        self.task
+            .mod_refs(self.name, sys::MACH_PORT_RIGHT_SEND, 1)?;
+        Ok(SendRight {
+            task: self.task.clone(),
+            name: self.name,
+        })
     }
 }
 
@@ -514,12 +590,22 @@ pub struct Message {
 impl Message {
     /// A message to `dest` with a copied send right.
     pub fn to(dest: &SendRight, id: i32) -> Message {
-        Message { dest: Carry::CopySend(dest.name), reply: None, id, data: Vec::new(), ports: Vec::new() }
+        Message {
+            dest: Carry::CopySend(dest.name),
+            reply: None,
+            id,
+            data: Vec::new(),
+            ports: Vec::new(),
+        }
     }
 
     fn encode(&self) -> Vec<u8> {
         let (dname, dtype) = self.dest.name_and_disposition();
-        let (rname, rtype) = self.reply.as_ref().map(|r| r.name_and_disposition()).unwrap_or((0, 0));
+        let (rname, rtype) = self
+            .reply
+            .as_ref()
+            .map(|r| r.name_and_disposition())
+            .unwrap_or((0, 0));
         let complex = !self.ports.is_empty();
         let mut b = Vec::new();
         let bits = dtype | (rtype << 8) | if complex { 0x8000_0000 } else { 0 };
@@ -593,9 +679,19 @@ fn received_right(task: &Task, name: Name, t: u32) -> ReceivedRight {
         return ReceivedRight::None(name);
     }
     match t {
-        MACH_MSG_TYPE_MOVE_SEND => ReceivedRight::Send(SendRight { task: task.clone(), name }),
-        MACH_MSG_TYPE_MOVE_SEND_ONCE => ReceivedRight::SendOnce(SendOnceRight { task: task.clone(), name }),
-        MACH_MSG_TYPE_MOVE_RECEIVE => ReceivedRight::Receive(ReceiveRight { task: task.clone(), name, fd: OnceLock::new() }),
+        MACH_MSG_TYPE_MOVE_SEND => ReceivedRight::Send(SendRight {
+            task: task.clone(),
+            name,
+        }),
+        MACH_MSG_TYPE_MOVE_SEND_ONCE => ReceivedRight::SendOnce(SendOnceRight {
+            task: task.clone(),
+            name,
+        }),
+        MACH_MSG_TYPE_MOVE_RECEIVE => ReceivedRight::Receive(ReceiveRight {
+            task: task.clone(),
+            name,
+            fd: OnceLock::new(),
+        }),
         _ => ReceivedRight::None(name),
     }
 }

@@ -117,7 +117,11 @@ extern "C" {
 /// `MACHIPC_IOC_PORT_FD` on the device `dev`: a new, owned, non-blocking
 /// descriptor for the receive right or port set `name`.
 pub fn port_fd(dev: RawFd, name: u32, trailer: u32) -> std::io::Result<OwnedFd> {
-    let mut c = PortFdCall { name, trailer, ..Default::default() };
+    let mut c = PortFdCall {
+        name,
+        trailer,
+        ..Default::default()
+    };
     ioctl(dev, IOC_PORT_FD, &mut c)?;
     // SAFETY: On success the kernel installed a new descriptor `c.fd` in our
     // file table and nothing else refers to it, so we may own it.
@@ -163,7 +167,6 @@ pub fn ioctl<T>(fd: RawFd, request: u64, arg: &mut T) -> std::io::Result<()> {
         Ok(())
     }
 }
-
 
 /// Registers a borrowed port descriptor with tokio's reactor.
 #[cfg(feature = "tokio")]

@@ -49,7 +49,10 @@ fn message_round_trip_with_port_descriptor() {
         other => panic!("unexpected {other:?}"),
     }
     assert!(matches!(got.reply, ReceivedRight::SendOnce(_)));
-    assert_eq!(r.receive(256, Some(0)).unwrap_err(), MachError::MACH_RCV_TIMED_OUT);
+    assert_eq!(
+        r.receive(256, Some(0)).unwrap_err(),
+        MachError::MACH_RCV_TIMED_OUT
+    );
 }
 
 #[test]
@@ -69,5 +72,8 @@ fn send_to_dead_port_fails() {
         Some(ReceivedRight::Send(sr)) => sr,
         other => panic!("unexpected {other:?}"),
     };
-    assert_eq!(t.send(Message::to(&sr, 2)).unwrap_err(), MachError::MACH_SEND_INVALID_DEST);
+    assert_eq!(
+        t.send(Message::to(&sr, 2)).unwrap_err(),
+        MachError::MACH_SEND_INVALID_DEST
+    );
 }

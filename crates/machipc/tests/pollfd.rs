@@ -20,7 +20,11 @@ const POLLIN: i16 = 0x1;
 
 /// poll(2) on one descriptor; returns its revents.
 fn poll_one(fd: &impl AsFd, timeout_ms: i32) -> i16 {
-    let mut p = PollFd { fd: fd.as_fd().as_raw_fd(), events: POLLIN, revents: 0 };
+    let mut p = PollFd {
+        fd: fd.as_fd().as_raw_fd(),
+        events: POLLIN,
+        revents: 0,
+    };
     // SAFETY: `p` is one live pollfd and nfds is 1.
     let n = unsafe { poll(&mut p, 1, timeout_ms) };
     assert!(n >= 0, "poll: {}", std::io::Error::last_os_error());
@@ -72,8 +76,14 @@ fn port_fd_reads_large_message_and_reply_right() {
         other => panic!("unexpected {other:?}"),
     };
     // Reply through the send-once right; the reply port's fd sees it.
-    t.send(Message { dest: Carry::MoveSendOnce(so), reply: None, id: 6, data: vec![1, 2, 3, 4], ports: vec![] })
-        .unwrap();
+    t.send(Message {
+        dest: Carry::MoveSendOnce(so),
+        reply: None,
+        id: 6,
+        data: vec![1, 2, 3, 4],
+        ports: vec![],
+    })
+    .unwrap();
     assert_ne!(poll_one(&reply, 1000) & POLLIN, 0);
     assert_eq!(reply.read_message().unwrap().id, 6);
 }
@@ -89,7 +99,10 @@ fn port_set_receive_and_fd() {
         set.insert(p).unwrap();
     }
     assert_eq!(poll_one(&set, 0) & POLLIN, 0);
-    assert_eq!(set.receive(64, Some(0)).unwrap_err(), MachError::MACH_RCV_TIMED_OUT);
+    assert_eq!(
+        set.receive(64, Some(0)).unwrap_err(),
+        MachError::MACH_RCV_TIMED_OUT
+    );
 
     t.send(Message::to(&sends[2], 102)).unwrap();
     let got = set.receive(64, Some(1000)).unwrap();
