@@ -335,19 +335,6 @@ kern_return_t thread_resume(thread_read_t target_act)
 	return KERN_NOT_SUPPORTED;
 }
 
-kern_return_t thread_get_state(thread_read_t target_act, thread_state_flavor_t flavor, thread_state_t old_state,
-			       mach_msg_type_number_t *old_stateCnt)
-{
-	(void)target_act, (void)flavor, (void)old_state, (void)old_stateCnt;
-	return KERN_NOT_SUPPORTED;
-}
-
-kern_return_t thread_set_state(thread_act_t target_act, thread_state_flavor_t flavor, thread_state_t new_state,
-			       mach_msg_type_number_t new_stateCnt)
-{
-	(void)target_act, (void)flavor, (void)new_state, (void)new_stateCnt;
-	return KERN_NOT_SUPPORTED;
-}
 
 kern_return_t thread_get_special_port(thread_inspect_t thr_act, int which_port, mach_port_t *special_port)
 {

@@ -27,6 +27,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -265,6 +266,110 @@ static kern_return_t raise_rpc(const struct exc_slot *h, exception_type_t exc, c
 	return ret;
 }
 
+/*
+ * Threads stopped in an exception, by thread port, so that the handler
+ * can read and change their registers with thread_get_state and
+ * thread_set_state while they wait for its reply (as on XNU, where a
+ * thread raising an exception is suspended in the kernel).
+ */
+#define STOPPED_MAX 64
+static struct {
+	mach_port_t thread;
+	ucontext_t *uc;
+} stopped[STOPPED_MAX];
+static pthread_mutex_t stopped_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int stop_thread(mach_port_t thread, ucontext_t *uc)
+{
+	int slot = -1;
+
+	pthread_mutex_lock(&stopped_lock);
+	for (int i = 0; i < STOPPED_MAX; i++) {
+		if (stopped[i].thread == MACH_PORT_NULL) {
+			stopped[i].thread = thread;
+			stopped[i].uc = uc;
+			slot = i;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&stopped_lock);
+	return slot;
+}
+
+static void resume_thread(int slot)
+{
+	if (slot < 0)
+		return;
+	pthread_mutex_lock(&stopped_lock);
+	stopped[slot].thread = MACH_PORT_NULL;
+	stopped[slot].uc = NULL;
+	pthread_mutex_unlock(&stopped_lock);
+}
+
+/* Runs `fn` on the saved context of the stopped thread `thread`. */
+static kern_return_t with_stopped(mach_port_t thread, kern_return_t (*fn)(ucontext_t *, void *), void *arg)
+{
+	kern_return_t kr = KERN_INVALID_ARGUMENT;
+
+	pthread_mutex_lock(&stopped_lock);
+	for (int i = 0; i < STOPPED_MAX; i++) {
+		if (stopped[i].thread == thread && thread != MACH_PORT_NULL) {
+			kr = fn(stopped[i].uc, arg);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&stopped_lock);
+	return kr;
+}
+
+struct state_arg {
+	thread_state_flavor_t flavor;
+	thread_state_t state;
+	mach_msg_type_number_t *count;
+	mach_msg_type_number_t in_count;
+};
+
+static kern_return_t get_state(ucontext_t *uc, void *p)
+{
+	struct state_arg *a = p;
+
+	if (a->flavor != x86_THREAD_STATE64)
+		return KERN_INVALID_ARGUMENT;
+	if (*a->count < x86_THREAD_STATE64_COUNT)
+		return KERN_INVALID_ARGUMENT;
+	state_from_uc((x86_thread_state64_t *)a->state, uc);
+	*a->count = x86_THREAD_STATE64_COUNT;
+	return KERN_SUCCESS;
+}
+
+static kern_return_t set_state(ucontext_t *uc, void *p)
+{
+	struct state_arg *a = p;
+
+	if (a->flavor != x86_THREAD_STATE64 || a->in_count < x86_THREAD_STATE64_COUNT)
+		return KERN_INVALID_ARGUMENT;
+	state_to_uc((const x86_thread_state64_t *)a->state, uc);
+	return KERN_SUCCESS;
+}
+
+/* Registers of a thread stopped in an exception (x86_THREAD_STATE64). Other
+ * threads cannot be inspected: KERN_INVALID_ARGUMENT. */
+kern_return_t thread_get_state(thread_read_t target_act, thread_state_flavor_t flavor, thread_state_t old_state,
+			       mach_msg_type_number_t *old_stateCnt)
+{
+	struct state_arg a = { flavor, old_state, old_stateCnt, 0 };
+
+	return with_stopped(target_act, get_state, &a);
+}
+
+kern_return_t thread_set_state(thread_act_t target_act, thread_state_flavor_t flavor, thread_state_t new_state,
+			       mach_msg_type_number_t new_stateCnt)
+{
+	struct state_arg a = { flavor, new_state, NULL, new_stateCnt };
+
+	return with_stopped(target_act, set_state, &a);
+}
+
 static void exc_handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
@@ -277,10 +382,17 @@ static void exc_handler(int sig, siginfo_t *si, void *ucv)
 
 	if (find_handler(exc, &h, &release)) {
 		x86_thread_state64_t state;
+		int behavior = h.behavior & ~MACH_EXCEPTION_MASK;
+		int slot;
+
+		/* The thread needs its port before it can be named as stopped. */
+		mach_port_deallocate(mach_task_self(), mach_thread_self());
+		slot = stop_thread(thread_port, uc);
 
 		state_from_uc(&state, uc);
 		kr = raise_rpc(&h, exc, code, &state);
-		if (kr == KERN_SUCCESS)
+		resume_thread(slot);
+		if (kr == KERN_SUCCESS && (behavior == EXCEPTION_STATE || behavior == EXCEPTION_STATE_IDENTITY))
 			state_to_uc(&state, uc);
 		if (release)
 			mach_port_deallocate(mach_task_self(), h.port);

@@ -271,3 +271,58 @@ TEST(exceptions_from_several_threads_at_once)
 	for (int i = 0; i < 4; i++)
 		EXPECT_EQ(pages[i * 4096], i + 1);
 }
+
+/* EXCEPTION_DEFAULT: the handler reads and changes the stopped thread's
+ * registers through its thread port, as debuggers do on macOS. */
+static void *get_set_state_server(void *arg)
+{
+	struct exc_req r;
+	mig_reply_error_t rep;
+	x86_thread_state64_t st;
+	mach_msg_type_number_t cnt = x86_THREAD_STATE64_COUNT;
+	kern_return_t kr;
+
+	(void)arg;
+	if (mach_msg(&r.h, MACH_RCV_MSG, 0, sizeof(r), exc_port, 0, 0) != KERN_SUCCESS)
+		return NULL;
+	kr = thread_get_state(r.thread.name, x86_THREAD_STATE64, (thread_state_t)&st, &cnt);
+	if (kr == KERN_SUCCESS && cnt == x86_THREAD_STATE64_COUNT && st.__rip != 0) {
+		st.__rip = (uint64_t)(uintptr_t)landing;
+		st.__rsp = (st.__rsp & ~15ull) - 8;
+		kr = thread_set_state(r.thread.name, x86_THREAD_STATE64, (thread_state_t)&st, cnt);
+	} else {
+		kr = KERN_FAILURE;
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(r.h.msgh_bits), 0);
+	rep.Head.msgh_size = sizeof(rep);
+	rep.Head.msgh_remote_port = r.h.msgh_remote_port;
+	rep.Head.msgh_id = r.h.msgh_id + 100;
+	rep.NDR = NDR_record;
+	rep.RetCode = kr;
+	mach_msg(&rep.Head, MACH_SEND_MSG, sizeof(rep), 0, 0, 0, 0);
+	return NULL;
+}
+
+TEST(handler_uses_thread_get_and_set_state)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		pthread_t t;
+
+		page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &exc_port);
+		mach_port_insert_right(mach_task_self(), exc_port, exc_port, MACH_MSG_TYPE_MAKE_SEND);
+		if (task_set_exception_ports(mach_task_self(), EXC_MASK_BAD_ACCESS, exc_port,
+					     EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES, x86_THREAD_STATE64))
+			_exit(3);
+		pthread_create(&t, NULL, get_set_state_server, NULL);
+		page[0] = 1;
+		_exit(4);
+	}
+	waitpid(pid, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(WEXITSTATUS(status), 42);
+}
