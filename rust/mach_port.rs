@@ -743,16 +743,24 @@ fn request_notification(
     } else if notify_name == MACH_PORT_DEAD {
         return Err(KERN_INVALID_CAPABILITY);
     } else {
-        match g.copyin(sid, notify_name, disp, d)? {
-            Carried::Right(r) => Some(r),
+        let right = match g.copyin(sid, notify_name, disp, d)? {
+            Carried::Right(r) => r,
             _ => return Err(KERN_INVALID_CAPABILITY),
+        };
+        // The notification's buffer is reserved now, not when it fires.
+        match Request::new(right) {
+            Ok(q) => Some(q),
+            Err(right) => {
+                d.right(right);
+                return Err(KERN_RESOURCE_SHORTAGE);
+            }
         }
     };
-    let mut prev: Option<Right> = None;
+    let mut prev: Option<Request> = None;
     let r = register(g, sid, c, d, notify, &mut prev);
     if let Some(p) = prev {
         c.notify_type = MACH_MSG_TYPE_PORT_SEND_ONCE;
-        c.notify = g.copyout(sid, p, d).unwrap_or(MACH_PORT_DEAD);
+        c.notify = g.copyout(sid, p.into_right(), d).unwrap_or(MACH_PORT_DEAD);
     }
     r
 }
@@ -765,33 +773,27 @@ fn register(
     sid: u64,
     c: &mut PortCall,
     d: &mut Deferred,
-    notify: Option<Right>,
-    prev: &mut Option<Right>,
+    notify: Option<Request>,
+    prev: &mut Option<Request>,
 ) -> MachResult {
     let id = c.flavor as i32;
     match id {
         MACH_NOTIFY_PORT_DESTROYED => {
             if c.value != 0 {
-                if let Some(n) = notify {
-                    d.right(n);
-                }
+                drop(notify);
                 return Err(KERN_INVALID_VALUE);
             }
             let p = match receive_port_valid(g, c.name, d) {
                 Ok(p) => p,
                 Err(e) => {
-                    if let Some(n) = notify {
-                        d.right(n);
-                    }
+                    drop(notify);
                     return Err(e);
                 }
             };
             let mut pg = p.inner.lock();
             if pg.pdrequest.is_some() {
                 drop(pg);
-                if let Some(n) = notify {
-                    d.right(n);
-                }
+                drop(notify);
                 return Err(KERN_FAILURE);
             }
             pg.pdrequest = notify;
@@ -801,9 +803,7 @@ fn register(
             let p = match receive_port_valid(g, c.name, d) {
                 Ok(p) => p,
                 Err(e) => {
-                    if let Some(n) = notify {
-                        d.right(n);
-                    }
+                    drop(notify);
                     return Err(e);
                 }
             };
@@ -816,7 +816,7 @@ fn register(
                     // count: it fires at once.
                     let mscount = pg.mscount;
                     drop(pg);
-                    crate::notify::no_senders(n, mscount);
+                    n.no_senders(mscount);
                 } else {
                     pg.nsrequest = Some(n);
                 }
@@ -825,17 +825,13 @@ fn register(
         }
         MACH_NOTIFY_DEAD_NAME => {
             if !name_valid(c.name) {
-                if let Some(n) = notify {
-                    d.right(n);
-                }
+                drop(notify);
                 return Err(KERN_INVALID_ARGUMENT);
             }
             let i = match g.lookup(c.name, d) {
                 Ok(i) => i,
                 Err(e) => {
-                    if let Some(n) = notify {
-                        d.right(n);
-                    }
+                    drop(notify);
                     return Err(e);
                 }
             };
@@ -846,16 +842,12 @@ fn register(
             let port = match &g.table[i].obj {
                 Object::Port(p) => p.clone(),
                 Object::Set(_) => {
-                    if let Some(n) = notify {
-                        d.right(n);
-                    }
+                    drop(notify);
                     return Err(KERN_INVALID_RIGHT);
                 }
                 _ => {
                     // Already a dead name: current XNU refuses.
-                    if let Some(n) = notify {
-                        d.right(n);
-                    }
+                    drop(notify);
                     return Err(KERN_INVALID_ARGUMENT);
                 }
             };
@@ -865,7 +857,7 @@ fn register(
                 let mut pg = port.inner.lock();
                 if pg.dnrequests.reserve(1, GFP_KERNEL).is_err() {
                     drop(pg);
-                    d.right(n);
+                    drop(n);
                     return Err(KERN_RESOURCE_SHORTAGE);
                 }
                 let _ = pg
@@ -881,9 +873,7 @@ fn register(
             Ok(())
         }
         _ => {
-            if let Some(n) = notify {
-                d.right(n);
-            }
+            drop(notify);
             Err(KERN_INVALID_VALUE)
         }
     }

@@ -17,7 +17,7 @@
 use kernel::prelude::*;
 
 use crate::kmsg::{
-    Desc, DescPayload, Kmsg, Sender, BODY_SIZE, MACH_MSGH_BITS_COMPLEX, PORT_DESC_SIZE,
+    Desc, DescPayload, Kmsg, Sender, BODY_SIZE, HEADER_SIZE, MACH_MSGH_BITS_COMPLEX, PORT_DESC_SIZE,
 };
 use crate::rights::{
     Carried, Kind, Right, MACH_MSG_TYPE_PORT_RECEIVE, MACH_MSG_TYPE_PORT_SEND_ONCE,
@@ -32,19 +32,45 @@ pub(crate) const MACH_NOTIFY_DEAD_NAME: i32 = 0o110;
 /// `NDR_record` as MIG lays it out for this machine.
 const NDR_RECORD: [u8; 8] = [0, 0, 0, 0, 1, 0, 0, 0];
 
-/// Builds and queues a notification to `dest`. If memory runs out the
-/// send-once right is consumed without a further notification.
-fn send(dest: Right, id: i32, body: &[u8], desc: Option<(usize, Right)>) {
-    let mut k = match Kmsg::new(body.len(), Sender::kernel()) {
-        Ok(k) => k,
-        Err(_) => {
-            dest.consume_delivered();
-            return;
+/// The largest notification body (port-destroyed: body count and one port
+/// descriptor).
+const MAX_BODY: usize = BODY_SIZE + PORT_DESC_SIZE;
+
+/// Builds and queues a notification to `dest`, in `reserved` if the
+/// request reserved a buffer. If memory runs out the send-once right is
+/// consumed without a further notification.
+fn send(
+    dest: Right,
+    id: i32,
+    body: &[u8],
+    desc: Option<(usize, Right)>,
+    reserved: Option<KBox<Kmsg>>,
+) {
+    let mut k = match reserved {
+        Some(mut k) => {
+            // Reserved with MAX_BODY bytes and room for one descriptor:
+            // neither step allocates.
+            k.body.truncate(0);
+            if k.body.extend_from_slice(body, GFP_KERNEL).is_err() {
+                dest.consume_delivered();
+                return;
+            }
+            k
         }
+        None => match Kmsg::new(body.len(), Sender::kernel()) {
+            Ok(mut k) => {
+                k.body.copy_from_slice(body);
+                k
+            }
+            Err(_) => {
+                dest.consume_delivered();
+                return;
+            }
+        },
     };
+    k.size = (HEADER_SIZE + body.len()) as u32;
     k.bits = MACH_MSG_TYPE_PORT_SEND_ONCE;
     k.id = id;
-    k.body.copy_from_slice(body);
     if let Some((offset, right)) = desc {
         k.bits |= MACH_MSGH_BITS_COMPLEX;
         if k.descs
@@ -72,34 +98,94 @@ fn ndr_and_u32(v: u32) -> [u8; 12] {
     b
 }
 
-pub(crate) fn no_senders(dest: Right, mscount: u32) {
-    send(dest, MACH_NOTIFY_NO_SENDERS, &ndr_and_u32(mscount), None);
-}
-
+/// A send-once right destroyed unused (no reserved buffer).
 pub(crate) fn send_once(dest: Right) {
     debug_assert!(dest.kind() == Kind::SendOnce);
-    send(dest, MACH_NOTIFY_SEND_ONCE, &[], None);
+    send(dest, MACH_NOTIFY_SEND_ONCE, &[], None, None);
 }
 
-pub(crate) fn dead_name(dest: Right, name: u32) {
-    send(dest, MACH_NOTIFY_DEAD_NAME, &ndr_and_u32(name), None);
+/// A registered notification request: the send-once right the
+/// notification goes to and the message buffer reserved for it when it was
+/// requested, so firing it never depends on allocating memory. Dropping an
+/// unfired request sends a send-once notification in that buffer.
+pub(crate) struct Request {
+    right: Option<Right>,
+    kmsg: Option<KBox<Kmsg>>,
 }
 
-pub(crate) fn port_deleted(dest: Right, name: u32) {
-    send(dest, MACH_NOTIFY_PORT_DELETED, &ndr_and_u32(name), None);
+impl Request {
+    /// Reserves the buffer for a notification to `right`; gives the right
+    /// back if memory is short.
+    pub(crate) fn new(right: Right) -> core::result::Result<Self, Right> {
+        let mut k = match Kmsg::new(MAX_BODY, Sender::kernel()) {
+            Ok(k) => k,
+            Err(_) => return Err(right),
+        };
+        if k.descs.reserve(1, GFP_KERNEL).is_err() {
+            return Err(right);
+        }
+        Ok(Request {
+            right: Some(right),
+            kmsg: Some(k),
+        })
+    }
+
+    fn take(mut self) -> (Right, Option<KBox<Kmsg>>) {
+        let kmsg = self.kmsg.take();
+        match self.right.take() {
+            Some(r) => (r, kmsg),
+            None => unreachable!(),
+        }
+    }
+
+    /// The send-once right, for handing back to the caller (the buffer is
+    /// freed).
+    pub(crate) fn into_right(self) -> Right {
+        self.take().0
+    }
+
+    pub(crate) fn no_senders(self, mscount: u32) {
+        let (r, k) = self.take();
+        send(r, MACH_NOTIFY_NO_SENDERS, &ndr_and_u32(mscount), None, k);
+    }
+
+    pub(crate) fn dead_name(self, name: u32) {
+        let (r, k) = self.take();
+        send(r, MACH_NOTIFY_DEAD_NAME, &ndr_and_u32(name), None, k);
+    }
+
+    pub(crate) fn port_deleted(self, name: u32) {
+        let (r, k) = self.take();
+        send(r, MACH_NOTIFY_PORT_DELETED, &ndr_and_u32(name), None, k);
+    }
+
+    pub(crate) fn port_destroyed(self, receive: Right) {
+        // mach_msg_body_t (one descriptor) and a port descriptor whose
+        // name is filled in at copyout.
+        let mut b = [0u8; MAX_BODY];
+        b[..4].copy_from_slice(&1u32.to_ne_bytes());
+        b[BODY_SIZE + 10] = MACH_MSG_TYPE_PORT_RECEIVE as u8;
+        b[BODY_SIZE + 11] = crate::kmsg::MACH_MSG_PORT_DESCRIPTOR;
+        let (r, k) = self.take();
+        send(
+            r,
+            MACH_NOTIFY_PORT_DESTROYED,
+            &b,
+            Some((BODY_SIZE, receive)),
+            k,
+        );
+    }
 }
 
-pub(crate) fn port_destroyed(dest: Right, receive: Right) {
-    // mach_msg_body_t (one descriptor) and a port descriptor whose name is
-    // filled in at copyout.
-    let mut b = [0u8; BODY_SIZE + PORT_DESC_SIZE];
-    b[..4].copy_from_slice(&1u32.to_ne_bytes());
-    b[BODY_SIZE + 10] = MACH_MSG_TYPE_PORT_RECEIVE as u8;
-    b[BODY_SIZE + 11] = crate::kmsg::MACH_MSG_PORT_DESCRIPTOR;
-    send(
-        dest,
-        MACH_NOTIFY_PORT_DESTROYED,
-        &b,
-        Some((BODY_SIZE, receive)),
-    );
+impl Drop for Request {
+    fn drop(&mut self) {
+        if let Some(r) = self.right.take() {
+            let k = self.kmsg.take();
+            if r.port().inner.lock().active {
+                send(r, MACH_NOTIFY_SEND_ONCE, &[], None, k);
+            } else {
+                r.consume_delivered();
+            }
+        }
+    }
 }

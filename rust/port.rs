@@ -35,8 +35,8 @@ pub(crate) struct DeadNameRequest {
     /// The space and name the request was made on.
     pub(crate) space: u64,
     pub(crate) name: u32,
-    /// Where the notification goes (a send-once right).
-    pub(crate) notify: Right,
+    /// Where the notification goes, with its reserved buffer.
+    pub(crate) notify: notify::Request,
 }
 
 /// The state of a port protected by its lock.
@@ -55,8 +55,8 @@ pub(crate) struct PortInner {
     pub(crate) sorights: u32,
     pub(crate) context: u64,
     pub(crate) flags: u32,
-    pub(crate) nsrequest: Option<Right>,
-    pub(crate) pdrequest: Option<Right>,
+    pub(crate) nsrequest: Option<notify::Request>,
+    pub(crate) pdrequest: Option<notify::Request>,
     pub(crate) dnrequests: KVec<DeadNameRequest>,
     /// The port sets this port is a member of.
     pub(crate) sets: KVec<Arc<PortSet>>,
@@ -171,7 +171,7 @@ impl Port {
                 };
                 drop(g);
                 if let Some((r, mscount)) = ns {
-                    notify::no_senders(r, mscount);
+                    r.no_senders(mscount);
                 }
             }
             Kind::SendOnce => {
@@ -208,7 +208,7 @@ impl Port {
             }
             drop(sets);
             self.rcv_wait.notify_all();
-            notify::port_destroyed(pd, Right::from_counted(Kind::Receive, self));
+            pd.port_destroyed(Right::from_counted(Kind::Receive, self));
             return;
         }
         g.active = false;
@@ -226,7 +226,7 @@ impl Port {
         }
         drop(sets);
         for req in dn {
-            notify::dead_name(req.notify, req.name);
+            req.notify.dead_name(req.name);
         }
         drop(ns);
         drop(msgs);

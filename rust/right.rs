@@ -27,7 +27,7 @@ use crate::space::{release_entry, Entry, Object, SpaceInner};
 pub(crate) struct Deferred {
     inline: [Option<Right>; INLINE],
     rights: KVec<Right>,
-    deleted: KVec<(Right, u32)>,
+    deleted: KVec<(notify::Request, u32)>,
     inline_objects: [Option<Object>; INLINE],
     objects: KVec<Object>,
     entries: KVec<(u64, u32, Entry)>,
@@ -65,9 +65,9 @@ impl Deferred {
         }
     }
 
-    fn deleted(&mut self, r: Right, name: u32) {
+    fn deleted(&mut self, r: notify::Request, name: u32) {
         if self.deleted.reserve(1, GFP_KERNEL).is_err() {
-            notify::port_deleted(r, name);
+            r.port_deleted(name);
             return;
         }
         let _ = self.deleted.push_within_capacity((r, name));
@@ -91,7 +91,7 @@ impl Deferred {
 impl Drop for Deferred {
     fn drop(&mut self) {
         for (r, name) in self.deleted.drain_all() {
-            notify::port_deleted(r, name);
+            r.port_deleted(name);
         }
         for s in self.sets.drain_all() {
             s.destroy();
@@ -112,7 +112,7 @@ impl Drop for Deferred {
 
 /// Removes the dead-name request `space`/`name` registered on `port` and
 /// returns its send-once right.
-pub(crate) fn cancel_dnrequest(port: &Arc<Port>, space: u64, name: u32) -> Option<Right> {
+pub(crate) fn cancel_dnrequest(port: &Arc<Port>, space: u64, name: u32) -> Option<notify::Request> {
     let mut g = port.inner.lock();
     let pos = g
         .dnrequests

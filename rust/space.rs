@@ -204,7 +204,7 @@ pub(crate) fn release_entry(space: u64, name: u32, e: Entry) {
         Object::Port(p) => {
             if e.bits & MACH_PORT_TYPE_DNREQUEST != 0 {
                 if let Some(r) = crate::right::cancel_dnrequest(&p, space, name) {
-                    crate::notify::port_deleted(r, name);
+                    r.port_deleted(name);
                 }
             }
             if e.bits & MACH_PORT_TYPE_SEND_ONCE != 0 {
