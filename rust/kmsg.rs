@@ -104,6 +104,8 @@ pub(crate) struct Kmsg {
     pub(crate) body: KVVec<u8>,
     pub(crate) descs: KVec<Desc>,
     pub(crate) sender: Sender,
+    /// The sending space's quota charge for this message's data.
+    pub(crate) charge: Option<crate::space::Charge>,
 }
 
 impl Kmsg {
@@ -121,6 +123,7 @@ impl Kmsg {
                 body,
                 descs: KVec::new(),
                 sender,
+                charge: None,
             },
             GFP_KERNEL_ACCOUNT,
         )?;

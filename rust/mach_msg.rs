@@ -168,6 +168,9 @@ fn copyin_ool(
                 if size > MAX_MSG_SIZE {
                     return Err(MACH_SEND_TOO_LARGE);
                 }
+                if !k.charge.as_mut().is_some_and(|c| c.add(size)) {
+                    return Err(MACH_SEND_NO_BUFFER);
+                }
                 let mut data = KVVec::new();
                 if size != 0 {
                     UserSlice::new(UserPtr::from_addr(addr), size)
@@ -266,6 +269,7 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
         .map_err(|_| MACH_SEND_INVALID_DATA)?;
     let mut k =
         Kmsg::new(size - HEADER_SIZE, Sender::current()).map_err(|_| MACH_SEND_NO_BUFFER)?;
+    k.charge = Some(crate::space::Charge::new(&space.quota, size).ok_or(MACH_SEND_NO_BUFFER)?);
     reader
         .read_slice(&mut k.body)
         .map_err(|_| MACH_SEND_INVALID_DATA)?;

@@ -97,13 +97,75 @@ pub(crate) struct Space {
     pub(crate) id: u64,
     /// The process that opened the space (for task_for_pid/pid_for_task).
     pub(crate) pid: Option<crate::ffi::PidRef>,
+    /// Message bytes this space has queued and not yet received.
+    pub(crate) quota: Arc<Quota>,
 }
 
 static NEXT_SPACE_ID: Atomic<u64> = Atomic::new(1);
 
+/// Bytes of message data (inline and out-of-line) one space may have
+/// queued and not yet received; beyond, sends fail with
+/// `MACH_SEND_NO_BUFFER`, so a process cannot exhaust kernel memory by
+/// queueing messages no one receives. The memory is also charged to the
+/// sender's memory cgroup (`GFP_KERNEL_ACCOUNT`).
+pub(crate) const QUEUED_BYTES_MAX: i64 = 64 << 20;
+
+/// A space's account of the message bytes it has in flight.
+pub(crate) struct Quota {
+    bytes: Atomic<i64>,
+}
+
+/// Bytes charged to a space's quota, released when dropped (with the
+/// message that holds it).
+pub(crate) struct Charge {
+    quota: Arc<Quota>,
+    bytes: i64,
+}
+
+impl Quota {
+    fn new() -> Result<Arc<Quota>> {
+        Ok(Arc::new(
+            Quota {
+                bytes: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+}
+
+impl Charge {
+    /// Charges `n` bytes to `quota`, if it has room.
+    pub(crate) fn new(quota: &Arc<Quota>, n: usize) -> Option<Charge> {
+        let mut c = Charge {
+            quota: quota.clone(),
+            bytes: 0,
+        };
+        c.add(n).then_some(c)
+    }
+
+    /// Charges `n` more bytes, if the quota has room.
+    pub(crate) fn add(&mut self, n: usize) -> bool {
+        let n = n as i64;
+        let old = self.quota.bytes.fetch_add(n, Relaxed);
+        if old + n > QUEUED_BYTES_MAX {
+            self.quota.bytes.fetch_sub(n, Relaxed);
+            return false;
+        }
+        self.bytes += n;
+        true
+    }
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.quota.bytes.fetch_sub(self.bytes, Relaxed);
+    }
+}
+
 impl Space {
     pub(crate) fn new() -> Result<Arc<Space>> {
         let id = NEXT_SPACE_ID.fetch_add(1, Relaxed);
+        let quota = Quota::new()?;
         let s = Arc::pin_init(
             pin_init!(Space {
                 inner <- new_mutex!(SpaceInner {
@@ -117,6 +179,7 @@ impl Space {
                 }, "Space::inner"),
                 id,
                 pid: Some(crate::ffi::PidRef::current_tgid()),
+                quota,
             }),
             GFP_KERNEL,
         )?;

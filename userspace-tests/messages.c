@@ -1199,3 +1199,35 @@ TEST(child_killed_while_blocked_in_send)
 {
 	kill_blocked_child(1);
 }
+
+/* One space cannot queue unbounded memory: past its quota of queued
+ * message bytes, sends fail with MACH_SEND_NO_BUFFER until messages are
+ * received. */
+TEST(queued_bytes_are_bounded_per_space)
+{
+	mach_port_t p = new_send_receive();
+	mach_port_limits_t l = { .mpl_qlimit = MACH_PORT_QLIMIT_MAX };
+	size_t big = 4 << 20;
+	mach_msg_header_t *m = malloc(big + sizeof(mach_msg_max_trailer_t));
+	mach_msg_return_t mr = MACH_MSG_SUCCESS;
+	int sent = 0;
+
+	KR_OK(mach_port_set_attributes(mach_task_self(), p, MACH_PORT_LIMITS_INFO, (mach_port_info_t)&l, 1));
+	while (sent < 40) {
+		memset(m, 0, sizeof(*m));
+		m->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+		m->msgh_remote_port = p;
+		mr = mach_msg(m, MACH_SEND_MSG, (mach_msg_size_t)big, 0, 0, 0, 0);
+		if (mr != MACH_MSG_SUCCESS)
+			break;
+		sent++;
+	}
+	EXPECT_EQ(mr, MACH_SEND_NO_BUFFER);
+	EXPECT_TRUE(sent >= 8 && sent < 40);
+	KR_OK(mach_msg(m, MACH_RCV_MSG, 0, (mach_msg_size_t)(big + sizeof(mach_msg_max_trailer_t)), p, 0, 0));
+	memset(m, 0, sizeof(*m));
+	m->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+	m->msgh_remote_port = p;
+	KR_OK(mach_msg(m, MACH_SEND_MSG, (mach_msg_size_t)big, 0, 0, 0, 0));
+	free(m);
+}
