@@ -11,8 +11,9 @@
 use kernel::prelude::*;
 
 use crate::ffi::PidRef;
-use crate::rights::{Carried, Right};
+use crate::rights::{Carried, Kind, Right};
 use crate::stats;
+use kernel::sync::Arc;
 
 pub(crate) const MACH_MSGH_BITS_REMOTE_MASK: u32 = 0x1f;
 pub(crate) const MACH_MSGH_BITS_LOCAL_MASK: u32 = 0x1f00;
@@ -129,6 +130,34 @@ impl Kmsg {
         )?;
         stats::KMSGS.inc();
         Ok(k)
+    }
+
+    /// Takes the receive rights this message carries (reply and body) as
+    /// ports whose destruction the caller takes over; pushes them on
+    /// `out`. If `out` cannot grow, a right is released where it is.
+    pub(crate) fn take_receive_rights(&mut self, out: &mut KVec<Arc<crate::port::Port>>) {
+        fn take(c: &mut Carried, out: &mut KVec<Arc<crate::port::Port>>) {
+            if matches!(c, Carried::Right(r) if r.kind() == Kind::Receive)
+                && out.reserve(1, GFP_KERNEL).is_ok()
+            {
+                if let Carried::Right(r) = core::mem::replace(c, Carried::Null) {
+                    let (_, port) = r.into_counted();
+                    let _ = out.push_within_capacity(port);
+                }
+            }
+        }
+        take(&mut self.reply, out);
+        for d in self.descs.iter_mut() {
+            match &mut d.payload {
+                DescPayload::Port(c) => take(c, out),
+                DescPayload::OolPorts(v) => {
+                    for c in v.iter_mut() {
+                        take(c, out);
+                    }
+                }
+                DescPayload::Ool(_) => {}
+            }
+        }
     }
 
     /// Writes a native-endian `u32` at `off` in the body.

@@ -188,7 +188,23 @@ impl Port {
 
     /// The receive right is gone: the port dies (or, with a port-destroyed
     /// request, travels to the requester in a notification).
+    /// Destroys this port and, iteratively, every port whose receive right
+    /// was queued in a destroyed port's messages, so a long chain of ports
+    /// in transit cannot exhaust the kernel stack by recursion.
     fn destroy(self: Arc<Self>) {
+        let mut work: KVec<Arc<Port>> = KVec::new();
+        let mut next = Some(self);
+        while let Some(p) = next.take().or_else(|| work.pop()) {
+            let msgs = p.destroy_one();
+            for mut k in msgs.into_iter() {
+                k.take_receive_rights(&mut work);
+            }
+        }
+    }
+
+    /// Destroys this port alone; returns the messages that were queued,
+    /// for the caller to release (their receive rights included).
+    fn destroy_one(self: Arc<Self>) -> MsgQueue {
         let mut g = self.inner.lock();
         g.receiver = None;
         if let Some(pd) = g.pdrequest.take() {
@@ -209,7 +225,7 @@ impl Port {
             drop(sets);
             self.rcv_wait.notify_all();
             pd.port_destroyed(Right::from_counted(Kind::Receive, self));
-            return;
+            return MsgQueue::new();
         }
         g.active = false;
         let kobject = g.kobject.take();
@@ -229,8 +245,8 @@ impl Port {
             req.notify.dead_name(req.name);
         }
         drop(ns);
-        drop(msgs);
         drop(kobject);
+        msgs
     }
 
     /// Waits until the queue has room for a message that counts against

@@ -1231,3 +1231,30 @@ TEST(queued_bytes_are_bounded_per_space)
 	KR_OK(mach_msg(m, MACH_SEND_MSG, (mach_msg_size_t)big, 0, 0, 0, 0));
 	free(m);
 }
+
+/* A long chain of ports, each queued in a message on the previous one as
+ * a moved receive right, is torn down without recursing per link. */
+TEST(destroying_a_long_chain_of_ports_in_transit)
+{
+	enum { N = 3000 };
+	mach_port_t *ports = malloc(N * sizeof(*ports));
+	port_msg_t m;
+	mach_port_limits_t l = { .mpl_qlimit = 1 };
+
+	for (int i = 0; i < N; i++) {
+		KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &ports[i]));
+		KR_OK(mach_port_insert_right(mach_task_self(), ports[i], ports[i], MACH_MSG_TYPE_MAKE_SEND));
+		KR_OK(mach_port_set_attributes(mach_task_self(), ports[i], MACH_PORT_LIMITS_INFO,
+					       (mach_port_info_t)&l, 1));
+	}
+	for (int i = N - 1; i > 0; i--) {
+		fill_port_msg(&m, ports[i - 1], i, 1);
+		set_desc(&m, 0, ports[i], MACH_MSG_TYPE_MOVE_RECEIVE);
+		KR_OK(mach_msg(&m.h, MACH_SEND_MSG, m.h.msgh_size, 0, 0, 0, 0));
+	}
+	KR_OK(mach_port_mod_refs(mach_task_self(), ports[0], MACH_PORT_RIGHT_RECEIVE, -1));
+	/* Every send right left behind is now a dead name. */
+	EXPECT_EQ(ptype(ports[N - 1]), MACH_PORT_TYPE_DEAD_NAME);
+	EXPECT_EQ(ptype(ports[0]), MACH_PORT_TYPE_DEAD_NAME);
+	free(ports);
+}
