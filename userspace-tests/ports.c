@@ -223,3 +223,18 @@ TEST(many_names_grow_the_table)
 		KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_DEAD_NAME, &p));
 	}
 }
+
+#include <stdlib.h>
+#include <sys/wait.h>
+
+/* The module cannot be unloaded while a space is open; it keeps working. */
+TEST(unload_refused_while_files_are_open)
+{
+	mach_port_t p = new_receive();
+	mach_port_type_t t;
+	int st = system("rmmod machipc 2>/dev/null");
+
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	KR_OK(mach_port_type(mach_task_self(), p, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_RECEIVE);
+}
