@@ -423,6 +423,93 @@ static void install(exception_mask_t mask)
 	mach_port_deallocate(mach_task_self(), mach_thread_self());
 }
 
+/* MIG's reply of task_get/swap_exception_ports (EXC_TYPES_COUNT port
+ * descriptors, then NDR and the packed arrays). */
+struct exc_ports_reply {
+	mach_msg_header_t h;
+	mach_msg_body_t body;
+	mach_msg_port_descriptor_t handlers[EXC_TYPES_COUNT];
+	NDR_record_t ndr;
+	mach_msg_type_number_t count;
+	uint32_t arrays[3 * EXC_TYPES_COUNT];
+	mach_msg_max_trailer_t trailer;
+};
+
+/* Sends a task_get (3414) or task_swap (3415) request and unpacks the
+ * coalesced handlers. */
+static kern_return_t mig_exc_ports(mach_port_t task, int id, exception_mask_t mask, mach_port_t new_port,
+				   exception_behavior_t behavior, thread_state_flavor_t flavor,
+				   exception_mask_array_t masks, mach_msg_type_number_t *masksCnt,
+				   exception_handler_array_t handlers, exception_behavior_array_t behaviors,
+				   exception_flavor_array_t flavors)
+{
+	union {
+		struct {
+			mach_msg_header_t h;
+			NDR_record_t ndr;
+			uint32_t mask;
+		} get;
+		struct {
+			mach_msg_header_t h;
+			mach_msg_body_t body;
+			mach_msg_port_descriptor_t port;
+			NDR_record_t ndr;
+			uint32_t args[3];
+		} swap;
+	} req;
+	struct exc_ports_reply rep;
+	mach_port_t reply = mig_get_reply_port();
+	mach_msg_size_t size;
+	mach_msg_return_t mr;
+
+	memset(&req, 0, sizeof(req));
+	if (id == 3414) {
+		req.get.ndr = NDR_record;
+		req.get.mask = mask;
+		size = sizeof(req.get);
+	} else {
+		req.swap.h.msgh_bits = MACH_MSGH_BITS_COMPLEX;
+		req.swap.body.msgh_descriptor_count = 1;
+		req.swap.port.name = new_port;
+		req.swap.port.disposition = MACH_MSG_TYPE_COPY_SEND;
+		req.swap.port.type = MACH_MSG_PORT_DESCRIPTOR;
+		req.swap.ndr = NDR_record;
+		req.swap.args[0] = mask;
+		req.swap.args[1] = (uint32_t)behavior;
+		req.swap.args[2] = (uint32_t)flavor;
+		size = sizeof(req.swap);
+	}
+	req.get.h.msgh_bits |= MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+	req.get.h.msgh_size = size;
+	req.get.h.msgh_remote_port = task;
+	req.get.h.msgh_local_port = reply;
+	req.get.h.msgh_id = id;
+	mr = mach_msg_overwrite(&req.get.h, MACH_SEND_MSG | MACH_RCV_MSG, size, sizeof(rep), reply,
+				MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL, &rep.h, sizeof(rep));
+	if (mr != MACH_MSG_SUCCESS)
+		return mr;
+	if (rep.h.msgh_id != id + 100) {
+		mach_msg_destroy(&rep.h);
+		return MIG_REPLY_MISMATCH;
+	}
+	if (!(rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
+		return ((mig_reply_error_t *)&rep)->RetCode;
+	mach_msg_type_number_t n = rep.count;
+
+	if (n > EXC_TYPES_COUNT || n > *masksCnt) {
+		mach_msg_destroy(&rep.h);
+		return MIG_ARRAY_TOO_LARGE;
+	}
+	for (mach_msg_type_number_t i = 0; i < n; i++) {
+		masks[i] = rep.arrays[i];
+		handlers[i] = rep.handlers[i].name;
+		behaviors[i] = (exception_behavior_t)rep.arrays[n + i];
+		flavors[i] = (thread_state_flavor_t)rep.arrays[2 * n + i];
+	}
+	*masksCnt = n;
+	return KERN_SUCCESS;
+}
+
 kern_return_t task_set_exception_ports(task_t task, exception_mask_t exception_mask, mach_port_t new_port,
 				       exception_behavior_t behavior, thread_state_flavor_t new_flavor)
 {
@@ -430,8 +517,11 @@ kern_return_t task_set_exception_ports(task_t task, exception_mask_t exception_m
 				       .value = (uint32_t)new_flavor };
 	kern_return_t kr;
 
-	if (!machipc_is_self(task))
-		return MACH_SEND_INVALID_DEST;
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { exception_mask, (uint32_t)behavior, (uint32_t)new_flavor };
+
+		return machipc_mig_port_in(task, 3413, new_port, MACH_MSG_TYPE_COPY_SEND, a, sizeof(a));
+	}
 	kr = machipc_port_call(MACHIPC_IOC_SET_EXCEPTION_PORTS, &c);
 	if (kr == KERN_SUCCESS && MACH_PORT_VALID(new_port))
 		install(exception_mask);
@@ -448,7 +538,8 @@ kern_return_t task_get_exception_ports(task_t task, exception_mask_t exception_m
 	kern_return_t kr;
 
 	if (!machipc_is_self(task))
-		return MACH_SEND_INVALID_DEST;
+		return mig_exc_ports(task, 3414, exception_mask, MACH_PORT_NULL, 0, 0, masks, masksCnt, old_handlers,
+				     old_behaviors, old_flavors);
 	kr = machipc_port_call(MACHIPC_IOC_GET_EXCEPTION_PORTS, &c);
 	if (kr != KERN_SUCCESS)
 		return kr;
@@ -468,9 +559,12 @@ kern_return_t task_swap_exception_ports(task_t task, exception_mask_t exception_
 					exception_handler_array_t old_handlers, exception_behavior_array_t old_behaviors,
 					exception_flavor_array_t old_flavors)
 {
-	kern_return_t kr = task_get_exception_ports(task, exception_mask, masks, masksCnt, old_handlers,
-						    old_behaviors, old_flavors);
+	kern_return_t kr;
 
+	if (!machipc_is_self(task))
+		return mig_exc_ports(task, 3415, exception_mask, new_port, behavior, new_flavor, masks, masksCnt,
+				     old_handlers, old_behaviors, old_flavors);
+	kr = task_get_exception_ports(task, exception_mask, masks, masksCnt, old_handlers, old_behaviors, old_flavors);
 	if (kr != KERN_SUCCESS)
 		return kr;
 	return task_set_exception_ports(task, exception_mask, new_port, behavior, new_flavor);

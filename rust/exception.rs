@@ -9,6 +9,7 @@
 //! delivery, so libmach's signal handler asks for the port here and sends
 //! the `exception_raise` RPC itself (see README.md).
 
+use kernel::prelude::*;
 use kernel::uaccess::{UserPtr, UserSlice};
 
 use crate::error::*;
@@ -26,8 +27,6 @@ const EXCEPTION_DEFAULT: u32 = 1;
 const EXCEPTION_STATE_IDENTITY_PROTECTED: u32 = 5;
 /// `MACH_EXCEPTION_CODES | MACH_EXCEPTION_ERRORS | ..._BACKTRACE_PREFERRED`.
 const MACH_EXCEPTION_MASK: u32 = 0x8000_0000 | 0x4000_0000 | 0x2000_0000;
-/// Most entries `get` returns (`EXC_TYPES_COUNT`).
-const MAX_ENTRIES: usize = EXC_TYPES_COUNT;
 
 /// One exception type's handler.
 #[derive(Default)]
@@ -43,16 +42,12 @@ fn valid_flavor(f: u32) -> bool {
     (1..=25).contains(&f)
 }
 
-/// `task_set_exception_ports`: `c.flavor` = mask, `c.name` = port (COPY_SEND),
-/// `c.right` = behavior, `c.value` = thread-state flavor.
-pub(crate) fn set(g: &mut SpaceInner, sid: u64, c: &PortCall, d: &mut Deferred) -> MachResult {
-    let mask = c.flavor;
+/// XNU's checks of `task_set_exception_ports` arguments.
+pub(crate) fn validate(mask: u32, behavior: u32, flavor: u32, has_port: bool) -> MachResult {
     if mask & !EXC_MASK_VALID != 0 {
         return Err(KERN_INVALID_ARGUMENT);
     }
-    let behavior = c.right;
-    let flavor = c.value as u32;
-    if name_valid(c.name) {
+    if has_port {
         let b = behavior & !MACH_EXCEPTION_MASK;
         if !(EXCEPTION_DEFAULT..=EXCEPTION_STATE_IDENTITY_PROTECTED).contains(&b) {
             return Err(KERN_INVALID_ARGUMENT);
@@ -61,17 +56,19 @@ pub(crate) fn set(g: &mut SpaceInner, sid: u64, c: &PortCall, d: &mut Deferred) 
     if !valid_flavor(flavor) {
         return Err(KERN_INVALID_ARGUMENT);
     }
-    let port = if name_valid(c.name) {
-        match g
-            .copyin(sid, c.name, MACH_MSG_TYPE_COPY_SEND, d)
-            .map_err(|_| MACH_SEND_INVALID_RIGHT)?
-        {
-            Carried::Right(r) => Some(r),
-            _ => None,
-        }
-    } else {
-        None
-    };
+    Ok(())
+}
+
+/// Makes `port` (a send right, or none) the handler of every type in
+/// `mask`; each slot holds its own send right.
+pub(crate) fn install(
+    g: &mut SpaceInner,
+    mask: u32,
+    port: Option<Right>,
+    behavior: u32,
+    flavor: u32,
+    d: &mut Deferred,
+) {
     for i in FIRST_EXCEPTION..EXC_TYPES_COUNT {
         if mask & (1 << i) == 0 {
             continue;
@@ -96,20 +93,23 @@ pub(crate) fn set(g: &mut SpaceInner, sid: u64, c: &PortCall, d: &mut Deferred) 
     if let Some(r) = port {
         d.right(r);
     }
-    Ok(())
 }
 
-/// `task_get_exception_ports`: writes up to `c.count` entries of
-/// `{mask, port, behavior, flavor}` (u32 each) to `c.data`, coalescing
-/// types with the same handler as XNU does; sets `c.count`.
-pub(crate) fn get(g: &mut SpaceInner, sid: u64, c: &mut PortCall, d: &mut Deferred) -> MachResult {
-    let mask = c.flavor;
-    if mask & !EXC_MASK_VALID != 0 {
-        return Err(KERN_INVALID_ARGUMENT);
-    }
-    // (mask, type index of the first member) per distinct handler.
-    let mut entries: [(u32, usize); MAX_ENTRIES] = [(0, 0); MAX_ENTRIES];
-    let mut n = 0;
+/// One coalesced handler: the types it serves, a new send right to its
+/// port (if any), behavior and flavor.
+pub(crate) struct Handler {
+    pub(crate) mask: u32,
+    pub(crate) port: Option<Right>,
+    pub(crate) behavior: u32,
+    pub(crate) flavor: u32,
+}
+
+/// The handlers of the types in `mask`, types with the same handler
+/// coalesced into one entry as XNU does; at most `max` entries.
+pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> KVec<Handler> {
+    let mut out: KVec<Handler> = KVec::new();
+    // Type index of each entry's first member, to compare handlers.
+    let mut first = [0usize; EXC_TYPES_COUNT];
     for i in FIRST_EXCEPTION..EXC_TYPES_COUNT {
         if mask & (1 << i) == 0 {
             continue;
@@ -124,30 +124,68 @@ pub(crate) fn get(g: &mut SpaceInner, sid: u64, c: &mut PortCall, d: &mut Deferr
             };
             ports_eq && o.behavior == e.behavior && o.flavor == e.flavor
         };
-        match entries[..n].iter().position(|&(_, j)| same(j)) {
-            Some(k) => entries[k].0 |= 1 << i,
+        match (0..out.len()).find(|&k| same(first[k])) {
+            Some(k) => out[k].mask |= 1 << i,
             None => {
-                if n == (c.count as usize).min(MAX_ENTRIES) {
+                if out.len() == max.min(EXC_TYPES_COUNT) {
                     break;
                 }
-                entries[n] = (1 << i, i);
-                n += 1;
+                let port = e.port.as_ref().map(|r| {
+                    let p = r.port().clone();
+                    p.inner.lock().srights += 1;
+                    Right::from_counted(Kind::Send, p)
+                });
+                first[out.len()] = i;
+                let h = Handler {
+                    mask: 1 << i,
+                    port,
+                    behavior: e.behavior,
+                    flavor: e.flavor,
+                };
+                if out.push(h, GFP_KERNEL).is_err() {
+                    break;
+                }
             }
         }
     }
-    let mut out = [0u8; MAX_ENTRIES * 16];
-    for (k, &(m, i)) in entries[..n].iter().enumerate() {
-        let port = g.exc[i].port.as_ref().map(|r| r.port().clone());
-        let (behavior, flavor) = (g.exc[i].behavior, g.exc[i].flavor);
-        let name = match port {
-            Some(p) => {
-                p.inner.lock().srights += 1;
-                g.copyout(sid, Right::from_counted(Kind::Send, p), d)
-                    .unwrap_or(MACH_PORT_NULL)
-            }
+    out
+}
+
+/// `task_set_exception_ports`: `c.flavor` = mask, `c.name` = port (COPY_SEND),
+/// `c.right` = behavior, `c.value` = thread-state flavor.
+pub(crate) fn set(g: &mut SpaceInner, sid: u64, c: &PortCall, d: &mut Deferred) -> MachResult {
+    let (mask, behavior, flavor) = (c.flavor, c.right, c.value as u32);
+    validate(mask, behavior, flavor, name_valid(c.name))?;
+    let port = if name_valid(c.name) {
+        match g
+            .copyin(sid, c.name, MACH_MSG_TYPE_COPY_SEND, d)
+            .map_err(|_| MACH_SEND_INVALID_RIGHT)?
+        {
+            Carried::Right(r) => Some(r),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    install(g, mask, port, behavior, flavor, d);
+    Ok(())
+}
+
+/// `task_get_exception_ports`: writes up to `c.count` entries of
+/// `{mask, port, behavior, flavor}` (u32 each) to `c.data`; sets `c.count`.
+pub(crate) fn get(g: &mut SpaceInner, sid: u64, c: &mut PortCall, d: &mut Deferred) -> MachResult {
+    if c.flavor & !EXC_MASK_VALID != 0 {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    let handlers = collect(g, c.flavor, c.count as usize);
+    let n = handlers.len();
+    let mut out = [0u8; EXC_TYPES_COUNT * 16];
+    for (k, h) in handlers.into_iter().enumerate() {
+        let name = match h.port {
+            Some(r) => g.copyout(sid, r, d).unwrap_or(MACH_PORT_NULL),
             None => MACH_PORT_NULL,
         };
-        for (w, v) in [m, name, behavior, flavor].iter().enumerate() {
+        for (w, v) in [h.mask, name, h.behavior, h.flavor].iter().enumerate() {
             out[k * 16 + w * 4..k * 16 + w * 4 + 4].copy_from_slice(&v.to_ne_bytes());
         }
     }

@@ -16,7 +16,9 @@
 //! `extract_right` 3215, `set_seqno` 3216, `get_srights` 3222,
 //! `insert_member` 3226, `extract_member` 3227, `get_context` 3228,
 //! `set_context` 3229, `guard` 3233, `unguard` 3234,
-//! `task_get_special_port` 3409, `task_set_special_port` 3410.
+//! `task_get_special_port` 3409, `task_set_special_port` 3410,
+//! `task_set_exception_ports` 3413, `task_get_exception_ports` 3414,
+//! `task_swap_exception_ports` 3415.
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -41,6 +43,10 @@ enum Reply {
     Simple(i32, KVec<u8>),
     /// A complex reply carrying one port right, as a port descriptor.
     Port(Carried),
+    /// A complex reply with a fixed array of port descriptors (unused ones
+    /// null), then `NDR` and inline bytes (MIG's layout for
+    /// `task_get_exception_ports`).
+    Ports(KVec<Carried>, KVec<u8>),
 }
 
 /// Serves one request sent to the task port of `space`.
@@ -53,9 +59,7 @@ pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
     let dest = match reply_to {
         Carried::Right(r) => r,
         _ => {
-            if let Reply::Port(c) = reply {
-                drop(c);
-            }
+            drop(reply);
             return;
         }
     };
@@ -70,6 +74,36 @@ pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
             k.body[8..12].copy_from_slice(&code.to_ne_bytes());
             k.body[12..12 + n].copy_from_slice(&outs[..n]);
             k.bits = 0;
+            k
+        }
+        Reply::Ports(ports, inline) => {
+            let n = ports.len();
+            let descs_end = 4 + n * 12;
+            let mut k = match Kmsg::new(descs_end + 8 + inline.len(), Sender::kernel()) {
+                Ok(k) => k,
+                Err(_) => return,
+            };
+            k.body[..4].copy_from_slice(&(n as u32).to_ne_bytes());
+            for (i, c) in ports.into_iter().enumerate() {
+                let off = 4 + i * 12;
+                k.body[off + 10] = MACH_MSG_TYPE_PORT_SEND as u8;
+                k.body[off + 11] = MACH_MSG_PORT_DESCRIPTOR;
+                if k.descs
+                    .push(
+                        Desc {
+                            offset: off,
+                            payload: DescPayload::Port(c),
+                        },
+                        GFP_KERNEL,
+                    )
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            k.body[descs_end..descs_end + 8].copy_from_slice(&NDR_RECORD);
+            k.body[descs_end + 8..].copy_from_slice(&inline);
+            k.bits = MACH_MSGH_BITS_COMPLEX;
             k
         }
         Reply::Port(c) => {
@@ -309,8 +343,85 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
             drop(old);
             Reply::Simple(0, KVec::new())
         }
+        // task_set_exception_ports(mask, new_port, behavior, flavor)
+        3413 | 3415 => {
+            let (mask, behavior, flavor) = match complex_one_port(req, 12) {
+                Some(a) => (word(a, 0), word(a, 4), word(a, 8)),
+                None => return bad,
+            };
+            let c = take_port(req);
+            let port = match c {
+                Carried::Right(r) if r.kind() == Kind::Send => Some(r),
+                other => {
+                    drop(other);
+                    None
+                }
+            };
+            if let Err(e) = crate::exception::validate(mask, behavior, flavor, port.is_some()) {
+                drop(port);
+                return Reply::Simple(e.code(), KVec::new());
+            }
+            let mut d = Deferred::new();
+            let mut g = space.inner.lock();
+            // task_swap_exception_ports answers with the old handlers.
+            let old = if req.id == 3415 {
+                Some(crate::exception::collect(
+                    &g,
+                    mask,
+                    crate::exception::EXC_TYPES_COUNT,
+                ))
+            } else {
+                None
+            };
+            crate::exception::install(&mut g, mask, port, behavior, flavor, &mut d);
+            drop(g);
+            drop(d);
+            match old {
+                Some(h) => handlers_reply(h),
+                None => Reply::Simple(0, KVec::new()),
+            }
+        }
+        // task_get_exception_ports(mask) -> masks, handlers, behaviors, flavors
+        3414 => {
+            let mask = match simple_args(req, 4) {
+                Some(a) => word(a, 0),
+                None => return bad,
+            };
+            if let Err(e) = crate::exception::validate(mask, 1, 1, false) {
+                return Reply::Simple(e.code(), KVec::new());
+            }
+            let g = space.inner.lock();
+            let h = crate::exception::collect(&g, mask, crate::exception::EXC_TYPES_COUNT);
+            drop(g);
+            handlers_reply(h)
+        }
         _ => Reply::Simple(MIG_BAD_ID, KVec::new()),
     }
+}
+
+/// MIG's reply of task_get/swap_exception_ports: `EXC_TYPES_COUNT` port
+/// descriptors, then `NDR`, the count and the three arrays packed.
+fn handlers_reply(h: KVec<crate::exception::Handler>) -> Reply {
+    let n = h.len();
+    let mut ports = KVec::new();
+    let mut masks = KVec::new();
+    let mut behaviors = KVec::new();
+    let mut flavors = KVec::new();
+    for x in h.into_iter() {
+        let _ = masks.extend_from_slice(&x.mask.to_ne_bytes(), GFP_KERNEL);
+        let _ = behaviors.extend_from_slice(&x.behavior.to_ne_bytes(), GFP_KERNEL);
+        let _ = flavors.extend_from_slice(&x.flavor.to_ne_bytes(), GFP_KERNEL);
+        let _ = ports.push(x.port.map_or(Carried::Null, Carried::Right), GFP_KERNEL);
+    }
+    while ports.len() < crate::exception::EXC_TYPES_COUNT {
+        let _ = ports.push(Carried::Null, GFP_KERNEL);
+    }
+    let mut inline = KVec::new();
+    let _ = inline.extend_from_slice(&(n as u32).to_ne_bytes(), GFP_KERNEL);
+    let _ = inline.extend_from_slice(&masks, GFP_KERNEL);
+    let _ = inline.extend_from_slice(&behaviors, GFP_KERNEL);
+    let _ = inline.extend_from_slice(&flavors, GFP_KERNEL);
+    Reply::Ports(ports, inline)
 }
 
 /// A complex request with one port descriptor, then `NDR` and `n` bytes of

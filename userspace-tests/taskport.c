@@ -270,3 +270,42 @@ TEST(task_for_pid_denied_for_another_users_process)
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(WEXITSTATUS(status), 0);
 }
+
+TEST(exception_ports_of_another_task_over_mig)
+{
+	mach_port_t child, exc, old[EXC_TYPES_COUNT];
+	exception_mask_t masks[EXC_TYPES_COUNT];
+	exception_behavior_t beh[EXC_TYPES_COUNT];
+	thread_state_flavor_t fl[EXC_TYPES_COUNT];
+	mach_msg_type_number_t n = EXC_TYPES_COUNT;
+	mach_port_type_t t;
+	int go, status;
+	pid_t pid = child_with_task_port(&child, &go);
+
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &exc));
+	KR_OK(mach_port_insert_right(mach_task_self(), exc, exc, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(task_set_exception_ports(child, EXC_MASK_BAD_ACCESS | EXC_MASK_ARITHMETIC, exc,
+				       EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES, x86_THREAD_STATE64));
+	KR(task_set_exception_ports(child, 1u << 25, exc, EXCEPTION_DEFAULT, x86_THREAD_STATE64),
+	   KERN_INVALID_ARGUMENT);
+	KR_OK(task_get_exception_ports(child, EXC_MASK_BAD_ACCESS | EXC_MASK_ARITHMETIC | EXC_MASK_BREAKPOINT, masks,
+				       &n, old, beh, fl));
+	EXPECT_EQ(n, 2);
+	EXPECT_EQ(masks[0], EXC_MASK_BAD_ACCESS | EXC_MASK_ARITHMETIC);
+	EXPECT_EQ(old[0], exc); /* our own receive right's name: the same port */
+	EXPECT_EQ((unsigned)beh[0], EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES);
+	EXPECT_EQ(fl[0], x86_THREAD_STATE64);
+	EXPECT_EQ(masks[1], EXC_MASK_BREAKPOINT);
+	EXPECT_EQ(old[1], MACH_PORT_NULL);
+	/* Swap back to none: the old handler comes back. */
+	n = EXC_TYPES_COUNT;
+	KR_OK(task_swap_exception_ports(child, EXC_MASK_BAD_ACCESS, MACH_PORT_NULL, EXCEPTION_DEFAULT,
+					x86_THREAD_STATE64, masks, &n, old, beh, fl));
+	EXPECT_EQ(n, 1);
+	EXPECT_EQ(masks[0], EXC_MASK_BAD_ACCESS);
+	EXPECT_EQ(old[0], exc);
+	KR_OK(mach_port_type(mach_task_self(), exc, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_SEND_RECEIVE);
+	close(go);
+	waitpid(pid, &status, 0);
+}
