@@ -207,6 +207,14 @@ impl SpaceInner {
         }
     }
 
+    /// Whether `port` is this space's own task port, whose send right is
+    /// pinned (XNU: its last user reference cannot be given up).
+    pub(crate) fn is_pinned(&self, port: &Arc<Port>) -> bool {
+        self.task_port
+            .as_ref()
+            .is_some_and(|r| Arc::ptr_eq(r.port(), port))
+    }
+
     /// Looks `name` up, converting it to a dead name if its port died.
     pub(crate) fn lookup(&mut self, name: u32, d: &mut Deferred) -> MachResult<usize> {
         let i = self.index_of(name).ok_or(KERN_INVALID_NAME)?;
@@ -321,7 +329,12 @@ impl SpaceInner {
                     port.inner.lock().srights += 1;
                     return Ok(Carried::Right(Right::from_counted(Kind::Send, port)));
                 }
-                // The entry's last reference: its count moves to the Right.
+                // The entry's last reference: its count moves to the Right
+                // (not for the pinned task port).
+                if disp == MACH_MSG_TYPE_MOVE_SEND && self.is_pinned(&port) {
+                    return Err(KERN_INVALID_CAPABILITY);
+                }
+                let e = &mut self.table[i];
                 let kind = if disp == MACH_MSG_TYPE_MOVE_SEND {
                     Kind::Send
                 } else {
@@ -504,6 +517,10 @@ impl SpaceInner {
         }
         let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
         if b == MACH_PORT_TYPE_SEND_ONCE || (b & MACH_PORT_TYPE_SEND != 0 && e.urefs == 1) {
+            if b == MACH_PORT_TYPE_SEND && self.is_pinned(&port) {
+                return Err(KERN_INVALID_CAPABILITY);
+            }
+            let e = &mut self.table[i];
             let kind = if b == MACH_PORT_TYPE_SEND_ONCE {
                 Kind::SendOnce
             } else {
@@ -600,6 +617,10 @@ impl SpaceInner {
                 let n = apply_delta(e.urefs, delta)?;
                 if n == 0 {
                     let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
+                    if self.is_pinned(&port) {
+                        return Err(KERN_INVALID_CAPABILITY);
+                    }
+                    let e = &mut self.table[i];
                     if e.bits & MACH_PORT_TYPE_RECEIVE != 0 {
                         e.bits &= !MACH_PORT_TYPE_SEND;
                         e.urefs = 0;
@@ -640,6 +661,11 @@ impl SpaceInner {
     /// mach_port_destroy: every right under `name` goes.
     pub(crate) fn destroy_name(&mut self, space: u64, name: u32, d: &mut Deferred) -> MachResult {
         let i = self.lookup(name, d)?;
+        if let Object::Port(p) = &self.table[i].obj {
+            if self.table[i].bits & MACH_PORT_TYPE_SEND != 0 && self.is_pinned(p) {
+                return Err(KERN_INVALID_CAPABILITY);
+            }
+        }
         let gen = self.table[i].gen;
         let bits = self.table[i].bits;
         let urefs = self.table[i].urefs;

@@ -238,3 +238,21 @@ TEST(unload_refused_while_files_are_open)
 	KR_OK(mach_port_type(mach_task_self(), p, &t));
 	EXPECT_EQ(t, MACH_PORT_TYPE_RECEIVE);
 }
+
+/* The task's own send right is pinned: its last reference stays. */
+TEST(task_self_is_pinned)
+{
+	mach_port_t self = mach_task_self();
+	mach_port_urefs_t refs;
+	mach_port_type_t t;
+
+	KR_OK(mach_port_get_refs(self, self, MACH_PORT_RIGHT_SEND, &refs));
+	EXPECT_EQ(refs, 1);
+	KR(mach_port_deallocate(self, self), KERN_INVALID_CAPABILITY);
+	KR(mach_port_mod_refs(self, self, MACH_PORT_RIGHT_SEND, -1), KERN_INVALID_CAPABILITY);
+	KR(mach_port_destroy(self, self), KERN_INVALID_CAPABILITY);
+	KR_OK(mach_port_mod_refs(self, self, MACH_PORT_RIGHT_SEND, 1));
+	KR_OK(mach_port_deallocate(self, self));
+	KR_OK(mach_port_type(self, self, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_SEND);
+}
