@@ -286,6 +286,19 @@ kern_return_t mach_port_set_seqno(ipc_space_t task, mach_port_name_t name, mach_
 kern_return_t mach_port_get_attributes(ipc_space_read_t task, mach_port_name_t name, mach_port_flavor_t flavor,
 				       mach_port_info_t port_info_out, mach_msg_type_number_t *port_info_outCnt)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name, (uint32_t)flavor, *port_info_outCnt < 17 ? *port_info_outCnt : 17 };
+		uint32_t out[18];
+		kern_return_t kr = machipc_mig_simple(task, 3217, a, sizeof(a), out, sizeof(out));
+
+		if (kr == KERN_SUCCESS) {
+			if (out[0] > *port_info_outCnt)
+				return MIG_ARRAY_TOO_LARGE;
+			memcpy(port_info_out, &out[1], out[0] * sizeof(uint32_t));
+			*port_info_outCnt = out[0];
+		}
+		return kr;
+	}
 	struct machipc_port_call _call;
 	kern_return_t kr = CALL(MACHIPC_IOC_PORT_GET_ATTRIBUTES, .name = name, .flavor = (uint32_t)flavor,
 				.count = *port_info_outCnt, .data = (uintptr_t)port_info_out);
@@ -298,6 +311,14 @@ kern_return_t mach_port_get_attributes(ipc_space_read_t task, mach_port_name_t n
 kern_return_t mach_port_set_attributes(ipc_space_t task, mach_port_name_t name, mach_port_flavor_t flavor,
 				       mach_port_info_t port_info, mach_msg_type_number_t port_infoCnt)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[3 + 17] = { name, (uint32_t)flavor, port_infoCnt };
+
+		if (port_infoCnt > 17)
+			return MIG_ARRAY_TOO_LARGE;
+		memcpy(&a[3], port_info, port_infoCnt * sizeof(uint32_t));
+		return machipc_mig_simple(task, 3218, a, (3 + port_infoCnt) * sizeof(uint32_t), NULL, 0);
+	}
 	struct machipc_port_call _call;
 
 	return CALL(MACHIPC_IOC_PORT_SET_ATTRIBUTES, .name = name, .flavor = (uint32_t)flavor,

@@ -42,7 +42,7 @@ struct mig_reply {
 		struct {
 			NDR_record_t ndr;
 			kern_return_t ret;
-			char outs[32];
+			char outs[128];
 		} simple;
 		struct {
 			mach_msg_body_t body;
@@ -88,7 +88,7 @@ kern_return_t machipc_mig_simple(mach_port_t task, int id, const void *args, siz
 	struct {
 		mach_msg_header_t h;
 		NDR_record_t ndr;
-		char args[32];
+		char args[96];
 	} req;
 	struct mig_reply rep;
 	kern_return_t kr;
@@ -117,7 +117,7 @@ kern_return_t machipc_mig_port_out(mach_port_t task, int id, const void *args, s
 	struct {
 		mach_msg_header_t h;
 		NDR_record_t ndr;
-		char args[32];
+		char args[96];
 	} req;
 	struct mig_reply rep;
 	kern_return_t kr;
@@ -145,7 +145,7 @@ kern_return_t machipc_mig_port_in(mach_port_t task, int id, mach_port_t port, ma
 		mach_msg_body_t body;
 		mach_msg_port_descriptor_t port;
 		NDR_record_t ndr;
-		char args[32];
+		char args[96];
 	} req;
 	struct mig_reply rep;
 	kern_return_t kr;

@@ -16,6 +16,7 @@
 //! `extract_right` 3215, `set_seqno` 3216, `get_srights` 3222,
 //! `insert_member` 3226, `extract_member` 3227, `get_context` 3228,
 //! `set_context` 3229, `guard` 3233, `unguard` 3234,
+//! `get_attributes` 3217, `set_attributes` 3218,
 //! `task_get_special_port` 3409, `task_set_special_port` 3410,
 //! `task_set_exception_ports` 3413, `task_get_exception_ports` 3414,
 //! `task_swap_exception_ports` 3415.
@@ -292,6 +293,51 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
             drop(g);
             drop(d);
             Reply::Simple(rc, KVec::new())
+        }
+        // mach_port_get_attributes(name, flavor, count) -> count, info[count]
+        3217 => {
+            let a = match simple_args(req, 12) {
+                Some(a) => a,
+                None => return bad,
+            };
+            let (name, flavor, count) = (word(a, 0), word(a, 4), word(a, 8).min(17));
+            let mut d = Deferred::new();
+            let r =
+                crate::mach_port::attributes(&mut space.inner.lock(), name, flavor, count, &mut d);
+            drop(d);
+            match r {
+                Ok((w, n)) => {
+                    let mut v = outs(&[n]);
+                    let _ = v.extend_from_slice(&outs(&w[..n as usize]), GFP_KERNEL);
+                    Reply::Simple(0, v)
+                }
+                Err(e) => Reply::Simple(e.code(), KVec::new()),
+            }
+        }
+        // mach_port_set_attributes(name, flavor, count, info[count])
+        3218 => {
+            if req.bits & MACH_MSGH_BITS_COMPLEX != 0 || req.body.len() < 8 + 12 {
+                return bad;
+            }
+            let a = &req.body[8..];
+            let (name, flavor, count) = (word(a, 0), word(a, 4), word(a, 8) as usize);
+            if count > 17 || a.len() != 12 + count * 4 {
+                return bad;
+            }
+            let mut info = [0u32; 17];
+            for (i, w) in info.iter_mut().enumerate().take(count) {
+                *w = word(a, 12 + i * 4);
+            }
+            let mut d = Deferred::new();
+            let r = crate::mach_port::set_attributes(
+                &mut space.inner.lock(),
+                name,
+                flavor,
+                &info[..count],
+                &mut d,
+            );
+            drop(d);
+            Reply::Simple(code(r), KVec::new())
         }
         // task_get_special_port(which) -> port
         3409 => {

@@ -257,8 +257,8 @@ fn call_locked(
             }
             Ok(())
         }
-        uapi::PORT_GET_ATTRIBUTES => get_attributes(g, c, d),
-        uapi::PORT_SET_ATTRIBUTES => set_attributes(g, c, d),
+        uapi::PORT_GET_ATTRIBUTES => get_attributes_user(g, c, d),
+        uapi::PORT_SET_ATTRIBUTES => set_attributes_user(g, c, d),
         uapi::PORT_GET_CONTEXT => {
             let p = receive_port_valid(g, c.name, d)?;
             let pg = p.inner.lock();
@@ -639,30 +639,38 @@ fn allocate(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) -> Mach
     Ok(n)
 }
 
-fn get_attributes(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> MachResult {
-    let need = match c.flavor {
+/// Attribute words of a port (`port_info` of mach_port_get_attributes).
+pub(crate) type Info = [u32; 17];
+
+/// mach_port_get_attributes on `name`: the words and how many are valid.
+/// `count` is the caller's capacity, in words.
+pub(crate) fn attributes(
+    g: &mut SpaceInner,
+    name: u32,
+    flavor: u32,
+    count: u32,
+    d: &mut Deferred,
+) -> MachResult<(Info, u32)> {
+    let mut w = [0u32; 17];
+    let need = match flavor {
         MACH_PORT_LIMITS_INFO | MACH_PORT_DNREQUESTS_SIZE => 1,
         MACH_PORT_RECEIVE_STATUS => MACH_PORT_RECEIVE_STATUS_COUNT,
         MACH_PORT_INFO_EXT => MACH_PORT_INFO_EXT_COUNT,
         _ => return Err(KERN_INVALID_ARGUMENT),
     };
-    if c.count < need {
+    if count < need {
         return Err(KERN_FAILURE);
     }
-    if !name_valid(c.name) {
-        return match c.flavor {
-            MACH_PORT_LIMITS_INFO => {
-                c.count = 0;
-                Ok(())
-            }
-            MACH_PORT_DNREQUESTS_SIZE => user_write(c.data, &0u32.to_ne_bytes()),
+    if !name_valid(name) {
+        return match flavor {
+            MACH_PORT_LIMITS_INFO => Ok((w, 0)),
+            MACH_PORT_DNREQUESTS_SIZE => Ok((w, 1)),
             _ => Err(KERN_INVALID_RIGHT),
         };
     }
-    let p = g.receive_port(c.name, d)?;
+    let p = g.receive_port(name, d)?;
     let pg = p.inner.lock();
-    let mut w = [0u32; 17];
-    match c.flavor {
+    match flavor {
         MACH_PORT_LIMITS_INFO => w[0] = pg.qlimit,
         MACH_PORT_DNREQUESTS_SIZE => w[0] = pg.dnrequests.len() as u32,
         _ => {
@@ -678,45 +686,67 @@ fn get_attributes(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> Mac
             w[9] = pg.flags;
         }
     }
-    drop(pg);
-    let mut buf = [0u8; 17 * 4];
-    words(&w[..need as usize], &mut buf);
-    user_write(c.data, &buf[..need as usize * 4])?;
-    c.count = need;
-    Ok(())
+    Ok((w, need))
 }
 
-fn set_attributes(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> MachResult {
-    match c.flavor {
+/// mach_port_set_attributes on `name` with `info` (the words passed).
+pub(crate) fn set_attributes(
+    g: &mut SpaceInner,
+    name: u32,
+    flavor: u32,
+    info: &[u32],
+    d: &mut Deferred,
+) -> MachResult {
+    match flavor {
         MACH_PORT_LIMITS_INFO => {
-            if c.count < 1 {
-                return Err(KERN_FAILURE);
-            }
-            let mut b = [0u8; 4];
-            user_read(c.data, &mut b)?;
-            let q = u32::from_ne_bytes(b);
+            let q = *info.first().ok_or(KERN_FAILURE)?;
             if q > MACH_PORT_QLIMIT_MAX {
                 return Err(KERN_INVALID_VALUE);
             }
-            let p = receive_port_valid(g, c.name, d)?;
+            let p = receive_port_valid(g, name, d)?;
             p.inner.lock().qlimit = q;
             // A larger limit lets blocked senders in.
             p.wake_senders();
             Ok(())
         }
         MACH_PORT_DNREQUESTS_SIZE => {
-            if c.count < 1 {
+            if info.is_empty() {
                 return Err(KERN_FAILURE);
             }
-            receive_port_valid(g, c.name, d)?;
+            receive_port_valid(g, name, d)?;
             Ok(())
         }
         MACH_PORT_TEMPOWNER | MACH_PORT_IMPORTANCE_RECEIVER | MACH_PORT_DENAP_RECEIVER => {
-            receive_port_valid(g, c.name, d)?;
+            receive_port_valid(g, name, d)?;
             Ok(())
         }
         _ => Err(KERN_INVALID_ARGUMENT),
     }
+}
+
+/// The ioctl form: the words come from and go to user memory.
+fn get_attributes_user(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> MachResult {
+    let (w, n) = attributes(g, c.name, c.flavor, c.count, d)?;
+    let mut buf = [0u8; 17 * 4];
+    words(&w[..n as usize], &mut buf);
+    user_write(c.data, &buf[..n as usize * 4])?;
+    if c.flavor != MACH_PORT_DNREQUESTS_SIZE || name_valid(c.name) {
+        c.count = n;
+    }
+    Ok(())
+}
+
+fn set_attributes_user(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> MachResult {
+    let n = (c.count as usize).min(17);
+    let mut buf = [0u8; 17 * 4];
+    if n > 0 {
+        user_read(c.data, &mut buf[..n * 4])?;
+    }
+    let mut info = [0u32; 17];
+    for (i, w) in info.iter_mut().enumerate().take(n) {
+        *w = u32::from_ne_bytes([buf[i * 4], buf[i * 4 + 1], buf[i * 4 + 2], buf[i * 4 + 3]]);
+    }
+    set_attributes(g, c.name, c.flavor, &info[..n], d)
 }
 
 /// `MIG_TYPE_ERROR`: a MIG argument of the wrong type.

@@ -309,3 +309,26 @@ TEST(exception_ports_of_another_task_over_mig)
 	close(go);
 	waitpid(pid, &status, 0);
 }
+
+TEST(attributes_of_another_task_over_mig)
+{
+	mach_port_t child, name;
+	mach_port_limits_t lim = { .mpl_qlimit = 11 };
+	mach_port_status_t st;
+	mach_msg_type_number_t cnt = MACH_PORT_RECEIVE_STATUS_COUNT;
+	int go, status;
+	pid_t pid = child_with_task_port(&child, &go);
+
+	KR_OK(mach_port_allocate(child, MACH_PORT_RIGHT_RECEIVE, &name));
+	KR_OK(mach_port_set_attributes(child, name, MACH_PORT_LIMITS_INFO, (mach_port_info_t)&lim,
+				       MACH_PORT_LIMITS_INFO_COUNT));
+	KR_OK(mach_port_get_attributes(child, name, MACH_PORT_RECEIVE_STATUS, (mach_port_info_t)&st, &cnt));
+	EXPECT_EQ(cnt, MACH_PORT_RECEIVE_STATUS_COUNT);
+	EXPECT_EQ(st.mps_qlimit, 11);
+	lim.mpl_qlimit = 5000;
+	KR(mach_port_set_attributes(child, name, MACH_PORT_LIMITS_INFO, (mach_port_info_t)&lim, 1), KERN_INVALID_VALUE);
+	cnt = 2;
+	KR(mach_port_get_attributes(child, name, MACH_PORT_RECEIVE_STATUS, (mach_port_info_t)&st, &cnt), KERN_FAILURE);
+	close(go);
+	waitpid(pid, &status, 0);
+}
