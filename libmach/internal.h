@@ -22,6 +22,10 @@ kern_return_t machipc_mig_port_out(mach_port_t task, int id, const void *args, s
 kern_return_t machipc_mig_port_in(mach_port_t task, int id, mach_port_t port, mach_msg_type_name_t disp,
 				  const void *args, size_t nargs);
 void machipc_mig_forget_reply_port(void);
+kern_return_t machipc_mig_port_in_out(mach_port_t task, int id, mach_port_t port, mach_msg_type_name_t disp,
+				      const void *args, size_t nargs, mach_port_t *out);
+kern_return_t machipc_mig_ool_out(mach_port_t task, int id, const void *args, size_t nargs, void **arrays,
+				  mach_msg_type_number_t *counts, int n);
 
 /* One mach_msg ioctl, without restarting on interruption (mach_msg.c). */
 mach_msg_return_t machipc_msg_trap(mach_msg_header_t *msg, mach_msg_option_t option, mach_msg_size_t send_size,

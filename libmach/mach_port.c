@@ -42,6 +42,19 @@ kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_t *names,
 	uint32_t count = 64;
 	kern_return_t kr;
 
+	if (!machipc_is_self(task)) {
+		void *arrays[2];
+		mach_msg_type_number_t counts[2];
+
+		kr = machipc_mig_ool_out(task, 3200, NULL, 0, arrays, counts, 2);
+		if (kr == KERN_SUCCESS) {
+			*names = arrays[0];
+			*types = arrays[1];
+			*namesCnt = counts[0];
+			*typesCnt = counts[1];
+		}
+		return kr;
+	}
 	for (;;) {
 		mach_port_name_t *n = ool_alloc(count * sizeof(*n));
 		mach_port_type_t *t = ool_alloc(count * sizeof(*t));
@@ -201,6 +214,18 @@ kern_return_t mach_port_get_set_status(ipc_space_read_t task, mach_port_name_t n
 	uint32_t count = 64;
 	kern_return_t kr;
 
+	if (!machipc_is_self(task)) {
+		void *arrays[1];
+		mach_msg_type_number_t counts[1];
+		uint32_t a[] = { name };
+
+		kr = machipc_mig_ool_out(task, 3211, a, sizeof(a), arrays, counts, 1);
+		if (kr == KERN_SUCCESS) {
+			*members = arrays[0];
+			*membersCnt = counts[0];
+		}
+		return kr;
+	}
 	for (;;) {
 		mach_port_name_t *m = ool_alloc(count * sizeof(*m));
 
@@ -236,6 +261,15 @@ kern_return_t mach_port_request_notification(ipc_space_t task, mach_port_name_t 
 					     mach_port_mscount_t sync, mach_port_t notify,
 					     mach_msg_type_name_t notifyPoly, mach_port_t *previous)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name, (uint32_t)msgid, sync };
+		mach_port_t prev = MACH_PORT_NULL;
+		kern_return_t kr = machipc_mig_port_in_out(task, 3213, notify, notifyPoly, a, sizeof(a), &prev);
+
+		if (previous)
+			*previous = prev;
+		return kr;
+	}
 	struct machipc_port_call _call;
 	kern_return_t kr = CALL(MACHIPC_IOC_PORT_REQUEST_NOTIFY, .name = name, .flavor = (uint32_t)msgid,
 				.value = sync, .notify = notify, .notify_type = notifyPoly);
@@ -405,6 +439,13 @@ kern_return_t mach_port_set_context(ipc_space_t task, mach_port_name_t name, mac
 kern_return_t mach_port_construct(ipc_space_t task, mach_port_options_ptr_t options, mach_port_context_t context,
 				  mach_port_name_t *name)
 {
+	if (!machipc_is_self(task)) {
+		char a[32];
+
+		memcpy(a, options, 24);
+		memcpy(a + 24, &context, 8);
+		return machipc_mig_simple(task, 3231, a, sizeof(a), name, 4);
+	}
 	struct machipc_port_call _call;
 	kern_return_t kr = CALL(MACHIPC_IOC_PORT_CONSTRUCT, .data = (uintptr_t)options, .value = context);
 
@@ -416,6 +457,11 @@ kern_return_t mach_port_construct(ipc_space_t task, mach_port_options_ptr_t opti
 kern_return_t mach_port_destruct(ipc_space_t task, mach_port_name_t name, mach_port_delta_t srdelta,
 				 mach_port_context_t guard)
 {
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { name, (uint32_t)srdelta, (uint32_t)guard, (uint32_t)(guard >> 32) };
+
+		return machipc_mig_simple(task, 3232, a, sizeof(a), NULL, 0);
+	}
 	struct machipc_port_call _call;
 
 	return CALL(MACHIPC_IOC_PORT_DESTRUCT, .name = name, .delta = srdelta, .value = guard);

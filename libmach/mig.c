@@ -163,3 +163,90 @@ kern_return_t machipc_mig_port_in(mach_port_t task, int id, mach_port_t port, ma
 		return kr;
 	return rep.simple.ret;
 }
+
+/* A routine whose request carries one port (then NDR and args) and whose
+ * reply carries one port back (or a mig_reply_error_t). */
+kern_return_t machipc_mig_port_in_out(mach_port_t task, int id, mach_port_t port, mach_msg_type_name_t disp,
+				      const void *args, size_t nargs, mach_port_t *out)
+{
+	struct {
+		mach_msg_header_t h;
+		mach_msg_body_t body;
+		mach_msg_port_descriptor_t port;
+		NDR_record_t ndr;
+		char args[32];
+	} req;
+	struct mig_reply rep;
+	kern_return_t kr;
+
+	memset(&req, 0, sizeof(req));
+	req.h.msgh_bits = MACH_MSGH_BITS_COMPLEX;
+	req.body.msgh_descriptor_count = 1;
+	req.port.name = port;
+	req.port.disposition = disp;
+	req.port.type = MACH_MSG_PORT_DESCRIPTOR;
+	req.ndr = NDR_record;
+	memcpy(req.args, args, nargs);
+	kr = rpc(task, &req.h, offsetof(typeof(req), args) + nargs, id, &rep);
+	if (kr != KERN_SUCCESS)
+		return kr;
+	if (!(rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
+		return rep.simple.ret != KERN_SUCCESS ? rep.simple.ret : MIG_TYPE_ERROR;
+	*out = rep.port.port.name;
+	return KERN_SUCCESS;
+}
+
+/* A routine whose reply carries `n` out-of-line arrays (then NDR and
+ * their counts): the arrays are fresh regions for vm_deallocate. */
+kern_return_t machipc_mig_ool_out(mach_port_t task, int id, const void *args, size_t nargs, void **arrays,
+				  mach_msg_type_number_t *counts, int n)
+{
+	struct {
+		mach_msg_header_t h;
+		NDR_record_t ndr;
+		char args[32];
+	} req;
+	struct {
+		mach_msg_header_t h;
+		mach_msg_body_t body;
+		mach_msg_ool_descriptor_t ool[2];
+		NDR_record_t ndr;
+		mach_msg_type_number_t counts[2];
+		mach_msg_max_trailer_t trailer;
+	} rep;
+	mach_port_t reply = mig_get_reply_port();
+	mach_msg_return_t mr;
+
+	memset(&req, 0, sizeof(req));
+	req.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+	req.h.msgh_remote_port = task;
+	req.h.msgh_local_port = reply;
+	req.h.msgh_id = id;
+	req.h.msgh_size = sizeof(req.h) + sizeof(req.ndr) + nargs;
+	req.ndr = NDR_record;
+	memcpy(req.args, args, nargs);
+	mr = mach_msg_overwrite(&req.h, MACH_SEND_MSG | MACH_RCV_MSG, req.h.msgh_size, sizeof(rep), reply,
+				MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL, &rep.h, sizeof(rep));
+	if (mr != MACH_MSG_SUCCESS)
+		return mr;
+	if (rep.h.msgh_id != id + 100) {
+		mach_msg_destroy(&rep.h);
+		return MIG_REPLY_MISMATCH;
+	}
+	if (!(rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
+		return ((mig_reply_error_t *)&rep)->RetCode;
+	if (rep.body.msgh_descriptor_count != (mach_msg_size_t)n) {
+		mach_msg_destroy(&rep.h);
+		return MIG_TYPE_ERROR;
+	}
+	/* The inline part follows the n descriptors actually sent. */
+	char *after = (char *)&rep.ool[n];
+	mach_msg_type_number_t cnt[2];
+
+	memcpy(cnt, after + sizeof(NDR_record_t), n * sizeof(cnt[0]));
+	for (int i = 0; i < n; i++) {
+		arrays[i] = rep.ool[i].address;
+		counts[i] = cnt[i];
+	}
+	return KERN_SUCCESS;
+}

@@ -9,7 +9,8 @@
 //! `MIG_BAD_ARGUMENTS`; a request without a reply port is destroyed.
 //!
 //! Served routines (MIG layouts of `mach_port.defs`, subsystem 3200, and
-//! `task.defs`, 3400):
+//! `task.defs`, 3400): `mach_port_names` 3200, `get_set_status` 3211,
+//! `request_notification` 3213, `construct` 3231, `destruct` 3232,
 //! `mach_port_type` 3201, `allocate_name` 3203, `allocate` 3204,
 //! `destroy` 3205, `deallocate` 3206, `get_refs` 3207, `mod_refs` 3208,
 //! `set_mscount` 3210, `move_member` 3212, `insert_right` 3214,
@@ -44,6 +45,8 @@ enum Reply {
     Simple(i32, KVec<u8>),
     /// A complex reply carrying one port right, as a port descriptor.
     Port(Carried),
+    /// A complex reply with out-of-line arrays, then `NDR` and inline bytes.
+    Ool(KVec<KVVec<u8>>, KVec<u8>),
     /// A complex reply with a fixed array of port descriptors (unused ones
     /// null), then `NDR` and inline bytes (MIG's layout for
     /// `task_get_exception_ports`).
@@ -75,6 +78,37 @@ pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
             k.body[8..12].copy_from_slice(&code.to_ne_bytes());
             k.body[12..12 + n].copy_from_slice(&outs[..n]);
             k.bits = 0;
+            k
+        }
+        Reply::Ool(regions, inline) => {
+            let n = regions.len();
+            let descs_end = 4 + n * 16;
+            let mut k = match Kmsg::new(descs_end + 8 + inline.len(), Sender::kernel()) {
+                Ok(k) => k,
+                Err(_) => return,
+            };
+            k.body[..4].copy_from_slice(&(n as u32).to_ne_bytes());
+            for (i, data) in regions.into_iter().enumerate() {
+                let off = 4 + i * 16;
+                k.body[off + 9] = 1; // MACH_MSG_VIRTUAL_COPY
+                k.body[off + 11] = crate::kmsg::MACH_MSG_OOL_DESCRIPTOR;
+                k.body[off + 12..off + 16].copy_from_slice(&(data.len() as u32).to_ne_bytes());
+                if k.descs
+                    .push(
+                        Desc {
+                            offset: off,
+                            payload: DescPayload::Ool(data),
+                        },
+                        GFP_KERNEL,
+                    )
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            k.body[descs_end..descs_end + 8].copy_from_slice(&NDR_RECORD);
+            k.body[descs_end + 8..].copy_from_slice(&inline);
+            k.bits = MACH_MSGH_BITS_COMPLEX;
             k
         }
         Reply::Ports(ports, inline) => {
@@ -194,6 +228,7 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
         3228 => Some((4, uapi::PORT_GET_CONTEXT)),
         3229 => Some((12, uapi::PORT_SET_CONTEXT)),
         3233 => Some((16, uapi::PORT_GUARD)),
+        3232 => Some((16, uapi::PORT_DESTRUCT)),
         3234 => Some((12, uapi::PORT_UNGUARD)),
         _ => None,
     };
@@ -236,6 +271,11 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
                 c.name = w(0);
                 c.value = dword(a, 4);
                 c.poly = w(3);
+            }
+            3232 => {
+                c.name = w(0);
+                c.delta = w(1) as i32;
+                c.value = dword(a, 8);
             }
             _ => {}
         }
@@ -293,6 +333,109 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
             drop(g);
             drop(d);
             Reply::Simple(rc, KVec::new())
+        }
+        // mach_port_names() -> names[], types[] (out of line)
+        3200 => {
+            if simple_args(req, 0).is_none() {
+                return bad;
+            }
+            let mut d = Deferred::new();
+            let r = crate::mach_port::names_and_types(&mut space.inner.lock(), &mut d);
+            drop(d);
+            match r {
+                Ok((names, types)) => {
+                    let n = names.len() as u32;
+                    match (as_bytes(&names), as_bytes(&types)) {
+                        (Some(a), Some(b)) => {
+                            let mut regions = KVec::new();
+                            let _ = regions.push(a, GFP_KERNEL);
+                            let _ = regions.push(b, GFP_KERNEL);
+                            Reply::Ool(regions, outs(&[n, n]))
+                        }
+                        _ => Reply::Simple(KERN_RESOURCE_SHORTAGE.code(), KVec::new()),
+                    }
+                }
+                Err(e) => Reply::Simple(e.code(), KVec::new()),
+            }
+        }
+        // mach_port_get_set_status(name) -> members[] (out of line)
+        3211 => {
+            let a = match simple_args(req, 4) {
+                Some(a) => a,
+                None => return bad,
+            };
+            let name = word(a, 0);
+            let mut d = Deferred::new();
+            let r = crate::mach_port::set_members(&mut space.inner.lock(), space.id, name, &mut d);
+            drop(d);
+            match r {
+                Ok(names) => match as_bytes(&names) {
+                    Some(b) => {
+                        let mut regions = KVec::new();
+                        let _ = regions.push(b, GFP_KERNEL);
+                        Reply::Ool(regions, outs(&[names.len() as u32]))
+                    }
+                    None => Reply::Simple(KERN_RESOURCE_SHORTAGE.code(), KVec::new()),
+                },
+                Err(e) => Reply::Simple(e.code(), KVec::new()),
+            }
+        }
+        // mach_port_construct(options, context) -> name
+        3231 => {
+            let a = match simple_args(req, 32) {
+                Some(a) => a,
+                None => return bad,
+            };
+            let mut opts = [0u8; 24];
+            opts.copy_from_slice(&a[..24]);
+            let context = dword(a, 24);
+            let mut d = Deferred::new();
+            let r = crate::mach_port::construct(
+                &mut space.inner.lock(),
+                space.id,
+                &opts,
+                context,
+                &mut d,
+            );
+            drop(d);
+            match r {
+                Ok(name) => Reply::Simple(0, outs(&[name])),
+                Err(e) => Reply::Simple(e.code(), KVec::new()),
+            }
+        }
+        // mach_port_request_notification(name, msgid, sync, notify) -> previous
+        3213 => {
+            let (name, id, sync) = match complex_one_port(req, 12) {
+                Some(a) => (word(a, 0), word(a, 4), word(a, 8)),
+                None => return bad,
+            };
+            // MIG's server checks the notify right's type: send-once only.
+            if u32::from(req.body[4 + 10]) != MACH_MSG_TYPE_PORT_SEND_ONCE {
+                return Reply::Simple(-300, KVec::new()); // MIG_TYPE_ERROR
+            }
+            let notify = match take_port(req) {
+                Carried::Right(r) => Some(r),
+                Carried::Dead => return Reply::Simple(KERN_INVALID_CAPABILITY.code(), KVec::new()),
+                Carried::Null => None,
+            };
+            let mut d = Deferred::new();
+            let (r, prev) = crate::mach_port::request_with_right(
+                &mut space.inner.lock(),
+                space.id,
+                name,
+                id,
+                sync,
+                notify,
+                &mut d,
+            );
+            drop(d);
+            match r {
+                Ok(()) => Reply::Port(prev.map_or(Carried::Null, Carried::Right)),
+                Err(e) => {
+                    drop(prev);
+                    Reply::Simple(e.code(), KVec::new())
+                }
+            }
         }
         // mach_port_get_attributes(name, flavor, count) -> count, info[count]
         3217 => {
@@ -468,6 +611,15 @@ fn handlers_reply(h: KVec<crate::exception::Handler>) -> Reply {
     let _ = inline.extend_from_slice(&behaviors, GFP_KERNEL);
     let _ = inline.extend_from_slice(&flavors, GFP_KERNEL);
     Reply::Ports(ports, inline)
+}
+
+/// An array of names as the bytes of an out-of-line region.
+fn as_bytes(v: &[u32]) -> Option<KVVec<u8>> {
+    let mut b = KVVec::with_capacity(v.len() * 4, GFP_KERNEL).ok()?;
+    for w in v {
+        b.extend_from_slice(&w.to_ne_bytes(), GFP_KERNEL).ok()?;
+    }
+    Some(b)
 }
 
 /// A complex request with one port descriptor, then `NDR` and `n` bytes of

@@ -97,29 +97,10 @@ fn call_locked(
     let sid = space.id;
     match nr {
         uapi::PORT_NAMES => {
-            let n = g.names().count();
-            if (c.count as usize) < n {
-                c.count = n as u32;
+            let (names, types) = names_and_types(g, d)?;
+            if (c.count as usize) < names.len() {
+                c.count = names.len() as u32;
                 return Err(KERN_INSUFFICIENT_BUFFER_SIZE);
-            }
-            let mut names =
-                KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            let mut types =
-                KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            // Dead ports' rights show as dead names, as after a lookup.
-            let live: KVec<u32> = {
-                let mut v =
-                    KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-                for (name, _) in g.names() {
-                    let _ = v.push_within_capacity(name);
-                }
-                v
-            };
-            for name in live.iter() {
-                if let Ok(i) = g.lookup(*name, d) {
-                    let _ = names.push_within_capacity(*name);
-                    let _ = types.push_within_capacity(entry_type(g, i));
-                }
             }
             let mut buf = KVec::from_elem(0u8, names.len() * 4, GFP_KERNEL)
                 .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
@@ -310,37 +291,7 @@ fn call_locked(
         uapi::PORT_CONSTRUCT => {
             let mut opts = [0u8; 24];
             user_read(c.data, &mut opts)?;
-            let flags = u32::from_ne_bytes([opts[0], opts[1], opts[2], opts[3]]);
-            let qlimit = u32::from_ne_bytes([opts[4], opts[5], opts[6], opts[7]]);
-            // At most one of service/connection/tg-block-tracking, and one
-            // reply-port kind (XNU's mach_port_construct).
-            if (flags & 0xe00).count_ones() > 1 || (flags & 0xf000).count_ones() > 1 {
-                return Err(KERN_INVALID_ARGUMENT);
-            }
-            if flags & MPO_QLIMIT != 0 && qlimit > MACH_PORT_QLIMIT_MAX {
-                return Err(KERN_INVALID_VALUE);
-            }
-            let name = allocate(g, sid, MACH_PORT_RIGHT_RECEIVE, None)?;
-            let p = g.receive_port(name, d)?;
-            {
-                let mut pg = p.inner.lock();
-                if flags & MPO_QLIMIT != 0 {
-                    pg.qlimit = qlimit;
-                }
-                pg.context = c.value;
-                if flags & MPO_CONTEXT_AS_GUARD != 0 {
-                    pg.flags |= MACH_PORT_STATUS_FLAG_GUARDED;
-                    if flags & MPO_STRICT != 0 {
-                        pg.flags |= MACH_PORT_STATUS_FLAG_STRICT_GUARD;
-                    }
-                }
-            }
-            if flags & MPO_INSERT_SEND_RIGHT != 0 {
-                if let Carried::Right(r) = g.copyin(sid, name, MACH_MSG_TYPE_MAKE_SEND, d)? {
-                    g.copyout_named(sid, r, name, d)?;
-                }
-            }
-            c.name = name;
+            c.name = construct(g, sid, &opts, c.value, d)?;
             Ok(())
         }
         uapi::PORT_DESTRUCT => {
@@ -433,25 +384,11 @@ fn call_locked(
             s.remove_member(&p)
         }
         uapi::PORT_GET_SET_STATUS => {
-            if !name_valid(c.name) {
-                return Err(KERN_INVALID_RIGHT);
-            }
-            let s = g.port_set(c.name, d)?;
-            let members = s.members().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            let mut names = KVec::with_capacity(members.len(), GFP_KERNEL)
-                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            for p in members.iter() {
-                if let Some((psid, n)) = p.inner.lock().receiver {
-                    if psid == sid {
-                        let _ = names.push_within_capacity(n);
-                    }
-                }
-            }
+            let names = set_members(g, sid, c.name, d)?;
             if (c.count as usize) < names.len() {
                 c.count = names.len() as u32;
                 return Err(KERN_INSUFFICIENT_BUFFER_SIZE);
             }
-            names.sort_unstable();
             let mut buf = KVec::from_elem(0u8, names.len() * 4, GFP_KERNEL)
                 .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             words(&names, &mut buf);
@@ -586,6 +523,94 @@ fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32, d: &mut Defer
     }
     let _ = d;
     Ok(())
+}
+
+/// mach_port_names: every name and its type, in name order (a dead
+/// port's send rights show as dead names, as after a lookup).
+pub(crate) fn names_and_types(
+    g: &mut SpaceInner,
+    d: &mut Deferred,
+) -> MachResult<(KVec<u32>, KVec<u32>)> {
+    let n = g.names().count();
+    let mut names = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    let mut types = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    let mut live = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    for (name, _) in g.names() {
+        let _ = live.push_within_capacity(name);
+    }
+    for name in live.iter() {
+        if let Ok(i) = g.lookup(*name, d) {
+            let _ = names.push_within_capacity(*name);
+            let _ = types.push_within_capacity(entry_type(g, i));
+        }
+    }
+    Ok((names, types))
+}
+
+/// mach_port_get_set_status: the members' receive names, ascending.
+pub(crate) fn set_members(
+    g: &mut SpaceInner,
+    sid: u64,
+    name: u32,
+    d: &mut Deferred,
+) -> MachResult<KVec<u32>> {
+    if !name_valid(name) {
+        return Err(KERN_INVALID_RIGHT);
+    }
+    let s = g.port_set(name, d)?;
+    let members = s.members().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    let mut names =
+        KVec::with_capacity(members.len(), GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    for p in members.iter() {
+        if let Some((psid, n)) = p.inner.lock().receiver {
+            if psid == sid {
+                let _ = names.push_within_capacity(n);
+            }
+        }
+    }
+    names.sort_unstable();
+    Ok(names)
+}
+
+/// mach_port_construct with `opts` (a `mach_port_options_t`) and `context`.
+pub(crate) fn construct(
+    g: &mut SpaceInner,
+    sid: u64,
+    opts: &[u8; 24],
+    context: u64,
+    d: &mut Deferred,
+) -> MachResult<u32> {
+    let flags = u32::from_ne_bytes([opts[0], opts[1], opts[2], opts[3]]);
+    let qlimit = u32::from_ne_bytes([opts[4], opts[5], opts[6], opts[7]]);
+    // At most one of service/connection/tg-block-tracking, and one
+    // reply-port kind (XNU's mach_port_construct).
+    if (flags & 0xe00).count_ones() > 1 || (flags & 0xf000).count_ones() > 1 {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    if flags & MPO_QLIMIT != 0 && qlimit > MACH_PORT_QLIMIT_MAX {
+        return Err(KERN_INVALID_VALUE);
+    }
+    let name = allocate(g, sid, MACH_PORT_RIGHT_RECEIVE, None)?;
+    let p = g.receive_port(name, d)?;
+    {
+        let mut pg = p.inner.lock();
+        if flags & MPO_QLIMIT != 0 {
+            pg.qlimit = qlimit;
+        }
+        pg.context = context;
+        if flags & MPO_CONTEXT_AS_GUARD != 0 {
+            pg.flags |= MACH_PORT_STATUS_FLAG_GUARDED;
+            if flags & MPO_STRICT != 0 {
+                pg.flags |= MACH_PORT_STATUS_FLAG_STRICT_GUARD;
+            }
+        }
+    }
+    if flags & MPO_INSERT_SEND_RIGHT != 0 {
+        if let Carried::Right(r) = g.copyin(sid, name, MACH_MSG_TYPE_MAKE_SEND, d)? {
+            g.copyout_named(sid, r, name, d)?;
+        }
+    }
+    Ok(name)
 }
 
 /// mach_port_allocate / allocate_name.
@@ -798,6 +823,36 @@ fn request_notification(
 /// Registers `notify` (or cancels with `None`); a previous request's
 /// send-once right goes to `prev`. On error `notify` is released, so its
 /// port gets a send-once notification, as in XNU.
+/// mach_port_request_notification with a send-once right already copied
+/// in (the MIG path); returns the result and the previous request's right.
+pub(crate) fn request_with_right(
+    g: &mut SpaceInner,
+    sid: u64,
+    name: u32,
+    id: u32,
+    sync: u32,
+    notify: Option<Right>,
+    d: &mut Deferred,
+) -> (MachResult, Option<Right>) {
+    let notify = match notify.map(Request::new) {
+        None => None,
+        Some(Ok(q)) => Some(q),
+        Some(Err(right)) => {
+            d.right(right);
+            return (Err(KERN_RESOURCE_SHORTAGE), None);
+        }
+    };
+    let mut c = PortCall {
+        name,
+        flavor: id,
+        value: u64::from(sync),
+        ..PortCall::default()
+    };
+    let mut prev = None;
+    let r = register(g, sid, &mut c, d, notify, &mut prev);
+    (r, prev.map(Request::into_right))
+}
+
 fn register(
     g: &mut SpaceInner,
     sid: u64,

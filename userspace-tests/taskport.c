@@ -332,3 +332,48 @@ TEST(attributes_of_another_task_over_mig)
 	close(go);
 	waitpid(pid, &status, 0);
 }
+
+TEST(more_mach_port_routines_over_mig)
+{
+	mach_port_t child, set, p, q, so, prev;
+	mach_port_name_array_t names, members;
+	mach_port_type_array_t types;
+	mach_msg_type_number_t n, nt, nm;
+	mach_msg_type_name_t tn;
+	mach_port_type_t t;
+	mach_port_options_t o = { .flags = MPO_INSERT_SEND_RIGHT };
+	int go, status, found = 0;
+	pid_t pid = child_with_task_port(&child, &go);
+
+	KR_OK(mach_port_allocate(child, MACH_PORT_RIGHT_PORT_SET, &set));
+	KR_OK(mach_port_construct(child, &o, 0, &p));
+	KR_OK(mach_port_type(child, p, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_SEND_RECEIVE);
+	KR_OK(mach_port_allocate(child, MACH_PORT_RIGHT_RECEIVE, &q));
+	KR_OK(mach_port_insert_member(child, q, set));
+	KR_OK(mach_port_insert_member(child, p, set));
+	KR_OK(mach_port_get_set_status(child, set, &members, &nm));
+	EXPECT_EQ(nm, 2);
+	EXPECT_TRUE(members[0] < members[1]);
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)members, nm * sizeof(*members)));
+	KR_OK(mach_port_names(child, &names, &n, &types, &nt));
+	EXPECT_EQ(n, nt);
+	for (unsigned i = 0; i < n; i++)
+		if (names[i] == set && types[i] == MACH_PORT_TYPE_PORT_SET)
+			found = 1;
+	EXPECT_TRUE(found);
+	/* A no-senders request in the child's space, notify right from ours. */
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &so));
+	KR_OK(mach_port_request_notification(child, q, MACH_NOTIFY_NO_SENDERS, 1, so, MACH_MSG_TYPE_MAKE_SEND_ONCE,
+					     &prev));
+	EXPECT_EQ(prev, MACH_PORT_NULL);
+	KR_OK(mach_port_request_notification(child, q, MACH_NOTIFY_NO_SENDERS, 1, MACH_PORT_NULL,
+					     MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev));
+	KR_OK(mach_port_type(mach_task_self(), prev, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_SEND_ONCE);
+	(void)tn;
+	KR_OK(mach_port_destruct(child, p, -1, 0));
+	KR(mach_port_type(child, p, &t), KERN_INVALID_NAME);
+	close(go);
+	waitpid(pid, &status, 0);
+}
