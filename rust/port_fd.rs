@@ -148,8 +148,8 @@ impl PortFd {
 #[no_mangle]
 extern "C" fn machipc_rust_port_poll(
     pfd: *mut c_void,
-    file: *mut kernel::bindings::file,
-    wait: *mut kernel::bindings::poll_table_struct,
+    file: *mut crate::ffi::RawFile,
+    wait: *mut crate::ffi::RawPollTable,
 ) -> c_uint {
     // SAFETY: `pfd` is the file's private data, alive until release.
     let me = unsafe { &*pfd.cast::<PortFd>() };
