@@ -5,6 +5,7 @@
  * Mach code); the kernel's bug finders and the leak check judge the rest.
  */
 #include <mach/mach.h>
+#include <pthread.h>
 #include <linux/machipc.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -110,4 +111,63 @@ TEST(random_messages_and_calls_never_break_the_kernel)
 					mach_msg_destroy(h);
 	}
 	printf("  fuzz: %ld rounds\n", calls);
+}
+
+/* Three threads race random calls, destroys included, on the same names;
+ * a name that disappears is replaced. */
+static volatile int racing;
+
+static void *racer(void *arg)
+{
+	unsigned s = (unsigned)(uintptr_t)arg;
+	mach_port_t task = mach_task_self();
+	int fd = machipc_device_fd();
+	char buf[512];
+
+	while (racing) {
+		mach_port_t *slot = &names[rand_r(&s) % 16];
+		mach_port_type_t t;
+
+		if (mach_port_type(task, *slot, &t) != KERN_SUCCESS) {
+			mach_port_t n;
+
+			if (mach_port_allocate(task, rand_r(&s) % 3 == 0 ? MACH_PORT_RIGHT_PORT_SET : MACH_PORT_RIGHT_RECEIVE,
+					       &n) == KERN_SUCCESS) {
+				mach_port_insert_right(task, n, n, MACH_MSG_TYPE_MAKE_SEND);
+				*slot = n;
+			}
+			continue;
+		}
+		struct machipc_port_call c = {
+			.name = *slot, .right = rand_r(&s) % 6, .delta = (int32_t)(rand_r(&s) % 3) - 1,
+			.poly = names[rand_r(&s) % 16], .flavor = rand_r(&s) % 0x50, .count = rand_r(&s) % 20,
+			.data = (uintptr_t)buf, .value = rand_r(&s) % 3,
+			.notify = names[rand_r(&s) % 16], .notify_type = 18 + 3 * (rand_r(&s) % 2),
+		};
+		ioctl(fd, MACHIPC_PORT_IOC(rand_r(&s) % 27), &c);
+		mach_msg_header_t *h = (mach_msg_header_t *)buf;
+
+		memset(h, 0, sizeof(*h));
+		h->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+		h->msgh_remote_port = *slot;
+		h->msgh_local_port = names[rand_r(&s) % 16];
+		mach_msg(h, MACH_SEND_MSG | MACH_SEND_TIMEOUT | MACH_RCV_MSG | MACH_RCV_TIMEOUT | MACH_RCV_LARGE, 24,
+			 sizeof(buf), names[rand_r(&s) % 16], 0, 0);
+	}
+	return NULL;
+}
+
+TEST(threads_racing_on_shared_names)
+{
+	pthread_t t[3];
+
+	for (int i = 0; i < 16; i++)
+		KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &names[i]));
+	racing = 1;
+	for (int i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, racer, (void *)(uintptr_t)(i + 1));
+	sleep(5);
+	racing = 0;
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
 }
