@@ -908,7 +908,8 @@ fn register(
             }
             Ok(())
         }
-        MACH_NOTIFY_DEAD_NAME => {
+        MACH_NOTIFY_DEAD_NAME | MACH_NOTIFY_SEND_POSSIBLE => {
+            let send_possible = id == MACH_NOTIFY_SEND_POSSIBLE;
             if !name_valid(c.name) {
                 drop(notify);
                 return Err(KERN_INVALID_ARGUMENT);
@@ -931,8 +932,17 @@ fn register(
                     return Err(KERN_INVALID_RIGHT);
                 }
                 _ => {
-                    // Already a dead name: current XNU refuses.
-                    drop(notify);
+                    // Already a dead name: a send-possible request gets
+                    // the dead-name notification at once (with the uref
+                    // it carries); a dead-name request is refused.
+                    if let (true, Some(n)) = (send_possible, notify) {
+                        let e = &mut g.table[i];
+                        if e.urefs < MACH_PORT_UREFS_MAX {
+                            e.urefs += 1;
+                        }
+                        n.dead_name(c.name);
+                        return Ok(());
+                    }
                     return Err(KERN_INVALID_ARGUMENT);
                 }
             };
@@ -940,6 +950,18 @@ fn register(
             g.table[i].bits &= !MACH_PORT_TYPE_DNREQUEST;
             if let Some(n) = notify {
                 let mut pg = port.inner.lock();
+                // An armed send-possible request fires at once if a send
+                // would not block (send-once rights never block).
+                if send_possible
+                    && c.value != 0
+                    && (bits & MACH_PORT_TYPE_SEND_ONCE != 0
+                        || pg.kobject.is_some()
+                        || (pg.queue.len() as u32) + pg.reserved < pg.qlimit)
+                {
+                    drop(pg);
+                    n.send_possible(c.name);
+                    return Ok(());
+                }
                 if pg.dnrequests.reserve(1, GFP_KERNEL).is_err() {
                     drop(pg);
                     drop(n);
@@ -951,7 +973,11 @@ fn register(
                         space: sid,
                         name: c.name,
                         notify: n,
+                        send_possible: send_possible && c.value != 0,
                     });
+                if send_possible && c.value != 0 {
+                    pg.sp_armed = true;
+                }
                 drop(pg);
                 g.table[i].bits |= MACH_PORT_TYPE_DNREQUEST;
             }

@@ -24,6 +24,7 @@ use crate::rights::{
 };
 
 pub(crate) const MACH_NOTIFY_PORT_DELETED: i32 = 0o101;
+pub(crate) const MACH_NOTIFY_SEND_POSSIBLE: i32 = 0o102;
 pub(crate) const MACH_NOTIFY_PORT_DESTROYED: i32 = 0o105;
 pub(crate) const MACH_NOTIFY_NO_SENDERS: i32 = 0o106;
 pub(crate) const MACH_NOTIFY_SEND_ONCE: i32 = 0o107;
@@ -152,6 +153,11 @@ impl Request {
     pub(crate) fn dead_name(self, name: u32) {
         let (r, k) = self.take();
         send(r, MACH_NOTIFY_DEAD_NAME, &ndr_and_u32(name), None, k);
+    }
+
+    pub(crate) fn send_possible(self, name: u32) {
+        let (r, k) = self.take();
+        send(r, MACH_NOTIFY_SEND_POSSIBLE, &ndr_and_u32(name), None, k);
     }
 
     pub(crate) fn port_deleted(self, name: u32) {

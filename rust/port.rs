@@ -37,6 +37,9 @@ pub(crate) struct DeadNameRequest {
     pub(crate) name: u32,
     /// Where the notification goes, with its reserved buffer.
     pub(crate) notify: notify::Request,
+    /// An armed send-possible request: it also fires when the queue has
+    /// room again (a dead-name notification if the port dies first).
+    pub(crate) send_possible: bool,
 }
 
 /// The state of a port protected by its lock.
@@ -64,6 +67,8 @@ pub(crate) struct PortInner {
     pub(crate) change_gen: u32,
     /// Descriptors polling this port (`machipc_port_fd`).
     pub(crate) pollers: KVec<Arc<Poller>>,
+    /// Some request in `dnrequests` is an armed send-possible request.
+    pub(crate) sp_armed: bool,
     /// For a task port: the space it names. Messages to such a port are
     /// served by the kernel (`kobject.rs`). Cleared when the port dies,
     /// which breaks the space → port → space cycle.
@@ -146,6 +151,7 @@ impl Port {
                     change_gen: 0,
                     pollers: KVec::new(),
                     kobject: None,
+                    sp_armed: false,
                 }, "Port::inner"),
                 rcv_wait <- new_condvar!("Port::rcv_wait"),
                 snd_wait <- new_condvar!("Port::snd_wait"),
@@ -337,6 +343,36 @@ impl Port {
         }
     }
 
+    /// Takes out the armed send-possible requests if the queue has room,
+    /// for firing once the lock is dropped.
+    pub(crate) fn take_send_possible(g: &mut PortInner) -> KVec<DeadNameRequest> {
+        let mut out = KVec::new();
+        if !g.sp_armed || (g.queue.len() as u32) + g.reserved >= g.qlimit {
+            return out;
+        }
+        let mut i = 0;
+        while i < g.dnrequests.len() {
+            if g.dnrequests[i].send_possible && out.reserve(1, GFP_KERNEL).is_ok() {
+                if let Ok(r) = g.dnrequests.remove(i) {
+                    let _ = out.push_within_capacity(r);
+                }
+            } else {
+                i += 1;
+            }
+        }
+        g.sp_armed = g.dnrequests.iter().any(|r| r.send_possible);
+        out
+    }
+
+    /// Fires send-possible requests taken out by `take_send_possible`; the
+    /// names lose their request marker.
+    pub(crate) fn fire_send_possible(self: &Arc<Self>, reqs: KVec<DeadNameRequest>) {
+        for r in reqs.into_iter() {
+            crate::task::request_fired(r.space, r.name, self);
+            r.notify.send_possible(r.name);
+        }
+    }
+
     /// Takes the first message if there is one, applying the receive
     /// size rules. `Ok(None)`: the queue is empty.
     pub(crate) fn try_receive(
@@ -364,7 +400,7 @@ impl Port {
 
     /// Receives from this port, waiting up to `timeout`.
     pub(crate) fn receive(
-        &self,
+        self: &Arc<Self>,
         rcv_size: usize,
         trailer: usize,
         large: bool,
@@ -379,6 +415,11 @@ impl Port {
                 return Err(MACH_RCV_PORT_CHANGED);
             }
             if let Some(r) = self.try_receive(&mut g, rcv_size, trailer, large) {
+                let sp = Self::take_send_possible(&mut g);
+                drop(g);
+                if !sp.is_empty() {
+                    self.fire_send_possible(sp);
+                }
                 return Ok(r);
             }
             if timeout == Some(0) {

@@ -194,7 +194,11 @@ impl PortSet {
                     None
                 };
                 let more = member && !pg.queue.is_empty();
+                let sp = Port::take_send_possible(&mut pg);
                 drop(pg);
+                if !sp.is_empty() {
+                    p.fire_send_possible(sp);
+                }
                 if more {
                     // Round robin: back of the line.
                     self.member_ready(&p);

@@ -57,6 +57,25 @@ fn space_of(pid: &PidRef) -> Option<Arc<Space>> {
         .cloned()
 }
 
+/// A send-possible request registered by `space` on `name` has fired:
+/// the name no longer shows `MACH_PORT_TYPE_DNREQUEST` (XNU keeps the slot
+/// but without a send-once right). Takes the registry lock, then the
+/// space's; the caller holds no lock.
+pub(crate) fn request_fired(space: u64, name: u32, port: &Arc<crate::port::Port>) {
+    let s = {
+        let g = TASKS.lock();
+        g.spaces.iter().find(|s| s.id == space).cloned()
+    };
+    if let Some(s) = s {
+        let mut g = s.inner.lock();
+        if let Some(i) = g.index_of(name) {
+            if matches!(&g.table[i].obj, Object::Port(p) if Arc::ptr_eq(p, port)) {
+                g.table[i].bits &= !crate::rights::MACH_PORT_TYPE_DNREQUEST;
+            }
+        }
+    }
+}
+
 /// `task_for_pid`: a send right to the task port of process `pid`, if the
 /// caller may ptrace it.
 pub(crate) fn task_for_pid(space: &Arc<Space>, pid: i32) -> MachResult<u32> {

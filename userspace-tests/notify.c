@@ -562,3 +562,38 @@ TEST(port_destroyed_clears_receiver_state)
 	EXPECT_EQ(bad, 0);
 #undef SOFT_EQ
 }
+
+TEST(send_possible_fires_at_once_when_there_is_room)
+{
+	mach_port_t p = new_port(), n = new_port(), prev;
+	mach_port_type_t t;
+
+	KR_OK(mach_port_insert_right(mach_task_self(), p, p, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(mach_port_request_notification(mach_task_self(), p, MACH_NOTIFY_SEND_POSSIBLE, 1, n,
+					     MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev));
+	EXPECT_EQ(prev, MACH_PORT_NULL);
+	expect_name_notif(n, MACH_NOTIFY_SEND_POSSIBLE, p);
+	KR_OK(mach_port_type(mach_task_self(), p, &t));
+	EXPECT_EQ(t & MACH_PORT_TYPE_DNREQUEST, 0);
+}
+
+TEST(send_possible_fires_when_the_queue_drains)
+{
+	mach_port_t p = new_port(), n = new_port(), prev;
+	mach_port_limits_t l = { .mpl_qlimit = 1 };
+	mach_port_type_t t;
+	rbuf_t b;
+
+	KR_OK(mach_port_insert_right(mach_task_self(), p, p, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(mach_port_set_attributes(mach_task_self(), p, MACH_PORT_LIMITS_INFO, (mach_port_info_t)&l, 1));
+	KR_OK(send_plain(p, MACH_MSG_TYPE_COPY_SEND, 1));
+	KR_OK(mach_port_request_notification(mach_task_self(), p, MACH_NOTIFY_SEND_POSSIBLE, 1, n,
+					     MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev));
+	KR_OK(mach_port_type(mach_task_self(), p, &t));
+	EXPECT_TRUE(t & MACH_PORT_TYPE_DNREQUEST);
+	expect_empty(n);
+	KR_OK(rcv(p, &b, 1000));
+	expect_name_notif(n, MACH_NOTIFY_SEND_POSSIBLE, p);
+	KR_OK(mach_port_type(mach_task_self(), p, &t));
+	EXPECT_EQ(t & MACH_PORT_TYPE_DNREQUEST, 0);
+}
