@@ -170,9 +170,25 @@ kern_return_t mach_port_peek(ipc_space_t task, mach_port_name_t name, mach_msg_t
 			     mach_port_seqno_t *request_seqnop, mach_msg_size_t *msg_sizep, mach_msg_id_t *msg_idp,
 			     mach_msg_trailer_info_t trailer_infop, mach_msg_type_number_t *trailer_infopCnt)
 {
-	(void)task, (void)name, (void)trailer_type, (void)request_seqnop, (void)msg_sizep, (void)msg_idp;
-	(void)trailer_infop, (void)trailer_infopCnt;
-	return KERN_NOT_SUPPORTED;
+	struct machipc_port_call c = {
+		.name = name,
+		.flavor = (uint32_t)trailer_type,
+		.value = *request_seqnop,
+		.count = *trailer_infopCnt,
+		.data = (uintptr_t)trailer_infop,
+	};
+	kern_return_t kr;
+
+	if (!machipc_is_self(task))
+		return MACH_SEND_INVALID_DEST;
+	kr = machipc_port_call(MACHIPC_IOC_PORT_PEEK, &c);
+	if (kr == KERN_SUCCESS) {
+		*request_seqnop = (mach_port_seqno_t)c.value;
+		*msg_sizep = c.poly;
+		*msg_idp = c.delta;
+		*trailer_infopCnt = c.count;
+	}
+	return kr;
 }
 
 kern_return_t mach_port_dnrequest_info(ipc_space_t task, mach_port_name_t name, unsigned int *dnr_total,

@@ -160,6 +160,45 @@ impl Kmsg {
         }
     }
 
+    /// Whether this message carries any receive right.
+    pub(crate) fn has_receive_rights(&self) -> bool {
+        let mut any = false;
+        self.for_each_receive(|_| any = true);
+        any
+    }
+
+    /// Calls `f` with the port of every receive right this message carries.
+    pub(crate) fn for_each_receive(&self, mut f: impl FnMut(&Arc<crate::port::Port>)) {
+        let mut one = |c: &Carried| {
+            if let Carried::Right(r) = c {
+                if r.kind() == Kind::Receive {
+                    f(r.port());
+                }
+            }
+        };
+        one(&self.reply);
+        for d in self.descs.iter() {
+            match &d.payload {
+                DescPayload::Port(c) => one(c),
+                DescPayload::OolPorts(v) => v.iter().for_each(&mut one),
+                DescPayload::Ool(_) => {}
+            }
+        }
+    }
+
+    /// Whether this message carries the receive right of `port`.
+    pub(crate) fn carries_receive_of(&self, port: &Arc<crate::port::Port>) -> bool {
+        let is = |c: &Carried| matches!(c, Carried::Right(r) if r.kind() == Kind::Receive && Arc::ptr_eq(r.port(), port));
+        if is(&self.reply) {
+            return true;
+        }
+        self.descs.iter().any(|d| match &d.payload {
+            DescPayload::Port(c) => is(c),
+            DescPayload::OolPorts(v) => v.iter().any(is),
+            DescPayload::Ool(_) => false,
+        })
+    }
+
     /// Writes a native-endian `u32` at `off` in the body.
     pub(crate) fn set_body_u32(&mut self, off: usize, v: u32) {
         self.body[off..off + 4].copy_from_slice(&v.to_ne_bytes());

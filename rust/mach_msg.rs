@@ -33,7 +33,7 @@ const MACH_MSG_VIRTUAL_COPY: u8 = 1;
 /// `REQUESTED_TRAILER_SIZE`): null, seqno, sender, audit, context, av,
 /// and labels (and anything larger).
 const TRAILER_SIZES: [usize; 7] = [8, 12, 20, 52, 60, 64, 68];
-const MAX_TRAILER_SIZE: usize = 68;
+pub(crate) const MAX_TRAILER_SIZE: usize = 68;
 
 /// The arguments of one `mach_msg` call.
 pub(crate) struct MsgArgs {
@@ -482,13 +482,6 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
         if let Some(e) = bounced {
             return Err(pseudo_receive(space, k, uaddr, size, e));
         }
-        if carries_receive_of(&k, &target) {
-            // A port's receive right queued on the port itself could never
-            // be received: XNU destroys such a circular message and reports
-            // success to the sender.
-            drop(k);
-            return Ok(());
-        }
         // The slot passes to the queued message.
         let reserved = slot.take().is_some_and(Reservation::hand_over);
         target.enqueue(k, reserved);
@@ -576,19 +569,6 @@ fn pseudo_receive(
     MachError(err.code() | extra)
 }
 
-/// Whether `k` carries the receive right of `port`.
-fn carries_receive_of(k: &Kmsg, port: &Arc<Port>) -> bool {
-    let is = |c: &Carried| matches!(c, Carried::Right(r) if r.kind() == crate::rights::Kind::Receive && Arc::ptr_eq(r.port(), port));
-    if is(&k.reply) {
-        return true;
-    }
-    k.descs.iter().any(|d| match &d.payload {
-        DescPayload::Port(c) => is(c),
-        DescPayload::OolPorts(v) => v.iter().any(is),
-        DescPayload::Ool(_) => false,
-    })
-}
-
 /// A queue slot reserved on `port`; dropping it gives the slot back.
 struct Reservation {
     port: Option<Arc<Port>>,
@@ -635,7 +615,7 @@ pub(crate) enum Source {
     Set(Arc<PortSet>),
 }
 
-fn trailer_size(option: u32) -> MachResult<usize> {
+pub(crate) fn trailer_size(option: u32) -> MachResult<usize> {
     if (option >> 28) & 0xf != 0 {
         return Err(MACH_RCV_INVALID_TRAILER);
     }
@@ -751,7 +731,13 @@ fn put_header(h: &mut [u8; HEADER_SIZE], bits: u32, size: u32, remote: u32, loca
 }
 
 /// `mach_msg_max_trailer_t`, of which the first `tsize` bytes go out.
-fn fill_trailer(t: &mut [u8; MAX_TRAILER_SIZE], tsize: usize, seqno: u32, ctx: u64, s: &Sender) {
+pub(crate) fn fill_trailer(
+    t: &mut [u8; MAX_TRAILER_SIZE],
+    tsize: usize,
+    seqno: u32,
+    ctx: u64,
+    s: &Sender,
+) {
     let pid = s.pid.as_ref().map(|p| p.nr_in_current_ns()).unwrap_or(0);
     let kernel = s.pid.is_none();
     let put = |t: &mut [u8; MAX_TRAILER_SIZE], off: usize, v: u32| {

@@ -259,6 +259,42 @@ fn call_locked(
             pg.context = c.value;
             Ok(())
         }
+        uapi::PORT_PEEK => {
+            if !name_valid(c.name) {
+                return Err(KERN_INVALID_RIGHT);
+            }
+            // Elements up to the audit token, and room for them.
+            if (c.flavor >> 24) & 0xf > 3 {
+                return Err(KERN_INVALID_VALUE);
+            }
+            let tsize = crate::mach_msg::trailer_size(c.flavor & 0xff00_0000)
+                .map_err(|_| KERN_INVALID_VALUE)?;
+            if tsize > c.count as usize {
+                return Err(KERN_INVALID_VALUE);
+            }
+            let p = g.receive_port(c.name, d)?;
+            let pg = p.inner.lock();
+            let want = c.value as u32;
+            let off = if want == 0 {
+                0
+            } else if want.wrapping_sub(pg.seqno) < pg.queue.len() as u32 {
+                want.wrapping_sub(pg.seqno) as usize
+            } else {
+                return Err(KERN_FAILURE);
+            };
+            let k = pg.queue.get(off).ok_or(KERN_FAILURE)?;
+            let seqno = pg.seqno.wrapping_add(off as u32);
+            let mut t = [0u8; crate::mach_msg::MAX_TRAILER_SIZE];
+            crate::mach_msg::fill_trailer(&mut t, tsize, seqno, pg.context, &k.sender);
+            c.poly = k.size;
+            c.delta = k.id;
+            c.value = u64::from(seqno);
+            drop(pg);
+            let n = (c.count as usize).min(crate::mach_msg::MAX_TRAILER_SIZE);
+            user_write(c.data, &t[..n])?;
+            c.count = n as u32;
+            Ok(())
+        }
         uapi::PORT_GUARD => {
             if !name_valid(c.name) {
                 return Err(KERN_INVALID_NAME);

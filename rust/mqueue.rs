@@ -69,6 +69,15 @@ impl MsgQueue {
         Ok(())
     }
 
+    /// The `i`th message from the front.
+    pub(crate) fn get(&self, i: usize) -> Option<&Kmsg> {
+        if i >= self.len {
+            return None;
+        }
+        let idx = (self.head + i).checked_rem(self.slots.len())?;
+        self.slots.get(idx)?.as_deref()
+    }
+
     pub(crate) fn front(&self) -> Option<&Kmsg> {
         if self.len == 0 {
             return None;

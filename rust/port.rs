@@ -26,6 +26,8 @@ use crate::rights::{Kind, Right};
 use crate::stats;
 
 pub(crate) const MACH_PORT_QLIMIT_DEFAULT: u32 = 5;
+/// How far the circularity check follows ports in transit.
+const MAX_TRANSIT_CHAIN: usize = 4096;
 pub(crate) const MACH_PORT_QLIMIT_MAX: u32 = 1024;
 pub(crate) const MACH_PORT_STATUS_FLAG_GUARDED: u32 = 0x02;
 pub(crate) const MACH_PORT_STATUS_FLAG_STRICT_GUARD: u32 = 0x04;
@@ -69,10 +71,21 @@ pub(crate) struct PortInner {
     pub(crate) pollers: KVec<Arc<Poller>>,
     /// Some request in `dnrequests` is an armed send-possible request.
     pub(crate) sp_armed: bool,
+    /// While the receive right is in transit: the port whose queue holds
+    /// the message carrying it (for the circularity check).
+    pub(crate) in_transit_at: Option<Arc<Port>>,
     /// For a task port: the space it names. Messages to such a port are
     /// served by the kernel (`kobject.rs`). Cleared when the port dies,
     /// which breaks the space → port → space cycle.
     pub(crate) kobject: Option<Arc<crate::space::Space>>,
+}
+
+impl PortInner {
+    /// The receive right arrived in space `space` under `name`.
+    pub(crate) fn set_receiver(&mut self, space: u64, name: u32) {
+        self.receiver = Some((space, name));
+        self.in_transit_at = None;
+    }
 }
 
 /// A Mach port.
@@ -152,6 +165,7 @@ impl Port {
                     pollers: KVec::new(),
                     kobject: None,
                     sp_armed: false,
+                    in_transit_at: None,
                 }, "Port::inner"),
                 rcv_wait <- new_condvar!("Port::rcv_wait"),
                 snd_wait <- new_condvar!("Port::snd_wait"),
@@ -234,6 +248,7 @@ impl Port {
             return MsgQueue::new();
         }
         g.active = false;
+        let transit = g.in_transit_at.take();
         let kobject = g.kobject.take();
         let msgs = g.queue.take_all();
         let ns = g.nsrequest.take();
@@ -252,6 +267,7 @@ impl Port {
         }
         drop(ns);
         drop(kobject);
+        drop(transit);
         msgs
     }
 
@@ -298,7 +314,62 @@ impl Port {
 
     /// Queues a message. On a dead port the message is destroyed (Mach
     /// reports success to a sender whose destination died in flight).
+    /// Whether queueing `kmsg` here would make a cycle of ports in transit
+    /// (XNU's `ipc_port_check_circularity`): the message carries the
+    /// receive right of this port, or of a port that this port is (through
+    /// a chain of messages) in transit to.
+    fn is_circular(self: &Arc<Self>, kmsg: &Kmsg) -> bool {
+        let mut cur = self.clone();
+        for _ in 0..MAX_TRANSIT_CHAIN {
+            if kmsg.carries_receive_of(&cur) {
+                return true;
+            }
+            let next = {
+                let g = cur.inner.lock();
+                if g.receiver.is_some() || !g.active {
+                    return false;
+                }
+                g.in_transit_at.clone()
+            };
+            match next {
+                Some(n) => cur = n,
+                None => return false,
+            }
+        }
+        // A chain this long is treated as circular rather than walked on.
+        true
+    }
+
+    /// Records, for each receive right `kmsg` carries, that it is in
+    /// transit at this port.
+    fn note_in_transit(self: &Arc<Self>, kmsg: &Kmsg) {
+        kmsg.for_each_receive(|p| {
+            let mut g = p.inner.lock();
+            if g.receiver.is_none() {
+                g.in_transit_at = Some(self.clone());
+            }
+        });
+    }
+
     pub(crate) fn enqueue(self: &Arc<Self>, mut kmsg: KBox<Kmsg>, reserved: bool) {
+        let carries = kmsg.has_receive_rights();
+        if carries && self.is_circular(&kmsg) {
+            // A receive right queued on its own port, or on a port that is
+            // in transit to it, could never be received: such a circular
+            // message is destroyed (its ports with it), as XNU does, and
+            // the sender sees success. This also covers a port-destroyed
+            // notification sent to the dying port itself.
+            if reserved {
+                self.unreserve_slot();
+            }
+            drop(kmsg);
+            return;
+        }
+        if carries {
+            // Before the message can be received (which clears it), and
+            // without holding this port's lock (one port lock at a time).
+            self.note_in_transit(&kmsg);
+        }
         let mut g = self.inner.lock();
         if reserved {
             g.reserved -= 1;

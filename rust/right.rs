@@ -372,7 +372,7 @@ impl SpaceInner {
                 if let Some(i) = self.index_of(name) {
                     self.merge(i, right);
                     if kind == Kind::Receive {
-                        port.inner.lock().receiver = Some((space, name));
+                        port.inner.lock().set_receiver(space, name);
                     }
                     return Ok(name);
                 }
@@ -401,7 +401,7 @@ impl SpaceInner {
             }
         }
         if kind == Kind::Receive {
-            port.inner.lock().receiver = Some((space, name));
+            port.inner.lock().set_receiver(space, name);
         }
         let _ = right.into_counted();
         Ok(name)
@@ -461,7 +461,7 @@ impl SpaceInner {
             }
             self.merge(i, right);
             if kind == Kind::Receive {
-                port.inner.lock().receiver = Some((space, name));
+                port.inner.lock().set_receiver(space, name);
             }
             return Ok(());
         }
@@ -487,7 +487,7 @@ impl SpaceInner {
             }
         }
         if kind == Kind::Receive {
-            port.inner.lock().receiver = Some((space, name));
+            port.inner.lock().set_receiver(space, name);
         }
         let _ = right.into_counted();
         Ok(())

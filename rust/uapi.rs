@@ -134,6 +134,7 @@ pub(crate) const PORT_GET_SRIGHTS: u32 = 21;
 pub(crate) const PORT_SET_MSCOUNT: u32 = 22;
 pub(crate) const PORT_SET_SEQNO: u32 = 23;
 pub(crate) const PORT_GUARD: u32 = 25;
+pub(crate) const PORT_PEEK: u32 = 27;
 pub(crate) const PORT_UNGUARD: u32 = 26;
 pub(crate) const TASK_FOR_PID: u32 = 30;
 pub(crate) const PID_FOR_TASK: u32 = 31;

@@ -1258,3 +1258,63 @@ TEST(destroying_a_long_chain_of_ports_in_transit)
 	EXPECT_EQ(ptype(ports[0]), MACH_PORT_TYPE_DEAD_NAME);
 	free(ports);
 }
+
+TEST(peek_reports_queued_messages_without_taking_them)
+{
+	mach_port_t p = new_send_receive();
+	mach_port_seqno_t seq = 0;
+	mach_msg_size_t size = 0;
+	mach_msg_id_t id = 0;
+	mach_msg_seqno_trailer_t tr;
+	mach_msg_type_number_t cnt = sizeof(tr);
+	rcv_buf_t b;
+
+	KR(mach_port_peek(mach_task_self(), p, MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_SEQNO), &seq, &size, &id,
+			  (mach_msg_trailer_info_t)&tr, &cnt),
+	   KERN_FAILURE);
+	KR_OK(send_simple(p, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 0, 31));
+	KR_OK(send_simple(p, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 0, 32));
+	seq = 0;
+	KR_OK(mach_port_peek(mach_task_self(), p, MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_SEQNO), &seq, &size, &id,
+			     (mach_msg_trailer_info_t)&tr, &cnt));
+	EXPECT_EQ(seq, 0);
+	EXPECT_EQ(id, 31);
+	EXPECT_EQ(size, sizeof(simple_msg_t));
+	seq = 1;
+	KR_OK(mach_port_peek(mach_task_self(), p, MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_SEQNO), &seq, &size, &id,
+			     (mach_msg_trailer_info_t)&tr, &cnt));
+	EXPECT_EQ(id, 32);
+	EXPECT_EQ(tr.msgh_seqno, 1);
+	seq = 7;
+	KR(mach_port_peek(mach_task_self(), p, MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_SEQNO), &seq, &size, &id,
+			  (mach_msg_trailer_info_t)&tr, &cnt),
+	   KERN_FAILURE);
+	cnt = 4;
+	seq = 0;
+	KR(mach_port_peek(mach_task_self(), p, MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_SEQNO), &seq, &size, &id,
+			  (mach_msg_trailer_info_t)&tr, &cnt),
+	   KERN_INVALID_VALUE);
+	/* Still both there. */
+	KR_OK(rcv(p, &b, 0, 1000));
+	check_data(&b, 31);
+	KR_OK(rcv(p, &b, 0, 1000));
+	check_data(&b, 32);
+}
+
+/* A in transit to B, then B's receive right sent to A: a cycle no one
+ * could ever receive. XNU destroys the second message (and B with it). */
+TEST(two_port_cycle_in_transit_is_broken)
+{
+	mach_port_t a = new_send_receive(), b = new_send_receive();
+	port_msg_t m;
+
+	fill_port_msg(&m, b, 1, 1);
+	set_desc(&m, 0, a, MACH_MSG_TYPE_MOVE_RECEIVE);
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, m.h.msgh_size, 0, 0, 0, 0));
+	fill_port_msg(&m, a, 2, 1);
+	set_desc(&m, 0, b, MACH_MSG_TYPE_MOVE_RECEIVE);
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, m.h.msgh_size, 0, 0, 0, 0));
+	/* Both ports are dead now: their send rights are dead names. */
+	EXPECT_EQ(ptype(a), MACH_PORT_TYPE_DEAD_NAME);
+	EXPECT_EQ(ptype(b), MACH_PORT_TYPE_DEAD_NAME);
+}

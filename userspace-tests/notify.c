@@ -597,3 +597,18 @@ TEST(send_possible_fires_when_the_queue_drains)
 	KR_OK(mach_port_type(mach_task_self(), p, &t));
 	EXPECT_EQ(t & MACH_PORT_TYPE_DNREQUEST, 0);
 }
+
+/* A port-destroyed notification addressed to the dying port itself would
+ * queue the port's receive right on itself; the message is destroyed and
+ * the port dies (the leak check at the end of the run watches this). */
+TEST(port_destroyed_notification_to_itself)
+{
+	mach_port_t p = new_port(), prev;
+	mach_port_type_t t;
+
+	KR_OK(mach_port_request_notification(mach_task_self(), p, MACH_NOTIFY_PORT_DESTROYED, 0, p,
+					     MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev));
+	KR_OK(send_plain(p, MACH_MSG_TYPE_MAKE_SEND, 1));
+	KR_OK(mach_port_mod_refs(mach_task_self(), p, MACH_PORT_RIGHT_RECEIVE, -1));
+	KR(mach_port_type(mach_task_self(), p, &t), KERN_INVALID_NAME);
+}

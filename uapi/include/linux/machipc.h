@@ -110,6 +110,7 @@ struct machipc_inherit {
 #define MACHIPC_IOC_PORT_SET_SEQNO       MACHIPC_PORT_IOC(23) /* name, value */
 #define MACHIPC_IOC_PORT_GUARD           MACHIPC_PORT_IOC(25) /* name, value (guard), poly (strict) */
 #define MACHIPC_IOC_PORT_UNGUARD         MACHIPC_PORT_IOC(26) /* name, value (guard) */
+#define MACHIPC_IOC_PORT_PEEK            MACHIPC_PORT_IOC(27) /* name, flavor(trailer type), value(seqno in/out), count(trailer bytes), data -> poly(size), delta(id) */
 
 /*
  * Exception ports (task_set/get_exception_ports): flavor = mask;
