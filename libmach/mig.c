@@ -136,9 +136,10 @@ kern_return_t machipc_mig_port_out(mach_port_t task, int id, const void *args, s
 	return KERN_SUCCESS;
 }
 
-/* A routine whose request carries one port, then NDR + `nargs` bytes. */
-kern_return_t machipc_mig_port_in(mach_port_t task, int id, mach_port_t port, mach_msg_type_name_t disp,
-				  const void *args, size_t nargs)
+/* Sends a request carrying one port descriptor, then NDR + `nargs` bytes of
+ * arguments, and receives its reply into `rep`. */
+static kern_return_t port_request(mach_port_t task, int id, mach_port_t port, mach_msg_type_name_t disp,
+				  const void *args, size_t nargs, struct mig_reply *rep)
 {
 	struct {
 		mach_msg_header_t h;
@@ -147,8 +148,6 @@ kern_return_t machipc_mig_port_in(mach_port_t task, int id, mach_port_t port, ma
 		NDR_record_t ndr;
 		char args[96];
 	} req;
-	struct mig_reply rep;
-	kern_return_t kr;
 
 	memset(&req, 0, sizeof(req));
 	req.h.msgh_bits = MACH_MSGH_BITS_COMPLEX;
@@ -158,7 +157,16 @@ kern_return_t machipc_mig_port_in(mach_port_t task, int id, mach_port_t port, ma
 	req.port.type = MACH_MSG_PORT_DESCRIPTOR;
 	req.ndr = NDR_record;
 	memcpy(req.args, args, nargs);
-	kr = rpc(task, &req.h, offsetof(typeof(req), args) + nargs, id, &rep);
+	return rpc(task, &req.h, offsetof(typeof(req), args) + nargs, id, rep);
+}
+
+/* A routine whose request carries one port, then NDR + `nargs` bytes. */
+kern_return_t machipc_mig_port_in(mach_port_t task, int id, mach_port_t port, mach_msg_type_name_t disp,
+				  const void *args, size_t nargs)
+{
+	struct mig_reply rep;
+	kern_return_t kr = port_request(task, id, port, disp, args, nargs, &rep);
+
 	if (kr != KERN_SUCCESS)
 		return kr;
 	return rep.simple.ret;
@@ -169,25 +177,9 @@ kern_return_t machipc_mig_port_in(mach_port_t task, int id, mach_port_t port, ma
 kern_return_t machipc_mig_port_in_out(mach_port_t task, int id, mach_port_t port, mach_msg_type_name_t disp,
 				      const void *args, size_t nargs, mach_port_t *out)
 {
-	struct {
-		mach_msg_header_t h;
-		mach_msg_body_t body;
-		mach_msg_port_descriptor_t port;
-		NDR_record_t ndr;
-		char args[32];
-	} req;
 	struct mig_reply rep;
-	kern_return_t kr;
+	kern_return_t kr = port_request(task, id, port, disp, args, nargs, &rep);
 
-	memset(&req, 0, sizeof(req));
-	req.h.msgh_bits = MACH_MSGH_BITS_COMPLEX;
-	req.body.msgh_descriptor_count = 1;
-	req.port.name = port;
-	req.port.disposition = disp;
-	req.port.type = MACH_MSG_PORT_DESCRIPTOR;
-	req.ndr = NDR_record;
-	memcpy(req.args, args, nargs);
-	kr = rpc(task, &req.h, offsetof(typeof(req), args) + nargs, id, &rep);
 	if (kr != KERN_SUCCESS)
 		return kr;
 	if (!(rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
