@@ -349,6 +349,11 @@ static double mb_per_s(int ool, int n)
 				kr = mach_msg(&m.h, MACH_RCV_MSG, 0, sizeof(m), p, 0, 0);
 			if (kr != KERN_SUCCESS)
 				fail("OOL send/receive", kr);
+			/* Read the region (inline data is read by the copy out). */
+			volatile char sink = 0;
+			for (size_t off = 0; off < m.d.size; off += 4096)
+				sink += ((char *)m.d.address)[off];
+			(void)sink;
 			vm_deallocate(mach_task_self(), (vm_address_t)m.d.address, m.d.size);
 		} else {
 			big.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
@@ -366,6 +371,70 @@ static double mb_per_s(int ool, int n)
 	}
 	free(src);
 	return n * 1.0 / ((now_ns() - t0) / 1e9);
+}
+
+/* Median ns for one OOL send + receive + vm_deallocate of `size` bytes. */
+static struct stat2 ool_ns(size_t size, double *v, int n)
+{
+	mach_port_t p = new_port();
+	char *src = malloc(size);
+
+	memset(src, 7, size);
+	for (int i = -n / 10; i < n; i++) {
+		struct ool1 m = { 0 };
+		double t0 = now_ns();
+
+		m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+		m.h.msgh_size = sizeof(m) - sizeof(m.t);
+		m.h.msgh_remote_port = p;
+		m.b.msgh_descriptor_count = 1;
+		m.d.address = src;
+		m.d.size = (mach_msg_size_t)size;
+		m.d.copy = MACH_MSG_VIRTUAL_COPY;
+		m.d.type = MACH_MSG_OOL_DESCRIPTOR;
+		kern_return_t kr = mach_msg(&m.h, MACH_SEND_MSG, m.h.msgh_size, 0, 0, 0, 0);
+
+		if (kr == KERN_SUCCESS)
+			kr = mach_msg(&m.h, MACH_RCV_MSG, 0, sizeof(m), p, 0, 0);
+		if (kr != KERN_SUCCESS)
+			fail("OOL send/receive", kr);
+		/* The receiver reads the region, as a real one would. */
+		volatile char sink = 0;
+		for (size_t off = 0; off < size; off += 4096)
+			sink += ((char *)m.d.address)[off];
+		(void)sink;
+		vm_deallocate(mach_task_self(), (vm_address_t)m.d.address, m.d.size);
+		if (i >= 0)
+			v[i] = now_ns() - t0;
+	}
+	free(src);
+	mach_port_mod_refs(mach_task_self(), p, MACH_PORT_RIGHT_RECEIVE, -1);
+	return stats(v, n);
+}
+
+#define OOL_MAP_MIN "/sys/module/machipc/parameters/ool_map_min"
+
+static long read_map_min(void)
+{
+	FILE *f = fopen(OOL_MAP_MIN, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int set_map_min(long v)
+{
+	FILE *f = fopen(OOL_MAP_MIN, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%ld\n", v);
+	return fclose(f);
 }
 
 /* ---- independent pairs ---------------------------------------------- */
@@ -461,7 +530,25 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			quick = 1;
-		else
+		else if (!strcmp(argv[i], "--rpc-only") && i + 1 < argc) {
+			/* The RPC loop alone, for a profiler (scripts/profile.sh). */
+			int n = atoi(argv[++i]);
+			double *t = malloc(sizeof(double) * n);
+			mach_port_t p = new_port();
+
+			mach_rpc(p, p, t, n);
+			struct stat2 s = stats(t, n);
+			printf("RPC round trip: median %.0f ns, p99 %.0f ns over %d\n", s.median, s.p99, n);
+			return 0;
+		} else if (!strcmp(argv[i], "--pipe-only") && i + 1 < argc) {
+			int n = atoi(argv[++i]);
+			double *t = malloc(sizeof(double) * n);
+
+			pipe_rtt(t, n);
+			struct stat2 s = stats(t, n);
+			printf("pipe round trip: median %.0f ns, p99 %.0f ns over %d\n", s.median, s.p99, n);
+			return 0;
+		} else
 			out = argv[i];
 	}
 	if (quick) {
@@ -524,6 +611,30 @@ int main(int argc, char **argv)
 	double ool = mb_per_s(1, nmb), inl = mb_per_s(0, nmb);
 	row("1 MiB OOL send+receive (MB/s)", "MB/s", ool, ool, inl, inl, "1 MiB inline (copied)", ool / inl, ">= 2",
 	    ool >= 2 * inl);
+
+	/* Where copying stops paying: each size sent as bytes (the module's
+	 * ool_map_min above it) and as mapped pages (ool_map_min 1). */
+	long map_min = read_map_min();
+	if (map_min >= 0 && set_map_min(map_min) == 0) {
+		static const size_t sizes[] = { 512, 4096, 16384, 65536, 1 << 20 };
+		int n = quick ? 20 : 400;
+
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			char name[64];
+
+			set_map_min(1L << 30);
+			struct stat2 c = ool_ns(sizes[i], b, n);
+			set_map_min(1);
+			struct stat2 mp = ool_ns(sizes[i], v, n);
+			snprintf(name, sizeof(name), "  OOL %zu B: pages vs copy (ns)", sizes[i]);
+			row(name, "ns", mp.median, mp.p99, c.median, c.p99, "same, copied out", mp.median / c.median,
+			    "info", 1);
+		}
+		set_map_min(map_min);
+		printf("(ool_map_min is %ld bytes: regions this large travel as pages)\n", map_min);
+	} else {
+		printf("(OOL size sweep skipped: %s not writable)\n", OOL_MAP_MIN);
+	}
 
 	double p1 = pairs(1, iters / 2, 1), p2 = pairs(2, iters / 2, 1);
 	double pp1 = pairs(1, iters / 2, 0), pp2 = pairs(2, iters / 2, 0);

@@ -23,10 +23,17 @@ mod c {
         pub(super) fn machipc_shim_put_pid(pid: *mut c_void);
         pub(super) fn machipc_shim_pid_vnr(pid: *mut c_void) -> c_int;
         pub(super) fn machipc_shim_map_copy(data: *const c_void, len: usize) -> core::ffi::c_long;
+        pub(super) fn machipc_shim_ool_map_min() -> usize;
+        pub(super) fn machipc_shim_map_pages(
+            pages: *mut *mut c_void,
+            count: core::ffi::c_ulong,
+        ) -> core::ffi::c_long;
         pub(super) fn machipc_shim_unmap(addr: usize, len: usize) -> c_int;
         pub(super) fn machipc_shim_space_of_fd(fd: c_int) -> *mut c_void;
         pub(super) fn machipc_shim_find_pid(nr: c_int) -> *mut c_void;
         pub(super) fn machipc_shim_may_attach(pid: *mut c_void) -> bool;
+        pub(super) fn machipc_shim_pin_to_cpu(cpu: core::ffi::c_uint) -> c_int;
+        pub(super) fn machipc_shim_unpin();
         pub(super) fn machipc_shim_debugfs_init();
         pub(super) fn machipc_shim_debugfs_exit();
     }
@@ -148,6 +155,30 @@ pub(crate) fn map_user_copy(data: &[u8]) -> Result<usize> {
     Ok(r as usize)
 }
 
+/// The `ool_map_min` module parameter (see [`crate::ool`]).
+pub(crate) fn ool_map_min() -> usize {
+    // SAFETY: Reads a module parameter; no precondition.
+    unsafe { c::machipc_shim_ool_map_min() }
+}
+
+/// Maps `pages` at a fresh address of the calling process, private and
+/// read-write; returns the address. The mapping takes its own reference
+/// to every page, so the caller's [`Page`]s may be dropped afterwards.
+pub(crate) fn map_user_pages(pages: &[kernel::page::Page]) -> Result<usize> {
+    let mut raw = KVec::with_capacity(pages.len(), GFP_KERNEL)?;
+    for p in pages {
+        let _ = raw.push_within_capacity(p.as_ptr().cast::<core::ffi::c_void>());
+    }
+    // SAFETY: `raw` holds `pages.len()` valid pages that stay allocated
+    // for the call (we borrow them); the shim maps them in the current
+    // process, each mapped page taking its own reference.
+    let r = unsafe { c::machipc_shim_map_pages(raw.as_mut_ptr(), raw.len() as _) };
+    if r < 0 && r > -4096 {
+        return Err(Error::from_errno(r as i32));
+    }
+    Ok(r as usize)
+}
+
 /// Unmaps the caller's pages covering `[addr, addr + len)`.
 pub(crate) fn unmap_user(addr: usize, len: usize) -> Result {
     // SAFETY: `vm_munmap` validates the range against the current mm.
@@ -164,6 +195,25 @@ pub(crate) fn space_of_fd(fd: i32) -> *mut core::ffi::c_void {
     // SAFETY: The shim takes and drops its own file reference; a non-null
     // result carries a reference made by `machipc_rust_space_clone`.
     unsafe { c::machipc_shim_space_of_fd(fd) }
+}
+
+/// Binds the calling thread to CPU `cpu` (tests: migration between a
+/// cache get and put); it runs there once this returns.
+#[cfg(CONFIG_KUNIT = "y")]
+pub(crate) fn pin_current_to_cpu(cpu: u32) -> Result {
+    // SAFETY: Changes the current task's affinity; no precondition.
+    let r = unsafe { c::machipc_shim_pin_to_cpu(cpu) };
+    if r < 0 {
+        return Err(Error::from_errno(r));
+    }
+    Ok(())
+}
+
+/// Undoes [`pin_current_to_cpu`].
+#[cfg(CONFIG_KUNIT = "y")]
+pub(crate) fn unpin_current() {
+    // SAFETY: Changes the current task's affinity; no precondition.
+    unsafe { c::machipc_shim_unpin() };
 }
 
 /// Creates `machipc/stats` in debugfs.

@@ -81,7 +81,7 @@ pub(crate) enum DescPayload {
     /// An out-of-line ports descriptor's rights.
     OolPorts(KVec<Carried>),
     /// Out-of-line memory, copied into the kernel.
-    Ool(KVVec<u8>),
+    Ool(crate::ool::Region),
 }
 
 /// A descriptor: its offset in `body` and its payload.

@@ -97,7 +97,7 @@ pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
                     .push(
                         Desc {
                             offset: off,
-                            payload: DescPayload::Ool(data),
+                            payload: DescPayload::Ool(crate::ool::Region::from_bytes(data)),
                         },
                         GFP_KERNEL,
                     )

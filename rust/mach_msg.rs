@@ -13,6 +13,7 @@ use kernel::uaccess::{UserPtr, UserSlice};
 
 use crate::error::*;
 use crate::kmsg::*;
+use crate::ool::Region;
 use crate::port::{Port, Received, Timeout};
 use crate::port_set::PortSet;
 use crate::right::Deferred;
@@ -171,18 +172,13 @@ fn copyin_ool(
                 if !k.charge.as_mut().is_some_and(|c| c.add(size)) {
                     return Err(MACH_SEND_NO_BUFFER);
                 }
-                let mut data = KVVec::new();
-                if size != 0 {
-                    UserSlice::new(UserPtr::from_addr(addr), size)
-                        .read_all(&mut data, GFP_KERNEL_ACCOUNT)
-                        .map_err(|e| {
-                            if e == ENOMEM {
-                                MACH_SEND_NO_BUFFER
-                            } else {
-                                MACH_SEND_INVALID_MEMORY
-                            }
-                        })?;
-                }
+                let data = Region::copy_in(addr, size).map_err(|e| {
+                    if e == ENOMEM {
+                        MACH_SEND_NO_BUFFER
+                    } else {
+                        MACH_SEND_INVALID_MEMORY
+                    }
+                })?;
                 k.descs
                     .push(
                         Desc {
@@ -517,7 +513,7 @@ fn pseudo_receive(
     let reply = core::mem::replace(&mut k.reply, Carried::Null);
     let local = copyout_carried(&mut g, space.id, reply, &mut d, &mut extra).0;
     let mut descs = core::mem::take(&mut k.descs);
-    let mut regions: KVec<(usize, KVVec<u8>)> = KVec::new();
+    let mut regions: KVec<(usize, Region)> = KVec::new();
     for desc in descs.drain_all() {
         let off = desc.offset;
         match desc.payload {
@@ -538,7 +534,7 @@ fn pseudo_receive(
                     let (name, _) = copyout_carried(&mut g, space.id, c, &mut d, &mut extra);
                     let _ = bytes.extend_from_slice(&name.to_ne_bytes(), GFP_KERNEL);
                 }
-                let _ = regions.push((off, bytes), GFP_KERNEL);
+                let _ = regions.push((off, Region::from_bytes(bytes)), GFP_KERNEL);
             }
             DescPayload::Ool(data) => {
                 let _ = regions.push((off, data), GFP_KERNEL);
@@ -547,14 +543,10 @@ fn pseudo_receive(
     }
     drop(g);
     drop(d);
-    for (off, data) in regions.iter() {
-        let addr = if data.is_empty() {
-            0
-        } else {
-            map_out(data.as_slice(), &mut extra)
-        };
-        k.body[*off..*off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
-        k.body[*off + 8] = 0;
+    for (off, data) in regions.drain_all() {
+        let addr = map_out(data, &mut extra);
+        k.body[off..off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
+        k.body[off + 8] = 0;
     }
     let bits = (k.bits & !MACH_MSGH_BITS_PORTS_MASK) | dest_type | (reply_type << 8);
     let mut hdr = [0u8; HEADER_SIZE];
@@ -827,7 +819,7 @@ fn copyout_msg(
     }
     // OOL port arrays: names now, memory below.
     let mut arrays: KVec<(usize, KVec<u32>)> = KVec::new();
-    let mut regions: KVec<(usize, KVVec<u8>)> = KVec::new();
+    let mut regions: KVec<(usize, Region)> = KVec::new();
     for (off, payload) in ool.drain_all() {
         match payload {
             DescPayload::OolPorts(rights) => {
@@ -852,26 +844,18 @@ fn copyout_msg(
     drop(d);
 
     // Out-of-line data appears as fresh anonymous mappings.
-    for (off, data) in regions.iter() {
-        let addr = if data.is_empty() {
-            0
-        } else {
-            map_out(data.as_slice(), &mut err)
-        };
-        k.body[*off..*off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
-        k.body[*off + 8] = 0; // deallocate
-        k.body[*off + 9] = MACH_MSG_VIRTUAL_COPY;
+    for (off, data) in regions.drain_all() {
+        let addr = map_out(data, &mut err);
+        k.body[off..off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
+        k.body[off + 8] = 0; // deallocate
+        k.body[off + 9] = MACH_MSG_VIRTUAL_COPY;
     }
     for (off, names) in arrays.iter() {
-        let mut bytes = KVec::with_capacity(names.len() * 4, GFP_KERNEL).unwrap_or(KVec::new());
+        let mut bytes = KVVec::with_capacity(names.len() * 4, GFP_KERNEL).unwrap_or(KVVec::new());
         for n in names.iter() {
             let _ = bytes.extend_from_slice(&n.to_ne_bytes(), GFP_KERNEL);
         }
-        let addr = if bytes.is_empty() {
-            0
-        } else {
-            map_out(&bytes, &mut err)
-        };
+        let addr = map_out(Region::from_bytes(bytes), &mut err);
         k.body[*off..*off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
         k.body[*off + 8] = 0;
         k.body[*off + 9] = MACH_MSG_VIRTUAL_COPY;
@@ -922,10 +906,10 @@ fn copyout_carried(
     }
 }
 
-/// Maps `data` into the caller's address space as a fresh anonymous
-/// region and returns its address (0 on failure, noted in `err`).
-fn map_out(data: &[u8], err: &mut i32) -> usize {
-    match crate::ffi::map_user_copy(data) {
+/// Maps `data` into the caller's address space as a fresh region and
+/// returns its address (0 if empty, or on failure, noted in `err`).
+fn map_out(data: Region, err: &mut i32) -> usize {
+    match data.map_out() {
         Ok(a) => a,
         Err(_) => {
             *err = MACH_RCV_BODY_ERROR.code() | 0x1000; // MACH_MSG_VM_SPACE

@@ -32,6 +32,7 @@ mod mach_msg;
 mod mach_port;
 mod mqueue;
 mod notify;
+mod ool;
 mod port;
 mod port_fd;
 mod port_set;

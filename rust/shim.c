@@ -9,7 +9,9 @@
  * - the /dev/machipc misc device, registered with mode 0666 and with the
  *   poll/read operations MiscDevice lacks;
  * - anonymous-inode files for the per-port descriptors (machipc_port_fd);
- * - per-CPU slots for the kmsg cache.
+ * - per-CPU slots for the kmsg cache;
+ * - mappings of out-of-line memory pages in a receiver (vm_insert_pages
+ *   from an mmap handler of a private anonymous-inode file).
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -180,6 +182,69 @@ long machipc_shim_map_copy(const void *data, size_t len)
 	return (long)addr;
 }
 
+/*
+ * Out-of-line regions of at least this many bytes travel as pages mapped
+ * into the receiver; smaller ones are copied (rust/ool.rs). Writable so that
+ * `make bench` can sweep it in one boot.
+ */
+static unsigned int ool_map_min = 16384;
+module_param(ool_map_min, uint, 0644);
+MODULE_PARM_DESC(ool_map_min, "Smallest out-of-line region mapped as pages instead of copied (bytes)");
+
+size_t machipc_shim_ool_map_min(void)
+{
+	return READ_ONCE(ool_map_min);
+}
+
+struct machipc_ool_pages {
+	struct page **pages;
+	unsigned long count;
+};
+
+/*
+ * Called by vm_mmap() below with the mmap lock held for writing: inserts
+ * the region's pages (each gains a reference held by the mapping).
+ * VM_DONTEXPAND keeps mremap from growing the mapping past them.
+ */
+static int machipc_ool_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct machipc_ool_pages *p = file->private_data;
+	unsigned long n;
+
+	if (!p || vma_pages(vma) != p->count || vma->vm_pgoff)
+		return -EINVAL;
+	n = p->count;
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
+	return vm_insert_pages(vma, vma->vm_start, p->pages, &n);
+}
+
+static const struct file_operations machipc_ool_fops = {
+	.owner = THIS_MODULE,
+	.mmap = machipc_ool_mmap,
+	.llseek = noop_llseek,
+};
+
+/*
+ * Maps `count` pages at a fresh address of the caller, private and
+ * read-write (a write copies the page first). The file exists only to carry
+ * the mmap handler; it is never installed as a descriptor, and the mapping
+ * keeps the only reference left once this returns.
+ */
+long machipc_shim_map_pages(struct page **pages, unsigned long count)
+{
+	struct machipc_ool_pages p = { .pages = pages, .count = count };
+	struct file *f;
+	unsigned long addr;
+
+	f = anon_inode_getfile("[machipc-ool]", &machipc_ool_fops, &p, O_RDWR);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	addr = vm_mmap(f, 0, count << PAGE_SHIFT, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
+	f->private_data = NULL;
+	fput(f);
+	return (long)addr;
+}
+
 /* Unmaps [addr, addr + len) of the caller, rounded out to pages. */
 int machipc_shim_unmap(unsigned long addr, size_t len)
 {
@@ -189,6 +254,22 @@ int machipc_shim_unmap(unsigned long addr, size_t len)
 	if (end < start)
 		return -EINVAL;
 	return vm_munmap(start, end - start);
+}
+
+/*
+ * KUnit support: binds the calling thread to `cpu` (it runs there when
+ * this returns), or gives it every CPU back.
+ */
+int machipc_shim_pin_to_cpu(unsigned int cpu)
+{
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu))
+		return -EINVAL;
+	return set_cpus_allowed_ptr(current, cpumask_of(cpu));
+}
+
+void machipc_shim_unpin(void)
+{
+	set_cpus_allowed_ptr(current, cpu_possible_mask);
 }
 
 /* debugfs: machipc/stats, formatted by the Rust side. */

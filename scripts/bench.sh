@@ -5,6 +5,11 @@
 # lockdep or kmemleak), boots it and runs build/bench/machipc-bench, which
 # measures each row against its Linux baseline in the same boot. The table
 # is printed and written as JSON to build/bench.json.
+#
+# `scripts/bench.sh --profile`: instead, profiles the RPC loop (and the pipe
+# ping-pong it is compared with) with perf in the same kind of boot and
+# prints the hottest symbols (needs perf on the host: package linux-perf;
+# the guest sees the host's root file system).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$HERE")
@@ -16,5 +21,11 @@ M="$REPO/build/bench-module"
 rm -rf "$M" && mkdir -p "$M"
 cp -r "$REPO/Kbuild" "$REPO/rust" "$REPO/uapi" "$M/"
 make -s -C "$KB" M="$M" LLVM=-"$LLVM_VERSION" modules
+if [ "${1:-}" = --profile ]; then
+	PERF=$(ls /usr/bin/perf_* 2>/dev/null | sort -V | tail -1)
+	[ -n "$PERF" ] || { echo "bench: perf not found (apt-get install linux-perf)" >&2; exit 2; }
+	exec "$HERE/vm-run.sh" --kernel "$KB" --module "$M/machipc.ko" --timeout 1500 -- \
+		sh "$HERE/guest-profile.sh" "$PERF" "$REPO/build/bench/machipc-bench"
+fi
 "$HERE/vm-run.sh" --kernel "$KB" --module "$M/machipc.ko" --timeout 1500 --keep "$REPO/build/bench.json" -- \
 	"$REPO/build/bench/machipc-bench" /tmp/job/bench.json

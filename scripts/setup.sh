@@ -120,6 +120,7 @@ for kind in "${KINDS[@]}"; do
 		# A missing dependency silently drops an option: insist on the ones
 		# the tests rely on.
 		want="RUST MODULES MODULE_UNLOAD DEVTMPFS NET_9P_VIRTIO 9P_FS SERIAL_8250_CONSOLE EPOLL DEBUG_FS"
+		[ "$kind" = bench ] && want="$want PERF_EVENTS KALLSYMS"
 		[ "$kind" = test ] && want="$want KUNIT PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_LIST KASAN DEBUG_KMEMLEAK PANIC_ON_OOPS MEMCG"
 		bad=""
 		for o in $want; do grep -q "^CONFIG_$o=y" "$kdir/.config" || bad="$bad $o"; done

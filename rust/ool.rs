@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! Out-of-line memory (`MACH_MSG_OOL_DESCRIPTOR`): a region copied in from
+//! the sender while the message is built, and made to appear in the
+//! receiver as a fresh page-aligned mapping.
+//!
+//! Small regions are held as bytes and copied out into a fresh anonymous
+//! mapping. Regions of at least [`map_min`] bytes are copied in once, into
+//! whole pages, and those pages are then mapped into the receiver as they
+//! are: the receiving side costs page-table updates, not a second copy, a
+//! page fault and a zeroed page per page. The mapping is private: a write
+//! by the receiver (or a child it forks) copies that page first, so the
+//! region behaves like the receiver's own memory.
+//!
+//! The sender's later writes never reach the receiver (the region is a
+//! copy when `mach_msg` returns), as with XNU's virtual copy.
+
+use kernel::page::{Page, PAGE_SIZE};
+use kernel::prelude::*;
+use kernel::uaccess::{UserPtr, UserSlice};
+
+/// Regions this large or larger travel as pages (bytes below). The default
+/// comes from `make bench`'s size sweep; the `ool_map_min` module parameter
+/// changes it at run time.
+pub(crate) fn map_min() -> usize {
+    crate::ffi::ool_map_min()
+}
+
+/// Out-of-line memory in a kernel message.
+pub(crate) enum Region {
+    /// A small region's bytes.
+    Bytes(KVVec<u8>),
+    /// A large region in whole pages, the tail of the last page zeroed.
+    Pages(KVec<Page>),
+}
+
+impl Region {
+    /// The empty region (a zero-size descriptor).
+    pub(crate) fn empty() -> Self {
+        Region::Bytes(KVVec::new())
+    }
+
+    /// Copies `len` bytes at user address `addr` in from the caller.
+    /// Fails with `ENOMEM` when memory runs out and `EFAULT` for memory the
+    /// caller cannot read.
+    pub(crate) fn copy_in(addr: usize, len: usize) -> Result<Self> {
+        if len == 0 {
+            return Ok(Self::empty());
+        }
+        let mut reader = UserSlice::new(UserPtr::from_addr(addr), len).reader();
+        if len < map_min() {
+            let mut data = KVVec::new();
+            reader.read_all(&mut data, GFP_KERNEL_ACCOUNT)?;
+            return Ok(Region::Bytes(data));
+        }
+        let n = len.div_ceil(PAGE_SIZE);
+        let mut pages = KVec::with_capacity(n, GFP_KERNEL)?;
+        for i in 0..n {
+            let page = Page::alloc_page(GFP_KERNEL_ACCOUNT)?;
+            let chunk = core::cmp::min(PAGE_SIZE, len - i * PAGE_SIZE);
+            // SAFETY: The page was just allocated and is not shared with
+            // anyone, so nothing else reads or writes it.
+            unsafe {
+                page.copy_from_user_slice_raw(&mut reader, 0, chunk)?;
+                if chunk < PAGE_SIZE {
+                    page.fill_zero_raw(chunk, PAGE_SIZE - chunk)?;
+                }
+            }
+            // Cannot fail: the capacity was reserved above.
+            let _ = pages.push_within_capacity(page);
+        }
+        Ok(Region::Pages(pages))
+    }
+
+    /// A region holding `data` (kernel-made replies).
+    pub(crate) fn from_bytes(data: KVVec<u8>) -> Self {
+        Region::Bytes(data)
+    }
+
+    /// Maps the region into the calling process as a fresh private
+    /// read-write mapping and returns its address (0 for an empty region).
+    /// The region is consumed: its pages now belong to the mapping.
+    pub(crate) fn map_out(self) -> Result<usize> {
+        match self {
+            Region::Bytes(b) if b.is_empty() => Ok(0),
+            Region::Bytes(b) => crate::ffi::map_user_copy(&b),
+            Region::Pages(pages) => crate::ffi::map_user_pages(&pages),
+        }
+    }
+}
