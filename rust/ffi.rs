@@ -34,6 +34,7 @@ mod c {
         pub(super) fn machipc_shim_may_attach(pid: *mut c_void) -> bool;
         pub(super) fn machipc_shim_pin_to_cpu(cpu: core::ffi::c_uint) -> c_int;
         pub(super) fn machipc_shim_unpin();
+        pub(super) fn machipc_shim_set_cpu_online(cpu: core::ffi::c_uint, online: bool) -> c_int;
         pub(super) fn machipc_shim_debugfs_init();
         pub(super) fn machipc_shim_debugfs_exit();
     }
@@ -214,6 +215,19 @@ pub(crate) fn pin_current_to_cpu(cpu: u32) -> Result {
 pub(crate) fn unpin_current() {
     // SAFETY: Changes the current task's affinity; no precondition.
     unsafe { c::machipc_shim_unpin() };
+}
+
+/// Takes CPU `cpu` offline or brings it back (tests: the cache across
+/// CPU hotplug).
+#[cfg(CONFIG_KUNIT = "y")]
+pub(crate) fn set_cpu_online(cpu: u32, online: bool) -> Result {
+    // SAFETY: `add_cpu`/`remove_cpu` validate `cpu` and serialise with
+    // other hotplug operations; the caller holds no lock.
+    let r = unsafe { c::machipc_shim_set_cpu_online(cpu, online) };
+    if r < 0 {
+        return Err(Error::from_errno(r));
+    }
+    Ok(())
 }
 
 /// Creates `machipc/stats` in debugfs.

@@ -168,6 +168,37 @@ mod tests {
     }
 
     #[test]
+    fn a_cpu_going_offline_and_back_keeps_its_slot() -> Result {
+        if cache().is_none() || kernel::cpu::nr_cpu_ids() < 2 {
+            return Ok(());
+        }
+        crate::ffi::pin_current_to_cpu(1)?;
+        put(get(64)?);
+        let kept = held(1);
+        crate::ffi::pin_current_to_cpu(0)?;
+        if crate::ffi::set_cpu_online(1, false).is_err() {
+            // No hotplug here (the test kernel has it; others may not).
+            crate::ffi::unpin_current();
+            return Ok(());
+        }
+        // The other CPUs go on; the offline CPU's buffers stay in its slot
+        // (the array covers every possible CPU id) until it returns.
+        put(get(64)?);
+        let while_off = held(1);
+        let up = crate::ffi::set_cpu_online(1, true);
+        let hits = stats::KMSG_CACHE_HITS.get();
+        let back = up.and_then(|()| crate::ffi::pin_current_to_cpu(1));
+        let b = get(64);
+        crate::ffi::unpin_current();
+        back?;
+        put(b?);
+        assert!(kept >= 1);
+        assert_eq!(while_off, kept);
+        assert_eq!(stats::KMSG_CACHE_HITS.get(), hits + 1);
+        Ok(())
+    }
+
+    #[test]
     fn a_full_slot_frees_what_it_cannot_hold() -> Result {
         if cache().is_none() {
             return Ok(());

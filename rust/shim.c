@@ -18,6 +18,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/cpu.h>
 #include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
@@ -270,6 +271,12 @@ int machipc_shim_pin_to_cpu(unsigned int cpu)
 void machipc_shim_unpin(void)
 {
 	set_cpus_allowed_ptr(current, cpu_possible_mask);
+}
+
+/* KUnit support: CPU hotplug (the cache must survive a CPU going away). */
+int machipc_shim_set_cpu_online(unsigned int cpu, bool online)
+{
+	return online ? add_cpu(cpu) : remove_cpu(cpu);
 }
 
 /* debugfs: machipc/stats, formatted by the Rust side. */

@@ -22,6 +22,7 @@ long machipc_shim_map_pages(struct page **pages, unsigned long count);
 int machipc_shim_unmap(unsigned long addr, size_t len);
 int machipc_shim_pin_to_cpu(unsigned int cpu);
 void machipc_shim_unpin(void);
+int machipc_shim_set_cpu_online(unsigned int cpu, bool online);
 void machipc_shim_debugfs_init(void);
 void machipc_shim_debugfs_exit(void);
 void *machipc_shim_find_pid(int nr);

@@ -22,7 +22,7 @@ rm -rf "$M" && mkdir -p "$M"
 cp -r "$REPO/Kbuild" "$REPO/rust" "$REPO/uapi" "$M/"
 make -s -C "$KB" M="$M" LLVM=-"$LLVM_VERSION" modules
 if [ "${1:-}" = --profile ]; then
-	PERF=$(ls /usr/bin/perf_* 2>/dev/null | sort -V | tail -1)
+	PERF=$(command -v perf || ls /usr/bin/perf_* 2>/dev/null | sort -V | tail -1 || true)
 	[ -n "$PERF" ] || { echo "bench: perf not found (apt-get install linux-perf)" >&2; exit 2; }
 	exec "$HERE/vm-run.sh" --kernel "$KB" --module "$M/machipc.ko" --timeout 1500 -- \
 		sh "$HERE/guest-profile.sh" "$PERF" "$REPO/build/bench/machipc-bench"

@@ -64,7 +64,9 @@ if [ -f "$DMESG" ]; then
 		if [ "$res" = ok ]; then pass "kunit/$suite/$name"; else fail "kunit/$suite/$name"; fi
 	done < <(sed -E 's/^\[[^]]*\] //' "$DMESG" | awk '
 		/^    # Subtest: / { suite = $3; next }
-		/^[^ ]/ { suite = "" }
+		# A suite ends with its own top-level result line; other kernel
+		# messages (CPU hotplug, from another CPU) may come in between.
+		/^(not )?ok [0-9]+ / { suite = ""; next }
 		suite ~ /^machipc_/ && /^    (not )?ok [0-9]+ / {
 			res = ($1 == "not") ? "not_ok" : "ok"; name = ($1 == "not") ? $4 : $3
 			print res, suite, name
