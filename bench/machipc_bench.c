@@ -616,7 +616,7 @@ int main(int argc, char **argv)
 	 * ool_map_min above it) and as mapped pages (ool_map_min 1). */
 	long map_min = read_map_min();
 	if (map_min >= 0 && set_map_min(map_min) == 0) {
-		static const size_t sizes[] = { 512, 4096, 16384, 65536, 1 << 20 };
+		static const size_t sizes[] = { 64, 512, 4096, 16384, 65536, 1 << 20 };
 		int n = quick ? 20 : 400;
 
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {

@@ -173,7 +173,7 @@ pub(crate) fn map_user_pages(pages: &[kernel::page::Page]) -> Result<usize> {
     // SAFETY: `raw` holds `pages.len()` valid pages that stay allocated
     // for the call (we borrow them); the shim maps them in the current
     // process, each mapped page taking its own reference.
-    let r = unsafe { c::machipc_shim_map_pages(raw.as_mut_ptr(), raw.len() as _) };
+    let r = unsafe { c::machipc_shim_map_pages(raw.as_mut_ptr(), raw.len() as core::ffi::c_ulong) };
     if r < 0 && r > -4096 {
         return Err(Error::from_errno(r as i32));
     }

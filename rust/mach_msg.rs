@@ -55,7 +55,9 @@ pub(crate) fn mach_msg(space: &Arc<Space>, a: &MsgArgs) -> MachResult {
         } else {
             None
         };
-        send(space, a.send_msg, a.send_size as usize, t)?;
+        // The sender receives next: hand the CPU to the receiver it wakes.
+        let handoff = a.option & MACH_RCV_MSG != 0;
+        send(space, a.send_msg, a.send_size as usize, t, handoff)?;
     }
     if a.option & MACH_RCV_MSG != 0 {
         let t = if a.option & MACH_RCV_TIMEOUT != 0 {
@@ -251,7 +253,13 @@ fn copyin_desc_name(
         .map_err(|_| MACH_SEND_INVALID_RIGHT)
 }
 
-fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> MachResult {
+fn send(
+    space: &Arc<Space>,
+    uaddr: usize,
+    size: usize,
+    timeout: Timeout,
+    handoff: bool,
+) -> MachResult {
     if size < HEADER_SIZE || size % 4 != 0 {
         return Err(MACH_SEND_MSG_TOO_SMALL);
     }
@@ -480,7 +488,7 @@ fn send(space: &Arc<Space>, uaddr: usize, size: usize, timeout: Timeout) -> Mach
         }
         // The slot passes to the queued message.
         let reserved = slot.take().is_some_and(Reservation::hand_over);
-        target.enqueue(k, reserved);
+        target.enqueue_from(k, reserved, handoff);
         // The sender asked for its out-of-line regions to go with the
         // message (the `deallocate` flag).
         for (addr, size) in dealloc.iter() {
@@ -766,11 +774,7 @@ fn copyout_msg(
 ) -> MachResult<usize> {
     let mut d = Deferred::new();
     let mut err = 0i32;
-    let mut g = space.inner.lock();
-    let local = match port.inner.lock().receiver {
-        Some((sid, name)) if sid == space.id => name,
-        _ => MACH_PORT_NULL,
-    };
+    let local = receiver_name(space, port);
     // The destination right is used up by delivery.
     let dest_type = k.bits & MACH_MSGH_BITS_REMOTE_MASK;
     if let Some(dest) = k.dest.take() {
@@ -779,6 +783,19 @@ fn copyout_msg(
             _ => d.right(dest),
         }
     }
+    let reply_type = (k.bits & MACH_MSGH_BITS_LOCAL_MASK) >> 8;
+    let bits = (k.bits & !MACH_MSGH_BITS_PORTS_MASK) | reply_type | (dest_type << 8);
+    if k.descs.is_empty() && !matches!(k.reply, Carried::Right(_)) {
+        // Nothing to name in the receiver's space (an RPC reply, say):
+        // no need for the space lock.
+        drop(d);
+        let remote = match k.reply {
+            Carried::Dead => MACH_PORT_DEAD,
+            _ => MACH_PORT_NULL,
+        };
+        return write_out(k, user, bits, remote, local, tsize, seqno, ctx, 0);
+    }
+    let mut g = space.inner.lock();
     let reply = core::mem::replace(&mut k.reply, Carried::Null);
     let remote = match reply {
         Carried::Null => MACH_PORT_NULL,
@@ -791,8 +808,6 @@ fn copyout_msg(
             }
         },
     };
-    let reply_type = (k.bits & MACH_MSGH_BITS_LOCAL_MASK) >> 8;
-    let bits = (k.bits & !MACH_MSGH_BITS_PORTS_MASK) | reply_type | (dest_type << 8);
 
     // Body rights and memory.
     let mut descs = core::mem::take(&mut k.descs);
@@ -860,7 +875,24 @@ fn copyout_msg(
         k.body[*off + 8] = 0;
         k.body[*off + 9] = MACH_MSG_VIRTUAL_COPY;
     }
+    write_out(k, user, bits, remote, local, tsize, seqno, ctx, err)
+}
 
+/// Writes a copied-out message (header, body, trailer) to the receiver's
+/// buffer and destroys what is left of it; returns the bytes written, or
+/// `err` (copyout errors noted on the way) if it is not zero.
+#[allow(clippy::too_many_arguments)]
+fn write_out(
+    k: KBox<Kmsg>,
+    user: UserSlice,
+    bits: u32,
+    remote: u32,
+    local: u32,
+    tsize: usize,
+    seqno: u32,
+    ctx: u64,
+    err: i32,
+) -> MachResult<usize> {
     let mut hdr = [0u8; HEADER_SIZE];
     put_header(&mut hdr, bits, k.size, remote, local, k.id);
     let mut tr = [0u8; MAX_TRAILER_SIZE];

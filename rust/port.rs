@@ -351,7 +351,21 @@ impl Port {
         });
     }
 
-    pub(crate) fn enqueue(self: &Arc<Self>, mut kmsg: KBox<Kmsg>, reserved: bool) {
+    pub(crate) fn enqueue(self: &Arc<Self>, kmsg: KBox<Kmsg>, reserved: bool) {
+        self.enqueue_from(kmsg, reserved, false)
+    }
+
+    /// [`Port::enqueue`] for a sender that is about to block in a receive
+    /// itself when `handoff` is set (`mach_msg` with both `MACH_SEND_MSG`
+    /// and `MACH_RCV_MSG`, the RPC path): the woken receiver is hinted to
+    /// run on this CPU, as pipes and binder wake their readers, instead of
+    /// being sent to another CPU that must first wake up.
+    pub(crate) fn enqueue_from(
+        self: &Arc<Self>,
+        mut kmsg: KBox<Kmsg>,
+        reserved: bool,
+        handoff: bool,
+    ) {
         let carries = kmsg.has_receive_rights();
         if carries && self.is_circular(&kmsg) {
             // A receive right queued on its own port, or on a port that is
@@ -408,9 +422,13 @@ impl Port {
         }
         wake_pollers(&g.pollers);
         drop(g);
-        self.rcv_wait.notify_one();
+        if handoff {
+            self.rcv_wait.notify_sync();
+        } else {
+            self.rcv_wait.notify_one();
+        }
         for s in sets.iter() {
-            s.member_ready(self);
+            s.member_ready(self, handoff);
         }
     }
 

@@ -119,7 +119,7 @@ impl PortSet {
     }
 
     /// Called when `port`, a member, got its first queued message.
-    pub(crate) fn member_ready(&self, port: &Arc<Port>) {
+    pub(crate) fn member_ready(&self, port: &Arc<Port>, handoff: bool) {
         let mut g = self.inner.lock();
         if !g.active {
             return;
@@ -129,7 +129,11 @@ impl PortSet {
         }
         wake_pollers(&g.pollers);
         drop(g);
-        self.wait.notify_one();
+        if handoff {
+            self.wait.notify_sync();
+        } else {
+            self.wait.notify_one();
+        }
     }
 
     /// The set's receive right is gone: members leave it, receivers wake.
@@ -201,7 +205,7 @@ impl PortSet {
                 }
                 if more {
                     // Round robin: back of the line.
-                    self.member_ready(&p);
+                    self.member_ready(&p, false);
                 }
                 if let Some(r) = got {
                     return Ok((p, r));

@@ -22,14 +22,16 @@ use crate::space::{release_entry, Entry, Object, SpaceInner};
 /// Rights, objects and notifications to release once the space lock is
 /// dropped. Dropping it releases everything, in order.
 ///
-/// The common case (a few rights, no entries or sets) needs no allocation:
-/// the first rights and objects are kept inline.
+/// The common case (a few rights, one freed entry, no sets) needs no
+/// allocation: the first rights, objects and entry are kept inline (a
+/// send-once right used up by an RPC reply frees its name every time).
 pub(crate) struct Deferred {
     inline: [Option<Right>; INLINE],
     rights: KVec<Right>,
     deleted: KVec<(notify::Request, u32)>,
     inline_objects: [Option<Object>; INLINE],
     objects: KVec<Object>,
+    inline_entry: Option<(u64, u32, Entry)>,
     entries: KVec<(u64, u32, Entry)>,
     sets: KVec<Arc<PortSet>>,
 }
@@ -44,6 +46,7 @@ impl Deferred {
             deleted: KVec::new(),
             inline_objects: [const { None }; INLINE],
             objects: KVec::new(),
+            inline_entry: None,
             entries: KVec::new(),
             sets: KVec::new(),
         }
@@ -84,7 +87,11 @@ impl Deferred {
     }
 
     fn entry(&mut self, space: u64, name: u32, e: Entry) {
-        let _ = self.entries.push((space, name, e), GFP_KERNEL);
+        if self.inline_entry.is_none() {
+            self.inline_entry = Some((space, name, e));
+        } else {
+            let _ = self.entries.push((space, name, e), GFP_KERNEL);
+        }
     }
 }
 
@@ -95,6 +102,9 @@ impl Drop for Deferred {
         }
         for s in self.sets.drain_all() {
             s.destroy();
+        }
+        if let Some((space, name, e)) = self.inline_entry.take() {
+            release_entry(space, name, e);
         }
         for (space, name, e) in self.entries.drain_all() {
             release_entry(space, name, e);

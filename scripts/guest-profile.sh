@@ -11,5 +11,5 @@ echo -1 >/proc/sys/kernel/perf_event_paranoid
 for what in rpc pipe; do
 	echo "=== $what: flat profile (cpu-clock samples, all CPUs) ==="
 	"$PERF" record -q -e cpu-clock -F 4000 -a -o /tmp/perf.$what -- "$BENCH" --$what-only 20000
-	"$PERF" report -q -i /tmp/perf.$what --stdio --no-children --sort dso,sym --percent-limit 0.7 2>/dev/null | head -70
+	"$PERF" report -q -i /tmp/perf.$what --stdio --no-children --sort dso,sym --percent-limit 0.5 2>/dev/null | head -60
 done
