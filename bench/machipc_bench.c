@@ -322,6 +322,34 @@ struct ool1 {
 	mach_msg_max_trailer_t t;
 };
 
+/* One OOL send and receive of `size` bytes at `src` through `p`; the
+ * receiver reads every page of the region (inline data is read by the copy
+ * out) and deallocates it. */
+static void ool_once(mach_port_t p, char *src, size_t size)
+{
+	struct ool1 m = { 0 };
+
+	m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+	m.h.msgh_size = sizeof(m) - sizeof(m.t);
+	m.h.msgh_remote_port = p;
+	m.b.msgh_descriptor_count = 1;
+	m.d.address = src;
+	m.d.size = (mach_msg_size_t)size;
+	m.d.copy = MACH_MSG_VIRTUAL_COPY;
+	m.d.type = MACH_MSG_OOL_DESCRIPTOR;
+	kern_return_t kr = mach_msg(&m.h, MACH_SEND_MSG, m.h.msgh_size, 0, 0, 0, 0);
+
+	if (kr == KERN_SUCCESS)
+		kr = mach_msg(&m.h, MACH_RCV_MSG, 0, sizeof(m), p, 0, 0);
+	if (kr != KERN_SUCCESS)
+		fail("OOL send/receive", kr);
+	volatile char sink = 0;
+	for (size_t off = 0; off < size; off += 4096)
+		sink += ((char *)m.d.address)[off];
+	(void)sink;
+	vm_deallocate(mach_task_self(), (vm_address_t)m.d.address, m.d.size);
+}
+
 static double mb_per_s(int ool, int n)
 {
 	mach_port_t p = new_port();
@@ -333,28 +361,7 @@ static double mb_per_s(int ool, int n)
 	t0 = now_ns();
 	for (int i = 0; i < n; i++) {
 		if (ool) {
-			struct ool1 m = { 0 };
-
-			m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
-			m.h.msgh_size = sizeof(m) - sizeof(m.t);
-			m.h.msgh_remote_port = p;
-			m.b.msgh_descriptor_count = 1;
-			m.d.address = src;
-			m.d.size = 1 << 20;
-			m.d.copy = MACH_MSG_VIRTUAL_COPY;
-			m.d.type = MACH_MSG_OOL_DESCRIPTOR;
-			kern_return_t kr = mach_msg(&m.h, MACH_SEND_MSG, m.h.msgh_size, 0, 0, 0, 0);
-
-			if (kr == KERN_SUCCESS)
-				kr = mach_msg(&m.h, MACH_RCV_MSG, 0, sizeof(m), p, 0, 0);
-			if (kr != KERN_SUCCESS)
-				fail("OOL send/receive", kr);
-			/* Read the region (inline data is read by the copy out). */
-			volatile char sink = 0;
-			for (size_t off = 0; off < m.d.size; off += 4096)
-				sink += ((char *)m.d.address)[off];
-			(void)sink;
-			vm_deallocate(mach_task_self(), (vm_address_t)m.d.address, m.d.size);
+			ool_once(p, src, 1 << 20);
 		} else {
 			big.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
 			big.h.msgh_size = sizeof(big) - sizeof(big.t);
@@ -381,29 +388,9 @@ static struct stat2 ool_ns(size_t size, double *v, int n)
 
 	memset(src, 7, size);
 	for (int i = -n / 10; i < n; i++) {
-		struct ool1 m = { 0 };
 		double t0 = now_ns();
 
-		m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
-		m.h.msgh_size = sizeof(m) - sizeof(m.t);
-		m.h.msgh_remote_port = p;
-		m.b.msgh_descriptor_count = 1;
-		m.d.address = src;
-		m.d.size = (mach_msg_size_t)size;
-		m.d.copy = MACH_MSG_VIRTUAL_COPY;
-		m.d.type = MACH_MSG_OOL_DESCRIPTOR;
-		kern_return_t kr = mach_msg(&m.h, MACH_SEND_MSG, m.h.msgh_size, 0, 0, 0, 0);
-
-		if (kr == KERN_SUCCESS)
-			kr = mach_msg(&m.h, MACH_RCV_MSG, 0, sizeof(m), p, 0, 0);
-		if (kr != KERN_SUCCESS)
-			fail("OOL send/receive", kr);
-		/* The receiver reads the region, as a real one would. */
-		volatile char sink = 0;
-		for (size_t off = 0; off < size; off += 4096)
-			sink += ((char *)m.d.address)[off];
-		(void)sink;
-		vm_deallocate(mach_task_self(), (vm_address_t)m.d.address, m.d.size);
+		ool_once(p, src, size);
 		if (i >= 0)
 			v[i] = now_ns() - t0;
 	}
