@@ -698,7 +698,7 @@ pub(crate) fn receive_from(
                 k.id,
             );
             let mut tr = [0u8; MAX_TRAILER_SIZE];
-            fill_trailer(&mut tr, tsize, seqno, ctx, &k.sender);
+            fill_trailer(&mut tr, tsize, tsize, seqno, ctx, &k.sender);
             drop(k);
             let mut w = user.writer();
             let n = HEADER_SIZE.min(rcv_size);
@@ -730,15 +730,23 @@ fn put_header(h: &mut [u8; HEADER_SIZE], bits: u32, size: u32, remote: u32, loca
     h[20..24].copy_from_slice(&id.to_ne_bytes());
 }
 
-/// `mach_msg_max_trailer_t`, of which the first `tsize` bytes go out.
+/// `mach_msg_max_trailer_t` with `msgh_trailer_size` `tsize`, of which the
+/// caller copies out the first `out_len` bytes.
 pub(crate) fn fill_trailer(
     t: &mut [u8; MAX_TRAILER_SIZE],
     tsize: usize,
+    out_len: usize,
     seqno: u32,
     ctx: u64,
     s: &Sender,
 ) {
-    let pid = s.pid.as_ref().map(|p| p.nr_in_current_ns()).unwrap_or(0);
+    // The pid (a lookup in the receiver's pid namespace) is only worked
+    // out when the bytes going out reach the audit token's pid.
+    let pid = if out_len > 40 {
+        s.pid.as_ref().map(|p| p.nr_in_current_ns()).unwrap_or(0)
+    } else {
+        0
+    };
     let kernel = s.pid.is_none();
     let put = |t: &mut [u8; MAX_TRAILER_SIZE], off: usize, v: u32| {
         t[off..off + 4].copy_from_slice(&v.to_ne_bytes())
@@ -896,7 +904,7 @@ fn write_out(
     let mut hdr = [0u8; HEADER_SIZE];
     put_header(&mut hdr, bits, k.size, remote, local, k.id);
     let mut tr = [0u8; MAX_TRAILER_SIZE];
-    fill_trailer(&mut tr, tsize, seqno, ctx, &k.sender);
+    fill_trailer(&mut tr, tsize, tsize, seqno, ctx, &k.sender);
     let body_len = k.body.len();
     let mut w = user.writer();
     let res = w

@@ -284,13 +284,13 @@ fn call_locked(
             };
             let k = pg.queue.get(off).ok_or(KERN_FAILURE)?;
             let seqno = pg.seqno.wrapping_add(off as u32);
+            let n = (c.count as usize).min(crate::mach_msg::MAX_TRAILER_SIZE);
             let mut t = [0u8; crate::mach_msg::MAX_TRAILER_SIZE];
-            crate::mach_msg::fill_trailer(&mut t, tsize, seqno, pg.context, &k.sender);
+            crate::mach_msg::fill_trailer(&mut t, tsize, n, seqno, pg.context, &k.sender);
             c.poly = k.size;
             c.delta = k.id;
             c.value = u64::from(seqno);
             drop(pg);
-            let n = (c.count as usize).min(crate::mach_msg::MAX_TRAILER_SIZE);
             user_write(c.data, &t[..n])?;
             c.count = n as u32;
             Ok(())
