@@ -11,6 +11,8 @@
 # prints the hottest symbols (needs perf on the host: package linux-perf;
 # the guest sees the host's root file system).
 set -euo pipefail
+# Two CPUs (see scripts/vm-run.sh): the pairs row needs them.
+export VM_ACPI=${VM_ACPI:-acpi=noirq}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$HERE")
 . "$HERE/versions.env"

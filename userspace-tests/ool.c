@@ -274,3 +274,31 @@ TEST(ool_large_region_in_a_destroyed_message_is_freed)
 	KR_OK(mach_port_mod_refs(mach_task_self(), p, MACH_PORT_RIGHT_RECEIVE, -1));
 	free(buf);
 }
+
+TEST(ool_receive_into_unwritable_buffer_is_invalid_data_and_leaks_nothing)
+{
+	mach_port_t p = receiver(), extra[2];
+	size_t size = 128 * 1024;
+	char *buf = malloc(size);
+	struct ool_msg m;
+	struct ool_rcv *r = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct ool_rcv ok;
+
+	memset(buf, 4, size);
+	for (int i = 0; i < 2; i++)
+		KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &extra[i]));
+	fill(&m, p, buf, size, extra, 2);
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0));
+	/* The message is dequeued and copied out, but cannot be written: the
+	 * receive fails and the message is gone (its memory with it; the
+	 * run's zero-live-objects and kmemleak checks see a leak). */
+	KR(mach_msg(&r->m.h, MACH_RCV_MSG, 0, sizeof(*r), p, 0, 0), MACH_RCV_INVALID_DATA);
+	KR(mach_msg(&ok.m.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(ok), p, 0, 0), MACH_RCV_TIMED_OUT);
+	/* The port still works. */
+	fill(&m, p, buf, size, NULL, 0);
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0));
+	KR_OK(mach_msg(&ok.m.h, MACH_RCV_MSG, 0, sizeof(ok), p, 0, 0));
+	EXPECT_EQ(((char *)ok.m.mem.address)[size - 1], 4);
+	munmap(r, 4096);
+	free(buf);
+}
