@@ -578,13 +578,70 @@ impl Carry {
 }
 
 /// A message to send: a destination, an optional reply right, an id,
-/// inline data and port descriptors.
+/// inline data, port descriptors and out-of-line memory.
 pub struct Message {
     pub dest: Carry,
     pub reply: Option<Carry>,
     pub id: i32,
     pub data: Vec<u8>,
     pub ports: Vec<Carry>,
+    /// Out-of-line regions (`MACH_MSG_OOL_DESCRIPTOR`, after the port
+    /// descriptors); the kernel copies them when the message is sent.
+    pub ool: Vec<Vec<u8>>,
+}
+
+const MACH_MSG_VIRTUAL_COPY: u8 = 1;
+
+/// Out-of-line memory received in a message: a private mapping of this
+/// process, unmapped (`vm_deallocate`) when dropped.
+#[derive(Debug)]
+pub struct OolMemory {
+    addr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: The mapping is plain process memory owned by this value alone.
+unsafe impl Send for OolMemory {}
+// SAFETY: Shared access only reads it.
+unsafe impl Sync for OolMemory {}
+
+impl OolMemory {
+    /// The address the region was mapped at (page-aligned).
+    pub fn addr(&self) -> usize {
+        self.addr as usize
+    }
+}
+
+impl std::ops::Deref for OolMemory {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: The kernel mapped `len` readable bytes at `addr`, owned by
+        // this value until it drops.
+        unsafe { std::slice::from_raw_parts(self.addr, self.len) }
+    }
+}
+
+impl std::ops::DerefMut for OolMemory {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        if self.len == 0 {
+            return &mut [];
+        }
+        // SAFETY: As for `deref`; the mapping is writable and `&mut self`
+        // makes the borrow exclusive.
+        unsafe { std::slice::from_raw_parts_mut(self.addr, self.len) }
+    }
+}
+
+impl Drop for OolMemory {
+    fn drop(&mut self) {
+        if self.len != 0 {
+            // SAFETY: We own the mapping and no borrow of it outlives us.
+            unsafe { sys::unmap(self.addr, self.len) };
+        }
+    }
 }
 
 impl Message {
@@ -596,6 +653,7 @@ impl Message {
             id,
             data: Vec::new(),
             ports: Vec::new(),
+            ool: Vec::new(),
         }
     }
 
@@ -606,14 +664,14 @@ impl Message {
             .as_ref()
             .map(|r| r.name_and_disposition())
             .unwrap_or((0, 0));
-        let complex = !self.ports.is_empty();
+        let complex = !self.ports.is_empty() || !self.ool.is_empty();
         let mut b = Vec::new();
         let bits = dtype | (rtype << 8) | if complex { 0x8000_0000 } else { 0 };
         for w in [bits, 0, dname, rname, 0, self.id as u32] {
             b.extend_from_slice(&w.to_ne_bytes());
         }
         if complex {
-            b.extend_from_slice(&(self.ports.len() as u32).to_ne_bytes());
+            b.extend_from_slice(&((self.ports.len() + self.ool.len()) as u32).to_ne_bytes());
             for p in &self.ports {
                 let (n, t) = p.name_and_disposition();
                 b.extend_from_slice(&n.to_ne_bytes());
@@ -621,6 +679,16 @@ impl Message {
                 b.extend_from_slice(&0u16.to_ne_bytes());
                 b.push(t as u8);
                 b.push(0); // MACH_MSG_PORT_DESCRIPTOR
+            }
+            for r in &self.ool {
+                // mach_msg_ool_descriptor_t (LP64): address, deallocate,
+                // copy, pad, type, size. The buffer outlives the send call.
+                b.extend_from_slice(&(r.as_ptr() as u64).to_ne_bytes());
+                b.push(0); // deallocate
+                b.push(MACH_MSG_VIRTUAL_COPY);
+                b.push(0);
+                b.push(1); // MACH_MSG_OOL_DESCRIPTOR
+                b.extend_from_slice(&(r.len() as u32).to_ne_bytes());
             }
         }
         b.extend_from_slice(&self.data);
@@ -662,6 +730,8 @@ pub struct Received {
     pub local: Name,
     pub reply: ReceivedRight,
     pub ports: Vec<ReceivedRight>,
+    /// Out-of-line regions, in descriptor order.
+    pub ool: Vec<OolMemory>,
     pub data: Vec<u8>,
     pub seqno: u32,
     /// Sender's pid, euid and egid from the audit trailer.
@@ -706,10 +776,28 @@ impl Received {
         let reply = received_right(task, remote, bits & 0x1f);
         let mut off = 24;
         let mut ports = Vec::new();
+        let mut ool = Vec::new();
         if bits & 0x8000_0000 != 0 {
             let n = u32_at(b, off) as usize;
             off += 4;
             for _ in 0..n {
+                if b[off + 11] == 1 || b[off + 11] == 3 {
+                    // Out-of-line memory (16 bytes).
+                    let addr = u64::from_ne_bytes(b[off..off + 8].try_into().unwrap());
+                    let len = u32_at(b, off + 12) as usize;
+                    ool.push(OolMemory {
+                        addr: addr as *mut u8,
+                        len: if addr == 0 { 0 } else { len },
+                    });
+                    off += 16;
+                    continue;
+                }
+                if b[off + 11] != 0 {
+                    // Out-of-line port arrays and guarded ports are not
+                    // decoded by this crate (16 bytes each).
+                    off += 16;
+                    continue;
+                }
                 let name = u32_at(b, off);
                 let t = b[off + 10] as u32;
                 ports.push(received_right(task, name, t));
@@ -726,6 +814,7 @@ impl Received {
             local,
             reply,
             ports,
+            ool,
             data,
             seqno: tu32(8),
             sender_euid: tu32(24),

@@ -112,6 +112,20 @@ extern "C" {
     fn c_read(fd: i32, buf: *mut u8, count: usize) -> isize;
     #[link_name = "fcntl"]
     fn c_fcntl(fd: i32, cmd: i32, ...) -> i32;
+    #[link_name = "munmap"]
+    fn c_munmap(addr: *mut u8, len: usize) -> i32;
+}
+
+/// Unmaps an out-of-line region the kernel mapped into this process
+/// (`vm_deallocate`).
+///
+/// # Safety
+///
+/// `[addr, addr + len)` must be a region received from machipc that
+/// nothing references any more.
+pub unsafe fn unmap(addr: *mut u8, len: usize) {
+    // SAFETY: The caller owns the mapping and no reference into it is live.
+    unsafe { c_munmap(addr, len) };
 }
 
 /// `MACHIPC_IOC_PORT_FD` on the device `dev`: a new, owned, non-blocking

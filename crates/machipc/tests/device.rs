@@ -77,3 +77,57 @@ fn send_to_dead_port_fails() {
         MachError::MACH_SEND_INVALID_DEST
     );
 }
+
+#[test]
+fn out_of_line_memory_arrives_as_an_owned_mapping() {
+    let t = Task::open().unwrap();
+    let r = t.new_receive_right().unwrap();
+    let s = r.make_send().unwrap();
+    // One region below the page-mapping threshold, one above it.
+    let small: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i * 7) as u8).collect();
+    let mut m = Message::to(&s, 42);
+    m.data = b"ool".to_vec();
+    m.ool = vec![small.clone(), big.clone()];
+    m.ports.push(Carry::MakeSend(r.name()));
+    t.send(m).unwrap();
+    let mut got = r.receive(256, Some(1000)).unwrap();
+    assert_eq!(got.id, 42);
+    assert_eq!(&got.data[..3], b"ool");
+    assert_eq!(got.ports.len(), 1);
+    assert_eq!(got.ool.len(), 2);
+    assert_eq!(&got.ool[0][..], &small[..]);
+    assert_eq!(&got.ool[1][..], &big[..]);
+    assert_eq!(got.ool[1].addr() % 4096, 0);
+    // The region is the receiver's own, writable memory.
+    got.ool[1][0] ^= 0xff;
+    assert_eq!(got.ool[1][0], big[0] ^ 0xff);
+    // A zero-length region travels as a null address.
+    let mut m = Message::to(&s, 43);
+    m.ool = vec![Vec::new()];
+    t.send(m).unwrap();
+    let got = r.receive(256, Some(1000)).unwrap();
+    assert_eq!(got.ool.len(), 1);
+    assert!(got.ool[0].is_empty());
+}
+
+#[test]
+fn received_memory_is_unmapped_when_dropped() {
+    // 100 MiB through one space: a leak of the kernel's copies would hit
+    // the per-space bound of 64 MiB queued, a leak of the mappings would
+    // show in /proc/self/maps.
+    let t = Task::open().unwrap();
+    let r = t.new_receive_right().unwrap();
+    let s = r.make_send().unwrap();
+    let big = vec![0x5au8; 1 << 20];
+    for i in 0..100 {
+        let mut m = Message::to(&s, i);
+        m.ool = vec![big.clone()];
+        t.send(m).unwrap();
+        let got = r.receive(64, Some(1000)).unwrap();
+        assert_eq!(got.ool[0].len(), 1 << 20);
+        assert_eq!(got.ool[0][(1 << 20) - 1], 0x5a);
+    }
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    assert!(maps.matches("[machipc-ool]").count() < 5, "{maps}");
+}

@@ -82,6 +82,7 @@ fn port_fd_reads_large_message_and_reply_right() {
         id: 6,
         data: vec![1, 2, 3, 4],
         ports: vec![],
+        ool: vec![],
     })
     .unwrap();
     assert_ne!(poll_one(&reply, 1000) & POLLIN, 0);
