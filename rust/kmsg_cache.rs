@@ -149,20 +149,28 @@ mod tests {
             .map_or(0, |s| s.lock().bufs.len())
     }
 
+    /// Runs `f` on CPU `cpu` (the thread is bound there meanwhile) and
+    /// gives the thread every CPU back, whatever `f` returns.
+    fn on_cpu<T>(cpu: u32, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        crate::ffi::pin_current_to_cpu(cpu)?;
+        let r = f();
+        crate::ffi::unpin_current();
+        r
+    }
+
     #[test]
     fn a_buffer_taken_on_one_cpu_returns_to_the_cpu_that_frees_it() -> Result {
         if cache().is_none() || kernel::cpu::nr_cpu_ids() < 2 {
             return Ok(());
         }
-        crate::ffi::pin_current_to_cpu(0)?;
-        let b = get(64)?;
-        let before = held(1);
+        let b = on_cpu(0, || get(64))?;
         // Migrate between get and put, as a sender preempted mid-send would.
-        crate::ffi::pin_current_to_cpu(1)?;
-        assert_eq!(kernel::cpu::CpuId::current().as_u32(), 1);
-        put(b);
-        let after = held(1);
-        crate::ffi::unpin_current();
+        let (before, after) = on_cpu(1, || {
+            assert_eq!(kernel::cpu::CpuId::current().as_u32(), 1);
+            let before = held(1);
+            put(b);
+            Ok((before, held(1)))
+        })?;
         assert_eq!(after, core::cmp::min(before + 1, DEPTH));
         Ok(())
     }
@@ -172,26 +180,28 @@ mod tests {
         if cache().is_none() || kernel::cpu::nr_cpu_ids() < 2 {
             return Ok(());
         }
-        crate::ffi::pin_current_to_cpu(1)?;
-        put(get(64)?);
-        let kept = held(1);
-        crate::ffi::pin_current_to_cpu(0)?;
-        if crate::ffi::set_cpu_online(1, false).is_err() {
-            // No hotplug here (the test kernel has it; others may not).
-            crate::ffi::unpin_current();
+        let kept = on_cpu(1, || {
+            put(get(64)?);
+            Ok(held(1))
+        })?;
+        let offline = on_cpu(0, || {
+            if crate::ffi::set_cpu_online(1, false).is_err() {
+                // No hotplug here (the test kernel has it; others may not).
+                return Ok(None);
+            }
+            // The other CPUs go on; the offline CPU's buffers stay in its
+            // slot (the array covers every possible CPU id) until it
+            // returns.
+            put(get(64)?);
+            let while_off = held(1);
+            crate::ffi::set_cpu_online(1, true)?;
+            Ok(Some(while_off))
+        })?;
+        let Some(while_off) = offline else {
             return Ok(());
-        }
-        // The other CPUs go on; the offline CPU's buffers stay in its slot
-        // (the array covers every possible CPU id) until it returns.
-        put(get(64)?);
-        let while_off = held(1);
-        let up = crate::ffi::set_cpu_online(1, true);
+        };
         let hits = stats::KMSG_CACHE_HITS.get();
-        let back = up.and_then(|()| crate::ffi::pin_current_to_cpu(1));
-        let b = get(64);
-        crate::ffi::unpin_current();
-        back?;
-        put(b?);
+        put(on_cpu(1, || get(64))?);
         assert!(kept >= 1);
         assert_eq!(while_off, kept);
         assert_eq!(stats::KMSG_CACHE_HITS.get(), hits + 1);
@@ -203,24 +213,25 @@ mod tests {
         if cache().is_none() {
             return Ok(());
         }
-        crate::ffi::pin_current_to_cpu(0)?;
-        let mut v = KVec::new();
-        for _ in 0..DEPTH + 8 {
-            v.push(KVVec::with_capacity(SMALL, GFP_KERNEL)?, GFP_KERNEL)?;
-        }
-        for b in v.drain_all() {
-            put(b);
-        }
-        let n = held(0);
-        // The stack is full and every further buffer was freed (kmemleak
-        // would report one that was not).
-        let hits = stats::KMSG_CACHE_HITS.get();
-        for _ in 0..DEPTH {
-            drop(get(8)?);
-        }
-        crate::ffi::unpin_current();
+        let (n, hits, hits_after) = on_cpu(0, || {
+            let mut v = KVec::new();
+            for _ in 0..DEPTH + 8 {
+                v.push(KVVec::with_capacity(SMALL, GFP_KERNEL)?, GFP_KERNEL)?;
+            }
+            for b in v.drain_all() {
+                put(b);
+            }
+            let n = held(0);
+            // The stack is full and every further buffer was freed
+            // (kmemleak would report one that was not).
+            let hits = stats::KMSG_CACHE_HITS.get();
+            for _ in 0..DEPTH {
+                drop(get(8)?);
+            }
+            Ok((n, hits, stats::KMSG_CACHE_HITS.get()))
+        })?;
         assert_eq!(n, DEPTH);
-        assert_eq!(stats::KMSG_CACHE_HITS.get(), hits + DEPTH as i64);
+        assert_eq!(hits_after, hits + DEPTH as i64);
         Ok(())
     }
 
@@ -229,13 +240,13 @@ mod tests {
         if cache().is_none() {
             return Ok(());
         }
-        crate::ffi::pin_current_to_cpu(0)?;
-        // Empty the slot, then offer buffers the cache must refuse.
-        while cache().and_then(|c| c.slots[0].lock().bufs.pop()).is_some() {}
-        put(KVVec::with_capacity(SMALL / 2, GFP_KERNEL)?);
-        put(KVVec::with_capacity(4 * SMALL, GFP_KERNEL)?);
-        let n = held(0);
-        crate::ffi::unpin_current();
+        let n = on_cpu(0, || {
+            // Empty the slot, then offer buffers the cache must refuse.
+            while cache().and_then(|c| c.slots[0].lock().bufs.pop()).is_some() {}
+            put(KVVec::with_capacity(SMALL / 2, GFP_KERNEL)?);
+            put(KVVec::with_capacity(4 * SMALL, GFP_KERNEL)?);
+            Ok(held(0))
+        })?;
         assert_eq!(n, 0);
         Ok(())
     }
