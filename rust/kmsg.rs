@@ -188,15 +188,9 @@ impl Kmsg {
 
     /// Whether this message carries the receive right of `port`.
     pub(crate) fn carries_receive_of(&self, port: &Arc<crate::port::Port>) -> bool {
-        let is = |c: &Carried| matches!(c, Carried::Right(r) if r.kind() == Kind::Receive && Arc::ptr_eq(r.port(), port));
-        if is(&self.reply) {
-            return true;
-        }
-        self.descs.iter().any(|d| match &d.payload {
-            DescPayload::Port(c) => is(c),
-            DescPayload::OolPorts(v) => v.iter().any(is),
-            DescPayload::Ool(_) => false,
-        })
+        let mut found = false;
+        self.for_each_receive(|p| found |= Arc::ptr_eq(p, port));
+        found
     }
 
     /// Writes a native-endian `u32` at `off` in the body.

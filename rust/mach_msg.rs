@@ -840,22 +840,22 @@ fn copyout_msg(
             }
         }
     }
-    // OOL port arrays: names now, memory below.
-    let mut arrays: KVec<(usize, KVec<u32>)> = KVec::new();
+    // OOL port arrays: names now (under the space lock), as bytes of a
+    // region mapped out below with the memory regions.
     let mut regions: KVec<(usize, Region)> = KVec::new();
     for (off, payload) in ool.drain_all() {
         match payload {
             DescPayload::OolPorts(rights) => {
-                let mut names =
-                    KVec::with_capacity(rights.len(), GFP_KERNEL).unwrap_or(KVec::new());
+                let mut bytes =
+                    KVVec::with_capacity(rights.len() * 4, GFP_KERNEL).unwrap_or(KVVec::new());
                 for c in rights.into_iter() {
                     let (name, t) = copyout_carried(&mut g, space.id, c, &mut d, &mut err);
                     if t != 0 {
                         k.body[off + 10] = t as u8;
                     }
-                    let _ = names.push(name, GFP_KERNEL);
+                    let _ = bytes.extend_from_slice(&name.to_ne_bytes(), GFP_KERNEL);
                 }
-                let _ = arrays.push((off, names), GFP_KERNEL);
+                let _ = regions.push((off, Region::from_bytes(bytes)), GFP_KERNEL);
             }
             DescPayload::Ool(data) => {
                 let _ = regions.push((off, data), GFP_KERNEL);
@@ -866,22 +866,12 @@ fn copyout_msg(
     drop(g);
     drop(d);
 
-    // Out-of-line data appears as fresh anonymous mappings.
+    // Out-of-line memory and port arrays appear as fresh mappings.
     for (off, data) in regions.drain_all() {
         let addr = map_out(data, &mut err);
         k.body[off..off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
         k.body[off + 8] = 0; // deallocate
         k.body[off + 9] = MACH_MSG_VIRTUAL_COPY;
-    }
-    for (off, names) in arrays.iter() {
-        let mut bytes = KVVec::with_capacity(names.len() * 4, GFP_KERNEL).unwrap_or(KVVec::new());
-        for n in names.iter() {
-            let _ = bytes.extend_from_slice(&n.to_ne_bytes(), GFP_KERNEL);
-        }
-        let addr = map_out(Region::from_bytes(bytes), &mut err);
-        k.body[*off..*off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
-        k.body[*off + 8] = 0;
-        k.body[*off + 9] = MACH_MSG_VIRTUAL_COPY;
     }
     write_out(k, user, bits, remote, local, tsize, seqno, ctx, err)
 }

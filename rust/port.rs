@@ -312,8 +312,6 @@ impl Port {
         self.snd_wait.notify_one();
     }
 
-    /// Queues a message. On a dead port the message is destroyed (Mach
-    /// reports success to a sender whose destination died in flight).
     /// Whether queueing `kmsg` here would make a cycle of ports in transit
     /// (XNU's `ipc_port_check_circularity`): the message carries the
     /// receive right of this port, or of a port that this port is (through
@@ -351,6 +349,8 @@ impl Port {
         });
     }
 
+    /// Queues a message. On a dead port the message is destroyed (Mach
+    /// reports success to a sender whose destination died in flight).
     pub(crate) fn enqueue(self: &Arc<Self>, kmsg: KBox<Kmsg>, reserved: bool) {
         self.enqueue_from(kmsg, reserved, false)
     }
