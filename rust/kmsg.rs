@@ -132,34 +132,6 @@ impl Kmsg {
         Ok(k)
     }
 
-    /// Takes the receive rights this message carries (reply and body) as
-    /// ports whose destruction the caller takes over; pushes them on
-    /// `out`. If `out` cannot grow, a right is released where it is.
-    pub(crate) fn take_receive_rights(&mut self, out: &mut KVec<Arc<crate::port::Port>>) {
-        fn take(c: &mut Carried, out: &mut KVec<Arc<crate::port::Port>>) {
-            if matches!(c, Carried::Right(r) if r.kind() == Kind::Receive)
-                && out.reserve(1, GFP_KERNEL).is_ok()
-            {
-                if let Carried::Right(r) = core::mem::replace(c, Carried::Null) {
-                    let (_, port) = r.into_counted();
-                    let _ = out.push_within_capacity(port);
-                }
-            }
-        }
-        take(&mut self.reply, out);
-        for d in self.descs.iter_mut() {
-            match &mut d.payload {
-                DescPayload::Port(c) => take(c, out),
-                DescPayload::OolPorts(v) => {
-                    for c in v.iter_mut() {
-                        take(c, out);
-                    }
-                }
-                DescPayload::Ool(_) => {}
-            }
-        }
-    }
-
     /// Whether this message carries any receive right.
     pub(crate) fn has_receive_rights(&self) -> bool {
         let mut any = false;

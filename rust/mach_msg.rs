@@ -299,6 +299,15 @@ fn send(
     if !name_valid(remote) {
         return Err(MACH_SEND_INVALID_DEST);
     }
+    // The same name as destination and reply: no send-once right can be
+    // moved twice (XNU's copyin_header_validate), and the pair is copied
+    // in jointly below so that a failure moves nothing.
+    let same = reply_type != 0 && local == remote;
+    if same
+        && (dest_type == MACH_MSG_TYPE_MOVE_SEND_ONCE || reply_type == MACH_MSG_TYPE_MOVE_SEND_ONCE)
+    {
+        return Err(MACH_SEND_INVALID_DEST);
+    }
     if voucher_type != 0 && name_valid(voucher) {
         // machipc has no voucher objects: no name can denote one.
         return Err(MACH_SEND_INVALID_VOUCHER);
@@ -338,9 +347,12 @@ fn send(
         };
         if reply_type != 0
             && name_valid(local)
-            && g.copyin_check(local, reply_type, false, &mut d).is_err()
+            && g.copyin_check(local, reply_type, true, &mut d).is_err()
         {
             return Err(MACH_SEND_INVALID_REPLY);
+        }
+        if same && !g.joint_copyin_ok(i, dest_type, reply_type) {
+            return Err(MACH_SEND_INVALID_DEST);
         }
         // Room in the destination's queue, unless a send-once right
         // carries the message (exempt, as in XNU).
@@ -362,12 +374,34 @@ fn send(
                 }
             }
         }
+        // With the same name for both, a copy-send goes first so that a
+        // move of the last reference comes last (XNU's joint copyin).
+        let reply_first = same && reply_type == MACH_MSG_TYPE_COPY_SEND;
+        let early_reply = if reply_first {
+            match g.copyin(space.id, local, reply_type, &mut d) {
+                Ok(c) => Some(c),
+                Err(_) => return Err(MACH_SEND_INVALID_REPLY),
+            }
+        } else {
+            None
+        };
         let dest = match g.copyin(space.id, remote, dest_type, &mut d) {
             Ok(Carried::Right(r)) => r,
-            _ => return Err(MACH_SEND_INVALID_DEST),
+            other => {
+                if let Ok(c) = other {
+                    d.carried(c);
+                }
+                if let Some(c) = early_reply {
+                    // Cannot happen after joint_copyin_ok; never lose it.
+                    d.carried(c);
+                }
+                return Err(MACH_SEND_INVALID_DEST);
+            }
         };
         k.dest = Some(dest);
-        k.reply = if reply_type == 0 || local == MACH_PORT_NULL {
+        k.reply = if let Some(c) = early_reply {
+            c
+        } else if reply_type == 0 || local == MACH_PORT_NULL {
             Carried::Null
         } else if local == MACH_PORT_DEAD {
             Carried::Dead
@@ -668,18 +702,31 @@ pub(crate) fn receive_from(
     let user = UserSlice::new(UserPtr::from_addr(uaddr), rcv_size);
     match got {
         Received::TooLarge(size) => {
+            // Only `msgh_size` (and with LARGE_IDENTITY `msgh_local_port`)
+            // are written. The buffer may end anywhere in the address
+            // space: a field past its end is a fault, not a wrap.
+            let field = |off: usize, v: u32| -> MachResult {
+                let addr = uaddr.checked_add(off).ok_or(MACH_RCV_INVALID_DATA)?;
+                UserSlice::new(UserPtr::from_addr(addr), 4)
+                    .writer()
+                    .write_slice(&v.to_ne_bytes())
+                    .map_err(|_| MACH_RCV_INVALID_DATA)
+            };
+            // As XNU: the name if the buffer reaches `msgh_voucher_port`,
+            // the size if it reaches `msgh_remote_port`; a failed field
+            // makes the result MACH_RCV_INVALID_DATA.
+            let mut r = Err(MACH_RCV_TOO_LARGE);
             if option & MACH_RCV_LARGE_IDENTITY != 0 && rcv_size >= 16 {
-                let rname = receiver_name(space, &port);
-                let mut ww = UserSlice::new(UserPtr::from_addr(uaddr + 12), 4).writer();
-                ww.write_slice(&rname.to_ne_bytes())
-                    .map_err(|_| MACH_RCV_INVALID_DATA)?;
+                if let Err(e) = field(12, receiver_name(space, &port)) {
+                    r = Err(e);
+                }
             }
             if rcv_size >= 8 {
-                let mut ww = UserSlice::new(UserPtr::from_addr(uaddr + 4), 4).writer();
-                ww.write_slice(&size.to_ne_bytes())
-                    .map_err(|_| MACH_RCV_INVALID_DATA)?;
+                if let Err(e) = field(4, size) {
+                    r = Err(e);
+                }
             }
-            Err(MACH_RCV_TOO_LARGE)
+            r
         }
         Received::TooLargeTaken(k, seqno, ctx) => {
             // The message is destroyed but for its destination, which the

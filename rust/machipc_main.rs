@@ -10,7 +10,8 @@
 //! - [`uapi`]: the ioctl ABI (`uapi/include/linux/machipc.h`).
 //! - [`space`]: an IPC space and its name table; [`right`]: rights in it.
 //! - [`rights`]: right and disposition constants, rights held by the kernel.
-//! - [`port`]: ports; [`port_set`]: port sets; [`mqueue`]: message queues.
+//! - [`port`]: ports; [`port_set`]: port sets; [`mqueue`]: message queues;
+//!   [`reap`]: destruction of ports without recursion.
 //! - [`kmsg`]: kernel messages; [`mach_msg`]: send and receive.
 //! - [`mach_port`]: the `mach_port_*` calls.
 //! - [`notify`]: notifications; [`port_fd`]: pollable port descriptors.
@@ -36,6 +37,7 @@ mod ool;
 mod port;
 mod port_fd;
 mod port_set;
+mod reap;
 mod right;
 mod rights;
 mod space;
@@ -60,6 +62,10 @@ impl kernel::Module for MachIpcModule {
         // SAFETY: Called once, before any space (and so any user of the
         // registry) exists.
         unsafe { task::TASKS.init() };
+        // SAFETY: As above.
+        unsafe { reap::REAPERS.init() };
+        // SAFETY: As above.
+        unsafe { port::TRANSIT.init() };
         let cache = kmsg_cache::KmsgCache::new()?;
         ffi::debugfs_init();
         if let Err(e) = ffi::register_device() {

@@ -96,11 +96,6 @@ impl MsgQueue {
         m
     }
 
-    /// Consumes the queue, yielding its messages oldest first.
-    pub(crate) fn into_iter(mut self) -> impl Iterator<Item = KBox<Kmsg>> {
-        core::iter::from_fn(move || self.pop())
-    }
-
     /// Takes every message out, for destruction outside the lock.
     pub(crate) fn take_all(&mut self) -> MsgQueue {
         let q = MsgQueue {

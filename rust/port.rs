@@ -7,9 +7,10 @@
 //!
 //! # Lock order
 //!
-//! `Space::inner` → `Port::inner` → `PortSet::inner`. No path holds two
-//! port locks or two space locks at once; rights and messages that may run
-//! destructors are released after `Port::inner` is dropped.
+//! `Space::inner` → [`TRANSIT`] → `Port::inner` → `PortSet::inner`. No
+//! path holds two port locks or two space locks at once; rights and
+//! messages that may run destructors are released after `Port::inner` (and
+//! `TRANSIT`) is dropped. `reap::REAPERS` is a leaf.
 
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex};
@@ -24,6 +25,15 @@ use crate::port_fd::{wake_pollers, Poller};
 use crate::port_set::PortSet;
 use crate::rights::{Kind, Right};
 use crate::stats;
+
+kernel::sync::global_lock! {
+    // SAFETY: `init` is called in the module initializer, before any port
+    // exists.
+    /// Serializes sends of messages that carry receive rights: see
+    /// [`Port::enqueue_from`]. Taken before any `Port::inner`, never with
+    /// a space lock held by the same path that then serves a kernel object.
+    pub(crate) unsafe(uninit) static TRANSIT: Mutex<()> = ();
+}
 
 pub(crate) const MACH_PORT_QLIMIT_DEFAULT: u32 = 5;
 /// How far the circularity check follows ports in transit.
@@ -78,6 +88,8 @@ pub(crate) struct PortInner {
     /// served by the kernel (`kobject.rs`). Cleared when the port dies,
     /// which breaks the space → port → space cycle.
     pub(crate) kobject: Option<Arc<crate::space::Space>>,
+    /// The next port on the list of the reaper destroying this one.
+    reap_next: Option<Arc<Port>>,
 }
 
 impl PortInner {
@@ -166,6 +178,7 @@ impl Port {
                     kobject: None,
                     sp_armed: false,
                     in_transit_at: None,
+                    reap_next: None,
                 }, "Port::inner"),
                 rcv_wait <- new_condvar!("Port::rcv_wait"),
                 snd_wait <- new_condvar!("Port::snd_wait"),
@@ -207,24 +220,21 @@ impl Port {
     }
 
     /// The receive right is gone: the port dies (or, with a port-destroyed
-    /// request, travels to the requester in a notification).
-    /// Destroys this port and, iteratively, every port whose receive right
-    /// was queued in a destroyed port's messages, so a long chain of ports
-    /// in transit cannot exhaust the kernel stack by recursion.
+    /// request, travels to the requester in a notification). Ports whose
+    /// receive rights die as a consequence are destroyed by the same
+    /// task's reaper (`reap.rs`), never by recursion.
     fn destroy(self: Arc<Self>) {
-        let mut work: KVec<Arc<Port>> = KVec::new();
-        let mut next = Some(self);
-        while let Some(p) = next.take().or_else(|| work.pop()) {
-            let msgs = p.destroy_one();
-            for mut k in msgs.into_iter() {
-                k.take_receive_rights(&mut work);
-            }
-        }
+        crate::reap::destroy(self);
     }
 
-    /// Destroys this port alone; returns the messages that were queued,
-    /// for the caller to release (their receive rights included).
-    fn destroy_one(self: Arc<Self>) -> MsgQueue {
+    /// Links this port into a reaper's list; returns the previous link.
+    pub(crate) fn set_reap_next(&self, next: Option<Arc<Port>>) -> Option<Arc<Port>> {
+        core::mem::replace(&mut self.inner.lock().reap_next, next)
+    }
+
+    /// Destroys this port alone and the messages that were queued on it;
+    /// receive rights they carry go to the reaper (`reap.rs`).
+    pub(crate) fn destroy_one(self: Arc<Self>) {
         let mut g = self.inner.lock();
         g.receiver = None;
         if let Some(pd) = g.pdrequest.take() {
@@ -245,7 +255,7 @@ impl Port {
             drop(sets);
             self.rcv_wait.notify_all();
             pd.port_destroyed(Right::from_counted(Kind::Receive, self));
-            return MsgQueue::new();
+            return;
         }
         g.active = false;
         let transit = g.in_transit_at.take();
@@ -268,7 +278,7 @@ impl Port {
         drop(ns);
         drop(kobject);
         drop(transit);
-        msgs
+        drop(msgs);
     }
 
     /// Waits until the queue has room for a message that counts against
@@ -284,10 +294,31 @@ impl Port {
                 return Ok(true);
             }
             if timeout == Some(0) {
-                return Err(MACH_SEND_TIMED_OUT);
+                return Err(self.leave_send_wait(&g, MACH_SEND_TIMED_OUT));
             }
-            wait_step(&self.snd_wait, &mut g, &mut timeout, MACH_SEND_INTERRUPTED)?;
+            if let Err(e) = wait_step(&self.snd_wait, &mut g, &mut timeout, MACH_SEND_INTERRUPTED) {
+                return Err(self.leave_send_wait(&g, e));
+            }
         }
+    }
+
+    /// A blocked sender gives up (timeout, signal). If a wakeup meant for
+    /// it made room it will not use, the next blocked sender gets it, as
+    /// XNU hands a wakeup on to the next waiter.
+    fn leave_send_wait(&self, g: &PortInner, e: MachError) -> MachError {
+        if (g.queue.len() as u32) + g.reserved < g.qlimit {
+            self.snd_wait.notify_one();
+        }
+        e
+    }
+
+    /// A blocked receiver gives up without a message (timeout, signal, the
+    /// port changed): a message it was woken for goes to the next receiver.
+    fn leave_receive_wait(&self, g: &PortInner, e: MachError) -> MachError {
+        if !g.queue.is_empty() {
+            self.rcv_wait.notify_one();
+        }
+        e
     }
 
     /// Reserves a queue slot if one is free: `Some(true)` reserved,
@@ -367,6 +398,12 @@ impl Port {
         handoff: bool,
     ) {
         let carries = kmsg.has_receive_rights();
+        // The circularity check, the in-transit marks and the enqueue are
+        // one step for messages that carry receive rights (XNU's
+        // `ipc_port_multiple_lock`): two such sends racing could otherwise
+        // each pass the check and queue two ports in each other, a cycle
+        // no one could ever receive or destroy.
+        let transit = if carries { Some(TRANSIT.lock()) } else { None };
         if carries && self.is_circular(&kmsg) {
             // A receive right queued on its own port, or on a port that is
             // in transit to it, could never be received: such a circular
@@ -376,6 +413,7 @@ impl Port {
             if reserved {
                 self.unreserve_slot();
             }
+            drop(transit);
             drop(kmsg);
             return;
         }
@@ -390,16 +428,19 @@ impl Port {
         }
         if !g.active {
             drop(g);
+            drop(transit);
             drop(kmsg);
             return;
         }
         if let Some(space) = g.kobject.clone() {
             drop(g);
+            drop(transit);
             crate::kobject::serve(&space, kmsg);
             return;
         }
         if g.queue.reserve_one().is_err() {
             drop(g);
+            drop(transit);
             // Out of memory: the message is lost, but a send-once
             // destination must not bounce back here for ever.
             if let Some(d) = kmsg.dest.take() {
@@ -411,6 +452,7 @@ impl Port {
         let was_empty = g.queue.is_empty();
         if let Err(k) = g.queue.push(kmsg) {
             drop(g);
+            drop(transit);
             drop(k);
             return;
         }
@@ -422,6 +464,7 @@ impl Port {
         }
         wake_pollers(&g.pollers);
         drop(g);
+        drop(transit);
         if handoff {
             self.rcv_wait.notify_sync();
         } else {
@@ -501,7 +544,7 @@ impl Port {
             // XNU wakes receivers of a port that dies or leaves the space
             // with THREAD_RESTART, which mach_msg reports as PORT_CHANGED.
             if !g.active || g.receiver.is_none() || g.change_gen != gen {
-                return Err(MACH_RCV_PORT_CHANGED);
+                return Err(self.leave_receive_wait(&g, MACH_RCV_PORT_CHANGED));
             }
             if let Some(r) = self.try_receive(&mut g, rcv_size, trailer, large) {
                 let sp = Self::take_send_possible(&mut g);
@@ -512,9 +555,11 @@ impl Port {
                 return Ok(r);
             }
             if timeout == Some(0) {
-                return Err(MACH_RCV_TIMED_OUT);
+                return Err(self.leave_receive_wait(&g, MACH_RCV_TIMED_OUT));
             }
-            wait_step(&self.rcv_wait, &mut g, &mut timeout, MACH_RCV_INTERRUPTED)?;
+            if let Err(e) = wait_step(&self.rcv_wait, &mut g, &mut timeout, MACH_RCV_INTERRUPTED) {
+                return Err(self.leave_receive_wait(&g, e));
+            }
         }
     }
 

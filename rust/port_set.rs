@@ -218,7 +218,14 @@ impl PortSet {
             if timeout == Some(0) {
                 return Err(MACH_RCV_TIMED_OUT);
             }
-            wait_step(&self.wait, &mut g, &mut timeout, MACH_RCV_INTERRUPTED)?;
+            if let Err(e) = wait_step(&self.wait, &mut g, &mut timeout, MACH_RCV_INTERRUPTED) {
+                // A member that became ready while this receiver gives up
+                // goes to the next receiver waiting on the set.
+                if !g.ready.is_empty() {
+                    self.wait.notify_one();
+                }
+                return Err(e);
+            }
         }
     }
 

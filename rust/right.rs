@@ -257,11 +257,46 @@ impl SpaceInner {
             }
             _ => false,
         };
-        if ok {
-            Ok(i)
-        } else {
-            Err(KERN_INVALID_RIGHT)
+        if !ok {
+            return Err(KERN_INVALID_RIGHT);
         }
+        // The pinned task port keeps its last reference: a header copyin
+        // must learn that before it moves anything.
+        let e = &self.table[i];
+        if disp == MACH_MSG_TYPE_MOVE_SEND && e.urefs == 1 && b & MACH_PORT_TYPE_SEND != 0 {
+            if let Object::Port(p) = &e.obj {
+                if self.is_pinned(p) {
+                    return Err(KERN_INVALID_CAPABILITY);
+                }
+            }
+        }
+        Ok(i)
+    }
+
+    /// Whether entry `i` can give both header rights when destination and
+    /// reply share its name (XNU's joint copyin): each move-send needs
+    /// its own user reference, and the pinned task port keeps its last.
+    /// Dispositions that make a right need the receive right, which
+    /// `copyin_check` already saw.
+    pub(crate) fn joint_copyin_ok(&self, i: usize, dest: u32, reply: u32) -> bool {
+        let makes = |t| t == MACH_MSG_TYPE_MAKE_SEND || t == MACH_MSG_TYPE_MAKE_SEND_ONCE;
+        if makes(dest) || makes(reply) {
+            return true;
+        }
+        let e = &self.table[i];
+        if e.bits & MACH_PORT_TYPE_SEND == 0 {
+            return false;
+        }
+        let moves = u32::from(dest == MACH_MSG_TYPE_MOVE_SEND)
+            + u32::from(reply == MACH_MSG_TYPE_MOVE_SEND);
+        if e.urefs < moves {
+            return false;
+        }
+        let pinned = match &e.obj {
+            Object::Port(p) => self.is_pinned(p),
+            _ => false,
+        };
+        !(pinned && moves > 0 && e.urefs == moves)
     }
 
     /// Takes a right out of the space as `disp` says (XNU's
