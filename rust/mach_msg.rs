@@ -660,10 +660,10 @@ pub(crate) fn receive_from(
     let large = option & MACH_RCV_LARGE != 0;
     let (port, got) = match src {
         Source::Port(p) => {
-            let r = p.receive(rcv_size, tsize, large, timeout)?;
+            let r = p.receive(space.id, rcv_size, tsize, large, timeout)?;
             (p.clone(), r)
         }
-        Source::Set(s) => s.receive(rcv_size, tsize, large, timeout)?,
+        Source::Set(s) => s.receive(space.id, rcv_size, tsize, large, timeout)?,
     };
     let user = UserSlice::new(UserPtr::from_addr(uaddr), rcv_size);
     match got {

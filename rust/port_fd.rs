@@ -126,20 +126,23 @@ fn release(fd: KBox<PortFd>) {
 }
 
 impl PortFd {
-    /// Whether the right is gone from the space the descriptor came from.
+    /// Whether the right is gone from the space the descriptor came from
+    /// (destroyed, or moved to another task: the descriptor then has no
+    /// claim on the messages the new holder receives).
     fn hung_up(&self) -> bool {
         match &self.src {
-            Source::Port(p) => {
-                let g = p.inner.lock();
-                !g.active || !matches!(g.receiver, Some((s, _)) if s == self.space.id)
-            }
+            Source::Port(p) => !p.inner.lock().held_by(self.space.id),
             Source::Set(s) => !s.inner.lock().active,
         }
     }
 
+    /// Whether a read would find a message: never once hung up.
     fn readable(&self) -> bool {
         match &self.src {
-            Source::Port(p) => p.has_message(),
+            Source::Port(p) => {
+                let g = p.inner.lock();
+                g.held_by(self.space.id) && !g.queue.is_empty()
+            }
             Source::Set(s) => s.has_message(),
         }
     }
@@ -181,7 +184,10 @@ extern "C" fn machipc_rust_port_read(
 ) -> isize {
     // SAFETY: `pfd` is the file's private data, alive until release.
     let me = unsafe { &*pfd.cast::<PortFd>() };
-    if me.hung_up() && !me.readable() {
+    // A hung-up descriptor reads end of file. The receive below checks
+    // the holder again under the port lock, for a right that moves on
+    // while this read waits.
+    if me.hung_up() {
         return 0;
     }
     let timeout = if nonblock != 0 { Some(0) } else { None };

@@ -171,9 +171,11 @@ impl PortSet {
         Ok(v)
     }
 
-    /// Receives from any member, waiting up to `timeout`.
+    /// Receives from any member whose receive right space `space` holds,
+    /// waiting up to `timeout`.
     pub(crate) fn receive(
         self: &Arc<Self>,
+        space: u64,
         rcv_size: usize,
         trailer: usize,
         large: bool,
@@ -191,9 +193,12 @@ impl PortSet {
                 };
                 drop(g);
                 let mut pg = p.inner.lock();
-                let member = pg.active && pg.sets.iter().any(|s| Arc::ptr_eq(s, self));
+                // A member whose right left `space` leaves the set, but the
+                // ready list may still name it: the holder is checked here,
+                // under the port lock, as on a port receive.
+                let member = pg.held_by(space) && pg.sets.iter().any(|s| Arc::ptr_eq(s, self));
                 let got = if member {
-                    p.try_receive(&mut pg, rcv_size, trailer, large)
+                    p.try_receive(&mut pg, space, rcv_size, trailer, large)
                 } else {
                     None
                 };
