@@ -703,8 +703,8 @@ fn allocate(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) -> Mach
 /// Attribute words of a port (`port_info` of mach_port_get_attributes).
 pub(crate) type Info = [u32; 17];
 
-/// mach_port_get_attributes on `name`: the words and how many are valid.
-/// `count` is the caller's capacity, in words.
+/// mach_port_get_attributes on `name`: the words and the count the caller
+/// gets back. `count` is the caller's capacity, in words.
 pub(crate) fn attributes(
     g: &mut SpaceInner,
     name: u32,
@@ -713,6 +713,11 @@ pub(crate) fn attributes(
     d: &mut Deferred,
 ) -> MachResult<(Info, u32)> {
     let mut w = [0u32; 17];
+    // XNU's trap and MIG server both clamp the caller's count to the size
+    // of `mach_port_info_t` before the routine sets the flavor's count; a
+    // flavor that sets none (a dead-name-request size of a null name)
+    // answers that many zeroed words.
+    let count = count.min(w.len() as u32);
     let need = match flavor {
         MACH_PORT_LIMITS_INFO | MACH_PORT_DNREQUESTS_SIZE => 1,
         MACH_PORT_RECEIVE_STATUS => MACH_PORT_RECEIVE_STATUS_COUNT,
@@ -725,7 +730,7 @@ pub(crate) fn attributes(
     if !name_valid(name) {
         return match flavor {
             MACH_PORT_LIMITS_INFO => Ok((w, 0)),
-            MACH_PORT_DNREQUESTS_SIZE => Ok((w, 1)),
+            MACH_PORT_DNREQUESTS_SIZE => Ok((w, count)),
             _ => Err(KERN_INVALID_RIGHT),
         };
     }
@@ -791,9 +796,7 @@ fn get_attributes_user(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -
     let mut buf = [0u8; 17 * 4];
     words(&w[..n as usize], &mut buf);
     user_write(c.data, &buf[..n as usize * 4])?;
-    if c.flavor != MACH_PORT_DNREQUESTS_SIZE || name_valid(c.name) {
-        c.count = n;
-    }
+    c.count = n;
     Ok(())
 }
 

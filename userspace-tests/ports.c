@@ -256,3 +256,42 @@ TEST(task_self_is_pinned)
 	KR_OK(mach_port_type(self, self, &t));
 	EXPECT_EQ(t, MACH_PORT_TYPE_SEND);
 }
+
+/* mach_port_get_attributes answers the flavor's count whatever capacity
+ * the caller offers; a flavor that sets none (the dead-name-request size
+ * of a null name) answers the capacity clamped to mach_port_info_t, as
+ * XNU's trap does. Too small a capacity is KERN_FAILURE. */
+TEST(get_attributes_returns_the_flavor_count)
+{
+	mach_port_t p = new_receive();
+	integer_t info[17];
+	mach_msg_type_number_t cnt;
+
+	task = mach_task_self();
+	cnt = 0xffffffff;
+	KR_OK(mach_port_get_attributes(task, p, MACH_PORT_LIMITS_INFO, info, &cnt));
+	EXPECT_EQ(cnt, MACH_PORT_LIMITS_INFO_COUNT);
+	EXPECT_EQ(info[0], MACH_PORT_QLIMIT_DEFAULT);
+	cnt = 0xffffffff;
+	KR_OK(mach_port_get_attributes(task, p, MACH_PORT_RECEIVE_STATUS, info, &cnt));
+	EXPECT_EQ(cnt, MACH_PORT_RECEIVE_STATUS_COUNT);
+	cnt = 0xffffffff;
+	KR_OK(mach_port_get_attributes(task, p, MACH_PORT_INFO_EXT, info, &cnt));
+	EXPECT_EQ(cnt, MACH_PORT_INFO_EXT_COUNT);
+	cnt = 0xffffffff;
+	KR_OK(mach_port_get_attributes(task, p, MACH_PORT_DNREQUESTS_SIZE, info, &cnt));
+	EXPECT_EQ(cnt, MACH_PORT_DNREQUESTS_SIZE_COUNT);
+	EXPECT_EQ(info[0], 0);
+	cnt = 0xffffffff;
+	memset(info, 0x5a, sizeof(info));
+	KR_OK(mach_port_get_attributes(task, MACH_PORT_NULL, MACH_PORT_DNREQUESTS_SIZE, info, &cnt));
+	EXPECT_EQ(cnt, 17);
+	for (int i = 0; i < 17; i++)
+		EXPECT_EQ(info[i], 0);
+	cnt = 0xffffffff;
+	KR_OK(mach_port_get_attributes(task, MACH_PORT_NULL, MACH_PORT_LIMITS_INFO, info, &cnt));
+	EXPECT_EQ(cnt, 0);
+	cnt = 0;
+	KR(mach_port_get_attributes(task, p, MACH_PORT_LIMITS_INFO, info, &cnt), KERN_FAILURE);
+	EXPECT_EQ(cnt, 0);
+}
