@@ -51,19 +51,87 @@ pub(crate) fn call(space: &Arc<Space>, nr: u32, c: &mut PortCall) -> MachResult 
         }
         _ => {}
     }
+    // User memory is read before the space lock is taken and written after
+    // it is dropped: a copy may fault and sleep for as long as another
+    // task likes (userfaultfd, FUSE, a stalled network file system), and
+    // every thread of the space would wait on the lock meanwhile.
+    let input = read_input(nr, c)?;
+    let mut out = UserOut::default();
     let mut d = Deferred::new();
     let r = {
         let mut g = space.inner.lock();
         if !g.active {
             return Err(KERN_INVALID_TASK);
         }
-        call_locked(space, &mut g, nr, c, &mut d)
+        call_locked(space, &mut g, nr, c, &input, &mut out, &mut d)
     };
     drop(d);
-    r
+    r?;
+    out.write()
+}
+
+/// The largest user input a call reads: `mach_port_set_attributes`' 17
+/// words (`mach_port_construct`'s options are 24 bytes).
+const INPUT_MAX: usize = 17 * 4;
+
+/// Reads the user memory call `nr` takes as input.
+fn read_input(nr: u32, c: &PortCall) -> MachResult<[u8; INPUT_MAX]> {
+    let mut input = [0u8; INPUT_MAX];
+    let n = match nr {
+        uapi::PORT_CONSTRUCT => 24,
+        uapi::PORT_SET_ATTRIBUTES => (c.count as usize).min(17) * 4,
+        _ => 0,
+    };
+    if n > 0 {
+        user_read(c.data, &mut input[..n])?;
+    }
+    Ok(input)
+}
+
+/// What a call writes to user memory, kept in kernel buffers until the
+/// space lock is dropped.
+#[derive(Default)]
+struct UserOut {
+    writes: [Option<(u64, KVVec<u8>)>; 2],
+}
+
+impl UserOut {
+    /// Queues `words` for user address `addr`.
+    fn words(&mut self, addr: u64, words: &[u32]) -> MachResult {
+        let len = words.len().checked_mul(4).ok_or(KERN_RESOURCE_SHORTAGE)?;
+        let mut buf =
+            KVVec::from_elem(0u8, len, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        for (b, w) in buf.chunks_exact_mut(4).zip(words) {
+            b.copy_from_slice(&w.to_ne_bytes());
+        }
+        self.bytes(addr, buf)
+    }
+
+    /// Queues `buf` for user address `addr`.
+    fn bytes(&mut self, addr: u64, buf: KVVec<u8>) -> MachResult {
+        let slot = self
+            .writes
+            .iter_mut()
+            .find(|w| w.is_none())
+            .ok_or(KERN_RESOURCE_SHORTAGE)?;
+        *slot = Some((addr, buf));
+        Ok(())
+    }
+
+    /// Copies everything out, in order; `KERN_INVALID_ADDRESS` if the
+    /// caller's memory cannot take it.
+    fn write(self) -> MachResult {
+        for (addr, buf) in self.writes.into_iter().flatten() {
+            user_write(addr, &buf)?;
+        }
+        Ok(())
+    }
 }
 
 fn user_write(addr: u64, data: &[u8]) -> MachResult {
+    if data.is_empty() {
+        return Ok(());
+    }
     UserSlice::new(UserPtr::from_addr(addr as usize), data.len())
         .writer()
         .write_slice(data)
@@ -77,21 +145,20 @@ fn user_read(addr: u64, out: &mut [u8]) -> MachResult {
         .map_err(|_| KERN_INVALID_ADDRESS)
 }
 
-fn words(v: &[u32], out: &mut [u8]) {
-    for (i, w) in v.iter().enumerate() {
-        out[i * 4..i * 4 + 4].copy_from_slice(&w.to_ne_bytes());
-    }
-}
-
 fn entry_type(g: &SpaceInner, i: usize) -> u32 {
     g.table[i].bits
 }
 
+/// Runs call `nr` with the space locked: `input` holds the user memory it
+/// reads (see [`read_input`]), and what it writes to user memory goes to
+/// `out`, copied out once the lock is dropped. No user copy happens here.
 fn call_locked(
     space: &Arc<Space>,
     g: &mut SpaceInner,
     nr: u32,
     c: &mut PortCall,
+    input: &[u8; INPUT_MAX],
+    out: &mut UserOut,
     d: &mut Deferred,
 ) -> MachResult {
     let sid = space.id;
@@ -102,12 +169,8 @@ fn call_locked(
                 c.count = names.len() as u32;
                 return Err(KERN_INSUFFICIENT_BUFFER_SIZE);
             }
-            let mut buf = KVec::from_elem(0u8, names.len() * 4, GFP_KERNEL)
-                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            words(&names, &mut buf);
-            user_write(c.data, &buf)?;
-            words(&types, &mut buf);
-            user_write(c.value, &buf)?;
+            out.words(c.data, &names)?;
+            out.words(c.value, &types)?;
             c.count = names.len() as u32;
             Ok(())
         }
@@ -238,8 +301,20 @@ fn call_locked(
             }
             Ok(())
         }
-        uapi::PORT_GET_ATTRIBUTES => get_attributes_user(g, c, d),
-        uapi::PORT_SET_ATTRIBUTES => set_attributes_user(g, c, d),
+        uapi::PORT_GET_ATTRIBUTES => {
+            let (w, n) = attributes(g, c.name, c.flavor, c.count, d)?;
+            out.words(c.data, &w[..n as usize])?;
+            c.count = n;
+            Ok(())
+        }
+        uapi::PORT_SET_ATTRIBUTES => {
+            let n = (c.count as usize).min(17);
+            let mut info = [0u32; 17];
+            for (w, b) in info.iter_mut().zip(input.chunks_exact(4)).take(n) {
+                *w = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+            }
+            set_attributes(g, c.name, c.flavor, &info[..n], d)
+        }
         uapi::PORT_GET_CONTEXT => {
             let p = receive_port_valid(g, c.name, d)?;
             let pg = p.inner.lock();
@@ -291,7 +366,11 @@ fn call_locked(
             c.delta = k.id;
             c.value = u64::from(seqno);
             drop(pg);
-            user_write(c.data, &t[..n])?;
+            let mut buf =
+                KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            buf.extend_from_slice(&t[..n], GFP_KERNEL_ACCOUNT)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            out.bytes(c.data, buf)?;
             c.count = n as u32;
             Ok(())
         }
@@ -326,7 +405,7 @@ fn call_locked(
         }
         uapi::PORT_CONSTRUCT => {
             let mut opts = [0u8; 24];
-            user_read(c.data, &mut opts)?;
+            opts.copy_from_slice(&input[..24]);
             c.name = construct(g, sid, &opts, c.value, d)?;
             Ok(())
         }
@@ -425,10 +504,7 @@ fn call_locked(
                 c.count = names.len() as u32;
                 return Err(KERN_INSUFFICIENT_BUFFER_SIZE);
             }
-            let mut buf = KVec::from_elem(0u8, names.len() * 4, GFP_KERNEL)
-                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            words(&names, &mut buf);
-            user_write(c.data, &buf)?;
+            out.words(c.data, &names)?;
             c.count = names.len() as u32;
             Ok(())
         }
@@ -450,7 +526,10 @@ fn call_locked(
         }
         uapi::TASK_FOR_PID | uapi::PID_FOR_TASK => Err(KERN_INVALID_ARGUMENT),
         uapi::SET_EXCEPTION_PORTS => crate::exception::set(g, sid, c, d),
-        uapi::GET_EXCEPTION_PORTS => crate::exception::get(g, sid, c, d),
+        uapi::GET_EXCEPTION_PORTS => {
+            let words = crate::exception::get(g, sid, c, d)?;
+            out.words(c.data, &words)
+        }
         uapi::GET_SPECIAL_PORT => {
             let which = c.flavor as usize;
             if which >= g.special.len() {
@@ -788,29 +867,6 @@ pub(crate) fn set_attributes(
         }
         _ => Err(KERN_INVALID_ARGUMENT),
     }
-}
-
-/// The ioctl form: the words come from and go to user memory.
-fn get_attributes_user(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> MachResult {
-    let (w, n) = attributes(g, c.name, c.flavor, c.count, d)?;
-    let mut buf = [0u8; 17 * 4];
-    words(&w[..n as usize], &mut buf);
-    user_write(c.data, &buf[..n as usize * 4])?;
-    c.count = n;
-    Ok(())
-}
-
-fn set_attributes_user(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> MachResult {
-    let n = (c.count as usize).min(17);
-    let mut buf = [0u8; 17 * 4];
-    if n > 0 {
-        user_read(c.data, &mut buf[..n * 4])?;
-    }
-    let mut info = [0u32; 17];
-    for (i, w) in info.iter_mut().enumerate().take(n) {
-        *w = u32::from_ne_bytes([buf[i * 4], buf[i * 4 + 1], buf[i * 4 + 2], buf[i * 4 + 3]]);
-    }
-    set_attributes(g, c.name, c.flavor, &info[..n], d)
 }
 
 /// `MIG_TYPE_ERROR`: a MIG argument of the wrong type.

@@ -295,3 +295,80 @@ TEST(get_attributes_returns_the_flavor_count)
 	KR(mach_port_get_attributes(task, p, MACH_PORT_LIMITS_INFO, info, &cnt), KERN_FAILURE);
 	EXPECT_EQ(cnt, 0);
 }
+
+#include <linux/machipc.h>
+#include <sys/mman.h>
+
+kern_return_t machipc_port_call(unsigned long cmd, struct machipc_port_call *c);
+
+static mach_msg_type_number_t name_count(void)
+{
+	mach_port_name_array_t names;
+	mach_port_type_array_t types;
+	mach_msg_type_number_t n, nt;
+
+	KR_OK(mach_port_names(mach_task_self(), &names, &n, &types, &nt));
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)names, n * sizeof(*names)));
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)types, nt * sizeof(*types)));
+	return n;
+}
+
+/* Every call that reads or writes user memory beside its argument
+ * (mach_port_names, get/set_attributes, get_set_status, peek, construct,
+ * task_get_exception_ports) fails with KERN_INVALID_ADDRESS on memory it
+ * cannot use, makes nothing it could not report, and leaves the space
+ * usable. (These copies now run without the space lock held; a copy that
+ * stalls holds up no other thread of the space.) */
+TEST(bad_user_memory_gives_invalid_address_and_leaves_the_space_usable)
+{
+	mach_port_t s, p = new_receive(), q;
+	uint32_t *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	static uint32_t ok[1024];
+	struct machipc_port_call c;
+	mach_msg_type_number_t before;
+	mach_msg_header_t h = {
+		.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0),
+		.msgh_size = sizeof(h),
+		.msgh_id = 5,
+	};
+	struct {
+		mach_msg_header_t h;
+		mach_msg_max_trailer_t t;
+	} r;
+
+	task = mach_task_self();
+	EXPECT_TRUE(ro != MAP_FAILED && none != MAP_FAILED);
+	KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_PORT_SET, &s));
+	KR_OK(mach_port_insert_member(task, p, s));
+	h.msgh_remote_port = p;
+	KR_OK(mach_msg(&h, MACH_SEND_MSG, sizeof(h), 0, 0, 0, 0));
+	before = name_count();
+
+	c = (struct machipc_port_call){ .count = 1024, .data = (uintptr_t)ro, .value = (uintptr_t)ok };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_NAMES, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .count = 1024, .data = (uintptr_t)ok, .value = (uintptr_t)none };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_NAMES, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .name = p, .flavor = MACH_PORT_RECEIVE_STATUS, .count = 10,
+					.data = (uintptr_t)ro };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_GET_ATTRIBUTES, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .name = p, .flavor = MACH_PORT_LIMITS_INFO, .count = 1,
+					.data = (uintptr_t)none };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_SET_ATTRIBUTES, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .name = s, .count = 16, .data = (uintptr_t)ro };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_GET_SET_STATUS, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .name = p, .count = 8, .data = (uintptr_t)ro };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_PEEK, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .flavor = EXC_MASK_BAD_ACCESS, .count = 14, .data = (uintptr_t)ro };
+	KR(machipc_port_call(MACHIPC_IOC_GET_EXCEPTION_PORTS, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .data = (uintptr_t)none };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_CONSTRUCT, &c), KERN_INVALID_ADDRESS);
+	EXPECT_EQ(name_count(), before);
+
+	/* The space works as before. */
+	KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &q));
+	EXPECT_EQ(name_count(), before + 1);
+	KR_OK(mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(r), s, 0, 0));
+	EXPECT_EQ(r.h.msgh_id, 5);
+	EXPECT_EQ(r.h.msgh_local_port, p);
+}
