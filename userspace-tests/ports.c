@@ -296,6 +296,52 @@ TEST(get_attributes_returns_the_flavor_count)
 	EXPECT_EQ(cnt, 0);
 }
 
+/* A name far up makes the table grow past what kmalloc can give in one
+ * piece (KMALLOC_MAX_SIZE, 4 MiB here): no warning, and the table keeps
+ * working on both sides of the jump. */
+TEST(name_table_grows_past_the_kmalloc_limit)
+{
+	mach_port_t far = (400000 << 8) | 3, p;
+	mach_port_type_t t;
+	mach_port_name_array_t names;
+	mach_port_type_array_t types;
+	mach_msg_type_number_t n, nt;
+
+	task = mach_task_self();
+	KR_OK(mach_port_allocate_name(task, MACH_PORT_RIGHT_RECEIVE, far));
+	KR_OK(mach_port_type(task, far, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_RECEIVE);
+	/* Names below and above fill in from the free list, each once. */
+	KR_OK(mach_port_allocate_name(task, MACH_PORT_RIGHT_RECEIVE, (399999 << 8) | 3));
+	KR_OK(mach_port_allocate_name(task, MACH_PORT_RIGHT_RECEIVE, (77 << 8) | 3));
+	for (int i = 0; i < 2000; i++) {
+		KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p));
+		EXPECT_NE(p, far);
+		EXPECT_NE(p, (77 << 8) | 3);
+	}
+	KR_OK(mach_port_names(task, &names, &n, &types, &nt));
+	EXPECT_EQ(n, 1 + 3 + 2000);
+	KR_OK(vm_deallocate(task, (vm_address_t)names, n * sizeof(*names)));
+	KR_OK(vm_deallocate(task, (vm_address_t)types, nt * sizeof(*types)));
+	KR_OK(mach_port_mod_refs(task, far, MACH_PORT_RIGHT_RECEIVE, -1));
+	KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p));
+}
+
+/* mach_port_allocate_name takes its slot off the free list in constant
+ * time: in a table of a million slots, names far down the free list cost
+ * no more than names at its head (before, each walked the list from the
+ * head, a million steps under the space lock). */
+TEST(allocate_name_in_a_full_size_table_is_constant_time)
+{
+	mach_port_t last = (((1 << 20) - 1) << 8) | 3;
+
+	task = mach_task_self();
+	KR_OK(mach_port_allocate_name(task, MACH_PORT_RIGHT_RECEIVE, last));
+	for (int i = 1; i <= 3000; i++)
+		KR_OK(mach_port_allocate_name(task, MACH_PORT_RIGHT_RECEIVE, last - (i << 8)));
+	KR_OK(mach_port_mod_refs(task, last, MACH_PORT_RIGHT_RECEIVE, -1));
+}
+
 #include <linux/machipc.h>
 #include <sys/mman.h>
 
