@@ -105,8 +105,10 @@ pub(crate) struct Handler {
 
 /// The handlers of the types in `mask`, types with the same handler
 /// coalesced into one entry as XNU does; at most `max` entries.
-pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> KVec<Handler> {
-    let mut out: KVec<Handler> = KVec::new();
+pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> MachResult<KVec<Handler>> {
+    // Room for every type up front: a handler is never dropped half way.
+    let mut out: KVec<Handler> =
+        KVec::with_capacity(EXC_TYPES_COUNT, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
     // Type index of each entry's first member, to compare handlers.
     let mut first = [0usize; EXC_TYPES_COUNT];
     for i in FIRST_EXCEPTION..EXC_TYPES_COUNT {
@@ -141,13 +143,15 @@ pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> KVec<Handler> {
                     behavior: e.behavior,
                     flavor: e.flavor,
                 };
-                if out.push(h, GFP_KERNEL).is_err() {
+                if let Err(h) = out.push_within_capacity(h) {
+                    // Cannot happen: one entry per type at most.
+                    drop(h);
                     break;
                 }
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// `task_set_exception_ports`: `c.flavor` = mask, `c.name` = port (COPY_SEND),
@@ -182,7 +186,7 @@ pub(crate) fn get(
     if c.flavor & !EXC_MASK_VALID != 0 {
         return Err(KERN_INVALID_ARGUMENT);
     }
-    let handlers = collect(g, c.flavor, c.count as usize);
+    let handlers = collect(g, c.flavor, c.count as usize)?;
     let n = handlers.len();
     let mut out =
         KVec::with_capacity(n * 4, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE)?;

@@ -141,8 +141,12 @@ impl Kmsg {
                 && out.reserve(1, GFP_KERNEL).is_ok()
             {
                 if let Carried::Right(r) = core::mem::replace(c, Carried::Null) {
-                    let (_, port) = r.into_counted();
-                    let _ = out.push_within_capacity(port);
+                    let (kind, port) = r.into_counted();
+                    if let Err(e) = out.push_within_capacity(port) {
+                        // Cannot happen (room reserved just above); the
+                        // right is released where it is.
+                        drop(Right::from_counted(kind, e.0));
+                    }
                 }
             }
         }

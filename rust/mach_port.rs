@@ -260,7 +260,7 @@ fn call_locked(
             if c.name == c.poly
                 && (c.right == MACH_MSG_TYPE_MAKE_SEND || c.right == MACH_MSG_TYPE_COPY_SEND)
             {
-                return insert_send_same_name(g, c.name, c.right, d);
+                return insert_send_same_name(g, c.name, c.right);
             }
             if !is_any_right(c.right) {
                 // Like the copyin of an impossible disposition.
@@ -465,13 +465,21 @@ fn call_locked(
             }
             // Out of every other set.
             let mut pg = p.inner.lock();
-            let mut others = KVec::new();
+            let mut others = KVec::with_capacity(pg.sets.len(), GFP_KERNEL)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             let mut i = 0;
             while i < pg.sets.len() {
                 if set.as_ref().is_some_and(|s| Arc::ptr_eq(s, &pg.sets[i])) {
                     i += 1;
                 } else if let Ok(s) = pg.sets.remove(i) {
-                    let _ = others.push(s, GFP_KERNEL);
+                    if let Err(e) = others.push_within_capacity(s) {
+                        // Cannot happen: room for every set. Put it back
+                        // rather than lose the set's side of the link.
+                        if pg.sets.insert_within_capacity(i, e.0).is_err() {
+                            return Err(KERN_RESOURCE_SHORTAGE);
+                        }
+                        i += 1;
+                    }
                 }
             }
             drop(pg);
@@ -606,7 +614,7 @@ fn port_and_set(
 
 /// The insert_right trap's fast path: a send right made or copied onto
 /// its own name.
-fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32, d: &mut Deferred) -> MachResult {
+fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32) -> MachResult {
     let i = g.index_of(name).ok_or(KERN_INVALID_NAME)?;
     let e = &g.table[i];
     let p = match &e.obj {
@@ -636,7 +644,6 @@ fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32, d: &mut Defer
     if e.urefs < MACH_PORT_UREFS_MAX {
         e.urefs += 1;
     }
-    let _ = d;
     Ok(())
 }
 
@@ -645,18 +652,24 @@ fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32, d: &mut Defer
 pub(crate) fn names_and_types(
     g: &mut SpaceInner,
     d: &mut Deferred,
-) -> MachResult<(KVec<u32>, KVec<u32>)> {
+) -> MachResult<(KVVec<u32>, KVVec<u32>)> {
+    // Up to a million names: vmalloc-backed arrays.
     let n = g.names().count();
-    let mut names = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    let mut types = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    let mut live = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    let alloc = || KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE);
+    let (mut names, mut types, mut live) = (alloc()?, alloc()?, alloc()?);
     for (name, _) in g.names() {
-        let _ = live.push_within_capacity(name);
+        live.push_within_capacity(name)
+            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
     }
     for name in live.iter() {
-        if let Ok(i) = g.lookup(*name, d) {
-            let _ = names.push_within_capacity(*name);
-            let _ = types.push_within_capacity(entry_type(g, i));
+        // The lookup turns a dead port's rights into a dead name.
+        if let Ok(e) = g.lookup(*name, d) {
+            names
+                .push_within_capacity(*name)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            types
+                .push_within_capacity(entry_type(g, e))
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
         }
     }
     Ok((names, types))
@@ -679,7 +692,9 @@ pub(crate) fn set_members(
     for p in members.iter() {
         if let Some((psid, n)) = p.inner.lock().receiver {
             if psid == sid {
-                let _ = names.push_within_capacity(n);
+                names
+                    .push_within_capacity(n)
+                    .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             }
         }
     }
@@ -770,7 +785,8 @@ fn allocate(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) -> Mach
     if let Some(p) = port {
         if let Err(e) = g.set_port_name(&p, n) {
             let i = crate::space::name_index(n) as usize;
-            let _ = g.free_index(i);
+            // The slot held the port just made; the right is dropped below.
+            drop(g.free_index(i));
             drop(Right::from_counted(Kind::Receive, p));
             return Err(e);
         }
@@ -1062,7 +1078,7 @@ fn register(
                     drop(n);
                     return Err(KERN_RESOURCE_SHORTAGE);
                 }
-                let _ = pg
+                let pushed = pg
                     .dnrequests
                     .push_within_capacity(crate::port::DeadNameRequest {
                         space: sid,
@@ -1070,6 +1086,12 @@ fn register(
                         notify: n,
                         send_possible: send_possible && c.value != 0,
                     });
+                if let Err(e) = pushed {
+                    // Cannot happen: reserved just above.
+                    drop(pg);
+                    drop(e);
+                    return Err(KERN_RESOURCE_SHORTAGE);
+                }
                 if send_possible && c.value != 0 {
                     pg.sp_armed = true;
                 }

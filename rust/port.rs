@@ -425,7 +425,11 @@ impl Port {
         let mut sets = KVec::new();
         if was_empty {
             for s in g.sets.iter() {
-                let _ = sets.push(s.clone(), GFP_KERNEL);
+                if sets.push(s.clone(), GFP_KERNEL).is_err() {
+                    // Out of memory: this set hears of it now, under the
+                    // port lock (the lock order allows it).
+                    s.member_ready(self, false);
+                }
             }
         }
         wake_pollers(&g.pollers);

@@ -108,19 +108,13 @@ pub(crate) fn ioctl(space: &Arc<Space>, user: UserSlice) -> Result {
 
 fn release(fd: KBox<PortFd>) {
     let me = &fd.poller;
-    let mut gone = KVec::new();
-    let remove = |list: &mut KVec<Arc<Poller>>, gone: &mut KVec<Arc<Poller>>| {
-        if let Some(i) = list.iter().position(|p| Arc::ptr_eq(p, me)) {
-            if let Ok(p) = list.remove(i) {
-                let _ = gone.push(p, GFP_KERNEL);
-            }
-        }
-    };
+    // The entries removed are clones of `fd.poller`, so dropping them under
+    // the lock never frees the poller.
+    let remove = |list: &mut KVec<Arc<Poller>>| list.retain(|p| !Arc::ptr_eq(p, me));
     match &fd.src {
-        Source::Port(p) => remove(&mut p.inner.lock().pollers, &mut gone),
-        Source::Set(s) => remove(&mut s.inner.lock().pollers, &mut gone),
+        Source::Port(p) => remove(&mut p.inner.lock().pollers),
+        Source::Set(s) => remove(&mut s.inner.lock().pollers),
     }
-    drop(gone);
     drop(fd);
     stats::PORT_FDS.dec();
 }
