@@ -105,7 +105,8 @@ fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
     }
     let mut v = KVec::with_capacity(count, GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
     let mut off = BODY_SIZE;
-    for _ in 0..count {
+    for i in 0..count {
+        crate::ffi::resched_every(i);
         if off + PORT_DESC_SIZE > body.len() {
             return Err(MACH_SEND_MSG_TOO_SMALL);
         }
@@ -167,7 +168,8 @@ fn copyin_ool(
     names: &mut KVec<(usize, KVec<u32>)>,
     dealloc: &mut KVec<(usize, usize)>,
 ) -> MachResult {
-    for d in descs.iter() {
+    for (i, d) in descs.iter().enumerate() {
+        crate::ffi::resched_every(i);
         let off = d.offset;
         match d.dtype {
             MACH_MSG_OOL_DESCRIPTOR | MACH_MSG_OOL_VOLATILE_DESCRIPTOR => {
@@ -398,7 +400,10 @@ fn send(
         // Body rights. On failure everything copied in so far, header
         // rights included, is destroyed with the message, as in XNU.
         let mut failed = None;
-        for ud in descs.iter() {
+        // `ool_names` holds the name arrays in descriptor order.
+        let mut next_names = ool_names.iter();
+        for (n, ud) in descs.iter().enumerate() {
+            crate::ffi::resched_every(n);
             let off = ud.offset;
             match ud.dtype {
                 MACH_MSG_PORT_DESCRIPTOR | MACH_MSG_GUARDED_PORT_DESCRIPTOR => {
@@ -437,9 +442,9 @@ fn send(
                 MACH_MSG_OOL_PORTS_DESCRIPTOR => {
                     let disp = u32::from(k.body[off + 10]);
                     k.body[off + 10] = copyin_type(disp) as u8;
-                    let names = match ool_names.iter().find(|(o, _)| *o == off) {
-                        Some((_, n)) => n,
-                        None => continue,
+                    let names = match next_names.next() {
+                        Some((o, n)) if *o == off => n,
+                        _ => continue,
                     };
                     let mut rights = match KVec::with_capacity(names.len(), GFP_KERNEL) {
                         Ok(v) => v,
@@ -448,7 +453,8 @@ fn send(
                             break;
                         }
                     };
-                    for &n in names.iter() {
+                    for (i, &n) in names.iter().enumerate() {
+                        crate::ffi::resched_every(i);
                         match copyin_desc_name(&mut g, space.id, n, disp, &mut d) {
                             Ok(c) => {
                                 // Cannot fail: `rights` has room for
@@ -532,7 +538,8 @@ fn pseudo_receive(
     let reply = core::mem::replace(&mut k.reply, Carried::Null);
     let local = copyout_carried(&mut g, space.id, reply, &mut d, &mut extra).0;
     let mut descs = core::mem::take(&mut k.descs);
-    for desc in descs.iter_mut() {
+    for (i, desc) in descs.iter_mut().enumerate() {
+        crate::ffi::resched_every(i);
         let off = desc.offset;
         match &mut desc.payload {
             DescPayload::Port(c) => {
@@ -607,15 +614,9 @@ impl Drop for Reservation {
 }
 
 fn sort_descs(v: &mut KVec<Desc>) {
-    // Insertion sort: descriptor lists are short and nearly sorted.
-    let s = v.as_mut_slice();
-    for i in 1..s.len() {
-        let mut j = i;
-        while j > 0 && s[j - 1].offset > s[j].offset {
-            s.swap(j - 1, j);
-            j -= 1;
-        }
-    }
+    // Offsets are distinct; a message may carry millions of descriptors,
+    // so an O(n log n) sort that does not allocate.
+    v.sort_unstable_by_key(|d| d.offset);
 }
 
 /// What a receive takes messages from.
@@ -832,7 +833,8 @@ fn copyout_msg(
     // descriptors are rewritten in place: nothing here allocates but the
     // name arrays, so no region can be lost on the way.
     let mut descs = core::mem::take(&mut k.descs);
-    for desc in descs.iter_mut() {
+    for (i, desc) in descs.iter_mut().enumerate() {
+        crate::ffi::resched_every(i);
         let off = desc.offset;
         if let DescPayload::Port(c) = &mut desc.payload {
             let c = core::mem::replace(c, Carried::Null);
@@ -959,7 +961,12 @@ fn copyout_names(
         }
     };
     let mut t = 0;
-    for (c, out) in rights.into_iter().zip(bytes.chunks_exact_mut(4)) {
+    for (i, (c, out)) in rights
+        .into_iter()
+        .zip(bytes.chunks_exact_mut(4))
+        .enumerate()
+    {
+        crate::ffi::resched_every(i);
         let (name, ty) = copyout_carried(g, space, c, d, err);
         if ty != 0 {
             t = ty;

@@ -653,15 +653,18 @@ pub(crate) fn names_and_types(
     g: &mut SpaceInner,
     d: &mut Deferred,
 ) -> MachResult<(KVVec<u32>, KVVec<u32>)> {
-    // Up to a million names: vmalloc-backed arrays.
+    // Up to a million names: vmalloc-backed arrays, a scheduling point now
+    // and then.
     let n = g.names().count();
     let alloc = || KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE);
     let (mut names, mut types, mut live) = (alloc()?, alloc()?, alloc()?);
-    for (name, _) in g.names() {
+    for (i, (name, _)) in g.names().enumerate() {
+        crate::ffi::resched_every(i);
         live.push_within_capacity(name)
             .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
     }
-    for name in live.iter() {
+    for (i, name) in live.iter().enumerate() {
+        crate::ffi::resched_every(i);
         // The lookup turns a dead port's rights into a dead name.
         if let Ok(e) = g.lookup(*name, d) {
             names

@@ -152,7 +152,8 @@ impl PortSet {
         wake_pollers(&g.pollers);
         drop(g);
         self.wait.notify_all();
-        for p in members.iter() {
+        for (i, p) in members.iter().enumerate() {
+            crate::ffi::resched_every(i);
             // The entry removed is a clone of `self`: dropping it under the
             // port lock never frees the set.
             p.inner.lock().sets.retain(|s| !Arc::ptr_eq(s, self));

@@ -227,6 +227,7 @@ impl Space {
         drop(by_port);
         drop(special);
         for (i, e) in table.into_iter().enumerate() {
+            crate::ffi::resched_every(i);
             let name = make_name(i as u32, e.gen);
             release_entry(self.id, name, e);
         }
