@@ -78,3 +78,9 @@ codes! {
 /// `MACH_MSG_IPC_SPACE`: or-ed into receive errors when the receiver's
 /// name space had no room for a right.
 pub(crate) const MACH_MSG_IPC_SPACE: i32 = 0x2000;
+/// `MACH_MSG_VM_SPACE`: or-ed into receive errors when the receiver's
+/// address space had no room for out-of-line memory.
+pub(crate) const MACH_MSG_VM_SPACE: i32 = 0x1000;
+/// `MACH_MSG_VM_KERNEL`: or-ed into receive errors when the kernel ran out
+/// of memory for out-of-line data.
+pub(crate) const MACH_MSG_VM_KERNEL: i32 = 0x400;

@@ -10,7 +10,6 @@
 //! the `exception_raise` RPC itself (see README.md).
 
 use kernel::prelude::*;
-use kernel::uaccess::{UserPtr, UserSlice};
 
 use crate::error::*;
 use crate::right::Deferred;
@@ -106,8 +105,10 @@ pub(crate) struct Handler {
 
 /// The handlers of the types in `mask`, types with the same handler
 /// coalesced into one entry as XNU does; at most `max` entries.
-pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> KVec<Handler> {
-    let mut out: KVec<Handler> = KVec::new();
+pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> MachResult<KVec<Handler>> {
+    // Room for every type up front: a handler is never dropped half way.
+    let mut out: KVec<Handler> =
+        KVec::with_capacity(EXC_TYPES_COUNT, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
     // Type index of each entry's first member, to compare handlers.
     let mut first = [0usize; EXC_TYPES_COUNT];
     for i in FIRST_EXCEPTION..EXC_TYPES_COUNT {
@@ -142,13 +143,15 @@ pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> KVec<Handler> {
                     behavior: e.behavior,
                     flavor: e.flavor,
                 };
-                if out.push(h, GFP_KERNEL).is_err() {
+                if let Err(h) = out.push_within_capacity(h) {
+                    // Cannot happen: one entry per type at most.
+                    drop(h);
                     break;
                 }
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// `task_set_exception_ports`: `c.flavor` = mask, `c.name` = port (COPY_SEND),
@@ -171,28 +174,30 @@ pub(crate) fn set(g: &mut SpaceInner, sid: u64, c: &PortCall, d: &mut Deferred) 
     Ok(())
 }
 
-/// `task_get_exception_ports`: writes up to `c.count` entries of
-/// `{mask, port, behavior, flavor}` (u32 each) to `c.data`; sets `c.count`.
-pub(crate) fn get(g: &mut SpaceInner, sid: u64, c: &mut PortCall, d: &mut Deferred) -> MachResult {
+/// `task_get_exception_ports`: up to `c.count` entries of
+/// `{mask, port, behavior, flavor}`, four words each, for the caller to
+/// copy to `c.data` once the space lock is dropped; sets `c.count`.
+pub(crate) fn get(
+    g: &mut SpaceInner,
+    sid: u64,
+    c: &mut PortCall,
+    d: &mut Deferred,
+) -> MachResult<KVec<u32>> {
     if c.flavor & !EXC_MASK_VALID != 0 {
         return Err(KERN_INVALID_ARGUMENT);
     }
-    let handlers = collect(g, c.flavor, c.count as usize);
+    let handlers = collect(g, c.flavor, c.count as usize)?;
     let n = handlers.len();
-    let mut out = [0u8; EXC_TYPES_COUNT * 16];
-    for (k, h) in handlers.into_iter().enumerate() {
+    let mut out =
+        KVec::with_capacity(n * 4, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    for h in handlers.into_iter() {
         let name = match h.port {
             Some(r) => g.copyout(sid, r, d).unwrap_or(MACH_PORT_NULL),
             None => MACH_PORT_NULL,
         };
-        for (w, v) in [h.mask, name, h.behavior, h.flavor].iter().enumerate() {
-            out[k * 16 + w * 4..k * 16 + w * 4 + 4].copy_from_slice(&v.to_ne_bytes());
-        }
+        out.extend_from_slice(&[h.mask, name, h.behavior, h.flavor], GFP_KERNEL_ACCOUNT)
+            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
     }
-    UserSlice::new(UserPtr::from_addr(c.data as usize), n * 16)
-        .writer()
-        .write_slice(&out[..n * 16])
-        .map_err(|_| KERN_INVALID_ADDRESS)?;
     c.count = n as u32;
-    Ok(())
+    Ok(out)
 }

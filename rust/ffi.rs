@@ -13,6 +13,7 @@ mod c {
         pub(super) fn machipc_shim_register() -> c_int;
         pub(super) fn machipc_shim_deregister();
         pub(super) fn machipc_shim_port_fd(portfd: *mut c_void) -> c_int;
+        pub(super) fn machipc_shim_cond_resched();
         pub(super) fn machipc_shim_current_ids(
             euid: *mut u32,
             egid: *mut u32,
@@ -77,6 +78,26 @@ pub(crate) unsafe fn install_port_fd(data: *mut core::ffi::c_void) -> Result<i32
     Ok(fd)
 }
 
+/// Lets other tasks run if this one has had the CPU long enough: called
+/// every [`RESCHED_EVERY`] steps of loops a user can make long (tens of
+/// thousands of rights in one message, a million names in a space).
+/// Sleeping context only; a mutex may be held.
+pub(crate) fn cond_resched() {
+    // SAFETY: `cond_resched` has no precondition beyond sleeping context,
+    // which every caller is in.
+    unsafe { c::machipc_shim_cond_resched() };
+}
+
+/// How many steps of a long loop run between [`cond_resched`] calls.
+pub(crate) const RESCHED_EVERY: usize = 1024;
+
+/// Calls [`cond_resched`] every [`RESCHED_EVERY`] values of `i`.
+pub(crate) fn resched_every(i: usize) {
+    if i % RESCHED_EVERY == RESCHED_EVERY - 1 {
+        cond_resched();
+    }
+}
+
 /// The calling task's user and group ids, as its user namespace sees them:
 /// `(euid, egid, ruid, rgid)`.
 pub(crate) fn current_ids() -> (u32, u32, u32, u32) {
@@ -118,9 +139,10 @@ impl PidRef {
         }
     }
 
-    /// Whether both name the same `struct pid`.
-    pub(crate) fn same(&self, other: &PidRef) -> bool {
-        self.0 == other.0
+    /// A key that is equal for `PidRef`s of the same process and stable
+    /// while this reference lives: the `struct pid`'s address.
+    pub(crate) fn key(&self) -> usize {
+        self.0 as usize
     }
 
     /// Whether the caller may ptrace this process

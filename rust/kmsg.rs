@@ -173,6 +173,26 @@ impl Kmsg {
 
 impl Drop for Kmsg {
     fn drop(&mut self) {
+        // A message may carry tens of thousands of rights, each of whose
+        // release may send a notification: the CPU is given up now and
+        // then on the way.
+        let mut n = 0usize;
+        for d in self.descs.drain_all() {
+            match d.payload {
+                DescPayload::OolPorts(rights) => {
+                    for c in rights.into_iter() {
+                        drop(c);
+                        n += 1;
+                        crate::ffi::resched_every(n);
+                    }
+                }
+                other => {
+                    drop(other);
+                    n += 1;
+                    crate::ffi::resched_every(n);
+                }
+            }
+        }
         crate::kmsg_cache::put(core::mem::take(&mut self.body));
         stats::KMSGS.dec();
     }

@@ -184,12 +184,26 @@ fn dword(b: &[u8], off: usize) -> u64 {
     u64::from(word(b, off)) | (u64::from(word(b, off + 4)) << 32)
 }
 
-fn outs(words: &[u32]) -> KVec<u8> {
-    let mut v = KVec::new();
-    for w in words {
-        let _ = v.extend_from_slice(&w.to_ne_bytes(), GFP_KERNEL);
+/// Inline reply words as bytes; `None` when memory runs out.
+fn outs(words: &[u32]) -> Option<KVec<u8>> {
+    let mut v = KVec::from_elem(0u8, words.len() * 4, GFP_KERNEL).ok()?;
+    for (b, w) in v.chunks_exact_mut(4).zip(words) {
+        b.copy_from_slice(&w.to_ne_bytes());
     }
-    v
+    Some(v)
+}
+
+/// A successful simple reply with `words`, or `KERN_RESOURCE_SHORTAGE`
+/// if the reply cannot be built.
+fn words_reply(words: &[u32]) -> Reply {
+    match outs(words) {
+        Some(v) => Reply::Simple(0, v),
+        None => shortage(),
+    }
+}
+
+fn shortage() -> Reply {
+    Reply::Simple(KERN_RESOURCE_SHORTAGE.code(), KVec::new())
 }
 
 fn code(r: MachResult) -> i32 {
@@ -280,15 +294,17 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
             _ => {}
         }
         let rc = port_call(space, nr, &mut c);
-        let out = match req.id {
-            3201 => outs(&[c.poly]),
-            3204 => outs(&[c.name]),
-            3207 => outs(&[c.delta as u32]),
-            3222 => outs(&[c.value as u32]),
-            3228 => outs(&[c.value as u32, (c.value >> 32) as u32]),
-            _ => KVec::new(),
+        if rc != 0 {
+            return Reply::Simple(rc, KVec::new());
+        }
+        return match req.id {
+            3201 => words_reply(&[c.poly]),
+            3204 => words_reply(&[c.name]),
+            3207 => words_reply(&[c.delta as u32]),
+            3222 => words_reply(&[c.value as u32]),
+            3228 => words_reply(&[c.value as u32, (c.value >> 32) as u32]),
+            _ => Reply::Simple(0, KVec::new()),
         };
-        return Reply::Simple(rc, out);
     }
     match req.id {
         // mach_port_extract_right(name, msgt_name) -> poly
@@ -345,15 +361,7 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
             match r {
                 Ok((names, types)) => {
                     let n = names.len() as u32;
-                    match (as_bytes(&names), as_bytes(&types)) {
-                        (Some(a), Some(b)) => {
-                            let mut regions = KVec::new();
-                            let _ = regions.push(a, GFP_KERNEL);
-                            let _ = regions.push(b, GFP_KERNEL);
-                            Reply::Ool(regions, outs(&[n, n]))
-                        }
-                        _ => Reply::Simple(KERN_RESOURCE_SHORTAGE.code(), KVec::new()),
-                    }
+                    ool_reply(&[&names, &types], &[n, n]).unwrap_or_else(shortage)
                 }
                 Err(e) => Reply::Simple(e.code(), KVec::new()),
             }
@@ -369,14 +377,7 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
             let r = crate::mach_port::set_members(&mut space.inner.lock(), space.id, name, &mut d);
             drop(d);
             match r {
-                Ok(names) => match as_bytes(&names) {
-                    Some(b) => {
-                        let mut regions = KVec::new();
-                        let _ = regions.push(b, GFP_KERNEL);
-                        Reply::Ool(regions, outs(&[names.len() as u32]))
-                    }
-                    None => Reply::Simple(KERN_RESOURCE_SHORTAGE.code(), KVec::new()),
-                },
+                Ok(names) => ool_reply(&[&names], &[names.len() as u32]).unwrap_or_else(shortage),
                 Err(e) => Reply::Simple(e.code(), KVec::new()),
             }
         }
@@ -399,7 +400,7 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
             );
             drop(d);
             match r {
-                Ok(name) => Reply::Simple(0, outs(&[name])),
+                Ok(name) => words_reply(&[name]),
                 Err(e) => Reply::Simple(e.code(), KVec::new()),
             }
         }
@@ -450,9 +451,10 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
             drop(d);
             match r {
                 Ok((w, n)) => {
-                    let mut v = outs(&[n]);
-                    let _ = v.extend_from_slice(&outs(&w[..n as usize]), GFP_KERNEL);
-                    Reply::Simple(0, v)
+                    let mut v = [0u32; 18];
+                    v[0] = n;
+                    v[1..=n as usize].copy_from_slice(&w[..n as usize]);
+                    words_reply(&v[..=n as usize])
                 }
                 Err(e) => Reply::Simple(e.code(), KVec::new()),
             }
@@ -554,11 +556,15 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
             let mut g = space.inner.lock();
             // task_swap_exception_ports answers with the old handlers.
             let old = if req.id == 3415 {
-                Some(crate::exception::collect(
-                    &g,
-                    mask,
-                    crate::exception::EXC_TYPES_COUNT,
-                ))
+                match crate::exception::collect(&g, mask, crate::exception::EXC_TYPES_COUNT) {
+                    Ok(h) => Some(h),
+                    Err(e) => {
+                        drop(g);
+                        drop(d);
+                        drop(port);
+                        return Reply::Simple(e.code(), KVec::new());
+                    }
+                }
             } else {
                 None
             };
@@ -582,7 +588,10 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
             let g = space.inner.lock();
             let h = crate::exception::collect(&g, mask, crate::exception::EXC_TYPES_COUNT);
             drop(g);
-            handlers_reply(h)
+            match h {
+                Ok(h) => handlers_reply(h),
+                Err(e) => Reply::Simple(e.code(), KVec::new()),
+            }
         }
         _ => Reply::Simple(MIG_BAD_ID, KVec::new()),
     }
@@ -591,35 +600,51 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
 /// MIG's reply of task_get/swap_exception_ports: `EXC_TYPES_COUNT` port
 /// descriptors, then `NDR`, the count and the three arrays packed.
 fn handlers_reply(h: KVec<crate::exception::Handler>) -> Reply {
+    use crate::exception::EXC_TYPES_COUNT;
     let n = h.len();
-    let mut ports = KVec::new();
-    let mut masks = KVec::new();
-    let mut behaviors = KVec::new();
-    let mut flavors = KVec::new();
-    for x in h.into_iter() {
-        let _ = masks.extend_from_slice(&x.mask.to_ne_bytes(), GFP_KERNEL);
-        let _ = behaviors.extend_from_slice(&x.behavior.to_ne_bytes(), GFP_KERNEL);
-        let _ = flavors.extend_from_slice(&x.flavor.to_ne_bytes(), GFP_KERNEL);
-        let _ = ports.push(x.port.map_or(Carried::Null, Carried::Right), GFP_KERNEL);
+    // count, then masks, behaviors and flavors, `n` words each.
+    let mut words = [0u32; 1 + 3 * EXC_TYPES_COUNT];
+    words[0] = n as u32;
+    let mut ports = match KVec::with_capacity(EXC_TYPES_COUNT, GFP_KERNEL) {
+        Ok(v) => v,
+        Err(_) => return shortage(),
+    };
+    for (i, x) in h.into_iter().enumerate() {
+        words[1 + i] = x.mask;
+        words[1 + n + i] = x.behavior;
+        words[1 + 2 * n + i] = x.flavor;
+        // Cannot fail (capacity for every type); a right that did not
+        // fit would be released with the error.
+        if ports
+            .push_within_capacity(x.port.map_or(Carried::Null, Carried::Right))
+            .is_err()
+        {
+            return shortage();
+        }
     }
-    while ports.len() < crate::exception::EXC_TYPES_COUNT {
-        let _ = ports.push(Carried::Null, GFP_KERNEL);
+    while ports.len() < EXC_TYPES_COUNT {
+        if ports.push_within_capacity(Carried::Null).is_err() {
+            return shortage();
+        }
     }
-    let mut inline = KVec::new();
-    let _ = inline.extend_from_slice(&(n as u32).to_ne_bytes(), GFP_KERNEL);
-    let _ = inline.extend_from_slice(&masks, GFP_KERNEL);
-    let _ = inline.extend_from_slice(&behaviors, GFP_KERNEL);
-    let _ = inline.extend_from_slice(&flavors, GFP_KERNEL);
-    Reply::Ports(ports, inline)
+    match outs(&words[..1 + 3 * n]) {
+        Some(inline) => Reply::Ports(ports, inline),
+        None => shortage(),
+    }
 }
 
-/// An array of names as the bytes of an out-of-line region.
-fn as_bytes(v: &[u32]) -> Option<KVVec<u8>> {
-    let mut b = KVVec::with_capacity(v.len() * 4, GFP_KERNEL).ok()?;
-    for w in v {
-        b.extend_from_slice(&w.to_ne_bytes(), GFP_KERNEL).ok()?;
+/// A reply with `arrays` of names out of line and `inline` words; `None`
+/// when memory runs out.
+fn ool_reply(arrays: &[&[u32]], inline: &[u32]) -> Option<Reply> {
+    let mut regions = KVec::with_capacity(arrays.len(), GFP_KERNEL).ok()?;
+    for a in arrays {
+        let mut b = KVVec::from_elem(0u8, a.len() * 4, GFP_KERNEL_ACCOUNT).ok()?;
+        for (bytes, w) in b.chunks_exact_mut(4).zip(a.iter()) {
+            bytes.copy_from_slice(&w.to_ne_bytes());
+        }
+        regions.push_within_capacity(b).ok()?;
     }
-    Some(b)
+    Some(Reply::Ool(regions, outs(inline)?))
 }
 
 /// A complex request with one port descriptor, then `NDR` and `n` bytes of

@@ -105,7 +105,8 @@ fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
     }
     let mut v = KVec::with_capacity(count, GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
     let mut off = BODY_SIZE;
-    for _ in 0..count {
+    for i in 0..count {
+        crate::ffi::resched_every(i);
         if off + PORT_DESC_SIZE > body.len() {
             return Err(MACH_SEND_MSG_TOO_SMALL);
         }
@@ -145,7 +146,12 @@ fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
         ) {
             return Err(MACH_SEND_INVALID_TYPE);
         }
-        let _ = v.push_within_capacity(UserDesc { offset: off, dtype });
+        if v.push_within_capacity(UserDesc { offset: off, dtype })
+            .is_err()
+        {
+            // Cannot happen: `v` has room for `count` descriptors.
+            return Err(MACH_SEND_NO_BUFFER);
+        }
         off += size;
     }
     Ok(v)
@@ -162,7 +168,8 @@ fn copyin_ool(
     names: &mut KVec<(usize, KVec<u32>)>,
     dealloc: &mut KVec<(usize, usize)>,
 ) -> MachResult {
-    for d in descs.iter() {
+    for (i, d) in descs.iter().enumerate() {
+        crate::ffi::resched_every(i);
         let off = d.offset;
         match d.dtype {
             MACH_MSG_OOL_DESCRIPTOR | MACH_MSG_OOL_VOLATILE_DESCRIPTOR => {
@@ -214,10 +221,10 @@ fn copyin_ool(
                             }
                         })?;
                 }
-                let mut v =
-                    KVec::with_capacity(count, GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
-                for i in 0..count {
-                    let _ = v.push_within_capacity(u32_at(&bytes, i * 4));
+                let mut v = KVec::from_elem(0u32, count, GFP_KERNEL_ACCOUNT)
+                    .map_err(|_| MACH_SEND_NO_BUFFER)?;
+                for (n, b) in v.iter_mut().zip(bytes.chunks_exact(4)) {
+                    *n = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
                 }
                 names
                     .push((off, v), GFP_KERNEL)
@@ -427,7 +434,10 @@ fn send(
         // Body rights. On failure everything copied in so far, header
         // rights included, is destroyed with the message, as in XNU.
         let mut failed = None;
-        for ud in descs.iter() {
+        // `ool_names` holds the name arrays in descriptor order.
+        let mut next_names = ool_names.iter();
+        for (n, ud) in descs.iter().enumerate() {
+            crate::ffi::resched_every(n);
             let off = ud.offset;
             match ud.dtype {
                 MACH_MSG_PORT_DESCRIPTOR | MACH_MSG_GUARDED_PORT_DESCRIPTOR => {
@@ -466,9 +476,9 @@ fn send(
                 MACH_MSG_OOL_PORTS_DESCRIPTOR => {
                     let disp = u32::from(k.body[off + 10]);
                     k.body[off + 10] = copyin_type(disp) as u8;
-                    let names = match ool_names.iter().find(|(o, _)| *o == off) {
-                        Some((_, n)) => n,
-                        None => continue,
+                    let names = match next_names.next() {
+                        Some((o, n)) if *o == off => n,
+                        _ => continue,
                     };
                     let mut rights = match KVec::with_capacity(names.len(), GFP_KERNEL) {
                         Ok(v) => v,
@@ -477,10 +487,17 @@ fn send(
                             break;
                         }
                     };
-                    for &n in names.iter() {
+                    for (i, &n) in names.iter().enumerate() {
+                        crate::ffi::resched_every(i);
                         match copyin_desc_name(&mut g, space.id, n, disp, &mut d) {
                             Ok(c) => {
-                                let _ = rights.push_within_capacity(c);
+                                // Cannot fail: `rights` has room for
+                                // every name; a right that did not fit
+                                // would be released with the error.
+                                if rights.push_within_capacity(c).is_err() {
+                                    failed = Some(MACH_SEND_NO_BUFFER);
+                                    break;
+                                }
                             }
                             Err(e) => {
                                 failed = Some(e);
@@ -555,11 +572,12 @@ fn pseudo_receive(
     let reply = core::mem::replace(&mut k.reply, Carried::Null);
     let local = copyout_carried(&mut g, space.id, reply, &mut d, &mut extra).0;
     let mut descs = core::mem::take(&mut k.descs);
-    let mut regions: KVec<(usize, Region)> = KVec::new();
-    for desc in descs.drain_all() {
+    for (i, desc) in descs.iter_mut().enumerate() {
+        crate::ffi::resched_every(i);
         let off = desc.offset;
-        match desc.payload {
+        match &mut desc.payload {
             DescPayload::Port(c) => {
+                let c = core::mem::replace(c, Carried::Null);
                 let (name, _) = copyout_carried(&mut g, space.id, c, &mut d, &mut extra);
                 let off_name = if k.body[off + 11] == MACH_MSG_GUARDED_PORT_DESCRIPTOR {
                     off + 12
@@ -571,24 +589,22 @@ fn pseudo_receive(
             DescPayload::OolPorts(rights) => {
                 // The names go back into a fresh array, as a receiver
                 // would get them.
-                let mut bytes = KVVec::new();
-                for c in rights.into_iter() {
-                    let (name, _) = copyout_carried(&mut g, space.id, c, &mut d, &mut extra);
-                    let _ = bytes.extend_from_slice(&name.to_ne_bytes(), GFP_KERNEL);
-                }
-                let _ = regions.push((off, Region::from_bytes(bytes)), GFP_KERNEL);
+                let rights = core::mem::take(rights);
+                let (names, _) = copyout_names(&mut g, space.id, rights, &mut d, &mut extra);
+                desc.payload = DescPayload::Ool(names);
             }
-            DescPayload::Ool(data) => {
-                let _ = regions.push((off, data), GFP_KERNEL);
-            }
+            DescPayload::Ool(_) => {}
         }
     }
     drop(g);
     drop(d);
-    for (off, data) in regions.drain_all() {
-        let addr = map_out(data, &mut extra);
-        k.body[off..off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
-        k.body[off + 8] = 0;
+    for desc in descs.drain_all() {
+        let off = desc.offset;
+        if let DescPayload::Ool(data) = desc.payload {
+            let addr = map_out(data, &mut extra);
+            k.body[off..off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
+            k.body[off + 8] = 0;
+        }
     }
     let bits = (k.bits & !MACH_MSGH_BITS_PORTS_MASK) | dest_type | (reply_type << 8);
     let mut hdr = [0u8; HEADER_SIZE];
@@ -632,15 +648,9 @@ impl Drop for Reservation {
 }
 
 fn sort_descs(v: &mut KVec<Desc>) {
-    // Insertion sort: descriptor lists are short and nearly sorted.
-    let s = v.as_mut_slice();
-    for i in 1..s.len() {
-        let mut j = i;
-        while j > 0 && s[j - 1].offset > s[j].offset {
-            s.swap(j - 1, j);
-            j -= 1;
-        }
-    }
+    // Offsets are distinct; a message may carry millions of descriptors,
+    // so an O(n log n) sort that does not allocate.
+    v.sort_unstable_by_key(|d| d.offset);
 }
 
 /// What a receive takes messages from.
@@ -694,10 +704,10 @@ pub(crate) fn receive_from(
     let large = option & MACH_RCV_LARGE != 0;
     let (port, got) = match src {
         Source::Port(p) => {
-            let r = p.receive(rcv_size, tsize, large, timeout)?;
+            let r = p.receive(space.id, rcv_size, tsize, large, timeout)?;
             (p.clone(), r)
         }
-        Source::Set(s) => s.receive(rcv_size, tsize, large, timeout)?,
+        Source::Set(s) => s.receive(space.id, rcv_size, tsize, large, timeout)?,
     };
     let user = UserSlice::new(UserPtr::from_addr(uaddr), rcv_size);
     match got {
@@ -864,61 +874,52 @@ fn copyout_msg(
         },
     };
 
-    // Body rights and memory.
+    // Body rights and memory. Port descriptors first, then out-of-line
+    // port arrays, whose names become the bytes of a region mapped out
+    // below with the memory regions, once the space lock is dropped. The
+    // descriptors are rewritten in place: nothing here allocates but the
+    // name arrays, so no region can be lost on the way.
     let mut descs = core::mem::take(&mut k.descs);
-    let mut ool: KVec<(usize, DescPayload)> = KVec::new();
-    for desc in descs.drain_all() {
+    for (i, desc) in descs.iter_mut().enumerate() {
+        crate::ffi::resched_every(i);
         let off = desc.offset;
-        match desc.payload {
-            DescPayload::Port(c) => {
-                let (name, t) = copyout_carried(&mut g, space.id, c, &mut d, &mut err);
-                if t != 0 {
-                    k.body[off + 10] = t as u8;
-                }
-                let off_name = if k.body[off + 11] == MACH_MSG_GUARDED_PORT_DESCRIPTOR {
-                    off + 12
-                } else {
-                    off
-                };
-                k.set_body_u32(off_name, name);
+        if let DescPayload::Port(c) = &mut desc.payload {
+            let c = core::mem::replace(c, Carried::Null);
+            let (name, t) = copyout_carried(&mut g, space.id, c, &mut d, &mut err);
+            if t != 0 {
+                k.body[off + 10] = t as u8;
             }
-            other => {
-                let _ = ool.push((off, other), GFP_KERNEL);
-            }
+            let off_name = if k.body[off + 11] == MACH_MSG_GUARDED_PORT_DESCRIPTOR {
+                off + 12
+            } else {
+                off
+            };
+            k.set_body_u32(off_name, name);
         }
     }
-    // OOL port arrays: names now (under the space lock), as bytes of a
-    // region mapped out below with the memory regions.
-    let mut regions: KVec<(usize, Region)> = KVec::new();
-    for (off, payload) in ool.drain_all() {
-        match payload {
-            DescPayload::OolPorts(rights) => {
-                let mut bytes =
-                    KVVec::with_capacity(rights.len() * 4, GFP_KERNEL).unwrap_or(KVVec::new());
-                for c in rights.into_iter() {
-                    let (name, t) = copyout_carried(&mut g, space.id, c, &mut d, &mut err);
-                    if t != 0 {
-                        k.body[off + 10] = t as u8;
-                    }
-                    let _ = bytes.extend_from_slice(&name.to_ne_bytes(), GFP_KERNEL);
-                }
-                let _ = regions.push((off, Region::from_bytes(bytes)), GFP_KERNEL);
+    for desc in descs.iter_mut() {
+        let off = desc.offset;
+        if let DescPayload::OolPorts(rights) = &mut desc.payload {
+            let rights = core::mem::take(rights);
+            let (names, t) = copyout_names(&mut g, space.id, rights, &mut d, &mut err);
+            if t != 0 {
+                k.body[off + 10] = t as u8;
             }
-            DescPayload::Ool(data) => {
-                let _ = regions.push((off, data), GFP_KERNEL);
-            }
-            DescPayload::Port(_) => {}
+            desc.payload = DescPayload::Ool(names);
         }
     }
     drop(g);
     drop(d);
 
     // Out-of-line memory and port arrays appear as fresh mappings.
-    for (off, data) in regions.drain_all() {
-        let addr = map_out(data, &mut err);
-        k.body[off..off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
-        k.body[off + 8] = 0; // deallocate
-        k.body[off + 9] = MACH_MSG_VIRTUAL_COPY;
+    for desc in descs.drain_all() {
+        let off = desc.offset;
+        if let DescPayload::Ool(data) = desc.payload {
+            let addr = map_out(data, &mut err);
+            k.body[off..off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
+            k.body[off + 8] = 0; // deallocate
+            k.body[off + 9] = MACH_MSG_VIRTUAL_COPY;
+        }
     }
     write_out(k, user, bits, remote, local, tsize, seqno, ctx, err)
 }
@@ -983,13 +984,52 @@ fn copyout_carried(
     }
 }
 
+/// Copies the rights of an out-of-line ports array out; returns the names
+/// as a region to map, and the type the receiver sees (0 if none). Without
+/// memory for the names the rights are destroyed and the receiver gets a
+/// null array with `MACH_RCV_BODY_ERROR | MACH_MSG_VM_KERNEL`, as from
+/// XNU's `ipc_kmsg_copyout_ool_ports_descriptor`.
+fn copyout_names(
+    g: &mut crate::space::SpaceInner,
+    space: u64,
+    rights: KVec<Carried>,
+    d: &mut Deferred,
+    err: &mut i32,
+) -> (Region, u32) {
+    // At most `MAX_OOL_PORTS` names: the size cannot overflow.
+    let mut bytes = match KVVec::from_elem(0u8, rights.len() * 4, GFP_KERNEL_ACCOUNT) {
+        Ok(b) => b,
+        Err(_) => {
+            for c in rights.into_iter() {
+                d.carried(c);
+            }
+            *err |= MACH_RCV_BODY_ERROR.code() | MACH_MSG_VM_KERNEL;
+            return (Region::empty(), 0);
+        }
+    };
+    let mut t = 0;
+    for (i, (c, out)) in rights
+        .into_iter()
+        .zip(bytes.chunks_exact_mut(4))
+        .enumerate()
+    {
+        crate::ffi::resched_every(i);
+        let (name, ty) = copyout_carried(g, space, c, d, err);
+        if ty != 0 {
+            t = ty;
+        }
+        out.copy_from_slice(&name.to_ne_bytes());
+    }
+    (Region::from_bytes(bytes), t)
+}
+
 /// Maps `data` into the caller's address space as a fresh region and
 /// returns its address (0 if empty, or on failure, noted in `err`).
 fn map_out(data: Region, err: &mut i32) -> usize {
     match data.map_out() {
         Ok(a) => a,
         Err(_) => {
-            *err = MACH_RCV_BODY_ERROR.code() | 0x1000; // MACH_MSG_VM_SPACE
+            *err = MACH_RCV_BODY_ERROR.code() | MACH_MSG_VM_SPACE;
             0
         }
     }

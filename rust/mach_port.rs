@@ -51,19 +51,87 @@ pub(crate) fn call(space: &Arc<Space>, nr: u32, c: &mut PortCall) -> MachResult 
         }
         _ => {}
     }
+    // User memory is read before the space lock is taken and written after
+    // it is dropped: a copy may fault and sleep for as long as another
+    // task likes (userfaultfd, FUSE, a stalled network file system), and
+    // every thread of the space would wait on the lock meanwhile.
+    let input = read_input(nr, c)?;
+    let mut out = UserOut::default();
     let mut d = Deferred::new();
     let r = {
         let mut g = space.inner.lock();
         if !g.active {
             return Err(KERN_INVALID_TASK);
         }
-        call_locked(space, &mut g, nr, c, &mut d)
+        call_locked(space, &mut g, nr, c, &input, &mut out, &mut d)
     };
     drop(d);
-    r
+    r?;
+    out.write()
+}
+
+/// The largest user input a call reads: `mach_port_set_attributes`' 17
+/// words (`mach_port_construct`'s options are 24 bytes).
+const INPUT_MAX: usize = 17 * 4;
+
+/// Reads the user memory call `nr` takes as input.
+fn read_input(nr: u32, c: &PortCall) -> MachResult<[u8; INPUT_MAX]> {
+    let mut input = [0u8; INPUT_MAX];
+    let n = match nr {
+        uapi::PORT_CONSTRUCT => 24,
+        uapi::PORT_SET_ATTRIBUTES => (c.count as usize).min(17) * 4,
+        _ => 0,
+    };
+    if n > 0 {
+        user_read(c.data, &mut input[..n])?;
+    }
+    Ok(input)
+}
+
+/// What a call writes to user memory, kept in kernel buffers until the
+/// space lock is dropped.
+#[derive(Default)]
+struct UserOut {
+    writes: [Option<(u64, KVVec<u8>)>; 2],
+}
+
+impl UserOut {
+    /// Queues `words` for user address `addr`.
+    fn words(&mut self, addr: u64, words: &[u32]) -> MachResult {
+        let len = words.len().checked_mul(4).ok_or(KERN_RESOURCE_SHORTAGE)?;
+        let mut buf =
+            KVVec::from_elem(0u8, len, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        for (b, w) in buf.chunks_exact_mut(4).zip(words) {
+            b.copy_from_slice(&w.to_ne_bytes());
+        }
+        self.bytes(addr, buf)
+    }
+
+    /// Queues `buf` for user address `addr`.
+    fn bytes(&mut self, addr: u64, buf: KVVec<u8>) -> MachResult {
+        let slot = self
+            .writes
+            .iter_mut()
+            .find(|w| w.is_none())
+            .ok_or(KERN_RESOURCE_SHORTAGE)?;
+        *slot = Some((addr, buf));
+        Ok(())
+    }
+
+    /// Copies everything out, in order; `KERN_INVALID_ADDRESS` if the
+    /// caller's memory cannot take it.
+    fn write(self) -> MachResult {
+        for (addr, buf) in self.writes.into_iter().flatten() {
+            user_write(addr, &buf)?;
+        }
+        Ok(())
+    }
 }
 
 fn user_write(addr: u64, data: &[u8]) -> MachResult {
+    if data.is_empty() {
+        return Ok(());
+    }
     UserSlice::new(UserPtr::from_addr(addr as usize), data.len())
         .writer()
         .write_slice(data)
@@ -77,21 +145,20 @@ fn user_read(addr: u64, out: &mut [u8]) -> MachResult {
         .map_err(|_| KERN_INVALID_ADDRESS)
 }
 
-fn words(v: &[u32], out: &mut [u8]) {
-    for (i, w) in v.iter().enumerate() {
-        out[i * 4..i * 4 + 4].copy_from_slice(&w.to_ne_bytes());
-    }
-}
-
 fn entry_type(g: &SpaceInner, i: usize) -> u32 {
     g.table[i].bits
 }
 
+/// Runs call `nr` with the space locked: `input` holds the user memory it
+/// reads (see [`read_input`]), and what it writes to user memory goes to
+/// `out`, copied out once the lock is dropped. No user copy happens here.
 fn call_locked(
     space: &Arc<Space>,
     g: &mut SpaceInner,
     nr: u32,
     c: &mut PortCall,
+    input: &[u8; INPUT_MAX],
+    out: &mut UserOut,
     d: &mut Deferred,
 ) -> MachResult {
     let sid = space.id;
@@ -102,12 +169,8 @@ fn call_locked(
                 c.count = names.len() as u32;
                 return Err(KERN_INSUFFICIENT_BUFFER_SIZE);
             }
-            let mut buf = KVec::from_elem(0u8, names.len() * 4, GFP_KERNEL)
-                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            words(&names, &mut buf);
-            user_write(c.data, &buf)?;
-            words(&types, &mut buf);
-            user_write(c.value, &buf)?;
+            out.words(c.data, &names)?;
+            out.words(c.value, &types)?;
             c.count = names.len() as u32;
             Ok(())
         }
@@ -197,7 +260,7 @@ fn call_locked(
             if c.name == c.poly
                 && (c.right == MACH_MSG_TYPE_MAKE_SEND || c.right == MACH_MSG_TYPE_COPY_SEND)
             {
-                return insert_send_same_name(g, c.name, c.right, d);
+                return insert_send_same_name(g, c.name, c.right);
             }
             if !is_any_right(c.right) {
                 // Like the copyin of an impossible disposition.
@@ -238,8 +301,20 @@ fn call_locked(
             }
             Ok(())
         }
-        uapi::PORT_GET_ATTRIBUTES => get_attributes_user(g, c, d),
-        uapi::PORT_SET_ATTRIBUTES => set_attributes_user(g, c, d),
+        uapi::PORT_GET_ATTRIBUTES => {
+            let (w, n) = attributes(g, c.name, c.flavor, c.count, d)?;
+            out.words(c.data, &w[..n as usize])?;
+            c.count = n;
+            Ok(())
+        }
+        uapi::PORT_SET_ATTRIBUTES => {
+            let n = (c.count as usize).min(17);
+            let mut info = [0u32; 17];
+            for (w, b) in info.iter_mut().zip(input.chunks_exact(4)).take(n) {
+                *w = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+            }
+            set_attributes(g, c.name, c.flavor, &info[..n], d)
+        }
         uapi::PORT_GET_CONTEXT => {
             let p = receive_port_valid(g, c.name, d)?;
             let pg = p.inner.lock();
@@ -291,7 +366,11 @@ fn call_locked(
             c.delta = k.id;
             c.value = u64::from(seqno);
             drop(pg);
-            user_write(c.data, &t[..n])?;
+            let mut buf =
+                KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            buf.extend_from_slice(&t[..n], GFP_KERNEL_ACCOUNT)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            out.bytes(c.data, buf)?;
             c.count = n as u32;
             Ok(())
         }
@@ -326,7 +405,7 @@ fn call_locked(
         }
         uapi::PORT_CONSTRUCT => {
             let mut opts = [0u8; 24];
-            user_read(c.data, &mut opts)?;
+            opts.copy_from_slice(&input[..24]);
             c.name = construct(g, sid, &opts, c.value, d)?;
             Ok(())
         }
@@ -386,13 +465,21 @@ fn call_locked(
             }
             // Out of every other set.
             let mut pg = p.inner.lock();
-            let mut others = KVec::new();
+            let mut others = KVec::with_capacity(pg.sets.len(), GFP_KERNEL)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             let mut i = 0;
             while i < pg.sets.len() {
                 if set.as_ref().is_some_and(|s| Arc::ptr_eq(s, &pg.sets[i])) {
                     i += 1;
                 } else if let Ok(s) = pg.sets.remove(i) {
-                    let _ = others.push(s, GFP_KERNEL);
+                    if let Err(e) = others.push_within_capacity(s) {
+                        // Cannot happen: room for every set. Put it back
+                        // rather than lose the set's side of the link.
+                        if pg.sets.insert_within_capacity(i, e.0).is_err() {
+                            return Err(KERN_RESOURCE_SHORTAGE);
+                        }
+                        i += 1;
+                    }
                 }
             }
             drop(pg);
@@ -425,10 +512,7 @@ fn call_locked(
                 c.count = names.len() as u32;
                 return Err(KERN_INSUFFICIENT_BUFFER_SIZE);
             }
-            let mut buf = KVec::from_elem(0u8, names.len() * 4, GFP_KERNEL)
-                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            words(&names, &mut buf);
-            user_write(c.data, &buf)?;
+            out.words(c.data, &names)?;
             c.count = names.len() as u32;
             Ok(())
         }
@@ -450,7 +534,10 @@ fn call_locked(
         }
         uapi::TASK_FOR_PID | uapi::PID_FOR_TASK => Err(KERN_INVALID_ARGUMENT),
         uapi::SET_EXCEPTION_PORTS => crate::exception::set(g, sid, c, d),
-        uapi::GET_EXCEPTION_PORTS => crate::exception::get(g, sid, c, d),
+        uapi::GET_EXCEPTION_PORTS => {
+            let words = crate::exception::get(g, sid, c, d)?;
+            out.words(c.data, &words)
+        }
         uapi::GET_SPECIAL_PORT => {
             let which = c.flavor as usize;
             if which >= g.special.len() {
@@ -527,7 +614,7 @@ fn port_and_set(
 
 /// The insert_right trap's fast path: a send right made or copied onto
 /// its own name.
-fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32, d: &mut Deferred) -> MachResult {
+fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32) -> MachResult {
     let i = g.index_of(name).ok_or(KERN_INVALID_NAME)?;
     let e = &g.table[i];
     let p = match &e.obj {
@@ -557,7 +644,6 @@ fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32, d: &mut Defer
     if e.urefs < MACH_PORT_UREFS_MAX {
         e.urefs += 1;
     }
-    let _ = d;
     Ok(())
 }
 
@@ -566,18 +652,27 @@ fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32, d: &mut Defer
 pub(crate) fn names_and_types(
     g: &mut SpaceInner,
     d: &mut Deferred,
-) -> MachResult<(KVec<u32>, KVec<u32>)> {
+) -> MachResult<(KVVec<u32>, KVVec<u32>)> {
+    // Up to a million names: vmalloc-backed arrays, a scheduling point now
+    // and then.
     let n = g.names().count();
-    let mut names = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    let mut types = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    let mut live = KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    for (name, _) in g.names() {
-        let _ = live.push_within_capacity(name);
+    let alloc = || KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE);
+    let (mut names, mut types, mut live) = (alloc()?, alloc()?, alloc()?);
+    for (i, (name, _)) in g.names().enumerate() {
+        crate::ffi::resched_every(i);
+        live.push_within_capacity(name)
+            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
     }
-    for name in live.iter() {
-        if let Ok(i) = g.lookup(*name, d) {
-            let _ = names.push_within_capacity(*name);
-            let _ = types.push_within_capacity(entry_type(g, i));
+    for (i, name) in live.iter().enumerate() {
+        crate::ffi::resched_every(i);
+        // The lookup turns a dead port's rights into a dead name.
+        if let Ok(e) = g.lookup(*name, d) {
+            names
+                .push_within_capacity(*name)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            types
+                .push_within_capacity(entry_type(g, e))
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
         }
     }
     Ok((names, types))
@@ -600,7 +695,9 @@ pub(crate) fn set_members(
     for p in members.iter() {
         if let Some((psid, n)) = p.inner.lock().receiver {
             if psid == sid {
-                let _ = names.push_within_capacity(n);
+                names
+                    .push_within_capacity(n)
+                    .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             }
         }
     }
@@ -691,7 +788,8 @@ fn allocate(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) -> Mach
     if let Some(p) = port {
         if let Err(e) = g.set_port_name(&p, n) {
             let i = crate::space::name_index(n) as usize;
-            let _ = g.free_index(i);
+            // The slot held the port just made; the right is dropped below.
+            drop(g.free_index(i));
             drop(Right::from_counted(Kind::Receive, p));
             return Err(e);
         }
@@ -703,8 +801,8 @@ fn allocate(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) -> Mach
 /// Attribute words of a port (`port_info` of mach_port_get_attributes).
 pub(crate) type Info = [u32; 17];
 
-/// mach_port_get_attributes on `name`: the words and how many are valid.
-/// `count` is the caller's capacity, in words.
+/// mach_port_get_attributes on `name`: the words and the count the caller
+/// gets back. `count` is the caller's capacity, in words.
 pub(crate) fn attributes(
     g: &mut SpaceInner,
     name: u32,
@@ -713,6 +811,11 @@ pub(crate) fn attributes(
     d: &mut Deferred,
 ) -> MachResult<(Info, u32)> {
     let mut w = [0u32; 17];
+    // XNU's trap and MIG server both clamp the caller's count to the size
+    // of `mach_port_info_t` before the routine sets the flavor's count; a
+    // flavor that sets none (a dead-name-request size of a null name)
+    // answers that many zeroed words.
+    let count = count.min(w.len() as u32);
     let need = match flavor {
         MACH_PORT_LIMITS_INFO | MACH_PORT_DNREQUESTS_SIZE => 1,
         MACH_PORT_RECEIVE_STATUS => MACH_PORT_RECEIVE_STATUS_COUNT,
@@ -725,7 +828,7 @@ pub(crate) fn attributes(
     if !name_valid(name) {
         return match flavor {
             MACH_PORT_LIMITS_INFO => Ok((w, 0)),
-            MACH_PORT_DNREQUESTS_SIZE => Ok((w, 1)),
+            MACH_PORT_DNREQUESTS_SIZE => Ok((w, count)),
             _ => Err(KERN_INVALID_RIGHT),
         };
     }
@@ -783,31 +886,6 @@ pub(crate) fn set_attributes(
         }
         _ => Err(KERN_INVALID_ARGUMENT),
     }
-}
-
-/// The ioctl form: the words come from and go to user memory.
-fn get_attributes_user(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> MachResult {
-    let (w, n) = attributes(g, c.name, c.flavor, c.count, d)?;
-    let mut buf = [0u8; 17 * 4];
-    words(&w[..n as usize], &mut buf);
-    user_write(c.data, &buf[..n as usize * 4])?;
-    if c.flavor != MACH_PORT_DNREQUESTS_SIZE || name_valid(c.name) {
-        c.count = n;
-    }
-    Ok(())
-}
-
-fn set_attributes_user(g: &mut SpaceInner, c: &mut PortCall, d: &mut Deferred) -> MachResult {
-    let n = (c.count as usize).min(17);
-    let mut buf = [0u8; 17 * 4];
-    if n > 0 {
-        user_read(c.data, &mut buf[..n * 4])?;
-    }
-    let mut info = [0u32; 17];
-    for (i, w) in info.iter_mut().enumerate().take(n) {
-        *w = u32::from_ne_bytes([buf[i * 4], buf[i * 4 + 1], buf[i * 4 + 2], buf[i * 4 + 3]]);
-    }
-    set_attributes(g, c.name, c.flavor, &info[..n], d)
 }
 
 /// `MIG_TYPE_ERROR`: a MIG argument of the wrong type.
@@ -1003,7 +1081,7 @@ fn register(
                     drop(n);
                     return Err(KERN_RESOURCE_SHORTAGE);
                 }
-                let _ = pg
+                let pushed = pg
                     .dnrequests
                     .push_within_capacity(crate::port::DeadNameRequest {
                         space: sid,
@@ -1011,6 +1089,12 @@ fn register(
                         notify: n,
                         send_possible: send_possible && c.value != 0,
                     });
+                if let Err(e) = pushed {
+                    // Cannot happen: reserved just above.
+                    drop(pg);
+                    drop(e);
+                    return Err(KERN_RESOURCE_SHORTAGE);
+                }
                 if send_possible && c.value != 0 {
                     pg.sp_armed = true;
                 }

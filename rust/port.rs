@@ -98,6 +98,14 @@ impl PortInner {
         self.receiver = Some((space, name));
         self.in_transit_at = None;
     }
+
+    /// Whether the port is alive and space `space` holds its receive right
+    /// now. Every dequeue checks this under the port lock: a receiver that
+    /// found the port through a name or a descriptor before the right moved
+    /// to another task must not take that task's messages.
+    pub(crate) fn held_by(&self, space: u64) -> bool {
+        self.active && matches!(self.receiver, Some((s, _)) if s == space)
+    }
 }
 
 /// A Mach port.
@@ -459,7 +467,11 @@ impl Port {
         let mut sets = KVec::new();
         if was_empty {
             for s in g.sets.iter() {
-                let _ = sets.push(s.clone(), GFP_KERNEL);
+                if sets.push(s.clone(), GFP_KERNEL).is_err() {
+                    // Out of memory: this set hears of it now, under the
+                    // port lock (the lock order allows it).
+                    s.member_ready(self, false);
+                }
             }
         }
         wake_pollers(&g.pollers);
@@ -505,15 +517,20 @@ impl Port {
         }
     }
 
-    /// Takes the first message if there is one, applying the receive
-    /// size rules. `Ok(None)`: the queue is empty.
+    /// Takes the first message if there is one and space `space` holds the
+    /// receive right, applying the receive size rules. `None`: the queue
+    /// is empty or the right is not `space`'s.
     pub(crate) fn try_receive(
         &self,
         g: &mut PortInner,
+        space: u64,
         rcv_size: usize,
         trailer: usize,
         large: bool,
     ) -> Option<Received> {
+        if !g.held_by(space) {
+            return None;
+        }
         let needed = g.queue.front()?.size as usize + trailer;
         if rcv_size < needed && large {
             return Some(Received::TooLarge(g.queue.front()?.size));
@@ -530,9 +547,12 @@ impl Port {
         }
     }
 
-    /// Receives from this port, waiting up to `timeout`.
+    /// Receives from this port on behalf of space `space`, waiting up to
+    /// `timeout`. `MACH_RCV_PORT_CHANGED` once `space` no longer holds the
+    /// receive right.
     pub(crate) fn receive(
         self: &Arc<Self>,
+        space: u64,
         rcv_size: usize,
         trailer: usize,
         large: bool,
@@ -543,10 +563,13 @@ impl Port {
         loop {
             // XNU wakes receivers of a port that dies or leaves the space
             // with THREAD_RESTART, which mach_msg reports as PORT_CHANGED.
-            if !g.active || g.receiver.is_none() || g.change_gen != gen {
+            // The right may also have moved on to another space before
+            // this receiver got here, so the holder is checked, not just
+            // whether the right is in transit.
+            if !g.held_by(space) || g.change_gen != gen {
                 return Err(self.leave_receive_wait(&g, MACH_RCV_PORT_CHANGED));
             }
-            if let Some(r) = self.try_receive(&mut g, rcv_size, trailer, large) {
+            if let Some(r) = self.try_receive(&mut g, space, rcv_size, trailer, large) {
                 let sp = Self::take_send_possible(&mut g);
                 drop(g);
                 if !sp.is_empty() {

@@ -108,38 +108,35 @@ pub(crate) fn ioctl(space: &Arc<Space>, user: UserSlice) -> Result {
 
 fn release(fd: KBox<PortFd>) {
     let me = &fd.poller;
-    let mut gone = KVec::new();
-    let remove = |list: &mut KVec<Arc<Poller>>, gone: &mut KVec<Arc<Poller>>| {
-        if let Some(i) = list.iter().position(|p| Arc::ptr_eq(p, me)) {
-            if let Ok(p) = list.remove(i) {
-                let _ = gone.push(p, GFP_KERNEL);
-            }
-        }
-    };
+    // The entries removed are clones of `fd.poller`, so dropping them under
+    // the lock never frees the poller.
+    let remove = |list: &mut KVec<Arc<Poller>>| list.retain(|p| !Arc::ptr_eq(p, me));
     match &fd.src {
-        Source::Port(p) => remove(&mut p.inner.lock().pollers, &mut gone),
-        Source::Set(s) => remove(&mut s.inner.lock().pollers, &mut gone),
+        Source::Port(p) => remove(&mut p.inner.lock().pollers),
+        Source::Set(s) => remove(&mut s.inner.lock().pollers),
     }
-    drop(gone);
     drop(fd);
     stats::PORT_FDS.dec();
 }
 
 impl PortFd {
-    /// Whether the right is gone from the space the descriptor came from.
+    /// Whether the right is gone from the space the descriptor came from
+    /// (destroyed, or moved to another task: the descriptor then has no
+    /// claim on the messages the new holder receives).
     fn hung_up(&self) -> bool {
         match &self.src {
-            Source::Port(p) => {
-                let g = p.inner.lock();
-                !g.active || !matches!(g.receiver, Some((s, _)) if s == self.space.id)
-            }
+            Source::Port(p) => !p.inner.lock().held_by(self.space.id),
             Source::Set(s) => !s.inner.lock().active,
         }
     }
 
+    /// Whether a read would find a message: never once hung up.
     fn readable(&self) -> bool {
         match &self.src {
-            Source::Port(p) => p.has_message(),
+            Source::Port(p) => {
+                let g = p.inner.lock();
+                g.held_by(self.space.id) && !g.queue.is_empty()
+            }
             Source::Set(s) => s.has_message(),
         }
     }
@@ -181,7 +178,10 @@ extern "C" fn machipc_rust_port_read(
 ) -> isize {
     // SAFETY: `pfd` is the file's private data, alive until release.
     let me = unsafe { &*pfd.cast::<PortFd>() };
-    if me.hung_up() && !me.readable() {
+    // A hung-up descriptor reads end of file. The receive below checks
+    // the holder again under the port lock, for a right that moves on
+    // while this read waits.
+    if me.hung_up() {
         return 0;
     }
     let timeout = if nonblock != 0 { Some(0) } else { None };

@@ -59,15 +59,6 @@ impl PortSet {
 
     /// Adds `port` (whose receive right the caller's space holds).
     pub(crate) fn add_member(self: &Arc<Self>, port: &Arc<Port>) -> MachResult {
-        let mut members: KVec<Arc<Port>> = KVec::new();
-        let mut ready: KVec<Arc<Port>> = KVec::new();
-        // Reserve outside the locks so the updates below cannot fail.
-        members
-            .reserve(1, GFP_KERNEL)
-            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-        ready
-            .reserve(1, GFP_KERNEL)
-            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
         if !self.inner.lock().active {
             return Err(KERN_INVALID_RIGHT);
         }
@@ -81,12 +72,29 @@ impl PortSet {
         let has_msg = !pg.queue.is_empty();
         drop(pg);
         let mut g = self.inner.lock();
-        let _ = g.members.push(port.clone(), GFP_KERNEL);
+        let room = g
+            .members
+            .reserve(1, GFP_KERNEL)
+            .and_then(|()| g.ready.reserve(1, GFP_KERNEL));
+        if room.is_err() {
+            // Undo the port's side: the port is not a member after all.
+            // The set removed is a clone of `self`: dropping it here never
+            // frees the set.
+            drop(g);
+            let mut pg = port.inner.lock();
+            pg.sets.retain(|s| !Arc::ptr_eq(s, self));
+            return Err(KERN_RESOURCE_SHORTAGE);
+        }
+        // Room was reserved just above.
+        let added = g.members.push_within_capacity(port.clone()).is_ok()
+            && (!has_msg || g.ready.push_within_capacity(port.clone()).is_ok());
         if has_msg {
-            let _ = g.ready.push(port.clone(), GFP_KERNEL);
             wake_pollers(&g.pollers);
         }
         drop(g);
+        if !added {
+            return Err(KERN_RESOURCE_SHORTAGE);
+        }
         if has_msg {
             self.wait.notify_one();
         }
@@ -111,11 +119,10 @@ impl PortSet {
     /// Drops `port` from the set's own lists (the port side is done).
     pub(crate) fn forget_member(&self, port: &Arc<Port>) {
         let mut g = self.inner.lock();
-        let mut gone = KVec::new();
-        retain_not(&mut g.members, port, &mut gone);
-        retain_not(&mut g.ready, port, &mut gone);
-        drop(g);
-        drop(gone);
+        // The entries removed are clones of `port`, which the caller holds:
+        // dropping them under the lock never frees the port.
+        g.members.retain(|p| !Arc::ptr_eq(p, port));
+        g.ready.retain(|p| !Arc::ptr_eq(p, port));
     }
 
     /// Called when `port`, a member, got its first queued message.
@@ -145,16 +152,11 @@ impl PortSet {
         wake_pollers(&g.pollers);
         drop(g);
         self.wait.notify_all();
-        for p in members.iter() {
-            let mut pg = p.inner.lock();
-            let mut gone = KVec::new();
-            if let Some(pos) = pg.sets.iter().position(|s| Arc::ptr_eq(s, self)) {
-                if let Ok(s) = pg.sets.remove(pos) {
-                    let _ = gone.push(s, GFP_KERNEL);
-                }
-            }
-            drop(pg);
-            drop(gone);
+        for (i, p) in members.iter().enumerate() {
+            crate::ffi::resched_every(i);
+            // The entry removed is a clone of `self`: dropping it under the
+            // port lock never frees the set.
+            p.inner.lock().sets.retain(|s| !Arc::ptr_eq(s, self));
         }
         drop(members);
         drop(ready);
@@ -166,14 +168,16 @@ impl PortSet {
         let g = self.inner.lock();
         let mut v = KVec::with_capacity(g.members.len(), GFP_KERNEL)?;
         for p in g.members.iter() {
-            let _ = v.push_within_capacity(p.clone());
+            v.push_within_capacity(p.clone()).map_err(|_| ENOMEM)?;
         }
         Ok(v)
     }
 
-    /// Receives from any member, waiting up to `timeout`.
+    /// Receives from any member whose receive right space `space` holds,
+    /// waiting up to `timeout`.
     pub(crate) fn receive(
         self: &Arc<Self>,
+        space: u64,
         rcv_size: usize,
         trailer: usize,
         large: bool,
@@ -191,9 +195,12 @@ impl PortSet {
                 };
                 drop(g);
                 let mut pg = p.inner.lock();
-                let member = pg.active && pg.sets.iter().any(|s| Arc::ptr_eq(s, self));
+                // A member whose right left `space` leaves the set, but the
+                // ready list may still name it: the holder is checked here,
+                // under the port lock, as on a port receive.
+                let member = pg.held_by(space) && pg.sets.iter().any(|s| Arc::ptr_eq(s, self));
                 let got = if member {
-                    p.try_receive(&mut pg, rcv_size, trailer, large)
+                    p.try_receive(&mut pg, space, rcv_size, trailer, large)
                 } else {
                     None
                 };
@@ -237,20 +244,6 @@ impl PortSet {
         };
         let ready = members.iter().any(|p| p.has_message());
         ready
-    }
-}
-
-/// Moves every element equal to `port` from `v` into `gone`.
-fn retain_not(v: &mut KVec<Arc<Port>>, port: &Arc<Port>, gone: &mut KVec<Arc<Port>>) {
-    let mut i = 0;
-    while i < v.len() {
-        if Arc::ptr_eq(&v[i], port) {
-            if let Ok(p) = v.remove(i) {
-                let _ = gone.push(p, GFP_KERNEL);
-            }
-        } else {
-            i += 1;
-        }
     }
 }
 

@@ -57,9 +57,9 @@ impl Deferred {
             *slot = Some(r);
             return;
         }
-        // On allocation failure the right is released on the spot, which
-        // is safe (releases never take a space lock) if less tidy.
-        let _ = self.rights.push(r, GFP_KERNEL);
+        if let Err(r) = keep(&mut self.rights, r) {
+            released_on_the_spot(r);
+        }
     }
 
     pub(crate) fn carried(&mut self, c: Carried) {
@@ -69,30 +69,48 @@ impl Deferred {
     }
 
     fn deleted(&mut self, r: notify::Request, name: u32) {
-        if self.deleted.reserve(1, GFP_KERNEL).is_err() {
+        if let Err((r, name)) = keep(&mut self.deleted, (r, name)) {
             r.port_deleted(name);
-            return;
         }
-        let _ = self.deleted.push_within_capacity((r, name));
     }
 
     fn object(&mut self, o: Object) {
         if let Object::Set(s) = o {
-            let _ = self.sets.push(s, GFP_KERNEL);
+            if let Err(s) = keep(&mut self.sets, s) {
+                // Its members must still leave it, or port and set keep
+                // each other alive.
+                s.destroy();
+            }
         } else if let Some(slot) = self.inline_objects.iter_mut().find(|s| s.is_none()) {
             *slot = Some(o);
-        } else {
-            let _ = self.objects.push(o, GFP_KERNEL);
+        } else if let Err(o) = keep(&mut self.objects, o) {
+            released_on_the_spot(o);
         }
     }
 
     fn entry(&mut self, space: u64, name: u32, e: Entry) {
         if self.inline_entry.is_none() {
             self.inline_entry = Some((space, name, e));
-        } else {
-            let _ = self.entries.push((space, name, e), GFP_KERNEL);
+        } else if let Err((space, name, e)) = keep(&mut self.entries, (space, name, e)) {
+            release_entry(space, name, e);
         }
     }
+}
+
+/// Pushes `x` on `v`, or hands it back if `v` cannot grow.
+fn keep<T>(v: &mut KVec<T>, x: T) -> core::result::Result<(), T> {
+    if v.reserve(1, GFP_KERNEL).is_err() {
+        return Err(x);
+    }
+    v.push_within_capacity(x).map_err(|e| e.0)
+}
+
+/// Out of memory for the deferred list: `x` is released where it is, with
+/// the space lock held. That is safe if less tidy: a release never takes a
+/// space lock (its notifications go to send-once rights, and no task can
+/// hold one for a kernel-served port).
+fn released_on_the_spot<T>(x: T) {
+    drop(x);
 }
 
 impl Drop for Deferred {

@@ -134,6 +134,12 @@ static const struct file_operations machipc_port_fops = {
 	.llseek = noop_llseek,
 };
 
+/* A scheduling point for loops over thousands of rights or names. */
+void machipc_shim_cond_resched(void)
+{
+	cond_resched();
+}
+
 int machipc_shim_port_fd(void *portfd)
 {
 	return anon_inode_getfd("[machipc-port]", &machipc_port_fops, portfd, O_RDONLY | O_CLOEXEC);

@@ -11,6 +11,7 @@ int machipc_shim_register(void);
 void machipc_shim_deregister(void);
 void *machipc_shim_space_of_fd(int fd);
 int machipc_shim_port_fd(void *portfd);
+void machipc_shim_cond_resched(void);
 void machipc_shim_current_ids(u32 *euid, u32 *egid, u32 *ruid, u32 *rgid);
 void *machipc_shim_get_tgid(void);
 void machipc_shim_put_pid(void *pid);

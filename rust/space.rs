@@ -52,8 +52,9 @@ pub(crate) fn name_gen(name: u32) -> u8 {
 
 /// What an entry names.
 pub(crate) enum Object {
-    /// An unused slot; `next` links the free list (0 ends it).
-    Free { next: u32 },
+    /// An unused slot on the free list, linked both ways (0 ends it either
+    /// way), so a slot chosen by name leaves the list in constant time.
+    Free { next: u32, prev: u32 },
     /// A dead name.
     Dead,
     /// Receive, send and/or send-once rights to a port.
@@ -76,7 +77,9 @@ pub(crate) struct Entry {
 /// The name table and everything else a space's lock protects.
 pub(crate) struct SpaceInner {
     pub(crate) active: bool,
-    pub(crate) table: KVec<Entry>,
+    /// Up to `MAX_NAMES` entries, tens of MiB: more than kmalloc can give
+    /// in one piece, so the table is `kvmalloc`ed.
+    pub(crate) table: KVVec<Entry>,
     free_head: u32,
     /// Port address → name of the entry holding its send and/or receive
     /// right, so each port has at most one such name (XNU's reverse hash).
@@ -170,7 +173,7 @@ impl Space {
             pin_init!(Space {
                 inner <- new_mutex!(SpaceInner {
                     active: true,
-                    table: KVec::new(),
+                    table: KVVec::new(),
                     free_head: 0,
                     by_port: RBTree::new(),
                     special: [const { None }; SPECIAL_PORTS],
@@ -224,6 +227,7 @@ impl Space {
         drop(by_port);
         drop(special);
         for (i, e) in table.into_iter().enumerate() {
+            crate::ffi::resched_every(i);
             let name = make_name(i as u32, e.gen);
             release_entry(self.id, name, e);
         }
@@ -298,7 +302,8 @@ impl SpaceInner {
     }
 
     /// Grows the table to at least `want` slots (doubling), linking the
-    /// new slots in front of the free list, lowest index first.
+    /// new slots in front of the free list, lowest index first. The table
+    /// is charged to the caller's memory cgroup.
     fn grow(&mut self, want: usize) -> MachResult {
         let len = self.table.len();
         if want > MAX_NAMES {
@@ -313,12 +318,16 @@ impl SpaceInner {
             .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
         let start = if len == 0 {
             // Slot 0 is never a name.
-            let _ = self.table.push_within_capacity(Entry {
+            let e = Entry {
                 gen: 0,
                 bits: 0,
                 urefs: 0,
                 obj: Object::Dead,
-            });
+            };
+            if self.table.push_within_capacity(e).is_err() {
+                // Cannot happen: room was reserved above.
+                return Err(KERN_RESOURCE_SHORTAGE);
+            }
             1
         } else {
             len
@@ -330,15 +339,53 @@ impl SpaceInner {
             } else {
                 old_head
             };
-            let _ = self.table.push_within_capacity(Entry {
+            let prev = if i > start { (i - 1) as u32 } else { 0 };
+            let e = Entry {
                 gen: GEN_FIRST,
                 bits: 0,
                 urefs: 0,
-                obj: Object::Free { next },
-            });
+                obj: Object::Free { next, prev },
+            };
+            if self.table.push_within_capacity(e).is_err() {
+                // Cannot happen: room for `new_len` was reserved above.
+                return Err(KERN_RESOURCE_SHORTAGE);
+            }
         }
+        self.set_prev(old_head, (new_len - 1) as u32);
         self.free_head = start as u32;
         Ok(())
+    }
+
+    /// Points free slot `i`'s back link at `prev` (nothing for 0).
+    fn set_prev(&mut self, i: u32, prev: u32) {
+        if let Some(Entry {
+            obj: Object::Free { prev: p, .. },
+            ..
+        }) = self.table.get_mut(i as usize)
+        {
+            *p = prev;
+        }
+    }
+
+    /// Points free slot `i`'s forward link at `next` (the head for 0).
+    fn set_next(&mut self, i: u32, next: u32) {
+        if i == 0 {
+            self.free_head = next;
+        } else if let Some(Entry {
+            obj: Object::Free { next: n, .. },
+            ..
+        }) = self.table.get_mut(i as usize)
+        {
+            *n = next;
+        }
+    }
+
+    /// Takes free slot `i` off the free list.
+    fn unlink_free(&mut self, i: usize) {
+        if let Object::Free { next, prev } = self.table[i].obj {
+            self.set_next(prev, next);
+            self.set_prev(next, prev);
+        }
     }
 
     /// Allocates a fresh name for `obj`.
@@ -350,10 +397,8 @@ impl SpaceInner {
             self.grow(self.table.len() + 1)?;
         }
         let i = self.free_head as usize;
+        self.unlink_free(i);
         let e = &mut self.table[i];
-        if let Object::Free { next } = e.obj {
-            self.free_head = next;
-        }
         e.bits = bits;
         e.urefs = urefs;
         e.obj = obj;
@@ -393,25 +438,7 @@ impl SpaceInner {
                 KERN_FAILURE
             });
         }
-        // Unlink idx from the free list.
-        let mut prev = 0usize;
-        let mut cur = self.free_head as usize;
-        while cur != 0 && cur != idx {
-            prev = cur;
-            cur = match self.table[cur].obj {
-                Object::Free { next } => next as usize,
-                _ => 0,
-            };
-        }
-        let next = match self.table[idx].obj {
-            Object::Free { next } => next,
-            _ => 0,
-        };
-        if prev == 0 {
-            self.free_head = next;
-        } else {
-            self.table[prev].obj = Object::Free { next };
-        }
+        self.unlink_free(idx);
         let e = &mut self.table[idx];
         e.gen = name_gen(name);
         e.bits = bits;
@@ -426,10 +453,17 @@ impl SpaceInner {
         let head = self.free_head;
         let name = make_name(i as u32, self.table[i].gen);
         let e = &mut self.table[i];
-        let old = core::mem::replace(&mut e.obj, Object::Free { next: head });
+        let old = core::mem::replace(
+            &mut e.obj,
+            Object::Free {
+                next: head,
+                prev: 0,
+            },
+        );
         e.gen = e.gen.wrapping_add(GEN_STEP);
         e.bits = 0;
         e.urefs = 0;
+        self.set_prev(head, i as u32);
         self.free_head = i as u32;
         if let Object::Port(p) = &old {
             let key = Arc::as_ptr(p) as usize;
@@ -526,6 +560,46 @@ mod tests {
             g.alloc_named(want, MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead),
             Err(KERN_NAME_EXISTS)
         );
+        drop(g);
+        s.destroy();
+        Ok(())
+    }
+
+    #[test]
+    fn named_slots_leave_the_free_list_and_every_slot_comes_out_once() -> Result {
+        let s = Space::new()?;
+        let mut g = s.inner.lock();
+        // Named slots at both ends and in the middle of the free list,
+        // and one past the table, which grows it.
+        for idx in [2u32, 63, 40, 5, 200, 64] {
+            g.alloc_named(
+                make_name(idx, GEN_FIRST),
+                MACH_PORT_TYPE_DEAD_NAME,
+                1,
+                Object::Dead,
+            )
+            .map_err(|_| ENOMEM)?;
+        }
+        let len = g.table.len();
+        let free = (1..len)
+            .filter(|&i| matches!(g.table[i].obj, Object::Free { .. }))
+            .count();
+        let mut seen = KVec::from_elem(false, len, GFP_KERNEL)?;
+        for _ in 0..free {
+            let n = g
+                .alloc(MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead)
+                .map_err(|_| ENOMEM)?;
+            let i = name_index(n) as usize;
+            assert!(i < len);
+            assert!(!seen[i]);
+            seen[i] = true;
+        }
+        // Every free slot came out once and the table did not grow; the
+        // next name grows it.
+        assert_eq!(g.table.len(), len);
+        g.alloc(MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead)
+            .map_err(|_| ENOMEM)?;
+        assert!(g.table.len() > len);
         drop(g);
         s.destroy();
         Ok(())

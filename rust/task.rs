@@ -11,6 +11,7 @@
 //! The registry lock is taken alone, never with a space or port lock held.
 
 use kernel::prelude::*;
+use kernel::rbtree::{RBTree, RBTreeNode};
 use kernel::sync::Arc;
 
 use crate::error::*;
@@ -22,39 +23,65 @@ use crate::space::{Object, Space};
 kernel::sync::global_lock! {
     // SAFETY: `init` is called in the module initializer, before any space
     // exists.
-    pub(crate) unsafe(uninit) static TASKS: Mutex<TaskList> = TaskList { spaces: KVec::new() };
+    pub(crate) unsafe(uninit) static TASKS: Mutex<TaskList> = TaskList { trees: None };
 }
 
-/// Every live space, oldest first.
+/// Every live space (the trees are made on first use: a static needs a
+/// constant initializer).
 pub(crate) struct TaskList {
-    spaces: KVec<Arc<Space>>,
+    trees: Option<Trees>,
+}
+
+/// Every live space by id and by process, so that no lookup walks them all
+/// (a machine may have tens of thousands).
+struct Trees {
+    by_id: RBTree<u64, Arc<Space>>,
+    /// Keyed by the process's `struct pid` and the space id: a process's
+    /// spaces sort together, oldest (lowest id) first.
+    by_pid: RBTree<(usize, u64), Arc<Space>>,
+}
+
+impl TaskList {
+    fn trees(&mut self) -> &mut Trees {
+        self.trees.get_or_insert_with(|| Trees {
+            by_id: RBTree::new(),
+            by_pid: RBTree::new(),
+        })
+    }
+}
+
+fn pid_key(space: &Space) -> usize {
+    space.pid.as_ref().map_or(0, |p| p.key())
 }
 
 /// Records a new space.
 pub(crate) fn register(space: &Arc<Space>) -> Result {
-    TASKS.lock().spaces.push(space.clone(), GFP_KERNEL)?;
+    let a = RBTreeNode::new(space.id, space.clone(), GFP_KERNEL)?;
+    let b = RBTreeNode::new((pid_key(space), space.id), space.clone(), GFP_KERNEL)?;
+    let mut g = TASKS.lock();
+    let t = g.trees();
+    t.by_id.insert(a);
+    t.by_pid.insert(b);
     Ok(())
 }
 
 /// Forgets a space that is being destroyed.
 pub(crate) fn unregister(space: &Space) {
     let mut g = TASKS.lock();
-    let gone = g
-        .spaces
-        .iter()
-        .position(|s| core::ptr::eq(&**s, space))
-        .and_then(|i| g.spaces.remove(i).ok());
+    let t = g.trees();
+    let a = t.by_id.remove(&space.id);
+    let b = t.by_pid.remove(&(pid_key(space), space.id));
     drop(g);
-    drop(gone);
+    drop(a);
+    drop(b);
 }
 
 /// The oldest space opened by the process `pid`.
 fn space_of(pid: &PidRef) -> Option<Arc<Space>> {
-    let g = TASKS.lock();
-    g.spaces
-        .iter()
-        .find(|s| s.pid.as_ref().is_some_and(|p| p.same(pid)))
-        .cloned()
+    let mut g = TASKS.lock();
+    let cur = g.trees().by_pid.cursor_lower_bound(&(pid.key(), 0))?;
+    let ((key, _), s) = cur.current();
+    (*key == pid.key()).then(|| s.clone())
 }
 
 /// A send-possible request registered by `space` on `name` has fired:
@@ -62,10 +89,7 @@ fn space_of(pid: &PidRef) -> Option<Arc<Space>> {
 /// but without a send-once right). Takes the registry lock, then the
 /// space's; the caller holds no lock.
 pub(crate) fn request_fired(space: u64, name: u32, port: &Arc<crate::port::Port>) {
-    let s = {
-        let g = TASKS.lock();
-        g.spaces.iter().find(|s| s.id == space).cloned()
-    };
+    let s = TASKS.lock().trees().by_id.get(&space).cloned();
     if let Some(s) = s {
         let mut g = s.inner.lock();
         if let Some(i) = g.index_of(name) {

@@ -256,3 +256,165 @@ TEST(task_self_is_pinned)
 	KR_OK(mach_port_type(self, self, &t));
 	EXPECT_EQ(t, MACH_PORT_TYPE_SEND);
 }
+
+/* mach_port_get_attributes answers the flavor's count whatever capacity
+ * the caller offers; a flavor that sets none (the dead-name-request size
+ * of a null name) answers the capacity clamped to mach_port_info_t, as
+ * XNU's trap does. Too small a capacity is KERN_FAILURE. */
+TEST(get_attributes_returns_the_flavor_count)
+{
+	mach_port_t p = new_receive();
+	integer_t info[17];
+	mach_msg_type_number_t cnt;
+
+	task = mach_task_self();
+	cnt = 0xffffffff;
+	KR_OK(mach_port_get_attributes(task, p, MACH_PORT_LIMITS_INFO, info, &cnt));
+	EXPECT_EQ(cnt, MACH_PORT_LIMITS_INFO_COUNT);
+	EXPECT_EQ(info[0], MACH_PORT_QLIMIT_DEFAULT);
+	cnt = 0xffffffff;
+	KR_OK(mach_port_get_attributes(task, p, MACH_PORT_RECEIVE_STATUS, info, &cnt));
+	EXPECT_EQ(cnt, MACH_PORT_RECEIVE_STATUS_COUNT);
+	cnt = 0xffffffff;
+	KR_OK(mach_port_get_attributes(task, p, MACH_PORT_INFO_EXT, info, &cnt));
+	EXPECT_EQ(cnt, MACH_PORT_INFO_EXT_COUNT);
+	cnt = 0xffffffff;
+	KR_OK(mach_port_get_attributes(task, p, MACH_PORT_DNREQUESTS_SIZE, info, &cnt));
+	EXPECT_EQ(cnt, MACH_PORT_DNREQUESTS_SIZE_COUNT);
+	EXPECT_EQ(info[0], 0);
+	cnt = 0xffffffff;
+	memset(info, 0x5a, sizeof(info));
+	KR_OK(mach_port_get_attributes(task, MACH_PORT_NULL, MACH_PORT_DNREQUESTS_SIZE, info, &cnt));
+	EXPECT_EQ(cnt, 17);
+	for (int i = 0; i < 17; i++)
+		EXPECT_EQ(info[i], 0);
+	cnt = 0xffffffff;
+	KR_OK(mach_port_get_attributes(task, MACH_PORT_NULL, MACH_PORT_LIMITS_INFO, info, &cnt));
+	EXPECT_EQ(cnt, 0);
+	cnt = 0;
+	KR(mach_port_get_attributes(task, p, MACH_PORT_LIMITS_INFO, info, &cnt), KERN_FAILURE);
+	EXPECT_EQ(cnt, 0);
+}
+
+/* A name far up makes the table grow past what kmalloc can give in one
+ * piece (KMALLOC_MAX_SIZE, 4 MiB here): no warning, and the table keeps
+ * working on both sides of the jump. */
+TEST(name_table_grows_past_the_kmalloc_limit)
+{
+	mach_port_t far = (400000 << 8) | 3, p;
+	mach_port_type_t t;
+	mach_port_name_array_t names;
+	mach_port_type_array_t types;
+	mach_msg_type_number_t n, nt;
+
+	task = mach_task_self();
+	KR_OK(mach_port_allocate_name(task, MACH_PORT_RIGHT_RECEIVE, far));
+	KR_OK(mach_port_type(task, far, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_RECEIVE);
+	/* Names below and above fill in from the free list, each once. */
+	KR_OK(mach_port_allocate_name(task, MACH_PORT_RIGHT_RECEIVE, (399999 << 8) | 3));
+	KR_OK(mach_port_allocate_name(task, MACH_PORT_RIGHT_RECEIVE, (77 << 8) | 3));
+	for (int i = 0; i < 2000; i++) {
+		KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p));
+		EXPECT_NE(p, far);
+		EXPECT_NE(p, (77 << 8) | 3);
+	}
+	KR_OK(mach_port_names(task, &names, &n, &types, &nt));
+	EXPECT_EQ(n, 1 + 3 + 2000);
+	KR_OK(vm_deallocate(task, (vm_address_t)names, n * sizeof(*names)));
+	KR_OK(vm_deallocate(task, (vm_address_t)types, nt * sizeof(*types)));
+	KR_OK(mach_port_mod_refs(task, far, MACH_PORT_RIGHT_RECEIVE, -1));
+	KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p));
+}
+
+/* mach_port_allocate_name takes its slot off the free list in constant
+ * time: in a table of a million slots, names far down the free list cost
+ * no more than names at its head (before, each walked the list from the
+ * head, a million steps under the space lock). */
+TEST(allocate_name_in_a_full_size_table_is_constant_time)
+{
+	mach_port_t last = (((1 << 20) - 1) << 8) | 3;
+
+	task = mach_task_self();
+	KR_OK(mach_port_allocate_name(task, MACH_PORT_RIGHT_RECEIVE, last));
+	for (int i = 1; i <= 3000; i++)
+		KR_OK(mach_port_allocate_name(task, MACH_PORT_RIGHT_RECEIVE, last - (i << 8)));
+	KR_OK(mach_port_mod_refs(task, last, MACH_PORT_RIGHT_RECEIVE, -1));
+}
+
+#include <linux/machipc.h>
+#include <sys/mman.h>
+
+kern_return_t machipc_port_call(unsigned long cmd, struct machipc_port_call *c);
+
+static mach_msg_type_number_t name_count(void)
+{
+	mach_port_name_array_t names;
+	mach_port_type_array_t types;
+	mach_msg_type_number_t n, nt;
+
+	KR_OK(mach_port_names(mach_task_self(), &names, &n, &types, &nt));
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)names, n * sizeof(*names)));
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)types, nt * sizeof(*types)));
+	return n;
+}
+
+/* Every call that reads or writes user memory beside its argument
+ * (mach_port_names, get/set_attributes, get_set_status, peek, construct,
+ * task_get_exception_ports) fails with KERN_INVALID_ADDRESS on memory it
+ * cannot use, makes nothing it could not report, and leaves the space
+ * usable. (These copies now run without the space lock held; a copy that
+ * stalls holds up no other thread of the space.) */
+TEST(bad_user_memory_gives_invalid_address_and_leaves_the_space_usable)
+{
+	mach_port_t s, p = new_receive(), q;
+	uint32_t *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	static uint32_t ok[1024];
+	struct machipc_port_call c;
+	mach_msg_type_number_t before;
+	mach_msg_header_t h = {
+		.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0),
+		.msgh_size = sizeof(h),
+		.msgh_id = 5,
+	};
+	struct {
+		mach_msg_header_t h;
+		mach_msg_max_trailer_t t;
+	} r;
+
+	task = mach_task_self();
+	EXPECT_TRUE(ro != MAP_FAILED && none != MAP_FAILED);
+	KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_PORT_SET, &s));
+	KR_OK(mach_port_insert_member(task, p, s));
+	h.msgh_remote_port = p;
+	KR_OK(mach_msg(&h, MACH_SEND_MSG, sizeof(h), 0, 0, 0, 0));
+	before = name_count();
+
+	c = (struct machipc_port_call){ .count = 1024, .data = (uintptr_t)ro, .value = (uintptr_t)ok };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_NAMES, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .count = 1024, .data = (uintptr_t)ok, .value = (uintptr_t)none };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_NAMES, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .name = p, .flavor = MACH_PORT_RECEIVE_STATUS, .count = 10,
+					.data = (uintptr_t)ro };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_GET_ATTRIBUTES, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .name = p, .flavor = MACH_PORT_LIMITS_INFO, .count = 1,
+					.data = (uintptr_t)none };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_SET_ATTRIBUTES, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .name = s, .count = 16, .data = (uintptr_t)ro };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_GET_SET_STATUS, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .name = p, .count = 8, .data = (uintptr_t)ro };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_PEEK, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .flavor = EXC_MASK_BAD_ACCESS, .count = 14, .data = (uintptr_t)ro };
+	KR(machipc_port_call(MACHIPC_IOC_GET_EXCEPTION_PORTS, &c), KERN_INVALID_ADDRESS);
+	c = (struct machipc_port_call){ .data = (uintptr_t)none };
+	KR(machipc_port_call(MACHIPC_IOC_PORT_CONSTRUCT, &c), KERN_INVALID_ADDRESS);
+	EXPECT_EQ(name_count(), before);
+
+	/* The space works as before. */
+	KR_OK(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &q));
+	EXPECT_EQ(name_count(), before + 1);
+	KR_OK(mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(r), s, 0, 0));
+	EXPECT_EQ(r.h.msgh_id, 5);
+	EXPECT_EQ(r.h.msgh_local_port, p);
+}

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/wait.h>
 #include "harness.h"
 
 /* libmach exports this without declaring it in a header. */
@@ -565,4 +566,123 @@ TEST(set_fd_readable_for_any_member)
 	send_id(c, 93);
 	KR_OK(mach_port_insert_member(task, c, s));
 	EXPECT_EQ(readable(fd), POLLIN);
+}
+
+struct port_msg {
+	mach_msg_header_t h;
+	mach_msg_body_t b;
+	mach_msg_port_descriptor_t p;
+	mach_msg_max_trailer_t t;
+};
+
+/* Sends `right` (with `disp`) to `dest` in one port descriptor. */
+static mach_msg_return_t send_port(mach_port_t dest, mach_msg_type_name_t dest_disp, mach_port_t right,
+				   mach_msg_type_name_t disp)
+{
+	struct port_msg pm;
+
+	memset(&pm, 0, sizeof(pm));
+	pm.h.msgh_bits = MACH_MSGH_BITS(dest_disp, 0) | MACH_MSGH_BITS_COMPLEX;
+	pm.h.msgh_size = sizeof(pm) - sizeof(pm.t);
+	pm.h.msgh_remote_port = dest;
+	pm.b.msgh_descriptor_count = 1;
+	pm.p.name = right;
+	pm.p.disposition = disp;
+	pm.p.type = MACH_MSG_PORT_DESCRIPTOR;
+	return mach_msg(&pm.h, MACH_SEND_MSG, pm.h.msgh_size, 0, 0, 0, 0);
+}
+
+static mach_msg_type_number_t name_count(void)
+{
+	mach_port_name_array_t names = NULL;
+	mach_port_type_array_t types = NULL;
+	mach_msg_type_number_t n = 0, nt = 0;
+
+	KR_OK(mach_port_names(mach_task_self(), &names, &n, &types, &nt));
+	if (n) {
+		KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)names, n * sizeof(*names)));
+		KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)types, nt * sizeof(*types)));
+	}
+	return n;
+}
+
+/* The child of port_fd_hangs_up_when_right_moves_to_another_task: hands
+ * the parent a send right to a port of its own, receives `p`'s receive
+ * right on it, and once told to, the message queued on `p` (exit status 0
+ * if all went as it should). */
+static void moved_right_child(int arrived, int go)
+{
+	mach_port_t mine, moved;
+	struct port_msg pm;
+	rbuf_t m;
+	char c;
+
+	if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &mine))
+		_exit(10);
+	if (send_port(bootstrap_port, MACH_MSG_TYPE_COPY_SEND, mine, MACH_MSG_TYPE_MAKE_SEND))
+		_exit(11);
+	if (mach_msg(&pm.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(pm), mine, 10000, 0))
+		_exit(12);
+	moved = pm.p.name;
+	if (pm.p.disposition != MACH_MSG_TYPE_PORT_RECEIVE || !MACH_PORT_VALID(moved))
+		_exit(13);
+	if (write(arrived, "x", 1) != 1 || read(go, &c, 1) != 1)
+		_exit(14);
+	/* The message queued before the move is ours, reply right and all. */
+	if (rcv(moved, &m, 1000))
+		_exit(15);
+	if (m.h.msgh_id != 4242 || MACH_MSGH_BITS_REMOTE(m.h.msgh_bits) != MACH_MSG_TYPE_PORT_SEND_ONCE ||
+	    !MACH_PORT_VALID(m.h.msgh_remote_port))
+		_exit(16);
+	_exit(0);
+}
+
+/* A descriptor made for a receive right has no claim on it once the right
+ * moves to another task: it hangs up, reads end of file, and the message
+ * queued before the move (and the reply right in it) stays for the new
+ * holder. */
+TEST(port_fd_hangs_up_when_right_moves_to_another_task)
+{
+	mach_port_t task = mach_task_self(), bp = new_port(), p = new_port(), r = new_port();
+	int fd = machipc_port_fd(p, 0), arrived[2], go[2], status;
+	struct port_msg pm;
+	mach_msg_type_number_t before;
+	rbuf_t m;
+	pid_t pid;
+	char c;
+
+	EXPECT_TRUE(fd >= 0);
+	EXPECT_EQ(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+	KR_OK(mach_port_insert_right(task, bp, bp, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(task_set_special_port(task, TASK_BOOTSTRAP_PORT, bp));
+	EXPECT_EQ(pipe(arrived), 0);
+	EXPECT_EQ(pipe(go), 0);
+	pid = fork();
+	if (pid == 0)
+		moved_right_child(arrived[1], go[0]);
+	close(arrived[1]);
+	close(go[0]);
+	KR_OK(mach_msg(&pm.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(pm), bp, 10000, 0));
+	mach_msg_header_t h = {
+		.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE),
+		.msgh_size = sizeof(h),
+		.msgh_remote_port = p,
+		.msgh_local_port = r,
+		.msgh_id = 4242,
+	};
+	KR_OK(mach_msg(&h, MACH_SEND_MSG, sizeof(h), 0, MACH_PORT_NULL, 0, MACH_PORT_NULL));
+	EXPECT_EQ(readable(fd), POLLIN);
+	KR_OK(send_port(pm.p.name, MACH_MSG_TYPE_MOVE_SEND, p, MACH_MSG_TYPE_MOVE_RECEIVE));
+	EXPECT_EQ(read(arrived[0], &c, 1), 1);
+	/* The right is the child's now. */
+	before = name_count();
+	EXPECT_EQ(read(fd, &m, sizeof(m)), 0);
+	EXPECT_EQ(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK), 0);
+	EXPECT_EQ(read(fd, &m, sizeof(m)), 0);
+	EXPECT_EQ(readable(fd), POLLHUP);
+	EXPECT_EQ(name_count(), before);
+	EXPECT_EQ(write(go[1], "x", 1), 1);
+	EXPECT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(WEXITSTATUS(status), 0);
 }
