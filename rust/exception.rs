@@ -73,11 +73,8 @@ pub(crate) fn install(
         if mask & (1 << i) == 0 {
             continue;
         }
-        let new = port.as_ref().map(|r| {
-            let p = r.port().clone();
-            p.inner.lock().srights += 1;
-            Right::from_counted(Kind::Send, p)
-        });
+        // A send right count at its maximum leaves the slot empty.
+        let new = port.as_ref().and_then(|r| r.port().new_send().ok());
         let old = core::mem::replace(
             &mut g.exc[i],
             ExcPort {
@@ -130,11 +127,8 @@ pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> KVec<Handler> {
                 if out.len() == max.min(EXC_TYPES_COUNT) {
                     break;
                 }
-                let port = e.port.as_ref().map(|r| {
-                    let p = r.port().clone();
-                    p.inner.lock().srights += 1;
-                    Right::from_counted(Kind::Send, p)
-                });
+                // A send right count at its maximum reports no port.
+                let port = e.port.as_ref().and_then(|r| r.port().new_send().ok());
                 first[out.len()] = i;
                 let h = Handler {
                     mask: 1 << i,
@@ -142,7 +136,7 @@ pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> KVec<Handler> {
                     behavior: e.behavior,
                     flavor: e.flavor,
                 };
-                if out.push(h, GFP_KERNEL).is_err() {
+                if out.push(h, GFP_KERNEL_ACCOUNT).is_err() {
                     break;
                 }
             }

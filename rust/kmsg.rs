@@ -11,6 +11,7 @@
 use kernel::prelude::*;
 
 use crate::ffi::PidRef;
+use crate::limits::{Charge, Quota};
 use crate::rights::{Carried, Kind, Right};
 use crate::stats;
 use kernel::sync::Arc;
@@ -105,9 +106,16 @@ pub(crate) struct Kmsg {
     pub(crate) body: KVVec<u8>,
     pub(crate) descs: KVec<Desc>,
     pub(crate) sender: Sender,
-    /// The sending space's quota charge for this message's data.
-    pub(crate) charge: Option<crate::space::Charge>,
+    /// The message's memory (buffer, body, descriptors, out-of-line data,
+    /// carried rights) on the account of the space that caused it.
+    pub(crate) charge: Option<Charge>,
 }
+
+/// What a message costs its quota besides its body and descriptors: the
+/// `Kmsg` itself and its slot in a queue's ring (which may be twice the
+/// queue's length).
+pub(crate) const KMSG_BYTES: usize =
+    core::mem::size_of::<Kmsg>() + 2 * core::mem::size_of::<Option<KBox<Kmsg>>>();
 
 impl Kmsg {
     /// Allocates a message whose body (everything after the header) is
@@ -132,13 +140,26 @@ impl Kmsg {
         Ok(k)
     }
 
+    /// [`Kmsg::new`] charged to `quota` for the message and its body;
+    /// `None` if the quota (or its user) has no room or memory is short.
+    pub(crate) fn new_charged(
+        body_len: usize,
+        sender: Sender,
+        quota: &Arc<Quota>,
+    ) -> Option<KBox<Self>> {
+        let charge = Charge::new(quota, KMSG_BYTES.checked_add(body_len)?)?;
+        let mut k = Kmsg::new(body_len, sender).ok()?;
+        k.charge = Some(charge);
+        Some(k)
+    }
+
     /// Takes the receive rights this message carries (reply and body) as
     /// ports whose destruction the caller takes over; pushes them on
     /// `out`. If `out` cannot grow, a right is released where it is.
     pub(crate) fn take_receive_rights(&mut self, out: &mut KVec<Arc<crate::port::Port>>) {
         fn take(c: &mut Carried, out: &mut KVec<Arc<crate::port::Port>>) {
             if matches!(c, Carried::Right(r) if r.kind() == Kind::Receive)
-                && out.reserve(1, GFP_KERNEL).is_ok()
+                && out.reserve(1, GFP_KERNEL_ACCOUNT).is_ok()
             {
                 if let Carried::Right(r) = core::mem::replace(c, Carried::Null) {
                     let (_, port) = r.into_counted();

@@ -41,7 +41,7 @@ impl MsgQueue {
         }
         let old = self.slots.len();
         let new = if old == 0 { 8 } else { old * 2 };
-        let mut slots = KVec::with_capacity(new, GFP_KERNEL)?;
+        let mut slots = KVec::with_capacity(new, GFP_KERNEL_ACCOUNT)?;
         for i in 0..self.len {
             let idx = (self.head + i) % old;
             let m = self.slots[idx].take();

@@ -17,6 +17,7 @@ use kernel::sync::{Arc, CondVar, Mutex};
 use kernel::{new_condvar, new_mutex};
 
 use crate::error::*;
+use crate::limits::{Charge, Quota};
 use crate::port::{wait_step, Port, Received, Timeout};
 use crate::port_fd::{wake_pollers, Poller};
 use crate::stats;
@@ -29,7 +30,16 @@ pub(crate) struct PortSetInner {
     ready: KVec<Arc<Port>>,
     /// Descriptors polling this set.
     pub(crate) pollers: KVec<Arc<Poller>>,
+    /// The set and its memberships on the account of the space that made
+    /// it.
+    charge: Charge,
 }
+
+/// What a port set costs its space's quota.
+const SET_BYTES: usize = core::mem::size_of::<PortSet>();
+/// What one membership costs: an entry in the set's list, in the port's
+/// list of sets and in the ready list, with room for the lists' doubling.
+const MEMBER_BYTES: usize = 6 * core::mem::size_of::<Arc<Port>>();
 
 #[pin_data(PinnedDrop)]
 pub(crate) struct PortSet {
@@ -40,7 +50,10 @@ pub(crate) struct PortSet {
 }
 
 impl PortSet {
-    pub(crate) fn new() -> Result<Arc<PortSet>> {
+    /// A new port set charged to `quota`: `KERN_RESOURCE_SHORTAGE` if the
+    /// space or its user is at its limit (or memory is short).
+    pub(crate) fn new(quota: &Arc<Quota>) -> MachResult<Arc<PortSet>> {
+        let charge = Charge::new(quota, SET_BYTES).ok_or(KERN_RESOURCE_SHORTAGE)?;
         let s = Arc::pin_init(
             pin_init!(PortSet {
                 inner <- new_mutex!(PortSetInner {
@@ -48,11 +61,13 @@ impl PortSet {
                     members: KVec::new(),
                     ready: KVec::new(),
                     pollers: KVec::new(),
+                    charge,
                 }, "PortSet::inner"),
                 wait <- new_condvar!("PortSet::wait"),
             }),
-            GFP_KERNEL,
-        )?;
+            GFP_KERNEL_ACCOUNT,
+        )
+        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
         stats::PORT_SETS.inc();
         Ok(s)
     }
@@ -63,27 +78,39 @@ impl PortSet {
         let mut ready: KVec<Arc<Port>> = KVec::new();
         // Reserve outside the locks so the updates below cannot fail.
         members
-            .reserve(1, GFP_KERNEL)
+            .reserve(1, GFP_KERNEL_ACCOUNT)
             .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
         ready
-            .reserve(1, GFP_KERNEL)
+            .reserve(1, GFP_KERNEL_ACCOUNT)
             .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-        if !self.inner.lock().active {
-            return Err(KERN_INVALID_RIGHT);
+        {
+            let mut g = self.inner.lock();
+            if !g.active {
+                return Err(KERN_INVALID_RIGHT);
+            }
+            // The membership is charged first; given back if it fails.
+            if !g.charge.add(MEMBER_BYTES) {
+                return Err(KERN_RESOURCE_SHORTAGE);
+            }
         }
         let mut pg = port.inner.lock();
-        if pg.sets.iter().any(|s| Arc::ptr_eq(s, self)) {
-            return Err(KERN_ALREADY_IN_SET);
-        }
-        pg.sets
-            .push(self.clone(), GFP_KERNEL)
-            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        let joined = if pg.sets.iter().any(|s| Arc::ptr_eq(s, self)) {
+            Err(KERN_ALREADY_IN_SET)
+        } else {
+            pg.sets
+                .push(self.clone(), GFP_KERNEL_ACCOUNT)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)
+        };
         let has_msg = !pg.queue.is_empty();
         drop(pg);
         let mut g = self.inner.lock();
-        let _ = g.members.push(port.clone(), GFP_KERNEL);
+        if let Err(e) = joined {
+            g.charge.release(MEMBER_BYTES);
+            return Err(e);
+        }
+        let _ = g.members.push(port.clone(), GFP_KERNEL_ACCOUNT);
         if has_msg {
-            let _ = g.ready.push(port.clone(), GFP_KERNEL);
+            let _ = g.ready.push(port.clone(), GFP_KERNEL_ACCOUNT);
             wake_pollers(&g.pollers);
         }
         drop(g);
@@ -112,7 +139,10 @@ impl PortSet {
     pub(crate) fn forget_member(&self, port: &Arc<Port>) {
         let mut g = self.inner.lock();
         let mut gone = KVec::new();
+        let before = g.members.len();
         retain_not(&mut g.members, port, &mut gone);
+        let left = before - g.members.len();
+        g.charge.release(left * MEMBER_BYTES);
         retain_not(&mut g.ready, port, &mut gone);
         drop(g);
         drop(gone);
@@ -124,7 +154,7 @@ impl PortSet {
         if !g.active {
             return;
         }
-        if g.ready.push(port.clone(), GFP_KERNEL).is_err() {
+        if g.ready.push(port.clone(), GFP_KERNEL_ACCOUNT).is_err() {
             return;
         }
         wake_pollers(&g.pollers);
@@ -142,6 +172,8 @@ impl PortSet {
         g.active = false;
         let members = core::mem::take(&mut g.members);
         let ready = core::mem::take(&mut g.ready);
+        let n = members.len();
+        g.charge.release(n * MEMBER_BYTES);
         wake_pollers(&g.pollers);
         drop(g);
         self.wait.notify_all();
@@ -150,7 +182,7 @@ impl PortSet {
             let mut gone = KVec::new();
             if let Some(pos) = pg.sets.iter().position(|s| Arc::ptr_eq(s, self)) {
                 if let Ok(s) = pg.sets.remove(pos) {
-                    let _ = gone.push(s, GFP_KERNEL);
+                    let _ = gone.push(s, GFP_KERNEL_ACCOUNT);
                 }
             }
             drop(pg);
@@ -164,7 +196,7 @@ impl PortSet {
     /// `mach_port_get_set_status`): the member ports.
     pub(crate) fn members(&self) -> Result<KVec<Arc<Port>>> {
         let g = self.inner.lock();
-        let mut v = KVec::with_capacity(g.members.len(), GFP_KERNEL)?;
+        let mut v = KVec::with_capacity(g.members.len(), GFP_KERNEL_ACCOUNT)?;
         for p in g.members.iter() {
             let _ = v.push_within_capacity(p.clone());
         }
@@ -239,7 +271,7 @@ fn retain_not(v: &mut KVec<Arc<Port>>, port: &Arc<Port>, gone: &mut KVec<Arc<Por
     while i < v.len() {
         if Arc::ptr_eq(&v[i], port) {
             if let Ok(p) = v.remove(i) {
-                let _ = gone.push(p, GFP_KERNEL);
+                let _ = gone.push(p, GFP_KERNEL_ACCOUNT);
             }
         } else {
             i += 1;

@@ -59,7 +59,7 @@ impl Deferred {
         }
         // On allocation failure the right is released on the spot, which
         // is safe (releases never take a space lock) if less tidy.
-        let _ = self.rights.push(r, GFP_KERNEL);
+        let _ = self.rights.push(r, GFP_KERNEL_ACCOUNT);
     }
 
     pub(crate) fn carried(&mut self, c: Carried) {
@@ -69,7 +69,7 @@ impl Deferred {
     }
 
     fn deleted(&mut self, r: notify::Request, name: u32) {
-        if self.deleted.reserve(1, GFP_KERNEL).is_err() {
+        if self.deleted.reserve(1, GFP_KERNEL_ACCOUNT).is_err() {
             r.port_deleted(name);
             return;
         }
@@ -78,11 +78,11 @@ impl Deferred {
 
     fn object(&mut self, o: Object) {
         if let Object::Set(s) = o {
-            let _ = self.sets.push(s, GFP_KERNEL);
+            let _ = self.sets.push(s, GFP_KERNEL_ACCOUNT);
         } else if let Some(slot) = self.inline_objects.iter_mut().find(|s| s.is_none()) {
             *slot = Some(o);
         } else {
-            let _ = self.objects.push(o, GFP_KERNEL);
+            let _ = self.objects.push(o, GFP_KERNEL_ACCOUNT);
         }
     }
 
@@ -90,7 +90,7 @@ impl Deferred {
         if self.inline_entry.is_none() {
             self.inline_entry = Some((space, name, e));
         } else {
-            let _ = self.entries.push((space, name, e), GFP_KERNEL);
+            let _ = self.entries.push((space, name, e), GFP_KERNEL_ACCOUNT);
         }
     }
 }
@@ -283,11 +283,11 @@ impl SpaceInner {
                 let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
                 let mut pg = port.inner.lock();
                 let kind = if disp == MACH_MSG_TYPE_MAKE_SEND {
-                    pg.srights += 1;
+                    pg.count_send()?;
                     pg.mscount = pg.mscount.wrapping_add(1);
                     Kind::Send
                 } else {
-                    pg.sorights += 1;
+                    pg.count_send_once()?;
                     Kind::SendOnce
                 };
                 drop(pg);
@@ -329,15 +329,14 @@ impl SpaceInner {
                 }
                 let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
                 if disp == MACH_MSG_TYPE_COPY_SEND {
-                    port.inner.lock().srights += 1;
-                    return Ok(Carried::Right(Right::from_counted(Kind::Send, port)));
+                    return Ok(Carried::Right(port.new_send()?));
                 }
                 if disp == MACH_MSG_TYPE_MOVE_SEND && e.urefs > 1 {
+                    let r = port.new_send()?;
                     if e.urefs < MACH_PORT_UREFS_MAX {
                         e.urefs -= 1;
                     }
-                    port.inner.lock().srights += 1;
-                    return Ok(Carried::Right(Right::from_counted(Kind::Send, port)));
+                    return Ok(Carried::Right(r));
                 }
                 // The entry's last reference: its count moves to the Right
                 // (not for the pinned task port).
@@ -759,7 +758,7 @@ mod tests {
     #[test]
     fn make_send_counts_on_the_port() -> Result {
         let s = crate::space::Space::new()?;
-        let p = Port::new()?;
+        let p = Port::new(&s.quota).map_err(|_| ENOMEM)?;
         let mut d = Deferred::new();
         let mut g = s.inner.lock();
         let name = g
@@ -791,6 +790,39 @@ mod tests {
         assert_eq!(p.inner.lock().srights, 0);
         s.destroy();
         assert!(!p.inner.lock().active);
+        Ok(())
+    }
+
+    #[test]
+    fn right_counts_refuse_to_overflow() -> Result {
+        let s = crate::space::Space::new()?;
+        let p = Port::new(&s.quota).map_err(|_| ENOMEM)?;
+        let mut d = Deferred::new();
+        let mut g = s.inner.lock();
+        let name = g
+            .copyout(s.id, Right::from_counted(Kind::Receive, p.clone()), &mut d)
+            .map_err(|_| ENOMEM)?;
+        // Unreachable by memory, but a `+= 1` there would be a kernel BUG.
+        p.inner.lock().srights = u32::MAX;
+        assert!(matches!(
+            g.copyin(s.id, name, MACH_MSG_TYPE_MAKE_SEND, &mut d),
+            Err(KERN_RESOURCE_SHORTAGE)
+        ));
+        assert!(p.new_send().is_err());
+        p.inner.lock().sorights = u32::MAX;
+        assert!(matches!(
+            g.copyin(s.id, name, MACH_MSG_TYPE_MAKE_SEND_ONCE, &mut d),
+            Err(KERN_RESOURCE_SHORTAGE)
+        ));
+        {
+            let mut pg = p.inner.lock();
+            assert_eq!((pg.srights, pg.sorights), (u32::MAX, u32::MAX));
+            pg.srights = 0;
+            pg.sorights = 0;
+        }
+        drop(g);
+        drop(d);
+        s.destroy();
         Ok(())
     }
 }

@@ -32,7 +32,10 @@ pub(crate) struct TaskList {
 
 /// Records a new space.
 pub(crate) fn register(space: &Arc<Space>) -> Result {
-    TASKS.lock().spaces.push(space.clone(), GFP_KERNEL)?;
+    TASKS
+        .lock()
+        .spaces
+        .push(space.clone(), GFP_KERNEL_ACCOUNT)?;
     Ok(())
 }
 
@@ -99,7 +102,7 @@ pub(crate) fn task_for_pid(space: &Arc<Space>, pid: i32) -> MachResult<u32> {
         if !pg.active {
             return Err(KERN_FAILURE);
         }
-        pg.srights += 1;
+        pg.count_send()?;
     }
     let right = Right::from_counted(Kind::Send, port);
     let mut d = Deferred::new();
