@@ -88,7 +88,7 @@ pub(crate) struct SpaceInner {
     pub(crate) task_port: Option<Right>,
     /// Exception ports by exception type.
     pub(crate) exc: [crate::exception::ExcPort; crate::exception::EXC_TYPES_COUNT],
-    /// The name table's slots on the space's quota.
+    /// The name table's slots and `by_port` nodes on the space's quota.
     table_charge: Charge,
 }
 
@@ -111,6 +111,9 @@ static NEXT_SPACE_ID: Atomic<u64> = Atomic::new(1);
 
 /// What one slot of the name table costs, charged as the table grows.
 const SLOT_BYTES: usize = core::mem::size_of::<Entry>();
+/// What a `by_port` node costs (its links, key and value), charged with
+/// the name table while the node exists.
+const NODE_BYTES: usize = 3 * core::mem::size_of::<usize>() + core::mem::size_of::<(usize, u32)>();
 
 impl Space {
     pub(crate) fn new() -> Result<Arc<Space>> {
@@ -403,8 +406,8 @@ impl SpaceInner {
         self.free_head = i as u32;
         if let Object::Port(p) = &old {
             let key = Arc::as_ptr(p) as usize;
-            if self.by_port.get(&key) == Some(&name) {
-                self.by_port.remove(&key);
+            if self.by_port.get(&key) == Some(&name) && self.by_port.remove(&key).is_some() {
+                self.table_charge.release(NODE_BYTES);
             }
         }
         old
@@ -416,15 +419,31 @@ impl SpaceInner {
     }
 
     /// Records `name` as the send/receive entry of `port`.
+    /// Its node is charged with the name table.
     pub(crate) fn set_port_name(&mut self, port: &Arc<Port>, name: u32) -> MachResult {
-        self.by_port
-            .try_create_and_insert(Arc::as_ptr(port) as usize, name, GFP_KERNEL_ACCOUNT)
-            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        if !self.table_charge.add(NODE_BYTES) {
+            return Err(KERN_NO_SPACE);
+        }
+        let key = Arc::as_ptr(port) as usize;
+        match self
+            .by_port
+            .try_create_and_insert(key, name, GFP_KERNEL_ACCOUNT)
+        {
+            // A replaced node was charged too.
+            Ok(Some(_)) => self.table_charge.release(NODE_BYTES),
+            Ok(None) => {}
+            Err(_) => {
+                self.table_charge.release(NODE_BYTES);
+                return Err(KERN_RESOURCE_SHORTAGE);
+            }
+        }
         Ok(())
     }
 
     pub(crate) fn forget_port_name(&mut self, port: &Arc<Port>) {
-        self.by_port.remove(&(Arc::as_ptr(port) as usize));
+        if self.by_port.remove(&(Arc::as_ptr(port) as usize)).is_some() {
+            self.table_charge.release(NODE_BYTES);
+        }
     }
 
     /// Every live name and its type (mach_port_names).
