@@ -112,10 +112,10 @@ pub(crate) struct Kmsg {
 }
 
 /// What a message costs its quota besides its body and descriptors: the
-/// `Kmsg` itself and its slot in a queue's ring (which may be twice the
-/// queue's length).
+/// `Kmsg` itself and its share of a queue's ring (which holds at most four
+/// slots per queued message above its minimum, `mqueue.rs`).
 pub(crate) const KMSG_BYTES: usize =
-    core::mem::size_of::<Kmsg>() + 2 * core::mem::size_of::<Option<KBox<Kmsg>>>();
+    core::mem::size_of::<Kmsg>() + 4 * core::mem::size_of::<Option<KBox<Kmsg>>>();
 
 impl Kmsg {
     /// Allocates a message whose body (everything after the header) is

@@ -32,9 +32,10 @@ const MAX_TRANSIT_CHAIN: usize = 4096;
 pub(crate) const MACH_PORT_QLIMIT_MAX: u32 = 1024;
 pub(crate) const MACH_PORT_STATUS_FLAG_GUARDED: u32 = 0x02;
 pub(crate) const MACH_PORT_STATUS_FLAG_STRICT_GUARD: u32 = 0x04;
-/// What a port costs its space's quota: the port and a small queue ring.
-const PORT_BYTES: usize =
-    core::mem::size_of::<Port>() + 8 * core::mem::size_of::<Option<KBox<Kmsg>>>();
+/// What a port costs its space's quota: the port and the ring its queue
+/// keeps when empty (`mqueue.rs`).
+const PORT_BYTES: usize = core::mem::size_of::<Port>()
+    + crate::mqueue::RING_MIN * core::mem::size_of::<Option<KBox<Kmsg>>>();
 
 /// A dead-name request registered by a holder of a send or send-once right.
 pub(crate) struct DeadNameRequest {
