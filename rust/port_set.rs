@@ -37,9 +37,10 @@ pub(crate) struct PortSetInner {
 
 /// What a port set costs its space's quota.
 const SET_BYTES: usize = core::mem::size_of::<PortSet>();
-/// What one membership costs: an entry in the set's list, in the port's
-/// list of sets and in the ready list, with room for the lists' doubling.
-const MEMBER_BYTES: usize = 6 * core::mem::size_of::<Arc<Port>>();
+/// What one membership costs: an entry in the set's list and the port's
+/// list of sets, and two in the ready list (see `member_ready`), with room
+/// for the lists' doubling.
+const MEMBER_BYTES: usize = 8 * core::mem::size_of::<Arc<Port>>();
 
 #[pin_data(PinnedDrop)]
 pub(crate) struct PortSet {
@@ -150,15 +151,25 @@ impl PortSet {
 
     /// Called when `port`, a member, got its first queued message.
     pub(crate) fn member_ready(&self, port: &Arc<Port>, handoff: bool) {
+        // Declared before the guard: released after it.
+        let mut gone = KVec::new();
         let mut g = self.inner.lock();
         if !g.active {
             return;
+        }
+        // A member is listed again each time it becomes ready, also when
+        // its messages are received through the port itself and the set
+        // never takes the entries; compacting at twice the members keeps
+        // the list (charged per membership) bounded.
+        if g.ready.len() >= 2 * g.members.len() + 8 {
+            dedup_ready(&mut g, &mut gone);
         }
         if g.ready.push(port.clone(), GFP_KERNEL_ACCOUNT).is_err() {
             return;
         }
         wake_pollers(&g.pollers);
         drop(g);
+        drop(gone);
         if handoff {
             self.wait.notify_sync();
         } else {
@@ -265,6 +276,40 @@ impl PortSet {
     }
 }
 
+/// Drops repeated entries of the ready list, keeping each port's oldest,
+/// in order; the dropped references go to `gone`, for release after the
+/// lock. Left as it is if memory is short.
+fn dedup_ready(g: &mut PortSetInner, gone: &mut KVec<Arc<Port>>) {
+    let n = g.ready.len();
+    let (Ok(mut keys), Ok(mut keep), Ok(mut kept)) = (
+        KVec::with_capacity(n, GFP_KERNEL_ACCOUNT),
+        KVec::from_elem(false, n, GFP_KERNEL_ACCOUNT),
+        KVec::with_capacity(n, GFP_KERNEL_ACCOUNT),
+    ) else {
+        return;
+    };
+    if gone.reserve(n, GFP_KERNEL_ACCOUNT).is_err() {
+        return;
+    }
+    for (i, p) in g.ready.iter().enumerate() {
+        // Cannot fail: the capacity is `n`.
+        let _ = keys.push_within_capacity((Arc::as_ptr(p) as usize, i));
+    }
+    // By port, then by position: the first of each run is the oldest.
+    keys.sort_unstable();
+    for (j, &(port, i)) in keys.iter().enumerate() {
+        if j == 0 || keys[j - 1].0 != port {
+            keep[i] = true;
+        }
+    }
+    for (i, p) in core::mem::take(&mut g.ready).into_iter().enumerate() {
+        // Neither can fail: both have capacity `n`.
+        let out = if keep[i] { &mut kept } else { &mut *gone };
+        let _ = out.push_within_capacity(p);
+    }
+    g.ready = kept;
+}
+
 /// Moves every element equal to `port` from `v` into `gone`.
 fn retain_not(v: &mut KVec<Arc<Port>>, port: &Arc<Port>, gone: &mut KVec<Arc<Port>>) {
     let mut i = 0;
@@ -283,5 +328,36 @@ fn retain_not(v: &mut KVec<Arc<Port>>, port: &Arc<Port>, gone: &mut KVec<Arc<Por
 impl PinnedDrop for PortSet {
     fn drop(self: Pin<&mut Self>) {
         stats::PORT_SETS.dec();
+    }
+}
+
+#[kunit_tests(machipc_port_set)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_list_stays_bounded() -> Result {
+        let s = crate::space::Space::new()?;
+        let set = PortSet::new(&s.quota).map_err(|_| ENOMEM)?;
+        let a = Port::new(&s.quota).map_err(|_| ENOMEM)?;
+        let b = Port::new(&s.quota).map_err(|_| ENOMEM)?;
+        set.add_member(&a).map_err(|_| EINVAL)?;
+        set.add_member(&b).map_err(|_| EINVAL)?;
+        // As when both ports' messages are received through the ports.
+        for _ in 0..1000 {
+            set.member_ready(&a, false);
+            set.member_ready(&b, false);
+        }
+        {
+            let g = set.inner.lock();
+            assert!(g.ready.len() <= 2 * g.members.len() + 8);
+            // Each port's oldest entry kept, in order.
+            assert!(Arc::ptr_eq(&g.ready[0], &a));
+            assert!(Arc::ptr_eq(&g.ready[1], &b));
+        }
+        set.destroy();
+        drop((a, b));
+        s.destroy();
+        Ok(())
     }
 }
