@@ -755,15 +755,24 @@ mod tests {
         assert_eq!(apply_delta(3, 0x10000), Err(KERN_INVALID_VALUE));
     }
 
-    #[test]
-    fn make_send_counts_on_the_port() -> Result {
+    /// A new space and a port whose receive right it names.
+    fn space_and_port() -> Result<(Arc<crate::space::Space>, Arc<Port>, u32)> {
         let s = crate::space::Space::new()?;
         let p = Port::new(&s.quota).map_err(|_| ENOMEM)?;
         let mut d = Deferred::new();
-        let mut g = s.inner.lock();
-        let name = g
+        let name = s
+            .inner
+            .lock()
             .copyout(s.id, Right::from_counted(Kind::Receive, p.clone()), &mut d)
             .map_err(|_| ENOMEM)?;
+        Ok((s, p, name))
+    }
+
+    #[test]
+    fn make_send_counts_on_the_port() -> Result {
+        let (s, p, name) = space_and_port()?;
+        let mut d = Deferred::new();
+        let mut g = s.inner.lock();
         let c = g
             .copyin(s.id, name, MACH_MSG_TYPE_MAKE_SEND, &mut d)
             .map_err(|_| EINVAL)?;
@@ -795,13 +804,9 @@ mod tests {
 
     #[test]
     fn right_counts_refuse_to_overflow() -> Result {
-        let s = crate::space::Space::new()?;
-        let p = Port::new(&s.quota).map_err(|_| ENOMEM)?;
+        let (s, p, name) = space_and_port()?;
         let mut d = Deferred::new();
         let mut g = s.inner.lock();
-        let name = g
-            .copyout(s.id, Right::from_counted(Kind::Receive, p.clone()), &mut d)
-            .map_err(|_| ENOMEM)?;
         // Unreachable by memory, but a `+= 1` there would be a kernel BUG.
         p.inner.lock().srights = u32::MAX;
         assert!(matches!(
