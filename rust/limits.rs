@@ -87,11 +87,15 @@ impl User {
     }
 
     /// Takes `n` of `r` if the user stays within its limit (or is exempt).
+    /// A refusal only undoes the count: the caller holds an open space or
+    /// a port of this user, so the account is not idle, and `open` calls
+    /// this under `USERS`, which `forget_if_idle` takes.
     fn take(&self, r: Res, n: i64, exempt: bool) -> bool {
-        let old = self.counter(r).fetch_add(n, Full);
+        let c = self.counter(r);
+        let old = c.fetch_add(n, Full);
         let max = limit(r);
         if !exempt && max != 0 && old.checked_add(n).is_none_or(|t| t > max) {
-            self.give(r, n);
+            c.fetch_sub(n, Full);
             return false;
         }
         true

@@ -543,13 +543,15 @@ fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32, d: &mut Defer
         if e.bits & MACH_PORT_TYPE_RECEIVE == 0 {
             return Err(KERN_INVALID_RIGHT);
         }
-        pg.mscount = pg.mscount.wrapping_add(1);
         if e.bits & MACH_PORT_TYPE_SEND == 0 {
+            // Counted first: a refused right makes no send count.
             pg.count_send()?;
+            pg.mscount = pg.mscount.wrapping_add(1);
             e.bits |= MACH_PORT_TYPE_SEND;
             e.urefs = 1;
             return Ok(());
         }
+        pg.mscount = pg.mscount.wrapping_add(1);
     } else if e.bits & MACH_PORT_TYPE_SEND == 0 {
         return Err(KERN_INVALID_RIGHT);
     }
