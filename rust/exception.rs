@@ -72,11 +72,8 @@ pub(crate) fn install(
         if mask & (1 << i) == 0 {
             continue;
         }
-        let new = port.as_ref().map(|r| {
-            let p = r.port().clone();
-            p.inner.lock().srights += 1;
-            Right::from_counted(Kind::Send, p)
-        });
+        // A send right count at its maximum leaves the slot empty.
+        let new = port.as_ref().and_then(|r| r.port().new_send().ok());
         let old = core::mem::replace(
             &mut g.exc[i],
             ExcPort {
@@ -131,11 +128,8 @@ pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> MachResult<KVec<
                 if out.len() == max.min(EXC_TYPES_COUNT) {
                     break;
                 }
-                let port = e.port.as_ref().map(|r| {
-                    let p = r.port().clone();
-                    p.inner.lock().srights += 1;
-                    Right::from_counted(Kind::Send, p)
-                });
+                // A send right count at its maximum reports no port.
+                let port = e.port.as_ref().and_then(|r| r.port().new_send().ok());
                 first[out.len()] = i;
                 let h = Handler {
                     mask: 1 << i,

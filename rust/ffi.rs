@@ -25,6 +25,8 @@ mod c {
         pub(super) fn machipc_shim_pid_vnr(pid: *mut c_void) -> c_int;
         pub(super) fn machipc_shim_map_copy(data: *const c_void, len: usize) -> core::ffi::c_long;
         pub(super) fn machipc_shim_ool_map_min() -> usize;
+        pub(super) fn machipc_shim_user_limits(spaces: *mut u64, ports: *mut u64, bytes: *mut u64);
+        pub(super) fn machipc_shim_capable_resource() -> bool;
         pub(super) fn machipc_shim_map_pages(
             pages: *mut *mut c_void,
             count: core::ffi::c_ulong,
@@ -184,11 +186,32 @@ pub(crate) fn ool_map_min() -> usize {
     unsafe { c::machipc_shim_ool_map_min() }
 }
 
+/// The per-user limits (module parameters `max_user_spaces`,
+/// `max_user_ports`, `max_user_bytes`; see [`crate::limits`]), 0 for none.
+pub(crate) fn user_limits() -> (u64, u64, u64) {
+    let (mut s, mut p, mut b) = (0u64, 0u64, 0u64);
+    // SAFETY: The shim only writes the three pointed-to integers.
+    unsafe { c::machipc_shim_user_limits(&mut s, &mut p, &mut b) };
+    (s, p, b)
+}
+
+/// Whether the caller has `CAP_SYS_RESOURCE` (exempt from per-user limits).
+pub(crate) fn capable_resource() -> bool {
+    // SAFETY: `capable` checks the current task; no precondition.
+    unsafe { c::machipc_shim_capable_resource() }
+}
+
+/// The caller's effective uid as the kernel keys users (`kuid_t`, the
+/// initial user namespace's view).
+pub(crate) fn current_euid_key() -> u32 {
+    kernel::task::Kuid::current_euid().into_raw().val
+}
+
 /// Maps `pages` at a fresh address of the calling process, private and
 /// read-write; returns the address. The mapping takes its own reference
 /// to every page, so the caller's [`Page`]s may be dropped afterwards.
 pub(crate) fn map_user_pages(pages: &[kernel::page::Page]) -> Result<usize> {
-    let mut raw = KVec::with_capacity(pages.len(), GFP_KERNEL)?;
+    let mut raw = KVec::with_capacity(pages.len(), GFP_KERNEL_ACCOUNT)?;
     for p in pages {
         let _ = raw.push_within_capacity(p.as_ptr().cast::<core::ffi::c_void>());
     }

@@ -11,6 +11,7 @@
 use kernel::prelude::*;
 
 use crate::ffi::PidRef;
+use crate::limits::{Charge, Quota};
 use crate::rights::{Carried, Kind, Right};
 use crate::stats;
 use kernel::sync::Arc;
@@ -105,9 +106,16 @@ pub(crate) struct Kmsg {
     pub(crate) body: KVVec<u8>,
     pub(crate) descs: KVec<Desc>,
     pub(crate) sender: Sender,
-    /// The sending space's quota charge for this message's data.
-    pub(crate) charge: Option<crate::space::Charge>,
+    /// The message's memory (buffer, body, descriptors, out-of-line data,
+    /// carried rights) on the account of the space that caused it.
+    pub(crate) charge: Option<Charge>,
 }
+
+/// What a message costs its quota besides its body and descriptors: the
+/// `Kmsg` itself and its share of a queue's ring (which holds at most four
+/// slots per queued message above its minimum, `mqueue.rs`).
+pub(crate) const KMSG_BYTES: usize =
+    core::mem::size_of::<Kmsg>() + 4 * core::mem::size_of::<Option<KBox<Kmsg>>>();
 
 impl Kmsg {
     /// Allocates a message whose body (everything after the header) is
@@ -130,6 +138,19 @@ impl Kmsg {
         )?;
         stats::KMSGS.inc();
         Ok(k)
+    }
+
+    /// [`Kmsg::new`] charged to `quota` for the message and its body;
+    /// `None` if the quota (or its user) has no room or memory is short.
+    pub(crate) fn new_charged(
+        body_len: usize,
+        sender: Sender,
+        quota: &Arc<Quota>,
+    ) -> Option<KBox<Self>> {
+        let charge = Charge::new(quota, KMSG_BYTES.checked_add(body_len)?)?;
+        let mut k = Kmsg::new(body_len, sender).ok()?;
+        k.charge = Some(charge);
+        Some(k)
     }
 
     /// Whether this message carries any receive right.

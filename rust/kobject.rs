@@ -22,6 +22,7 @@
 //! `task_set_exception_ports` 3413, `task_get_exception_ports` 3414,
 //! `task_swap_exception_ports` 3415.
 
+use core::mem::size_of;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -67,12 +68,15 @@ pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
             return;
         }
     };
+    // The reply is charged to the account of the port it goes to, as every
+    // message the kernel makes without a reserved buffer.
+    let quota = dest.port().quota().clone();
     let mut k = match reply {
         Reply::Simple(code, outs) => {
             let n = if code == 0 { outs.len() } else { 0 };
-            let mut k = match Kmsg::new(12 + n, Sender::kernel()) {
-                Ok(k) => k,
-                Err(_) => return,
+            let mut k = match Kmsg::new_charged(12 + n, Sender::kernel(), &quota) {
+                Some(k) => k,
+                None => return,
             };
             k.body[..8].copy_from_slice(&NDR_RECORD);
             k.body[8..12].copy_from_slice(&code.to_ne_bytes());
@@ -83,13 +87,18 @@ pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
         Reply::Ool(regions, inline) => {
             let n = regions.len();
             let descs_end = 4 + n * 16;
-            let mut k = match Kmsg::new(descs_end + 8 + inline.len(), Sender::kernel()) {
-                Ok(k) => k,
-                Err(_) => return,
-            };
+            let mut k =
+                match Kmsg::new_charged(descs_end + 8 + inline.len(), Sender::kernel(), &quota) {
+                    Some(k) => k,
+                    None => return,
+                };
             k.body[..4].copy_from_slice(&(n as u32).to_ne_bytes());
             for (i, data) in regions.into_iter().enumerate() {
                 let off = 4 + i * 16;
+                let held = size_of::<Desc>() + data.len();
+                if !k.charge.as_mut().is_some_and(|c| c.add(held)) {
+                    return;
+                }
                 k.body[off + 9] = 1; // MACH_MSG_VIRTUAL_COPY
                 k.body[off + 11] = crate::kmsg::MACH_MSG_OOL_DESCRIPTOR;
                 k.body[off + 12..off + 16].copy_from_slice(&(data.len() as u32).to_ne_bytes());
@@ -99,7 +108,7 @@ pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
                             offset: off,
                             payload: DescPayload::Ool(crate::ool::Region::from_bytes(data)),
                         },
-                        GFP_KERNEL,
+                        GFP_KERNEL_ACCOUNT,
                     )
                     .is_err()
                 {
@@ -114,10 +123,11 @@ pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
         Reply::Ports(ports, inline) => {
             let n = ports.len();
             let descs_end = 4 + n * 12;
-            let mut k = match Kmsg::new(descs_end + 8 + inline.len(), Sender::kernel()) {
-                Ok(k) => k,
-                Err(_) => return,
-            };
+            let mut k =
+                match Kmsg::new_charged(descs_end + 8 + inline.len(), Sender::kernel(), &quota) {
+                    Some(k) => k,
+                    None => return,
+                };
             k.body[..4].copy_from_slice(&(n as u32).to_ne_bytes());
             for (i, c) in ports.into_iter().enumerate() {
                 let off = 4 + i * 12;
@@ -129,7 +139,7 @@ pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
                             offset: off,
                             payload: DescPayload::Port(c),
                         },
-                        GFP_KERNEL,
+                        GFP_KERNEL_ACCOUNT,
                     )
                     .is_err()
                 {
@@ -142,9 +152,9 @@ pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
             k
         }
         Reply::Port(c) => {
-            let mut k = match Kmsg::new(4 + 12, Sender::kernel()) {
-                Ok(k) => k,
-                Err(_) => return,
+            let mut k = match Kmsg::new_charged(4 + 12, Sender::kernel(), &quota) {
+                Some(k) => k,
+                None => return,
             };
             k.body[..4].copy_from_slice(&1u32.to_ne_bytes());
             let t = match &c {
@@ -159,7 +169,7 @@ pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
                         offset: 4,
                         payload: DescPayload::Port(c),
                     },
-                    GFP_KERNEL,
+                    GFP_KERNEL_ACCOUNT,
                 )
                 .is_err()
             {
@@ -502,10 +512,10 @@ fn dispatch(space: &Arc<Space>, req: &mut Kmsg) -> Reply {
             };
             drop(g);
             Reply::Port(match port {
-                Some(p) => {
-                    p.inner.lock().srights += 1;
-                    Carried::Right(Right::from_counted(Kind::Send, p))
-                }
+                Some(p) => match p.new_send() {
+                    Ok(r) => Carried::Right(r),
+                    Err(e) => return Reply::Simple(e.code(), KVec::new()),
+                },
                 None => Carried::Null,
             })
         }

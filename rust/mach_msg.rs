@@ -13,6 +13,7 @@ use kernel::uaccess::{UserPtr, UserSlice};
 
 use crate::error::*;
 use crate::kmsg::*;
+use crate::limits::Charge;
 use crate::ool::Region;
 use crate::port::{Port, Received, Timeout};
 use crate::port_set::PortSet;
@@ -92,9 +93,20 @@ struct UserDesc {
     dtype: u8,
 }
 
+/// Most port rights one message may carry, in port, guarded-port and
+/// out-of-line ports descriptors together (XNU's
+/// `IPC_KMSG_MAX_OOL_PORT_COUNT`); beyond, `MACH_SEND_TOO_LARGE`.
+pub(crate) const MAX_MSG_RIGHTS: usize = 16383;
+/// Most descriptors one message may have (`MACH_SEND_TOO_LARGE` beyond).
+/// XNU bounds them only by the message size; machipc also caps them, at
+/// XNU's bound on rights, so that a message of empty out-of-line
+/// descriptors cannot make the kernel walk millions of them.
+pub(crate) const MAX_DESCRIPTORS: usize = 16383;
+
 /// Validates the descriptor list (XNU's measure/validate pass):
 /// `MACH_SEND_MSG_TOO_SMALL` if the body cannot hold them,
-/// `MACH_SEND_INVALID_TYPE` for a bad type, disposition or copy option.
+/// `MACH_SEND_INVALID_TYPE` for a bad type, disposition or copy option,
+/// `MACH_SEND_TOO_LARGE` past [`MAX_DESCRIPTORS`] or [`MAX_MSG_RIGHTS`].
 fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
     if body.len() < BODY_SIZE {
         return Err(MACH_SEND_MSG_TOO_SMALL);
@@ -103,7 +115,11 @@ fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
     if count > (body.len() - BODY_SIZE) / PORT_DESC_SIZE {
         return Err(MACH_SEND_MSG_TOO_SMALL);
     }
-    let mut v = KVec::with_capacity(count, GFP_KERNEL).map_err(|_| MACH_SEND_NO_BUFFER)?;
+    if count > MAX_DESCRIPTORS {
+        return Err(MACH_SEND_TOO_LARGE);
+    }
+    let mut rights = 0usize;
+    let mut v = KVec::with_capacity(count, GFP_KERNEL_ACCOUNT).map_err(|_| MACH_SEND_NO_BUFFER)?;
     let mut off = BODY_SIZE;
     for i in 0..count {
         crate::ffi::resched_every(i);
@@ -121,6 +137,16 @@ fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
         };
         if off + size > body.len() {
             return Err(MACH_SEND_MSG_TOO_SMALL);
+        }
+        // Counted as XNU's send_dsc_port_count: one per port descriptor,
+        // `count` per out-of-line ports descriptor.
+        rights = rights.saturating_add(match dtype {
+            MACH_MSG_PORT_DESCRIPTOR | MACH_MSG_GUARDED_PORT_DESCRIPTOR => 1,
+            MACH_MSG_OOL_PORTS_DESCRIPTOR => u32_at(body, off + 12) as usize,
+            _ => 0,
+        });
+        if rights > MAX_MSG_RIGHTS {
+            return Err(MACH_SEND_TOO_LARGE);
         }
         match dtype {
             MACH_MSG_PORT_DESCRIPTOR | MACH_MSG_OOL_PORTS_DESCRIPTOR => {
@@ -157,17 +183,28 @@ fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
     Ok(v)
 }
 
-/// Most port names one out-of-line ports descriptor may carry.
-const MAX_OOL_PORTS: usize = 1 << 16;
-
 /// Copies out-of-line memory and port-name arrays in from the sender
-/// (before the space lock: user copies may fault and sleep).
+/// (before the space lock: user copies may fault and sleep). The message's
+/// charge grows by what it will hold (descriptors, memory, the rights of
+/// port arrays); the name arrays, freed when the send returns, are charged
+/// to `scratch`. Each name array is the user's bytes, in descriptor order.
 fn copyin_ool(
     k: &mut Kmsg,
     descs: &KVec<UserDesc>,
-    names: &mut KVec<(usize, KVec<u32>)>,
+    names: &mut KVec<KVec<u8>>,
     dealloc: &mut KVec<(usize, usize)>,
+    scratch: &mut Charge,
 ) -> MachResult {
+    let charged = k
+        .charge
+        .as_mut()
+        .is_some_and(|c| c.add_n(descs.len(), core::mem::size_of::<Desc>()));
+    if !charged {
+        return Err(MACH_SEND_NO_BUFFER);
+    }
+    k.descs
+        .reserve(descs.len(), GFP_KERNEL_ACCOUNT)
+        .map_err(|_| MACH_SEND_NO_BUFFER)?;
     for (i, d) in descs.iter().enumerate() {
         crate::ffi::resched_every(i);
         let off = d.offset;
@@ -194,25 +231,32 @@ fn copyin_ool(
                             offset: off,
                             payload: DescPayload::Ool(data),
                         },
-                        GFP_KERNEL,
+                        GFP_KERNEL_ACCOUNT,
                     )
                     .map_err(|_| MACH_SEND_NO_BUFFER)?;
                 if k.body[off + 8] != 0 && size != 0 {
                     dealloc
-                        .push((addr, size), GFP_KERNEL)
+                        .push((addr, size), GFP_KERNEL_ACCOUNT)
                         .map_err(|_| MACH_SEND_NO_BUFFER)?;
                 }
             }
             MACH_MSG_OOL_PORTS_DESCRIPTOR => {
                 let addr = u64_at(&k.body, off) as usize;
+                // At most MAX_MSG_RIGHTS (parse_descriptors): no overflow.
                 let count = u32_at(&k.body, off + 12) as usize;
-                if count > MAX_OOL_PORTS {
-                    return Err(MACH_SEND_TOO_LARGE);
+                let len = count * 4;
+                // The rights the array becomes stay with the message.
+                let charged = k
+                    .charge
+                    .as_mut()
+                    .is_some_and(|c| c.add_n(count, core::mem::size_of::<Carried>()));
+                if !charged || !scratch.add(len) {
+                    return Err(MACH_SEND_NO_BUFFER);
                 }
                 let mut bytes = KVec::new();
                 if count != 0 {
-                    UserSlice::new(UserPtr::from_addr(addr), count * 4)
-                        .read_all(&mut bytes, GFP_KERNEL)
+                    UserSlice::new(UserPtr::from_addr(addr), len)
+                        .read_all(&mut bytes, GFP_KERNEL_ACCOUNT)
                         .map_err(|e| {
                             if e == ENOMEM {
                                 MACH_SEND_NO_BUFFER
@@ -221,17 +265,12 @@ fn copyin_ool(
                             }
                         })?;
                 }
-                let mut v = KVec::from_elem(0u32, count, GFP_KERNEL_ACCOUNT)
-                    .map_err(|_| MACH_SEND_NO_BUFFER)?;
-                for (n, b) in v.iter_mut().zip(bytes.chunks_exact(4)) {
-                    *n = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-                }
                 names
-                    .push((off, v), GFP_KERNEL)
+                    .push(bytes, GFP_KERNEL_ACCOUNT)
                     .map_err(|_| MACH_SEND_NO_BUFFER)?;
                 if k.body[off + 8] != 0 && count != 0 {
                     dealloc
-                        .push((addr, count * 4), GFP_KERNEL)
+                        .push((addr, len), GFP_KERNEL_ACCOUNT)
                         .map_err(|_| MACH_SEND_NO_BUFFER)?;
                 }
             }
@@ -256,8 +295,14 @@ fn copyin_desc_name(
     if name == MACH_PORT_DEAD {
         return Ok(Carried::Dead);
     }
-    g.copyin(space, name, disp, d)
-        .map_err(|_| MACH_SEND_INVALID_RIGHT)
+    g.copyin(space, name, disp, d).map_err(|e| {
+        // A right count at its maximum (KERN_RESOURCE_SHORTAGE).
+        if e == KERN_RESOURCE_SHORTAGE {
+            MACH_SEND_NO_BUFFER
+        } else {
+            MACH_SEND_INVALID_RIGHT
+        }
+    })
 }
 
 fn send(
@@ -278,9 +323,8 @@ fn send(
     reader
         .read_slice(&mut hdr)
         .map_err(|_| MACH_SEND_INVALID_DATA)?;
-    let mut k =
-        Kmsg::new(size - HEADER_SIZE, Sender::current()).map_err(|_| MACH_SEND_NO_BUFFER)?;
-    k.charge = Some(crate::space::Charge::new(&space.quota, size).ok_or(MACH_SEND_NO_BUFFER)?);
+    let mut k = Kmsg::new_charged(size - HEADER_SIZE, Sender::current(), &space.quota)
+        .ok_or(MACH_SEND_NO_BUFFER)?;
     reader
         .read_slice(&mut k.body)
         .map_err(|_| MACH_SEND_INVALID_DATA)?;
@@ -327,7 +371,8 @@ fn send(
     };
     let mut ool_names = KVec::new();
     let mut dealloc = KVec::new();
-    copyin_ool(&mut k, &descs, &mut ool_names, &mut dealloc)?;
+    let mut scratch = Charge::empty(&space.quota);
+    copyin_ool(&mut k, &descs, &mut ool_names, &mut dealloc, &mut scratch)?;
 
     let so_dest = matches!(
         dest_type,
@@ -459,7 +504,7 @@ fn send(
                                         offset: off,
                                         payload: DescPayload::Port(c),
                                     },
-                                    GFP_KERNEL,
+                                    GFP_KERNEL_ACCOUNT,
                                 )
                                 .is_err()
                             {
@@ -477,18 +522,21 @@ fn send(
                     let disp = u32::from(k.body[off + 10]);
                     k.body[off + 10] = copyin_type(disp) as u8;
                     let names = match next_names.next() {
-                        Some((o, n)) if *o == off => n,
-                        _ => continue,
+                        Some(n) => n,
+                        None => continue,
                     };
-                    let mut rights = match KVec::with_capacity(names.len(), GFP_KERNEL) {
+                    let count = names.len() / 4;
+                    // Charged in copyin_ool.
+                    let mut rights = match KVec::with_capacity(count, GFP_KERNEL_ACCOUNT) {
                         Ok(v) => v,
                         Err(_) => {
                             failed = Some(MACH_SEND_NO_BUFFER);
                             break;
                         }
                     };
-                    for (i, &n) in names.iter().enumerate() {
+                    for (i, b) in names.chunks_exact(4).enumerate() {
                         crate::ffi::resched_every(i);
+                        let n = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
                         match copyin_desc_name(&mut g, space.id, n, disp, &mut d) {
                             Ok(c) => {
                                 // Cannot fail: `rights` has room for
@@ -512,7 +560,7 @@ fn send(
                                 offset: off,
                                 payload: DescPayload::OolPorts(rights),
                             },
-                            GFP_KERNEL,
+                            GFP_KERNEL_ACCOUNT,
                         )
                         .is_err()
                         && ok

@@ -551,8 +551,7 @@ fn call_locked(
             c.name = match port {
                 None => MACH_PORT_NULL,
                 Some(p) => {
-                    p.inner.lock().srights += 1;
-                    let r = Right::from_counted(Kind::Send, p);
+                    let r = p.new_send()?;
                     g.copyout(sid, r, d)?
                 }
             };
@@ -631,13 +630,15 @@ fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32) -> MachResult
         if e.bits & MACH_PORT_TYPE_RECEIVE == 0 {
             return Err(KERN_INVALID_RIGHT);
         }
-        pg.mscount = pg.mscount.wrapping_add(1);
         if e.bits & MACH_PORT_TYPE_SEND == 0 {
-            pg.srights += 1;
+            // Counted first: a refused right makes no send count.
+            pg.count_send()?;
+            pg.mscount = pg.mscount.wrapping_add(1);
             e.bits |= MACH_PORT_TYPE_SEND;
             e.urefs = 1;
             return Ok(());
         }
+        pg.mscount = pg.mscount.wrapping_add(1);
     } else if e.bits & MACH_PORT_TYPE_SEND == 0 {
         return Err(KERN_INVALID_RIGHT);
     }
@@ -690,8 +691,8 @@ pub(crate) fn set_members(
     }
     let s = g.port_set(name, d)?;
     let members = s.members().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    let mut names =
-        KVec::with_capacity(members.len(), GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    let mut names = KVec::with_capacity(members.len(), GFP_KERNEL_ACCOUNT)
+        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
     for p in members.iter() {
         if let Some((psid, n)) = p.inner.lock().receiver {
             if psid == sid {
@@ -750,11 +751,11 @@ pub(crate) fn construct(
 fn allocate(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) -> MachResult<u32> {
     let (bits, urefs, obj) = match right {
         MACH_PORT_RIGHT_RECEIVE => {
-            let p = Port::new().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            let p = Port::new(g.quota())?;
             (MACH_PORT_TYPE_RECEIVE, 0, Object::Port(p))
         }
         MACH_PORT_RIGHT_PORT_SET => {
-            let s = PortSet::new().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            let s = PortSet::new(g.quota())?;
             (MACH_PORT_TYPE_PORT_SET, 0, Object::Set(s))
         }
         MACH_PORT_RIGHT_DEAD_NAME => (MACH_PORT_TYPE_DEAD_NAME, 1, Object::Dead),
@@ -917,7 +918,7 @@ fn request_notification(
             _ => return Err(KERN_INVALID_CAPABILITY),
         };
         // The notification's buffer is reserved now, not when it fires.
-        match Request::new(right) {
+        match Request::new(right, g.quota()) {
             Ok(q) => Some(q),
             Err(right) => {
                 d.right(right);
@@ -948,7 +949,7 @@ pub(crate) fn request_with_right(
     notify: Option<Right>,
     d: &mut Deferred,
 ) -> (MachResult, Option<Right>) {
-    let notify = match notify.map(Request::new) {
+    let notify = match notify.map(|r| Request::new(r, g.quota())) {
         None => None,
         Some(Ok(q)) => Some(q),
         Some(Err(right)) => {
@@ -1076,7 +1077,7 @@ fn register(
                     n.send_possible(c.name);
                     return Ok(());
                 }
-                if pg.dnrequests.reserve(1, GFP_KERNEL).is_err() {
+                if pg.dnrequests.reserve(1, GFP_KERNEL_ACCOUNT).is_err() {
                     drop(pg);
                     drop(n);
                     return Err(KERN_RESOURCE_SHORTAGE);

@@ -15,6 +15,7 @@
 //! - [`kmsg`]: kernel messages; [`mach_msg`]: send and receive.
 //! - [`mach_port`]: the `mach_port_*` calls.
 //! - [`notify`]: notifications; [`port_fd`]: pollable port descriptors.
+//! - [`limits`]: per-space and per-user resource accounting.
 //! - [`error`]: Mach return codes; [`stats`]: live-object counters.
 //! - [`ffi`]: raw kernel bindings and the C shim, nowhere else.
 
@@ -29,6 +30,7 @@ mod ffi;
 mod kmsg;
 mod kmsg_cache;
 mod kobject;
+mod limits;
 mod mach_msg;
 mod mach_port;
 mod mqueue;
@@ -66,6 +68,8 @@ impl kernel::Module for MachIpcModule {
         unsafe { reap::REAPERS.init() };
         // SAFETY: As above.
         unsafe { port::TRANSIT.init() };
+        // SAFETY: As above, before any space (or user account) exists.
+        unsafe { limits::USERS.init() };
         let cache = kmsg_cache::KmsgCache::new()?;
         ffi::debugfs_init();
         if let Err(e) = ffi::register_device() {

@@ -10,6 +10,12 @@ use kernel::prelude::*;
 use crate::kmsg::Kmsg;
 use crate::stats;
 
+/// Slots a ring keeps however empty its queue gets; above, a ring shrinks
+/// when three quarters are free, so it never holds more than
+/// `max(RING_MIN, 4 * len)` slots after a burst (what ports and messages
+/// are charged for, `port.rs` and `kmsg.rs`).
+pub(crate) const RING_MIN: usize = 64;
+
 /// A FIFO of messages.
 pub(crate) struct MsgQueue {
     slots: KVec<Option<KBox<Kmsg>>>,
@@ -40,12 +46,18 @@ impl MsgQueue {
             return Ok(());
         }
         let old = self.slots.len();
-        let new = if old == 0 { 8 } else { old * 2 };
-        let mut slots = KVec::with_capacity(new, GFP_KERNEL)?;
+        self.resize(if old == 0 { 8 } else { old * 2 })
+    }
+
+    /// Moves the queued messages, oldest first, into a new ring of `new`
+    /// slots (at least `len`).
+    fn resize(&mut self, new: usize) -> Result {
+        let old = self.slots.len();
+        let mut slots = KVec::with_capacity(new, GFP_KERNEL_ACCOUNT)?;
         for i in 0..self.len {
             let idx = (self.head + i) % old;
             let m = self.slots[idx].take();
-            // Cannot fail: capacity is `new` > `len`.
+            // Cannot fail: capacity is `new` >= `len`.
             let _ = slots.push_within_capacity(m);
         }
         while slots.len() < new {
@@ -93,6 +105,12 @@ impl MsgQueue {
         self.head = (self.head + 1) % self.slots.len();
         self.len -= 1;
         stats::QUEUED.dec();
+        let cap = self.slots.len();
+        if cap > RING_MIN && self.len < cap / 4 {
+            // A burst is over: give its ring back. If memory is short the
+            // ring stays as it is, which is only untidy.
+            let _ = self.resize(cap / 2);
+        }
         m
     }
 
@@ -162,6 +180,23 @@ mod tests {
         let back = q.push(msg(7)?);
         assert!(back.is_err());
         assert_eq!(back.err().map(|m| m.id), Some(7));
+        Ok(())
+    }
+
+    #[test]
+    fn a_drained_ring_shrinks() -> Result {
+        let mut q = MsgQueue::new();
+        for i in 0..1000 {
+            q.reserve_one()?;
+            assert!(q.push(msg(i)?).is_ok());
+        }
+        assert_eq!(q.slots.len(), 1024);
+        for i in 0..999 {
+            assert_eq!(q.pop().map(|m| m.id), Some(i));
+            assert!(q.slots.len() <= RING_MIN.max(4 * q.len() + 4));
+        }
+        assert_eq!(q.slots.len(), RING_MIN);
+        assert_eq!(q.front().map(|m| m.id), Some(999));
         Ok(())
     }
 

@@ -15,10 +15,12 @@
 //! | dead-name      | 72  | `NDR_record`, `not_port` (name)            |
 
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 use crate::kmsg::{
     Desc, DescPayload, Kmsg, Sender, BODY_SIZE, HEADER_SIZE, MACH_MSGH_BITS_COMPLEX, PORT_DESC_SIZE,
 };
+use crate::limits::Quota;
 use crate::rights::{
     Carried, Kind, Right, MACH_MSG_TYPE_PORT_RECEIVE, MACH_MSG_TYPE_PORT_SEND_ONCE,
 };
@@ -38,8 +40,9 @@ const NDR_RECORD: [u8; 8] = [0, 0, 0, 0, 1, 0, 0, 0];
 const MAX_BODY: usize = BODY_SIZE + PORT_DESC_SIZE;
 
 /// Builds and queues a notification to `dest`, in `reserved` if the
-/// request reserved a buffer. If memory runs out the send-once right is
-/// consumed without a further notification.
+/// request reserved a buffer; otherwise the buffer is charged to the
+/// account of `dest`'s port. If memory or that account runs out the
+/// send-once right is consumed without a further notification.
 fn send(
     dest: Right,
     id: i32,
@@ -52,18 +55,18 @@ fn send(
             // Reserved with MAX_BODY bytes and room for one descriptor:
             // neither step allocates.
             k.body.truncate(0);
-            if k.body.extend_from_slice(body, GFP_KERNEL).is_err() {
+            if k.body.extend_from_slice(body, GFP_KERNEL_ACCOUNT).is_err() {
                 dest.consume_delivered();
                 return;
             }
             k
         }
-        None => match Kmsg::new(body.len(), Sender::kernel()) {
-            Ok(mut k) => {
+        None => match Kmsg::new_charged(body.len(), Sender::kernel(), dest.port().quota()) {
+            Some(mut k) => {
                 k.body.copy_from_slice(body);
                 k
             }
-            Err(_) => {
+            None => {
                 dest.consume_delivered();
                 return;
             }
@@ -80,7 +83,7 @@ fn send(
                     offset,
                     payload: DescPayload::Port(Carried::Right(right)),
                 },
-                GFP_KERNEL,
+                GFP_KERNEL_ACCOUNT,
             )
             .is_err()
         {
@@ -115,14 +118,20 @@ pub(crate) struct Request {
 }
 
 impl Request {
-    /// Reserves the buffer for a notification to `right`; gives the right
-    /// back if memory is short.
-    pub(crate) fn new(right: Right) -> core::result::Result<Self, Right> {
-        let mut k = match Kmsg::new(MAX_BODY, Sender::kernel()) {
-            Ok(k) => k,
-            Err(_) => return Err(right),
+    /// Reserves the buffer for a notification to `right`, charged to
+    /// `quota` (the requester's) with the request's slot on the port; gives
+    /// the right back if memory or the quota is short.
+    pub(crate) fn new(right: Right, quota: &Arc<Quota>) -> core::result::Result<Self, Right> {
+        let mut k = match Kmsg::new_charged(MAX_BODY, Sender::kernel(), quota) {
+            Some(k) => k,
+            None => return Err(right),
         };
-        if k.descs.reserve(1, GFP_KERNEL).is_err() {
+        let slot =
+            2 * core::mem::size_of::<crate::port::DeadNameRequest>() + core::mem::size_of::<Desc>();
+        if !k.charge.as_mut().is_some_and(|c| c.add(slot)) {
+            return Err(right);
+        }
+        if k.descs.reserve(1, GFP_KERNEL_ACCOUNT).is_err() {
             return Err(right);
         }
         Ok(Request {

@@ -55,7 +55,7 @@ impl Region {
             return Ok(Region::Bytes(data));
         }
         let n = len.div_ceil(PAGE_SIZE);
-        let mut pages = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut pages = KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
         for i in 0..n {
             let page = Page::alloc_page(GFP_KERNEL_ACCOUNT)?;
             let chunk = core::cmp::min(PAGE_SIZE, len - i * PAGE_SIZE);

@@ -19,6 +19,7 @@ use kernel::{new_condvar, new_mutex};
 
 use crate::error::*;
 use crate::kmsg::Kmsg;
+use crate::limits::{Charge, Quota};
 use crate::mqueue::MsgQueue;
 use crate::notify;
 use crate::port_fd::{wake_pollers, Poller};
@@ -41,6 +42,10 @@ const MAX_TRANSIT_CHAIN: usize = 4096;
 pub(crate) const MACH_PORT_QLIMIT_MAX: u32 = 1024;
 pub(crate) const MACH_PORT_STATUS_FLAG_GUARDED: u32 = 0x02;
 pub(crate) const MACH_PORT_STATUS_FLAG_STRICT_GUARD: u32 = 0x04;
+/// What a port costs its space's quota: the port and the ring its queue
+/// keeps when empty (`mqueue.rs`).
+const PORT_BYTES: usize = core::mem::size_of::<Port>()
+    + crate::mqueue::RING_MIN * core::mem::size_of::<Option<KBox<Kmsg>>>();
 
 /// A dead-name request registered by a holder of a send or send-once right.
 pub(crate) struct DeadNameRequest {
@@ -93,6 +98,20 @@ pub(crate) struct PortInner {
 }
 
 impl PortInner {
+    /// Counts one more send right. The count cannot overflow: past
+    /// `u32::MAX` (XNU panics there) the right is refused with
+    /// `KERN_RESOURCE_SHORTAGE`.
+    pub(crate) fn count_send(&mut self) -> MachResult {
+        self.srights = self.srights.checked_add(1).ok_or(KERN_RESOURCE_SHORTAGE)?;
+        Ok(())
+    }
+
+    /// Counts one more send-once right, as [`PortInner::count_send`].
+    pub(crate) fn count_send_once(&mut self) -> MachResult {
+        self.sorights = self.sorights.checked_add(1).ok_or(KERN_RESOURCE_SHORTAGE)?;
+        Ok(())
+    }
+
     /// The receive right arrived in space `space` under `name`.
     pub(crate) fn set_receiver(&mut self, space: u64, name: u32) {
         self.receiver = Some((space, name));
@@ -119,6 +138,9 @@ pub(crate) struct Port {
     /// Senders blocked by the queue limit, woken in FIFO order.
     #[pin]
     snd_wait: CondVar,
+    /// The port on the account of the space that made it (its memory and
+    /// one port on the user's count), given back when the port is freed.
+    charge: Charge,
 }
 
 /// What a receive attempt found.
@@ -161,8 +183,14 @@ pub(crate) fn wait_step<T, B: kernel::sync::lock::Backend>(
 }
 
 impl Port {
-    /// A new live port whose receive right the caller is about to name.
-    pub(crate) fn new() -> Result<Arc<Port>> {
+    /// A new live port whose receive right the caller is about to name,
+    /// charged to `quota`: `KERN_RESOURCE_SHORTAGE` if the space or its
+    /// user is at its limit (or memory is short).
+    pub(crate) fn new(quota: &Arc<Quota>) -> MachResult<Arc<Port>> {
+        let mut charge = Charge::empty(quota);
+        if !charge.add_port() || !charge.add(PORT_BYTES) {
+            return Err(KERN_RESOURCE_SHORTAGE);
+        }
         let p = Arc::pin_init(
             pin_init!(Port {
                 inner <- new_mutex!(PortInner {
@@ -190,11 +218,26 @@ impl Port {
                 }, "Port::inner"),
                 rcv_wait <- new_condvar!("Port::rcv_wait"),
                 snd_wait <- new_condvar!("Port::snd_wait"),
+                charge,
             }),
-            GFP_KERNEL,
-        )?;
+            GFP_KERNEL_ACCOUNT,
+        )
+        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
         stats::PORTS.inc();
         Ok(p)
+    }
+
+    /// The account the port is charged to (kernel-made messages to it are
+    /// charged there too).
+    pub(crate) fn quota(&self) -> &Arc<Quota> {
+        self.charge.quota()
+    }
+
+    /// A new send right to this port (`KERN_RESOURCE_SHORTAGE` if the
+    /// count would overflow).
+    pub(crate) fn new_send(self: &Arc<Self>) -> MachResult<Right> {
+        self.inner.lock().count_send()?;
+        Ok(Right::from_counted(Kind::Send, self.clone()))
     }
 
     /// Releases one right of `kind` that the kernel held on this port.
@@ -496,7 +539,7 @@ impl Port {
         }
         let mut i = 0;
         while i < g.dnrequests.len() {
-            if g.dnrequests[i].send_possible && out.reserve(1, GFP_KERNEL).is_ok() {
+            if g.dnrequests[i].send_possible && out.reserve(1, GFP_KERNEL_ACCOUNT).is_ok() {
                 if let Ok(r) = g.dnrequests.remove(i) {
                     let _ = out.push_within_capacity(r);
                 }

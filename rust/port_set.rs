@@ -17,6 +17,7 @@ use kernel::sync::{Arc, CondVar, Mutex};
 use kernel::{new_condvar, new_mutex};
 
 use crate::error::*;
+use crate::limits::{Charge, Quota};
 use crate::port::{wait_step, Port, Received, Timeout};
 use crate::port_fd::{wake_pollers, Poller};
 use crate::stats;
@@ -29,7 +30,17 @@ pub(crate) struct PortSetInner {
     ready: KVec<Arc<Port>>,
     /// Descriptors polling this set.
     pub(crate) pollers: KVec<Arc<Poller>>,
+    /// The set and its memberships on the account of the space that made
+    /// it.
+    charge: Charge,
 }
+
+/// What a port set costs its space's quota.
+const SET_BYTES: usize = core::mem::size_of::<PortSet>();
+/// What one membership costs: an entry in the set's list and the port's
+/// list of sets, and two in the ready list (see `member_ready`), with room
+/// for the lists' doubling.
+const MEMBER_BYTES: usize = 8 * core::mem::size_of::<Arc<Port>>();
 
 #[pin_data(PinnedDrop)]
 pub(crate) struct PortSet {
@@ -40,7 +51,10 @@ pub(crate) struct PortSet {
 }
 
 impl PortSet {
-    pub(crate) fn new() -> Result<Arc<PortSet>> {
+    /// A new port set charged to `quota`: `KERN_RESOURCE_SHORTAGE` if the
+    /// space or its user is at its limit (or memory is short).
+    pub(crate) fn new(quota: &Arc<Quota>) -> MachResult<Arc<PortSet>> {
+        let charge = Charge::new(quota, SET_BYTES).ok_or(KERN_RESOURCE_SHORTAGE)?;
         let s = Arc::pin_init(
             pin_init!(PortSet {
                 inner <- new_mutex!(PortSetInner {
@@ -48,35 +62,50 @@ impl PortSet {
                     members: KVec::new(),
                     ready: KVec::new(),
                     pollers: KVec::new(),
+                    charge,
                 }, "PortSet::inner"),
                 wait <- new_condvar!("PortSet::wait"),
             }),
-            GFP_KERNEL,
-        )?;
+            GFP_KERNEL_ACCOUNT,
+        )
+        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
         stats::PORT_SETS.inc();
         Ok(s)
     }
 
     /// Adds `port` (whose receive right the caller's space holds).
     pub(crate) fn add_member(self: &Arc<Self>, port: &Arc<Port>) -> MachResult {
-        if !self.inner.lock().active {
-            return Err(KERN_INVALID_RIGHT);
+        {
+            let mut g = self.inner.lock();
+            if !g.active {
+                return Err(KERN_INVALID_RIGHT);
+            }
+            // The membership is charged first; given back if it fails.
+            if !g.charge.add(MEMBER_BYTES) {
+                return Err(KERN_RESOURCE_SHORTAGE);
+            }
         }
         let mut pg = port.inner.lock();
-        if pg.sets.iter().any(|s| Arc::ptr_eq(s, self)) {
-            return Err(KERN_ALREADY_IN_SET);
-        }
-        pg.sets
-            .push(self.clone(), GFP_KERNEL)
-            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        let joined = if pg.sets.iter().any(|s| Arc::ptr_eq(s, self)) {
+            Err(KERN_ALREADY_IN_SET)
+        } else {
+            pg.sets
+                .push(self.clone(), GFP_KERNEL_ACCOUNT)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)
+        };
         let has_msg = !pg.queue.is_empty();
         drop(pg);
         let mut g = self.inner.lock();
+        if let Err(e) = joined {
+            g.charge.release(MEMBER_BYTES);
+            return Err(e);
+        }
         let room = g
             .members
-            .reserve(1, GFP_KERNEL)
-            .and_then(|()| g.ready.reserve(1, GFP_KERNEL));
+            .reserve(1, GFP_KERNEL_ACCOUNT)
+            .and_then(|()| g.ready.reserve(1, GFP_KERNEL_ACCOUNT));
         if room.is_err() {
+            g.charge.release(MEMBER_BYTES);
             // Undo the port's side: the port is not a member after all.
             // The set removed is a clone of `self`: dropping it here never
             // frees the set.
@@ -121,21 +150,34 @@ impl PortSet {
         let mut g = self.inner.lock();
         // The entries removed are clones of `port`, which the caller holds:
         // dropping them under the lock never frees the port.
+        let before = g.members.len();
         g.members.retain(|p| !Arc::ptr_eq(p, port));
+        let left = before - g.members.len();
+        g.charge.release(left * MEMBER_BYTES);
         g.ready.retain(|p| !Arc::ptr_eq(p, port));
     }
 
     /// Called when `port`, a member, got its first queued message.
     pub(crate) fn member_ready(&self, port: &Arc<Port>, handoff: bool) {
+        // Declared before the guard: released after it.
+        let mut gone = KVec::new();
         let mut g = self.inner.lock();
         if !g.active {
             return;
         }
-        if g.ready.push(port.clone(), GFP_KERNEL).is_err() {
+        // A member is listed again each time it becomes ready, also when
+        // its messages are received through the port itself and the set
+        // never takes the entries; compacting at twice the members keeps
+        // the list (charged per membership) bounded.
+        if g.ready.len() >= 2 * g.members.len() + 8 {
+            dedup_ready(&mut g, &mut gone);
+        }
+        if g.ready.push(port.clone(), GFP_KERNEL_ACCOUNT).is_err() {
             return;
         }
         wake_pollers(&g.pollers);
         drop(g);
+        drop(gone);
         if handoff {
             self.wait.notify_sync();
         } else {
@@ -149,6 +191,8 @@ impl PortSet {
         g.active = false;
         let members = core::mem::take(&mut g.members);
         let ready = core::mem::take(&mut g.ready);
+        let n = members.len();
+        g.charge.release(n * MEMBER_BYTES);
         wake_pollers(&g.pollers);
         drop(g);
         self.wait.notify_all();
@@ -166,7 +210,7 @@ impl PortSet {
     /// `mach_port_get_set_status`): the member ports.
     pub(crate) fn members(&self) -> Result<KVec<Arc<Port>>> {
         let g = self.inner.lock();
-        let mut v = KVec::with_capacity(g.members.len(), GFP_KERNEL)?;
+        let mut v = KVec::with_capacity(g.members.len(), GFP_KERNEL_ACCOUNT)?;
         for p in g.members.iter() {
             v.push_within_capacity(p.clone()).map_err(|_| ENOMEM)?;
         }
@@ -247,9 +291,74 @@ impl PortSet {
     }
 }
 
+/// Drops repeated entries of the ready list, keeping each port's oldest,
+/// in order; the dropped references go to `gone`, for release after the
+/// lock. Left as it is if memory is short.
+fn dedup_ready(g: &mut PortSetInner, gone: &mut KVec<Arc<Port>>) {
+    let n = g.ready.len();
+    let (Ok(mut keys), Ok(mut keep), Ok(mut kept)) = (
+        KVec::with_capacity(n, GFP_KERNEL_ACCOUNT),
+        KVec::from_elem(false, n, GFP_KERNEL_ACCOUNT),
+        KVec::with_capacity(n, GFP_KERNEL_ACCOUNT),
+    ) else {
+        return;
+    };
+    if gone.reserve(n, GFP_KERNEL_ACCOUNT).is_err() {
+        return;
+    }
+    for (i, p) in g.ready.iter().enumerate() {
+        // Cannot fail: the capacity is `n`.
+        let _ = keys.push_within_capacity((Arc::as_ptr(p) as usize, i));
+    }
+    // By port, then by position: the first of each run is the oldest.
+    keys.sort_unstable();
+    for (j, &(port, i)) in keys.iter().enumerate() {
+        if j == 0 || keys[j - 1].0 != port {
+            keep[i] = true;
+        }
+    }
+    for (i, p) in core::mem::take(&mut g.ready).into_iter().enumerate() {
+        // Neither can fail: both have capacity `n`.
+        let out = if keep[i] { &mut kept } else { &mut *gone };
+        let _ = out.push_within_capacity(p);
+    }
+    g.ready = kept;
+}
+
 #[pinned_drop]
 impl PinnedDrop for PortSet {
     fn drop(self: Pin<&mut Self>) {
         stats::PORT_SETS.dec();
+    }
+}
+
+#[kunit_tests(machipc_port_set)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_list_stays_bounded() -> Result {
+        let s = crate::space::Space::new()?;
+        let set = PortSet::new(&s.quota).map_err(|_| ENOMEM)?;
+        let a = Port::new(&s.quota).map_err(|_| ENOMEM)?;
+        let b = Port::new(&s.quota).map_err(|_| ENOMEM)?;
+        set.add_member(&a).map_err(|_| EINVAL)?;
+        set.add_member(&b).map_err(|_| EINVAL)?;
+        // As when both ports' messages are received through the ports.
+        for _ in 0..1000 {
+            set.member_ready(&a, false);
+            set.member_ready(&b, false);
+        }
+        {
+            let g = set.inner.lock();
+            assert!(g.ready.len() <= 2 * g.members.len() + 8);
+            // Each port's oldest entry kept, in order.
+            assert!(Arc::ptr_eq(&g.ready[0], &a));
+            assert!(Arc::ptr_eq(&g.ready[1], &b));
+        }
+        set.destroy();
+        drop((a, b));
+        s.destroy();
+        Ok(())
     }
 }

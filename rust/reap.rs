@@ -153,6 +153,7 @@ pub(crate) fn destroy(port: Arc<Port>) {
 mod tests {
     use super::*;
     use crate::kmsg::{Desc, DescPayload, Kmsg, Sender};
+    use crate::limits::Quota;
     use crate::notify;
     use crate::rights::{Carried, Kind, Right};
     use crate::stats;
@@ -167,13 +168,22 @@ mod tests {
         // three times the depth at which recursion overran the stack.
         const N: usize = if cfg!(CONFIG_KASAN) { 10_000 } else { 100_000 };
         let live_before = stats::PORTS.get();
-        let notify_port = Port::new()?;
+        // One account per 10,000 ports, as if that many spaces made them
+        // (a space's quota is 64 MiB).
+        let mut quotas = KVec::new();
+        let (q, open) = Quota::open()?;
+        let notify_port = Port::new(&q).map_err(|_| ENOMEM)?;
+        quotas.push((q, open), GFP_KERNEL)?;
         let mut ports = KVec::with_capacity(N, GFP_KERNEL)?;
-        for _ in 0..N {
-            let p = Port::new()?;
+        for i in 0..N {
+            if i % 10_000 == 0 {
+                quotas.push(Quota::open()?, GFP_KERNEL)?;
+            }
+            let q = &quotas[quotas.len() - 1].0;
+            let p = Port::new(q).map_err(|_| ENOMEM)?;
             notify_port.inner.lock().sorights += 1;
             let so = Right::from_counted(Kind::SendOnce, notify_port.clone());
-            let req = notify::Request::new(so).map_err(|_| ENOMEM)?;
+            let req = notify::Request::new(so, q).map_err(|_| ENOMEM)?;
             p.inner.lock().pdrequest = Some(req);
             ports.push(p, GFP_KERNEL)?;
         }
@@ -202,6 +212,7 @@ mod tests {
         drop(ports);
         drop(Right::from_counted(Kind::Receive, first));
         assert_eq!(stats::PORTS.get(), live_before);
+        drop(quotas);
         Ok(())
     }
 }

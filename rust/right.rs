@@ -336,11 +336,11 @@ impl SpaceInner {
                 let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
                 let mut pg = port.inner.lock();
                 let kind = if disp == MACH_MSG_TYPE_MAKE_SEND {
-                    pg.srights += 1;
+                    pg.count_send()?;
                     pg.mscount = pg.mscount.wrapping_add(1);
                     Kind::Send
                 } else {
-                    pg.sorights += 1;
+                    pg.count_send_once()?;
                     Kind::SendOnce
                 };
                 drop(pg);
@@ -382,15 +382,14 @@ impl SpaceInner {
                 }
                 let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
                 if disp == MACH_MSG_TYPE_COPY_SEND {
-                    port.inner.lock().srights += 1;
-                    return Ok(Carried::Right(Right::from_counted(Kind::Send, port)));
+                    return Ok(Carried::Right(port.new_send()?));
                 }
                 if disp == MACH_MSG_TYPE_MOVE_SEND && e.urefs > 1 {
+                    let r = port.new_send()?;
                     if e.urefs < MACH_PORT_UREFS_MAX {
                         e.urefs -= 1;
                     }
-                    port.inner.lock().srights += 1;
-                    return Ok(Carried::Right(Right::from_counted(Kind::Send, port)));
+                    return Ok(Carried::Right(r));
                 }
                 // The entry's last reference: its count moves to the Right
                 // (not for the pinned task port).
@@ -809,15 +808,24 @@ mod tests {
         assert_eq!(apply_delta(3, 0x10000), Err(KERN_INVALID_VALUE));
     }
 
-    #[test]
-    fn make_send_counts_on_the_port() -> Result {
+    /// A new space and a port whose receive right it names.
+    fn space_and_port() -> Result<(Arc<crate::space::Space>, Arc<Port>, u32)> {
         let s = crate::space::Space::new()?;
-        let p = Port::new()?;
+        let p = Port::new(&s.quota).map_err(|_| ENOMEM)?;
         let mut d = Deferred::new();
-        let mut g = s.inner.lock();
-        let name = g
+        let name = s
+            .inner
+            .lock()
             .copyout(s.id, Right::from_counted(Kind::Receive, p.clone()), &mut d)
             .map_err(|_| ENOMEM)?;
+        Ok((s, p, name))
+    }
+
+    #[test]
+    fn make_send_counts_on_the_port() -> Result {
+        let (s, p, name) = space_and_port()?;
+        let mut d = Deferred::new();
+        let mut g = s.inner.lock();
         let c = g
             .copyin(s.id, name, MACH_MSG_TYPE_MAKE_SEND, &mut d)
             .map_err(|_| EINVAL)?;
@@ -844,6 +852,35 @@ mod tests {
         assert_eq!(p.inner.lock().srights, 0);
         s.destroy();
         assert!(!p.inner.lock().active);
+        Ok(())
+    }
+
+    #[test]
+    fn right_counts_refuse_to_overflow() -> Result {
+        let (s, p, name) = space_and_port()?;
+        let mut d = Deferred::new();
+        let mut g = s.inner.lock();
+        // Unreachable by memory, but a `+= 1` there would be a kernel BUG.
+        p.inner.lock().srights = u32::MAX;
+        assert!(matches!(
+            g.copyin(s.id, name, MACH_MSG_TYPE_MAKE_SEND, &mut d),
+            Err(KERN_RESOURCE_SHORTAGE)
+        ));
+        assert!(p.new_send().is_err());
+        p.inner.lock().sorights = u32::MAX;
+        assert!(matches!(
+            g.copyin(s.id, name, MACH_MSG_TYPE_MAKE_SEND_ONCE, &mut d),
+            Err(KERN_RESOURCE_SHORTAGE)
+        ));
+        {
+            let mut pg = p.inner.lock();
+            assert_eq!((pg.srights, pg.sorights), (u32::MAX, u32::MAX));
+            pg.srights = 0;
+            pg.sorights = 0;
+        }
+        drop(g);
+        drop(d);
+        s.destroy();
         Ok(())
     }
 }

@@ -203,6 +203,40 @@ size_t machipc_shim_ool_map_min(void)
 	return READ_ONCE(ool_map_min);
 }
 
+/*
+ * Per-user limits (rust/limits.rs): what all the spaces opened by one user
+ * (keyed by effective kuid) may hold together. Writable at run time; a
+ * lowered limit refuses new allocations, it frees nothing. 0 means no
+ * limit. Openers with CAP_SYS_RESOURCE are counted but not limited.
+ */
+static unsigned int max_user_spaces = 4096;
+module_param(max_user_spaces, uint, 0644);
+MODULE_PARM_DESC(max_user_spaces,
+		 "Open /dev/machipc spaces per user; beyond, open() fails with EMFILE (0: no limit; default 4096)");
+
+static unsigned int max_user_ports = 262144;
+module_param(max_user_ports, uint, 0644);
+MODULE_PARM_DESC(max_user_ports,
+		 "Live ports per user, in transit included; beyond, KERN_RESOURCE_SHORTAGE (0: no limit; default 262144)");
+
+static unsigned long max_user_bytes = 256UL << 20;
+module_param(max_user_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_user_bytes,
+		 "Kernel memory per user for queued messages, ports, sets, requests and name tables; beyond, MACH_SEND_NO_BUFFER (0: no limit; default 256 MiB)");
+
+void machipc_shim_user_limits(u64 *spaces, u64 *ports, u64 *bytes)
+{
+	*spaces = READ_ONCE(max_user_spaces);
+	*ports = READ_ONCE(max_user_ports);
+	*bytes = READ_ONCE(max_user_bytes);
+}
+
+/* Whether the caller is exempt from the per-user limits. */
+bool machipc_shim_capable_resource(void)
+{
+	return capable(CAP_SYS_RESOURCE);
+}
+
 struct machipc_ool_pages {
 	struct page **pages;
 	unsigned long count;

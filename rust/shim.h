@@ -18,6 +18,8 @@ void machipc_shim_put_pid(void *pid);
 int machipc_shim_pid_vnr(void *pid);
 long machipc_shim_map_copy(const void *data, size_t len);
 size_t machipc_shim_ool_map_min(void);
+void machipc_shim_user_limits(u64 *spaces, u64 *ports, u64 *bytes);
+bool machipc_shim_capable_resource(void);
 struct page;
 long machipc_shim_map_pages(struct page **pages, unsigned long count);
 int machipc_shim_unmap(unsigned long addr, size_t len);

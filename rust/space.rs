@@ -21,6 +21,7 @@ use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{Arc, Mutex};
 
 use crate::error::*;
+use crate::limits::{Charge, OpenSpace, Quota};
 use crate::port::Port;
 use crate::port_set::PortSet;
 use crate::rights::*;
@@ -90,6 +91,8 @@ pub(crate) struct SpaceInner {
     pub(crate) task_port: Option<Right>,
     /// Exception ports by exception type.
     pub(crate) exc: [crate::exception::ExcPort; crate::exception::EXC_TYPES_COUNT],
+    /// The name table's slots and `by_port` nodes on the space's quota.
+    table_charge: Charge,
 }
 
 /// An IPC space.
@@ -100,75 +103,27 @@ pub(crate) struct Space {
     pub(crate) id: u64,
     /// The process that opened the space (for task_for_pid/pid_for_task).
     pub(crate) pid: Option<crate::ffi::PidRef>,
-    /// Message bytes this space has queued and not yet received.
+    /// The kernel memory this space holds (messages it queued, its ports,
+    /// sets and name table), and its user's account.
     pub(crate) quota: Arc<Quota>,
+    /// This space on its user's count of open spaces.
+    _open: OpenSpace,
 }
 
 static NEXT_SPACE_ID: Atomic<u64> = Atomic::new(1);
 
-/// Bytes of message data (inline and out-of-line) one space may have
-/// queued and not yet received; beyond, sends fail with
-/// `MACH_SEND_NO_BUFFER`, so a process cannot exhaust kernel memory by
-/// queueing messages no one receives. The memory is also charged to the
-/// sender's memory cgroup (`GFP_KERNEL_ACCOUNT`).
-pub(crate) const QUEUED_BYTES_MAX: i64 = 64 << 20;
-
-/// A space's account of the message bytes it has in flight.
-pub(crate) struct Quota {
-    bytes: Atomic<i64>,
-}
-
-/// Bytes charged to a space's quota, released when dropped (with the
-/// message that holds it).
-pub(crate) struct Charge {
-    quota: Arc<Quota>,
-    bytes: i64,
-}
-
-impl Quota {
-    fn new() -> Result<Arc<Quota>> {
-        Ok(Arc::new(
-            Quota {
-                bytes: Atomic::new(0),
-            },
-            GFP_KERNEL,
-        )?)
-    }
-}
-
-impl Charge {
-    /// Charges `n` bytes to `quota`, if it has room.
-    pub(crate) fn new(quota: &Arc<Quota>, n: usize) -> Option<Charge> {
-        let mut c = Charge {
-            quota: quota.clone(),
-            bytes: 0,
-        };
-        c.add(n).then_some(c)
-    }
-
-    /// Charges `n` more bytes, if the quota has room.
-    pub(crate) fn add(&mut self, n: usize) -> bool {
-        let n = n as i64;
-        let old = self.quota.bytes.fetch_add(n, Relaxed);
-        if old + n > QUEUED_BYTES_MAX {
-            self.quota.bytes.fetch_sub(n, Relaxed);
-            return false;
-        }
-        self.bytes += n;
-        true
-    }
-}
-
-impl Drop for Charge {
-    fn drop(&mut self) {
-        self.quota.bytes.fetch_sub(self.bytes, Relaxed);
-    }
-}
+/// What one slot of the name table costs, charged as the table grows.
+const SLOT_BYTES: usize = core::mem::size_of::<Entry>();
+/// What a `by_port` node costs (its links, key and value), charged with
+/// the name table while the node exists.
+const NODE_BYTES: usize = 3 * core::mem::size_of::<usize>() + core::mem::size_of::<(usize, u32)>();
 
 impl Space {
     pub(crate) fn new() -> Result<Arc<Space>> {
         let id = NEXT_SPACE_ID.fetch_add(1, Relaxed);
-        let quota = Quota::new()?;
+        let (quota, open) = Quota::open()?;
+        let table_charge = Charge::empty(&quota);
+        let space_quota = quota.clone();
         let s = Arc::pin_init(
             pin_init!(Space {
                 inner <- new_mutex!(SpaceInner {
@@ -179,17 +134,19 @@ impl Space {
                     special: [const { None }; SPECIAL_PORTS],
                     task_port: None,
                     exc: Default::default(),
+                    table_charge,
                 }, "Space::inner"),
                 id,
                 pid: Some(crate::ffi::PidRef::current_tgid()),
-                quota,
+                quota: space_quota,
+                _open: open,
             }),
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )?;
         stats::SPACES.inc();
         // The task's own port: a kernel object whose first name (0x103)
         // is the send right `mach_task_self()` returns.
-        let port = Port::new()?;
+        let port = Port::new(&quota).map_err(|_| ENOMEM)?;
         {
             let mut pg = port.inner.lock();
             pg.kobject = Some(s.clone());
@@ -222,8 +179,10 @@ impl Space {
         let special = core::mem::replace(&mut g.special, [const { None }; SPECIAL_PORTS]);
         let task_port = g.task_port.take();
         let exc = core::mem::take(&mut g.exc);
+        let table_charge = core::mem::replace(&mut g.table_charge, Charge::empty(&self.quota));
         g.free_head = 0;
         drop(g);
+        drop(table_charge);
         drop(by_port);
         drop(special);
         for (i, e) in table.into_iter().enumerate() {
@@ -246,10 +205,10 @@ impl Space {
         let port = parent.inner.lock().special[TASK_BOOTSTRAP_PORT]
             .as_ref()
             .map(|r| r.port().clone());
-        let new = port.map(|p| {
-            p.inner.lock().srights += 1;
-            Right::from_counted(Kind::Send, p)
-        });
+        let new = match port {
+            Some(p) => Some(p.new_send()?),
+            None => None,
+        };
         let old = core::mem::replace(&mut self.inner.lock().special[TASK_BOOTSTRAP_PORT], new);
         drop(old);
         Ok(())
@@ -288,6 +247,11 @@ pub(crate) fn release_entry(space: u64, name: u32, e: Entry) {
 }
 
 impl SpaceInner {
+    /// The account this space's allocations are charged to.
+    pub(crate) fn quota(&self) -> &Arc<Quota> {
+        self.table_charge.quota()
+    }
+
     /// The table index of `name` if it denotes a live entry.
     pub(crate) fn index_of(&self, name: u32) -> Option<usize> {
         if !name_valid(name) {
@@ -313,9 +277,18 @@ impl SpaceInner {
         if new_len <= len {
             return Err(KERN_NO_SPACE);
         }
-        self.table
+        // The space's quota bounds its table as it bounds its messages.
+        if !self.table_charge.add_n(new_len - len, SLOT_BYTES) {
+            return Err(KERN_NO_SPACE);
+        }
+        if self
+            .table
             .reserve(new_len - len, GFP_KERNEL_ACCOUNT)
-            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            .is_err()
+        {
+            self.table_charge.release((new_len - len) * SLOT_BYTES);
+            return Err(KERN_RESOURCE_SHORTAGE);
+        }
         let start = if len == 0 {
             // Slot 0 is never a name.
             let e = Entry {
@@ -467,8 +440,8 @@ impl SpaceInner {
         self.free_head = i as u32;
         if let Object::Port(p) = &old {
             let key = Arc::as_ptr(p) as usize;
-            if self.by_port.get(&key) == Some(&name) {
-                self.by_port.remove(&key);
+            if self.by_port.get(&key) == Some(&name) && self.by_port.remove(&key).is_some() {
+                self.table_charge.release(NODE_BYTES);
             }
         }
         old
@@ -480,15 +453,31 @@ impl SpaceInner {
     }
 
     /// Records `name` as the send/receive entry of `port`.
+    /// Its node is charged with the name table.
     pub(crate) fn set_port_name(&mut self, port: &Arc<Port>, name: u32) -> MachResult {
-        self.by_port
-            .try_create_and_insert(Arc::as_ptr(port) as usize, name, GFP_KERNEL)
-            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        if !self.table_charge.add(NODE_BYTES) {
+            return Err(KERN_NO_SPACE);
+        }
+        let key = Arc::as_ptr(port) as usize;
+        match self
+            .by_port
+            .try_create_and_insert(key, name, GFP_KERNEL_ACCOUNT)
+        {
+            // A replaced node was charged too.
+            Ok(Some(_)) => self.table_charge.release(NODE_BYTES),
+            Ok(None) => {}
+            Err(_) => {
+                self.table_charge.release(NODE_BYTES);
+                return Err(KERN_RESOURCE_SHORTAGE);
+            }
+        }
         Ok(())
     }
 
     pub(crate) fn forget_port_name(&mut self, port: &Arc<Port>) {
-        self.by_port.remove(&(Arc::as_ptr(port) as usize));
+        if self.by_port.remove(&(Arc::as_ptr(port) as usize)).is_some() {
+            self.table_charge.release(NODE_BYTES);
+        }
     }
 
     /// Every live name and its type (mach_port_names).

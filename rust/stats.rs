@@ -23,6 +23,10 @@ impl Counter {
         self.0.add(-1, Relaxed);
     }
 
+    pub(crate) fn add(&self, n: i64) {
+        self.0.add(n, Relaxed);
+    }
+
     pub(crate) fn get(&self) -> i64 {
         self.0.load(Relaxed)
     }
@@ -36,10 +40,14 @@ pub(crate) static QUEUED: Counter = Counter::new();
 pub(crate) static PORT_FDS: Counter = Counter::new();
 pub(crate) static KMSG_CACHE_HITS: Counter = Counter::new();
 pub(crate) static KMSG_CACHE_MISSES: Counter = Counter::new();
+/// User accounts alive (`limits.rs`).
+pub(crate) static USERS: Counter = Counter::new();
+/// Bytes charged to spaces' quotas, all spaces together.
+pub(crate) static CHARGED_BYTES: Counter = Counter::new();
 
 /// Writes `name value` lines into `buf`; returns the length written.
 pub(crate) fn format(buf: &mut [u8]) -> usize {
-    let rows: [(&str, &Counter); 8] = [
+    let rows: [(&str, &Counter); 10] = [
         ("spaces", &SPACES),
         ("ports", &PORTS),
         ("port_sets", &PORT_SETS),
@@ -48,6 +56,8 @@ pub(crate) fn format(buf: &mut [u8]) -> usize {
         ("port_fds", &PORT_FDS),
         ("kmsg_cache_hits", &KMSG_CACHE_HITS),
         ("kmsg_cache_misses", &KMSG_CACHE_MISSES),
+        ("users", &USERS),
+        ("charged_bytes", &CHARGED_BYTES),
     ];
     let mut w = Writer { buf, len: 0 };
     for (name, c) in rows.iter() {

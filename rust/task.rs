@@ -56,8 +56,12 @@ fn pid_key(space: &Space) -> usize {
 
 /// Records a new space.
 pub(crate) fn register(space: &Arc<Space>) -> Result {
-    let a = RBTreeNode::new(space.id, space.clone(), GFP_KERNEL)?;
-    let b = RBTreeNode::new((pid_key(space), space.id), space.clone(), GFP_KERNEL)?;
+    let a = RBTreeNode::new(space.id, space.clone(), GFP_KERNEL_ACCOUNT)?;
+    let b = RBTreeNode::new(
+        (pid_key(space), space.id),
+        space.clone(),
+        GFP_KERNEL_ACCOUNT,
+    )?;
     let mut g = TASKS.lock();
     let t = g.trees();
     t.by_id.insert(a);
@@ -123,7 +127,7 @@ pub(crate) fn task_for_pid(space: &Arc<Space>, pid: i32) -> MachResult<u32> {
         if !pg.active {
             return Err(KERN_FAILURE);
         }
-        pg.srights += 1;
+        pg.count_send()?;
     }
     let right = Right::from_counted(Kind::Send, port);
     let mut d = Deferred::new();
