@@ -97,16 +97,13 @@ struct UserDesc {
 /// out-of-line ports descriptors together (XNU's
 /// `IPC_KMSG_MAX_OOL_PORT_COUNT`); beyond, `MACH_SEND_TOO_LARGE`.
 pub(crate) const MAX_MSG_RIGHTS: usize = 16383;
-/// Most descriptors one message may have (`MACH_SEND_TOO_LARGE` beyond).
-/// XNU bounds them only by the message size; machipc also caps them, at
-/// XNU's bound on rights, so that a message of empty out-of-line
-/// descriptors cannot make the kernel walk millions of them.
-pub(crate) const MAX_DESCRIPTORS: usize = 16383;
 
 /// Validates the descriptor list (XNU's measure/validate pass):
 /// `MACH_SEND_MSG_TOO_SMALL` if the body cannot hold them,
 /// `MACH_SEND_INVALID_TYPE` for a bad type, disposition or copy option,
-/// `MACH_SEND_TOO_LARGE` past [`MAX_DESCRIPTORS`] or [`MAX_MSG_RIGHTS`].
+/// `MACH_SEND_TOO_LARGE` past [`MAX_MSG_RIGHTS`]. As in XNU, the number
+/// of descriptors is bounded only by the message size (each is charged to
+/// the sender's quota, and long walks yield the CPU).
 fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
     if body.len() < BODY_SIZE {
         return Err(MACH_SEND_MSG_TOO_SMALL);
@@ -114,9 +111,6 @@ fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
     let count = u32_at(body, 0) as usize;
     if count > (body.len() - BODY_SIZE) / PORT_DESC_SIZE {
         return Err(MACH_SEND_MSG_TOO_SMALL);
-    }
-    if count > MAX_DESCRIPTORS {
-        return Err(MACH_SEND_TOO_LARGE);
     }
     let mut rights = 0usize;
     let mut v = KVec::with_capacity(count, GFP_KERNEL_ACCOUNT).map_err(|_| MACH_SEND_NO_BUFFER)?;
@@ -397,9 +391,13 @@ fn send(
             Object::Port(p) => p.clone(),
             _ => return Err(MACH_SEND_INVALID_DEST),
         };
+        // The reply entry must hold a port right (an entry that already is
+        // a dead name does not); a send right whose port died since is
+        // accepted and travels as MACH_PORT_DEAD (XNU's copyin_check_reply).
         if reply_type != 0
             && name_valid(local)
-            && g.copyin_check(local, reply_type, true, &mut d).is_err()
+            && (!g.holds_port_right(local)
+                || g.copyin_check(local, reply_type, true, &mut d).is_err())
         {
             return Err(MACH_SEND_INVALID_REPLY);
         }

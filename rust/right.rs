@@ -291,6 +291,16 @@ impl SpaceInner {
         Ok(i)
     }
 
+    /// Whether `name` denotes a send, send-once or receive right, before
+    /// any lazy conversion to a dead name (`MACH_PORT_TYPE_PORT_RIGHTS`).
+    pub(crate) fn holds_port_right(&self, name: u32) -> bool {
+        self.index_of(name).is_some_and(|i| {
+            self.table[i].bits
+                & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE | MACH_PORT_TYPE_RECEIVE)
+                != 0
+        })
+    }
+
     /// Whether entry `i` can give both header rights when destination and
     /// reply share its name (XNU's joint copyin): each move-send needs
     /// its own user reference, and the pinned task port keeps its last.

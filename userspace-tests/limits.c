@@ -156,31 +156,6 @@ TEST(a_message_carries_at_most_16383_rights)
 	free(names);
 }
 
-/* So do descriptors, whatever they carry. */
-TEST(a_message_has_at_most_16383_descriptors)
-{
-	enum { N = MAX_MSG_RIGHTS + 1 };
-	mach_port_t p = send_receive();
-	size_t size = sizeof(mach_msg_header_t) + sizeof(mach_msg_body_t) + N * sizeof(mach_msg_ool_descriptor_t);
-	mach_msg_header_t *h = calloc(1, size);
-	mach_msg_body_t *b = (mach_msg_body_t *)(h + 1);
-	mach_msg_ool_descriptor_t *d = (mach_msg_ool_descriptor_t *)(b + 1);
-
-	h->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
-	h->msgh_remote_port = p;
-	b->msgh_descriptor_count = N;
-	for (int i = 0; i < N; i++) {
-		d[i].copy = MACH_MSG_VIRTUAL_COPY;
-		d[i].type = MACH_MSG_OOL_DESCRIPTOR;
-	}
-	KR(mach_msg(h, MACH_SEND_MSG, (mach_msg_size_t)size, 0, 0, 0, 0), MACH_SEND_TOO_LARGE);
-	b->msgh_descriptor_count = N - 1;
-	size -= sizeof(*d);
-	KR_OK(mach_msg(h, MACH_SEND_MSG, (mach_msg_size_t)size, 0, 0, 0, 0));
-	KR_OK(mach_port_destroy(mach_task_self(), p));
-	free(h);
-}
-
 /*
  * Port arrays are charged to the sending space for what they hold in the
  * kernel (a right slot per name, not 4 bytes): a space filling its queue
