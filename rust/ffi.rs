@@ -13,15 +13,18 @@ mod c {
         pub(super) fn machipc_shim_register() -> c_int;
         pub(super) fn machipc_shim_deregister();
         pub(super) fn machipc_shim_port_fd(portfd: *mut c_void) -> c_int;
-        pub(super) fn machipc_shim_current_ids(
+        pub(super) fn machipc_shim_current_kids(
             euid: *mut u32,
             egid: *mut u32,
             ruid: *mut u32,
             rgid: *mut u32,
         );
+        pub(super) fn machipc_shim_uid_in_current_ns(kuid: u32) -> u32;
+        pub(super) fn machipc_shim_gid_in_current_ns(kgid: u32) -> u32;
         pub(super) fn machipc_shim_get_tgid() -> *mut c_void;
         pub(super) fn machipc_shim_put_pid(pid: *mut c_void);
         pub(super) fn machipc_shim_pid_vnr(pid: *mut c_void) -> c_int;
+        pub(super) fn machipc_shim_pid_version(pid: *mut c_void) -> u32;
         pub(super) fn machipc_shim_map_copy(data: *const c_void, len: usize) -> core::ffi::c_long;
         pub(super) fn machipc_shim_ool_map_min() -> usize;
         pub(super) fn machipc_shim_map_pages(
@@ -77,13 +80,50 @@ pub(crate) unsafe fn install_port_fd(data: *mut core::ffi::c_void) -> Result<i32
     Ok(fd)
 }
 
-/// The calling task's user and group ids, as its user namespace sees them:
-/// `(euid, egid, ruid, rgid)`.
-pub(crate) fn current_ids() -> (u32, u32, u32, u32) {
-    let (mut a, mut b, mut c, mut d) = (0u32, 0u32, 0u32, 0u32);
-    // SAFETY: The shim only writes the four pointed-to integers.
-    unsafe { c::machipc_shim_current_ids(&mut a, &mut b, &mut c, &mut d) };
-    (a, b, c, d)
+/// A task's user and group ids as kernel ids (`kuid_t`/`kgid_t` values),
+/// which mean the same in every user namespace.
+#[derive(Clone, Copy)]
+pub(crate) struct KernelIds {
+    euid: u32,
+    egid: u32,
+    ruid: u32,
+    rgid: u32,
+}
+
+impl KernelIds {
+    /// The calling task's.
+    pub(crate) fn current() -> Self {
+        let mut k = Self::root();
+        // SAFETY: The shim only writes the four pointed-to integers.
+        unsafe { c::machipc_shim_current_kids(&mut k.euid, &mut k.egid, &mut k.ruid, &mut k.rgid) };
+        k
+    }
+
+    /// All ids 0 (the kernel's, which are never translated).
+    pub(crate) fn root() -> Self {
+        KernelIds {
+            euid: 0,
+            egid: 0,
+            ruid: 0,
+            rgid: 0,
+        }
+    }
+
+    /// `(euid, egid, ruid, rgid)` as the *calling* task's user namespace
+    /// sees them; ids it does not map read as the overflow ids (65534), as
+    /// `SCM_CREDENTIALS` reports them.
+    pub(crate) fn in_current_ns(&self) -> (u32, u32, u32, u32) {
+        // SAFETY: Pure translations through the current task's user
+        // namespace; any value is a valid kernel id to translate.
+        unsafe {
+            (
+                c::machipc_shim_uid_in_current_ns(self.euid),
+                c::machipc_shim_gid_in_current_ns(self.egid),
+                c::machipc_shim_uid_in_current_ns(self.ruid),
+                c::machipc_shim_gid_in_current_ns(self.rgid),
+            )
+        }
+    }
 }
 
 /// A counted reference to a thread group's `struct pid`.
@@ -130,10 +170,19 @@ impl PidRef {
         unsafe { c::machipc_shim_may_attach(self.0) }
     }
 
-    /// The pid number as the *calling* task's pid namespace sees it.
+    /// The pid number as the *calling* task's pid namespace sees it; 0 if
+    /// it is not visible there or the process has exited.
     pub(crate) fn nr_in_current_ns(&self) -> i32 {
         // SAFETY: By the type invariant the pid is valid.
         unsafe { c::machipc_shim_pid_vnr(self.0) }
+    }
+
+    /// The audit token's pidversion: the low 32 bits of the pid's pidfs
+    /// inode number, never the same for two processes that had one pid
+    /// number (`shim.c`).
+    pub(crate) fn version(&self) -> u32 {
+        // SAFETY: By the type invariant the pid is valid.
+        unsafe { c::machipc_shim_pid_version(self.0) }
     }
 }
 

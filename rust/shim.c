@@ -11,7 +11,8 @@
  * - anonymous-inode files for the per-port descriptors (machipc_port_fd);
  * - per-CPU slots for the kmsg cache;
  * - mappings of out-of-line memory pages in a receiver (vm_insert_pages
- *   from an mmap handler of a private anonymous-inode file).
+ *   from an mmap handler of a private anonymous-inode file);
+ * - the credentials and pids of processes, for the trailer's tokens.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -28,6 +29,7 @@
 #include <linux/capability.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/uidgid.h>
 #include <linux/mman.h>
@@ -139,15 +141,33 @@ int machipc_shim_port_fd(void *portfd)
 	return anon_inode_getfd("[machipc-port]", &machipc_port_fops, portfd, O_RDONLY | O_CLOEXEC);
 }
 
-/* The caller's credentials as Mach's audit token reports them. */
-void machipc_shim_current_ids(u32 *euid, u32 *egid, u32 *ruid, u32 *rgid)
+/*
+ * The caller's ids as kernel ids (kuid_t/kgid_t values, the same in every
+ * user namespace): euid, egid, ruid, rgid. A message keeps them and they
+ * are translated into the *receiver's* user namespace at copyout, as
+ * SCM_CREDENTIALS does, so a sender in a user namespace of its own cannot
+ * pass for root (its namespace's uid 0) to a receiver outside it.
+ */
+void machipc_shim_current_kids(u32 *euid, u32 *egid, u32 *ruid, u32 *rgid)
 {
 	const struct cred *cred = current_cred();
 
-	*euid = from_kuid_munged(cred->user_ns, cred->euid);
-	*egid = from_kgid_munged(cred->user_ns, cred->egid);
-	*ruid = from_kuid_munged(cred->user_ns, cred->uid);
-	*rgid = from_kgid_munged(cred->user_ns, cred->gid);
+	*euid = __kuid_val(cred->euid);
+	*egid = __kgid_val(cred->egid);
+	*ruid = __kuid_val(cred->uid);
+	*rgid = __kgid_val(cred->gid);
+}
+
+/* A kernel uid as the caller's user namespace sees it (overflowuid if unmapped). */
+u32 machipc_shim_uid_in_current_ns(u32 kuid)
+{
+	return from_kuid_munged(current_user_ns(), KUIDT_INIT(kuid));
+}
+
+/* A kernel gid as the caller's user namespace sees it (overflowgid if unmapped). */
+u32 machipc_shim_gid_in_current_ns(u32 kgid)
+{
+	return from_kgid_munged(current_user_ns(), KGIDT_INIT(kgid));
 }
 
 /* A reference to the caller's thread-group pid. */
@@ -161,10 +181,45 @@ void machipc_shim_put_pid(void *pid)
 	put_pid(pid);
 }
 
-/* That pid as the current task's pid namespace sees it (0 if invisible). */
+/*
+ * Whether the thread group `leader` leads has exited: a zombie leader
+ * whose other threads are gone too. Its pid number is about to be freed
+ * and reused. Called under rcu_read_lock().
+ */
+static bool machipc_group_exited(struct task_struct *leader)
+{
+	return READ_ONCE(leader->exit_state) && thread_group_empty(leader);
+}
+
+/*
+ * The process `pid` as the current task's pid namespace sees it; 0 if it
+ * is invisible there or has exited (its number may already name another
+ * process). The number is read before the liveness check: if the process
+ * is still there after the read, the number was still its own.
+ */
 int machipc_shim_pid_vnr(void *pid)
 {
-	return pid_vnr(pid);
+	int nr = pid_vnr(pid);
+	struct task_struct *t;
+
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_TGID);
+	if (!t || machipc_group_exited(t))
+		nr = 0;
+	rcu_read_unlock();
+	return nr;
+}
+
+/*
+ * The audit token's pidversion for the process `pid`: the low 32 bits of
+ * its pidfs inode number (what fstat() on a pidfd of it reports as
+ * st_ino). pidfs numbers every struct pid from one 64-bit counter and never
+ * reuses a number, so two processes that had the same pid get different
+ * versions unless 2^32 pids were allocated in between.
+ */
+u32 machipc_shim_pid_version(void *pid)
+{
+	return lower_32_bits(((struct pid *)pid)->ino);
 }
 
 /* Maps a fresh anonymous region in the caller and copies `len` bytes in. */

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Who a message comes from: the trailer's security and audit tokens across
+ * user namespaces and process lifetimes.
+ */
+#include <mach/mach.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "harness.h"
+
+/* The uid/gid the root-run tests drop to. */
+#define USER_ID 1000
+
+typedef struct {
+	mach_msg_header_t h;
+	char space[256];
+} rcv_buf_t;
+
+static mach_port_t bootstrap_receiver(void)
+{
+	mach_port_t p;
+
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &p));
+	KR_OK(mach_port_insert_right(mach_task_self(), p, p, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(task_set_special_port(mach_task_self(), TASK_BOOTSTRAP_PORT, p));
+	return p;
+}
+
+static kern_return_t send_msg(mach_port_t dest, mach_msg_type_name_t dest_disp, mach_port_t reply,
+			      mach_msg_type_name_t disp, mach_msg_id_t id)
+{
+	mach_msg_header_t h = {
+		.msgh_bits = MACH_MSGH_BITS(dest_disp, disp),
+		.msgh_size = sizeof(h),
+		.msgh_remote_port = dest,
+		.msgh_local_port = reply,
+		.msgh_id = id,
+	};
+
+	return mach_msg(&h, MACH_SEND_MSG, sizeof(h), 0, 0, 0, 0);
+}
+
+static kern_return_t send_id(mach_port_t dest, mach_msg_type_name_t disp, mach_port_t reply, mach_msg_id_t id)
+{
+	return send_msg(dest, MACH_MSG_TYPE_COPY_SEND, reply, disp, id);
+}
+
+/* Receives on `p` with an audit trailer (10 s at most). */
+static kern_return_t rcv_audit(mach_port_t p, rcv_buf_t *b, mach_msg_audit_trailer_t **t)
+{
+	kern_return_t kr = mach_msg(&b->h,
+				    MACH_RCV_MSG | MACH_RCV_TIMEOUT | MACH_RCV_TRAILER_TYPE(MACH_MSG_TRAILER_FORMAT_0) |
+					    MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_AUDIT),
+				    0, sizeof(*b), p, 10000, 0);
+
+	*t = (mach_msg_audit_trailer_t *)((char *)&b->h + round_msg(b->h.msgh_size));
+	return kr;
+}
+
+static void wait_ok(pid_t pid)
+{
+	int st;
+
+	EXPECT_EQ(waitpid(pid, &st, 0), pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		FAILF("child %d: status 0x%x (exit %d)", (int)pid, st, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* A receive that timed out: report how the child ended. */
+static void rcv_or_child_status(kern_return_t kr, pid_t pid)
+{
+	int st;
+
+	if (kr == KERN_SUCCESS)
+		return;
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	FAILF("receive: 0x%x; child status 0x%x (exit %d)", kr, st, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/* Root drops every id to USER_ID; `dumpable` undoes the non-dumpable flag
+ * the change of credentials sets. Returns 0 or a nonzero step. */
+static int drop_to_user(int dumpable)
+{
+	if (geteuid() != 0)
+		return 0;
+	if (setgroups(0, NULL) || setresgid(USER_ID, USER_ID, USER_ID) || setresuid(USER_ID, USER_ID, USER_ID))
+		return 1;
+	if (dumpable && prctl(PR_SET_DUMPABLE, 1))
+		return 2;
+	return 0;
+}
+
+/* The uid an unprivileged child runs as: USER_ID for a root run. */
+static uid_t user_uid(void)
+{
+	return geteuid() == 0 ? USER_ID : getuid();
+}
+
+static gid_t user_gid(void)
+{
+	return geteuid() == 0 ? USER_ID : getgid();
+}
+
+/*
+ * Enters a new user namespace as its root, mapped onto the caller's (non
+ * root) uid and gid. Root drops to USER_ID first: mapping 0 onto 0 would
+ * prove nothing. Returns 0 or the step that failed.
+ */
+static int become_userns_root(void)
+{
+	char map[64];
+	uid_t uid;
+	gid_t gid;
+
+	if (drop_to_user(1))
+		return 1;
+	uid = getuid();
+	gid = getgid();
+	if (unshare(CLONE_NEWUSER))
+		return 3;
+	if (write_file("/proc/self/setgroups", "deny"))
+		return 4;
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+	if (write_file("/proc/self/uid_map", map))
+		return 5;
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+	if (write_file("/proc/self/gid_map", map))
+		return 6;
+	if (geteuid() != 0 || getegid() != 0)
+		return 7;
+	return 0;
+}
+
+/* ---------------------------------------------------- trailer credentials */
+
+TEST(userns_root_sender_shows_its_real_ids)
+{
+	mach_port_t p = bootstrap_receiver();
+	mach_msg_audit_trailer_t *t;
+	rcv_buf_t b;
+	int go[2];
+	pid_t pid;
+	char c;
+
+	EXPECT_EQ(pipe(go), 0);
+	pid = fork();
+	if (pid == 0) {
+		int step = become_userns_root();
+
+		close(go[1]);
+		if (step)
+			_exit(10 + step);
+		if (send_id(bootstrap_port, 0, MACH_PORT_NULL, 1) != KERN_SUCCESS)
+			_exit(20);
+		/* Alive until the parent has read the trailer. */
+		if (read(go[0], &c, 1) < 0)
+			_exit(21);
+		_exit(0);
+	}
+	close(go[0]);
+	rcv_or_child_status(rcv_audit(p, &b, &t), pid);
+	/* The sender is root in its namespace, but not in ours. */
+	EXPECT_EQ(t->msgh_sender.val[0], user_uid());
+	EXPECT_EQ(t->msgh_sender.val[1], user_gid());
+	EXPECT_EQ(t->msgh_audit.val[1], user_uid());
+	EXPECT_EQ(t->msgh_audit.val[2], user_gid());
+	EXPECT_EQ(t->msgh_audit.val[3], user_uid());
+	EXPECT_EQ(t->msgh_audit.val[4], user_gid());
+	EXPECT_EQ(t->msgh_audit.val[5], pid);
+	close(go[1]);
+	wait_ok(pid);
+}
+
+TEST(receiver_in_userns_sees_sender_ids_as_it_maps_them)
+{
+	mach_port_t p = bootstrap_receiver();
+	mach_msg_audit_trailer_t *t;
+	rcv_buf_t b;
+	pid_t pid;
+	/* Inside, only the child's outer uid is mapped (to 0): our uid
+	 * reads as 0 if it is that one, as the overflow id otherwise. */
+	unsigned want_uid = getuid() == user_uid() ? 0 : 65534;
+	unsigned want_gid = getgid() == user_gid() ? 0 : 65534;
+
+	pid = fork();
+	if (pid == 0) {
+		mach_port_t r;
+		int step = become_userns_root();
+
+		if (step)
+			_exit(10 + step);
+		if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &r) ||
+		    send_id(bootstrap_port, MACH_MSG_TYPE_MAKE_SEND_ONCE, r, 1))
+			_exit(20);
+		if (rcv_audit(r, &b, &t))
+			_exit(21);
+		if (t->msgh_sender.val[0] != want_uid || t->msgh_audit.val[1] != want_uid ||
+		    t->msgh_audit.val[3] != want_uid)
+			_exit(22);
+		if (t->msgh_sender.val[1] != want_gid || t->msgh_audit.val[2] != want_gid ||
+		    t->msgh_audit.val[4] != want_gid)
+			_exit(23);
+		if (t->msgh_audit.val[5] != (unsigned)getppid())
+			_exit(24);
+		_exit(0);
+	}
+	rcv_or_child_status(rcv_audit(p, &b, &t), pid);
+	EXPECT_EQ(t->msgh_audit.val[5], pid);
+	KR_OK(send_msg(b.h.msgh_remote_port, MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_PORT_NULL, 0, 2));
+	wait_ok(pid);
+}
+
+TEST(exited_sender_has_audit_pid_zero)
+{
+	mach_port_t p = bootstrap_receiver();
+	mach_msg_audit_trailer_t *t;
+	rcv_buf_t b;
+	siginfo_t si;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0)
+		_exit(send_id(bootstrap_port, 0, MACH_PORT_NULL, 1) || send_id(bootstrap_port, 0, MACH_PORT_NULL, 2));
+	/* A zombie has exited: its number is only waiting to be reused. */
+	memset(&si, 0, sizeof(si));
+	EXPECT_EQ(waitid(P_PID, pid, &si, WEXITED | WNOWAIT), 0);
+	EXPECT_EQ(si.si_status, 0);
+	KR_OK(rcv_audit(p, &b, &t));
+	EXPECT_EQ(b.h.msgh_id, 1);
+	EXPECT_EQ(t->msgh_audit.val[5], 0);
+	EXPECT_EQ(t->msgh_audit.val[1], geteuid());
+	EXPECT_NE(t->msgh_audit.val[7], 0);
+	/* Reaped: the number is free. */
+	wait_ok(pid);
+	KR_OK(rcv_audit(p, &b, &t));
+	EXPECT_EQ(b.h.msgh_id, 2);
+	EXPECT_EQ(t->msgh_audit.val[5], 0);
+	EXPECT_NE(t->msgh_audit.val[7], 0);
+}
+
+/* The pidversion a message from a fresh child carries; the child stays
+ * alive until the trailer is read, and `ino` gets its pidfd's st_ino. */
+static unsigned child_pidversion(mach_port_t p, pid_t *pid_out, uint64_t *ino)
+{
+	mach_msg_audit_trailer_t *t;
+	rcv_buf_t b;
+	struct stat st;
+	int go[2], pfd;
+	pid_t pid;
+	char c;
+
+	EXPECT_EQ(pipe(go), 0);
+	pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		if (send_id(bootstrap_port, 0, MACH_PORT_NULL, 1))
+			_exit(1);
+		_exit(read(go[0], &c, 1) < 0);
+	}
+	close(go[0]);
+	rcv_or_child_status(rcv_audit(p, &b, &t), pid);
+	EXPECT_EQ(t->msgh_audit.val[5], pid);
+	pfd = syscall(SYS_pidfd_open, pid, 0);
+	EXPECT_TRUE(pfd >= 0);
+	EXPECT_EQ(fstat(pfd, &st), 0);
+	close(pfd);
+	*ino = st.st_ino;
+	close(go[1]);
+	wait_ok(pid);
+	*pid_out = pid;
+	return t->msgh_audit.val[7];
+}
+
+TEST(pidversion_is_the_pidfd_inode_and_differs_between_processes)
+{
+	mach_port_t p = bootstrap_receiver();
+	uint64_t ino1, ino2;
+	pid_t pid1, pid2;
+	unsigned v1 = child_pidversion(p, &pid1, &ino1);
+	unsigned v2 = child_pidversion(p, &pid2, &ino2);
+
+	EXPECT_NE(v1, 0);
+	EXPECT_EQ(v1, (uint32_t)ino1);
+	EXPECT_EQ(v2, (uint32_t)ino2);
+	EXPECT_NE(v1, v2);
+}
+
+TEST(pidversion_differs_for_a_reused_pid)
+{
+	mach_port_t p = bootstrap_receiver();
+	mach_msg_audit_trailer_t *t;
+	rcv_buf_t b;
+	unsigned v1;
+	pid_t pid, again;
+
+	if (geteuid() != 0)
+		return; /* clone3's set_tid needs CAP_SYS_ADMIN */
+	pid = fork();
+	if (pid == 0)
+		_exit(send_id(bootstrap_port, 0, MACH_PORT_NULL, 1));
+	wait_ok(pid);
+	KR_OK(rcv_audit(p, &b, &t));
+	v1 = t->msgh_audit.val[7];
+	/* A second process with the same pid number. clone3 without
+	 * glibc: the child shares our space's descriptor, which is all a
+	 * send needs (the sender is the process, not the space). */
+	struct clone_args ca = { .exit_signal = SIGCHLD, .set_tid = (uintptr_t)&pid, .set_tid_size = 1 };
+	again = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (again == 0)
+		_exit(send_id(p, 0, MACH_PORT_NULL, 2));
+	EXPECT_EQ(again, pid);
+	wait_ok(again);
+	KR_OK(rcv_audit(p, &b, &t));
+	EXPECT_EQ(b.h.msgh_id, 2);
+	EXPECT_NE(t->msgh_audit.val[7], 0);
+	EXPECT_NE(t->msgh_audit.val[7], v1);
+}
