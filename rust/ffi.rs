@@ -23,8 +23,13 @@ mod c {
         pub(super) fn machipc_shim_gid_in_current_ns(kgid: u32) -> u32;
         pub(super) fn machipc_shim_get_tgid() -> *mut c_void;
         pub(super) fn machipc_shim_put_pid(pid: *mut c_void);
+        pub(super) fn machipc_shim_pid_is_current(pid: *mut c_void) -> bool;
         pub(super) fn machipc_shim_pid_vnr(pid: *mut c_void) -> c_int;
         pub(super) fn machipc_shim_pid_version(pid: *mut c_void) -> u32;
+        pub(super) fn machipc_shim_current_exec_id() -> u64;
+        pub(super) fn machipc_shim_exec_id(pid: *mut c_void, id: *mut u64) -> bool;
+        pub(super) fn machipc_shim_image_lock(pid: *mut c_void, exec_id: u64) -> *mut c_void;
+        pub(super) fn machipc_shim_image_unlock(task: *mut c_void);
         pub(super) fn machipc_shim_map_copy(data: *const c_void, len: usize) -> core::ffi::c_long;
         pub(super) fn machipc_shim_ool_map_min() -> usize;
         pub(super) fn machipc_shim_map_pages(
@@ -126,6 +131,13 @@ impl KernelIds {
     }
 }
 
+/// The program image the calling task runs (its `self_exec_id`, which
+/// every `execve` advances).
+pub(crate) fn current_exec_id() -> u64 {
+    // SAFETY: Reads a field of the current task; no precondition.
+    unsafe { c::machipc_shim_current_exec_id() }
+}
+
 /// A counted reference to a thread group's `struct pid`.
 ///
 /// # Invariants
@@ -163,8 +175,15 @@ impl PidRef {
         self.0 == other.0
     }
 
-    /// Whether the caller may ptrace this process
-    /// (`PTRACE_MODE_ATTACH_REALCREDS`).
+    /// Whether this is the calling process.
+    pub(crate) fn is_current(&self) -> bool {
+        // SAFETY: By the type invariant the pid is valid; only compared.
+        unsafe { c::machipc_shim_pid_is_current(self.0) }
+    }
+
+    /// Whether the caller may ptrace this process: the rules of
+    /// `PTRACE_MODE_ATTACH_REALCREDS` (credentials, dumpability) and of
+    /// Yama's `ptrace_scope` (`shim.c` has them).
     pub(crate) fn may_attach(&self) -> bool {
         // SAFETY: By the type invariant the pid is valid.
         unsafe { c::machipc_shim_may_attach(self.0) }
@@ -183,6 +202,43 @@ impl PidRef {
     pub(crate) fn version(&self) -> u32 {
         // SAFETY: By the type invariant the pid is valid.
         unsafe { c::machipc_shim_pid_version(self.0) }
+    }
+
+    /// The program image the process runs now (its `self_exec_id`);
+    /// `None` once it has exited.
+    pub(crate) fn exec_id(&self) -> Option<u64> {
+        let mut id = 0u64;
+        // SAFETY: By the type invariant the pid is valid; the shim writes
+        // `id` only.
+        unsafe { c::machipc_shim_exec_id(self.0, &mut id) }.then_some(id)
+    }
+
+    /// Holds the process at image `exec_id` (no `execve` can start while
+    /// the returned lock lives); `None` if it has exited or exec'd since.
+    /// Sleeps; the caller must hold no spinlock.
+    pub(crate) fn lock_image(&self, exec_id: u64) -> Option<ImageLock> {
+        // SAFETY: By the type invariant the pid is valid.
+        let t = unsafe { c::machipc_shim_image_lock(self.0, exec_id) };
+        if t.is_null() {
+            return None;
+        }
+        // INVARIANT: A non-null result holds the lock and a task reference.
+        Some(ImageLock(t))
+    }
+}
+
+/// A process held at one program image: its `exec_update_lock`, read.
+///
+/// # Invariants
+///
+/// `0` is a task returned by `machipc_shim_image_lock`, whose lock and
+/// reference this owns.
+pub(crate) struct ImageLock(*mut core::ffi::c_void);
+
+impl Drop for ImageLock {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we hold the lock and the reference.
+        unsafe { c::machipc_shim_image_unlock(self.0) };
     }
 }
 

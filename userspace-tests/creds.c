@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Who a message comes from: the trailer's security and audit tokens across
- * user namespaces and process lifetimes.
+ * Who a message comes from and who may take whose task port: the trailer's
+ * security and audit tokens across user namespaces and process lifetimes,
+ * and task_for_pid under ptrace's rules (credentials, dumpability, Yama's
+ * descendant rule) and across exec.
  */
 #include <mach/mach.h>
 #include <errno.h>
@@ -336,4 +338,244 @@ TEST(pidversion_differs_for_a_reused_pid)
 	EXPECT_EQ(b.h.msgh_id, 2);
 	EXPECT_NE(t->msgh_audit.val[7], 0);
 	EXPECT_NE(t->msgh_audit.val[7], v1);
+}
+
+/* ------------------------------------------------------------ task_for_pid */
+
+/* Forks a process that opens its space, runs `after_open` (0 or a step
+ * that failed: it exits), writes a byte on the returned pipe and waits to
+ * be killed. */
+static pid_t spawn_target(int (*after_open)(void), int *ready_r)
+{
+	int ready[2];
+	mach_port_t n;
+	pid_t pid;
+
+	EXPECT_EQ(pipe(ready), 0);
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &n))
+			_exit(1);
+		if (after_open && after_open())
+			_exit(2);
+		/* Gone with a failed test (set after the change of ids,
+		 * which clears it). */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+			_exit(4);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	*ready_r = ready[0];
+	return pid;
+}
+
+static int wait_ready(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) == 1 ? 0 : -1;
+}
+
+static int drop_non_dumpable(void)
+{
+	return drop_to_user(0);
+}
+
+static int drop_dumpable(void)
+{
+	return drop_to_user(1);
+}
+
+static void kill_wait(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+TEST(task_for_pid_refuses_a_non_dumpable_target)
+{
+	pid_t checker;
+
+	if (geteuid() != 0)
+		return; /* the target must change credentials */
+	checker = fork();
+	if (checker == 0) {
+		int r1, r2, code = 0;
+		mach_port_t t;
+		/* Both open their space as root, then become USER_ID; the
+		 * first stays non-dumpable, as any process that changed ids. */
+		pid_t locked = spawn_target(drop_non_dumpable, &r1);
+		pid_t open = spawn_target(drop_dumpable, &r2);
+
+		if (wait_ready(r1) || wait_ready(r2))
+			code = 10;
+		else if (drop_to_user(0))
+			code = 11;
+		/* Same ids, our descendants, but not dumpable: as ptrace. */
+		else if (task_for_pid(mach_task_self(), locked, &t) != KERN_FAILURE)
+			code = 12;
+		else if (task_for_pid(mach_task_self(), open, &t) != KERN_SUCCESS)
+			code = 13;
+		kill_wait(locked);
+		kill_wait(open);
+		_exit(code);
+	}
+	wait_ok(checker);
+}
+
+TEST(task_for_pid_refuses_a_same_user_non_descendant)
+{
+	mach_port_t t;
+	int ready, go[2];
+	pid_t target = spawn_target(drop_dumpable, &ready), checker;
+	char c;
+
+	EXPECT_EQ(wait_ready(ready), 0);
+	EXPECT_EQ(pipe(go), 0);
+	checker = fork();
+	if (checker == 0) {
+		close(go[1]);
+		if (drop_to_user(0))
+			_exit(10);
+		if (read(go[0], &c, 1) != 0)
+			_exit(11);
+		/* The same user as the target, but its sibling. */
+		_exit(task_for_pid(mach_task_self(), target, &t) == KERN_FAILURE ? 0 : 12);
+	}
+	close(go[0]);
+	/* Its parent may (and root may anyway). */
+	KR_OK(task_for_pid(mach_task_self(), target, &t));
+	close(go[1]);
+	wait_ok(checker);
+	kill_wait(target);
+}
+
+#define SCOPE_PARAM "/sys/module/machipc/parameters/task_for_pid_scope"
+
+/* A sibling of `target` with the same ids: its task_for_pid result. */
+static kern_return_t sibling_task_for_pid(pid_t target)
+{
+	mach_port_t t;
+	pid_t checker = fork();
+	int st;
+
+	if (checker == 0) {
+		if (drop_to_user(0))
+			_exit(100);
+		_exit(task_for_pid(mach_task_self(), target, &t));
+	}
+	EXPECT_EQ(waitpid(checker, &st, 0), checker);
+	EXPECT_TRUE(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+TEST(task_for_pid_scope_parameter_works_as_yama_ptrace_scope)
+{
+	kern_return_t sib0, sib1, root3, self3;
+	mach_port_t t;
+	int ready;
+	pid_t target;
+
+	if (geteuid() != 0)
+		return; /* writes a module parameter */
+	target = spawn_target(drop_dumpable, &ready);
+	EXPECT_EQ(wait_ready(ready), 0);
+	sib1 = sibling_task_for_pid(target);
+	EXPECT_EQ(write_file(SCOPE_PARAM, "0"), 0);
+	sib0 = sibling_task_for_pid(target);
+	EXPECT_EQ(write_file(SCOPE_PARAM, "3"), 0);
+	root3 = task_for_pid(mach_task_self(), target, &t);
+	self3 = task_for_pid(mach_task_self(), getpid(), &t);
+	EXPECT_EQ(write_file(SCOPE_PARAM, "1"), 0);
+	kill_wait(target);
+	/* 1: not a descendant; 0: classic rules, same ids suffice. */
+	EXPECT_EQ(sib1, KERN_FAILURE);
+	EXPECT_EQ(sib0, KERN_SUCCESS);
+	/* 3: not even root, but a process itself. */
+	EXPECT_EQ(root3, KERN_FAILURE);
+	EXPECT_EQ(self3, KERN_SUCCESS);
+}
+
+/*
+ * After exec, the helper (this binary again) reports on fd 50 and waits on
+ * fd 51 between steps: 'e' once it runs, 'n' once it has opened a space of
+ * its own through libmach.
+ */
+#define EXEC_HELPER_ENV "MACHIPC_CREDS_EXEC_HELPER"
+
+__attribute__((constructor)) static void exec_helper(void)
+{
+	mach_port_t n;
+	char c;
+
+	if (!getenv(EXEC_HELPER_ENV))
+		return;
+	if (write(50, "e", 1) != 1 || read(51, &c, 1) != 1)
+		_exit(1);
+	if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &n) || write(50, "n", 1) != 1)
+		_exit(2);
+	_exit(read(51, &c, 1) < 0);
+}
+
+TEST(task_port_of_an_image_that_exec_d_serves_no_one_else)
+{
+	int ready[2], go[2], got;
+	mach_port_t t, t2, n;
+	mach_port_type_t ty;
+	pid_t pid;
+	char c;
+
+	/* No libmach before the fork: the child's only space is the one it
+	 * opens without O_CLOEXEC, which survives its exec. */
+	EXPECT_EQ(pipe(ready), 0);
+	EXPECT_EQ(pipe(go), 0);
+	pid = fork();
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || open("/dev/machipc", O_RDWR) < 0)
+			_exit(1);
+		if (dup2(ready[1], 50) != 50 || dup2(go[0], 51) != 51)
+			_exit(2);
+		close(ready[0]);
+		close(go[1]);
+		if (write(50, "r", 1) != 1 || read(51, &c, 1) != 1)
+			_exit(3);
+		setenv(EXEC_HELPER_ENV, "1", 1);
+		execl("/proc/self/exe", "creds-exec-helper", (char *)NULL);
+		_exit(4);
+	}
+	close(ready[1]);
+	close(go[0]);
+	EXPECT_EQ(read(ready[0], &c, 1), 1);
+	EXPECT_EQ(c, 'r');
+	KR_OK(task_for_pid(mach_task_self(), pid, &t));
+	KR_OK(mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &n));
+	KR_OK(pid_for_task(t, &got));
+	EXPECT_EQ(got, pid);
+	EXPECT_EQ(write(go[1], "x", 1), 1);
+	EXPECT_EQ(read(ready[0], &c, 1), 1);
+	EXPECT_EQ(c, 'e');
+	/* The space outlived the exec, but its task port now serves only
+	 * the process itself (XNU resets the task port on exec). */
+	KR_OK(mach_port_type(mach_task_self(), t, &ty));
+	EXPECT_EQ(ty, MACH_PORT_TYPE_SEND);
+	KR(mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &n), KERN_INVALID_TASK);
+	KR(mach_port_type(t, n, &ty), KERN_INVALID_TASK);
+	KR(pid_for_task(t, &got), KERN_FAILURE);
+	/* Nor is it handed out again. */
+	KR(task_for_pid(mach_task_self(), pid, &t2), KERN_FAILURE);
+	/* The new image's own space is. */
+	EXPECT_EQ(write(go[1], "x", 1), 1);
+	EXPECT_EQ(read(ready[0], &c, 1), 1);
+	EXPECT_EQ(c, 'n');
+	KR_OK(task_for_pid(mach_task_self(), pid, &t2));
+	EXPECT_NE(t2, t);
+	KR_OK(mach_port_allocate(t2, MACH_PORT_RIGHT_RECEIVE, &n));
+	KR_OK(pid_for_task(t2, &got));
+	EXPECT_EQ(got, pid);
+	close(go[1]);
+	wait_ok(pid);
 }
