@@ -157,31 +157,41 @@ static int become_userns_root(void)
 
 /* ---------------------------------------------------- trailer credentials */
 
-TEST(userns_root_sender_shows_its_real_ids)
+/*
+ * Forks a child that runs `prepare` (0, or a step that failed: it exits
+ * with 10 + step), sends message 1 to its bootstrap port and stays alive
+ * until `*go_w`, the pipe end returned, is closed.
+ */
+static pid_t fork_waiting_sender(int (*prepare)(void), int *go_w)
 {
-	mach_port_t p = bootstrap_receiver();
-	mach_msg_audit_trailer_t *t;
-	rcv_buf_t b;
-	int go[2];
+	int go[2], step;
 	pid_t pid;
 	char c;
 
 	EXPECT_EQ(pipe(go), 0);
 	pid = fork();
 	if (pid == 0) {
-		int step = become_userns_root();
-
 		close(go[1]);
+		step = prepare ? prepare() : 0;
 		if (step)
 			_exit(10 + step);
 		if (send_id(bootstrap_port, 0, MACH_PORT_NULL, 1) != KERN_SUCCESS)
 			_exit(20);
-		/* Alive until the parent has read the trailer. */
-		if (read(go[0], &c, 1) < 0)
-			_exit(21);
-		_exit(0);
+		_exit(read(go[0], &c, 1) < 0 ? 21 : 0);
 	}
 	close(go[0]);
+	*go_w = go[1];
+	return pid;
+}
+
+TEST(userns_root_sender_shows_its_real_ids)
+{
+	mach_port_t p = bootstrap_receiver();
+	mach_msg_audit_trailer_t *t;
+	rcv_buf_t b;
+	int go;
+	pid_t pid = fork_waiting_sender(become_userns_root, &go);
+
 	rcv_or_child_status(rcv_audit(p, &b, &t), pid);
 	/* The sender is root in its namespace, but not in ours. */
 	EXPECT_EQ(t->msgh_sender.val[0], user_uid());
@@ -191,7 +201,7 @@ TEST(userns_root_sender_shows_its_real_ids)
 	EXPECT_EQ(t->msgh_audit.val[3], user_uid());
 	EXPECT_EQ(t->msgh_audit.val[4], user_gid());
 	EXPECT_EQ(t->msgh_audit.val[5], pid);
-	close(go[1]);
+	close(go);
 	wait_ok(pid);
 }
 
@@ -269,19 +279,9 @@ static unsigned child_pidversion(mach_port_t p, pid_t *pid_out, uint64_t *ino)
 	mach_msg_audit_trailer_t *t;
 	rcv_buf_t b;
 	struct stat st;
-	int go[2], pfd;
-	pid_t pid;
-	char c;
+	int go, pfd;
+	pid_t pid = fork_waiting_sender(NULL, &go);
 
-	EXPECT_EQ(pipe(go), 0);
-	pid = fork();
-	if (pid == 0) {
-		close(go[1]);
-		if (send_id(bootstrap_port, 0, MACH_PORT_NULL, 1))
-			_exit(1);
-		_exit(read(go[0], &c, 1) < 0);
-	}
-	close(go[0]);
 	rcv_or_child_status(rcv_audit(p, &b, &t), pid);
 	EXPECT_EQ(t->msgh_audit.val[5], pid);
 	pfd = syscall(SYS_pidfd_open, pid, 0);
@@ -289,7 +289,7 @@ static unsigned child_pidversion(mach_port_t p, pid_t *pid_out, uint64_t *ino)
 	EXPECT_EQ(fstat(pfd, &st), 0);
 	close(pfd);
 	*ino = st.st_ino;
-	close(go[1]);
+	close(go);
 	wait_ok(pid);
 	*pid_out = pid;
 	return t->msgh_audit.val[7];
