@@ -14,15 +14,23 @@ mod c {
         pub(super) fn machipc_shim_deregister();
         pub(super) fn machipc_shim_port_fd(portfd: *mut c_void) -> c_int;
         pub(super) fn machipc_shim_cond_resched();
-        pub(super) fn machipc_shim_current_ids(
+        pub(super) fn machipc_shim_current_kids(
             euid: *mut u32,
             egid: *mut u32,
             ruid: *mut u32,
             rgid: *mut u32,
         );
+        pub(super) fn machipc_shim_uid_in_current_ns(kuid: u32) -> u32;
+        pub(super) fn machipc_shim_gid_in_current_ns(kgid: u32) -> u32;
         pub(super) fn machipc_shim_get_tgid() -> *mut c_void;
         pub(super) fn machipc_shim_put_pid(pid: *mut c_void);
+        pub(super) fn machipc_shim_pid_is_current(pid: *mut c_void) -> bool;
         pub(super) fn machipc_shim_pid_vnr(pid: *mut c_void) -> c_int;
+        pub(super) fn machipc_shim_pid_version(pid: *mut c_void) -> u32;
+        pub(super) fn machipc_shim_current_exec_id() -> u64;
+        pub(super) fn machipc_shim_exec_id(pid: *mut c_void, id: *mut u64) -> bool;
+        pub(super) fn machipc_shim_image_lock(pid: *mut c_void, exec_id: u64) -> *mut c_void;
+        pub(super) fn machipc_shim_image_unlock(task: *mut c_void);
         pub(super) fn machipc_shim_map_copy(data: *const c_void, len: usize) -> core::ffi::c_long;
         pub(super) fn machipc_shim_ool_map_min() -> usize;
         pub(super) fn machipc_shim_user_limits(spaces: *mut u64, ports: *mut u64, bytes: *mut u64);
@@ -100,13 +108,57 @@ pub(crate) fn resched_every(i: usize) {
     }
 }
 
-/// The calling task's user and group ids, as its user namespace sees them:
-/// `(euid, egid, ruid, rgid)`.
-pub(crate) fn current_ids() -> (u32, u32, u32, u32) {
-    let (mut a, mut b, mut c, mut d) = (0u32, 0u32, 0u32, 0u32);
-    // SAFETY: The shim only writes the four pointed-to integers.
-    unsafe { c::machipc_shim_current_ids(&mut a, &mut b, &mut c, &mut d) };
-    (a, b, c, d)
+/// A task's user and group ids as kernel ids (`kuid_t`/`kgid_t` values),
+/// which mean the same in every user namespace.
+#[derive(Clone, Copy)]
+pub(crate) struct KernelIds {
+    euid: u32,
+    egid: u32,
+    ruid: u32,
+    rgid: u32,
+}
+
+impl KernelIds {
+    /// The calling task's.
+    pub(crate) fn current() -> Self {
+        let mut k = Self::root();
+        // SAFETY: The shim only writes the four pointed-to integers.
+        unsafe { c::machipc_shim_current_kids(&mut k.euid, &mut k.egid, &mut k.ruid, &mut k.rgid) };
+        k
+    }
+
+    /// All ids 0 (the kernel's, which are never translated).
+    pub(crate) fn root() -> Self {
+        KernelIds {
+            euid: 0,
+            egid: 0,
+            ruid: 0,
+            rgid: 0,
+        }
+    }
+
+    /// `(euid, egid, ruid, rgid)` as the *calling* task's user namespace
+    /// sees them; ids it does not map read as the overflow ids (65534), as
+    /// `SCM_CREDENTIALS` reports them.
+    pub(crate) fn in_current_ns(&self) -> (u32, u32, u32, u32) {
+        // SAFETY: Pure translations through the current task's user
+        // namespace; any value is a valid kernel id to translate.
+        unsafe {
+            (
+                c::machipc_shim_uid_in_current_ns(self.euid),
+                c::machipc_shim_gid_in_current_ns(self.egid),
+                c::machipc_shim_uid_in_current_ns(self.ruid),
+                c::machipc_shim_gid_in_current_ns(self.rgid),
+            )
+        }
+    }
+}
+
+/// The program image the calling task runs (its `self_exec_id`, which
+/// every `execve` advances).
+pub(crate) fn current_exec_id() -> u64 {
+    // SAFETY: Reads a field of the current task; no precondition.
+    unsafe { c::machipc_shim_current_exec_id() }
 }
 
 /// A counted reference to a thread group's `struct pid`.
@@ -147,17 +199,70 @@ impl PidRef {
         self.0 as usize
     }
 
-    /// Whether the caller may ptrace this process
-    /// (`PTRACE_MODE_ATTACH_REALCREDS`).
+    /// Whether this is the calling process.
+    pub(crate) fn is_current(&self) -> bool {
+        // SAFETY: By the type invariant the pid is valid; only compared.
+        unsafe { c::machipc_shim_pid_is_current(self.0) }
+    }
+
+    /// Whether the caller may ptrace this process: the rules of
+    /// `PTRACE_MODE_ATTACH_REALCREDS` (credentials, dumpability) and of
+    /// Yama's `ptrace_scope` (`shim.c` has them).
     pub(crate) fn may_attach(&self) -> bool {
         // SAFETY: By the type invariant the pid is valid.
         unsafe { c::machipc_shim_may_attach(self.0) }
     }
 
-    /// The pid number as the *calling* task's pid namespace sees it.
+    /// The pid number as the *calling* task's pid namespace sees it; 0 if
+    /// it is not visible there or the process has exited.
     pub(crate) fn nr_in_current_ns(&self) -> i32 {
         // SAFETY: By the type invariant the pid is valid.
         unsafe { c::machipc_shim_pid_vnr(self.0) }
+    }
+
+    /// The audit token's pidversion: the low 32 bits of the pid's pidfs
+    /// inode number, never the same for two processes that had one pid
+    /// number (`shim.c`).
+    pub(crate) fn version(&self) -> u32 {
+        // SAFETY: By the type invariant the pid is valid.
+        unsafe { c::machipc_shim_pid_version(self.0) }
+    }
+
+    /// The program image the process runs now (its `self_exec_id`);
+    /// `None` once it has exited.
+    pub(crate) fn exec_id(&self) -> Option<u64> {
+        let mut id = 0u64;
+        // SAFETY: By the type invariant the pid is valid; the shim writes
+        // `id` only.
+        unsafe { c::machipc_shim_exec_id(self.0, &mut id) }.then_some(id)
+    }
+
+    /// Holds the process at image `exec_id` (no `execve` can start while
+    /// the returned lock lives); `None` if it has exited or exec'd since.
+    /// Sleeps; the caller must hold no spinlock.
+    pub(crate) fn lock_image(&self, exec_id: u64) -> Option<ImageLock> {
+        // SAFETY: By the type invariant the pid is valid.
+        let t = unsafe { c::machipc_shim_image_lock(self.0, exec_id) };
+        if t.is_null() {
+            return None;
+        }
+        // INVARIANT: A non-null result holds the lock and a task reference.
+        Some(ImageLock(t))
+    }
+}
+
+/// A process held at one program image: its `exec_update_lock`, read.
+///
+/// # Invariants
+///
+/// `0` is a task returned by `machipc_shim_image_lock`, whose lock and
+/// reference this owns.
+pub(crate) struct ImageLock(*mut core::ffi::c_void);
+
+impl Drop for ImageLock {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we hold the lock and the reference.
+        unsafe { c::machipc_shim_image_unlock(self.0) };
     }
 }
 

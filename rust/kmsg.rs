@@ -10,7 +10,7 @@
 
 use kernel::prelude::*;
 
-use crate::ffi::PidRef;
+use crate::ffi::{KernelIds, PidRef};
 use crate::limits::{Charge, Quota};
 use crate::rights::{Carried, Kind, Right};
 use crate::stats;
@@ -42,36 +42,36 @@ pub(crate) const PORT_DESC_SIZE: usize = 12;
 pub(crate) const OOL_DESC_SIZE: usize = 16;
 
 /// Who sent a message, for the trailer's security and audit tokens.
+///
+/// The ids are kept as kernel ids and the pid as a `struct pid`: both are
+/// translated at copyout into the *receiver's* user and pid namespaces.
 pub(crate) struct Sender {
-    pub(crate) euid: u32,
-    pub(crate) egid: u32,
-    pub(crate) ruid: u32,
-    pub(crate) rgid: u32,
+    pub(crate) ids: KernelIds,
+    /// `None` for the kernel.
     pub(crate) pid: Option<PidRef>,
 }
 
 impl Sender {
     /// The calling task.
     pub(crate) fn current() -> Self {
-        let (euid, egid, ruid, rgid) = crate::ffi::current_ids();
         Sender {
-            euid,
-            egid,
-            ruid,
-            rgid,
+            ids: KernelIds::current(),
             pid: Some(PidRef::current_tgid()),
         }
     }
 
-    /// The kernel (notifications): `KERNEL_SECURITY_TOKEN`, pid 0.
+    /// The kernel (notifications, kernel-object replies):
+    /// `KERNEL_SECURITY_TOKEN`, `KERNEL_AUDIT_TOKEN` (pid 0).
     pub(crate) fn kernel() -> Self {
         Sender {
-            euid: 0,
-            egid: 0,
-            ruid: 0,
-            rgid: 0,
+            ids: KernelIds::root(),
             pid: None,
         }
+    }
+
+    /// Whether the kernel sent the message.
+    pub(crate) fn is_kernel(&self) -> bool {
+        self.pid.is_none()
     }
 }
 

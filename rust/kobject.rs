@@ -58,7 +58,17 @@ enum Reply {
 pub(crate) fn serve(space: &Arc<Space>, mut req: KBox<Kmsg>) {
     let reply_to = core::mem::replace(&mut req.reply, Carried::Null);
     let id = req.id;
-    let reply = dispatch(space, &mut req);
+    // A task port whose task has exec'd (or exited) since the space was
+    // opened serves no one else: XNU disables it (`ipc_task_reset`), and
+    // its MIG routines then see a null task.
+    let reply = match crate::task::hold_image(space, &req.sender) {
+        Some(image) => {
+            let r = dispatch(space, &mut req);
+            drop(image);
+            r
+        }
+        None => Reply::Simple(code(Err(KERN_INVALID_TASK)), KVec::new()),
+    };
     // The request and every right it still carries are released here.
     drop(req);
     let dest = match reply_to {

@@ -843,14 +843,22 @@ pub(crate) fn fill_trailer(
     ctx: u64,
     s: &Sender,
 ) {
-    // The pid (a lookup in the receiver's pid namespace) is only worked
-    // out when the bytes going out reach the audit token's pid.
-    let pid = if out_len > 40 {
-        s.pid.as_ref().map(|p| p.nr_in_current_ns()).unwrap_or(0)
+    // Ids and pid are translated into the receiver's (the caller's) user
+    // and pid namespaces, and only as far as the bytes going out reach.
+    let kernel = s.is_kernel();
+    let (euid, egid, ruid, rgid) = if kernel || out_len <= 12 {
+        (0, 0, 0, 0)
     } else {
-        0
+        s.ids.in_current_ns()
     };
-    let kernel = s.pid.is_none();
+    let pid = match &s.pid {
+        Some(p) if out_len > 40 => p.nr_in_current_ns() as u32,
+        _ => 0,
+    };
+    let pidversion = match &s.pid {
+        Some(p) if out_len > 48 => p.version(),
+        _ => 0,
+    };
     let put = |t: &mut [u8; MAX_TRAILER_SIZE], off: usize, v: u32| {
         t[off..off + 4].copy_from_slice(&v.to_ne_bytes())
     };
@@ -858,17 +866,19 @@ pub(crate) fn fill_trailer(
     put(t, 4, tsize as u32);
     put(t, 8, seqno);
     // security_token_t: KERNEL_SECURITY_TOKEN is { 0, 1 }.
-    put(t, 12, s.euid);
-    put(t, 16, if kernel { 1 } else { s.egid });
-    // audit_token_t: auid, euid, egid, ruid, rgid, pid, asid, pidversion.
-    put(t, 20, if kernel { 0 } else { s.ruid });
-    put(t, 24, s.euid);
-    put(t, 28, s.egid);
-    put(t, 32, s.ruid);
-    put(t, 36, s.rgid);
-    put(t, 40, pid as u32);
+    put(t, 12, euid);
+    put(t, 16, if kernel { 1 } else { egid });
+    // audit_token_t: auid, euid, egid, ruid, rgid, pid, asid, pidversion;
+    // KERNEL_AUDIT_TOKEN is all zeros. The pid of a sender that has
+    // exited is 0 (its number may name another process by now).
+    put(t, 20, ruid);
+    put(t, 24, euid);
+    put(t, 28, egid);
+    put(t, 32, ruid);
+    put(t, 36, rgid);
+    put(t, 40, pid);
     put(t, 44, 0);
-    put(t, 48, 0);
+    put(t, 48, pidversion);
     t[52..60].copy_from_slice(&ctx.to_ne_bytes());
     put(t, 60, 0);
     put(t, 64, 0);

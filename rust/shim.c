@@ -11,7 +11,10 @@
  * - anonymous-inode files for the per-port descriptors (machipc_port_fd);
  * - per-CPU slots for the kmsg cache;
  * - mappings of out-of-line memory pages in a receiver (vm_insert_pages
- *   from an mmap handler of a private anonymous-inode file).
+ *   from an mmap handler of a private anonymous-inode file);
+ * - the credentials, pids and program images of processes, for the
+ *   trailer's tokens and task_for_pid (ptrace's rules, which are not
+ *   exported to modules).
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -28,6 +31,9 @@
 #include <linux/capability.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sched/exec_state.h>
+#include <linux/pid.h>
+#include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/uidgid.h>
 #include <linux/mman.h>
@@ -145,15 +151,33 @@ int machipc_shim_port_fd(void *portfd)
 	return anon_inode_getfd("[machipc-port]", &machipc_port_fops, portfd, O_RDONLY | O_CLOEXEC);
 }
 
-/* The caller's credentials as Mach's audit token reports them. */
-void machipc_shim_current_ids(u32 *euid, u32 *egid, u32 *ruid, u32 *rgid)
+/*
+ * The caller's ids as kernel ids (kuid_t/kgid_t values, the same in every
+ * user namespace): euid, egid, ruid, rgid. A message keeps them and they
+ * are translated into the *receiver's* user namespace at copyout, as
+ * SCM_CREDENTIALS does, so a sender in a user namespace of its own cannot
+ * pass for root (its namespace's uid 0) to a receiver outside it.
+ */
+void machipc_shim_current_kids(u32 *euid, u32 *egid, u32 *ruid, u32 *rgid)
 {
 	const struct cred *cred = current_cred();
 
-	*euid = from_kuid_munged(cred->user_ns, cred->euid);
-	*egid = from_kgid_munged(cred->user_ns, cred->egid);
-	*ruid = from_kuid_munged(cred->user_ns, cred->uid);
-	*rgid = from_kgid_munged(cred->user_ns, cred->gid);
+	*euid = __kuid_val(cred->euid);
+	*egid = __kgid_val(cred->egid);
+	*ruid = __kuid_val(cred->uid);
+	*rgid = __kgid_val(cred->gid);
+}
+
+/* A kernel uid as the caller's user namespace sees it (overflowuid if unmapped). */
+u32 machipc_shim_uid_in_current_ns(u32 kuid)
+{
+	return from_kuid_munged(current_user_ns(), KUIDT_INIT(kuid));
+}
+
+/* A kernel gid as the caller's user namespace sees it (overflowgid if unmapped). */
+u32 machipc_shim_gid_in_current_ns(u32 kgid)
+{
+	return from_kgid_munged(current_user_ns(), KGIDT_INIT(kgid));
 }
 
 /* A reference to the caller's thread-group pid. */
@@ -167,10 +191,129 @@ void machipc_shim_put_pid(void *pid)
 	put_pid(pid);
 }
 
-/* That pid as the current task's pid namespace sees it (0 if invisible). */
+/* Whether `pid` is the caller's thread-group pid. */
+bool machipc_shim_pid_is_current(void *pid)
+{
+	return pid == task_tgid(current);
+}
+
+/*
+ * Whether the thread group `leader` leads has exited: a zombie leader
+ * whose other threads are gone too. Its pid number is about to be freed
+ * and reused. Called under rcu_read_lock().
+ */
+static bool machipc_group_exited(struct task_struct *leader)
+{
+	return READ_ONCE(leader->exit_state) && thread_group_empty(leader);
+}
+
+/* The leader of the process `pid`, referenced; NULL once the process has exited. */
+static struct task_struct *machipc_live_task(struct pid *pid)
+{
+	struct task_struct *t;
+
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_TGID);
+	if (t && machipc_group_exited(t))
+		t = NULL;
+	if (t)
+		get_task_struct(t);
+	rcu_read_unlock();
+	return t;
+}
+
+/*
+ * The process `pid` as the current task's pid namespace sees it; 0 if it
+ * is invisible there or has exited (its number may already name another
+ * process). The number is read before the liveness check: if the process
+ * is still there after the read, the number was still its own.
+ */
 int machipc_shim_pid_vnr(void *pid)
 {
-	return pid_vnr(pid);
+	int nr = pid_vnr(pid);
+	struct task_struct *t;
+
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_TGID);
+	if (!t || machipc_group_exited(t))
+		nr = 0;
+	rcu_read_unlock();
+	return nr;
+}
+
+/*
+ * The audit token's pidversion for the process `pid`: the low 32 bits of
+ * its pidfs inode number (what fstat() on a pidfd of it reports as
+ * st_ino). pidfs numbers every struct pid from one 64-bit counter and never
+ * reuses a number, so two processes that had the same pid get different
+ * versions unless 2^32 pids were allocated in between.
+ */
+u32 machipc_shim_pid_version(void *pid)
+{
+	return lower_32_bits(((struct pid *)pid)->ino);
+}
+
+/*
+ * Which program image the caller runs: its self_exec_id, which every
+ * execve() increments (threads share the value; only the exec'ing thread
+ * survives an exec). A space records it when opened.
+ */
+u64 machipc_shim_current_exec_id(void)
+{
+	return READ_ONCE(current->self_exec_id);
+}
+
+/* The image the live process `pid` runs now; false if it has exited. */
+bool machipc_shim_exec_id(void *pid, u64 *id)
+{
+	struct task_struct *t = machipc_live_task(pid);
+
+	if (!t)
+		return false;
+	*id = READ_ONCE(t->self_exec_id);
+	put_task_struct(t);
+	return true;
+}
+
+/*
+ * Holds the process `pid` at image `exec_id`: takes its exec_update_lock
+ * for reading (as mm_access() does) and checks, under it, that the process
+ * is alive and has not exec'd since. execve() increments self_exec_id and
+ * commits the new credentials with that lock held for writing, so until
+ * machipc_shim_image_unlock() the process cannot start another program.
+ * Returns the task to unlock, or NULL (gone, exec'd, or a fatal signal
+ * pending for the caller).
+ */
+void *machipc_shim_image_lock(void *pid, u64 exec_id)
+{
+	struct task_struct *t = machipc_live_task(pid), *now;
+	bool same;
+
+	if (!t)
+		return NULL;
+	if (down_read_killable(&t->signal->exec_update_lock)) {
+		put_task_struct(t);
+		return NULL;
+	}
+	/* The leader may have changed (a non-leader thread exec'd). */
+	rcu_read_lock();
+	now = pid_task(pid, PIDTYPE_TGID);
+	same = now && !machipc_group_exited(now) && READ_ONCE(now->self_exec_id) == exec_id;
+	rcu_read_unlock();
+	if (!same) {
+		up_read(&t->signal->exec_update_lock);
+		put_task_struct(t);
+		return NULL;
+	}
+	return t;
+}
+
+void machipc_shim_image_unlock(void *task)
+{
+	struct task_struct *t = task;
+
+	up_read(&t->signal->exec_update_lock);
+	put_task_struct(t);
 }
 
 /* Maps a fresh anonymous region in the caller and copies `len` bytes in. */
@@ -353,19 +496,54 @@ void *machipc_shim_find_pid(int nr)
 }
 
 /*
- * Whether the caller may attach to (ptrace) the thread group of `pid`.
- * ptrace_may_access() is not exported to modules, so this applies its
- * credential rule for PTRACE_MODE_ATTACH_REALCREDS: the caller's real ids
- * match every uid and gid of the target, or the caller has CAP_SYS_PTRACE
- * over the target's user namespace. Neither the target's dumpable flag nor
- * LSM hooks such as Yama's are consulted: neither is reachable from a
- * module.
+ * Yama's ptrace_scope, which a module cannot read: 0 classic ptrace rules,
+ * 1 (default) the target must also be a descendant of the caller, 2 only
+ * CAP_SYS_PTRACE holders, 3 nobody (but a process itself).
+ */
+static unsigned int task_for_pid_scope = 1;
+module_param(task_for_pid_scope, uint, 0644);
+MODULE_PARM_DESC(task_for_pid_scope,
+		 "task_for_pid restriction as Yama's ptrace_scope: 0 classic, 1 descendants (default), 2 CAP_SYS_PTRACE, 3 none");
+
+/* Yama's task_is_descendant(): `child` is `parent`'s process or below it. Under RCU. */
+static bool machipc_is_descendant(struct task_struct *parent, struct task_struct *child)
+{
+	struct task_struct *walker = child;
+
+	if (!thread_group_leader(parent))
+		parent = rcu_dereference(parent->group_leader);
+	while (walker->pid > 0) {
+		if (!thread_group_leader(walker))
+			walker = rcu_dereference(walker->group_leader);
+		if (walker == parent)
+			return true;
+		walker = rcu_dereference(walker->real_parent);
+	}
+	return false;
+}
+
+/*
+ * Whether the caller may attach to (ptrace) the process `pid`, as
+ * ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS) followed by Yama would
+ * answer; neither is exported to modules, so their rules are repeated:
+ * - a process may always attach to itself;
+ * - the caller's real uid and gid match all of the target's ids, or it has
+ *   CAP_SYS_PTRACE in the target's user namespace;
+ * - a target that is not dumpable (it changed credentials, or exec'd a
+ *   setuid program) needs CAP_SYS_PTRACE in the user namespace of its
+ *   image, read after its credentials as ptrace does (commit_creds() makes
+ *   a process non-dumpable before it publishes the new credentials);
+ * - then task_for_pid_scope as Yama's ptrace_scope, without Yama's
+ *   PR_SET_PTRACER exceptions (stricter: they are not visible to a module).
+ * LSMs other than Yama are not consulted.
  */
 bool machipc_shim_may_attach(void *pid)
 {
-	struct task_struct *task = get_pid_task(pid, PIDTYPE_TGID);
+	struct task_struct *task = machipc_live_task(pid);
 	const struct cred *me = current_cred(), *tcred;
-	bool ok = false;
+	const struct task_exec_state *image;
+	unsigned int scope = READ_ONCE(task_for_pid_scope);
+	bool ok, cap;
 
 	if (!task)
 		return false;
@@ -375,11 +553,22 @@ bool machipc_shim_may_attach(void *pid)
 	}
 	rcu_read_lock();
 	tcred = __task_cred(task);
-	if (uid_eq(me->uid, tcred->euid) && uid_eq(me->uid, tcred->suid) && uid_eq(me->uid, tcred->uid) &&
-	    gid_eq(me->gid, tcred->egid) && gid_eq(me->gid, tcred->sgid) && gid_eq(me->gid, tcred->gid))
-		ok = true;
-	if (!ok && ns_capable(tcred->user_ns, CAP_SYS_PTRACE))
-		ok = true;
+	ok = uid_eq(me->uid, tcred->euid) && uid_eq(me->uid, tcred->suid) && uid_eq(me->uid, tcred->uid) &&
+	     gid_eq(me->gid, tcred->egid) && gid_eq(me->gid, tcred->sgid) && gid_eq(me->gid, tcred->gid);
+	cap = (!ok || scope != 0) && ns_capable(tcred->user_ns, CAP_SYS_PTRACE);
+	ok = ok || cap;
+	/* Pairs with the write barrier in commit_creds(), as in ptrace. */
+	smp_rmb();
+	image = rcu_dereference(task->exec_state);
+	if (ok && (!image || (READ_ONCE(image->dumpable) != TASK_DUMPABLE_OWNER &&
+			      !ns_capable(image->user_ns, CAP_SYS_PTRACE))))
+		ok = false;
+	if (ok && scope == 1 && !cap && !machipc_is_descendant(current, task))
+		ok = false;
+	if (ok && scope == 2 && !cap)
+		ok = false;
+	if (scope >= 3)
+		ok = false;
 	rcu_read_unlock();
 	put_task_struct(task);
 	return ok;

@@ -103,6 +103,9 @@ pub(crate) struct Space {
     pub(crate) id: u64,
     /// The process that opened the space (for task_for_pid/pid_for_task).
     pub(crate) pid: Option<crate::ffi::PidRef>,
+    /// The program image that process ran then: once it execs, the task
+    /// port serves no other process (`crate::task::hold_image`).
+    pub(crate) exec_id: u64,
     /// The kernel memory this space holds (messages it queued, its ports,
     /// sets and name table), and its user's account.
     pub(crate) quota: Arc<Quota>,
@@ -138,6 +141,7 @@ impl Space {
                 }, "Space::inner"),
                 id,
                 pid: Some(crate::ffi::PidRef::current_tgid()),
+                exec_id: crate::ffi::current_exec_id(),
                 quota: space_quota,
                 _open: open,
             }),

@@ -8,6 +8,13 @@
 //! so on first use); `task_for_pid` on a process without an open space
 //! fails with `KERN_FAILURE` rather than creating one behind its back.
 //!
+//! A space belongs to the program image that opened it. A descriptor
+//! opened without `O_CLOEXEC` survives `execve`, but its task port then
+//! serves no other process: a new image (a setuid program, say) must not
+//! be controlled through a port handed out before it ran, as XNU disables
+//! the old task port on exec. `task_for_pid` only hands out a space of the
+//! image the process runs now.
+//!
 //! The registry lock is taken alone, never with a space or port lock held.
 
 use kernel::prelude::*;
@@ -15,7 +22,8 @@ use kernel::rbtree::{RBTree, RBTreeNode};
 use kernel::sync::Arc;
 
 use crate::error::*;
-use crate::ffi::PidRef;
+use crate::ffi::{ImageLock, PidRef};
+use crate::kmsg::Sender;
 use crate::right::Deferred;
 use crate::rights::{Kind, Right};
 use crate::space::{Object, Space};
@@ -80,12 +88,56 @@ pub(crate) fn unregister(space: &Space) {
     drop(b);
 }
 
-/// The oldest space opened by the process `pid`.
+/// The oldest space the process `pid` opened while running its current
+/// program image.
 fn space_of(pid: &PidRef) -> Option<Arc<Space>> {
+    let now = pid.exec_id()?;
     let mut g = TASKS.lock();
-    let cur = g.trees().by_pid.cursor_lower_bound(&(pid.key(), 0))?;
-    let ((key, _), s) = cur.current();
-    (*key == pid.key()).then(|| s.clone())
+    let t = g.trees();
+    // The process's spaces in the order they were opened; spaces opened by
+    // an earlier program image are skipped.
+    let mut from = 0u64;
+    loop {
+        let cur = t.by_pid.cursor_lower_bound(&(pid.key(), from))?;
+        let ((key, id), s) = cur.current();
+        if *key != pid.key() {
+            return None;
+        }
+        if s.exec_id == now {
+            return Some(s.clone());
+        }
+        from = id.checked_add(1)?;
+    }
+}
+
+/// Whether `space` still belongs to the program image of the process that
+/// opened it (it has neither exec'd nor exited).
+fn is_current_image(space: &Space) -> bool {
+    space
+        .pid
+        .as_ref()
+        .and_then(|p| p.exec_id())
+        .is_some_and(|id| id == space.exec_id)
+}
+
+/// Lets a request to a task port run (see [`hold_image`]); once dropped,
+/// the space's owner may exec again.
+pub(crate) struct ImageHold {
+    /// `None` when the sender is the owner itself.
+    _lock: Option<ImageLock>,
+}
+
+/// Whether `space`'s task port may serve a request from `sender`: always
+/// for the process that opened the space; for anyone else only while that
+/// process still runs the program image that opened it, which the result
+/// keeps so (no `execve` can start meanwhile). Sleeps.
+pub(crate) fn hold_image(space: &Space, sender: &Sender) -> Option<ImageHold> {
+    let owner = space.pid.as_ref()?;
+    if sender.pid.as_ref().is_some_and(|p| p.key() == owner.key()) {
+        return Some(ImageHold { _lock: None });
+    }
+    let lock = owner.lock_image(space.exec_id)?;
+    Some(ImageHold { _lock: Some(lock) })
 }
 
 /// A send-possible request registered by `space` on `name` has fired:
@@ -115,6 +167,12 @@ pub(crate) fn task_for_pid(space: &Arc<Space>, pid: i32) -> MachResult<u32> {
         return Err(KERN_FAILURE);
     }
     let other = space_of(&target).ok_or(KERN_FAILURE)?;
+    // The target may have exec'd (a setuid program) since the check and
+    // opened this space afterwards: ask again now that the space is
+    // chosen. If it execs after this, the port serves no one but it.
+    if !target.may_attach() || !is_current_image(&other) {
+        return Err(KERN_FAILURE);
+    }
     let port = other
         .inner
         .lock()
@@ -136,7 +194,9 @@ pub(crate) fn task_for_pid(space: &Arc<Space>, pid: i32) -> MachResult<u32> {
     r
 }
 
-/// `pid_for_task`: the process behind a task port name.
+/// `pid_for_task`: the process behind a task port name. A task port of a
+/// program image that has since exec'd or exited names no process (but
+/// for the process itself).
 pub(crate) fn pid_for_task(space: &Arc<Space>, name: u32) -> MachResult<i32> {
     let mut d = Deferred::new();
     let port = {
@@ -149,10 +209,12 @@ pub(crate) fn pid_for_task(space: &Arc<Space>, name: u32) -> MachResult<i32> {
     };
     drop(d);
     let task = port.inner.lock().kobject.clone().ok_or(KERN_FAILURE)?;
-    let pid = task
-        .pid
-        .as_ref()
-        .map(|p| p.nr_in_current_ns())
-        .ok_or(KERN_FAILURE)?;
-    Ok(pid)
+    let owner = task.pid.as_ref().ok_or(KERN_FAILURE)?;
+    if !owner.is_current() && !is_current_image(&task) {
+        return Err(KERN_FAILURE);
+    }
+    match owner.nr_in_current_ns() {
+        0 => Err(KERN_FAILURE),
+        pid => Ok(pid),
+    }
 }

@@ -15,8 +15,9 @@
 #   --results FILE     keep what the command wrote to $MACHIPC_RESULTS here
 #   --keep FILE        keep the file the command wrote as /tmp/job/$(basename FILE)
 #
-# The host's root is shared read-only with the guest, which chroots into it,
-# so host-built programs (dynamic or static) run unchanged; /tmp is a tmpfs.
+# The host's root is shared read-only with the guest, which makes it its root
+# (switch_root, not chroot, so user namespaces work), so host-built programs
+# (dynamic or static) run unchanged; /tmp is a tmpfs.
 # Exit status: CMD's status, or nonzero if the module failed to load or
 # unload, the guest hung, or the kernel log shows a splat.
 set -euo pipefail
@@ -115,6 +116,8 @@ fi
 
 JOB=$(mktemp -d "$VMDIR/job.XXXXXX")
 trap 'rm -rf "$JOB"' EXIT
+# mktemp's 0700 would keep --user's uid 1000 from reading cmd.sh.
+chmod 755 "$JOB"
 {
 	echo "cd '$PWD'"
 	printf '%q ' "$@"

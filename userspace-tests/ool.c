@@ -135,18 +135,28 @@ TEST(ool_across_processes)
 	int status;
 
 	KR_OK(task_set_special_port(mach_task_self(), TASK_BOOTSTRAP_PORT, p));
+	/* The sender stays alive until the trailer is read: the audit pid of
+	 * a sender that has exited is 0. */
+	int go[2];
+	EXPECT_EQ(pipe(go), 0);
 	pid = fork();
 	if (pid == 0) {
 		size_t size = 1 << 20;
 		char *big = malloc(size);
 		struct ool_msg m;
+		char c;
 
+		close(go[1]);
 		memset(big, 0x3c, size);
 		fill(&m, bootstrap_port, big, size, NULL, 0);
-		_exit(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0) == KERN_SUCCESS ? 0 : 1);
+		if (mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0) != KERN_SUCCESS)
+			_exit(1);
+		_exit(read(go[0], &c, 1) < 0);
 	}
+	close(go[0]);
 	struct ool_rcv r;
 	KR_OK(mach_msg(&r.m.h, MACH_RCV_MSG | MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_AUDIT), 0, sizeof(r), p, 0, 0));
+	close(go[1]);
 	waitpid(pid, &status, 0);
 	EXPECT_EQ(WEXITSTATUS(status), 0);
 	EXPECT_EQ(r.m.mem.size, 1 << 20);
