@@ -315,18 +315,25 @@ TEST(same_name_move_send_twice_needs_two_refs)
 	EXPECT_EQ(refs(r, MACH_PORT_RIGHT_SEND), 1);
 }
 
-TEST(reply_dead_name_is_accepted)
+TEST(reply_send_right_to_a_dead_port_is_accepted)
 {
-	/* XNU's copyin_check_reply lets a dead name through as the reply. */
-	mach_port_t p = new_receive(), q = new_receive(), dead = MACH_PORT_NULL;
-	mach_msg_type_name_t got;
+	/* XNU's copyin_check_reply lets a send right whose port died through
+	 * as the reply (it travels as MACH_PORT_DEAD); an entry that already
+	 * is a dead name has no port right: MACH_SEND_INVALID_REPLY. */
+	mach_port_t p = new_receive(), q = new_receive(), h = new_receive(), d;
 	rbuf_t b;
 
-	KR_OK(mach_port_extract_right(mach_task_self(), q, MACH_MSG_TYPE_MAKE_SEND, &dead, &got));
-	KR_OK(mach_port_mod_refs(mach_task_self(), q, MACH_PORT_RIGHT_RECEIVE, -1));
-	KR_OK(send_hdr(p, MACH_MSG_TYPE_MAKE_SEND, dead, MACH_MSG_TYPE_MOVE_SEND));
+	/* q's name keeps only a send right; its receive right dies with h. */
+	KR_OK(mach_port_insert_right(mach_task_self(), q, q, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(mach_port_mod_refs(mach_task_self(), q, MACH_PORT_RIGHT_SEND, 1));
+	KR_OK(send_receive_right(h, q));
+	KR_OK(mach_port_mod_refs(mach_task_self(), h, MACH_PORT_RIGHT_RECEIVE, -1));
+	KR_OK(send_hdr(p, MACH_MSG_TYPE_MAKE_SEND, q, MACH_MSG_TYPE_COPY_SEND));
 	KR_OK(mach_msg(&b.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(b), p, 1000, MACH_PORT_NULL));
 	EXPECT_EQ(b.h.msgh_remote_port, MACH_PORT_DEAD);
+	/* The lookup made q a dead name: now refused. */
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_DEAD_NAME, &d));
+	KR(send_hdr(p, MACH_MSG_TYPE_MAKE_SEND, d, MACH_MSG_TYPE_COPY_SEND), MACH_SEND_INVALID_REPLY);
 }
 
 /*
