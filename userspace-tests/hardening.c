@@ -108,7 +108,8 @@ static mach_msg_return_t send_receive_right(mach_port_t dest, mach_port_t carrie
  */
 #define CHAIN 5000
 
-static void build_and_destroy_chain(void)
+/* Builds the chain; returns A[0], whose receive right is still ours. */
+static mach_port_t build_chain(void)
 {
 	static mach_port_t a[CHAIN];
 	mach_port_t notify = new_receive(), prev;
@@ -122,10 +123,16 @@ static void build_and_destroy_chain(void)
 	KR_OK(mach_port_mod_refs(mach_task_self(), notify, MACH_PORT_RIGHT_RECEIVE, -1));
 	for (int i = CHAIN - 2; i >= 0; i--)
 		KR_OK(send_receive_right(a[i], a[i + 1]));
-	KR_OK(mach_port_mod_refs(mach_task_self(), a[0], MACH_PORT_RIGHT_RECEIVE, -1));
-	/* Only the first name was ours; every other receive right is gone. */
+	return a[0];
+}
+
+static void build_and_destroy_chain(void)
+{
+	mach_port_t first = build_chain();
 	mach_port_type_t t;
-	KR(mach_port_type(mach_task_self(), a[0], &t), KERN_INVALID_NAME);
+
+	KR_OK(mach_port_mod_refs(mach_task_self(), first, MACH_PORT_RIGHT_RECEIVE, -1));
+	KR(mach_port_type(mach_task_self(), first, &t), KERN_INVALID_NAME);
 }
 
 TEST(port_destroyed_chain_is_destroyed_without_recursion)
@@ -136,17 +143,7 @@ TEST(port_destroyed_chain_is_destroyed_without_recursion)
 /* The same chain, torn down by the death of the task that holds A[0]. */
 static void build_chain_and_exit(void)
 {
-	static mach_port_t a[CHAIN];
-	mach_port_t notify = new_receive(), prev;
-
-	for (int i = 0; i < CHAIN; i++) {
-		a[i] = new_receive();
-		KR_OK(mach_port_request_notification(mach_task_self(), a[i], MACH_NOTIFY_PORT_DESTROYED, 0,
-						     notify, MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev));
-	}
-	KR_OK(mach_port_mod_refs(mach_task_self(), notify, MACH_PORT_RIGHT_RECEIVE, -1));
-	for (int i = CHAIN - 2; i >= 0; i--)
-		KR_OK(send_receive_right(a[i], a[i + 1]));
+	(void)build_chain();
 }
 
 TEST(port_destroyed_chain_dies_with_its_task)
