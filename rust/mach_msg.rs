@@ -670,12 +670,14 @@ pub(crate) fn receive_from(
         Received::TooLarge(size) => {
             if option & MACH_RCV_LARGE_IDENTITY != 0 && rcv_size >= 16 {
                 let rname = receiver_name(space, &port);
-                let mut ww = UserSlice::new(UserPtr::from_addr(uaddr + 12), 4).writer();
+                let at = uaddr.checked_add(12).ok_or(MACH_RCV_INVALID_DATA)?;
+                let mut ww = UserSlice::new(UserPtr::from_addr(at), 4).writer();
                 ww.write_slice(&rname.to_ne_bytes())
                     .map_err(|_| MACH_RCV_INVALID_DATA)?;
             }
             if rcv_size >= 8 {
-                let mut ww = UserSlice::new(UserPtr::from_addr(uaddr + 4), 4).writer();
+                let at = uaddr.checked_add(4).ok_or(MACH_RCV_INVALID_DATA)?;
+                let mut ww = UserSlice::new(UserPtr::from_addr(at), 4).writer();
                 ww.write_slice(&size.to_ne_bytes())
                     .map_err(|_| MACH_RCV_INVALID_DATA)?;
             }
