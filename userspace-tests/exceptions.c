@@ -32,11 +32,25 @@ struct exc_req {
 };
 #pragma pack(pop)
 
+/* Answers the exception request `req` with `ret`. */
+static void reply(const mach_msg_header_t *req, kern_return_t ret)
+{
+	mig_reply_error_t rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(req->msgh_bits), 0);
+	rep.Head.msgh_size = sizeof(rep);
+	rep.Head.msgh_remote_port = req->msgh_remote_port;
+	rep.Head.msgh_id = req->msgh_id + 100;
+	rep.NDR = NDR_record;
+	rep.RetCode = ret;
+	mach_msg(&rep.Head, MACH_SEND_MSG, sizeof(rep), 0, 0, 0, 0);
+}
+
 /* Serves one exception with 64-bit codes: maps the page and answers. */
 static void *server(void *arg)
 {
 	struct exc_req r;
-	mig_reply_error_t rep;
 	mach_port_type_t t;
 
 	(void)arg;
@@ -49,14 +63,7 @@ static void *server(void *arg)
 	raised++;
 	if (answer == KERN_SUCCESS)
 		mprotect(page, 4096, PROT_READ | PROT_WRITE);
-	memset(&rep, 0, sizeof(rep));
-	rep.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(r.h.msgh_bits), 0);
-	rep.Head.msgh_size = sizeof(rep);
-	rep.Head.msgh_remote_port = r.h.msgh_remote_port;
-	rep.Head.msgh_id = r.h.msgh_id + 100;
-	rep.NDR = NDR_record;
-	rep.RetCode = answer;
-	mach_msg(&rep.Head, MACH_SEND_MSG, sizeof(rep), 0, 0, 0, 0);
+	reply(&r.h, answer);
 	return NULL;
 }
 
@@ -227,20 +234,12 @@ static void *many_server(void *arg)
 
 	for (int i = 0; i < n; i++) {
 		struct exc_req r;
-		mig_reply_error_t rep;
 
 		if (mach_msg(&r.h, MACH_RCV_MSG, 0, sizeof(r), exc_port, 0, 0) != KERN_SUCCESS)
 			return NULL;
 		/* Map the faulting page (the second code) and resume. */
 		mprotect((void *)((uintptr_t)r.code[1] & ~4095ull), 4096, PROT_READ | PROT_WRITE);
-		memset(&rep, 0, sizeof(rep));
-		rep.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(r.h.msgh_bits), 0);
-		rep.Head.msgh_size = sizeof(rep);
-		rep.Head.msgh_remote_port = r.h.msgh_remote_port;
-		rep.Head.msgh_id = r.h.msgh_id + 100;
-		rep.NDR = NDR_record;
-		rep.RetCode = KERN_SUCCESS;
-		mach_msg(&rep.Head, MACH_SEND_MSG, sizeof(rep), 0, 0, 0, 0);
+		reply(&r.h, KERN_SUCCESS);
 		mach_port_deallocate(mach_task_self(), r.thread.name);
 		mach_port_deallocate(mach_task_self(), r.task.name);
 	}
@@ -282,7 +281,6 @@ TEST(exceptions_from_several_threads_at_once)
 static void *get_set_state_server(void *arg)
 {
 	struct exc_req r;
-	mig_reply_error_t rep;
 	x86_thread_state64_t st;
 	mach_msg_type_number_t cnt = x86_THREAD_STATE64_COUNT;
 	kern_return_t kr;
@@ -298,14 +296,7 @@ static void *get_set_state_server(void *arg)
 	} else {
 		kr = KERN_FAILURE;
 	}
-	memset(&rep, 0, sizeof(rep));
-	rep.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(r.h.msgh_bits), 0);
-	rep.Head.msgh_size = sizeof(rep);
-	rep.Head.msgh_remote_port = r.h.msgh_remote_port;
-	rep.Head.msgh_id = r.h.msgh_id + 100;
-	rep.NDR = NDR_record;
-	rep.RetCode = kr;
-	mach_msg(&rep.Head, MACH_SEND_MSG, sizeof(rep), 0, 0, 0, 0);
+	reply(&r.h, kr);
 	return NULL;
 }
 
@@ -344,7 +335,6 @@ static mach_msg_audit_trailer_t seen;
 static void *audit_server(void *arg)
 {
 	struct exc_req r;
-	mig_reply_error_t rep;
 
 	(void)arg;
 	if (mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TRAILER_TYPE(MACH_MSG_TRAILER_FORMAT_0) |
@@ -354,14 +344,7 @@ static void *audit_server(void *arg)
 	seen = *audit_of(&r.h);
 	raised++;
 	mprotect(page, 4096, PROT_READ | PROT_WRITE);
-	memset(&rep, 0, sizeof(rep));
-	rep.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(r.h.msgh_bits), 0);
-	rep.Head.msgh_size = sizeof(rep);
-	rep.Head.msgh_remote_port = r.h.msgh_remote_port;
-	rep.Head.msgh_id = r.h.msgh_id + 100;
-	rep.NDR = NDR_record;
-	rep.RetCode = KERN_SUCCESS;
-	mach_msg(&rep.Head, MACH_SEND_MSG, sizeof(rep), 0, 0, 0, 0);
+	reply(&r.h, KERN_SUCCESS);
 	mach_port_deallocate(mach_task_self(), r.thread.name);
 	mach_port_deallocate(mach_task_self(), r.task.name);
 	return NULL;
