@@ -42,7 +42,7 @@ mod c {
         pub(super) fn machipc_shim_take_fault(
             sig: *mut c_int,
             code: *mut c_int,
-            addr: *mut core::ffi::c_ulong,
+            addr: *mut usize,
         ) -> bool;
     }
 }
@@ -257,7 +257,7 @@ pub(crate) struct Fault {
     /// Its `si_code`, always a kernel-only (positive) code.
     pub(crate) code: i32,
     /// Its `si_addr`.
-    pub(crate) addr: u64,
+    pub(crate) addr: usize,
 }
 
 /// Starts recording the faults of user threads (the `signal_generate`
@@ -281,13 +281,10 @@ pub(crate) fn faults_exit() {
 /// each fault is handed out once, to the thread that took it.
 pub(crate) fn take_fault() -> Option<Fault> {
     let (mut sig, mut code, mut addr) = (0, 0, 0);
-    // SAFETY: The shim only writes the three pointed-to integers.
+    // SAFETY: The shim only writes the three pointed-to integers
+    // (`unsigned long` is `usize` on every Linux architecture).
     if unsafe { c::machipc_shim_take_fault(&mut sig, &mut code, &mut addr) } {
-        Some(Fault {
-            sig,
-            code,
-            addr: addr as u64,
-        })
+        Some(Fault { sig, code, addr })
     } else {
         None
     }
