@@ -288,17 +288,23 @@ static void arena_init(void)
 	mprotect(ro_page, 4096, PROT_READ);
 }
 
+static const uint64_t edge_ptrs[] = {
+	0, 1, 0xfff, 0x1000, 0x7ffffffff000ull, 0x7fffffffeffcull, 0x7fffffffffffull, 0x800000000000ull,
+	0xffff800000000000ull, 0xffffffff81000000ull, 0xfffffffffffff000ull, 0xfffffffffffffffcull,
+	0xffffffffffffffffull, 0x8000000000000000ull, 0xfffffffffffffff0ull, 0xffffffffffffffe8ull,
+};
+#define N_EDGE_PTRS (sizeof(edge_ptrs) / sizeof(edge_ptrs[0]))
+static const uint32_t edge_sizes[] = {
+	0, 1, 3, 4, 8, 12, 16, 20, 23, 24, 28, 32, 36, 44, 52, 68, 4096, 8192, 0x7ffffffc, 0x80000000u,
+	0xfffffffcu, 0xffffffffu, 64u << 20, (64u << 20) + 4,
+};
+#define N_EDGE_SIZES (sizeof(edge_sizes) / sizeof(edge_sizes[0]))
+
 static uint64_t hostile_ptr(struct rng *r, void *good)
 {
-	static const uint64_t fixed[] = {
-		0, 1, 0xfff, 0x1000, 0x7ffffffff000ull, 0x7fffffffeffcull, 0x7fffffffffffull, 0x800000000000ull,
-		0xffff800000000000ull, 0xffffffff81000000ull, 0xfffffffffffff000ull, 0xfffffffffffffffcull,
-		0xffffffffffffffffull, 0x8000000000000000ull,
-	};
-
 	switch (below(r, 8)) {
 	case 0:
-		return fixed[below(r, sizeof(fixed) / sizeof(fixed[0]))];
+		return edge_ptrs[below(r, N_EDGE_PTRS)];
 	case 1:
 		/* Across the end of the writable mapping. */
 		return (uint64_t)(uintptr_t)(edge - below(r, 64));
@@ -313,14 +319,9 @@ static uint64_t hostile_ptr(struct rng *r, void *good)
 
 static uint32_t hostile_size(struct rng *r, uint32_t good)
 {
-	static const uint32_t fixed[] = {
-		0, 1, 3, 4, 8, 12, 20, 23, 24, 28, 36, 4096, 8192, 0x7ffffffc, 0x80000000u, 0xfffffffcu,
-		0xffffffffu, 64u << 20, (64u << 20) + 4,
-	};
-
 	switch (below(r, 6)) {
 	case 0:
-		return fixed[below(r, sizeof(fixed) / sizeof(fixed[0]))];
+		return edge_sizes[below(r, N_EDGE_SIZES)];
 	case 1:
 		return (uint32_t)next(r);
 	default:
@@ -455,12 +456,13 @@ enum {
 	OP_EXC_RAISE,
 	OP_FAULT,
 	OP_VALID,
+	OP_EDGES,
 	OP_KINDS
 };
 
 static const char *op_names[OP_KINDS] = {
 	"port_call", "mach_msg", "msg_rights", "raw_ioctl", "port_fd", "io_uring",
-	"mig_self", "mig_foreign", "exc_ports", "exc_raise", "fault", "valid",
+	"mig_self", "mig_foreign", "exc_ports", "exc_raise", "fault", "valid", "edges",
 };
 
 static int dev(void)
@@ -1238,11 +1240,73 @@ static void op_valid(struct rng *r, struct names *nm)
 		violation("valid: destroyed name still answers 0x%x", kr);
 }
 
+/*
+ * The edges, directed: a message is queued on a pool port, then received
+ * into a pointer and size from the edge tables (every pair comes up about
+ * once in N_EDGE_PTRS * N_EDGE_SIZES calls), with the large-message
+ * options, or read through a descriptor, or sent from there.
+ */
+static void op_edges(struct rng *r, struct names *nm)
+{
+	mach_port_t p = nm->pool[below(r, POOL)];
+	uint64_t ptr = chance(r, 70) ? edge_ptrs[below(r, N_EDGE_PTRS)] : (uint64_t)(uintptr_t)(edge - below(r, 80));
+	uint32_t size = edge_sizes[below(r, N_EDGE_SIZES)];
+	struct {
+		mach_msg_header_t h;
+		uint32_t body[24];
+	} s;
+	struct machipc_msg m = { 0 };
+
+	memset(&s, 0, sizeof(s));
+	s.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0);
+	s.h.msgh_size = sizeof(mach_msg_header_t) + 4 * below(r, 25);
+	s.h.msgh_remote_port = p;
+	s.h.msgh_id = 7;
+	if (mach_msg(&s.h, MACH_SEND_MSG | MACH_SEND_TIMEOUT, s.h.msgh_size, 0, 0, 0, 0) != MACH_MSG_SUCCESS)
+		return; /* a set, a dead name, a full queue */
+	switch (below(r, 4)) {
+	case 0:
+	case 1:
+		m.option = MACH_RCV_MSG | MACH_RCV_TIMEOUT | (chance(r, 70) ? MACH_RCV_LARGE : 0) |
+			   (chance(r, 30) ? MACH_RCV_LARGE_IDENTITY : 0) | MACH_RCV_TRAILER_ELEMENTS(below(r, 9));
+		m.rcv_msg = ptr;
+		m.rcv_size = size;
+		m.rcv_name = p;
+		if (ioctl(dev(), MACHIPC_IOC_MSG, &m) != 0)
+			violation("edges: mach_msg ioctl errno %d", errno);
+		else if (!msg_allowed(m.ret, 0, 1))
+			violation("edges: receive into 0x%llx size %u: 0x%x", (unsigned long long)ptr, size, m.ret);
+		break;
+	case 2: {
+		struct machipc_port_fd f = { .name = p, .trailer = MACH_RCV_TRAILER_ELEMENTS(below(r, 5)) };
+
+		if (ioctl(dev(), MACHIPC_IOC_PORT_FD, &f) == 0) {
+			fcntl(f.fd, F_SETFL, O_NONBLOCK);
+			long got = read(f.fd, (void *)(uintptr_t)ptr, size);
+
+			check_read("edges: read", got, errno);
+			close(f.fd);
+		}
+		break;
+	}
+	default:
+		/* Send from the edge. */
+		m.option = MACH_SEND_MSG | MACH_SEND_TIMEOUT;
+		m.send_msg = ptr;
+		m.send_size = size;
+		if (ioctl(dev(), MACHIPC_IOC_MSG, &m) != 0)
+			violation("edges: mach_msg ioctl errno %d", errno);
+		else if (!msg_allowed(m.ret, 1, 0))
+			violation("edges: send from 0x%llx size %u: 0x%x", (unsigned long long)ptr, size, m.ret);
+		break;
+	}
+}
+
 static void (*const ops[OP_KINDS])(struct rng *, struct names *) = {
 	op_port_call, op_msg, op_msg_rights, op_raw_ioctl, op_port_fd, op_uring,
-	op_mig_self, op_mig_foreign, op_exc_ports, op_exc_raise, op_fault, op_valid,
+	op_mig_self, op_mig_foreign, op_exc_ports, op_exc_raise, op_fault, op_valid, op_edges,
 };
-static const int weights[OP_KINDS] = { 30, 25, 12, 5, 6, 3, 8, 4, 4, 3, 2, 3 };
+static const int weights[OP_KINDS] = { 30, 25, 12, 5, 6, 3, 8, 4, 4, 3, 2, 3, 8 };
 
 /* ---- workers ------------------------------------------------------------- */
 
