@@ -1264,20 +1264,9 @@ static void op_edges(struct rng *r, struct names *nm)
 	s.h.msgh_id = 7;
 	if (mach_msg(&s.h, MACH_SEND_MSG | MACH_SEND_TIMEOUT, s.h.msgh_size, 0, 0, 0, 0) != MACH_MSG_SUCCESS)
 		return; /* a set, a dead name, a full queue */
-	switch (below(r, 4)) {
-	case 0:
-	case 1:
-		m.option = MACH_RCV_MSG | MACH_RCV_TIMEOUT | (chance(r, 70) ? MACH_RCV_LARGE : 0) |
-			   (chance(r, 30) ? MACH_RCV_LARGE_IDENTITY : 0) | MACH_RCV_TRAILER_ELEMENTS(below(r, 9));
-		m.rcv_msg = ptr;
-		m.rcv_size = size;
-		m.rcv_name = p;
-		if (ioctl(dev(), MACHIPC_IOC_MSG, &m) != 0)
-			violation("edges: mach_msg ioctl errno %d", errno);
-		else if (!msg_allowed(m.ret, 0, 1))
-			violation("edges: receive into 0x%llx size %u: 0x%x", (unsigned long long)ptr, size, m.ret);
-		break;
-	case 2: {
+	int kind = (int)below(r, 4), sending = kind == 3;
+
+	if (kind == 2) {
 		struct machipc_port_fd f = { .name = p, .trailer = MACH_RCV_TRAILER_ELEMENTS(below(r, 5)) };
 
 		if (ioctl(dev(), MACHIPC_IOC_PORT_FD, &f) == 0) {
@@ -1287,19 +1276,24 @@ static void op_edges(struct rng *r, struct names *nm)
 			check_read("edges: read", got, errno);
 			close(f.fd);
 		}
-		break;
+		return;
 	}
-	default:
-		/* Send from the edge. */
+	if (sending) {
 		m.option = MACH_SEND_MSG | MACH_SEND_TIMEOUT;
 		m.send_msg = ptr;
 		m.send_size = size;
-		if (ioctl(dev(), MACHIPC_IOC_MSG, &m) != 0)
-			violation("edges: mach_msg ioctl errno %d", errno);
-		else if (!msg_allowed(m.ret, 1, 0))
-			violation("edges: send from 0x%llx size %u: 0x%x", (unsigned long long)ptr, size, m.ret);
-		break;
+	} else {
+		m.option = MACH_RCV_MSG | MACH_RCV_TIMEOUT | (chance(r, 70) ? MACH_RCV_LARGE : 0) |
+			   (chance(r, 30) ? MACH_RCV_LARGE_IDENTITY : 0) | MACH_RCV_TRAILER_ELEMENTS(below(r, 9));
+		m.rcv_msg = ptr;
+		m.rcv_size = size;
+		m.rcv_name = p;
 	}
+	if (ioctl(dev(), MACHIPC_IOC_MSG, &m) != 0)
+		violation("edges: mach_msg ioctl errno %d", errno);
+	else if (!msg_allowed(m.ret, sending, !sending))
+		violation("edges: %s 0x%llx size %u: 0x%x", sending ? "send from" : "receive into",
+			  (unsigned long long)ptr, size, m.ret);
 }
 
 static void (*const ops[OP_KINDS])(struct rng *, struct names *) = {
