@@ -5,6 +5,7 @@
 #   make           build machipc.ko against $(KDIR)
 #   make check     run every test in a VM (T=pattern for a subset)
 #   make bench     run the benchmarks in a VM on a non-debug kernel
+#   make fuzz      fuzz the module in a VM (SECONDS=60 SEED=1)
 #   make install   install libmach and headers under $(PREFIX)
 
 REPO := $(CURDIR)
@@ -17,7 +18,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) LLVM=-$(LLVM_VERSION)
 
-.PHONY: all module userspace setup check bench clean install rust-analyzer fmt clippy
+.PHONY: all module userspace setup check bench fuzz clean install rust-analyzer fmt clippy
 
 all: module userspace
 
@@ -33,6 +34,11 @@ setup:
 
 check: all
 	scripts/check.sh $(if $(T),-t '$(T)')
+
+SECONDS ?= 60
+SEED ?= 1
+fuzz: all
+	scripts/fuzz.sh $(SECONDS) $(SEED)
 
 bench: userspace
 	scripts/setup.sh bench

@@ -2,8 +2,10 @@
 /*
  * Mach exceptions on Linux. The kernel keeps each task's exception ports;
  * a fault reaches libmach as a signal (Linux has no hook a module could use
- * in fault delivery), and libmach's handler turns it into XNU's
- * exception_raise RPC:
+ * in fault delivery), and libmach's handler asks the module to raise it
+ * (MACHIPC_IOC_EXC_RAISE). The module checks that the thread really took
+ * that fault, builds XNU's exception_raise request from its own record of
+ * it, and sends it as the kernel (audit pid 0, KERNEL_SECURITY_TOKEN):
  *
  *   SIGSEGV, SIGBUS -> EXC_BAD_ACCESS     (code: KERN_INVALID_ADDRESS or
  *                                          KERN_PROTECTION_FAILURE, address)
@@ -13,16 +15,17 @@
  *
  * task/thread_set_exception_ports install SA_SIGINFO|SA_ONSTACK handlers
  * for the signals of the masks they are given. A thread's own ports take
- * precedence over the task's. The handler sends the request with the
- * behavior registered (EXCEPTION_DEFAULT, EXCEPTION_STATE,
- * EXCEPTION_STATE_IDENTITY, optionally MACH_EXCEPTION_CODES) and waits for
- * the reply on the thread's reply port, which is made when a port is set
- * (so raising needs no allocation): KERN_SUCCESS resumes the thread (with
- * the new x86_THREAD_STATE64 for the state behaviors); any other reply, or
- * a dead exception port, restores the default action and lets the fault
- * happen again, so the process dies of the signal. A handler the program
- * installs afterwards for the same signal replaces libmach's: Mach
- * exceptions are then not raised for it.
+ * precedence over the task's (libmach passes them; the module knows the
+ * task's). The request has the behavior registered (EXCEPTION_DEFAULT,
+ * EXCEPTION_STATE, EXCEPTION_STATE_IDENTITY, optionally
+ * MACH_EXCEPTION_CODES); the handler waits for the reply on the thread's
+ * reply port, which is made when a port is set (so raising needs no
+ * allocation): KERN_SUCCESS resumes the thread (with the new
+ * x86_THREAD_STATE64 for the state behaviors); any other reply, a dead
+ * exception port, or a signal that is no fault (kill, sigqueue) restores
+ * the default action and lets the signal happen again, so the process
+ * dies of it. A handler the program installs afterwards for the same
+ * signal replaces libmach's: Mach exceptions are then not raised for it.
  */
 #include "internal.h"
 
@@ -80,28 +83,19 @@ static int exc_signals(exception_mask_t mask, int *sigs)
 	return n;
 }
 
-/* The exception type and codes for a signal. */
-static exception_type_t classify(int sig, const siginfo_t *si, int64_t code[2])
+/* The exception type a fault signal stands for (the module works out the
+ * codes from its own record of the fault). */
+static exception_type_t exc_of_signal(int sig)
 {
-	code[1] = (int64_t)(uintptr_t)si->si_addr;
 	switch (sig) {
 	case SIGSEGV:
-		code[0] = si->si_code == SEGV_ACCERR ? KERN_PROTECTION_FAILURE : KERN_INVALID_ADDRESS;
-		return EXC_BAD_ACCESS;
 	case SIGBUS:
-		code[0] = KERN_PROTECTION_FAILURE;
 		return EXC_BAD_ACCESS;
 	case SIGILL:
-		code[0] = EXC_I386_INVOP;
-		code[1] = 0;
 		return EXC_BAD_INSTRUCTION;
 	case SIGFPE:
-		code[0] = si->si_code == FPE_INTDIV ? EXC_I386_DIV : EXC_I386_EXTERR;
-		code[1] = 0;
 		return EXC_ARITHMETIC;
 	default:
-		code[0] = si->si_code == TRAP_TRACE ? EXC_I386_SGL : EXC_I386_BPT;
-		code[1] = 0;
 		return EXC_BREAKPOINT;
 	}
 }
@@ -156,100 +150,45 @@ static void state_to_uc(const x86_thread_state64_t *s, ucontext_t *uc)
 	g[REG_EFL] = s->__rflags;
 }
 
-/* The handler of exception type `exc` for this thread: its own, else the
- * task's (a new send right the caller releases, flagged by *release). */
-static int find_handler(exception_type_t exc, struct exc_slot *out, int *release)
-{
-	struct machipc_exc_entry e;
-	struct machipc_port_call c = { .flavor = 1u << exc, .count = 1, .data = (uintptr_t)&e };
-
-	*release = 0;
-	if (thread_exc[exc].port != MACH_PORT_NULL) {
-		*out = thread_exc[exc];
-		return 1;
-	}
-	if (machipc_port_call(MACHIPC_IOC_GET_EXCEPTION_PORTS, &c) != KERN_SUCCESS || c.count == 0 ||
-	    !MACH_PORT_VALID(e.port))
-		return 0;
-	out->port = e.port;
-	out->behavior = (exception_behavior_t)e.behavior;
-	out->flavor = (thread_state_flavor_t)e.flavor;
-	*release = 1;
-	return 1;
-}
-
 union exc_buf {
 	mach_msg_header_t h;
-	char bytes[sizeof(mach_msg_header_t) + 16 + 24 + 8 + 8 + 16 + 8 + THREAD_STATE_MAX * 4 + MAX_TRAILER_SIZE];
+	char bytes[sizeof(mach_msg_header_t) + 16 + THREAD_STATE_MAX * 4 + MAX_TRAILER_SIZE];
 };
 
-/* Sends the request for `behavior` and returns the reply's RetCode
- * (or a mach_msg error); updates *state for the state behaviors. */
-static kern_return_t raise_rpc(const struct exc_slot *h, exception_type_t exc, const int64_t code[2],
-			       x86_thread_state64_t *state)
+/* Has the module raise the exception of the fault behind signal `sig`
+ * (to the thread's own handler `h` if it has one, else the task's) and
+ * waits for the reply; returns its RetCode (or the raise's or mach_msg's
+ * error); for the state behaviors updates *state and sets *new_state. */
+static kern_return_t raise_rpc(int sig, const struct exc_slot *h, x86_thread_state64_t *state, int *new_state)
 {
-	union exc_buf req, rep;
-	char *p = req.bytes + sizeof(mach_msg_header_t);
-	int wide = (h->behavior & MACH_EXCEPTION_CODES) != 0;
-	int behavior = h->behavior & ~MACH_EXCEPTION_MASK;
-	int identity = behavior == EXCEPTION_DEFAULT || behavior == EXCEPTION_STATE_IDENTITY;
-	int with_state = behavior == EXCEPTION_STATE || behavior == EXCEPTION_STATE_IDENTITY;
-	mach_port_t reply = mig_get_reply_port();
+	union exc_buf rep;
+	struct machipc_exc_raise r = {
+		.signo = sig,
+		.thread = thread_port,
+		.reply = mig_get_reply_port(),
+		.state = (uintptr_t)state,
+	};
 	mach_msg_return_t mr;
-	int id = (wide ? 2405 : 2401) + (behavior == EXCEPTION_DEFAULT ? 0 : behavior == EXCEPTION_STATE ? 1 : 2);
+	int behavior;
 
-	memset(&req, 0, sizeof(req));
-	req.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-	req.h.msgh_remote_port = h->port;
-	req.h.msgh_local_port = reply;
-	req.h.msgh_id = id;
-	if (identity) {
-		mach_msg_body_t *b = (mach_msg_body_t *)p;
-		mach_msg_port_descriptor_t *d = (mach_msg_port_descriptor_t *)(b + 1);
-
-		req.h.msgh_bits |= MACH_MSGH_BITS_COMPLEX;
-		b->msgh_descriptor_count = 2;
-		d[0].name = mach_thread_self();
-		d[0].disposition = MACH_MSG_TYPE_MOVE_SEND;
-		d[0].type = MACH_MSG_PORT_DESCRIPTOR;
-		d[1].name = mach_task_self();
-		d[1].disposition = MACH_MSG_TYPE_COPY_SEND;
-		d[1].type = MACH_MSG_PORT_DESCRIPTOR;
-		p = (char *)(d + 2);
+	*new_state = 0;
+	if (h) {
+		r.port = h->port;
+		r.behavior = (uint32_t)h->behavior;
+		r.flavor = (uint32_t)h->flavor;
 	}
-	memcpy(p, &NDR_record, sizeof(NDR_record));
-	p += sizeof(NDR_record);
-	memcpy(p, &exc, 4);
-	p += 4;
-	mach_msg_type_number_t cnt = 2;
-	memcpy(p, &cnt, 4);
-	p += 4;
-	if (wide) {
-		memcpy(p, code, 16);
-		p += 16;
-	} else {
-		int32_t c32[2] = { (int32_t)code[0], (int32_t)code[1] };
-
-		memcpy(p, c32, 8);
-		p += 8;
-	}
-	if (with_state) {
-		int flavor = x86_THREAD_STATE64;
-		mach_msg_type_number_t scnt = x86_THREAD_STATE64_COUNT;
-
-		memcpy(p, &flavor, 4);
-		p += 4;
-		memcpy(p, &scnt, 4);
-		p += 4;
-		memcpy(p, state, sizeof(*state));
-		p += sizeof(*state);
-	}
-	req.h.msgh_size = (mach_msg_size_t)(p - req.bytes);
-	mr = mach_msg_overwrite(&req.h, MACH_SEND_MSG | MACH_RCV_MSG, req.h.msgh_size, sizeof(rep), reply,
-				MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL, &rep.h, sizeof(rep));
+	if (ioctl(machipc_device_fd(), MACHIPC_IOC_EXC_RAISE, &r) != 0)
+		return KERN_FAILURE;
+	if (r.ret != KERN_SUCCESS)
+		return r.ret;
+	behavior = (int)(r.out_behavior & ~MACH_EXCEPTION_MASK);
+	do
+		mr = machipc_msg_trap(&rep.h, MACH_RCV_MSG, 0, sizeof(rep), r.reply, MACH_MSG_TIMEOUT_NONE,
+				      &rep.h);
+	while (mr == MACH_RCV_INTERRUPTED);
 	if (mr != MACH_MSG_SUCCESS)
 		return mr;
-	if (rep.h.msgh_id != id + 100) {
+	if (rep.h.msgh_id != r.id + 100) {
 		mach_msg_destroy(&rep.h);
 		return MIG_REPLY_MISMATCH;
 	}
@@ -259,9 +198,11 @@ static kern_return_t raise_rpc(const struct exc_slot *h, exception_type_t exc, c
 
 	memcpy(&ret, q, 4);
 	q += 4;
-	if (ret == KERN_SUCCESS && with_state && rep.h.msgh_size >= (q - rep.bytes) + 8 + sizeof(*state)) {
+	if (ret == KERN_SUCCESS && (behavior == EXCEPTION_STATE || behavior == EXCEPTION_STATE_IDENTITY) &&
+	    rep.h.msgh_size >= (q - rep.bytes) + 8 + sizeof(*state)) {
 		q += 8;
 		memcpy(state, q, sizeof(*state));
+		*new_state = 1;
 	}
 	return ret;
 }
@@ -373,35 +314,26 @@ kern_return_t thread_set_state(thread_act_t target_act, thread_state_flavor_t fl
 static void exc_handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
-	int64_t code[2];
-	exception_type_t exc = classify(sig, si, code);
-	struct exc_slot h;
-	int release;
-	kern_return_t kr = KERN_FAILURE;
+	exception_type_t exc = exc_of_signal(sig);
+	struct exc_slot *own = thread_exc[exc].port != MACH_PORT_NULL ? &thread_exc[exc] : NULL;
+	x86_thread_state64_t state;
+	kern_return_t kr;
 	int saved = errno;
+	int slot, new_state;
 
-	if (find_handler(exc, &h, &release)) {
-		x86_thread_state64_t state;
-		int behavior = h.behavior & ~MACH_EXCEPTION_MASK;
-		int slot;
-
-		/* The thread needs its port before it can be named as stopped. */
-		mach_port_deallocate(mach_task_self(), mach_thread_self());
-		slot = stop_thread(thread_port, uc);
-
-		state_from_uc(&state, uc);
-		kr = raise_rpc(&h, exc, code, &state);
-		resume_thread(slot);
-		if (kr == KERN_SUCCESS && (behavior == EXCEPTION_STATE || behavior == EXCEPTION_STATE_IDENTITY))
-			state_to_uc(&state, uc);
-		if (release)
-			mach_port_deallocate(mach_task_self(), h.port);
-	}
+	/* The thread needs its port before it can be named as stopped. */
+	mach_port_deallocate(mach_task_self(), mach_thread_self());
+	slot = stop_thread(thread_port, uc);
+	state_from_uc(&state, uc);
+	kr = raise_rpc(sig, own, &state, &new_state);
+	resume_thread(slot);
+	if (kr == KERN_SUCCESS && new_state)
+		state_to_uc(&state, uc);
 	errno = saved;
 	if (kr == KERN_SUCCESS)
 		return;
 	/* Not handled: the default action happens when the fault repeats
-	 * (or now, for a trap that does not repeat). */
+	 * (or now, for a trap that does not repeat or a sent signal). */
 	signal(sig, SIG_DFL);
 	if (sig == SIGTRAP || si->si_code <= 0)
 		raise(sig);

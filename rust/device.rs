@@ -84,6 +84,29 @@ fn ioctl(space: &Arc<Space>, cmd: u32, arg: usize) -> Result {
             c.ret = to_code(space.inherit_from(&parent));
             w.write(&c)
         }
+        uapi::IOC_EXC_RAISE => {
+            let (mut r, mut w) = user.reader_writer();
+            let mut c: uapi::ExcRaiseCall = r.read()?;
+            let a = crate::exception::RaiseArgs {
+                signo: c.signo,
+                port: c.port,
+                behavior: c.behavior,
+                thread: c.thread,
+                reply: c.reply,
+                state: c.state as usize,
+            };
+            c.ret = match crate::exception::raise(space, &a) {
+                Ok(r) => {
+                    c.exception = r.exception;
+                    c.id = r.id;
+                    c.code = r.code;
+                    c.out_behavior = r.behavior;
+                    0
+                }
+                Err(e) => e.code(),
+            };
+            w.write(&c)
+        }
         _ => match uapi::port_call_nr(cmd) {
             Some(nr) => {
                 let (mut r, mut w) = user.reader_writer();

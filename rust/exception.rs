@@ -5,16 +5,26 @@
 //! each exception type, a send right, a behavior and a thread-state
 //! flavor, with XNU's validation and XNU's coalescing on get.
 //!
-//! Raising happens in libmach: Linux offers a module no hook into fault
-//! delivery, so libmach's signal handler asks for the port here and sends
-//! the `exception_raise` RPC itself (see README.md).
+//! Raising ([`raise`]): Linux offers a module no hook into fault delivery,
+//! so a fault reaches libmach's signal handler first, which asks the
+//! module to raise it. The module raises only a fault the kernel saw the
+//! calling thread take (`ffi::take_fault`), once, with the type and codes
+//! of the kernel's record, and sends the request as the kernel
+//! (`KERNEL_SECURITY_TOKEN`, audit pid 0), so an exception server can tell
+//! it from an `exception_raise` any holder of a send right can forge.
+//! libmach waits for the reply (see README.md).
 
 use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::uaccess::{UserPtr, UserSlice};
 
 use crate::error::*;
+use crate::ffi::Fault;
+use crate::kmsg::{Desc, DescPayload, Kmsg, Sender, MACH_MSGH_BITS_COMPLEX};
+use crate::kmsg::{BODY_SIZE, MACH_MSG_PORT_DESCRIPTOR, PORT_DESC_SIZE};
 use crate::right::Deferred;
 use crate::rights::*;
-use crate::space::SpaceInner;
+use crate::space::{Space, SpaceInner};
 use crate::uapi::PortCall;
 
 /// `EXC_TYPES_COUNT`.
@@ -23,7 +33,11 @@ const FIRST_EXCEPTION: usize = 1;
 /// `EXC_MASK_VALID`: every type but 0.
 const EXC_MASK_VALID: u32 = ((1 << EXC_TYPES_COUNT) - 1) & !1;
 const EXCEPTION_DEFAULT: u32 = 1;
+const EXCEPTION_STATE: u32 = 2;
+const EXCEPTION_STATE_IDENTITY: u32 = 3;
 const EXCEPTION_STATE_IDENTITY_PROTECTED: u32 = 5;
+/// `MACH_EXCEPTION_CODES`: 64-bit codes (`mach_exception_raise*`).
+const MACH_EXCEPTION_CODES: u32 = 0x8000_0000;
 /// `MACH_EXCEPTION_CODES | MACH_EXCEPTION_ERRORS | ..._BACKTRACE_PREFERRED`.
 const MACH_EXCEPTION_MASK: u32 = 0x8000_0000 | 0x4000_0000 | 0x2000_0000;
 
@@ -194,4 +208,261 @@ pub(crate) fn get(
     }
     c.count = n as u32;
     Ok(out)
+}
+
+// Exception types and x86 codes (mach/exception_types.h, mach/i386/exception.h).
+const EXC_BAD_ACCESS: u32 = 1;
+const EXC_BAD_INSTRUCTION: u32 = 2;
+const EXC_ARITHMETIC: u32 = 3;
+const EXC_BREAKPOINT: u32 = 6;
+const EXC_I386_INVOP: i64 = 1;
+const EXC_I386_DIV: i64 = 1;
+const EXC_I386_EXTERR: i64 = 5;
+const EXC_I386_SGL: i64 = 1;
+const EXC_I386_BPT: i64 = 2;
+const KERN_INVALID_ADDRESS_CODE: i64 = 1;
+const KERN_PROTECTION_FAILURE_CODE: i64 = 2;
+
+// Linux's fault signals and the si_codes the mapping looks at.
+const SIGILL: i32 = 4;
+const SIGBUS: i32 = 7;
+const SIGFPE: i32 = 8;
+const SIGSEGV: i32 = 11;
+const SEGV_ACCERR: i32 = 2;
+const FPE_INTDIV: i32 = 1;
+const TRAP_TRACE: i32 = 2;
+
+/// `x86_THREAD_STATE64` and its size in words.
+const X86_THREAD_STATE64: u32 = 4;
+const X86_THREAD_STATE64_COUNT: usize = 42;
+/// `NDR_record` as MIG lays it out for this machine.
+const NDR_RECORD: [u8; 8] = [0, 0, 0, 0, 1, 0, 0, 0];
+
+/// The exception a fault stands for, and its two codes.
+fn classify(f: &Fault) -> (u32, [i64; 2]) {
+    match f.sig {
+        SIGSEGV => {
+            let c = if f.code == SEGV_ACCERR {
+                KERN_PROTECTION_FAILURE_CODE
+            } else {
+                KERN_INVALID_ADDRESS_CODE
+            };
+            (EXC_BAD_ACCESS, [c, f.addr as i64])
+        }
+        SIGBUS => (
+            EXC_BAD_ACCESS,
+            [KERN_PROTECTION_FAILURE_CODE, f.addr as i64],
+        ),
+        SIGILL => (EXC_BAD_INSTRUCTION, [EXC_I386_INVOP, 0]),
+        SIGFPE => {
+            let c = if f.code == FPE_INTDIV {
+                EXC_I386_DIV
+            } else {
+                EXC_I386_EXTERR
+            };
+            (EXC_ARITHMETIC, [c, 0])
+        }
+        // SIGTRAP, the one other signal the shim records.
+        _ => {
+            let c = if f.code == TRAP_TRACE {
+                EXC_I386_SGL
+            } else {
+                EXC_I386_BPT
+            };
+            (EXC_BREAKPOINT, [c, 0])
+        }
+    }
+}
+
+/// What libmach's handler asks [`raise`] for.
+pub(crate) struct RaiseArgs {
+    /// The signal the handler runs for.
+    pub(crate) signo: i32,
+    /// The thread's own handler (send right), or null for the task's.
+    pub(crate) port: u32,
+    pub(crate) behavior: u32,
+    /// A receive right standing for the thread, or null.
+    pub(crate) thread: u32,
+    /// The receive right the reply comes to.
+    pub(crate) reply: u32,
+    /// User address of the thread's `x86_thread_state64_t`.
+    pub(crate) state: usize,
+}
+
+/// What [`raise`] sent.
+pub(crate) struct Raised {
+    pub(crate) exception: u32,
+    pub(crate) code: [i64; 2],
+    pub(crate) id: i32,
+    pub(crate) behavior: u32,
+}
+
+/// The body of an exception request, in MIG's layout for `behavior`.
+struct Layout {
+    identity: bool,
+    wide: bool,
+    state: bool,
+    id: i32,
+}
+
+impl Layout {
+    fn new(behavior: u32) -> MachResult<Layout> {
+        let wide = behavior & MACH_EXCEPTION_CODES != 0;
+        let b = behavior & !MACH_EXCEPTION_MASK;
+        let (identity, state, k) = match b {
+            EXCEPTION_DEFAULT => (true, false, 0),
+            EXCEPTION_STATE => (false, true, 1),
+            EXCEPTION_STATE_IDENTITY => (true, true, 2),
+            // The protected behaviors carry a task id token and thread
+            // id, which machipc does not have.
+            _ => return Err(KERN_NOT_SUPPORTED),
+        };
+        // exception_raise* 2401.., mach_exception_raise* 2405..
+        let id = if wide { 2405 } else { 2401 } + k;
+        Ok(Layout {
+            identity,
+            wide,
+            state,
+            id,
+        })
+    }
+
+    /// Offset of `NDR_record` in the body.
+    fn ndr(&self) -> usize {
+        if self.identity {
+            BODY_SIZE + 2 * PORT_DESC_SIZE
+        } else {
+            0
+        }
+    }
+
+    fn len(&self) -> usize {
+        let codes = if self.wide { 16 } else { 8 };
+        let state = if self.state {
+            8 + X86_THREAD_STATE64_COUNT * 4
+        } else {
+            0
+        };
+        self.ndr() + 8 + 4 + 4 + codes + state
+    }
+}
+
+/// Raises the exception of the fault the calling thread is handling: sends
+/// the request to the handler as the kernel, with the reply port `a.reply`.
+pub(crate) fn raise(space: &Arc<Space>, a: &RaiseArgs) -> MachResult<Raised> {
+    let fault = crate::ffi::take_fault().ok_or(KERN_FAILURE)?;
+    if fault.sig != a.signo {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    let (exc, code) = classify(&fault);
+    let mut d = Deferred::new();
+    // The handler: the thread's (from libmach), else the task's. A right
+    // is taken now; the space is locked again below for the other names.
+    let (dest, behavior) = {
+        let mut g = space.inner.lock();
+        if name_valid(a.port) {
+            match g.copyin(space.id, a.port, MACH_MSG_TYPE_COPY_SEND, &mut d) {
+                Ok(Carried::Right(r)) => (r, a.behavior),
+                _ => return Err(MACH_SEND_INVALID_DEST),
+            }
+        } else {
+            let e = &g.exc[exc as usize];
+            match &e.port {
+                Some(r) => (
+                    r.port().new_send().map_err(|_| MACH_SEND_INVALID_DEST)?,
+                    e.behavior,
+                ),
+                None => return Err(MACH_SEND_INVALID_DEST),
+            }
+        }
+    };
+    let l = Layout::new(behavior)?;
+    let mut k = Kmsg::new(l.len(), Sender::kernel()).map_err(|_| MACH_SEND_NO_BUFFER)?;
+    let mut off = l.ndr();
+    if l.state {
+        // The thread's registers, as its signal frame holds them.
+        let at = off + 8 + 8 + if l.wide { 16 } else { 8 };
+        k.set_body_u32(at, X86_THREAD_STATE64);
+        k.set_body_u32(at + 4, X86_THREAD_STATE64_COUNT as u32);
+        let n = X86_THREAD_STATE64_COUNT * 4;
+        UserSlice::new(UserPtr::from_addr(a.state), n)
+            .reader()
+            .read_slice(&mut k.body[at + 8..at + 8 + n])
+            .map_err(|_| KERN_INVALID_ADDRESS)?;
+    }
+    k.body[off..off + 8].copy_from_slice(&NDR_RECORD);
+    off += 8;
+    k.set_body_u32(off, exc);
+    k.set_body_u32(off + 4, 2);
+    off += 8;
+    for c in code {
+        if l.wide {
+            k.body[off..off + 8].copy_from_slice(&c.to_ne_bytes());
+            off += 8;
+        } else {
+            k.body[off..off + 4].copy_from_slice(&(c as i32).to_ne_bytes());
+            off += 4;
+        }
+    }
+    if l.identity {
+        k.descs
+            .reserve(2, GFP_KERNEL)
+            .map_err(|_| MACH_SEND_NO_BUFFER)?;
+    }
+    let mut g = space.inner.lock();
+    let reply = match g.copyin(space.id, a.reply, MACH_MSG_TYPE_MAKE_SEND_ONCE, &mut d) {
+        Ok(c @ Carried::Right(_)) => c,
+        _ => return Err(MACH_SEND_INVALID_REPLY),
+    };
+    if l.identity {
+        // The thread's port (libmach's), then the task's own port.
+        let thread = if name_valid(a.thread) {
+            g.copyin(space.id, a.thread, MACH_MSG_TYPE_MAKE_SEND, &mut d)
+                .unwrap_or(Carried::Null)
+        } else {
+            Carried::Null
+        };
+        let task = g
+            .task_port
+            .as_ref()
+            .and_then(|r| r.port().new_send().ok())
+            .map_or(Carried::Null, Carried::Right);
+        k.set_body_u32(0, 2);
+        for (i, c) in [thread, task].into_iter().enumerate() {
+            let at = BODY_SIZE + i * PORT_DESC_SIZE;
+            k.body[at + 10] = MACH_MSG_TYPE_PORT_SEND as u8;
+            k.body[at + 11] = MACH_MSG_PORT_DESCRIPTOR;
+            let desc = Desc {
+                offset: at,
+                payload: DescPayload::Port(c),
+            };
+            if let Err(e) = k.descs.push_within_capacity(desc) {
+                // Not reached (room was reserved); the right goes after
+                // the lock.
+                if let DescPayload::Port(c) = e.0.payload {
+                    d.carried(c);
+                }
+                return Err(MACH_SEND_NO_BUFFER);
+            }
+        }
+    }
+    drop(g);
+    drop(d);
+    k.bits = (if l.identity {
+        MACH_MSGH_BITS_COMPLEX
+    } else {
+        0
+    }) | MACH_MSG_TYPE_PORT_SEND
+        | (MACH_MSG_TYPE_PORT_SEND_ONCE << 8);
+    k.id = l.id;
+    k.reply = reply;
+    let port = dest.port().clone();
+    k.dest = Some(dest);
+    port.enqueue(k, false);
+    Ok(Raised {
+        exception: exc,
+        code,
+        id: l.id,
+        behavior,
+    })
 }

@@ -48,6 +48,13 @@ mod c {
         pub(super) fn machipc_shim_set_cpu_online(cpu: core::ffi::c_uint, online: bool) -> c_int;
         pub(super) fn machipc_shim_debugfs_init();
         pub(super) fn machipc_shim_debugfs_exit();
+        pub(super) fn machipc_shim_faults_init() -> c_int;
+        pub(super) fn machipc_shim_faults_exit();
+        pub(super) fn machipc_shim_take_fault(
+            sig: *mut c_int,
+            code: *mut c_int,
+            addr: *mut usize,
+        ) -> bool;
     }
 }
 
@@ -390,4 +397,45 @@ pub(crate) fn debugfs_init() {
 pub(crate) fn debugfs_exit() {
     // SAFETY: Called once at module exit, after `debugfs_init`.
     unsafe { c::machipc_shim_debugfs_exit() };
+}
+
+/// A hardware fault the calling thread took, as the kernel's trap handler
+/// reported it (see `machipc_shim_take_fault` in `shim.c`).
+pub(crate) struct Fault {
+    /// The signal the trap handler sent (`SIGSEGV`, `SIGBUS`, ...).
+    pub(crate) sig: i32,
+    /// Its `si_code`, always a kernel-only (positive) code.
+    pub(crate) code: i32,
+    /// Its `si_addr`.
+    pub(crate) addr: usize,
+}
+
+/// Starts recording the faults of user threads (the `signal_generate`
+/// tracepoint). Without it no fault is ever verified.
+pub(crate) fn faults_init() -> Result {
+    // SAFETY: Called once at module init; the shim registers its probe.
+    let r = unsafe { c::machipc_shim_faults_init() };
+    if r < 0 {
+        return Err(Error::from_errno(r));
+    }
+    Ok(())
+}
+
+/// Stops recording faults and waits for running probes to finish.
+pub(crate) fn faults_exit() {
+    // SAFETY: Called once at module exit; harmless if init failed.
+    unsafe { c::machipc_shim_faults_exit() };
+}
+
+/// Takes the fault the calling thread took and has not yet raised, if any:
+/// each fault is handed out once, to the thread that took it.
+pub(crate) fn take_fault() -> Option<Fault> {
+    let (mut sig, mut code, mut addr) = (0, 0, 0);
+    // SAFETY: The shim only writes the three pointed-to integers
+    // (`unsigned long` is `usize` on every Linux architecture).
+    if unsafe { c::machipc_shim_take_fault(&mut sig, &mut code, &mut addr) } {
+        Some(Fault { sig, code, addr })
+    } else {
+        None
+    }
 }

@@ -122,22 +122,21 @@ impl Kmsg {
     /// `body_len` zeroed bytes.
     pub(crate) fn new(body_len: usize, sender: Sender) -> Result<KBox<Self>> {
         let body = crate::kmsg_cache::get(body_len)?;
-        let k = KBox::new(
-            Kmsg {
-                bits: 0,
-                size: (HEADER_SIZE + body_len) as u32,
-                id: 0,
-                dest: None,
-                reply: Carried::Null,
-                body,
-                descs: KVec::new(),
-                sender,
-                charge: None,
-            },
-            GFP_KERNEL_ACCOUNT,
-        )?;
+        let k = Kmsg {
+            bits: 0,
+            size: (HEADER_SIZE + body_len) as u32,
+            id: 0,
+            dest: None,
+            reply: Carried::Null,
+            body,
+            descs: KVec::new(),
+            sender,
+            charge: None,
+        };
+        // Counted from here: if the box cannot be had, `k` is dropped,
+        // and `Drop` counts it out again.
         stats::KMSGS.inc();
-        Ok(k)
+        Ok(KBox::new(k, GFP_KERNEL_ACCOUNT)?)
     }
 
     /// [`Kmsg::new`] charged to `quota` for the message and its body;

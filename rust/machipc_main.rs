@@ -72,7 +72,15 @@ impl kernel::Module for MachIpcModule {
         unsafe { limits::USERS.init() };
         let cache = kmsg_cache::KmsgCache::new()?;
         ffi::debugfs_init();
+        if let Err(e) = ffi::faults_init() {
+            // Exceptions cannot be raised then (exception.rs), the rest works.
+            pr_warn!(
+                "machipc: no fault tracepoint ({:?}): exceptions disabled\n",
+                e
+            );
+        }
         if let Err(e) = ffi::register_device() {
+            ffi::faults_exit();
             ffi::debugfs_exit();
             return Err(e);
         }
@@ -87,6 +95,7 @@ impl kernel::Module for MachIpcModule {
 impl Drop for MachIpcModule {
     fn drop(&mut self) {
         ffi::deregister_device();
+        ffi::faults_exit();
         ffi::debugfs_exit();
     }
 }

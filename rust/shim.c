@@ -573,3 +573,147 @@ bool machipc_shim_may_attach(void *pid)
 	put_task_struct(task);
 	return ok;
 }
+
+/*
+ * Verified faults, for exceptions the module raises itself (rust/exception.rs).
+ *
+ * A module gets no hook in fault delivery, but the kernel's signal_generate
+ * tracepoint fires wherever a signal is queued, in the context of whoever
+ * sends it. A hardware fault of a user thread sends its signal to itself
+ * from the trap handler: then the target is current, the siginfo has a
+ * kernel-only si_code (> 0), and current's user-entry frame is an exception
+ * frame, not a system call (syscall_get_nr() is -1). kill, tgkill and
+ * rt_[tg]sigqueueinfo, the only ways a process can send itself SIGSEGV with
+ * any si_code it likes, all run in a system call, so they never pass.
+ *
+ * Such a fault is remembered here (signal, si_code, si_addr) for its thread,
+ * if the thread has a handler for the signal (otherwise it dies of it), and
+ * handed out once, to that thread only (machipc_shim_take_fault). The table
+ * is small and fixed because the probe runs under the target's siglock with
+ * interrupts off: no allocation. When full, the oldest entry goes.
+ */
+#include <linux/tracepoint.h>
+#include <linux/sched/task_stack.h>
+#include <asm/syscall.h>
+
+#define MACHIPC_FAULT_SLOTS 128
+
+struct machipc_fault_slot {
+	struct task_struct *task; /* compared, never dereferenced */
+	u64 start_time;           /* tells a reused task_struct apart */
+	u64 seq;
+	int sig;
+	int code;
+	unsigned long addr;
+};
+
+static struct machipc_fault_slot machipc_faults[MACHIPC_FAULT_SLOTS];
+static u64 machipc_fault_seq;
+static DEFINE_SPINLOCK(machipc_faults_lock);
+static struct tracepoint *machipc_signal_generate_tp;
+
+static bool machipc_fault_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
+}
+
+/* signal_generate's TP_PROTO, with the probe's data pointer first.
+ * result: TRACE_SIGNAL_DELIVERED 0, TRACE_SIGNAL_ALREADY_PENDING 2. */
+static void __maybe_unused machipc_signal_generate(void *data, int sig, struct kernel_siginfo *info, struct task_struct *task,
+				    int group, int result)
+{
+	struct machipc_fault_slot *s, *victim = NULL;
+	__sighandler_t h;
+	unsigned long flags;
+	int i;
+
+	if (task != current || !machipc_fault_signal(sig) || info == SEND_SIG_NOINFO || info == SEND_SIG_PRIV ||
+	    info->si_code <= 0 || (result != 0 && result != 2))
+		return;
+	if ((current->flags & PF_KTHREAD) || syscall_get_nr(current, task_pt_regs(current)) != -1)
+		return;
+	/* The caller (__send_signal_locked) holds task->sighand->siglock. */
+	h = task->sighand->action[sig - 1].sa.sa_handler;
+	if (h == SIG_DFL || h == SIG_IGN)
+		return;
+	spin_lock_irqsave(&machipc_faults_lock, flags);
+	for (i = 0; i < MACHIPC_FAULT_SLOTS; i++) {
+		s = &machipc_faults[i];
+		if (s->task == task && s->start_time == task->start_time) {
+			victim = s;
+			break;
+		}
+		if (!victim || s->seq < victim->seq)
+			victim = s;
+	}
+	victim->task = task;
+	victim->start_time = task->start_time;
+	victim->seq = ++machipc_fault_seq;
+	victim->sig = sig;
+	victim->code = info->si_code;
+	victim->addr = (unsigned long)info->si_addr;
+	spin_unlock_irqrestore(&machipc_faults_lock, flags);
+}
+
+/*
+ * Takes the calling thread's verified fault, if it has one: its signal,
+ * si_code and si_addr. Returns false if there is none (no fault since the
+ * last take, or it was pushed out of the table).
+ */
+bool machipc_shim_take_fault(int *sig, int *code, unsigned long *addr)
+{
+	unsigned long flags;
+	bool found = false;
+	int i;
+
+	spin_lock_irqsave(&machipc_faults_lock, flags);
+	for (i = 0; i < MACHIPC_FAULT_SLOTS; i++) {
+		struct machipc_fault_slot *s = &machipc_faults[i];
+
+		if (s->task == current && s->start_time == current->start_time && s->seq) {
+			*sig = s->sig;
+			*code = s->code;
+			*addr = s->addr;
+			memset(s, 0, sizeof(*s));
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&machipc_faults_lock, flags);
+	return found;
+}
+
+static void __maybe_unused machipc_find_signal_generate(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "signal_generate"))
+		machipc_signal_generate_tp = tp;
+}
+
+/* Starts recording faults; without tracepoints no fault is ever verified. */
+int machipc_shim_faults_init(void)
+{
+#ifndef CONFIG_TRACEPOINTS
+	return -ENOENT;
+#else
+	int ret;
+
+	for_each_kernel_tracepoint(machipc_find_signal_generate, NULL);
+	if (!machipc_signal_generate_tp)
+		return -ENOENT;
+	ret = tracepoint_probe_register(machipc_signal_generate_tp, machipc_signal_generate, NULL);
+	if (ret)
+		machipc_signal_generate_tp = NULL;
+	return ret;
+#endif
+}
+
+void machipc_shim_faults_exit(void)
+{
+#ifdef CONFIG_TRACEPOINTS
+	if (!machipc_signal_generate_tp)
+		return;
+	tracepoint_probe_unregister(machipc_signal_generate_tp, machipc_signal_generate, NULL);
+	tracepoint_synchronize_unregister();
+	machipc_signal_generate_tp = NULL;
+#endif
+}

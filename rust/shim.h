@@ -38,5 +38,8 @@ void machipc_shim_debugfs_init(void);
 void machipc_shim_debugfs_exit(void);
 void *machipc_shim_find_pid(int nr);
 bool machipc_shim_may_attach(void *pid);
+int machipc_shim_faults_init(void);
+void machipc_shim_faults_exit(void);
+bool machipc_shim_take_fault(int *sig, int *code, unsigned long *addr);
 
 #endif

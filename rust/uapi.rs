@@ -65,6 +65,24 @@ pub(crate) struct InheritCall {
     pub(crate) ret: i32,
 }
 
+/// `struct machipc_exc_raise`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct ExcRaiseCall {
+    pub(crate) signo: i32,
+    pub(crate) port: u32,
+    pub(crate) behavior: u32,
+    pub(crate) flavor: u32,
+    pub(crate) thread: u32,
+    pub(crate) reply: u32,
+    pub(crate) state: u64,
+    pub(crate) exception: u32,
+    pub(crate) id: i32,
+    pub(crate) code: [i64; 2],
+    pub(crate) out_behavior: u32,
+    pub(crate) ret: i32,
+}
+
 // SAFETY: Plain integers with explicit padding: every bit pattern is valid
 // and there are no implicit padding bytes.
 unsafe impl FromBytes for Version {}
@@ -88,7 +106,15 @@ unsafe impl FromBytes for InheritCall {}
 // SAFETY: As above.
 unsafe impl AsBytes for InheritCall {}
 
+// SAFETY: As above.
+unsafe impl FromBytes for ExcRaiseCall {}
+// SAFETY: As above.
+unsafe impl AsBytes for ExcRaiseCall {}
+
 const _: () = assert!(core::mem::size_of::<Version>() == 8);
+const _: () = assert!(core::mem::size_of::<ExcRaiseCall>() == 64);
+const _: () = assert!(core::mem::offset_of!(ExcRaiseCall, state) == 24);
+const _: () = assert!(core::mem::offset_of!(ExcRaiseCall, code) == 40);
 const _: () = assert!(core::mem::size_of::<InheritCall>() == 8);
 const _: () = assert!(core::mem::size_of::<PortCall>() == 56);
 const _: () = assert!(core::mem::size_of::<MsgCall>() == 48);
@@ -98,6 +124,7 @@ pub(crate) const IOC_VERSION: u32 = _IOR::<Version>(MAGIC, 0x00);
 pub(crate) const IOC_MSG: u32 = _IOWR::<MsgCall>(MAGIC, 0x01);
 pub(crate) const IOC_PORT_FD: u32 = _IOWR::<PortFdCall>(MAGIC, 0x02);
 pub(crate) const IOC_INHERIT: u32 = _IOWR::<InheritCall>(MAGIC, 0x03);
+pub(crate) const IOC_EXC_RAISE: u32 = _IOWR::<ExcRaiseCall>(MAGIC, 0x04);
 
 /// The `nr` of a `mach_port_*` ioctl, or `None` for other commands.
 pub(crate) fn port_call_nr(cmd: u32) -> Option<u32> {

@@ -12,13 +12,17 @@ HDRS := $(shell find $(REPO)/uapi/include -name '*.h') $(wildcard $(REPO)/libmac
 EXAMPLE_SRCS := $(wildcard $(REPO)/examples/*.c)
 EXAMPLE_BINS := $(patsubst $(REPO)/examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
-all: $(BUILD)/libmach.a $(BUILD)/libmach.so $(TEST_BINS) $(EXAMPLE_BINS) $(BUILD)/bench/machipc-bench rust
+all: $(BUILD)/libmach.a $(BUILD)/libmach.so $(TEST_BINS) $(EXAMPLE_BINS) $(BUILD)/bench/machipc-bench $(BUILD)/fuzz/machipc-fuzz rust
 
 $(BUILD)/examples/%: $(REPO)/examples/%.c $(BUILD)/libmach.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(BUILD)/libmach.a -lpthread -o $@
 
 $(BUILD)/bench/machipc-bench: $(REPO)/bench/machipc_bench.c $(BUILD)/libmach.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(BUILD)/libmach.a -lpthread -o $@
+
+$(BUILD)/fuzz/machipc-fuzz: $(REPO)/fuzz/machipc_fuzz.c $(BUILD)/libmach.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(BUILD)/libmach.a -lpthread -o $@
 

@@ -3,11 +3,16 @@
 #include <mach/mach.h>
 #include <mach/exc.h>
 #include <mach/mach_exc.h>
+#include <linux/machipc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include "harness.h"
+
+int machipc_device_fd(void);
 
 static mach_port_t exc_port;
 static char *page;
@@ -27,11 +32,25 @@ struct exc_req {
 };
 #pragma pack(pop)
 
+/* Answers the exception request `req` with `ret`. */
+static void reply(const mach_msg_header_t *req, kern_return_t ret)
+{
+	mig_reply_error_t rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(req->msgh_bits), 0);
+	rep.Head.msgh_size = sizeof(rep);
+	rep.Head.msgh_remote_port = req->msgh_remote_port;
+	rep.Head.msgh_id = req->msgh_id + 100;
+	rep.NDR = NDR_record;
+	rep.RetCode = ret;
+	mach_msg(&rep.Head, MACH_SEND_MSG, sizeof(rep), 0, 0, 0, 0);
+}
+
 /* Serves one exception with 64-bit codes: maps the page and answers. */
 static void *server(void *arg)
 {
 	struct exc_req r;
-	mig_reply_error_t rep;
 	mach_port_type_t t;
 
 	(void)arg;
@@ -44,14 +63,7 @@ static void *server(void *arg)
 	raised++;
 	if (answer == KERN_SUCCESS)
 		mprotect(page, 4096, PROT_READ | PROT_WRITE);
-	memset(&rep, 0, sizeof(rep));
-	rep.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(r.h.msgh_bits), 0);
-	rep.Head.msgh_size = sizeof(rep);
-	rep.Head.msgh_remote_port = r.h.msgh_remote_port;
-	rep.Head.msgh_id = r.h.msgh_id + 100;
-	rep.NDR = NDR_record;
-	rep.RetCode = answer;
-	mach_msg(&rep.Head, MACH_SEND_MSG, sizeof(rep), 0, 0, 0, 0);
+	reply(&r.h, answer);
 	return NULL;
 }
 
@@ -222,20 +234,12 @@ static void *many_server(void *arg)
 
 	for (int i = 0; i < n; i++) {
 		struct exc_req r;
-		mig_reply_error_t rep;
 
 		if (mach_msg(&r.h, MACH_RCV_MSG, 0, sizeof(r), exc_port, 0, 0) != KERN_SUCCESS)
 			return NULL;
 		/* Map the faulting page (the second code) and resume. */
 		mprotect((void *)((uintptr_t)r.code[1] & ~4095ull), 4096, PROT_READ | PROT_WRITE);
-		memset(&rep, 0, sizeof(rep));
-		rep.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(r.h.msgh_bits), 0);
-		rep.Head.msgh_size = sizeof(rep);
-		rep.Head.msgh_remote_port = r.h.msgh_remote_port;
-		rep.Head.msgh_id = r.h.msgh_id + 100;
-		rep.NDR = NDR_record;
-		rep.RetCode = KERN_SUCCESS;
-		mach_msg(&rep.Head, MACH_SEND_MSG, sizeof(rep), 0, 0, 0, 0);
+		reply(&r.h, KERN_SUCCESS);
 		mach_port_deallocate(mach_task_self(), r.thread.name);
 		mach_port_deallocate(mach_task_self(), r.task.name);
 	}
@@ -277,7 +281,6 @@ TEST(exceptions_from_several_threads_at_once)
 static void *get_set_state_server(void *arg)
 {
 	struct exc_req r;
-	mig_reply_error_t rep;
 	x86_thread_state64_t st;
 	mach_msg_type_number_t cnt = x86_THREAD_STATE64_COUNT;
 	kern_return_t kr;
@@ -293,14 +296,7 @@ static void *get_set_state_server(void *arg)
 	} else {
 		kr = KERN_FAILURE;
 	}
-	memset(&rep, 0, sizeof(rep));
-	rep.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSGH_BITS_REMOTE(r.h.msgh_bits), 0);
-	rep.Head.msgh_size = sizeof(rep);
-	rep.Head.msgh_remote_port = r.h.msgh_remote_port;
-	rep.Head.msgh_id = r.h.msgh_id + 100;
-	rep.NDR = NDR_record;
-	rep.RetCode = kr;
-	mach_msg(&rep.Head, MACH_SEND_MSG, sizeof(rep), 0, 0, 0, 0);
+	reply(&r.h, kr);
 	return NULL;
 }
 
@@ -325,4 +321,139 @@ TEST(handler_uses_thread_get_and_set_state)
 	waitpid(pid, &status, 0);
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(WEXITSTATUS(status), 42);
+}
+
+/* The audit trailer of a received message. */
+static const mach_msg_audit_trailer_t *audit_of(const mach_msg_header_t *h)
+{
+	return (const mach_msg_audit_trailer_t *)((const char *)h + round_msg(h->msgh_size));
+}
+
+static mach_msg_audit_trailer_t seen;
+
+/* Serves one exception like server(), keeping the request's audit trailer. */
+static void *audit_server(void *arg)
+{
+	struct exc_req r;
+
+	(void)arg;
+	if (mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TRAILER_TYPE(MACH_MSG_TRAILER_FORMAT_0) |
+				   MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_AUDIT),
+		     0, sizeof(r), exc_port, 0, 0) != KERN_SUCCESS)
+		return NULL;
+	seen = *audit_of(&r.h);
+	raised++;
+	mprotect(page, 4096, PROT_READ | PROT_WRITE);
+	reply(&r.h, KERN_SUCCESS);
+	mach_port_deallocate(mach_task_self(), r.thread.name);
+	mach_port_deallocate(mach_task_self(), r.task.name);
+	return NULL;
+}
+
+/* A real fault's exception is sent by the kernel: audit pid 0 and
+ * KERNEL_SECURITY_TOKEN, as on XNU, whoever holds the exception port. */
+TEST(exception_message_comes_from_the_kernel)
+{
+	pthread_t t;
+
+	setup();
+	pthread_create(&t, NULL, audit_server, NULL);
+	page[20] = 7;
+	pthread_join(t, NULL);
+	EXPECT_EQ(raised, 1);
+	EXPECT_EQ(page[20], 7);
+	EXPECT_EQ(seen.msgh_trailer_size, sizeof(mach_msg_audit_trailer_t));
+	EXPECT_EQ(seen.msgh_audit.val[5], 0); /* pid */
+	EXPECT_EQ(seen.msgh_sender.val[0], 0);
+	EXPECT_EQ(seen.msgh_sender.val[1], 1);
+}
+
+/* Anyone with a send right can still send an exception_raise lookalike,
+ * but its trailer names the sender, so the receiver can tell. */
+TEST(forged_exception_raise_carries_the_senders_pid)
+{
+	struct exc_req req, r;
+
+	setup();
+	memset(&req, 0, sizeof(req));
+	req.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+	req.h.msgh_size = offsetof(struct exc_req, rest);
+	req.h.msgh_remote_port = exc_port;
+	req.h.msgh_id = 2405;
+	req.b.msgh_descriptor_count = 2;
+	req.thread.disposition = MACH_MSG_TYPE_COPY_SEND;
+	req.thread.type = MACH_MSG_PORT_DESCRIPTOR;
+	req.task.name = mach_task_self();
+	req.task.disposition = MACH_MSG_TYPE_COPY_SEND;
+	req.task.type = MACH_MSG_PORT_DESCRIPTOR;
+	req.ndr = NDR_record;
+	req.exception = EXC_BAD_ACCESS;
+	req.codeCnt = 2;
+	req.code[0] = KERN_INVALID_ADDRESS;
+	req.code[1] = 0xdead000;
+	KR_OK(mach_msg(&req.h, MACH_SEND_MSG, req.h.msgh_size, 0, 0, 0, 0));
+	KR_OK(mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TRAILER_TYPE(MACH_MSG_TRAILER_FORMAT_0) |
+				     MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_AUDIT),
+		       0, sizeof(r), exc_port, 0, 0));
+	EXPECT_EQ(r.h.msgh_id, 2405);
+	EXPECT_EQ(audit_of(&r.h)->msgh_audit.val[5], getpid());
+	EXPECT_EQ(audit_of(&r.h)->msgh_sender.val[0], geteuid());
+	EXPECT_EQ(audit_of(&r.h)->msgh_sender.val[1], getegid());
+	mach_msg_destroy(&r.h);
+}
+
+/* What the module answers in a handler of our own. */
+static volatile int raise_ret[2];
+
+static int raise_once(int sig)
+{
+	struct machipc_exc_raise r = { .signo = sig, .reply = mig_get_reply_port() };
+
+	if (ioctl(machipc_device_fd(), MACHIPC_IOC_EXC_RAISE, &r) != 0)
+		return -1;
+	return r.ret;
+}
+
+static void own_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	raise_ret[0] = raise_once(sig);
+	raise_ret[1] = raise_once(sig); /* a fault is raised at most once */
+	mprotect(page, 4096, PROT_READ | PROT_WRITE);
+}
+
+/* The module raises only a fault the calling thread took: not a signal
+ * sent with kill or sigqueue (even with a fault's si_code), and not
+ * outside a handler. */
+TEST(only_a_real_fault_can_be_raised)
+{
+	struct sigaction sa;
+	siginfo_t si;
+	mach_msg_header_t h;
+
+	setup();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = own_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSEGV, &sa, NULL);
+	EXPECT_EQ(raise_once(SIGSEGV), KERN_FAILURE);
+
+	raise(SIGSEGV);
+	EXPECT_EQ(raise_ret[0], KERN_FAILURE);
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGSEGV;
+	si.si_code = SEGV_MAPERR;
+	si.si_addr = page;
+	EXPECT_EQ(syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), SIGSEGV, &si), 0);
+	EXPECT_EQ(raise_ret[0], KERN_FAILURE);
+
+	mprotect(page, 4096, PROT_NONE);
+	*(volatile char *)&page[1] = 1; /* a real fault: raised (no one answers), once */
+	EXPECT_EQ(raise_ret[0], KERN_SUCCESS);
+	EXPECT_EQ(raise_ret[1], KERN_FAILURE);
+	/* The one request is queued. */
+	KR(mach_msg(&h, MACH_RCV_MSG | MACH_RCV_LARGE | MACH_RCV_TIMEOUT, 0, sizeof(h), exc_port, 0, 0),
+	   MACH_RCV_TOO_LARGE);
 }

@@ -77,10 +77,40 @@ struct machipc_inherit {
 	__s32 ret;       /* out: kern_return_t */
 };
 
+/*
+ * Raises the Mach exception for the fault the calling thread is handling
+ * (libmach's signal handler). The module sends the request itself, as the
+ * kernel (security token KERNEL_SECURITY_TOKEN, audit pid 0), and only for
+ * a fault the kernel saw this thread take: a hardware trap whose signal is
+ * still unraised, not a signal some process sent (see README.md). The
+ * exception type and codes come from the kernel's record of the fault.
+ * The reply comes to `reply` with msgh_id `id` + 100; the caller waits for
+ * it with mach_msg. ret: KERN_SUCCESS (sent), KERN_FAILURE (no fault to
+ * raise), KERN_INVALID_ARGUMENT (signo is not the fault's signal),
+ * MACH_SEND_INVALID_DEST (no handler), MACH_SEND_INVALID_REPLY (reply is
+ * not a receive right), KERN_INVALID_ADDRESS (state unreadable),
+ * KERN_NOT_SUPPORTED (a protected behavior).
+ */
+struct machipc_exc_raise {
+	__s32 signo;     /* in: the signal being handled */
+	__u32 port;      /* in: handler (COPY_SEND), or MACH_PORT_NULL: the task's */
+	__u32 behavior;  /* in: with port: the handler's behavior */
+	__u32 flavor;    /* in: ignored: state goes as x86_THREAD_STATE64 */
+	__u32 thread;    /* in: receive right standing for the thread (MAKE_SEND), or MACH_PORT_NULL */
+	__u32 reply;     /* in: receive right the reply comes to (MAKE_SEND_ONCE) */
+	__u64 state;     /* in: user pointer to x86_thread_state64_t (state behaviors) */
+	__u32 exception; /* out: exception_type_t raised */
+	__s32 id;        /* out: msgh_id of the request */
+	__s64 code[2];   /* out: the codes sent */
+	__u32 out_behavior; /* out: the behavior used */
+	__s32 ret;       /* out: kern_return_t */
+};
+
 #define MACHIPC_IOC_VERSION _IOR(MACHIPC_IOC_MAGIC, 0x00, struct machipc_version)
 #define MACHIPC_IOC_MSG _IOWR(MACHIPC_IOC_MAGIC, 0x01, struct machipc_msg)
 #define MACHIPC_IOC_PORT_FD _IOWR(MACHIPC_IOC_MAGIC, 0x02, struct machipc_port_fd)
 #define MACHIPC_IOC_INHERIT _IOWR(MACHIPC_IOC_MAGIC, 0x03, struct machipc_inherit)
+#define MACHIPC_IOC_EXC_RAISE _IOWR(MACHIPC_IOC_MAGIC, 0x04, struct machipc_exc_raise)
 
 /* mach_port_* calls, in the order of mach_port.defs. */
 #define MACHIPC_PORT_IOC(nr) _IOWR(MACHIPC_IOC_MAGIC, 0x10 + (nr), struct machipc_port_call)
@@ -144,6 +174,7 @@ MACHIPC_STATIC_ASSERT(sizeof(struct machipc_port_call) == 56, "machipc_port_call
 MACHIPC_STATIC_ASSERT(sizeof(struct machipc_msg) == 48, "machipc_msg layout");
 MACHIPC_STATIC_ASSERT(sizeof(struct machipc_port_fd) == 16, "machipc_port_fd layout");
 MACHIPC_STATIC_ASSERT(sizeof(struct machipc_inherit) == 8, "machipc_inherit layout");
+MACHIPC_STATIC_ASSERT(sizeof(struct machipc_exc_raise) == 64, "machipc_exc_raise layout");
 #undef MACHIPC_STATIC_ASSERT
 
 #endif /* _UAPI_LINUX_MACHIPC_H */
