@@ -92,13 +92,23 @@ impl User {
     /// this under `USERS`, which `forget_if_idle` takes.
     fn take(&self, r: Res, n: i64, exempt: bool) -> bool {
         let c = self.counter(r);
-        let old = c.fetch_add(n, Full);
         let max = limit(r);
-        if !exempt && max != 0 && old.checked_add(n).is_none_or(|t| t > max) {
-            c.fetch_sub(n, Full);
-            return false;
+        if exempt || max == 0 {
+            c.fetch_add(n, Full);
+            return true;
         }
-        true
+        // Compare and exchange, so that a refused request never shows in
+        // the counter, where it would refuse others that fit.
+        let mut cur = c.load(Relaxed);
+        loop {
+            match cur.checked_add(n) {
+                Some(t) if t <= max => match c.cmpxchg(cur, t, Full) {
+                    Ok(_) => return true,
+                    Err(now) => cur = now,
+                },
+                _ => return false,
+            }
+        }
     }
 
     /// Gives `n` of `r` back; the account goes once nothing is held.
@@ -250,10 +260,17 @@ impl Charge {
             _ => return false,
         };
         let q = &self.quota;
-        let old = q.bytes.fetch_add(n, Relaxed);
-        if old + n > SPACE_BYTES_MAX {
-            q.bytes.fetch_sub(n, Relaxed);
-            return false;
+        // Compare and exchange: a refused large charge must not make a
+        // small one from another thread of the space fail meanwhile.
+        let mut cur = q.bytes.load(Relaxed);
+        loop {
+            match cur.checked_add(n) {
+                Some(t) if t <= SPACE_BYTES_MAX => match q.bytes.cmpxchg(cur, t, Relaxed) {
+                    Ok(_) => break,
+                    Err(now) => cur = now,
+                },
+                _ => return false,
+            }
         }
         if !q.user.take(Res::Bytes, n, q.exempt) {
             q.bytes.fetch_sub(n, Relaxed);

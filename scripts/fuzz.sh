@@ -8,6 +8,7 @@
 # violation, splat or leak. The same seed makes the same calls in each
 # thread (the interleaving is the scheduler's).
 # Extra arguments go to the fuzzer (-p PROCS, -t THREADS).
+# FUZZ_KERNEL=bench runs on the benchmark kernel (scripts/setup.sh bench).
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$HERE")
@@ -18,7 +19,22 @@ B="$REPO/build"
 DMESG="$B/fuzz-dmesg.txt"
 LOG="$B/fuzz.log"
 rm -f "$DMESG"
-"$HERE/vm-run.sh" --timeout $((SECS + 600)) --dmesg "$DMESG" -- \
+# FUZZ_KERNEL=bench: the benchmark kernel (no KASAN, lockdep, kmemleak),
+# for long runs at speed; the module is built against it as `make bench`
+# does. The default is the debug test kernel.
+VMARGS=()
+if [ "${FUZZ_KERNEL:-test}" = bench ]; then
+	. "$HERE/versions.env"
+	. "$HERE/lib.sh"
+	KB="$CACHE/kernel-bench"
+	[ -f "$KB/.machipc-built" ] || { echo "fuzz: no benchmark kernel; run scripts/setup.sh bench" >&2; exit 2; }
+	M="$B/bench-module"
+	rm -rf "$M" && mkdir -p "$M"
+	cp -r "$REPO/Kbuild" "$REPO/rust" "$REPO/uapi" "$M/"
+	make -s -C "$KB" M="$M" LLVM=-"$LLVM_VERSION" modules
+	VMARGS=(--kernel "$KB" --module "$M/machipc.ko")
+fi
+"$HERE/vm-run.sh" "${VMARGS[@]}" --timeout $((SECS + 600)) --dmesg "$DMESG" -- \
 	"$B/fuzz/machipc-fuzz" -s "$SECS" -S "$SEED" "$@" 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}
 splats=0
