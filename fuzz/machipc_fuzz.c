@@ -1364,10 +1364,18 @@ static void worker(int proc, int gen)
 	protect(exc_port);
 	protect(hub);
 	protect(task);
-	pthread_create(&srv, NULL, exc_server, NULL);
+	int err = pthread_create(&srv, NULL, exc_server, NULL);
+	if (err) {
+		violation("worker setup: pthread_create: %s", strerror(err));
+		_exit(3);
+	}
 	for (int i = 0; i < opt_threads; i++) {
 		a[i].index = i;
-		pthread_create(&t[i], NULL, worker_thread, &a[i]);
+		err = pthread_create(&t[i], NULL, worker_thread, &a[i]);
+		if (err) {
+			violation("worker setup: pthread_create: %s", strerror(err));
+			_exit(3);
+		}
 	}
 	for (int i = 0; i < opt_threads; i++)
 		pthread_join(t[i], NULL);
