@@ -1483,9 +1483,20 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("machipc-fuzz: seed %llu, %d s, %d processes x %d threads\n", opt_seed, opt_seconds, opt_procs,
 	       opt_threads);
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED)
+	/*
+	 * The shared state sits between two PROT_NONE guard pages. Workers
+	 * receive into their own buffers with hostile sizes, and the kernel
+	 * rightly writes on past a buffer into whatever is mapped after it;
+	 * without the guards such a write ran into this page and set `stop`
+	 * for every later worker (each then exited at once).
+	 */
+	size_t shlen = (sizeof(*sh) + 4095) & ~(size_t)4095;
+	char *shmap = mmap(NULL, shlen + 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shmap == MAP_FAILED)
 		return 2;
+	mprotect(shmap, 4096, PROT_NONE);
+	mprotect(shmap + 4096 + shlen, 4096, PROT_NONE);
+	sh = (struct shared *)(shmap + 4096);
 	memset(sh, 0, sizeof(*sh));
 	r.s = splitmix(opt_seed) | 1;
 	task = mach_task_self();
