@@ -356,10 +356,18 @@ static void protect(mach_port_t n)
 	pthread_mutex_unlock(&protect_lock);
 }
 
+/* The name each thread's `valid` operation is using: siblings keep off it,
+ * or their random destroys and receives would fail a check that is about
+ * the kernel, not about the race between threads of one task. */
+static volatile mach_port_t valid_names[MAX_THREADS + 1];
+
 static int is_protected(mach_port_t n)
 {
 	int found = 0;
 
+	for (int i = 0; i <= MAX_THREADS; i++)
+		if (n != MACH_PORT_NULL && valid_names[i] == n)
+			return 1;
 	pthread_mutex_lock(&protect_lock);
 	for (int i = 0; i < nprotected; i++)
 		if (protected_names[i] == n)
@@ -718,7 +726,8 @@ static void op_raw_ioctl(struct rng *r, struct names *nm)
 			close(((struct machipc_port_fd *)buf)->fd);
 		return;
 	}
-	if (errno == EFAULT || (cmd == MACHIPC_IOC_PORT_FD && (errno == ENOENT || errno == EINVAL)))
+	if (errno == EFAULT || (cmd == MACHIPC_IOC_PORT_FD && (errno == ENOENT || errno == EINVAL)) ||
+	    (cmd == MACHIPC_IOC_INHERIT && errno == EBADF))
 		return;
 	violation("ioctl 0x%lx: errno %d", cmd, errno);
 }
@@ -1187,6 +1196,7 @@ static void op_valid(struct rng *r, struct names *nm)
 		violation("valid: allocate 0x%x", kr);
 		return;
 	}
+	valid_names[my_thread] = p;
 	if ((kr = mach_port_insert_right(task, p, p, MACH_MSG_TYPE_MAKE_SEND)) != KERN_SUCCESS)
 		violation("valid: insert_right 0x%x", kr);
 	memset(&s, 0, sizeof(s));
@@ -1204,6 +1214,7 @@ static void op_valid(struct rng *r, struct names *nm)
 		/* The space has its 64 MiB queued elsewhere: a valid answer. */
 		__atomic_add_fetch(&sh->quota_full, 1, __ATOMIC_RELAXED);
 		mach_port_destroy(task, p);
+		valid_names[my_thread] = MACH_PORT_NULL;
 		return;
 	}
 	if (kr != KERN_SUCCESS)
@@ -1238,6 +1249,7 @@ static void op_valid(struct rng *r, struct names *nm)
 		violation("valid: destroy 0x%x", kr);
 	if ((kr = mach_port_type(task, p, &t)) != KERN_INVALID_NAME)
 		violation("valid: destroyed name still answers 0x%x", kr);
+	valid_names[my_thread] = MACH_PORT_NULL;
 }
 
 /*
