@@ -17,12 +17,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$HERE")
 . "$HERE/versions.env"
 . "$HERE/lib.sh"
-KB="$CACHE/kernel-bench"
-[ -f "$KB/.machipc-built" ] || { echo "bench: no benchmark kernel; run scripts/setup.sh bench" >&2; exit 2; }
-M="$REPO/build/bench-module"
-rm -rf "$M" && mkdir -p "$M"
-cp -r "$REPO/Kbuild" "$REPO/rust" "$REPO/uapi" "$M/"
-make -s -C "$KB" M="$M" LLVM=-"$LLVM_VERSION" modules
+build_bench_module bench
 if [ "${1:-}" = --profile ]; then
 	PERF=$(command -v perf || ls /usr/bin/perf_* 2>/dev/null | sort -V | tail -1 || true)
 	[ -n "$PERF" ] || { echo "bench: perf not found (apt-get install linux-perf)" >&2; exit 2; }

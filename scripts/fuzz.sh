@@ -26,12 +26,7 @@ VMARGS=()
 if [ "${FUZZ_KERNEL:-test}" = bench ]; then
 	. "$HERE/versions.env"
 	. "$HERE/lib.sh"
-	KB="$CACHE/kernel-bench"
-	[ -f "$KB/.machipc-built" ] || { echo "fuzz: no benchmark kernel; run scripts/setup.sh bench" >&2; exit 2; }
-	M="$B/bench-module"
-	rm -rf "$M" && mkdir -p "$M"
-	cp -r "$REPO/Kbuild" "$REPO/rust" "$REPO/uapi" "$M/"
-	make -s -C "$KB" M="$M" LLVM=-"$LLVM_VERSION" modules
+	build_bench_module fuzz
 	VMARGS=(--kernel "$KB" --module "$M/machipc.ko")
 fi
 "$HERE/vm-run.sh" "${VMARGS[@]}" --timeout $((SECS + 600)) --dmesg "$DMESG" -- \

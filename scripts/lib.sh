@@ -21,3 +21,15 @@ kernel_dir() {
 	key=$( (echo "$KERNEL_SRC_PKG $RUSTC_VERSION $LLVM_VERSION $kind"; cat $frags) | sha256sum | cut -c1-12)
 	echo "$CACHE/build/$kind-$KERNEL_SERIES-$key"
 }
+
+# Builds machipc.ko from this checkout against the benchmark kernel, in
+# $REPO/build/bench-module (for `make bench` and `FUZZ_KERNEL=bench make
+# fuzz`); sets KB and M. Exits if that kernel is not built.
+build_bench_module() {
+	KB="$CACHE/kernel-bench"
+	[ -f "$KB/.machipc-built" ] || { echo "$1: no benchmark kernel; run scripts/setup.sh bench" >&2; exit 2; }
+	M="$REPO/build/bench-module"
+	rm -rf "$M" && mkdir -p "$M"
+	cp -r "$REPO/Kbuild" "$REPO/rust" "$REPO/uapi" "$M/"
+	make -s -C "$KB" M="$M" LLVM=-"$LLVM_VERSION" modules
+}
