@@ -8,6 +8,7 @@
 //!
 //! - [`device`]: the file operations of `/dev/machipc` and the ioctl switch.
 //! - [`uapi`]: the ioctl ABI (`uapi/include/linux/machipc.h`).
+//! - [`defs`]: Mach message wire layouts and XNU constants.
 //! - [`space`]: an IPC space and its name table; [`right`]: rights in it.
 //! - [`rights`]: right and disposition constants, rights held by the kernel.
 //! - [`port`]: ports; [`port_set`]: port sets; [`mqueue`]: message queues;
@@ -23,6 +24,7 @@
 
 use kernel::prelude::*;
 
+mod defs;
 mod device;
 mod error;
 mod exception;
