@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 // Copyright (C) 2026 The machipc authors.
 
-//! The one place where machipc touches raw kernel bindings and its C shim
-//! (`rust/shim.c`). Everything else in the crate uses the safe wrappers here.
+//! The one place where machipc touches raw kernel bindings and calls its C
+//! shim (`rust/shim.c`). Everything else in the crate uses the safe
+//! wrappers here. The shim's functions are declared once, in `mod c`
+//! below, after their C prototypes in `rust/shim.h`; the calls the other
+//! way, from the shim into Rust, are all in `callbacks.rs`.
 
 use kernel::prelude::*;
 
@@ -84,8 +87,8 @@ pub(crate) fn deregister_device() {
 ///
 /// # Safety
 ///
-/// `data` must come from `PortFd::into_foreign` and stay valid until the
-/// shim calls `machipc_rust_port_release` with it.
+/// `data` must come from `KBox::<PortFd>::into_raw` and stay valid until
+/// the shim calls `machipc_rust_port_release` with it.
 pub(crate) unsafe fn install_port_fd(data: *mut core::ffi::c_void) -> Result<i32> {
     // SAFETY: The caller guarantees `data`'s validity.
     let fd = unsafe { c::machipc_shim_port_fd(data) };
@@ -347,12 +350,17 @@ pub(crate) fn unmap_user(addr: usize, len: usize) -> Result {
     Ok(())
 }
 
-/// The space of another open `/dev/machipc` descriptor of the caller, as a
-/// raw pointer from `Arc::into_raw` (null if `fd` is not one).
-pub(crate) fn space_of_fd(fd: i32) -> *mut core::ffi::c_void {
-    // SAFETY: The shim takes and drops its own file reference; a non-null
-    // result carries a reference made by `machipc_rust_space_clone`.
-    unsafe { c::machipc_shim_space_of_fd(fd) }
+/// The space of another open `/dev/machipc` descriptor of the caller;
+/// `None` if `fd` is not one.
+pub(crate) fn space_of_fd(fd: i32) -> Option<kernel::sync::Arc<crate::space::Space>> {
+    // SAFETY: The shim takes and drops its own file reference.
+    let raw = unsafe { c::machipc_shim_space_of_fd(fd) };
+    if raw.is_null() {
+        return None;
+    }
+    // SAFETY: A non-null result is an `Arc::into_raw` reference made by
+    // `machipc_rust_space_clone`, which we now own.
+    Some(unsafe { kernel::sync::Arc::from_raw(raw.cast::<crate::space::Space>().cast_const()) })
 }
 
 /// Binds the calling thread to CPU `cpu` (tests: migration between a

@@ -18,12 +18,14 @@
 //! - [`notify`]: notifications; [`port_fd`]: pollable port descriptors.
 //! - [`limits`]: per-space and per-user resource accounting.
 //! - [`error`]: Mach return codes; [`stats`]: live-object counters.
-//! - [`ffi`]: raw kernel bindings and the C shim, nowhere else.
+//! - [`ffi`]: raw kernel bindings and the C shim, nowhere else;
+//!   [`callbacks`]: the functions the C shim calls into Rust.
 
 #![allow(clippy::new_ret_no_self)]
 
 use kernel::prelude::*;
 
+mod callbacks;
 mod defs;
 mod device;
 mod error;

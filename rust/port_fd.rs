@@ -11,7 +11,8 @@
 //! The descriptor does not own the right; it holds the port or set and the
 //! space it was made from.
 
-use core::ffi::{c_uint, c_void};
+use core::ffi::c_uint;
+use kernel::fs::File;
 use kernel::new_poll_condvar;
 use kernel::prelude::*;
 use kernel::sync::poll::{PollCondVar, PollTable};
@@ -41,7 +42,7 @@ pub(crate) fn wake_pollers(list: &KVec<Arc<Poller>>) {
 }
 
 /// One descriptor's state (the file's `private_data`).
-struct PortFd {
+pub(crate) struct PortFd {
     space: Arc<Space>,
     src: Source,
     trailer: u32,
@@ -92,7 +93,7 @@ pub(crate) fn ioctl(space: &Arc<Space>, user: UserSlice) -> Result {
     stats::PORT_FDS.inc();
     let raw = KBox::into_raw(fd);
     // SAFETY: `raw` comes from `KBox::into_raw`; on success the file owns it
-    // and hands it back to `machipc_rust_port_release`.
+    // and hands it back to `release` (`machipc_rust_port_release`).
     match unsafe { crate::ffi::install_port_fd(raw.cast()) } {
         Ok(n) => {
             c.fd = n;
@@ -106,7 +107,8 @@ pub(crate) fn ioctl(space: &Arc<Space>, user: UserSlice) -> Result {
     }
 }
 
-fn release(fd: KBox<PortFd>) {
+/// The descriptor was closed.
+pub(crate) fn release(fd: KBox<PortFd>) {
     let me = &fd.poller;
     // The entries removed are clones of `fd.poller`, so dropping them under
     // the lock never frees the poller.
@@ -142,69 +144,45 @@ impl PortFd {
     }
 }
 
-#[no_mangle]
-extern "C" fn machipc_rust_port_poll(
-    pfd: *mut c_void,
-    file: *mut crate::ffi::RawFile,
-    wait: *mut crate::ffi::RawPollTable,
-) -> c_uint {
-    // SAFETY: `pfd` is the file's private data, alive until release.
-    let me = unsafe { &*pfd.cast::<PortFd>() };
-    // SAFETY: The VFS passes a valid file and a null or valid poll table
-    // for the duration of this call.
-    let (file, table) = unsafe {
-        (
-            kernel::fs::File::from_raw_file(file),
-            PollTable::from_raw(wait),
-        )
-    };
-    table.register_wait(file, &me.poller.cv);
-    let mut mask = 0;
-    if me.readable() {
-        mask |= EPOLLIN | EPOLLRDNORM;
+impl PortFd {
+    /// `poll(2)`: registers `table` on the descriptor's wait queue and
+    /// returns the events ready now.
+    pub(crate) fn poll(&self, file: &File, table: PollTable<'_>) -> c_uint {
+        table.register_wait(file, &self.poller.cv);
+        let mut mask = 0;
+        if self.readable() {
+            mask |= EPOLLIN | EPOLLRDNORM;
+        }
+        if self.hung_up() {
+            mask |= EPOLLHUP;
+        }
+        mask
     }
-    if me.hung_up() {
-        mask |= EPOLLHUP;
-    }
-    mask
-}
 
-#[no_mangle]
-extern "C" fn machipc_rust_port_read(
-    pfd: *mut c_void,
-    buf: *mut u8,
-    len: usize,
-    nonblock: i32,
-) -> isize {
-    // SAFETY: `pfd` is the file's private data, alive until release.
-    let me = unsafe { &*pfd.cast::<PortFd>() };
-    // A hung-up descriptor reads end of file. The receive below checks
-    // the holder again under the port lock, for a right that moves on
-    // while this read waits.
-    if me.hung_up() {
-        return 0;
-    }
-    let timeout = if nonblock != 0 { Some(0) } else { None };
-    let option = me.trailer | MACH_RCV_LARGE;
-    match receive_from(&me.space, &me.src, buf as usize, len, option, timeout) {
-        Ok(n) => n as isize,
-        Err(e) => {
-            let errno = match e {
-                MACH_RCV_TIMED_OUT => EAGAIN,
-                MACH_RCV_TOO_LARGE => EMSGSIZE,
-                MACH_RCV_INTERRUPTED => ERESTARTSYS,
-                MACH_RCV_INVALID_DATA => EFAULT,
-                MACH_RCV_PORT_DIED | MACH_RCV_PORT_CHANGED => return 0,
-                _ => EIO,
-            };
-            errno.to_errno() as isize
+    /// `read(2)`: receives the next message into the user buffer `buf`;
+    /// returns its size or a negative errno.
+    pub(crate) fn read(&self, buf: usize, len: usize, nonblock: bool) -> isize {
+        // A hung-up descriptor reads end of file. The receive below checks
+        // the holder again under the port lock, for a right that moves on
+        // while this read waits.
+        if self.hung_up() {
+            return 0;
+        }
+        let timeout = if nonblock { Some(0) } else { None };
+        let option = self.trailer | MACH_RCV_LARGE;
+        match receive_from(&self.space, &self.src, buf, len, option, timeout) {
+            Ok(n) => n as isize,
+            Err(e) => {
+                let errno = match e {
+                    MACH_RCV_TIMED_OUT => EAGAIN,
+                    MACH_RCV_TOO_LARGE => EMSGSIZE,
+                    MACH_RCV_INTERRUPTED => ERESTARTSYS,
+                    MACH_RCV_INVALID_DATA => EFAULT,
+                    MACH_RCV_PORT_DIED | MACH_RCV_PORT_CHANGED => return 0,
+                    _ => EIO,
+                };
+                errno.to_errno() as isize
+            }
         }
     }
-}
-
-#[no_mangle]
-extern "C" fn machipc_rust_port_release(pfd: *mut c_void) {
-    // SAFETY: `pfd` came from `KBox::into_raw` in `ioctl` and release runs
-    // once, after every other file operation.
-    release(unsafe { KBox::from_raw(pfd.cast::<PortFd>()) });
 }

@@ -4,17 +4,23 @@
  *
  * machipc's C shim: the few kernel facilities the Rust kernel crate of this
  * kernel does not wrap. It owns no Mach logic; every file operation calls
- * straight into the Rust side (rust/ffi.rs declares these functions).
+ * straight into the Rust side (rust/callbacks.rs). shim.h has the
+ * prototypes of both directions.
  *
  * - the /dev/machipc misc device, registered with mode 0666 and with the
  *   poll/read operations MiscDevice lacks;
  * - anonymous-inode files for the per-port descriptors (machipc_port_fd);
- * - per-CPU slots for the kmsg cache;
+ * - CPU affinity and hotplug for the kmsg cache's KUnit tests (the cache
+ *   itself is Rust, rust/kmsg_cache.rs);
  * - mappings of out-of-line memory pages in a receiver (vm_insert_pages
  *   from an mmap handler of a private anonymous-inode file);
  * - the credentials, pids and program images of processes, for the
  *   trailer's tokens and task_for_pid (ptrace's rules, which are not
- *   exported to modules).
+ *   exported to modules);
+ * - the module parameters (limits, ool_map_min, task_for_pid_scope);
+ * - debugfs machipc/stats, formatted by the Rust side;
+ * - verified user faults, from the signal_generate tracepoint, for the
+ *   exceptions the module raises (rust/exception.rs).
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -22,7 +28,6 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/cpu.h>
-#include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/cred.h>
@@ -41,14 +46,6 @@
 #include <linux/uaccess.h>
 
 #include "shim.h"
-
-/* Implemented in Rust (rust/device.rs). */
-extern void *machipc_rust_open(void);
-extern void machipc_rust_release(void *space);
-extern long machipc_rust_ioctl(void *space, unsigned int cmd, unsigned long arg);
-extern __poll_t machipc_rust_port_poll(void *portfd, struct file *file, poll_table *wait);
-extern ssize_t machipc_rust_port_read(void *portfd, char __user *buf, size_t len, int nonblock);
-extern void machipc_rust_port_release(void *portfd);
 
 static int machipc_open(struct inode *inode, struct file *file)
 {
@@ -101,7 +98,6 @@ void machipc_shim_deregister(void)
  * The space behind descriptor `fd` if it is an open /dev/machipc, with a
  * new reference (machipc_rust_space_clone); NULL otherwise.
  */
-extern void *machipc_rust_space_clone(void *space);
 void *machipc_shim_space_of_fd(int fd)
 {
 	struct file *f = fget(fd);
@@ -465,7 +461,6 @@ int machipc_shim_set_cpu_online(unsigned int cpu, bool online)
 /* debugfs: machipc/stats, formatted by the Rust side. */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
-extern size_t machipc_rust_stats_format(char *buf, size_t len);
 static struct dentry *machipc_debugfs_dir;
 
 static int machipc_stats_show(struct seq_file *m, void *v)

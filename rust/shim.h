@@ -1,11 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The C shim's functions, as the Rust side (rust/ffi.rs) declares them.
+ * The interface between machipc's C shim (rust/shim.c) and its Rust crate,
+ * both ways. shim.c includes this file, so the C compiler checks every
+ * definition and call against these prototypes; the Rust side declares each
+ * function once, with the same signature: the machipc_shim_* functions in
+ * rust/ffi.rs (`mod c`), the machipc_rust_* callbacks in rust/callbacks.rs.
+ * A change here must be made there too.
  */
 #ifndef MACHIPC_SHIM_H
 #define MACHIPC_SHIM_H
 
+#include <linux/compiler_types.h>
 #include <linux/types.h>
+
+struct file;
+struct page;
+struct poll_table_struct;
+
+/* Implemented in Rust (rust/callbacks.rs), called by the shim. */
+void *machipc_rust_open(void);
+void machipc_rust_release(void *space);
+long machipc_rust_ioctl(void *space, unsigned int cmd, unsigned long arg);
+void *machipc_rust_space_clone(void *space);
+__poll_t machipc_rust_port_poll(void *portfd, struct file *file, struct poll_table_struct *wait);
+ssize_t machipc_rust_port_read(void *portfd, char __user *buf, size_t len, int nonblock);
+void machipc_rust_port_release(void *portfd);
+size_t machipc_rust_stats_format(char *buf, size_t len);
+
+/* Implemented in C (rust/shim.c), called from rust/ffi.rs. */
 
 int machipc_shim_register(void);
 void machipc_shim_deregister(void);
@@ -28,7 +50,6 @@ long machipc_shim_map_copy(const void *data, size_t len);
 size_t machipc_shim_ool_map_min(void);
 void machipc_shim_user_limits(u64 *spaces, u64 *ports, u64 *bytes);
 bool machipc_shim_capable_resource(void);
-struct page;
 long machipc_shim_map_pages(struct page **pages, unsigned long count);
 int machipc_shim_unmap(unsigned long addr, size_t len);
 int machipc_shim_pin_to_cpu(unsigned int cpu);
