@@ -69,8 +69,7 @@ unsafe extern "C" fn machipc_rust_ioctl(space: *mut c_void, cmd: c_uint, arg: c_
     // SAFETY: The open file holds the reference `machipc_rust_open` made for
     // as long as an ioctl on it runs; `ArcBorrow` does not consume it.
     let space = unsafe { ArcBorrow::<Space>::from_raw(space.cast::<Space>().cast_const()) };
-    let space: Arc<Space> = space.into();
-    match device::ioctl(&space, cmd, arg as usize) {
+    match device::ioctl(space, cmd, arg as usize) {
         Ok(()) => 0,
         Err(e) => c_long::from(e.to_errno()),
     }

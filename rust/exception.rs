@@ -15,7 +15,6 @@
 //! libmach waits for the reply (see README.md).
 
 use kernel::prelude::*;
-use kernel::sync::Arc;
 use kernel::uaccess::{UserPtr, UserSlice};
 
 use crate::error::*;
@@ -25,13 +24,12 @@ use crate::kmsg::{BODY_SIZE, MACH_MSG_PORT_DESCRIPTOR, PORT_DESC_SIZE};
 use crate::right::Deferred;
 use crate::rights::*;
 use crate::space::{Space, SpaceInner};
-use crate::uapi::PortCall;
 
 /// `EXC_TYPES_COUNT`.
 pub(crate) const EXC_TYPES_COUNT: usize = 14;
 const FIRST_EXCEPTION: usize = 1;
 /// `EXC_MASK_VALID`: every type but 0.
-const EXC_MASK_VALID: u32 = ((1 << EXC_TYPES_COUNT) - 1) & !1;
+pub(crate) const EXC_MASK_VALID: u32 = ((1 << EXC_TYPES_COUNT) - 1) & !1;
 const EXCEPTION_DEFAULT: u32 = 1;
 const EXCEPTION_STATE: u32 = 2;
 const EXCEPTION_STATE_IDENTITY: u32 = 3;
@@ -159,54 +157,6 @@ pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> MachResult<KVec<
             }
         }
     }
-    Ok(out)
-}
-
-/// `task_set_exception_ports`: `c.flavor` = mask, `c.name` = port (COPY_SEND),
-/// `c.right` = behavior, `c.value` = thread-state flavor.
-pub(crate) fn set(g: &mut SpaceInner, sid: u64, c: &PortCall, d: &mut Deferred) -> MachResult {
-    let (mask, behavior, flavor) = (c.flavor, c.right, c.value as u32);
-    validate(mask, behavior, flavor, name_valid(c.name))?;
-    let port = if name_valid(c.name) {
-        match g
-            .copyin(sid, c.name, MACH_MSG_TYPE_COPY_SEND, d)
-            .map_err(|_| MACH_SEND_INVALID_RIGHT)?
-        {
-            Carried::Right(r) => Some(r),
-            _ => None,
-        }
-    } else {
-        None
-    };
-    install(g, mask, port, behavior, flavor, d);
-    Ok(())
-}
-
-/// `task_get_exception_ports`: up to `c.count` entries of
-/// `{mask, port, behavior, flavor}`, four words each, for the caller to
-/// copy to `c.data` once the space lock is dropped; sets `c.count`.
-pub(crate) fn get(
-    g: &mut SpaceInner,
-    sid: u64,
-    c: &mut PortCall,
-    d: &mut Deferred,
-) -> MachResult<KVec<u32>> {
-    if c.flavor & !EXC_MASK_VALID != 0 {
-        return Err(KERN_INVALID_ARGUMENT);
-    }
-    let handlers = collect(g, c.flavor, c.count as usize)?;
-    let n = handlers.len();
-    let mut out =
-        KVec::with_capacity(n * 4, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    for h in handlers.into_iter() {
-        let name = match h.port {
-            Some(r) => g.copyout(sid, r, d).unwrap_or(MACH_PORT_NULL),
-            None => MACH_PORT_NULL,
-        };
-        out.extend_from_slice(&[h.mask, name, h.behavior, h.flavor], GFP_KERNEL_ACCOUNT)
-            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    }
-    c.count = n as u32;
     Ok(out)
 }
 
@@ -349,7 +299,7 @@ impl Layout {
 
 /// Raises the exception of the fault the calling thread is handling: sends
 /// the request to the handler as the kernel, with the reply port `a.reply`.
-pub(crate) fn raise(space: &Arc<Space>, a: &RaiseArgs) -> MachResult<Raised> {
+pub(crate) fn raise(space: &Space, a: &RaiseArgs) -> MachResult<Raised> {
     let fault = crate::ffi::take_fault().ok_or(KERN_FAILURE)?;
     if fault.sig != a.signo {
         return Err(KERN_INVALID_ARGUMENT);

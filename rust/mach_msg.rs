@@ -49,7 +49,7 @@ pub(crate) struct MsgArgs {
 }
 
 /// `mach_msg_overwrite` on `space`.
-pub(crate) fn mach_msg(space: &Arc<Space>, a: &MsgArgs) -> MachResult {
+pub(crate) fn mach_msg(space: &Space, a: &MsgArgs) -> MachResult {
     if a.option & MACH_SEND_MSG != 0 {
         let t = if a.option & MACH_SEND_TIMEOUT != 0 {
             Some(msecs_to_jiffies(a.timeout))
@@ -299,13 +299,7 @@ fn copyin_desc_name(
     })
 }
 
-fn send(
-    space: &Arc<Space>,
-    uaddr: usize,
-    size: usize,
-    timeout: Timeout,
-    handoff: bool,
-) -> MachResult {
+fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: bool) -> MachResult {
     if size < HEADER_SIZE || size % 4 != 0 {
         return Err(MACH_SEND_MSG_TOO_SMALL);
     }
@@ -600,7 +594,7 @@ fn send(
 /// sender's space and the header and body are written over the send
 /// buffer, ports not swapped. Returns `err` (with copyout errors or-ed in).
 fn pseudo_receive(
-    space: &Arc<Space>,
+    space: &Space,
     mut k: KBox<Kmsg>,
     uaddr: usize,
     size: usize,
@@ -714,7 +708,7 @@ pub(crate) fn trailer_size(option: u32) -> MachResult<usize> {
 }
 
 fn receive(
-    space: &Arc<Space>,
+    space: &Space,
     uaddr: usize,
     rcv_size: usize,
     name: u32,
@@ -739,7 +733,7 @@ fn receive(
 /// Receives from `src` into the user buffer; returns the bytes written
 /// (message and trailer).
 pub(crate) fn receive_from(
-    space: &Arc<Space>,
+    space: &Space,
     src: &Source,
     uaddr: usize,
     rcv_size: usize,
@@ -817,7 +811,7 @@ pub(crate) fn receive_from(
 
 /// The name of `port`'s receive right in `space` (the local port a
 /// receiver sees).
-fn receiver_name(space: &Arc<Space>, port: &Arc<Port>) -> u32 {
+fn receiver_name(space: &Space, port: &Arc<Port>) -> u32 {
     match port.inner.lock().receiver {
         Some((sid, name)) if sid == space.id => name,
         _ => MACH_PORT_NULL,
@@ -885,7 +879,7 @@ pub(crate) fn fill_trailer(
 }
 
 fn copyout_msg(
-    space: &Arc<Space>,
+    space: &Space,
     port: &Arc<Port>,
     mut k: KBox<Kmsg>,
     user: UserSlice,

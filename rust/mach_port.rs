@@ -1,21 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 // Copyright (C) 2026 The machipc authors.
 
-//! The `mach_port_*` calls (`mach/mach_port.defs`) on the caller's space,
-//! each reached through one ioctl with a [`PortCall`] argument.
+//! The `mach_port_*` routines (`mach/mach_port.defs`) and the task
+//! routines served on a space (`task_get/set_special_port`,
+//! `task_get/set/swap_exception_ports`): one typed function per routine.
+//!
+//! Two front-ends call them: the ioctls (`device.rs`), and MIG requests
+//! sent to a task port (`kobject.rs`). A routine takes the locks it needs,
+//! normally one space-lock section, and never touches user memory: the
+//! front-end reads the arguments before and writes the results after, so
+//! a copy that faults and sleeps holds no lock another thread may want.
+//! Rights and messages a routine gives up are released once the space
+//! lock is dropped (`Deferred`).
 
 use kernel::prelude::*;
 use kernel::sync::Arc;
-use kernel::uaccess::{UserPtr, UserSlice};
 
+use crate::defs::PortOptions;
 use crate::error::*;
+use crate::exception::{self, Handler};
+use crate::mach_msg::MAX_TRAILER_SIZE;
 use crate::notify::*;
 use crate::port::{Port, MACH_PORT_QLIMIT_MAX};
+use crate::port::{MACH_PORT_STATUS_FLAG_GUARDED, MACH_PORT_STATUS_FLAG_STRICT_GUARD};
 use crate::port_set::PortSet;
 use crate::right::Deferred;
 use crate::rights::*;
 use crate::space::{Object, Space, SpaceInner};
-use crate::uapi::{self, PortCall};
 
 // mach_port_flavor_t
 const MACH_PORT_LIMITS_INFO: u32 = 1;
@@ -33,557 +44,31 @@ const MPO_CONTEXT_AS_GUARD: u32 = 0x01;
 const MPO_QLIMIT: u32 = 0x02;
 const MPO_INSERT_SEND_RIGHT: u32 = 0x10;
 const MPO_STRICT: u32 = 0x20;
-use crate::port::{MACH_PORT_STATUS_FLAG_GUARDED, MACH_PORT_STATUS_FLAG_STRICT_GUARD};
 
-const KERN_INSUFFICIENT_BUFFER_SIZE: MachError = MachError(52);
+/// `MIG_TYPE_ERROR`: a MIG argument of the wrong type.
+pub(crate) const MIG_TYPE_ERROR: MachError = MachError(-300);
 
-/// Runs mach_port call `nr` on `space`.
-pub(crate) fn call(space: &Arc<Space>, nr: u32, c: &mut PortCall) -> MachResult {
-    // Calls that take the task registry lock run without the space lock.
-    match nr {
-        uapi::TASK_FOR_PID => {
-            c.name = crate::task::task_for_pid(space, c.flavor as i32)?;
-            return Ok(());
-        }
-        uapi::PID_FOR_TASK => {
-            c.value = crate::task::pid_for_task(space, c.name)? as u64;
-            return Ok(());
-        }
-        _ => {}
-    }
-    // User memory is read before the space lock is taken and written after
-    // it is dropped: a copy may fault and sleep for as long as another
-    // task likes (userfaultfd, FUSE, a stalled network file system), and
-    // every thread of the space would wait on the lock meanwhile.
-    let input = read_input(nr, c)?;
-    let mut out = UserOut::default();
+/// Runs `f` on the locked space, then releases what it deferred. This is
+/// the one space-lock section of a routine; `KERN_INVALID_TASK` once the
+/// space is torn down.
+fn locked<T>(
+    space: &Space,
+    f: impl FnOnce(&mut SpaceInner, u64, &mut Deferred) -> MachResult<T>,
+) -> MachResult<T> {
     let mut d = Deferred::new();
     let r = {
         let mut g = space.inner.lock();
         if !g.active {
             return Err(KERN_INVALID_TASK);
         }
-        call_locked(space, &mut g, nr, c, &input, &mut out, &mut d)
+        f(&mut g, space.id, &mut d)
     };
     drop(d);
-    r?;
-    out.write()
+    r
 }
 
-/// The largest user input a call reads: `mach_port_set_attributes`' 17
-/// words (`mach_port_construct`'s options are 24 bytes).
-const INPUT_MAX: usize = 17 * 4;
-
-/// Reads the user memory call `nr` takes as input.
-fn read_input(nr: u32, c: &PortCall) -> MachResult<[u8; INPUT_MAX]> {
-    let mut input = [0u8; INPUT_MAX];
-    let n = match nr {
-        uapi::PORT_CONSTRUCT => 24,
-        uapi::PORT_SET_ATTRIBUTES => (c.count as usize).min(17) * 4,
-        _ => 0,
-    };
-    if n > 0 {
-        user_read(c.data, &mut input[..n])?;
-    }
-    Ok(input)
-}
-
-/// What a call writes to user memory, kept in kernel buffers until the
-/// space lock is dropped.
-#[derive(Default)]
-struct UserOut {
-    writes: [Option<(u64, KVVec<u8>)>; 2],
-}
-
-impl UserOut {
-    /// Queues `words` for user address `addr`.
-    fn words(&mut self, addr: u64, words: &[u32]) -> MachResult {
-        let len = words.len().checked_mul(4).ok_or(KERN_RESOURCE_SHORTAGE)?;
-        let mut buf =
-            KVVec::from_elem(0u8, len, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-        for (b, w) in buf.chunks_exact_mut(4).zip(words) {
-            b.copy_from_slice(&w.to_ne_bytes());
-        }
-        self.bytes(addr, buf)
-    }
-
-    /// Queues `buf` for user address `addr`.
-    fn bytes(&mut self, addr: u64, buf: KVVec<u8>) -> MachResult {
-        let slot = self
-            .writes
-            .iter_mut()
-            .find(|w| w.is_none())
-            .ok_or(KERN_RESOURCE_SHORTAGE)?;
-        *slot = Some((addr, buf));
-        Ok(())
-    }
-
-    /// Copies everything out, in order; `KERN_INVALID_ADDRESS` if the
-    /// caller's memory cannot take it.
-    fn write(self) -> MachResult {
-        for (addr, buf) in self.writes.into_iter().flatten() {
-            user_write(addr, &buf)?;
-        }
-        Ok(())
-    }
-}
-
-fn user_write(addr: u64, data: &[u8]) -> MachResult {
-    if data.is_empty() {
-        return Ok(());
-    }
-    UserSlice::new(UserPtr::from_addr(addr as usize), data.len())
-        .writer()
-        .write_slice(data)
-        .map_err(|_| KERN_INVALID_ADDRESS)
-}
-
-fn user_read(addr: u64, out: &mut [u8]) -> MachResult {
-    UserSlice::new(UserPtr::from_addr(addr as usize), out.len())
-        .reader()
-        .read_slice(out)
-        .map_err(|_| KERN_INVALID_ADDRESS)
-}
-
-fn entry_type(g: &SpaceInner, i: usize) -> u32 {
-    g.table[i].bits
-}
-
-/// Runs call `nr` with the space locked: `input` holds the user memory it
-/// reads (see [`read_input`]), and what it writes to user memory goes to
-/// `out`, copied out once the lock is dropped. No user copy happens here.
-fn call_locked(
-    space: &Arc<Space>,
-    g: &mut SpaceInner,
-    nr: u32,
-    c: &mut PortCall,
-    input: &[u8; INPUT_MAX],
-    out: &mut UserOut,
-    d: &mut Deferred,
-) -> MachResult {
-    let sid = space.id;
-    match nr {
-        uapi::PORT_NAMES => {
-            let (names, types) = names_and_types(g, d)?;
-            if (c.count as usize) < names.len() {
-                c.count = names.len() as u32;
-                return Err(KERN_INSUFFICIENT_BUFFER_SIZE);
-            }
-            out.words(c.data, &names)?;
-            out.words(c.value, &types)?;
-            c.count = names.len() as u32;
-            Ok(())
-        }
-        uapi::PORT_TYPE => {
-            if c.name == MACH_PORT_NULL {
-                return Err(KERN_INVALID_NAME);
-            }
-            if c.name == MACH_PORT_DEAD {
-                c.poly = MACH_PORT_TYPE_DEAD_NAME;
-                return Ok(());
-            }
-            let i = g.lookup(c.name, d)?;
-            c.poly = entry_type(g, i);
-            Ok(())
-        }
-        uapi::PORT_ALLOCATE => {
-            c.name = allocate(g, sid, c.right, None)?;
-            Ok(())
-        }
-        uapi::PORT_ALLOCATE_NAME => {
-            if !name_valid(c.name) {
-                return Err(KERN_INVALID_VALUE);
-            }
-            // XNU ignores the name for a dead name (it picks its own).
-            let want = if c.right == MACH_PORT_RIGHT_DEAD_NAME {
-                None
-            } else {
-                Some(c.name)
-            };
-            allocate(g, sid, c.right, want)?;
-            Ok(())
-        }
-        uapi::PORT_DESTROY => {
-            if !name_valid(c.name) {
-                return Ok(());
-            }
-            if let Ok(p) = g.receive_port(c.name, d) {
-                let pg = p.inner.lock();
-                if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 && pg.context != 0 {
-                    return Err(KERN_INVALID_RIGHT);
-                }
-            }
-            g.destroy_name(sid, c.name, d)
-        }
-        uapi::PORT_DEALLOCATE => {
-            if !name_valid(c.name) {
-                return Ok(());
-            }
-            g.dealloc(sid, c.name, d)
-        }
-        uapi::PORT_GET_REFS => {
-            if c.right >= MACH_PORT_RIGHT_NUMBER {
-                return Err(KERN_INVALID_VALUE);
-            }
-            if !name_valid(c.name) {
-                if c.right == MACH_PORT_RIGHT_SEND || c.right == MACH_PORT_RIGHT_SEND_ONCE {
-                    c.delta = 1;
-                    return Ok(());
-                }
-                return Err(KERN_INVALID_NAME);
-            }
-            let i = g.lookup(c.name, d)?;
-            let e = &g.table[i];
-            let t = 1u32 << (c.right + 16);
-            c.delta = if e.bits & t == 0 {
-                0
-            } else if c.right == MACH_PORT_RIGHT_SEND || c.right == MACH_PORT_RIGHT_DEAD_NAME {
-                e.urefs as i32
-            } else {
-                1
-            };
-            Ok(())
-        }
-        uapi::PORT_MOD_REFS => {
-            if c.right >= MACH_PORT_RIGHT_NUMBER {
-                return Err(KERN_INVALID_VALUE);
-            }
-            if !name_valid(c.name) {
-                if c.right == MACH_PORT_RIGHT_SEND || c.right == MACH_PORT_RIGHT_SEND_ONCE {
-                    return Ok(());
-                }
-                return Err(KERN_INVALID_NAME);
-            }
-            g.delta(sid, c.name, c.right, c.delta, d)
-        }
-        uapi::PORT_INSERT_RIGHT => {
-            if c.name == c.poly
-                && (c.right == MACH_MSG_TYPE_MAKE_SEND || c.right == MACH_MSG_TYPE_COPY_SEND)
-            {
-                return insert_send_same_name(g, c.name, c.right);
-            }
-            if !is_any_right(c.right) {
-                // Like the copyin of an impossible disposition.
-                g.lookup(c.poly, d)?;
-                return Err(KERN_INVALID_RIGHT);
-            }
-            let carried = g.copyin(sid, c.poly, c.right, d)?;
-            if !name_valid(c.name) {
-                d.carried(carried);
-                return Err(KERN_INVALID_VALUE);
-            }
-            match carried {
-                Carried::Right(r) => g.copyout_named(sid, r, c.name, d),
-                _ => Err(KERN_INVALID_CAPABILITY),
-            }
-        }
-        uapi::PORT_EXTRACT_RIGHT => {
-            if !is_any_right(c.right) {
-                return Err(KERN_INVALID_VALUE);
-            }
-            if !name_valid(c.name) {
-                return Err(KERN_INVALID_RIGHT);
-            }
-            let carried = g.copyin(sid, c.name, c.right, d)?;
-            match carried {
-                Carried::Right(r) => {
-                    c.notify_type = r.kind().msg_type();
-                    c.poly = g.copyout(sid, r, d)?;
-                }
-                Carried::Dead => {
-                    c.notify_type = copyin_type(c.right);
-                    c.poly = MACH_PORT_DEAD;
-                }
-                Carried::Null => {
-                    c.notify_type = copyin_type(c.right);
-                    c.poly = MACH_PORT_NULL;
-                }
-            }
-            Ok(())
-        }
-        uapi::PORT_GET_ATTRIBUTES => {
-            let (w, n) = attributes(g, c.name, c.flavor, c.count, d)?;
-            out.words(c.data, &w[..n as usize])?;
-            c.count = n;
-            Ok(())
-        }
-        uapi::PORT_SET_ATTRIBUTES => {
-            let n = (c.count as usize).min(17);
-            let mut info = [0u32; 17];
-            for (w, b) in info.iter_mut().zip(input.chunks_exact(4)).take(n) {
-                *w = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-            }
-            set_attributes(g, c.name, c.flavor, &info[..n], d)
-        }
-        uapi::PORT_GET_CONTEXT => {
-            let p = receive_port_valid(g, c.name, d)?;
-            let pg = p.inner.lock();
-            c.value = if pg.flags & MACH_PORT_STATUS_FLAG_STRICT_GUARD != 0 {
-                0
-            } else {
-                pg.context
-            };
-            Ok(())
-        }
-        uapi::PORT_SET_CONTEXT => {
-            let p = receive_port_valid(g, c.name, d)?;
-            let mut pg = p.inner.lock();
-            if pg.flags & MACH_PORT_STATUS_FLAG_STRICT_GUARD != 0 {
-                return Err(KERN_INVALID_ARGUMENT);
-            }
-            pg.context = c.value;
-            Ok(())
-        }
-        uapi::PORT_PEEK => {
-            if !name_valid(c.name) {
-                return Err(KERN_INVALID_RIGHT);
-            }
-            // Elements up to the audit token, and room for them.
-            if (c.flavor >> 24) & 0xf > 3 {
-                return Err(KERN_INVALID_VALUE);
-            }
-            let tsize = crate::mach_msg::trailer_size(c.flavor & 0xff00_0000)
-                .map_err(|_| KERN_INVALID_VALUE)?;
-            if tsize > c.count as usize {
-                return Err(KERN_INVALID_VALUE);
-            }
-            let p = g.receive_port(c.name, d)?;
-            let pg = p.inner.lock();
-            let want = c.value as u32;
-            let off = if want == 0 {
-                0
-            } else if want.wrapping_sub(pg.seqno) < pg.queue.len() as u32 {
-                want.wrapping_sub(pg.seqno) as usize
-            } else {
-                return Err(KERN_FAILURE);
-            };
-            let k = pg.queue.get(off).ok_or(KERN_FAILURE)?;
-            let seqno = pg.seqno.wrapping_add(off as u32);
-            let n = (c.count as usize).min(crate::mach_msg::MAX_TRAILER_SIZE);
-            let mut t = [0u8; crate::mach_msg::MAX_TRAILER_SIZE];
-            crate::mach_msg::fill_trailer(&mut t, tsize, n, seqno, pg.context, &k.sender);
-            c.poly = k.size;
-            c.delta = k.id;
-            c.value = u64::from(seqno);
-            drop(pg);
-            let mut buf =
-                KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            buf.extend_from_slice(&t[..n], GFP_KERNEL_ACCOUNT)
-                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            out.bytes(c.data, buf)?;
-            c.count = n as u32;
-            Ok(())
-        }
-        uapi::PORT_GUARD => {
-            if !name_valid(c.name) {
-                return Err(KERN_INVALID_NAME);
-            }
-            let p = g.receive_port(c.name, d)?;
-            let mut pg = p.inner.lock();
-            if pg.context != 0 {
-                return Err(KERN_INVALID_ARGUMENT);
-            }
-            pg.context = c.value;
-            pg.flags |= MACH_PORT_STATUS_FLAG_GUARDED;
-            if c.poly != 0 {
-                pg.flags |= MACH_PORT_STATUS_FLAG_STRICT_GUARD;
-            }
-            Ok(())
-        }
-        uapi::PORT_UNGUARD => {
-            if !name_valid(c.name) {
-                return Err(KERN_INVALID_NAME);
-            }
-            let p = g.receive_port(c.name, d)?;
-            let mut pg = p.inner.lock();
-            if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED == 0 || pg.context != c.value {
-                return Err(KERN_INVALID_ARGUMENT);
-            }
-            pg.context = 0;
-            pg.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
-            Ok(())
-        }
-        uapi::PORT_CONSTRUCT => {
-            let mut opts = [0u8; 24];
-            opts.copy_from_slice(&input[..24]);
-            c.name = construct(g, sid, &opts, c.value, d)?;
-            Ok(())
-        }
-        uapi::PORT_DESTRUCT => {
-            if !name_valid(c.name) {
-                return Err(KERN_INVALID_NAME);
-            }
-            let i = g.lookup(c.name, d)?;
-            let (bits, urefs) = (g.table[i].bits, g.table[i].urefs);
-            if bits & MACH_PORT_TYPE_RECEIVE == 0 {
-                return Err(KERN_INVALID_RIGHT);
-            }
-            if c.delta != 0 && bits & MACH_PORT_TYPE_SEND == 0 {
-                return Err(KERN_INVALID_RIGHT);
-            }
-            if c.delta > 0 {
-                return Err(KERN_INVALID_VALUE);
-            }
-            let p = g.receive_port(c.name, d)?;
-            {
-                let mut pg = p.inner.lock();
-                if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 {
-                    if pg.context != c.value {
-                        return Err(KERN_INVALID_ARGUMENT);
-                    }
-                    // The guard is satisfied: the receive right may go.
-                    pg.flags &=
-                        !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
-                }
-            }
-            if c.delta != 0
-                && urefs != MACH_PORT_UREFS_MAX
-                && -i64::from(c.delta) > i64::from(urefs)
-            {
-                return Err(KERN_INVALID_VALUE);
-            }
-            if c.delta != 0 {
-                g.delta(sid, c.name, MACH_PORT_RIGHT_SEND, c.delta, d)?;
-            }
-            g.delta(sid, c.name, MACH_PORT_RIGHT_RECEIVE, -1, d)
-        }
-        uapi::PORT_MOVE_MEMBER => {
-            if !name_valid(c.name) || c.poly == MACH_PORT_DEAD {
-                return Err(KERN_INVALID_RIGHT);
-            }
-            let (p, set) = if c.poly == MACH_PORT_NULL {
-                (g.receive_port(c.name, d)?, None)
-            } else {
-                let (p, s) = port_and_set(g, c.name, c.poly, d)?;
-                (p, Some(s))
-            };
-            if let Some(s) = &set {
-                match s.add_member(&p) {
-                    Ok(()) | Err(KERN_ALREADY_IN_SET) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            // Out of every other set.
-            let mut pg = p.inner.lock();
-            let mut others = KVec::with_capacity(pg.sets.len(), GFP_KERNEL)
-                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            let mut i = 0;
-            while i < pg.sets.len() {
-                if set.as_ref().is_some_and(|s| Arc::ptr_eq(s, &pg.sets[i])) {
-                    i += 1;
-                } else if let Ok(s) = pg.sets.remove(i) {
-                    if let Err(e) = others.push_within_capacity(s) {
-                        // Cannot happen: room for every set. Put it back
-                        // rather than lose the set's side of the link.
-                        if pg.sets.insert_within_capacity(i, e.0).is_err() {
-                            return Err(KERN_RESOURCE_SHORTAGE);
-                        }
-                        i += 1;
-                    }
-                }
-            }
-            drop(pg);
-            let was_in_none = set.is_none() && others.is_empty();
-            for s in others.iter() {
-                s.forget_member(&p);
-            }
-            if was_in_none {
-                return Err(KERN_NOT_IN_SET);
-            }
-            Ok(())
-        }
-        uapi::PORT_INSERT_MEMBER => {
-            if !name_valid(c.name) || !name_valid(c.poly) {
-                return Err(KERN_INVALID_RIGHT);
-            }
-            let (p, s) = port_and_set(g, c.name, c.poly, d)?;
-            s.add_member(&p)
-        }
-        uapi::PORT_EXTRACT_MEMBER => {
-            if !name_valid(c.name) || !name_valid(c.poly) {
-                return Err(KERN_INVALID_RIGHT);
-            }
-            let (p, s) = port_and_set(g, c.name, c.poly, d)?;
-            s.remove_member(&p)
-        }
-        uapi::PORT_GET_SET_STATUS => {
-            let names = set_members(g, sid, c.name, d)?;
-            if (c.count as usize) < names.len() {
-                c.count = names.len() as u32;
-                return Err(KERN_INSUFFICIENT_BUFFER_SIZE);
-            }
-            out.words(c.data, &names)?;
-            c.count = names.len() as u32;
-            Ok(())
-        }
-        uapi::PORT_REQUEST_NOTIFY => request_notification(g, sid, c, d),
-        uapi::PORT_GET_SRIGHTS => {
-            let p = g.receive_port(c.name, d)?;
-            c.value = u64::from(p.inner.lock().srights);
-            Ok(())
-        }
-        uapi::PORT_SET_MSCOUNT => {
-            let p = receive_port_valid(g, c.name, d)?;
-            p.inner.lock().mscount = c.value as u32;
-            Ok(())
-        }
-        uapi::PORT_SET_SEQNO => {
-            let p = receive_port_valid(g, c.name, d)?;
-            p.inner.lock().seqno = c.value as u32;
-            Ok(())
-        }
-        uapi::TASK_FOR_PID | uapi::PID_FOR_TASK => Err(KERN_INVALID_ARGUMENT),
-        uapi::SET_EXCEPTION_PORTS => crate::exception::set(g, sid, c, d),
-        uapi::GET_EXCEPTION_PORTS => {
-            let words = crate::exception::get(g, sid, c, d)?;
-            out.words(c.data, &words)
-        }
-        uapi::GET_SPECIAL_PORT => {
-            let which = c.flavor as usize;
-            if which >= g.special.len() {
-                return Err(KERN_INVALID_ARGUMENT);
-            }
-            let port = if which == crate::space::TASK_KERNEL_PORT {
-                g.task_port.as_ref().map(|r| r.port().clone())
-            } else {
-                g.special[which].as_ref().map(|r| r.port().clone())
-            };
-            c.name = match port {
-                None => MACH_PORT_NULL,
-                Some(p) => {
-                    let r = p.new_send()?;
-                    g.copyout(sid, r, d)?
-                }
-            };
-            Ok(())
-        }
-        uapi::SET_SPECIAL_PORT => {
-            let which = c.flavor as usize;
-            if which >= g.special.len() || which == crate::space::TASK_KERNEL_PORT {
-                return Err(KERN_INVALID_ARGUMENT);
-            }
-            let new = if name_valid(c.name) {
-                match g
-                    .copyin(sid, c.name, MACH_MSG_TYPE_COPY_SEND, d)
-                    .map_err(|_| MACH_SEND_INVALID_RIGHT)?
-                {
-                    Carried::Right(r) => Some(r),
-                    _ => None,
-                }
-            } else {
-                None
-            };
-            if let Some(old) = core::mem::replace(&mut g.special[which], new) {
-                d.right(old);
-            }
-            Ok(())
-        }
-        _ => Err(KERN_INVALID_ARGUMENT),
-    }
-}
-
-/// A receive right for calls that first reject null and dead names with
-/// `KERN_INVALID_RIGHT` (context, mscount, seqno, attributes).
+/// A receive right for routines that first reject null and dead names
+/// with `KERN_INVALID_RIGHT` (context, mscount, seqno, attributes).
 fn receive_port_valid(g: &mut SpaceInner, name: u32, d: &mut Deferred) -> MachResult<Arc<Port>> {
     if !name_valid(name) {
         return Err(KERN_INVALID_RIGHT);
@@ -591,24 +76,182 @@ fn receive_port_valid(g: &mut SpaceInner, name: u32, d: &mut Deferred) -> MachRe
     g.receive_port(name, d)
 }
 
-/// XNU's `ipc_object_translate_port_pset`: the port name is checked first.
-fn port_and_set(
+/// Receive rights for routines that reject null and dead names with
+/// `KERN_INVALID_NAME` (guard, unguard).
+fn receive_port_named(g: &mut SpaceInner, name: u32, d: &mut Deferred) -> MachResult<Arc<Port>> {
+    if !name_valid(name) {
+        return Err(KERN_INVALID_NAME);
+    }
+    g.receive_port(name, d)
+}
+
+// ---- Names and rights ----
+
+/// mach_port_names: every name and its type, in name order (a dead
+/// port's send rights show as dead names, as after a lookup).
+pub(crate) fn names(space: &Space) -> MachResult<(KVVec<u32>, KVVec<u32>)> {
+    locked(space, |g, _, d| names_locked(g, d))
+}
+
+fn names_locked(g: &mut SpaceInner, d: &mut Deferred) -> MachResult<(KVVec<u32>, KVVec<u32>)> {
+    // Up to a million names: vmalloc-backed arrays, a scheduling point now
+    // and then.
+    let n = g.names().count();
+    let alloc = || KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE);
+    let (mut names, mut types, mut live) = (alloc()?, alloc()?, alloc()?);
+    for (i, (name, _)) in g.names().enumerate() {
+        crate::ffi::resched_every(i);
+        live.push_within_capacity(name)
+            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    }
+    for (i, name) in live.iter().enumerate() {
+        crate::ffi::resched_every(i);
+        // The lookup turns a dead port's rights into a dead name.
+        if let Ok(e) = g.lookup(*name, d) {
+            names
+                .push_within_capacity(*name)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            types
+                .push_within_capacity(g.table[e].bits)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        }
+    }
+    Ok((names, types))
+}
+
+/// mach_port_type.
+pub(crate) fn port_type(space: &Space, name: u32) -> MachResult<u32> {
+    locked(space, |g, _, d| {
+        if name == MACH_PORT_NULL {
+            return Err(KERN_INVALID_NAME);
+        }
+        if name == MACH_PORT_DEAD {
+            return Ok(MACH_PORT_TYPE_DEAD_NAME);
+        }
+        let i = g.lookup(name, d)?;
+        Ok(g.table[i].bits)
+    })
+}
+
+/// mach_port_allocate.
+pub(crate) fn allocate(space: &Space, right: u32) -> MachResult<u32> {
+    locked(space, |g, sid, _| allocate_locked(g, sid, right, None))
+}
+
+/// mach_port_allocate_name.
+pub(crate) fn allocate_name(space: &Space, right: u32, name: u32) -> MachResult {
+    if !name_valid(name) {
+        return Err(KERN_INVALID_VALUE);
+    }
+    // XNU ignores the name for a dead name (it picks its own).
+    let want = (right != MACH_PORT_RIGHT_DEAD_NAME).then_some(name);
+    locked(space, |g, sid, _| {
+        allocate_locked(g, sid, right, want).map(|_| ())
+    })
+}
+
+/// mach_port_destroy.
+pub(crate) fn destroy(space: &Space, name: u32) -> MachResult {
+    if !name_valid(name) {
+        return Ok(());
+    }
+    locked(space, |g, sid, d| {
+        if let Ok(p) = g.receive_port(name, d) {
+            let pg = p.inner.lock();
+            if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 && pg.context != 0 {
+                return Err(KERN_INVALID_RIGHT);
+            }
+        }
+        g.destroy_name(sid, name, d)
+    })
+}
+
+/// mach_port_deallocate.
+pub(crate) fn deallocate(space: &Space, name: u32) -> MachResult {
+    if !name_valid(name) {
+        return Ok(());
+    }
+    locked(space, |g, sid, d| g.dealloc(sid, name, d))
+}
+
+/// mach_port_get_refs.
+pub(crate) fn get_refs(space: &Space, name: u32, right: u32) -> MachResult<u32> {
+    if right >= MACH_PORT_RIGHT_NUMBER {
+        return Err(KERN_INVALID_VALUE);
+    }
+    if !name_valid(name) {
+        if right == MACH_PORT_RIGHT_SEND || right == MACH_PORT_RIGHT_SEND_ONCE {
+            return Ok(1);
+        }
+        return Err(KERN_INVALID_NAME);
+    }
+    locked(space, |g, _, d| {
+        let i = g.lookup(name, d)?;
+        let e = &g.table[i];
+        Ok(if e.bits & (1u32 << (right + 16)) == 0 {
+            0
+        } else if right == MACH_PORT_RIGHT_SEND || right == MACH_PORT_RIGHT_DEAD_NAME {
+            e.urefs
+        } else {
+            1
+        })
+    })
+}
+
+/// mach_port_mod_refs.
+pub(crate) fn mod_refs(space: &Space, name: u32, right: u32, delta: i32) -> MachResult {
+    if right >= MACH_PORT_RIGHT_NUMBER {
+        return Err(KERN_INVALID_VALUE);
+    }
+    if !name_valid(name) {
+        if right == MACH_PORT_RIGHT_SEND || right == MACH_PORT_RIGHT_SEND_ONCE {
+            return Ok(());
+        }
+        return Err(KERN_INVALID_NAME);
+    }
+    locked(space, |g, sid, d| g.delta(sid, name, right, delta, d))
+}
+
+/// mach_port_insert_right (the trap): the right `poly` names in this same
+/// space, with disposition `msgt`, goes to `name`.
+pub(crate) fn insert_right(space: &Space, name: u32, poly: u32, msgt: u32) -> MachResult {
+    locked(space, |g, sid, d| {
+        if name == poly && (msgt == MACH_MSG_TYPE_MAKE_SEND || msgt == MACH_MSG_TYPE_COPY_SEND) {
+            return insert_send_same_name(g, name, msgt);
+        }
+        if !is_any_right(msgt) {
+            // Like the copyin of an impossible disposition.
+            g.lookup(poly, d)?;
+            return Err(KERN_INVALID_RIGHT);
+        }
+        let carried = g.copyin(sid, poly, msgt, d)?;
+        insert_carried_locked(g, sid, name, carried, d)
+    })
+}
+
+/// mach_port_insert_right as MIG serves it: the right came in a port
+/// descriptor.
+pub(crate) fn insert_carried(space: &Space, name: u32, carried: Carried) -> MachResult {
+    locked(space, |g, sid, d| {
+        insert_carried_locked(g, sid, name, carried, d)
+    })
+}
+
+fn insert_carried_locked(
     g: &mut SpaceInner,
-    port: u32,
-    set: u32,
+    sid: u64,
+    name: u32,
+    carried: Carried,
     d: &mut Deferred,
-) -> MachResult<(Arc<Port>, Arc<PortSet>)> {
-    let pi = g.lookup(port, d)?;
-    let si = g.lookup(set, d)?;
-    let p = match &g.table[pi].obj {
-        Object::Port(p) if g.table[pi].bits & MACH_PORT_TYPE_RECEIVE != 0 => p.clone(),
-        _ => return Err(KERN_INVALID_RIGHT),
-    };
-    let s = match &g.table[si].obj {
-        Object::Set(s) => s.clone(),
-        _ => return Err(KERN_INVALID_RIGHT),
-    };
-    Ok((p, s))
+) -> MachResult {
+    if !name_valid(name) {
+        d.carried(carried);
+        return Err(KERN_INVALID_VALUE);
+    }
+    match carried {
+        Carried::Right(r) => g.copyout_named(sid, r, name, d),
+        _ => Err(KERN_INVALID_CAPABILITY),
+    }
 }
 
 /// The insert_right trap's fast path: a send right made or copied onto
@@ -648,107 +291,39 @@ fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32) -> MachResult
     Ok(())
 }
 
-/// mach_port_names: every name and its type, in name order (a dead
-/// port's send rights show as dead names, as after a lookup).
-pub(crate) fn names_and_types(
-    g: &mut SpaceInner,
-    d: &mut Deferred,
-) -> MachResult<(KVVec<u32>, KVVec<u32>)> {
-    // Up to a million names: vmalloc-backed arrays, a scheduling point now
-    // and then.
-    let n = g.names().count();
-    let alloc = || KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE);
-    let (mut names, mut types, mut live) = (alloc()?, alloc()?, alloc()?);
-    for (i, (name, _)) in g.names().enumerate() {
-        crate::ffi::resched_every(i);
-        live.push_within_capacity(name)
-            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+/// mach_port_extract_right as MIG serves it: the right leaves the space,
+/// to be carried in the reply.
+pub(crate) fn extract_carried(space: &Space, name: u32, msgt: u32) -> MachResult<Carried> {
+    if !is_any_right(msgt) {
+        return Err(KERN_INVALID_VALUE);
     }
-    for (i, name) in live.iter().enumerate() {
-        crate::ffi::resched_every(i);
-        // The lookup turns a dead port's rights into a dead name.
-        if let Ok(e) = g.lookup(*name, d) {
-            names
-                .push_within_capacity(*name)
-                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            types
-                .push_within_capacity(entry_type(g, e))
-                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-        }
-    }
-    Ok((names, types))
-}
-
-/// mach_port_get_set_status: the members' receive names, ascending.
-pub(crate) fn set_members(
-    g: &mut SpaceInner,
-    sid: u64,
-    name: u32,
-    d: &mut Deferred,
-) -> MachResult<KVec<u32>> {
     if !name_valid(name) {
         return Err(KERN_INVALID_RIGHT);
     }
-    let s = g.port_set(name, d)?;
-    let members = s.members().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    let mut names = KVec::with_capacity(members.len(), GFP_KERNEL_ACCOUNT)
-        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    for p in members.iter() {
-        if let Some((psid, n)) = p.inner.lock().receiver {
-            if psid == sid {
-                names
-                    .push_within_capacity(n)
-                    .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-            }
-        }
-    }
-    names.sort_unstable();
-    Ok(names)
+    locked(space, |g, sid, d| g.copyin(sid, name, msgt, d))
 }
 
-/// mach_port_construct with `opts` (a `mach_port_options_t`) and `context`.
-pub(crate) fn construct(
-    g: &mut SpaceInner,
-    sid: u64,
-    opts: &[u8; 24],
-    context: u64,
-    d: &mut Deferred,
-) -> MachResult<u32> {
-    let flags = u32::from_ne_bytes([opts[0], opts[1], opts[2], opts[3]]);
-    let qlimit = u32::from_ne_bytes([opts[4], opts[5], opts[6], opts[7]]);
-    // At most one of service/connection/tg-block-tracking, and one
-    // reply-port kind (XNU's mach_port_construct).
-    if (flags & 0xe00).count_ones() > 1 || (flags & 0xf000).count_ones() > 1 {
-        return Err(KERN_INVALID_ARGUMENT);
-    }
-    if flags & MPO_QLIMIT != 0 && qlimit > MACH_PORT_QLIMIT_MAX {
+/// mach_port_extract_right (the trap), within one space: the right is
+/// copied in and out again; the new name and the right's message type.
+pub(crate) fn extract_right(space: &Space, name: u32, msgt: u32) -> MachResult<(u32, u32)> {
+    if !is_any_right(msgt) {
         return Err(KERN_INVALID_VALUE);
     }
-    let name = allocate(g, sid, MACH_PORT_RIGHT_RECEIVE, None)?;
-    let p = g.receive_port(name, d)?;
-    {
-        let mut pg = p.inner.lock();
-        if flags & MPO_QLIMIT != 0 {
-            pg.qlimit = qlimit;
-        }
-        pg.context = context;
-        if flags & MPO_CONTEXT_AS_GUARD != 0 {
-            pg.flags |= MACH_PORT_STATUS_FLAG_GUARDED;
-            if flags & MPO_STRICT != 0 {
-                pg.flags |= MACH_PORT_STATUS_FLAG_STRICT_GUARD;
-            }
-        }
+    if !name_valid(name) {
+        return Err(KERN_INVALID_RIGHT);
     }
-    if flags & MPO_INSERT_SEND_RIGHT != 0 {
-        if let Carried::Right(r) = g.copyin(sid, name, MACH_MSG_TYPE_MAKE_SEND, d)? {
-            g.copyout_named(sid, r, name, d)?;
+    locked(space, |g, sid, d| match g.copyin(sid, name, msgt, d)? {
+        Carried::Right(r) => {
+            let t = r.kind().msg_type();
+            Ok((g.copyout(sid, r, d)?, t))
         }
-    }
-    Ok(name)
+        Carried::Dead => Ok((MACH_PORT_DEAD, copyin_type(msgt))),
+        Carried::Null => Ok((MACH_PORT_NULL, copyin_type(msgt))),
+    })
 }
 
-/// mach_port_allocate / allocate_name.
-fn allocate(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) -> MachResult<u32> {
+/// mach_port_allocate / allocate_name with the space locked.
+fn allocate_locked(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) -> MachResult<u32> {
     let (bits, urefs, obj) = match right {
         MACH_PORT_RIGHT_RECEIVE => {
             let p = Port::new(g.quota())?;
@@ -799,17 +374,18 @@ fn allocate(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) -> Mach
     Ok(n)
 }
 
+// ---- Port state: attributes, context, guards, counters ----
+
 /// Attribute words of a port (`port_info` of mach_port_get_attributes).
 pub(crate) type Info = [u32; 17];
 
 /// mach_port_get_attributes on `name`: the words and the count the caller
 /// gets back. `count` is the caller's capacity, in words.
-pub(crate) fn attributes(
-    g: &mut SpaceInner,
+pub(crate) fn get_attributes(
+    space: &Space,
     name: u32,
     flavor: u32,
     count: u32,
-    d: &mut Deferred,
 ) -> MachResult<(Info, u32)> {
     let mut w = [0u32; 17];
     // XNU's trap and MIG server both clamp the caller's count to the size
@@ -833,119 +409,476 @@ pub(crate) fn attributes(
             _ => Err(KERN_INVALID_RIGHT),
         };
     }
-    let p = g.receive_port(name, d)?;
-    let pg = p.inner.lock();
-    match flavor {
-        MACH_PORT_LIMITS_INFO => w[0] = pg.qlimit,
-        MACH_PORT_DNREQUESTS_SIZE => w[0] = pg.dnrequests.len() as u32,
-        _ => {
-            w[0] = u32::from(!pg.sets.is_empty());
-            w[1] = pg.seqno;
-            w[2] = pg.mscount;
-            w[3] = pg.qlimit;
-            w[4] = pg.queue.len() as u32;
-            w[5] = pg.sorights;
-            w[6] = u32::from(pg.srights > 0);
-            w[7] = u32::from(pg.pdrequest.is_some());
-            w[8] = u32::from(pg.nsrequest.is_some());
-            w[9] = pg.flags;
+    locked(space, |g, _, d| {
+        let p = g.receive_port(name, d)?;
+        let pg = p.inner.lock();
+        match flavor {
+            MACH_PORT_LIMITS_INFO => w[0] = pg.qlimit,
+            MACH_PORT_DNREQUESTS_SIZE => w[0] = pg.dnrequests.len() as u32,
+            _ => {
+                w[0] = u32::from(!pg.sets.is_empty());
+                w[1] = pg.seqno;
+                w[2] = pg.mscount;
+                w[3] = pg.qlimit;
+                w[4] = pg.queue.len() as u32;
+                w[5] = pg.sorights;
+                w[6] = u32::from(pg.srights > 0);
+                w[7] = u32::from(pg.pdrequest.is_some());
+                w[8] = u32::from(pg.nsrequest.is_some());
+                w[9] = pg.flags;
+            }
         }
-    }
-    Ok((w, need))
+        Ok((w, need))
+    })
 }
 
 /// mach_port_set_attributes on `name` with `info` (the words passed).
-pub(crate) fn set_attributes(
-    g: &mut SpaceInner,
-    name: u32,
-    flavor: u32,
-    info: &[u32],
-    d: &mut Deferred,
-) -> MachResult {
+pub(crate) fn set_attributes(space: &Space, name: u32, flavor: u32, info: &[u32]) -> MachResult {
     match flavor {
         MACH_PORT_LIMITS_INFO => {
             let q = *info.first().ok_or(KERN_FAILURE)?;
             if q > MACH_PORT_QLIMIT_MAX {
                 return Err(KERN_INVALID_VALUE);
             }
-            let p = receive_port_valid(g, name, d)?;
-            p.inner.lock().qlimit = q;
-            // A larger limit lets blocked senders in.
-            p.wake_senders();
-            Ok(())
+            locked(space, |g, _, d| {
+                let p = receive_port_valid(g, name, d)?;
+                p.inner.lock().qlimit = q;
+                // A larger limit lets blocked senders in.
+                p.wake_senders();
+                Ok(())
+            })
         }
-        MACH_PORT_DNREQUESTS_SIZE => {
-            if info.is_empty() {
+        MACH_PORT_DNREQUESTS_SIZE
+        | MACH_PORT_TEMPOWNER
+        | MACH_PORT_IMPORTANCE_RECEIVER
+        | MACH_PORT_DENAP_RECEIVER => {
+            if flavor == MACH_PORT_DNREQUESTS_SIZE && info.is_empty() {
                 return Err(KERN_FAILURE);
             }
-            receive_port_valid(g, name, d)?;
-            Ok(())
-        }
-        MACH_PORT_TEMPOWNER | MACH_PORT_IMPORTANCE_RECEIVER | MACH_PORT_DENAP_RECEIVER => {
-            receive_port_valid(g, name, d)?;
-            Ok(())
+            locked(space, |g, _, d| receive_port_valid(g, name, d)).map(|_| ())
         }
         _ => Err(KERN_INVALID_ARGUMENT),
     }
 }
 
-/// `MIG_TYPE_ERROR`: a MIG argument of the wrong type.
-const MIG_TYPE_ERROR: MachError = MachError(-300);
+/// mach_port_get_context: a strict guard reads as zero.
+pub(crate) fn get_context(space: &Space, name: u32) -> MachResult<u64> {
+    locked(space, |g, _, d| {
+        let p = receive_port_valid(g, name, d)?;
+        let pg = p.inner.lock();
+        Ok(if pg.flags & MACH_PORT_STATUS_FLAG_STRICT_GUARD != 0 {
+            0
+        } else {
+            pg.context
+        })
+    })
+}
 
-/// mach_port_request_notification, as XNU's trap and kernel routine.
-fn request_notification(
+/// mach_port_set_context: refused on a strictly guarded port.
+pub(crate) fn set_context(space: &Space, name: u32, context: u64) -> MachResult {
+    locked(space, |g, _, d| {
+        let p = receive_port_valid(g, name, d)?;
+        let mut pg = p.inner.lock();
+        if pg.flags & MACH_PORT_STATUS_FLAG_STRICT_GUARD != 0 {
+            return Err(KERN_INVALID_ARGUMENT);
+        }
+        pg.context = context;
+        Ok(())
+    })
+}
+
+/// mach_port_guard.
+pub(crate) fn guard(space: &Space, name: u32, guard: u64, strict: bool) -> MachResult {
+    locked(space, |g, _, d| {
+        let p = receive_port_named(g, name, d)?;
+        let mut pg = p.inner.lock();
+        if pg.context != 0 {
+            return Err(KERN_INVALID_ARGUMENT);
+        }
+        pg.context = guard;
+        pg.flags |= MACH_PORT_STATUS_FLAG_GUARDED;
+        if strict {
+            pg.flags |= MACH_PORT_STATUS_FLAG_STRICT_GUARD;
+        }
+        Ok(())
+    })
+}
+
+/// mach_port_unguard.
+pub(crate) fn unguard(space: &Space, name: u32, guard: u64) -> MachResult {
+    locked(space, |g, _, d| {
+        let p = receive_port_named(g, name, d)?;
+        let mut pg = p.inner.lock();
+        if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED == 0 || pg.context != guard {
+            return Err(KERN_INVALID_ARGUMENT);
+        }
+        pg.context = 0;
+        pg.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
+        Ok(())
+    })
+}
+
+/// mach_port_get_srights.
+pub(crate) fn get_srights(space: &Space, name: u32) -> MachResult<u32> {
+    locked(space, |g, _, d| {
+        let p = g.receive_port(name, d)?;
+        let srights = p.inner.lock().srights;
+        Ok(srights)
+    })
+}
+
+/// mach_port_set_mscount.
+pub(crate) fn set_mscount(space: &Space, name: u32, mscount: u32) -> MachResult {
+    locked(space, |g, _, d| {
+        let p = receive_port_valid(g, name, d)?;
+        p.inner.lock().mscount = mscount;
+        Ok(())
+    })
+}
+
+/// mach_port_set_seqno.
+pub(crate) fn set_seqno(space: &Space, name: u32, seqno: u32) -> MachResult {
+    locked(space, |g, _, d| {
+        let p = receive_port_valid(g, name, d)?;
+        p.inner.lock().seqno = seqno;
+        Ok(())
+    })
+}
+
+/// What mach_port_peek answers: the message's size, id and sequence
+/// number, and its trailer.
+pub(crate) struct Peeked {
+    pub(crate) size: u32,
+    pub(crate) id: i32,
+    pub(crate) seqno: u32,
+    pub(crate) trailer: [u8; MAX_TRAILER_SIZE],
+    /// How many bytes of `trailer` the caller gets.
+    pub(crate) len: usize,
+}
+
+/// mach_port_peek: the message `seqno` (or the first, for 0) of `name`'s
+/// queue, with a trailer of type `trailer_type` and at most `room` bytes.
+pub(crate) fn peek(
+    space: &Space,
+    name: u32,
+    trailer_type: u32,
+    seqno: u32,
+    room: u32,
+) -> MachResult<Peeked> {
+    if !name_valid(name) {
+        return Err(KERN_INVALID_RIGHT);
+    }
+    // Elements up to the audit token, and room for them.
+    if (trailer_type >> 24) & 0xf > 3 {
+        return Err(KERN_INVALID_VALUE);
+    }
+    let tsize = crate::mach_msg::trailer_size(trailer_type & 0xff00_0000)
+        .map_err(|_| KERN_INVALID_VALUE)?;
+    if tsize > room as usize {
+        return Err(KERN_INVALID_VALUE);
+    }
+    locked(space, |g, _, d| {
+        let p = g.receive_port(name, d)?;
+        let pg = p.inner.lock();
+        let off = if seqno == 0 {
+            0
+        } else if seqno.wrapping_sub(pg.seqno) < pg.queue.len() as u32 {
+            seqno.wrapping_sub(pg.seqno) as usize
+        } else {
+            return Err(KERN_FAILURE);
+        };
+        let k = pg.queue.get(off).ok_or(KERN_FAILURE)?;
+        let seqno = pg.seqno.wrapping_add(off as u32);
+        let len = (room as usize).min(MAX_TRAILER_SIZE);
+        let mut trailer = [0u8; MAX_TRAILER_SIZE];
+        crate::mach_msg::fill_trailer(&mut trailer, tsize, len, seqno, pg.context, &k.sender);
+        Ok(Peeked {
+            size: k.size,
+            id: k.id,
+            seqno,
+            trailer,
+            len,
+        })
+    })
+}
+
+/// mach_port_construct with `opts` and `context`.
+pub(crate) fn construct(space: &Space, opts: &PortOptions, context: u64) -> MachResult<u32> {
+    let (flags, qlimit) = (opts.flags, opts.qlimit);
+    // At most one of service/connection/tg-block-tracking, and one
+    // reply-port kind (XNU's mach_port_construct).
+    if (flags & 0xe00).count_ones() > 1 || (flags & 0xf000).count_ones() > 1 {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    if flags & MPO_QLIMIT != 0 && qlimit > MACH_PORT_QLIMIT_MAX {
+        return Err(KERN_INVALID_VALUE);
+    }
+    locked(space, |g, sid, d| {
+        let name = allocate_locked(g, sid, MACH_PORT_RIGHT_RECEIVE, None)?;
+        let p = g.receive_port(name, d)?;
+        {
+            let mut pg = p.inner.lock();
+            if flags & MPO_QLIMIT != 0 {
+                pg.qlimit = qlimit;
+            }
+            pg.context = context;
+            if flags & MPO_CONTEXT_AS_GUARD != 0 {
+                pg.flags |= MACH_PORT_STATUS_FLAG_GUARDED;
+                if flags & MPO_STRICT != 0 {
+                    pg.flags |= MACH_PORT_STATUS_FLAG_STRICT_GUARD;
+                }
+            }
+        }
+        if flags & MPO_INSERT_SEND_RIGHT != 0 {
+            if let Carried::Right(r) = g.copyin(sid, name, MACH_MSG_TYPE_MAKE_SEND, d)? {
+                g.copyout_named(sid, r, name, d)?;
+            }
+        }
+        Ok(name)
+    })
+}
+
+/// mach_port_destruct: the receive right goes, with `-srdelta` send
+/// rights, if `guard` matches a guarded port's.
+pub(crate) fn destruct(space: &Space, name: u32, srdelta: i32, guard: u64) -> MachResult {
+    if !name_valid(name) {
+        return Err(KERN_INVALID_NAME);
+    }
+    locked(space, |g, sid, d| {
+        let i = g.lookup(name, d)?;
+        let (bits, urefs) = (g.table[i].bits, g.table[i].urefs);
+        if bits & MACH_PORT_TYPE_RECEIVE == 0 {
+            return Err(KERN_INVALID_RIGHT);
+        }
+        if srdelta != 0 && bits & MACH_PORT_TYPE_SEND == 0 {
+            return Err(KERN_INVALID_RIGHT);
+        }
+        if srdelta > 0 {
+            return Err(KERN_INVALID_VALUE);
+        }
+        let p = g.receive_port(name, d)?;
+        {
+            let mut pg = p.inner.lock();
+            if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 {
+                if pg.context != guard {
+                    return Err(KERN_INVALID_ARGUMENT);
+                }
+                // The guard is satisfied: the receive right may go.
+                pg.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
+            }
+        }
+        if srdelta != 0 && urefs != MACH_PORT_UREFS_MAX && -i64::from(srdelta) > i64::from(urefs) {
+            return Err(KERN_INVALID_VALUE);
+        }
+        if srdelta != 0 {
+            g.delta(sid, name, MACH_PORT_RIGHT_SEND, srdelta, d)?;
+        }
+        g.delta(sid, name, MACH_PORT_RIGHT_RECEIVE, -1, d)
+    })
+}
+
+// ---- Port sets ----
+
+/// XNU's `ipc_object_translate_port_pset`: the port name is checked first.
+fn port_and_set(
     g: &mut SpaceInner,
-    sid: u64,
-    c: &mut PortCall,
+    port: u32,
+    set: u32,
     d: &mut Deferred,
-) -> MachResult {
-    let disp = c.notify_type;
-    c.notify_type = 0;
-    let notify_name = c.notify;
-    c.notify = MACH_PORT_NULL;
+) -> MachResult<(Arc<Port>, Arc<PortSet>)> {
+    let pi = g.lookup(port, d)?;
+    let si = g.lookup(set, d)?;
+    let p = match &g.table[pi].obj {
+        Object::Port(p) if g.table[pi].bits & MACH_PORT_TYPE_RECEIVE != 0 => p.clone(),
+        _ => return Err(KERN_INVALID_RIGHT),
+    };
+    let s = match &g.table[si].obj {
+        Object::Set(s) => s.clone(),
+        _ => return Err(KERN_INVALID_RIGHT),
+    };
+    Ok((p, s))
+}
+
+/// mach_port_insert_member.
+pub(crate) fn insert_member(space: &Space, name: u32, pset: u32) -> MachResult {
+    if !name_valid(name) || !name_valid(pset) {
+        return Err(KERN_INVALID_RIGHT);
+    }
+    locked(space, |g, _, d| {
+        let (p, s) = port_and_set(g, name, pset, d)?;
+        s.add_member(&p)
+    })
+}
+
+/// mach_port_extract_member.
+pub(crate) fn extract_member(space: &Space, name: u32, pset: u32) -> MachResult {
+    if !name_valid(name) || !name_valid(pset) {
+        return Err(KERN_INVALID_RIGHT);
+    }
+    locked(space, |g, _, d| {
+        let (p, s) = port_and_set(g, name, pset, d)?;
+        s.remove_member(&p)
+    })
+}
+
+/// mach_port_move_member: `member` leaves every set but `after` (none
+/// for `MACH_PORT_NULL`), joining it if need be.
+pub(crate) fn move_member(space: &Space, member: u32, after: u32) -> MachResult {
+    if !name_valid(member) || after == MACH_PORT_DEAD {
+        return Err(KERN_INVALID_RIGHT);
+    }
+    locked(space, |g, _, d| {
+        let (p, set) = if after == MACH_PORT_NULL {
+            (g.receive_port(member, d)?, None)
+        } else {
+            let (p, s) = port_and_set(g, member, after, d)?;
+            (p, Some(s))
+        };
+        if let Some(s) = &set {
+            match s.add_member(&p) {
+                Ok(()) | Err(KERN_ALREADY_IN_SET) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        leave_other_sets(&p, set.as_ref())
+    })
+}
+
+/// Takes `p` out of every set but `keep`; `KERN_NOT_IN_SET` if it was in
+/// none and joins none.
+fn leave_other_sets(p: &Arc<Port>, keep: Option<&Arc<PortSet>>) -> MachResult {
+    let mut pg = p.inner.lock();
+    let mut others =
+        KVec::with_capacity(pg.sets.len(), GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    let mut i = 0;
+    while i < pg.sets.len() {
+        if keep.is_some_and(|s| Arc::ptr_eq(s, &pg.sets[i])) {
+            i += 1;
+        } else if let Ok(s) = pg.sets.remove(i) {
+            if let Err(e) = others.push_within_capacity(s) {
+                // Cannot happen: room for every set. Put it back rather
+                // than lose the set's side of the link.
+                if pg.sets.insert_within_capacity(i, e.0).is_err() {
+                    return Err(KERN_RESOURCE_SHORTAGE);
+                }
+                i += 1;
+            }
+        }
+    }
+    drop(pg);
+    let was_in_none = keep.is_none() && others.is_empty();
+    for s in others.iter() {
+        s.forget_member(p);
+    }
+    if was_in_none {
+        return Err(KERN_NOT_IN_SET);
+    }
+    Ok(())
+}
+
+/// mach_port_get_set_status: the members' receive names, ascending.
+pub(crate) fn get_set_status(space: &Space, name: u32) -> MachResult<KVec<u32>> {
+    if !name_valid(name) {
+        return Err(KERN_INVALID_RIGHT);
+    }
+    locked(space, |g, sid, d| {
+        let s = g.port_set(name, d)?;
+        let members = s.members().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        let mut names = KVec::with_capacity(members.len(), GFP_KERNEL_ACCOUNT)
+            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        for p in members.iter() {
+            if let Some((psid, n)) = p.inner.lock().receiver {
+                if psid == sid {
+                    names
+                        .push_within_capacity(n)
+                        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+                }
+            }
+        }
+        names.sort_unstable();
+        Ok(names)
+    })
+}
+
+// ---- Notification requests ----
+
+/// A previous request handed back by mach_port_request_notification: its
+/// send-once right's new name and type (`MACH_PORT_NULL` and 0 if none).
+#[derive(Default)]
+pub(crate) struct Previous {
+    pub(crate) name: u32,
+    pub(crate) msgt: u32,
+}
+
+/// mach_port_request_notification (the trap): `notify` names a right in
+/// this space with disposition `disp`; the previous request's right is
+/// copied out to the space. The previous request comes back even when
+/// the routine fails, as in XNU.
+pub(crate) fn request_notification(
+    space: &Space,
+    name: u32,
+    id: i32,
+    sync: u64,
+    notify: u32,
+    disp: u32,
+) -> (MachResult, Previous) {
+    let mut prev = Previous::default();
     // The trap takes only send-once dispositions; anything else goes the
     // MIG way, whose server insists on a send-once right.
     if copyin_type(disp) != MACH_MSG_TYPE_PORT_SEND_ONCE {
-        return Err(MIG_TYPE_ERROR);
+        return (Err(MIG_TYPE_ERROR), prev);
     }
-    let notify = if notify_name == MACH_PORT_NULL {
-        None
-    } else if notify_name == MACH_PORT_DEAD {
-        return Err(KERN_INVALID_CAPABILITY);
-    } else {
-        let right = match g.copyin(sid, notify_name, disp, d)? {
-            Carried::Right(r) => r,
-            _ => return Err(KERN_INVALID_CAPABILITY),
-        };
-        // The notification's buffer is reserved now, not when it fires.
-        match Request::new(right, g.quota()) {
-            Ok(q) => Some(q),
-            Err(right) => {
-                d.right(right);
-                return Err(KERN_RESOURCE_SHORTAGE);
+    if notify == MACH_PORT_DEAD {
+        return (Err(KERN_INVALID_CAPABILITY), prev);
+    }
+    let r = locked(space, |g, sid, d| {
+        let right = if notify == MACH_PORT_NULL {
+            None
+        } else {
+            match g.copyin(sid, notify, disp, d)? {
+                Carried::Right(r) => Some(r),
+                _ => return Err(KERN_INVALID_CAPABILITY),
             }
+        };
+        let (r, old) = register_right(g, sid, name, id, sync, right, d);
+        if let Some(old) = old {
+            prev.msgt = MACH_MSG_TYPE_PORT_SEND_ONCE;
+            prev.name = g.copyout(sid, old, d).unwrap_or(MACH_PORT_DEAD);
         }
-    };
-    let mut prev: Option<Request> = None;
-    let r = register(g, sid, c, d, notify, &mut prev);
-    if let Some(p) = prev {
-        c.notify_type = MACH_MSG_TYPE_PORT_SEND_ONCE;
-        c.notify = g.copyout(sid, p.into_right(), d).unwrap_or(MACH_PORT_DEAD);
-    }
-    r
+        r
+    });
+    (r, prev)
 }
 
-/// Registers `notify` (or cancels with `None`); a previous request's
-/// send-once right goes to `prev`. On error `notify` is released, so its
-/// port gets a send-once notification, as in XNU.
-/// mach_port_request_notification with a send-once right already copied
-/// in (the MIG path); returns the result and the previous request's right.
-pub(crate) fn request_with_right(
+/// mach_port_request_notification as MIG serves it: the send-once right
+/// came in the request; the previous request's right goes in the reply.
+pub(crate) fn request_notification_right(
+    space: &Space,
+    name: u32,
+    id: i32,
+    sync: u64,
+    notify: Option<Right>,
+) -> (MachResult, Option<Right>) {
+    let mut prev = None;
+    let r = locked(space, |g, sid, d| {
+        let (r, old) = register_right(g, sid, name, id, sync, notify, d);
+        prev = old;
+        r
+    });
+    (r, prev)
+}
+
+/// Registers a request for notification `id` on `name` to `notify` (or
+/// cancels with `None`), reserving the notification's buffer now, not
+/// when it fires. Returns the result and the previous request's right.
+/// On error `notify` is released, so its port gets a send-once
+/// notification, as in XNU.
+fn register_right(
     g: &mut SpaceInner,
     sid: u64,
     name: u32,
-    id: u32,
-    sync: u32,
+    id: i32,
+    sync: u64,
     notify: Option<Right>,
     d: &mut Deferred,
 ) -> (MachResult, Option<Right>) {
@@ -957,156 +890,382 @@ pub(crate) fn request_with_right(
             return (Err(KERN_RESOURCE_SHORTAGE), None);
         }
     };
-    let mut c = PortCall {
-        name,
-        flavor: id,
-        value: u64::from(sync),
-        ..PortCall::default()
-    };
     let mut prev = None;
-    let r = register(g, sid, &mut c, d, notify, &mut prev);
-    (r, prev.map(Request::into_right))
-}
-
-fn register(
-    g: &mut SpaceInner,
-    sid: u64,
-    c: &mut PortCall,
-    d: &mut Deferred,
-    notify: Option<Request>,
-    prev: &mut Option<Request>,
-) -> MachResult {
-    let id = c.flavor as i32;
-    match id {
-        MACH_NOTIFY_PORT_DESTROYED => {
-            if c.value != 0 {
-                drop(notify);
-                return Err(KERN_INVALID_VALUE);
-            }
-            let p = match receive_port_valid(g, c.name, d) {
-                Ok(p) => p,
-                Err(e) => {
-                    drop(notify);
-                    return Err(e);
-                }
-            };
-            let mut pg = p.inner.lock();
-            if pg.pdrequest.is_some() {
-                drop(pg);
-                drop(notify);
-                return Err(KERN_FAILURE);
-            }
-            pg.pdrequest = notify;
-            Ok(())
-        }
-        MACH_NOTIFY_NO_SENDERS => {
-            let p = match receive_port_valid(g, c.name, d) {
-                Ok(p) => p,
-                Err(e) => {
-                    drop(notify);
-                    return Err(e);
-                }
-            };
-            let sync = c.value as u32;
-            let mut pg = p.inner.lock();
-            *prev = pg.nsrequest.take();
-            if let Some(n) = notify {
-                if pg.srights == 0 && sync <= pg.mscount {
-                    // No senders and armed at or below the make-send
-                    // count: it fires at once.
-                    let mscount = pg.mscount;
-                    drop(pg);
-                    n.no_senders(mscount);
-                } else {
-                    pg.nsrequest = Some(n);
-                }
-            }
-            Ok(())
-        }
+    let r = match id {
+        MACH_NOTIFY_PORT_DESTROYED => register_port_destroyed(g, name, sync, notify, d),
+        MACH_NOTIFY_NO_SENDERS => register_no_senders(g, name, sync, notify, &mut prev, d),
         MACH_NOTIFY_DEAD_NAME | MACH_NOTIFY_SEND_POSSIBLE => {
-            let send_possible = id == MACH_NOTIFY_SEND_POSSIBLE;
-            if !name_valid(c.name) {
-                drop(notify);
-                return Err(KERN_INVALID_ARGUMENT);
-            }
-            let i = match g.lookup(c.name, d) {
-                Ok(i) => i,
-                Err(e) => {
-                    drop(notify);
-                    return Err(e);
-                }
-            };
-            let bits = g.table[i].bits;
-            if notify.is_none() && bits & MACH_PORT_TYPE_DNREQUEST == 0 {
-                return Ok(());
-            }
-            let port = match &g.table[i].obj {
-                Object::Port(p) => p.clone(),
-                Object::Set(_) => {
-                    drop(notify);
-                    return Err(KERN_INVALID_RIGHT);
-                }
-                _ => {
-                    // Already a dead name: a send-possible request gets
-                    // the dead-name notification at once (with the uref
-                    // it carries); a dead-name request is refused.
-                    if let (true, Some(n)) = (send_possible, notify) {
-                        let e = &mut g.table[i];
-                        if e.urefs < MACH_PORT_UREFS_MAX {
-                            e.urefs += 1;
-                        }
-                        n.dead_name(c.name);
-                        return Ok(());
-                    }
-                    return Err(KERN_INVALID_ARGUMENT);
-                }
-            };
-            *prev = crate::right::cancel_dnrequest(&port, sid, c.name);
-            g.table[i].bits &= !MACH_PORT_TYPE_DNREQUEST;
-            if let Some(n) = notify {
-                let mut pg = port.inner.lock();
-                // An armed send-possible request fires at once if a send
-                // would not block (send-once rights never block).
-                if send_possible
-                    && c.value != 0
-                    && (bits & MACH_PORT_TYPE_SEND_ONCE != 0
-                        || pg.kobject.is_some()
-                        || (pg.queue.len() as u32) + pg.reserved < pg.qlimit)
-                {
-                    drop(pg);
-                    n.send_possible(c.name);
-                    return Ok(());
-                }
-                if pg.dnrequests.reserve(1, GFP_KERNEL_ACCOUNT).is_err() {
-                    drop(pg);
-                    drop(n);
-                    return Err(KERN_RESOURCE_SHORTAGE);
-                }
-                let pushed = pg
-                    .dnrequests
-                    .push_within_capacity(crate::port::DeadNameRequest {
-                        space: sid,
-                        name: c.name,
-                        notify: n,
-                        send_possible: send_possible && c.value != 0,
-                    });
-                if let Err(e) = pushed {
-                    // Cannot happen: reserved just above.
-                    drop(pg);
-                    drop(e);
-                    return Err(KERN_RESOURCE_SHORTAGE);
-                }
-                if send_possible && c.value != 0 {
-                    pg.sp_armed = true;
-                }
-                drop(pg);
-                g.table[i].bits |= MACH_PORT_TYPE_DNREQUEST;
-            }
-            Ok(())
+            register_dead_name(g, sid, name, id, sync, notify, &mut prev, d)
         }
         _ => {
             drop(notify);
             Err(KERN_INVALID_VALUE)
         }
+    };
+    (r, prev.map(Request::into_right))
+}
+
+/// A port-destroyed request: one per port, no sync value.
+fn register_port_destroyed(
+    g: &mut SpaceInner,
+    name: u32,
+    sync: u64,
+    notify: Option<Request>,
+    d: &mut Deferred,
+) -> MachResult {
+    if sync != 0 {
+        drop(notify);
+        return Err(KERN_INVALID_VALUE);
     }
+    let p = match receive_port_valid(g, name, d) {
+        Ok(p) => p,
+        Err(e) => {
+            drop(notify);
+            return Err(e);
+        }
+    };
+    let mut pg = p.inner.lock();
+    if pg.pdrequest.is_some() {
+        drop(pg);
+        drop(notify);
+        return Err(KERN_FAILURE);
+    }
+    pg.pdrequest = notify;
+    Ok(())
+}
+
+/// A no-senders request replaces the previous one; it fires at once if
+/// there are no senders and `sync` is at or below the make-send count.
+fn register_no_senders(
+    g: &mut SpaceInner,
+    name: u32,
+    sync: u64,
+    notify: Option<Request>,
+    prev: &mut Option<Request>,
+    d: &mut Deferred,
+) -> MachResult {
+    let p = match receive_port_valid(g, name, d) {
+        Ok(p) => p,
+        Err(e) => {
+            drop(notify);
+            return Err(e);
+        }
+    };
+    let mut pg = p.inner.lock();
+    *prev = pg.nsrequest.take();
+    if let Some(n) = notify {
+        if pg.srights == 0 && sync as u32 <= pg.mscount {
+            let mscount = pg.mscount;
+            drop(pg);
+            n.no_senders(mscount);
+        } else {
+            pg.nsrequest = Some(n);
+        }
+    }
+    Ok(())
+}
+
+/// A dead-name or send-possible request on a send, send-once or dead
+/// name; replaces the name's previous request.
+#[allow(clippy::too_many_arguments)]
+fn register_dead_name(
+    g: &mut SpaceInner,
+    sid: u64,
+    name: u32,
+    id: i32,
+    sync: u64,
+    notify: Option<Request>,
+    prev: &mut Option<Request>,
+    d: &mut Deferred,
+) -> MachResult {
+    let send_possible = id == MACH_NOTIFY_SEND_POSSIBLE;
+    if !name_valid(name) {
+        drop(notify);
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    let i = match g.lookup(name, d) {
+        Ok(i) => i,
+        Err(e) => {
+            drop(notify);
+            return Err(e);
+        }
+    };
+    let bits = g.table[i].bits;
+    if notify.is_none() && bits & MACH_PORT_TYPE_DNREQUEST == 0 {
+        return Ok(());
+    }
+    let port = match &g.table[i].obj {
+        Object::Port(p) => p.clone(),
+        Object::Set(_) => {
+            drop(notify);
+            return Err(KERN_INVALID_RIGHT);
+        }
+        _ => {
+            // Already a dead name: a send-possible request gets the
+            // dead-name notification at once (with the uref it carries);
+            // a dead-name request is refused.
+            if let (true, Some(n)) = (send_possible, notify) {
+                let e = &mut g.table[i];
+                if e.urefs < MACH_PORT_UREFS_MAX {
+                    e.urefs += 1;
+                }
+                n.dead_name(name);
+                return Ok(());
+            }
+            return Err(KERN_INVALID_ARGUMENT);
+        }
+    };
+    *prev = crate::right::cancel_dnrequest(&port, sid, name);
+    g.table[i].bits &= !MACH_PORT_TYPE_DNREQUEST;
+    let n = match notify {
+        Some(n) => n,
+        None => return Ok(()),
+    };
+    if add_dnrequest(&port, sid, name, bits, n, send_possible && sync != 0)? {
+        g.table[i].bits |= MACH_PORT_TYPE_DNREQUEST;
+    }
+    Ok(())
+}
+
+/// Adds a dead-name request (an armed send-possible one with `armed`) for
+/// `name`, whose entry has type `bits`, to `port`: `false` if an armed
+/// request fired at once instead, as a send would not block (send-once
+/// rights never block).
+fn add_dnrequest(
+    port: &Arc<Port>,
+    sid: u64,
+    name: u32,
+    bits: u32,
+    n: Request,
+    armed: bool,
+) -> MachResult<bool> {
+    let mut pg = port.inner.lock();
+    if armed
+        && (bits & MACH_PORT_TYPE_SEND_ONCE != 0
+            || pg.kobject.is_some()
+            || (pg.queue.len() as u32) + pg.reserved < pg.qlimit)
+    {
+        drop(pg);
+        n.send_possible(name);
+        return Ok(false);
+    }
+    if pg.dnrequests.reserve(1, GFP_KERNEL_ACCOUNT).is_err() {
+        drop(pg);
+        drop(n);
+        return Err(KERN_RESOURCE_SHORTAGE);
+    }
+    let pushed = pg
+        .dnrequests
+        .push_within_capacity(crate::port::DeadNameRequest {
+            space: sid,
+            name,
+            notify: n,
+            send_possible: armed,
+        });
+    if let Err(e) = pushed {
+        // Cannot happen: reserved just above.
+        drop(pg);
+        drop(e);
+        return Err(KERN_RESOURCE_SHORTAGE);
+    }
+    if armed {
+        pg.sp_armed = true;
+    }
+    Ok(true)
+}
+
+// ---- Task routines: special ports and exception ports ----
+
+/// The port in special-port slot `which` (the task port for
+/// `TASK_KERNEL_PORT`), if any.
+fn special_slot(g: &SpaceInner, which: u32) -> MachResult<Option<Arc<Port>>> {
+    let which = which as usize;
+    if which >= g.special.len() {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    let r = if which == crate::space::TASK_KERNEL_PORT {
+        g.task_port.as_ref()
+    } else {
+        g.special[which].as_ref()
+    };
+    Ok(r.map(|r| r.port().clone()))
+}
+
+/// task_get_special_port (the trap): a new send right, named in the space.
+pub(crate) fn get_special_port(space: &Space, which: u32) -> MachResult<u32> {
+    locked(space, |g, sid, d| match special_slot(g, which)? {
+        None => Ok(MACH_PORT_NULL),
+        Some(p) => {
+            let r = p.new_send()?;
+            g.copyout(sid, r, d)
+        }
+    })
+}
+
+/// task_get_special_port as MIG serves it: a new send right to carry in
+/// the reply.
+pub(crate) fn special_port(space: &Space, which: u32) -> MachResult<Option<Right>> {
+    let port = locked(space, |g, _, _| special_slot(g, which))?;
+    port.map(|p| p.new_send()).transpose()
+}
+
+/// Puts `new` in special-port slot `which` (never the task port's).
+fn set_special_locked(g: &mut SpaceInner, which: usize, new: Option<Right>, d: &mut Deferred) {
+    if let Some(old) = core::mem::replace(&mut g.special[which], new) {
+        d.right(old);
+    }
+}
+
+fn special_settable(g: &SpaceInner, which: u32) -> MachResult<usize> {
+    let which = which as usize;
+    if which >= g.special.len() || which == crate::space::TASK_KERNEL_PORT {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    Ok(which)
+}
+
+/// task_set_special_port (the trap): `name` is copied in as COPY_SEND
+/// (null and dead names clear the slot).
+pub(crate) fn set_special_port(space: &Space, which: u32, name: u32) -> MachResult {
+    locked(space, |g, sid, d| {
+        let which = special_settable(g, which)?;
+        let new = if name_valid(name) {
+            copyin_send(g, sid, name, d)?
+        } else {
+            None
+        };
+        set_special_locked(g, which, new, d);
+        Ok(())
+    })
+}
+
+/// task_set_special_port as MIG serves it, with the send right the
+/// request carried (see [`send_right`]).
+pub(crate) fn set_special_right(space: &Space, which: u32, new: Option<Right>) -> MachResult {
+    locked(space, |g, _, d| match special_settable(g, which) {
+        Ok(which) => {
+            set_special_locked(g, which, new, d);
+            Ok(())
+        }
+        Err(e) => {
+            if let Some(r) = new {
+                d.right(r);
+            }
+            Err(e)
+        }
+    })
+}
+
+/// A send right named `name` for a handler slot, as COPY_SEND.
+fn copyin_send(
+    g: &mut SpaceInner,
+    sid: u64,
+    name: u32,
+    d: &mut Deferred,
+) -> MachResult<Option<Right>> {
+    match g
+        .copyin(sid, name, MACH_MSG_TYPE_COPY_SEND, d)
+        .map_err(|_| MACH_SEND_INVALID_RIGHT)?
+    {
+        Carried::Right(r) => Ok(Some(r)),
+        _ => Ok(None),
+    }
+}
+
+/// The send right a MIG request carried for a special or exception
+/// port; any other right is released (call it with no lock held).
+pub(crate) fn send_right(c: Carried) -> Option<Right> {
+    match c {
+        Carried::Right(r) if r.kind() == Kind::Send => Some(r),
+        other => {
+            drop(other);
+            None
+        }
+    }
+}
+
+/// task_set_exception_ports (the trap): `name` is copied in as COPY_SEND.
+pub(crate) fn set_exception_ports(
+    space: &Space,
+    mask: u32,
+    name: u32,
+    behavior: u32,
+    flavor: u32,
+) -> MachResult {
+    exception::validate(mask, behavior, flavor, name_valid(name))?;
+    locked(space, |g, sid, d| {
+        let port = if name_valid(name) {
+            copyin_send(g, sid, name, d)?
+        } else {
+            None
+        };
+        exception::install(g, mask, port, behavior, flavor, d);
+        Ok(())
+    })
+}
+
+/// task_set_exception_ports and task_swap_exception_ports as MIG serves
+/// them: `port` came in the request. With `swap`, the old handlers of
+/// `mask` come back, with new send rights.
+pub(crate) fn swap_exception_ports(
+    space: &Space,
+    mask: u32,
+    port: Option<Right>,
+    behavior: u32,
+    flavor: u32,
+    swap: bool,
+) -> MachResult<Option<KVec<Handler>>> {
+    if let Err(e) = exception::validate(mask, behavior, flavor, port.is_some()) {
+        drop(port);
+        return Err(e);
+    }
+    locked(space, |g, _, d| {
+        let old = if swap {
+            match exception::collect(g, mask, exception::EXC_TYPES_COUNT) {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    if let Some(r) = port {
+                        d.right(r);
+                    }
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
+        exception::install(g, mask, port, behavior, flavor, d);
+        Ok(old)
+    })
+}
+
+/// task_get_exception_ports as MIG serves it: the handlers of `mask`,
+/// coalesced, with new send rights.
+pub(crate) fn exception_handlers(space: &Space, mask: u32) -> MachResult<KVec<Handler>> {
+    exception::validate(mask, 1, 1, false)?;
+    locked(space, |g, _, _| {
+        exception::collect(g, mask, exception::EXC_TYPES_COUNT)
+    })
+}
+
+/// task_get_exception_ports (the trap): at most `max` handlers of `mask`
+/// as `{mask, name, behavior, flavor}` words, the send rights named in
+/// the space.
+pub(crate) fn get_exception_ports(space: &Space, mask: u32, max: u32) -> MachResult<KVec<u32>> {
+    if mask & !exception::EXC_MASK_VALID != 0 {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    locked(space, |g, sid, d| {
+        let handlers = exception::collect(g, mask, max as usize)?;
+        let mut out = KVec::with_capacity(handlers.len() * 4, GFP_KERNEL_ACCOUNT)
+            .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        for h in handlers.into_iter() {
+            let name = match h.port {
+                Some(r) => g.copyout(sid, r, d).unwrap_or(MACH_PORT_NULL),
+                None => MACH_PORT_NULL,
+            };
+            out.extend_from_slice(&[h.mask, name, h.behavior, h.flavor], GFP_KERNEL_ACCOUNT)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        }
+        Ok(out)
+    })
 }

@@ -16,7 +16,7 @@ use kernel::fs::File;
 use kernel::new_poll_condvar;
 use kernel::prelude::*;
 use kernel::sync::poll::{PollCondVar, PollTable};
-use kernel::sync::Arc;
+use kernel::sync::{Arc, ArcBorrow};
 use kernel::uaccess::UserSlice;
 
 use crate::error::*;
@@ -56,7 +56,7 @@ const EPOLLHUP: c_uint = 0x10;
 /// `MACHIPC_IOC_PORT_FD`: makes a descriptor for a receive right or set.
 /// Errors: `ENOENT` if the name is not in the space, `EINVAL` if it names
 /// neither a receive right nor a port set.
-pub(crate) fn ioctl(space: &Arc<Space>, user: UserSlice) -> Result {
+pub(crate) fn ioctl(space: ArcBorrow<'_, Space>, user: UserSlice) -> Result {
     let (mut r, mut w) = user.reader_writer();
     let mut c: PortFdCall = r.read()?;
     if c.trailer & !0xff00_0000 != 0 || (c.trailer >> 28) != 0 {
@@ -83,7 +83,7 @@ pub(crate) fn ioctl(space: &Arc<Space>, user: UserSlice) -> Result {
     }
     let fd = KBox::new(
         PortFd {
-            space: space.clone(),
+            space: space.into(),
             src,
             trailer: c.trailer,
             poller,

@@ -158,7 +158,7 @@ pub(crate) fn request_fired(space: u64, name: u32, port: &Arc<crate::port::Port>
 
 /// `task_for_pid`: a send right to the task port of process `pid`, if the
 /// caller may ptrace it.
-pub(crate) fn task_for_pid(space: &Arc<Space>, pid: i32) -> MachResult<u32> {
+pub(crate) fn task_for_pid(space: &Space, pid: i32) -> MachResult<u32> {
     if pid <= 0 {
         return Err(KERN_FAILURE);
     }
@@ -197,7 +197,7 @@ pub(crate) fn task_for_pid(space: &Arc<Space>, pid: i32) -> MachResult<u32> {
 /// `pid_for_task`: the process behind a task port name. A task port of a
 /// program image that has since exec'd or exited names no process (but
 /// for the process itself).
-pub(crate) fn pid_for_task(space: &Arc<Space>, name: u32) -> MachResult<i32> {
+pub(crate) fn pid_for_task(space: &Space, name: u32) -> MachResult<i32> {
     let mut d = Deferred::new();
     let port = {
         let mut g = space.inner.lock();
