@@ -14,13 +14,14 @@
 //! it from an `exception_raise` any holder of a send right can forge.
 //! libmach waits for the reply (see README.md).
 
+use core::mem::{offset_of, size_of};
 use kernel::prelude::*;
 use kernel::uaccess::{UserPtr, UserSlice};
 
+use crate::defs::*;
 use crate::error::*;
 use crate::ffi::Fault;
-use crate::kmsg::{Desc, DescPayload, Kmsg, Sender, MACH_MSGH_BITS_COMPLEX};
-use crate::kmsg::{BODY_SIZE, MACH_MSG_PORT_DESCRIPTOR, PORT_DESC_SIZE};
+use crate::kmsg::{Kmsg, Sender};
 use crate::right::Deferred;
 use crate::rights::*;
 use crate::space::{Space, SpaceInner};
@@ -185,8 +186,6 @@ const TRAP_TRACE: i32 = 2;
 /// `x86_THREAD_STATE64` and its size in words.
 const X86_THREAD_STATE64: u32 = 4;
 const X86_THREAD_STATE64_COUNT: usize = 42;
-/// `NDR_record` as MIG lays it out for this machine.
-const NDR_RECORD: [u8; 8] = [0, 0, 0, 0, 1, 0, 0, 0];
 
 /// The exception a fault stands for, and its two codes.
 fn classify(f: &Fault) -> (u32, [i64; 2]) {
@@ -277,24 +276,150 @@ impl Layout {
         })
     }
 
-    /// Offset of `NDR_record` in the body.
-    fn ndr(&self) -> usize {
+    /// Offset of the arguments ([`ExcArgs`]) in the body: after the port
+    /// descriptors, if any.
+    fn args(&self) -> usize {
         if self.identity {
-            BODY_SIZE + 2 * PORT_DESC_SIZE
+            size_of::<ExcIdentity>()
         } else {
             0
         }
     }
 
+    /// Size of one code.
+    fn code_size(&self) -> usize {
+        if self.wide {
+            size_of::<i64>()
+        } else {
+            size_of::<i32>()
+        }
+    }
+
+    /// Offset of the thread state ([`ExcState`]), after the two codes.
+    fn state_at(&self) -> usize {
+        self.args() + size_of::<ExcArgs>() + 2 * self.code_size()
+    }
+
     fn len(&self) -> usize {
-        let codes = if self.wide { 16 } else { 8 };
         let state = if self.state {
-            8 + X86_THREAD_STATE64_COUNT * 4
+            size_of::<ExcState>() + X86_THREAD_STATE64_COUNT * size_of::<u32>()
         } else {
             0
         };
-        self.ndr() + 8 + 4 + 4 + codes + state
+        self.state_at() + state
     }
+}
+
+/// The handler of exception `exc` for the caller: the thread's (from
+/// libmach), else the task's; a send right to it and its behavior.
+fn handler(space: &Space, a: &RaiseArgs, exc: u32, d: &mut Deferred) -> MachResult<(Right, u32)> {
+    let mut g = space.inner.lock();
+    if name_valid(a.port) {
+        return match g.copyin(space.id, a.port, MACH_MSG_TYPE_COPY_SEND, d) {
+            Ok(Carried::Right(r)) => Ok((r, a.behavior)),
+            _ => Err(MACH_SEND_INVALID_DEST),
+        };
+    }
+    let e = &g.exc[exc as usize];
+    match &e.port {
+        Some(r) => Ok((
+            r.port().new_send().map_err(|_| MACH_SEND_INVALID_DEST)?,
+            e.behavior,
+        )),
+        None => Err(MACH_SEND_INVALID_DEST),
+    }
+}
+
+/// The request's body but for its rights: the arguments, the codes, and
+/// the thread's registers (as its signal frame holds them, read from
+/// `state`) if the behavior carries state.
+fn request(l: &Layout, exc: u32, code: [i64; 2], state: usize) -> MachResult<KBox<Kmsg>> {
+    let mut k = Kmsg::new(l.len(), Sender::kernel()).map_err(|_| MACH_SEND_NO_BUFFER)?;
+    if l.state {
+        let at = l.state_at();
+        let st = ExcState {
+            flavor: X86_THREAD_STATE64,
+            old_state_cnt: X86_THREAD_STATE64_COUNT as u32,
+        };
+        k.set_body_at(at, &st);
+        let words = at + size_of::<ExcState>();
+        UserSlice::new(UserPtr::from_addr(state), k.body.len() - words)
+            .reader()
+            .read_slice(&mut k.body[words..])
+            .map_err(|_| KERN_INVALID_ADDRESS)?;
+    }
+    let args = ExcArgs {
+        ndr: NDR_RECORD,
+        exception: exc,
+        code_cnt: 2,
+    };
+    k.set_body_at(l.args(), &args);
+    let mut at = l.args() + size_of::<ExcArgs>();
+    for c in code {
+        if l.wide {
+            k.set_body_at(at, &c);
+        } else {
+            k.set_body_at(at, &(c as i32));
+        }
+        at += l.code_size();
+    }
+    if l.identity {
+        k.set_body_at(
+            0,
+            &MsgBody {
+                descriptor_count: 2,
+            },
+        );
+        k.descs
+            .reserve(2, GFP_KERNEL)
+            .map_err(|_| MACH_SEND_NO_BUFFER)?;
+    }
+    Ok(k)
+}
+
+/// Copies in the request's rights: the reply port (a send-once right made
+/// from `a.reply`) and, for an identity behavior, send rights to the
+/// thread's port (libmach's) and the task's own port.
+fn attach_rights(
+    space: &Space,
+    a: &RaiseArgs,
+    l: &Layout,
+    k: &mut Kmsg,
+    d: &mut Deferred,
+) -> MachResult {
+    let mut g = space.inner.lock();
+    k.reply = match g.copyin(space.id, a.reply, MACH_MSG_TYPE_MAKE_SEND_ONCE, d) {
+        Ok(c @ Carried::Right(_)) => c,
+        _ => return Err(MACH_SEND_INVALID_REPLY),
+    };
+    if !l.identity {
+        return Ok(());
+    }
+    let thread = if name_valid(a.thread) {
+        g.copyin(space.id, a.thread, MACH_MSG_TYPE_MAKE_SEND, d)
+            .unwrap_or(Carried::Null)
+    } else {
+        Carried::Null
+    };
+    let task = g
+        .task_port
+        .as_ref()
+        .and_then(|r| r.port().new_send().ok())
+        .map_or(Carried::Null, Carried::Right);
+    let at = [
+        offset_of!(ExcIdentity, thread),
+        offset_of!(ExcIdentity, task),
+    ];
+    for (c, at) in [thread, task].into_iter().zip(at) {
+        let desc = PortDescriptor::of_type(MACH_MSG_TYPE_PORT_SEND);
+        if let Err(c) = k.put_port(at, desc, c) {
+            // Not reached (room was reserved); the right goes after the
+            // lock.
+            d.carried(c);
+            return Err(MACH_SEND_NO_BUFFER);
+        }
+    }
+    Ok(())
 }
 
 /// Raises the exception of the fault the calling thread is handling: sends
@@ -306,106 +431,21 @@ pub(crate) fn raise(space: &Space, a: &RaiseArgs) -> MachResult<Raised> {
     }
     let (exc, code) = classify(&fault);
     let mut d = Deferred::new();
-    // The handler: the thread's (from libmach), else the task's. A right
-    // is taken now; the space is locked again below for the other names.
-    let (dest, behavior) = {
-        let mut g = space.inner.lock();
-        if name_valid(a.port) {
-            match g.copyin(space.id, a.port, MACH_MSG_TYPE_COPY_SEND, &mut d) {
-                Ok(Carried::Right(r)) => (r, a.behavior),
-                _ => return Err(MACH_SEND_INVALID_DEST),
-            }
-        } else {
-            let e = &g.exc[exc as usize];
-            match &e.port {
-                Some(r) => (
-                    r.port().new_send().map_err(|_| MACH_SEND_INVALID_DEST)?,
-                    e.behavior,
-                ),
-                None => return Err(MACH_SEND_INVALID_DEST),
-            }
-        }
-    };
+    // A right to the handler is taken now; the space is locked again for
+    // the other names once the request is built.
+    let (dest, behavior) = handler(space, a, exc, &mut d)?;
     let l = Layout::new(behavior)?;
-    let mut k = Kmsg::new(l.len(), Sender::kernel()).map_err(|_| MACH_SEND_NO_BUFFER)?;
-    let mut off = l.ndr();
-    if l.state {
-        // The thread's registers, as its signal frame holds them.
-        let at = off + 8 + 8 + if l.wide { 16 } else { 8 };
-        k.set_body_u32(at, X86_THREAD_STATE64);
-        k.set_body_u32(at + 4, X86_THREAD_STATE64_COUNT as u32);
-        let n = X86_THREAD_STATE64_COUNT * 4;
-        UserSlice::new(UserPtr::from_addr(a.state), n)
-            .reader()
-            .read_slice(&mut k.body[at + 8..at + 8 + n])
-            .map_err(|_| KERN_INVALID_ADDRESS)?;
-    }
-    k.body[off..off + 8].copy_from_slice(&NDR_RECORD);
-    off += 8;
-    k.set_body_u32(off, exc);
-    k.set_body_u32(off + 4, 2);
-    off += 8;
-    for c in code {
-        if l.wide {
-            k.body[off..off + 8].copy_from_slice(&c.to_ne_bytes());
-            off += 8;
-        } else {
-            k.body[off..off + 4].copy_from_slice(&(c as i32).to_ne_bytes());
-            off += 4;
-        }
-    }
-    if l.identity {
-        k.descs
-            .reserve(2, GFP_KERNEL)
-            .map_err(|_| MACH_SEND_NO_BUFFER)?;
-    }
-    let mut g = space.inner.lock();
-    let reply = match g.copyin(space.id, a.reply, MACH_MSG_TYPE_MAKE_SEND_ONCE, &mut d) {
-        Ok(c @ Carried::Right(_)) => c,
-        _ => return Err(MACH_SEND_INVALID_REPLY),
-    };
-    if l.identity {
-        // The thread's port (libmach's), then the task's own port.
-        let thread = if name_valid(a.thread) {
-            g.copyin(space.id, a.thread, MACH_MSG_TYPE_MAKE_SEND, &mut d)
-                .unwrap_or(Carried::Null)
-        } else {
-            Carried::Null
-        };
-        let task = g
-            .task_port
-            .as_ref()
-            .and_then(|r| r.port().new_send().ok())
-            .map_or(Carried::Null, Carried::Right);
-        k.set_body_u32(0, 2);
-        for (i, c) in [thread, task].into_iter().enumerate() {
-            let at = BODY_SIZE + i * PORT_DESC_SIZE;
-            k.body[at + 10] = MACH_MSG_TYPE_PORT_SEND as u8;
-            k.body[at + 11] = MACH_MSG_PORT_DESCRIPTOR;
-            let desc = Desc {
-                offset: at,
-                payload: DescPayload::Port(c),
-            };
-            if let Err(e) = k.descs.push_within_capacity(desc) {
-                // Not reached (room was reserved); the right goes after
-                // the lock.
-                if let DescPayload::Port(c) = e.0.payload {
-                    d.carried(c);
-                }
-                return Err(MACH_SEND_NO_BUFFER);
-            }
-        }
-    }
-    drop(g);
+    let mut k = request(&l, exc, code, a.state)?;
+    attach_rights(space, a, &l, &mut k, &mut d)?;
     drop(d);
-    k.bits = (if l.identity {
+    let complex = if l.identity {
         MACH_MSGH_BITS_COMPLEX
     } else {
         0
-    }) | MACH_MSG_TYPE_PORT_SEND
-        | (MACH_MSG_TYPE_PORT_SEND_ONCE << 8);
+    };
+    k.bits =
+        complex | msgh_bits_set_ports(0, MACH_MSG_TYPE_PORT_SEND, MACH_MSG_TYPE_PORT_SEND_ONCE);
     k.id = l.id;
-    k.reply = reply;
     let port = dest.port().clone();
     k.dest = Some(dest);
     port.enqueue(k, false);

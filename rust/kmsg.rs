@@ -10,36 +10,18 @@
 
 use kernel::prelude::*;
 
+use kernel::transmute::AsBytes;
+
+use crate::defs::{write_at, PortDescriptor, HEADER_SIZE};
 use crate::ffi::{KernelIds, PidRef};
 use crate::limits::{Charge, Quota};
 use crate::rights::{Carried, Kind, Right};
 use crate::stats;
 use kernel::sync::Arc;
 
-pub(crate) const MACH_MSGH_BITS_REMOTE_MASK: u32 = 0x1f;
-pub(crate) const MACH_MSGH_BITS_LOCAL_MASK: u32 = 0x1f00;
-pub(crate) const MACH_MSGH_BITS_VOUCHER_MASK: u32 = 0x1f_0000;
-pub(crate) const MACH_MSGH_BITS_PORTS_MASK: u32 = 0x1f_1f1f;
-pub(crate) const MACH_MSGH_BITS_COMPLEX: u32 = 0x8000_0000;
-pub(crate) const MACH_MSGH_BITS_USER: u32 = 0x801f_1f1f;
-
-/// `sizeof(mach_msg_header_t)`.
-pub(crate) const HEADER_SIZE: usize = 24;
-/// `sizeof(mach_msg_body_t)`.
-pub(crate) const BODY_SIZE: usize = 4;
 /// The largest message machipc accepts (XNU's `ipc_kmsg_max_body_space`
 /// is in the same range).
 pub(crate) const MAX_MSG_SIZE: usize = 64 << 20;
-
-// Descriptor types (mach_msg_descriptor_type_t).
-pub(crate) const MACH_MSG_PORT_DESCRIPTOR: u8 = 0;
-pub(crate) const MACH_MSG_OOL_DESCRIPTOR: u8 = 1;
-pub(crate) const MACH_MSG_OOL_PORTS_DESCRIPTOR: u8 = 2;
-pub(crate) const MACH_MSG_OOL_VOLATILE_DESCRIPTOR: u8 = 3;
-pub(crate) const MACH_MSG_GUARDED_PORT_DESCRIPTOR: u8 = 4;
-/// Size of a user (LP64) port descriptor; other descriptors are 16 bytes.
-pub(crate) const PORT_DESC_SIZE: usize = 12;
-pub(crate) const OOL_DESC_SIZE: usize = 16;
 
 /// Who sent a message, for the trailer's security and audit tokens.
 ///
@@ -185,9 +167,36 @@ impl Kmsg {
         found
     }
 
-    /// Writes a native-endian `u32` at `off` in the body.
-    pub(crate) fn set_body_u32(&mut self, off: usize, v: u32) {
-        self.body[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+    /// Writes the wire type `v` at byte `off` of the body, which the caller
+    /// sized for it.
+    pub(crate) fn set_body_at<T: AsBytes>(&mut self, off: usize, v: &T) {
+        write_at(&mut self.body, off, v)
+    }
+
+    /// Writes the port descriptor `d` at `off` of a kernel-made body and
+    /// attaches `c`, the right it carries, within the room reserved in
+    /// `descs`; gives `c` back if there is none.
+    pub(crate) fn put_port(
+        &mut self,
+        off: usize,
+        d: PortDescriptor,
+        c: Carried,
+    ) -> core::result::Result<(), Carried> {
+        let desc = Desc {
+            offset: off,
+            payload: DescPayload::Port(c),
+        };
+        match self.descs.push_within_capacity(desc) {
+            Ok(()) => {
+                self.set_body_at(off, &d);
+                Ok(())
+            }
+            Err(e) => match e.0.payload {
+                DescPayload::Port(c) => Err(c),
+                // Not reached: a port payload was pushed.
+                _ => Err(Carried::Null),
+            },
+        }
     }
 }
 

@@ -18,21 +18,19 @@ use kernel::transmute::{AsBytes, FromBytes};
 use crate::defs::*;
 use crate::error::*;
 use crate::exception::{Handler, EXC_TYPES_COUNT};
-use crate::kmsg::{
-    Desc, DescPayload, Kmsg, Sender, MACH_MSGH_BITS_COMPLEX, MACH_MSG_PORT_DESCRIPTOR,
-};
+use crate::kmsg::{Desc, DescPayload, Kmsg, Sender};
 use crate::limits::Quota;
 use crate::mach_port::{self as mp, MIG_TYPE_ERROR};
 use crate::rights::*;
 use crate::space::Space;
 
-/// `NDR_record` as MIG lays it out for this machine.
-const NDR_RECORD: [u8; 8] = [0, 0, 0, 0, 1, 0, 0, 0];
-/// Sizes of the parts of a complex message body.
-const BODY_COUNT: usize = 4;
-const PORT_DESC: usize = 12;
-const OOL_DESC: usize = 16;
-const NDR: usize = 8;
+/// Sizes of the parts of a MIG message body.
+const BODY_COUNT: usize = size_of::<MsgBody>();
+const PORT_DESC: usize = size_of::<PortDescriptor>();
+const OOL_DESC: usize = size_of::<OolDescriptor>();
+const NDR: usize = size_of::<NdrRecord>();
+/// `RetCode`, after `NDR` in every simple reply.
+const RET_CODE: usize = size_of::<i32>();
 
 /// What a routine answers.
 enum Reply {
@@ -558,13 +556,12 @@ fn check(req: &Kmsg, layout: Layout) -> Option<(usize, u8)> {
             if !complex || len != at + n {
                 return None;
             }
-            let count = u32::from_bytes_copy(&req.body[..BODY_COUNT])?;
-            let desc = &req.body[BODY_COUNT..BODY_COUNT + PORT_DESC];
-            // `disposition` and `type` are the descriptor's last two bytes.
-            if count != 1 || desc[11] != MACH_MSG_PORT_DESCRIPTOR {
+            let count: MsgBody = read_at(&req.body, 0)?;
+            let desc: PortDescriptor = read_at(&req.body, BODY_COUNT)?;
+            if count.descriptor_count != 1 || desc.type_ != MACH_MSG_PORT_DESCRIPTOR {
                 return None;
             }
-            Some((at, desc[10]))
+            Some((at, desc.disposition))
         }
     }
 }
@@ -587,10 +584,10 @@ fn build(reply: Reply, quota: &Arc<Quota>) -> Option<KBox<Kmsg>> {
     match reply {
         Reply::Simple(code, outs) => {
             let n = if code == 0 { outs.len() } else { 0 };
-            let mut k = Kmsg::new_charged(NDR + 4 + n, Sender::kernel(), quota)?;
-            k.body[..NDR].copy_from_slice(&NDR_RECORD);
-            k.body[NDR..NDR + 4].copy_from_slice(&code.to_ne_bytes());
-            k.body[NDR + 4..].copy_from_slice(&outs[..n]);
+            let mut k = Kmsg::new_charged(NDR + RET_CODE + n, Sender::kernel(), quota)?;
+            k.set_body_at(0, &NDR_RECORD);
+            k.set_body_at(NDR, &code);
+            k.body[NDR + RET_CODE..].copy_from_slice(&outs[..n]);
             k.bits = 0;
             Some(k)
         }
@@ -623,11 +620,13 @@ fn build_ports(
         NDR + inline.len()
     };
     let mut k = Kmsg::new_charged(descs_end + tail, Sender::kernel(), quota)?;
-    k.body[..BODY_COUNT].copy_from_slice(&(ports.len() as u32).to_ne_bytes());
+    let count = MsgBody {
+        descriptor_count: ports.len() as u32,
+    };
+    k.set_body_at(0, &count);
     for (i, c) in ports.into_iter().enumerate() {
         let off = BODY_COUNT + i * PORT_DESC;
-        k.body[off + 10] = t as u8;
-        k.body[off + 11] = MACH_MSG_PORT_DESCRIPTOR;
+        k.set_body_at(off, &PortDescriptor::of_type(t));
         let d = Desc {
             offset: off,
             payload: DescPayload::Port(c),
@@ -635,7 +634,7 @@ fn build_ports(
         k.descs.push(d, GFP_KERNEL_ACCOUNT).ok()?;
     }
     if tail != 0 {
-        k.body[descs_end..descs_end + NDR].copy_from_slice(&NDR_RECORD);
+        k.set_body_at(descs_end, &NDR_RECORD);
         k.body[descs_end + NDR..].copy_from_slice(&inline);
     }
     k.bits = MACH_MSGH_BITS_COMPLEX;
@@ -647,23 +646,32 @@ fn build_ool(regions: KVec<KVVec<u8>>, inline: KVec<u8>, quota: &Arc<Quota>) -> 
     let n = regions.len();
     let descs_end = BODY_COUNT + n * OOL_DESC;
     let mut k = Kmsg::new_charged(descs_end + NDR + inline.len(), Sender::kernel(), quota)?;
-    k.body[..BODY_COUNT].copy_from_slice(&(n as u32).to_ne_bytes());
+    k.set_body_at(
+        0,
+        &MsgBody {
+            descriptor_count: n as u32,
+        },
+    );
     for (i, data) in regions.into_iter().enumerate() {
         let off = BODY_COUNT + i * OOL_DESC;
         let held = size_of::<Desc>() + data.len();
         if !k.charge.as_mut().is_some_and(|c| c.add(held)) {
             return None;
         }
-        k.body[off + 9] = 1; // MACH_MSG_VIRTUAL_COPY
-        k.body[off + 11] = crate::kmsg::MACH_MSG_OOL_DESCRIPTOR;
-        k.body[off + 12..off + 16].copy_from_slice(&(data.len() as u32).to_ne_bytes());
+        let desc = OolDescriptor {
+            copy: MACH_MSG_VIRTUAL_COPY,
+            type_: MACH_MSG_OOL_DESCRIPTOR,
+            size: data.len() as u32,
+            ..Default::default()
+        };
+        k.set_body_at(off, &desc);
         let d = Desc {
             offset: off,
             payload: DescPayload::Ool(crate::ool::Region::from_bytes(data)),
         };
         k.descs.push(d, GFP_KERNEL_ACCOUNT).ok()?;
     }
-    k.body[descs_end..descs_end + NDR].copy_from_slice(&NDR_RECORD);
+    k.set_body_at(descs_end, &NDR_RECORD);
     k.body[descs_end + NDR..].copy_from_slice(&inline);
     k.bits = MACH_MSGH_BITS_COMPLEX;
     Some(k)

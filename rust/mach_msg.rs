@@ -5,12 +5,25 @@
 //! [`Kmsg`], then queueing) and receiving (dequeue, copyout of rights into
 //! the receiver's space, the trailer), with XNU's validation order and
 //! return codes. One call may send and then receive (the RPC path).
+//!
+//! Sending follows XNU's seams: the message is copied in from the user
+//! ([`copyin_msg`]), its header checked ([`SendHeader::check`]) and its
+//! descriptors parsed once ([`parse_descriptors`]); out-of-line memory is
+//! copied in before any lock; then, under the space lock, the header's
+//! rights ([`copyin_header`]) and the body's ([`copyin_body`]) move into
+//! the message, which is delivered ([`deliver`]). Receiving mirrors it:
+//! the reply right ([`copyout_header`]), the body's rights and memory
+//! ([`copyout_body`]), then header, body and trailer go out together
+//! ([`write_out`]).
 
+use core::mem::{offset_of, size_of};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::time::msecs_to_jiffies;
+use kernel::transmute::AsBytes;
 use kernel::uaccess::{UserPtr, UserSlice};
 
+use crate::defs::*;
 use crate::error::*;
 use crate::kmsg::*;
 use crate::limits::Charge;
@@ -19,23 +32,7 @@ use crate::port::{Port, Received, Timeout};
 use crate::port_set::PortSet;
 use crate::right::Deferred;
 use crate::rights::*;
-use crate::space::{Object, Space};
-
-pub(crate) const MACH_SEND_MSG: u32 = 0x1;
-pub(crate) const MACH_RCV_MSG: u32 = 0x2;
-pub(crate) const MACH_RCV_LARGE: u32 = 0x4;
-pub(crate) const MACH_RCV_LARGE_IDENTITY: u32 = 0x8;
-pub(crate) const MACH_SEND_TIMEOUT: u32 = 0x10;
-pub(crate) const MACH_RCV_TIMEOUT: u32 = 0x100;
-
-const MACH_MSG_PHYSICAL_COPY: u8 = 0;
-const MACH_MSG_VIRTUAL_COPY: u8 = 1;
-
-/// Trailer sizes by `MACH_RCV_TRAILER_ELEMENTS` (XNU's
-/// `REQUESTED_TRAILER_SIZE`): null, seqno, sender, audit, context, av,
-/// and labels (and anything larger).
-const TRAILER_SIZES: [usize; 7] = [8, 12, 20, 52, 60, 64, 68];
-pub(crate) const MAX_TRAILER_SIZE: usize = 68;
+use crate::space::{Object, Space, SpaceInner};
 
 /// The arguments of one `mach_msg` call.
 pub(crate) struct MsgArgs {
@@ -78,19 +75,18 @@ pub(crate) fn mach_msg(space: &Space, a: &MsgArgs) -> MachResult {
     Ok(())
 }
 
-fn u32_at(b: &[u8], off: usize) -> u32 {
-    u32::from_ne_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
-}
-
-fn u64_at(b: &[u8], off: usize) -> u64 {
-    u64::from(u32_at(b, off)) | (u64::from(u32_at(b, off + 4)) << 32)
-}
-
-/// A descriptor as parsed from the user's body, before its rights or
-/// memory are copied in.
+/// A descriptor of a message being sent, as parsed from its body, before
+/// its rights or memory are copied in.
 struct UserDesc {
-    offset: usize,
-    dtype: u8,
+    /// Its offset in the body (below `MAX_MSG_SIZE`).
+    offset: u32,
+    desc: Descriptor,
+}
+
+impl UserDesc {
+    fn offset(&self) -> usize {
+        self.offset as usize
+    }
 }
 
 /// Most port rights one message may carry, in port, guarded-port and
@@ -98,18 +94,17 @@ struct UserDesc {
 /// `IPC_KMSG_MAX_OOL_PORT_COUNT`); beyond, `MACH_SEND_TOO_LARGE`.
 pub(crate) const MAX_MSG_RIGHTS: usize = 16383;
 
-/// Validates the descriptor list (XNU's measure/validate pass):
+/// Parses and validates the descriptor list (XNU's measure/validate pass):
 /// `MACH_SEND_MSG_TOO_SMALL` if the body cannot hold them,
 /// `MACH_SEND_INVALID_TYPE` for a bad type, disposition or copy option,
 /// `MACH_SEND_TOO_LARGE` past [`MAX_MSG_RIGHTS`]. As in XNU, the number
 /// of descriptors is bounded only by the message size (each is charged to
 /// the sender's quota, and long walks yield the CPU).
 fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
-    if body.len() < BODY_SIZE {
-        return Err(MACH_SEND_MSG_TOO_SMALL);
-    }
-    let count = u32_at(body, 0) as usize;
-    if count > (body.len() - BODY_SIZE) / PORT_DESC_SIZE {
+    let count = read_at::<MsgBody>(body, 0)
+        .ok_or(MACH_SEND_MSG_TOO_SMALL)?
+        .descriptor_count as usize;
+    if count > (body.len() - BODY_SIZE) / size_of::<PortDescriptor>() {
         return Err(MACH_SEND_MSG_TOO_SMALL);
     }
     let mut rights = 0usize;
@@ -117,64 +112,32 @@ fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
     let mut off = BODY_SIZE;
     for i in 0..count {
         crate::ffi::resched_every(i);
-        if off + PORT_DESC_SIZE > body.len() {
-            return Err(MACH_SEND_MSG_TOO_SMALL);
-        }
-        let dtype = body[off + 11];
-        let size = match dtype {
-            MACH_MSG_PORT_DESCRIPTOR => PORT_DESC_SIZE,
-            MACH_MSG_OOL_DESCRIPTOR
-            | MACH_MSG_OOL_PORTS_DESCRIPTOR
-            | MACH_MSG_OOL_VOLATILE_DESCRIPTOR
-            | MACH_MSG_GUARDED_PORT_DESCRIPTOR => OOL_DESC_SIZE,
-            _ => return Err(MACH_SEND_INVALID_TYPE),
-        };
-        if off + size > body.len() {
-            return Err(MACH_SEND_MSG_TOO_SMALL);
-        }
-        // Counted as XNU's send_dsc_port_count: one per port descriptor,
-        // `count` per out-of-line ports descriptor.
-        rights = rights.saturating_add(match dtype {
-            MACH_MSG_PORT_DESCRIPTOR | MACH_MSG_GUARDED_PORT_DESCRIPTOR => 1,
-            MACH_MSG_OOL_PORTS_DESCRIPTOR => u32_at(body, off + 12) as usize,
-            _ => 0,
-        });
+        let desc = Descriptor::read(body, off)?;
+        rights = rights.saturating_add(desc.rights());
         if rights > MAX_MSG_RIGHTS {
             return Err(MACH_SEND_TOO_LARGE);
         }
-        match dtype {
-            MACH_MSG_PORT_DESCRIPTOR | MACH_MSG_OOL_PORTS_DESCRIPTOR => {
-                if !is_any_right(u32::from(body[off + 10])) {
-                    return Err(MACH_SEND_INVALID_TYPE);
-                }
-            }
-            MACH_MSG_GUARDED_PORT_DESCRIPTOR => {
-                if u32::from(body[off + 10]) != MACH_MSG_TYPE_MOVE_RECEIVE {
-                    return Err(MACH_SEND_INVALID_TYPE);
-                }
-            }
-            _ => {}
-        }
-        if matches!(
-            dtype,
-            MACH_MSG_OOL_DESCRIPTOR
-                | MACH_MSG_OOL_VOLATILE_DESCRIPTOR
-                | MACH_MSG_OOL_PORTS_DESCRIPTOR
-        ) && !matches!(
-            body[off + 9],
-            MACH_MSG_PHYSICAL_COPY | MACH_MSG_VIRTUAL_COPY
-        ) {
-            return Err(MACH_SEND_INVALID_TYPE);
-        }
-        if v.push_within_capacity(UserDesc { offset: off, dtype })
-            .is_err()
-        {
+        desc.validate()?;
+        let d = UserDesc {
+            offset: off as u32,
+            desc,
+        };
+        if v.push_within_capacity(d).is_err() {
             // Cannot happen: `v` has room for `count` descriptors.
             return Err(MACH_SEND_NO_BUFFER);
         }
-        off += size;
+        off += desc.len();
     }
     Ok(v)
+}
+
+/// The error a failed user copy of out-of-line data gives.
+fn ool_copy_error(e: Error) -> MachError {
+    if e == ENOMEM {
+        MACH_SEND_NO_BUFFER
+    } else {
+        MACH_SEND_INVALID_MEMORY
+    }
 }
 
 /// Copies out-of-line memory and port-name arrays in from the sender
@@ -192,7 +155,7 @@ fn copyin_ool(
     let charged = k
         .charge
         .as_mut()
-        .is_some_and(|c| c.add_n(descs.len(), core::mem::size_of::<Desc>()));
+        .is_some_and(|c| c.add_n(descs.len(), size_of::<Desc>()));
     if !charged {
         return Err(MACH_SEND_NO_BUFFER);
     }
@@ -201,49 +164,39 @@ fn copyin_ool(
         .map_err(|_| MACH_SEND_NO_BUFFER)?;
     for (i, d) in descs.iter().enumerate() {
         crate::ffi::resched_every(i);
-        let off = d.offset;
-        match d.dtype {
-            MACH_MSG_OOL_DESCRIPTOR | MACH_MSG_OOL_VOLATILE_DESCRIPTOR => {
-                let addr = u64_at(&k.body, off) as usize;
-                let size = u32_at(&k.body, off + 12) as usize;
+        match d.desc {
+            Descriptor::Ool(o) => {
+                let (addr, size) = (o.address as usize, o.size as usize);
                 if size > MAX_MSG_SIZE {
                     return Err(MACH_SEND_TOO_LARGE);
                 }
                 if !k.charge.as_mut().is_some_and(|c| c.add(size)) {
                     return Err(MACH_SEND_NO_BUFFER);
                 }
-                let data = Region::copy_in(addr, size).map_err(|e| {
-                    if e == ENOMEM {
-                        MACH_SEND_NO_BUFFER
-                    } else {
-                        MACH_SEND_INVALID_MEMORY
-                    }
-                })?;
+                let data = Region::copy_in(addr, size).map_err(ool_copy_error)?;
+                let desc = Desc {
+                    offset: d.offset(),
+                    payload: DescPayload::Ool(data),
+                };
                 k.descs
-                    .push(
-                        Desc {
-                            offset: off,
-                            payload: DescPayload::Ool(data),
-                        },
-                        GFP_KERNEL_ACCOUNT,
-                    )
+                    .push(desc, GFP_KERNEL_ACCOUNT)
                     .map_err(|_| MACH_SEND_NO_BUFFER)?;
-                if k.body[off + 8] != 0 && size != 0 {
+                if o.deallocate != 0 && size != 0 {
                     dealloc
                         .push((addr, size), GFP_KERNEL_ACCOUNT)
                         .map_err(|_| MACH_SEND_NO_BUFFER)?;
                 }
             }
-            MACH_MSG_OOL_PORTS_DESCRIPTOR => {
-                let addr = u64_at(&k.body, off) as usize;
+            Descriptor::OolPorts(o) => {
+                let addr = o.address as usize;
                 // At most MAX_MSG_RIGHTS (parse_descriptors): no overflow.
-                let count = u32_at(&k.body, off + 12) as usize;
-                let len = count * 4;
+                let count = o.count as usize;
+                let len = count * size_of::<u32>();
                 // The rights the array becomes stay with the message.
                 let charged = k
                     .charge
                     .as_mut()
-                    .is_some_and(|c| c.add_n(count, core::mem::size_of::<Carried>()));
+                    .is_some_and(|c| c.add_n(count, size_of::<Carried>()));
                 if !charged || !scratch.add(len) {
                     return Err(MACH_SEND_NO_BUFFER);
                 }
@@ -251,18 +204,12 @@ fn copyin_ool(
                 if count != 0 {
                     UserSlice::new(UserPtr::from_addr(addr), len)
                         .read_all(&mut bytes, GFP_KERNEL_ACCOUNT)
-                        .map_err(|e| {
-                            if e == ENOMEM {
-                                MACH_SEND_NO_BUFFER
-                            } else {
-                                MACH_SEND_INVALID_MEMORY
-                            }
-                        })?;
+                        .map_err(ool_copy_error)?;
                 }
                 names
                     .push(bytes, GFP_KERNEL_ACCOUNT)
                     .map_err(|_| MACH_SEND_NO_BUFFER)?;
-                if k.body[off + 8] != 0 && count != 0 {
+                if o.deallocate != 0 && count != 0 {
                     dealloc
                         .push((addr, len), GFP_KERNEL_ACCOUNT)
                         .map_err(|_| MACH_SEND_NO_BUFFER)?;
@@ -277,7 +224,7 @@ fn copyin_ool(
 /// Copies one name in for a descriptor: null and dead names travel as
 /// such, anything else must denote the right `disp` needs.
 fn copyin_desc_name(
-    g: &mut crate::space::SpaceInner,
+    g: &mut SpaceInner,
     space: u64,
     name: u32,
     disp: u32,
@@ -299,7 +246,73 @@ fn copyin_desc_name(
     })
 }
 
-fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: bool) -> MachResult {
+/// The header of a message being sent, checked as XNU's
+/// `ipc_kmsg_copyin_header` checks it before any right moves.
+struct SendHeader {
+    bits: u32,
+    remote: u32,
+    local: u32,
+    dest_type: u32,
+    reply_type: u32,
+    /// The same name as destination and reply: the pair is copied in
+    /// jointly, so that a failure moves nothing.
+    same: bool,
+}
+
+impl SendHeader {
+    fn check(h: &MsgHeader) -> MachResult<Self> {
+        let dest_type = msgh_bits_remote(h.bits);
+        let reply_type = msgh_bits_local(h.bits);
+        let voucher_type = msgh_bits_voucher(h.bits);
+        let (remote, local) = (h.remote_port, h.local_port);
+        if !is_any_send(dest_type)
+            || (reply_type == 0 && local != MACH_PORT_NULL)
+            || (reply_type != 0 && !is_any_send(reply_type))
+            || (voucher_type != 0
+                && voucher_type != MACH_MSG_TYPE_MOVE_SEND
+                && voucher_type != MACH_MSG_TYPE_COPY_SEND)
+        {
+            return Err(MACH_SEND_INVALID_HEADER);
+        }
+        if !name_valid(remote) {
+            return Err(MACH_SEND_INVALID_DEST);
+        }
+        // No send-once right can be moved twice (XNU's
+        // copyin_header_validate).
+        let same = reply_type != 0 && local == remote;
+        if same
+            && (dest_type == MACH_MSG_TYPE_MOVE_SEND_ONCE
+                || reply_type == MACH_MSG_TYPE_MOVE_SEND_ONCE)
+        {
+            return Err(MACH_SEND_INVALID_DEST);
+        }
+        if voucher_type != 0 && name_valid(h.voucher_port) {
+            // machipc has no voucher objects: no name can denote one.
+            return Err(MACH_SEND_INVALID_VOUCHER);
+        }
+        Ok(SendHeader {
+            bits: h.bits,
+            remote,
+            local,
+            dest_type,
+            reply_type,
+            same,
+        })
+    }
+
+    /// A send-once right carries the message: exempt from the queue limit,
+    /// as in XNU.
+    fn send_once(&self) -> bool {
+        matches!(
+            self.dest_type,
+            MACH_MSG_TYPE_MOVE_SEND_ONCE | MACH_MSG_TYPE_MAKE_SEND_ONCE
+        )
+    }
+}
+
+/// Copies a message in from the sender: its header, and its body into a
+/// new message charged to `space`.
+fn copyin_msg(space: &Space, uaddr: usize, size: usize) -> MachResult<(MsgHeader, KBox<Kmsg>)> {
     if size < HEADER_SIZE || size % 4 != 0 {
         return Err(MACH_SEND_MSG_TOO_SMALL);
     }
@@ -307,52 +320,202 @@ fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: boo
         return Err(MACH_SEND_TOO_LARGE);
     }
     let mut reader = UserSlice::new(UserPtr::from_addr(uaddr), size).reader();
-    let mut hdr = [0u8; HEADER_SIZE];
-    reader
-        .read_slice(&mut hdr)
-        .map_err(|_| MACH_SEND_INVALID_DATA)?;
+    let hdr: MsgHeader = reader.read().map_err(|_| MACH_SEND_INVALID_DATA)?;
     let mut k = Kmsg::new_charged(size - HEADER_SIZE, Sender::current(), &space.quota)
         .ok_or(MACH_SEND_NO_BUFFER)?;
     reader
         .read_slice(&mut k.body)
         .map_err(|_| MACH_SEND_INVALID_DATA)?;
+    k.id = hdr.id;
+    Ok((hdr, k))
+}
 
-    let bits = u32_at(&hdr, 0);
-    let remote = u32_at(&hdr, 8);
-    let local = u32_at(&hdr, 12);
-    let voucher = u32_at(&hdr, 16);
-    k.id = u32_at(&hdr, 20) as i32;
-    let dest_type = bits & MACH_MSGH_BITS_REMOTE_MASK;
-    let reply_type = (bits & MACH_MSGH_BITS_LOCAL_MASK) >> 8;
-    let voucher_type = (bits & MACH_MSGH_BITS_VOUCHER_MASK) >> 16;
-
-    if !is_any_send(dest_type)
-        || (reply_type == 0 && local != MACH_PORT_NULL)
-        || (reply_type != 0 && !is_any_send(reply_type))
-        || (voucher_type != 0
-            && voucher_type != MACH_MSG_TYPE_MOVE_SEND
-            && voucher_type != MACH_MSG_TYPE_COPY_SEND)
+/// Checks the header's rights in the sender's space, moving none: the
+/// destination's (returned), the reply's, and a joint pair's.
+fn check_header_rights(
+    g: &mut SpaceInner,
+    h: &SendHeader,
+    d: &mut Deferred,
+) -> MachResult<Arc<Port>> {
+    let i = g
+        .copyin_check(h.remote, h.dest_type, false, d)
+        .map_err(|_| MACH_SEND_INVALID_DEST)?;
+    let target = match &g.table[i].obj {
+        Object::Port(p) => p.clone(),
+        _ => return Err(MACH_SEND_INVALID_DEST),
+    };
+    // The reply entry must hold a port right (an entry that already is a
+    // dead name does not); a send right whose port died since is accepted
+    // and travels as MACH_PORT_DEAD (XNU's copyin_check_reply).
+    if h.reply_type != 0
+        && name_valid(h.local)
+        && (!g.holds_port_right(h.local) || g.copyin_check(h.local, h.reply_type, true, d).is_err())
     {
-        return Err(MACH_SEND_INVALID_HEADER);
+        return Err(MACH_SEND_INVALID_REPLY);
     }
-    if !name_valid(remote) {
+    if h.same && !g.joint_copyin_ok(i, h.dest_type, h.reply_type) {
         return Err(MACH_SEND_INVALID_DEST);
     }
-    // The same name as destination and reply: no send-once right can be
-    // moved twice (XNU's copyin_header_validate), and the pair is copied
-    // in jointly below so that a failure moves nothing.
-    let same = reply_type != 0 && local == remote;
-    if same
-        && (dest_type == MACH_MSG_TYPE_MOVE_SEND_ONCE || reply_type == MACH_MSG_TYPE_MOVE_SEND_ONCE)
-    {
-        return Err(MACH_SEND_INVALID_DEST);
+    Ok(target)
+}
+
+/// Moves the header's rights into `k` (XNU's `ipc_kmsg_copyin_header`),
+/// under the space lock that [`check_header_rights`] passed under. On
+/// failure what moved is in `k` or `d`, released with them.
+fn copyin_header(
+    g: &mut SpaceInner,
+    space: u64,
+    h: &SendHeader,
+    k: &mut Kmsg,
+    d: &mut Deferred,
+) -> MachResult {
+    // With the same name for both, a copy-send goes first so that a move
+    // of the last reference comes last (XNU's joint copyin).
+    let early_reply = if h.same && h.reply_type == MACH_MSG_TYPE_COPY_SEND {
+        Some(
+            g.copyin(space, h.local, h.reply_type, d)
+                .map_err(|_| MACH_SEND_INVALID_REPLY)?,
+        )
+    } else {
+        None
+    };
+    let dest = match g.copyin(space, h.remote, h.dest_type, d) {
+        Ok(Carried::Right(r)) => r,
+        other => {
+            if let Ok(c) = other {
+                d.carried(c);
+            }
+            if let Some(c) = early_reply {
+                // Cannot happen after joint_copyin_ok; never lose it.
+                d.carried(c);
+            }
+            return Err(MACH_SEND_INVALID_DEST);
+        }
+    };
+    k.dest = Some(dest);
+    k.reply = if let Some(c) = early_reply {
+        c
+    } else if h.reply_type == 0 || h.local == MACH_PORT_NULL {
+        Carried::Null
+    } else if h.local == MACH_PORT_DEAD {
+        Carried::Dead
+    } else {
+        g.copyin(space, h.local, h.reply_type, d)
+            .map_err(|_| MACH_SEND_INVALID_REPLY)?
+    };
+    let reply = if h.reply_type != 0 {
+        copyin_type(h.reply_type)
+    } else {
+        0
+    };
+    k.bits = msgh_bits_set_ports(
+        h.bits & MACH_MSGH_BITS_USER,
+        copyin_type(h.dest_type),
+        reply,
+    );
+    Ok(())
+}
+
+/// Attaches a descriptor's payload to `k`, within the room
+/// [`copyin_ool`] reserved; a payload that does not fit is released after
+/// the lock, with `d`.
+fn attach(k: &mut Kmsg, offset: usize, payload: DescPayload, d: &mut Deferred) -> MachResult {
+    match k.descs.push_within_capacity(Desc { offset, payload }) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            match e.0.payload {
+                DescPayload::Port(c) => d.carried(c),
+                DescPayload::OolPorts(v) => v.into_iter().for_each(|c| d.carried(c)),
+                DescPayload::Ool(_) => {}
+            }
+            Err(MACH_SEND_NO_BUFFER)
+        }
     }
-    if voucher_type != 0 && name_valid(voucher) {
-        // machipc has no voucher objects: no name can denote one.
-        return Err(MACH_SEND_INVALID_VOUCHER);
+}
+
+/// Copies the rights of an out-of-line ports array in, into `rights`
+/// (with room for every name), stopping at the first failure.
+fn copyin_names(
+    g: &mut SpaceInner,
+    space: u64,
+    names: &[u8],
+    disp: u32,
+    rights: &mut KVec<Carried>,
+    d: &mut Deferred,
+) -> MachResult {
+    for (i, b) in names.chunks_exact(size_of::<u32>()).enumerate() {
+        crate::ffi::resched_every(i);
+        let n = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+        let c = copyin_desc_name(g, space, n, disp, d)?;
+        if let Err(e) = rights.push_within_capacity(c) {
+            // Cannot happen: `rights` has room for every name.
+            d.carried(e.0);
+            return Err(MACH_SEND_NO_BUFFER);
+        }
     }
-    let complex = bits & MACH_MSGH_BITS_COMPLEX != 0;
-    let descs = if complex {
+    Ok(())
+}
+
+/// Copies the body's rights into `k` (XNU's `ipc_kmsg_copyin_body`): each
+/// port descriptor's right and each out-of-line array's, the arrays'
+/// names from `names` in descriptor order. The descriptors are rewritten
+/// with the type the receiver sees, which the disposition yields (also for
+/// null and dead names). On failure everything copied in so far, header
+/// rights included, stays with `k` and is destroyed with it, as in XNU.
+fn copyin_body(
+    g: &mut SpaceInner,
+    space: u64,
+    k: &mut Kmsg,
+    descs: &KVec<UserDesc>,
+    names: &KVec<KVec<u8>>,
+    d: &mut Deferred,
+) -> MachResult {
+    let mut next_names = names.iter();
+    for (n, ud) in descs.iter().enumerate() {
+        crate::ffi::resched_every(n);
+        let off = ud.offset();
+        match ud.desc {
+            Descriptor::Port(mut p) => {
+                let disp = u32::from(p.disposition);
+                p.disposition = copyin_type(disp) as u8;
+                k.set_body_at(off, &p);
+                let c = copyin_desc_name(g, space, p.name, disp, d)?;
+                attach(k, off, DescPayload::Port(c), d)?;
+            }
+            Descriptor::GuardedPort(mut gp) => {
+                let disp = u32::from(gp.disposition);
+                gp.disposition = copyin_type(disp) as u8;
+                k.set_body_at(off, &gp);
+                let c = copyin_desc_name(g, space, gp.name, disp, d)?;
+                attach(k, off, DescPayload::Port(c), d)?;
+            }
+            Descriptor::OolPorts(mut o) => {
+                let disp = u32::from(o.disposition);
+                o.disposition = copyin_type(disp) as u8;
+                k.set_body_at(off, &o);
+                let names = match next_names.next() {
+                    Some(n) => n,
+                    None => continue,
+                };
+                // Charged in copyin_ool.
+                let mut rights =
+                    KVec::with_capacity(names.len() / size_of::<u32>(), GFP_KERNEL_ACCOUNT)
+                        .map_err(|_| MACH_SEND_NO_BUFFER)?;
+                let r = copyin_names(g, space, names, disp, &mut rights, d);
+                // What was copied in before a failure goes with the message.
+                let a = attach(k, off, DescPayload::OolPorts(rights), d);
+                r.and(a)?;
+            }
+            Descriptor::Ool(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: bool) -> MachResult {
+    let (hdr, mut k) = copyin_msg(space, uaddr, size)?;
+    let h = SendHeader::check(&hdr)?;
+    let descs = if h.bits & MACH_MSGH_BITS_COMPLEX != 0 {
         parse_descriptors(&k.body)?
     } else {
         KVec::new()
@@ -362,10 +525,6 @@ fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: boo
     let mut scratch = Charge::empty(&space.quota);
     copyin_ool(&mut k, &descs, &mut ool_names, &mut dealloc, &mut scratch)?;
 
-    let so_dest = matches!(
-        dest_type,
-        MACH_MSG_TYPE_MOVE_SEND_ONCE | MACH_MSG_TYPE_MAKE_SEND_ONCE
-    );
     // A queue slot held for this message; given back if the send fails.
     let mut slot: Option<Reservation> = None;
     // Set when the wait for queue room timed out or was interrupted: the
@@ -375,38 +534,15 @@ fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: boo
     loop {
         let mut d = Deferred::new();
         let mut g = space.inner.lock();
-        // Header checks come before any right moves (XNU's copyin_header
-        // is all or nothing).
-        let i = match g.copyin_check(remote, dest_type, false, &mut d) {
-            Ok(i) => i,
-            Err(_) => return Err(MACH_SEND_INVALID_DEST),
-        };
-        let target = match &g.table[i].obj {
-            Object::Port(p) => p.clone(),
-            _ => return Err(MACH_SEND_INVALID_DEST),
-        };
-        // The reply entry must hold a port right (an entry that already is
-        // a dead name does not); a send right whose port died since is
-        // accepted and travels as MACH_PORT_DEAD (XNU's copyin_check_reply).
-        if reply_type != 0
-            && name_valid(local)
-            && (!g.holds_port_right(local)
-                || g.copyin_check(local, reply_type, true, &mut d).is_err())
-        {
-            return Err(MACH_SEND_INVALID_REPLY);
-        }
-        if same && !g.joint_copyin_ok(i, dest_type, reply_type) {
-            return Err(MACH_SEND_INVALID_DEST);
-        }
-        // Room in the destination's queue, unless a send-once right
-        // carries the message (exempt, as in XNU).
-        if bounced.is_none() && !so_dest && !slot.as_ref().is_some_and(|r| r.is_on(&target)) {
+        let target = check_header_rights(&mut g, &h, &mut d)?;
+        if bounced.is_none() && !h.send_once() && !slot.as_ref().is_some_and(|r| r.is_on(&target)) {
             slot = None;
             match target.try_reserve_slot() {
                 Some(true) => slot = Some(Reservation::new(target.clone())),
                 Some(false) => {}
                 None => {
-                    // Full: wait without holding the space.
+                    // Full: wait without holding the space, then check
+                    // the header again.
                     drop(g);
                     drop(d);
                     match target.reserve_slot(timeout) {
@@ -418,160 +554,11 @@ fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: boo
                 }
             }
         }
-        // With the same name for both, a copy-send goes first so that a
-        // move of the last reference comes last (XNU's joint copyin).
-        let reply_first = same && reply_type == MACH_MSG_TYPE_COPY_SEND;
-        let early_reply = if reply_first {
-            match g.copyin(space.id, local, reply_type, &mut d) {
-                Ok(c) => Some(c),
-                Err(_) => return Err(MACH_SEND_INVALID_REPLY),
-            }
-        } else {
-            None
-        };
-        let dest = match g.copyin(space.id, remote, dest_type, &mut d) {
-            Ok(Carried::Right(r)) => r,
-            other => {
-                if let Ok(c) = other {
-                    d.carried(c);
-                }
-                if let Some(c) = early_reply {
-                    // Cannot happen after joint_copyin_ok; never lose it.
-                    d.carried(c);
-                }
-                return Err(MACH_SEND_INVALID_DEST);
-            }
-        };
-        k.dest = Some(dest);
-        k.reply = if let Some(c) = early_reply {
-            c
-        } else if reply_type == 0 || local == MACH_PORT_NULL {
-            Carried::Null
-        } else if local == MACH_PORT_DEAD {
-            Carried::Dead
-        } else {
-            match g.copyin(space.id, local, reply_type, &mut d) {
-                Ok(c) => c,
-                Err(_) => {
-                    drop(g);
-                    drop(d);
-                    drop(k);
-                    return Err(MACH_SEND_INVALID_REPLY);
-                }
-            }
-        };
-        k.bits = (bits & !MACH_MSGH_BITS_PORTS_MASK & MACH_MSGH_BITS_USER)
-            | copyin_type(dest_type)
-            | if reply_type != 0 {
-                copyin_type(reply_type) << 8
-            } else {
-                0
-            };
-
-        // Body rights. On failure everything copied in so far, header
-        // rights included, is destroyed with the message, as in XNU.
-        let mut failed = None;
-        // `ool_names` holds the name arrays in descriptor order.
-        let mut next_names = ool_names.iter();
-        for (n, ud) in descs.iter().enumerate() {
-            crate::ffi::resched_every(n);
-            let off = ud.offset;
-            match ud.dtype {
-                MACH_MSG_PORT_DESCRIPTOR | MACH_MSG_GUARDED_PORT_DESCRIPTOR => {
-                    let name_off = if ud.dtype == MACH_MSG_PORT_DESCRIPTOR {
-                        off
-                    } else {
-                        off + 12
-                    };
-                    let name = u32_at(&k.body, name_off);
-                    let disp = u32::from(k.body[off + 10]);
-                    // The receiver sees the type the disposition yields,
-                    // also for null and dead names.
-                    k.body[off + 10] = copyin_type(disp) as u8;
-                    match copyin_desc_name(&mut g, space.id, name, disp, &mut d) {
-                        Ok(c) => {
-                            if k.descs
-                                .push(
-                                    Desc {
-                                        offset: off,
-                                        payload: DescPayload::Port(c),
-                                    },
-                                    GFP_KERNEL_ACCOUNT,
-                                )
-                                .is_err()
-                            {
-                                failed = Some(MACH_SEND_NO_BUFFER);
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
-                        }
-                    }
-                }
-                MACH_MSG_OOL_PORTS_DESCRIPTOR => {
-                    let disp = u32::from(k.body[off + 10]);
-                    k.body[off + 10] = copyin_type(disp) as u8;
-                    let names = match next_names.next() {
-                        Some(n) => n,
-                        None => continue,
-                    };
-                    let count = names.len() / 4;
-                    // Charged in copyin_ool.
-                    let mut rights = match KVec::with_capacity(count, GFP_KERNEL_ACCOUNT) {
-                        Ok(v) => v,
-                        Err(_) => {
-                            failed = Some(MACH_SEND_NO_BUFFER);
-                            break;
-                        }
-                    };
-                    for (i, b) in names.chunks_exact(4).enumerate() {
-                        crate::ffi::resched_every(i);
-                        let n = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-                        match copyin_desc_name(&mut g, space.id, n, disp, &mut d) {
-                            Ok(c) => {
-                                // Cannot fail: `rights` has room for
-                                // every name; a right that did not fit
-                                // would be released with the error.
-                                if rights.push_within_capacity(c).is_err() {
-                                    failed = Some(MACH_SEND_NO_BUFFER);
-                                    break;
-                                }
-                            }
-                            Err(e) => {
-                                failed = Some(e);
-                                break;
-                            }
-                        }
-                    }
-                    let ok = failed.is_none();
-                    if k.descs
-                        .push(
-                            Desc {
-                                offset: off,
-                                payload: DescPayload::OolPorts(rights),
-                            },
-                            GFP_KERNEL_ACCOUNT,
-                        )
-                        .is_err()
-                        && ok
-                    {
-                        failed = Some(MACH_SEND_NO_BUFFER);
-                    }
-                    if failed.is_some() {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
+        copyin_header(&mut g, space.id, &h, &mut k, &mut d)?;
+        let r = copyin_body(&mut g, space.id, &mut k, &descs, &ool_names, &mut d);
         drop(g);
         drop(d);
-        if let Some(e) = failed {
-            drop(k);
-            return Err(e);
-        }
+        r?;
         // Sort descriptors by offset so copyout walks them in order.
         sort_descs(&mut k.descs);
         if let Some(e) = bounced {
@@ -603,8 +590,7 @@ fn pseudo_receive(
     let mut d = Deferred::new();
     let mut extra = 0i32;
     let mut g = space.inner.lock();
-    let dest_type = k.bits & MACH_MSGH_BITS_REMOTE_MASK;
-    let reply_type = (k.bits & MACH_MSGH_BITS_LOCAL_MASK) >> 8;
+    let bits = msgh_bits_set_ports(k.bits, msgh_bits_remote(k.bits), msgh_bits_local(k.bits));
     let remote = match k.dest.take() {
         Some(r) => copyout_carried(&mut g, space.id, Carried::Right(r), &mut d, &mut extra).0,
         None => MACH_PORT_NULL,
@@ -614,46 +600,29 @@ fn pseudo_receive(
     let mut descs = core::mem::take(&mut k.descs);
     for (i, desc) in descs.iter_mut().enumerate() {
         crate::ffi::resched_every(i);
-        let off = desc.offset;
-        match &mut desc.payload {
-            DescPayload::Port(c) => {
-                let c = core::mem::replace(c, Carried::Null);
-                let (name, _) = copyout_carried(&mut g, space.id, c, &mut d, &mut extra);
-                let off_name = if k.body[off + 11] == MACH_MSG_GUARDED_PORT_DESCRIPTOR {
-                    off + 12
-                } else {
-                    off
-                };
-                k.set_body_u32(off_name, name);
-            }
-            DescPayload::OolPorts(rights) => {
-                // The names go back into a fresh array, as a receiver
-                // would get them.
-                let rights = core::mem::take(rights);
-                let (names, _) = copyout_names(&mut g, space.id, rights, &mut d, &mut extra);
-                desc.payload = DescPayload::Ool(names);
-            }
-            DescPayload::Ool(_) => {}
-        }
+        copyout_desc(
+            &mut g,
+            space.id,
+            &mut k.body,
+            desc,
+            &mut d,
+            &mut extra,
+            false,
+        );
     }
     drop(g);
     drop(d);
-    for desc in descs.drain_all() {
-        let off = desc.offset;
-        if let DescPayload::Ool(data) = desc.payload {
-            let addr = map_out(data, &mut extra);
-            k.body[off..off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
-            k.body[off + 8] = 0;
-        }
-    }
-    let bits = (k.bits & !MACH_MSGH_BITS_PORTS_MASK) | dest_type | (reply_type << 8);
-    let mut hdr = [0u8; HEADER_SIZE];
-    put_header(&mut hdr, bits, size as u32, remote, local, k.id);
+    map_out_descs(&mut k.body, descs, &mut extra, None);
+    let hdr = MsgHeader {
+        bits,
+        size: size as u32,
+        remote_port: remote,
+        local_port: local,
+        voucher_port: 0,
+        id: k.id,
+    };
     let mut w = UserSlice::new(UserPtr::from_addr(uaddr), size).writer();
-    if w.write_slice(&hdr)
-        .and_then(|()| w.write_slice(&k.body))
-        .is_err()
-    {
+    if w.write(&hdr).and_then(|()| w.write_slice(&k.body)).is_err() {
         return err;
     }
     MachError(err.code() | extra)
@@ -699,11 +668,12 @@ pub(crate) enum Source {
     Set(Arc<PortSet>),
 }
 
+/// The size of the trailer `option` asks for.
 pub(crate) fn trailer_size(option: u32) -> MachResult<usize> {
-    if (option >> 28) & 0xf != 0 {
+    if rcv_trailer_type(option) != MACH_MSG_TRAILER_FORMAT_0 {
         return Err(MACH_RCV_INVALID_TRAILER);
     }
-    let elements = ((option >> 24) & 0xf) as usize;
+    let elements = rcv_trailer_elements(option) as usize;
     Ok(TRAILER_SIZES[elements.min(TRAILER_SIZES.len() - 1)])
 }
 
@@ -752,61 +722,88 @@ pub(crate) fn receive_from(
     let user = UserSlice::new(UserPtr::from_addr(uaddr), rcv_size);
     match got {
         Received::TooLarge(size) => {
-            // Only `msgh_size` (and with LARGE_IDENTITY `msgh_local_port`)
-            // are written. The buffer may end anywhere in the address
-            // space: a field past its end is a fault, not a wrap.
-            let field = |off: usize, v: u32| -> MachResult {
-                let addr = uaddr.checked_add(off).ok_or(MACH_RCV_INVALID_DATA)?;
-                UserSlice::new(UserPtr::from_addr(addr), 4)
-                    .writer()
-                    .write_slice(&v.to_ne_bytes())
-                    .map_err(|_| MACH_RCV_INVALID_DATA)
-            };
-            // As XNU: the name if the buffer reaches `msgh_voucher_port`,
-            // the size if it reaches `msgh_remote_port`; a failed field
-            // makes the result MACH_RCV_INVALID_DATA.
-            let mut r = Err(MACH_RCV_TOO_LARGE);
-            if option & MACH_RCV_LARGE_IDENTITY != 0 && rcv_size >= 16 {
-                if let Err(e) = field(12, receiver_name(space, &port)) {
-                    r = Err(e);
-                }
-            }
-            if rcv_size >= 8 {
-                if let Err(e) = field(4, size) {
-                    r = Err(e);
-                }
-            }
-            r
+            let identity = option & MACH_RCV_LARGE_IDENTITY != 0;
+            report_too_large(space, &port, uaddr, rcv_size, size, identity)
         }
         Received::TooLargeTaken(k, seqno, ctx) => {
-            // The message is destroyed but for its destination, which the
-            // receiver learns in a bare header (XNU's copyout_dest).
-            let dest_type = k.bits & MACH_MSGH_BITS_REMOTE_MASK;
-            let reply_type = (k.bits & MACH_MSGH_BITS_LOCAL_MASK) >> 8;
-            let bits = (k.bits & !MACH_MSGH_BITS_PORTS_MASK) | reply_type | (dest_type << 8);
             let local = receiver_name(space, &port);
-            let mut hdr = [0u8; HEADER_SIZE];
-            put_header(
-                &mut hdr,
-                bits,
-                HEADER_SIZE as u32,
-                MACH_PORT_NULL,
-                local,
-                k.id,
-            );
-            let mut tr = [0u8; MAX_TRAILER_SIZE];
-            fill_trailer(&mut tr, tsize, tsize, seqno, ctx, &k.sender);
-            drop(k);
-            let mut w = user.writer();
-            let n = HEADER_SIZE.min(rcv_size);
-            w.write_slice(&hdr[..n])
-                .map_err(|_| MACH_RCV_INVALID_DATA)?;
-            let t = tsize.min(rcv_size.saturating_sub(HEADER_SIZE));
-            w.write_slice(&tr[..t]).map_err(|_| MACH_RCV_INVALID_DATA)?;
-            Err(MACH_RCV_TOO_LARGE)
+            copyout_dest(k, local, user, tsize, seqno, ctx)
         }
         Received::Msg(k, seqno, ctx) => copyout_msg(space, &port, k, user, tsize, seqno, ctx),
     }
+}
+
+/// With `MACH_RCV_LARGE`, a message of `size` bytes did not fit: only
+/// `msgh_size` (and with `MACH_RCV_LARGE_IDENTITY` `msgh_local_port`) are
+/// written, as far as the buffer reaches them, and the message stays
+/// queued.
+fn report_too_large(
+    space: &Space,
+    port: &Arc<Port>,
+    uaddr: usize,
+    rcv_size: usize,
+    size: u32,
+    identity: bool,
+) -> MachResult<usize> {
+    // The buffer may end anywhere in the address space: a field past its
+    // end is a fault, not a wrap.
+    let field = |off: usize, v: u32| -> MachResult {
+        let addr = uaddr.checked_add(off).ok_or(MACH_RCV_INVALID_DATA)?;
+        UserSlice::new(UserPtr::from_addr(addr), size_of::<u32>())
+            .writer()
+            .write(&v)
+            .map_err(|_| MACH_RCV_INVALID_DATA)
+    };
+    let reaches = |off: usize| rcv_size >= off + size_of::<u32>();
+    // As XNU: the name first, then the size; a failed field makes the
+    // result MACH_RCV_INVALID_DATA.
+    let mut r = Err(MACH_RCV_TOO_LARGE);
+    let local_at = offset_of!(MsgHeader, local_port);
+    if identity && reaches(local_at) {
+        if let Err(e) = field(local_at, receiver_name(space, port)) {
+            r = Err(e);
+        }
+    }
+    let size_at = offset_of!(MsgHeader, size);
+    if reaches(size_at) {
+        if let Err(e) = field(size_at, size) {
+            r = Err(e);
+        }
+    }
+    r
+}
+
+/// Without `MACH_RCV_LARGE`, a message too large for the buffer is
+/// destroyed but for its destination, which the receiver learns in a bare
+/// header and trailer, cut to the buffer (XNU's `copyout_dest`).
+fn copyout_dest(
+    k: KBox<Kmsg>,
+    local: u32,
+    user: UserSlice,
+    tsize: usize,
+    seqno: u32,
+    ctx: u64,
+) -> MachResult<usize> {
+    let bits = msgh_bits_set_ports(k.bits, msgh_bits_local(k.bits), msgh_bits_remote(k.bits));
+    let hdr = MsgHeader {
+        bits,
+        size: HEADER_SIZE as u32,
+        remote_port: MACH_PORT_NULL,
+        local_port: local,
+        voucher_port: 0,
+        id: k.id,
+    };
+    let tr = trailer(tsize, tsize, seqno, ctx, &k.sender);
+    drop(k);
+    let mut w = user.writer();
+    let rcv_size = w.len();
+    let n = HEADER_SIZE.min(rcv_size);
+    w.write_slice(&hdr.as_bytes()[..n])
+        .map_err(|_| MACH_RCV_INVALID_DATA)?;
+    let t = tsize.min(rcv_size.saturating_sub(HEADER_SIZE));
+    w.write_slice(&tr.as_bytes()[..t])
+        .map_err(|_| MACH_RCV_INVALID_DATA)?;
+    Err(MACH_RCV_TOO_LARGE)
 }
 
 /// The name of `port`'s receive right in `space` (the local port a
@@ -818,17 +815,50 @@ fn receiver_name(space: &Space, port: &Arc<Port>) -> u32 {
     }
 }
 
-fn put_header(h: &mut [u8; HEADER_SIZE], bits: u32, size: u32, remote: u32, local: u32, id: i32) {
-    h[0..4].copy_from_slice(&bits.to_ne_bytes());
-    h[4..8].copy_from_slice(&size.to_ne_bytes());
-    h[8..12].copy_from_slice(&remote.to_ne_bytes());
-    h[12..16].copy_from_slice(&local.to_ne_bytes());
-    h[16..20].copy_from_slice(&0u32.to_ne_bytes());
-    h[20..24].copy_from_slice(&id.to_ne_bytes());
-}
-
 /// `mach_msg_max_trailer_t` with `msgh_trailer_size` `tsize`, of which the
 /// caller copies out the first `out_len` bytes.
+fn trailer(tsize: usize, out_len: usize, seqno: u32, ctx: u64, s: &Sender) -> MaxTrailer {
+    // Ids and pid are translated into the receiver's (the caller's) user
+    // and pid namespaces, and only as far as the bytes going out reach.
+    let kernel = s.is_kernel();
+    let (euid, egid, ruid, rgid) = if kernel || out_len <= offset_of!(MaxTrailer, sender) {
+        (0, 0, 0, 0)
+    } else {
+        s.ids.in_current_ns()
+    };
+    // audit_token_t's pid and pidversion (val[5] and val[7]).
+    let audit = offset_of!(MaxTrailer, audit);
+    let pid = match &s.pid {
+        Some(p) if out_len > audit + 5 * 4 => p.nr_in_current_ns() as u32,
+        _ => 0,
+    };
+    let pidversion = match &s.pid {
+        Some(p) if out_len > audit + 7 * 4 => p.version(),
+        _ => 0,
+    };
+    MaxTrailer {
+        trailer_type: MACH_MSG_TRAILER_FORMAT_0,
+        trailer_size: tsize as u32,
+        seqno,
+        sender: if kernel {
+            KERNEL_SECURITY_TOKEN
+        } else {
+            SecurityToken { val: [euid, egid] }
+        },
+        // auid, euid, egid, ruid, rgid, pid, asid, pidversion. The pid of
+        // a sender that has exited is 0 (its number may name another
+        // process by now); the kernel's token is all zeros.
+        audit: AuditToken {
+            val: [ruid, euid, egid, ruid, rgid, pid, 0, pidversion],
+        },
+        context: ctx,
+        ad: 0,
+        labels: 0,
+    }
+}
+
+/// [`trailer`] as bytes, for a caller that copies out the first
+/// `out_len` (`mach_port_peek`).
 pub(crate) fn fill_trailer(
     t: &mut [u8; MAX_TRAILER_SIZE],
     tsize: usize,
@@ -837,45 +867,7 @@ pub(crate) fn fill_trailer(
     ctx: u64,
     s: &Sender,
 ) {
-    // Ids and pid are translated into the receiver's (the caller's) user
-    // and pid namespaces, and only as far as the bytes going out reach.
-    let kernel = s.is_kernel();
-    let (euid, egid, ruid, rgid) = if kernel || out_len <= 12 {
-        (0, 0, 0, 0)
-    } else {
-        s.ids.in_current_ns()
-    };
-    let pid = match &s.pid {
-        Some(p) if out_len > 40 => p.nr_in_current_ns() as u32,
-        _ => 0,
-    };
-    let pidversion = match &s.pid {
-        Some(p) if out_len > 48 => p.version(),
-        _ => 0,
-    };
-    let put = |t: &mut [u8; MAX_TRAILER_SIZE], off: usize, v: u32| {
-        t[off..off + 4].copy_from_slice(&v.to_ne_bytes())
-    };
-    put(t, 0, 0); // MACH_MSG_TRAILER_FORMAT_0
-    put(t, 4, tsize as u32);
-    put(t, 8, seqno);
-    // security_token_t: KERNEL_SECURITY_TOKEN is { 0, 1 }.
-    put(t, 12, euid);
-    put(t, 16, if kernel { 1 } else { egid });
-    // audit_token_t: auid, euid, egid, ruid, rgid, pid, asid, pidversion;
-    // KERNEL_AUDIT_TOKEN is all zeros. The pid of a sender that has
-    // exited is 0 (its number may name another process by now).
-    put(t, 20, ruid);
-    put(t, 24, euid);
-    put(t, 28, egid);
-    put(t, 32, ruid);
-    put(t, 36, rgid);
-    put(t, 40, pid);
-    put(t, 44, 0);
-    put(t, 48, pidversion);
-    t[52..60].copy_from_slice(&ctx.to_ne_bytes());
-    put(t, 60, 0);
-    put(t, 64, 0);
+    t.copy_from_slice(trailer(tsize, out_len, seqno, ctx, s).as_bytes());
 }
 
 fn copyout_msg(
@@ -891,15 +883,13 @@ fn copyout_msg(
     let mut err = 0i32;
     let local = receiver_name(space, port);
     // The destination right is used up by delivery.
-    let dest_type = k.bits & MACH_MSGH_BITS_REMOTE_MASK;
     if let Some(dest) = k.dest.take() {
         match dest.kind() {
             crate::rights::Kind::SendOnce => dest.consume_delivered(),
             _ => d.right(dest),
         }
     }
-    let reply_type = (k.bits & MACH_MSGH_BITS_LOCAL_MASK) >> 8;
-    let bits = (k.bits & !MACH_MSGH_BITS_PORTS_MASK) | reply_type | (dest_type << 8);
+    let bits = msgh_bits_set_ports(k.bits, msgh_bits_local(k.bits), msgh_bits_remote(k.bits));
     if k.descs.is_empty() && !matches!(k.reply, Carried::Right(_)) {
         // Nothing to name in the receiver's space (an RPC reply, say):
         // no need for the space lock.
@@ -911,67 +901,140 @@ fn copyout_msg(
         return write_out(k, user, bits, remote, local, tsize, seqno, ctx, 0);
     }
     let mut g = space.inner.lock();
-    let reply = core::mem::replace(&mut k.reply, Carried::Null);
-    let remote = match reply {
+    let remote = copyout_header(&mut g, space.id, &mut k, &mut d, &mut err);
+    let descs = copyout_body(&mut g, space.id, &mut k, &mut d, &mut err);
+    drop(g);
+    drop(d);
+    // Out-of-line memory and port arrays appear as fresh mappings.
+    map_out_descs(&mut k.body, descs, &mut err, Some(MACH_MSG_VIRTUAL_COPY));
+    write_out(k, user, bits, remote, local, tsize, seqno, ctx, err)
+}
+
+/// Copies the reply right out into the receiver's space; returns the name
+/// the receiver sees as `msgh_remote_port`.
+fn copyout_header(
+    g: &mut SpaceInner,
+    space: u64,
+    k: &mut Kmsg,
+    d: &mut Deferred,
+    err: &mut i32,
+) -> u32 {
+    match core::mem::replace(&mut k.reply, Carried::Null) {
         Carried::Null => MACH_PORT_NULL,
         Carried::Dead => MACH_PORT_DEAD,
-        Carried::Right(r) => match g.copyout(space.id, r, &mut d) {
+        Carried::Right(r) => match g.copyout(space, r, d) {
             Ok(n) => n,
             Err(_) => {
-                err = MACH_RCV_HEADER_ERROR.code() | MACH_MSG_IPC_SPACE;
+                *err = MACH_RCV_HEADER_ERROR.code() | MACH_MSG_IPC_SPACE;
                 MACH_PORT_NULL
             }
         },
-    };
+    }
+}
 
-    // Body rights and memory. Port descriptors first, then out-of-line
-    // port arrays, whose names become the bytes of a region mapped out
-    // below with the memory regions, once the space lock is dropped. The
-    // descriptors are rewritten in place: nothing here allocates but the
-    // name arrays, so no region can be lost on the way.
+/// Copies the body's rights out into the receiver's space: port
+/// descriptors first, then out-of-line port arrays, whose names become a
+/// region to map out with the memory regions once the space lock is
+/// dropped. The descriptors are rewritten in place: nothing here allocates
+/// but the name arrays, so no region can be lost on the way. Returns the
+/// descriptors, taken from `k`.
+fn copyout_body(
+    g: &mut SpaceInner,
+    space: u64,
+    k: &mut Kmsg,
+    d: &mut Deferred,
+    err: &mut i32,
+) -> KVec<Desc> {
     let mut descs = core::mem::take(&mut k.descs);
     for (i, desc) in descs.iter_mut().enumerate() {
         crate::ffi::resched_every(i);
-        let off = desc.offset;
-        if let DescPayload::Port(c) = &mut desc.payload {
-            let c = core::mem::replace(c, Carried::Null);
-            let (name, t) = copyout_carried(&mut g, space.id, c, &mut d, &mut err);
-            if t != 0 {
-                k.body[off + 10] = t as u8;
-            }
-            let off_name = if k.body[off + 11] == MACH_MSG_GUARDED_PORT_DESCRIPTOR {
-                off + 12
-            } else {
-                off
-            };
-            k.set_body_u32(off_name, name);
+        if matches!(desc.payload, DescPayload::Port(_)) {
+            copyout_desc(g, space, &mut k.body, desc, d, err, true);
         }
     }
     for desc in descs.iter_mut() {
-        let off = desc.offset;
-        if let DescPayload::OolPorts(rights) = &mut desc.payload {
+        if matches!(desc.payload, DescPayload::OolPorts(_)) {
+            copyout_desc(g, space, &mut k.body, desc, d, err, true);
+        }
+    }
+    descs
+}
+
+/// Copies the rights of one descriptor out and writes the names (a port
+/// descriptor's) or turns them into a region to map (a port array's);
+/// with `set_type`, the descriptor shows the type of right copied out.
+fn copyout_desc(
+    g: &mut SpaceInner,
+    space: u64,
+    body: &mut [u8],
+    desc: &mut Desc,
+    d: &mut Deferred,
+    err: &mut i32,
+    set_type: bool,
+) {
+    let off = desc.offset;
+    let mut wire = Descriptor::read(body, off).ok();
+    match &mut desc.payload {
+        DescPayload::Port(c) => {
+            let c = core::mem::replace(c, Carried::Null);
+            let (name, t) = copyout_carried(g, space, c, d, err);
+            let t = if set_type && t != 0 {
+                Some(t as u8)
+            } else {
+                None
+            };
+            match &mut wire {
+                Some(Descriptor::Port(p)) => {
+                    p.name = name;
+                    p.disposition = t.unwrap_or(p.disposition);
+                }
+                Some(Descriptor::GuardedPort(p)) => {
+                    p.name = name;
+                    p.disposition = t.unwrap_or(p.disposition);
+                }
+                _ => {}
+            }
+        }
+        DescPayload::OolPorts(rights) => {
             let rights = core::mem::take(rights);
-            let (names, t) = copyout_names(&mut g, space.id, rights, &mut d, &mut err);
-            if t != 0 {
-                k.body[off + 10] = t as u8;
+            let (names, t) = copyout_names(g, space, rights, d, err);
+            if let (Some(Descriptor::OolPorts(o)), true) = (&mut wire, set_type && t != 0) {
+                o.disposition = t as u8;
             }
             desc.payload = DescPayload::Ool(names);
         }
+        DescPayload::Ool(_) => return,
     }
-    drop(g);
-    drop(d);
+    if let Some(w) = wire {
+        w.write(body, off);
+    }
+}
 
-    // Out-of-line memory and port arrays appear as fresh mappings.
+/// Maps the out-of-line regions of `descs` into the caller and writes
+/// their addresses into the descriptors (deallocate cleared, and the copy
+/// option set to `copy` if given).
+fn map_out_descs(body: &mut [u8], mut descs: KVec<Desc>, err: &mut i32, copy: Option<u8>) {
     for desc in descs.drain_all() {
         let off = desc.offset;
         if let DescPayload::Ool(data) = desc.payload {
-            let addr = map_out(data, &mut err);
-            k.body[off..off + 8].copy_from_slice(&(addr as u64).to_ne_bytes());
-            k.body[off + 8] = 0; // deallocate
-            k.body[off + 9] = MACH_MSG_VIRTUAL_COPY;
+            let addr = map_out(data, err) as u64;
+            match Descriptor::read(body, off) {
+                Ok(Descriptor::Ool(mut o)) => {
+                    o.address = addr;
+                    o.deallocate = 0;
+                    o.copy = copy.unwrap_or(o.copy);
+                    write_at(body, off, &o);
+                }
+                Ok(Descriptor::OolPorts(mut o)) => {
+                    o.address = addr;
+                    o.deallocate = 0;
+                    o.copy = copy.unwrap_or(o.copy);
+                    write_at(body, off, &o);
+                }
+                _ => {}
+            }
         }
     }
-    write_out(k, user, bits, remote, local, tsize, seqno, ctx, err)
 }
 
 /// Writes a copied-out message (header, body, trailer) to the receiver's
@@ -989,16 +1052,21 @@ fn write_out(
     ctx: u64,
     err: i32,
 ) -> MachResult<usize> {
-    let mut hdr = [0u8; HEADER_SIZE];
-    put_header(&mut hdr, bits, k.size, remote, local, k.id);
-    let mut tr = [0u8; MAX_TRAILER_SIZE];
-    fill_trailer(&mut tr, tsize, tsize, seqno, ctx, &k.sender);
+    let hdr = MsgHeader {
+        bits,
+        size: k.size,
+        remote_port: remote,
+        local_port: local,
+        voucher_port: 0,
+        id: k.id,
+    };
+    let tr = trailer(tsize, tsize, seqno, ctx, &k.sender);
     let body_len = k.body.len();
     let mut w = user.writer();
     let res = w
-        .write_slice(&hdr)
+        .write(&hdr)
         .and_then(|()| w.write_slice(&k.body))
-        .and_then(|()| w.write_slice(&tr[..tsize]));
+        .and_then(|()| w.write_slice(&tr.as_bytes()[..tsize]));
     drop(k);
     if res.is_err() {
         return Err(MACH_RCV_INVALID_DATA);

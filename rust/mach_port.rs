@@ -16,10 +16,9 @@
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-use crate::defs::PortOptions;
+use crate::defs::*;
 use crate::error::*;
 use crate::exception::{self, Handler};
-use crate::mach_msg::MAX_TRAILER_SIZE;
 use crate::notify::*;
 use crate::port::{Port, MACH_PORT_QLIMIT_MAX};
 use crate::port::{MACH_PORT_STATUS_FLAG_GUARDED, MACH_PORT_STATUS_FLAG_STRICT_GUARD};
@@ -569,10 +568,10 @@ pub(crate) fn peek(
         return Err(KERN_INVALID_RIGHT);
     }
     // Elements up to the audit token, and room for them.
-    if (trailer_type >> 24) & 0xf > 3 {
+    if rcv_trailer_elements(trailer_type) > 3 {
         return Err(KERN_INVALID_VALUE);
     }
-    let tsize = crate::mach_msg::trailer_size(trailer_type & 0xff00_0000)
+    let tsize = crate::mach_msg::trailer_size(trailer_type & MACH_RCV_TRAILER_MASK)
         .map_err(|_| KERN_INVALID_VALUE)?;
     if tsize > room as usize {
         return Err(KERN_INVALID_VALUE);

@@ -17,27 +17,18 @@
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-use crate::kmsg::{
-    Desc, DescPayload, Kmsg, Sender, BODY_SIZE, HEADER_SIZE, MACH_MSGH_BITS_COMPLEX, PORT_DESC_SIZE,
-};
+use core::mem::{offset_of, size_of};
+use kernel::transmute::AsBytes;
+
+use crate::defs::*;
+use crate::kmsg::{Desc, DescPayload, Kmsg, Sender};
 use crate::limits::Quota;
 use crate::rights::{
     Carried, Kind, Right, MACH_MSG_TYPE_PORT_RECEIVE, MACH_MSG_TYPE_PORT_SEND_ONCE,
 };
 
-pub(crate) const MACH_NOTIFY_PORT_DELETED: i32 = 0o101;
-pub(crate) const MACH_NOTIFY_SEND_POSSIBLE: i32 = 0o102;
-pub(crate) const MACH_NOTIFY_PORT_DESTROYED: i32 = 0o105;
-pub(crate) const MACH_NOTIFY_NO_SENDERS: i32 = 0o106;
-pub(crate) const MACH_NOTIFY_SEND_ONCE: i32 = 0o107;
-pub(crate) const MACH_NOTIFY_DEAD_NAME: i32 = 0o110;
-
-/// `NDR_record` as MIG lays it out for this machine.
-const NDR_RECORD: [u8; 8] = [0, 0, 0, 0, 1, 0, 0, 0];
-
-/// The largest notification body (port-destroyed: body count and one port
-/// descriptor).
-const MAX_BODY: usize = BODY_SIZE + PORT_DESC_SIZE;
+/// The largest notification body.
+const MAX_BODY: usize = size_of::<PortDestroyedNotification>();
 
 /// Builds and queues a notification to `dest`, in `reserved` if the
 /// request reserved a buffer; otherwise the buffer is charged to the
@@ -95,11 +86,11 @@ fn send(
     port.enqueue(k, false);
 }
 
-fn ndr_and_u32(v: u32) -> [u8; 12] {
-    let mut b = [0u8; 12];
-    b[..8].copy_from_slice(&NDR_RECORD);
-    b[8..].copy_from_slice(&v.to_ne_bytes());
-    b
+fn named(name: u32) -> NamedNotification {
+    NamedNotification {
+        ndr: NDR_RECORD,
+        not_port: name,
+    }
 }
 
 /// A send-once right destroyed unused (no reserved buffer).
@@ -156,37 +147,55 @@ impl Request {
 
     pub(crate) fn no_senders(self, mscount: u32) {
         let (r, k) = self.take();
-        send(r, MACH_NOTIFY_NO_SENDERS, &ndr_and_u32(mscount), None, k);
+        send(
+            r,
+            MACH_NOTIFY_NO_SENDERS,
+            NoSendersNotification {
+                ndr: NDR_RECORD,
+                not_count: mscount,
+            }
+            .as_bytes(),
+            None,
+            k,
+        );
     }
 
     pub(crate) fn dead_name(self, name: u32) {
         let (r, k) = self.take();
-        send(r, MACH_NOTIFY_DEAD_NAME, &ndr_and_u32(name), None, k);
+        send(r, MACH_NOTIFY_DEAD_NAME, named(name).as_bytes(), None, k);
     }
 
     pub(crate) fn send_possible(self, name: u32) {
         let (r, k) = self.take();
-        send(r, MACH_NOTIFY_SEND_POSSIBLE, &ndr_and_u32(name), None, k);
+        send(
+            r,
+            MACH_NOTIFY_SEND_POSSIBLE,
+            named(name).as_bytes(),
+            None,
+            k,
+        );
     }
 
     pub(crate) fn port_deleted(self, name: u32) {
         let (r, k) = self.take();
-        send(r, MACH_NOTIFY_PORT_DELETED, &ndr_and_u32(name), None, k);
+        send(r, MACH_NOTIFY_PORT_DELETED, named(name).as_bytes(), None, k);
     }
 
     pub(crate) fn port_destroyed(self, receive: Right) {
-        // mach_msg_body_t (one descriptor) and a port descriptor whose
-        // name is filled in at copyout.
-        let mut b = [0u8; MAX_BODY];
-        b[..4].copy_from_slice(&1u32.to_ne_bytes());
-        b[BODY_SIZE + 10] = MACH_MSG_TYPE_PORT_RECEIVE as u8;
-        b[BODY_SIZE + 11] = crate::kmsg::MACH_MSG_PORT_DESCRIPTOR;
+        // The descriptor's name is filled in at copyout.
+        let b = PortDestroyedNotification {
+            body: MsgBody {
+                descriptor_count: 1,
+            },
+            not_port: PortDescriptor::of_type(MACH_MSG_TYPE_PORT_RECEIVE),
+        };
+        let at = offset_of!(PortDestroyedNotification, not_port);
         let (r, k) = self.take();
         send(
             r,
             MACH_NOTIFY_PORT_DESTROYED,
-            &b,
-            Some((BODY_SIZE, receive)),
+            b.as_bytes(),
+            Some((at, receive)),
             k,
         );
     }

@@ -19,8 +19,9 @@ use kernel::sync::poll::{PollCondVar, PollTable};
 use kernel::sync::{Arc, ArcBorrow};
 use kernel::uaccess::UserSlice;
 
+use crate::defs::MACH_RCV_LARGE;
 use crate::error::*;
-use crate::mach_msg::{receive_from, Source, MACH_RCV_LARGE};
+use crate::mach_msg::{receive_from, Source};
 use crate::right::Deferred;
 use crate::rights::MACH_PORT_TYPE_RECEIVE;
 use crate::space::{Object, Space};
