@@ -74,19 +74,48 @@ pub(crate) struct Desc {
 }
 
 /// A kernel message.
+///
+/// # Invariants
+///
+/// - `size` is `HEADER_SIZE + body.len()`.
+/// - `body` is the message after its header in the user's (LP64) layout.
+///   Each entry of `descs` is at the `offset` in `body` of a descriptor
+///   of its kind: a port or guarded port descriptor for
+///   [`DescPayload::Port`], an out-of-line ports descriptor for
+///   [`DescPayload::OolPorts`] (and for [`DescPayload::Ool`] once copyout
+///   has turned its rights into names), an out-of-line descriptor for
+///   [`DescPayload::Ool`] otherwise. Offsets are distinct and, once the
+///   message is complete (queued or served), increasing.
+/// - The descriptors' dispositions in `body` are the types of right the
+///   receiver gets (`MACH_MSG_TYPE_PORT_*`), not what the sender asked
+///   for.
+/// - `dest` is `Some` from the end of copyin (or of a kernel sender's
+///   build) until copyout takes it: every sender queues a message with
+///   it (only the KUnit tests queue bare ones).
+/// - The remote field of `bits` is the type of `dest`; when `reply`
+///   carries a right, the local field is its type.
+/// - `charge`, when present, covers the message's memory: [`KMSG_BYTES`],
+///   the body, one [`Desc`] per descriptor, the out-of-line bytes and one
+///   [`Carried`] per out-of-line port. Messages the kernel builds for
+///   itself without an account (exception requests) have none.
 pub(crate) struct Kmsg {
     /// `msgh_bits`; the port fields hold the in-kernel types of `dest`
     /// (remote) and `reply` (local).
     pub(crate) bits: u32,
     /// `msgh_size` as sent: header plus body.
     pub(crate) size: u32,
+    /// `msgh_id`.
     pub(crate) id: i32,
     /// The right the message is delivered on; `None` only while building.
     pub(crate) dest: Option<Right>,
+    /// The reply right (`msgh_local_port` at the sender, `msgh_remote_port`
+    /// at the receiver).
     pub(crate) reply: Carried,
     /// The bytes after the header, in the user (LP64) layout.
     pub(crate) body: KVVec<u8>,
+    /// What the body's descriptors carry besides their bytes.
     pub(crate) descs: KVec<Desc>,
+    /// Who sent it, for the trailer.
     pub(crate) sender: Sender,
     /// The message's memory (buffer, body, descriptors, out-of-line data,
     /// carried rights) on the account of the space that caused it.
