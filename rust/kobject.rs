@@ -102,27 +102,34 @@ struct Routine {
     handler: fn(&Space, Args<'_>) -> Reply,
 }
 
-const fn simple<T>() -> Layout {
-    Layout::Simple(size_of::<T>())
-}
-
-const fn one_port<T>() -> Layout {
-    Layout::OnePort(size_of::<T>())
-}
-
 const fn words<T>() -> ReplyLayout {
     ReplyLayout::Simple(size_of::<T>())
 }
 
+/// A reply of `RetCode` alone.
 const NONE: ReplyLayout = ReplyLayout::Simple(0);
+/// A reply of `RetCode` and one word.
+const WORD: ReplyLayout = words::<MigWordReply>();
 
+/// A row of [`ROUTINES`]: the routine's id; its request's inline
+/// arguments (`$req`, after `NDR`) and the layout of the body around them;
+/// its reply's layout; and its handler, written as a closure over the
+/// space, the decoded arguments and the [`Args`] (for the carried port).
 macro_rules! routine {
-    ($id:expr, $req:expr, $reply:expr, $h:expr) => {
+    ($id:expr, $layout:ident($req:ty), $reply:expr,
+     |$s:ident, $r:pat_param, $a:pat_param| $body:expr) => {
         Routine {
             id: $id,
-            request: $req,
+            request: Layout::$layout(size_of::<$req>()),
             reply: $reply,
-            handler: $h,
+            handler: {
+                fn handler($s: &Space, a: Args<'_>) -> Reply {
+                    let $r: $req = a.get();
+                    let $a = a;
+                    $body
+                }
+                handler
+            },
         }
     };
 }
@@ -130,42 +137,76 @@ macro_rules! routine {
 /// The routines served on a task port (`mach_port.defs` and `task.defs`).
 #[rustfmt::skip]
 const ROUTINES: &[Routine] = &[
-    routine!(MIG_MACH_PORT_NAMES, simple::<MigNoArgs>(), ReplyLayout::Ool(2), names),
-    routine!(MIG_MACH_PORT_TYPE, simple::<MigNameRequest>(), words::<MigWordReply>(), port_type),
-    routine!(MIG_MACH_PORT_ALLOCATE_NAME, simple::<MigAllocateNameRequest>(), NONE, allocate_name),
-    routine!(MIG_MACH_PORT_ALLOCATE, simple::<MigAllocateRequest>(), words::<MigWordReply>(), allocate),
-    routine!(MIG_MACH_PORT_DESTROY, simple::<MigNameRequest>(), NONE, destroy),
-    routine!(MIG_MACH_PORT_DEALLOCATE, simple::<MigNameRequest>(), NONE, deallocate),
-    routine!(MIG_MACH_PORT_GET_REFS, simple::<MigGetRefsRequest>(), words::<MigWordReply>(), get_refs),
-    routine!(MIG_MACH_PORT_MOD_REFS, simple::<MigModRefsRequest>(), NONE, mod_refs),
-    routine!(MIG_MACH_PORT_SET_MSCOUNT, simple::<MigNameValueRequest>(), NONE, set_mscount),
-    routine!(MIG_MACH_PORT_GET_SET_STATUS, simple::<MigNameRequest>(), ReplyLayout::Ool(1), get_set_status),
-    routine!(MIG_MACH_PORT_MOVE_MEMBER, simple::<MigMemberRequest>(), NONE, move_member),
-    routine!(MIG_MACH_PORT_REQUEST_NOTIFICATION, one_port::<MigRequestNotificationRequest>(), ReplyLayout::Port, request_notification),
-    routine!(MIG_MACH_PORT_INSERT_RIGHT, one_port::<MigInsertRightRequest>(), NONE, insert_right),
-    routine!(MIG_MACH_PORT_EXTRACT_RIGHT, simple::<MigExtractRightRequest>(), ReplyLayout::Port, extract_right),
-    routine!(MIG_MACH_PORT_SET_SEQNO, simple::<MigNameValueRequest>(), NONE, set_seqno),
-    routine!(MIG_MACH_PORT_GET_ATTRIBUTES, simple::<MigGetAttributesRequest>(), words::<MigAttributesReply>(), get_attributes),
-    routine!(MIG_MACH_PORT_SET_ATTRIBUTES, Layout::Counted(size_of::<MigSetAttributesRequest>()), NONE, set_attributes),
-    routine!(MIG_MACH_PORT_GET_SRIGHTS, simple::<MigNameRequest>(), words::<MigWordReply>(), get_srights),
-    routine!(MIG_MACH_PORT_INSERT_MEMBER, simple::<MigMemberRequest>(), NONE, insert_member),
-    routine!(MIG_MACH_PORT_EXTRACT_MEMBER, simple::<MigMemberRequest>(), NONE, extract_member),
-    routine!(MIG_MACH_PORT_GET_CONTEXT, simple::<MigNameRequest>(), words::<MigContextReply>(), get_context),
-    routine!(MIG_MACH_PORT_SET_CONTEXT, simple::<MigContextRequest>(), NONE, set_context),
-    routine!(MIG_MACH_PORT_CONSTRUCT, simple::<MigConstructRequest>(), words::<MigWordReply>(), construct),
-    routine!(MIG_MACH_PORT_DESTRUCT, simple::<MigDestructRequest>(), NONE, destruct),
-    routine!(MIG_MACH_PORT_GUARD, simple::<MigGuardRequest>(), NONE, guard),
-    routine!(MIG_MACH_PORT_UNGUARD, simple::<MigContextRequest>(), NONE, unguard),
-    routine!(MIG_TASK_GET_SPECIAL_PORT, simple::<MigSpecialPortRequest>(), ReplyLayout::Port, get_special_port),
-    routine!(MIG_TASK_SET_SPECIAL_PORT, one_port::<MigSpecialPortRequest>(), NONE, set_special_port),
-    routine!(MIG_TASK_SET_EXCEPTION_PORTS, one_port::<MigSetExceptionPortsRequest>(), NONE, set_exception_ports),
-    routine!(MIG_TASK_GET_EXCEPTION_PORTS, simple::<MigExceptionMaskRequest>(), ReplyLayout::Ports, get_exception_ports),
-    routine!(MIG_TASK_SWAP_EXCEPTION_PORTS, one_port::<MigSetExceptionPortsRequest>(), ReplyLayout::Ports, swap_exception_ports),
+    routine!(MIG_MACH_PORT_NAMES, Simple(MigNoArgs), ReplyLayout::Ool(2),
+        |s, _, _| names(s)),
+    routine!(MIG_MACH_PORT_TYPE, Simple(MigNameRequest), WORD,
+        |s, r, _| word_reply(mp::port_type(s, r.name))),
+    routine!(MIG_MACH_PORT_ALLOCATE_NAME, Simple(MigAllocateNameRequest), NONE,
+        |s, r, _| done(mp::allocate_name(s, r.right, r.name))),
+    routine!(MIG_MACH_PORT_ALLOCATE, Simple(MigAllocateRequest), WORD,
+        |s, r, _| word_reply(mp::allocate(s, r.right))),
+    routine!(MIG_MACH_PORT_DESTROY, Simple(MigNameRequest), NONE,
+        |s, r, _| done(mp::destroy(s, r.name))),
+    routine!(MIG_MACH_PORT_DEALLOCATE, Simple(MigNameRequest), NONE,
+        |s, r, _| done(mp::deallocate(s, r.name))),
+    routine!(MIG_MACH_PORT_GET_REFS, Simple(MigGetRefsRequest), WORD,
+        |s, r, _| word_reply(mp::get_refs(s, r.name, r.right))),
+    routine!(MIG_MACH_PORT_MOD_REFS, Simple(MigModRefsRequest), NONE,
+        |s, r, _| done(mp::mod_refs(s, r.name, r.right, r.delta))),
+    routine!(MIG_MACH_PORT_SET_MSCOUNT, Simple(MigNameValueRequest), NONE,
+        |s, r, _| done(mp::set_mscount(s, r.name, r.value))),
+    routine!(MIG_MACH_PORT_GET_SET_STATUS, Simple(MigNameRequest), ReplyLayout::Ool(1),
+        |s, r, _| get_set_status(s, r.name)),
+    routine!(MIG_MACH_PORT_MOVE_MEMBER, Simple(MigMemberRequest), NONE,
+        |s, r, _| done(mp::move_member(s, r.member, r.pset))),
+    routine!(MIG_MACH_PORT_REQUEST_NOTIFICATION, OnePort(MigRequestNotificationRequest), ReplyLayout::Port,
+        |s, r, a| request_notification(s, r, a)),
+    routine!(MIG_MACH_PORT_INSERT_RIGHT, OnePort(MigInsertRightRequest), NONE,
+        |s, r, a| done(mp::insert_carried(s, r.name, a.port))),
+    routine!(MIG_MACH_PORT_EXTRACT_RIGHT, Simple(MigExtractRightRequest), ReplyLayout::Port,
+        |s, r, _| port_reply(mp::extract_carried(s, r.name, r.msgt))),
+    routine!(MIG_MACH_PORT_SET_SEQNO, Simple(MigNameValueRequest), NONE,
+        |s, r, _| done(mp::set_seqno(s, r.name, r.value))),
+    routine!(MIG_MACH_PORT_GET_ATTRIBUTES, Simple(MigGetAttributesRequest), words::<MigAttributesReply>(),
+        |s, r, _| get_attributes(s, r)),
+    routine!(MIG_MACH_PORT_SET_ATTRIBUTES, Counted(MigSetAttributesRequest), NONE,
+        |s, r, a| set_attributes(s, r, a.inline)),
+    routine!(MIG_MACH_PORT_GET_SRIGHTS, Simple(MigNameRequest), WORD,
+        |s, r, _| word_reply(mp::get_srights(s, r.name))),
+    routine!(MIG_MACH_PORT_INSERT_MEMBER, Simple(MigMemberRequest), NONE,
+        |s, r, _| done(mp::insert_member(s, r.member, r.pset))),
+    routine!(MIG_MACH_PORT_EXTRACT_MEMBER, Simple(MigMemberRequest), NONE,
+        |s, r, _| done(mp::extract_member(s, r.member, r.pset))),
+    routine!(MIG_MACH_PORT_GET_CONTEXT, Simple(MigNameRequest), words::<MigContextReply>(),
+        |s, r, _| match mp::get_context(s, r.name) {
+            Ok(context) => bytes_reply(AsBytes::as_bytes(&MigContextReply { context })),
+            Err(e) => error(e),
+        }),
+    routine!(MIG_MACH_PORT_SET_CONTEXT, Simple(MigContextRequest), NONE,
+        |s, r, _| done(mp::set_context(s, r.name, r.context))),
+    routine!(MIG_MACH_PORT_CONSTRUCT, Simple(MigConstructRequest), WORD,
+        |s, r, _| word_reply(mp::construct(s, &{ r.options }, r.context))),
+    routine!(MIG_MACH_PORT_DESTRUCT, Simple(MigDestructRequest), NONE,
+        |s, r, _| done(mp::destruct(s, r.name, r.srdelta, r.guard))),
+    routine!(MIG_MACH_PORT_GUARD, Simple(MigGuardRequest), NONE,
+        |s, r, _| done(mp::guard(s, r.name, r.guard, r.strict != 0))),
+    routine!(MIG_MACH_PORT_UNGUARD, Simple(MigContextRequest), NONE,
+        |s, r, _| done(mp::unguard(s, r.name, r.context))),
+    routine!(MIG_TASK_GET_SPECIAL_PORT, Simple(MigSpecialPortRequest), ReplyLayout::Port,
+        |s, r, _| port_reply(mp::special_port(s, r.which).map(carried))),
+    routine!(MIG_TASK_SET_SPECIAL_PORT, OnePort(MigSpecialPortRequest), NONE,
+        |s, r, a| done(mp::set_special_right(s, r.which, mp::send_right(a.port)))),
+    routine!(MIG_TASK_SET_EXCEPTION_PORTS, OnePort(MigSetExceptionPortsRequest), NONE,
+        |s, r, a| set_exception_ports(s, r, a.port, false)),
+    routine!(MIG_TASK_GET_EXCEPTION_PORTS, Simple(MigExceptionMaskRequest), ReplyLayout::Ports,
+        |s, r, _| handlers_reply(mp::exception_handlers(s, r.mask))),
+    routine!(MIG_TASK_SWAP_EXCEPTION_PORTS, OnePort(MigSetExceptionPortsRequest), ReplyLayout::Ports,
+        |s, r, a| set_exception_ports(s, r, a.port, true)),
 ];
 
-// ---- Handlers: decode the request, call the routine, encode the reply ----
+// ---- Handlers too long for a table row ----
 
-fn names(space: &Space, _: Args<'_>) -> Reply {
+fn names(space: &Space) -> Reply {
     match mp::names(space) {
         Ok((names, types)) => {
             let n = names.len() as u32;
@@ -175,76 +216,14 @@ fn names(space: &Space, _: Args<'_>) -> Reply {
     }
 }
 
-fn port_type(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigNameRequest = a.get();
-    word_reply(mp::port_type(space, r.name))
-}
-
-fn allocate_name(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigAllocateNameRequest = a.get();
-    done(mp::allocate_name(space, r.right, r.name))
-}
-
-fn allocate(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigAllocateRequest = a.get();
-    word_reply(mp::allocate(space, r.right))
-}
-
-fn destroy(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigNameRequest = a.get();
-    done(mp::destroy(space, r.name))
-}
-
-fn deallocate(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigNameRequest = a.get();
-    done(mp::deallocate(space, r.name))
-}
-
-fn get_refs(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigGetRefsRequest = a.get();
-    word_reply(mp::get_refs(space, r.name, r.right))
-}
-
-fn mod_refs(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigModRefsRequest = a.get();
-    done(mp::mod_refs(space, r.name, r.right, r.delta))
-}
-
-fn set_mscount(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigNameValueRequest = a.get();
-    done(mp::set_mscount(space, r.name, r.value))
-}
-
-fn set_seqno(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigNameValueRequest = a.get();
-    done(mp::set_seqno(space, r.name, r.value))
-}
-
-fn get_set_status(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigNameRequest = a.get();
-    match mp::get_set_status(space, r.name) {
+fn get_set_status(space: &Space, name: u32) -> Reply {
+    match mp::get_set_status(space, name) {
         Ok(names) => ool_reply(&[&names], &[names.len() as u32]).unwrap_or_else(shortage),
         Err(e) => error(e),
     }
 }
 
-fn move_member(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigMemberRequest = a.get();
-    done(mp::move_member(space, r.member, r.pset))
-}
-
-fn insert_member(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigMemberRequest = a.get();
-    done(mp::insert_member(space, r.member, r.pset))
-}
-
-fn extract_member(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigMemberRequest = a.get();
-    done(mp::extract_member(space, r.member, r.pset))
-}
-
-fn request_notification(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigRequestNotificationRequest = a.get();
+fn request_notification(space: &Space, r: MigRequestNotificationRequest, a: Args<'_>) -> Reply {
     // MIG's server checks the notify right's type: send-once only.
     if u32::from(a.disposition) != MACH_MSG_TYPE_PORT_SEND_ONCE {
         return error(MIG_TYPE_ERROR);
@@ -255,7 +234,7 @@ fn request_notification(space: &Space, a: Args<'_>) -> Reply {
         Carried::Null => None,
     };
     match mp::request_notification_right(space, r.name, r.msgid as i32, r.sync.into(), notify) {
-        (Ok(()), prev) => Reply::Port(prev.map_or(Carried::Null, Carried::Right)),
+        (Ok(()), prev) => Reply::Port(carried(prev)),
         (Err(e), prev) => {
             drop(prev);
             error(e)
@@ -263,21 +242,7 @@ fn request_notification(space: &Space, a: Args<'_>) -> Reply {
     }
 }
 
-fn insert_right(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigInsertRightRequest = a.get();
-    done(mp::insert_carried(space, r.name, a.port))
-}
-
-fn extract_right(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigExtractRightRequest = a.get();
-    match mp::extract_carried(space, r.name, r.msgt) {
-        Ok(c) => Reply::Port(c),
-        Err(e) => error(e),
-    }
-}
-
-fn get_attributes(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigGetAttributesRequest = a.get();
+fn get_attributes(space: &Space, r: MigGetAttributesRequest) -> Reply {
     match mp::get_attributes(space, r.name, r.flavor, r.count) {
         Ok((info, count)) => {
             let reply = MigAttributesReply { count, info };
@@ -289,9 +254,8 @@ fn get_attributes(space: &Space, a: Args<'_>) -> Reply {
     }
 }
 
-fn set_attributes(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigSetAttributesRequest = a.get();
-    let array = &a.inline[size_of::<MigSetAttributesRequest>()..];
+fn set_attributes(space: &Space, r: MigSetAttributesRequest, inline: &[u8]) -> Reply {
+    let array = &inline[size_of::<MigSetAttributesRequest>()..];
     let count = r.count as usize;
     let mut info = [0u32; 17];
     if count > info.len() || array.len() != count * size_of::<u32>() {
@@ -301,85 +265,17 @@ fn set_attributes(space: &Space, a: Args<'_>) -> Reply {
     done(mp::set_attributes(space, r.name, r.flavor, &info[..count]))
 }
 
-fn get_srights(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigNameRequest = a.get();
-    word_reply(mp::get_srights(space, r.name))
-}
-
-fn get_context(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigNameRequest = a.get();
-    match mp::get_context(space, r.name) {
-        Ok(context) => bytes_reply(AsBytes::as_bytes(&MigContextReply { context })),
-        Err(e) => error(e),
-    }
-}
-
-fn set_context(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigContextRequest = a.get();
-    done(mp::set_context(space, r.name, r.context))
-}
-
-fn construct(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigConstructRequest = a.get();
-    let options = r.options;
-    word_reply(mp::construct(space, &options, r.context))
-}
-
-fn destruct(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigDestructRequest = a.get();
-    done(mp::destruct(space, r.name, r.srdelta, r.guard))
-}
-
-fn guard(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigGuardRequest = a.get();
-    done(mp::guard(space, r.name, r.guard, r.strict != 0))
-}
-
-fn unguard(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigContextRequest = a.get();
-    done(mp::unguard(space, r.name, r.context))
-}
-
-fn get_special_port(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigSpecialPortRequest = a.get();
-    match mp::special_port(space, r.which) {
-        Ok(port) => Reply::Port(port.map_or(Carried::Null, Carried::Right)),
-        Err(e) => error(e),
-    }
-}
-
-fn set_special_port(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigSpecialPortRequest = a.get();
-    done(mp::set_special_right(
-        space,
-        r.which,
-        mp::send_right(a.port),
-    ))
-}
-
-fn set_exception_ports(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigSetExceptionPortsRequest = a.get();
-    let port = mp::send_right(a.port);
-    match mp::swap_exception_ports(space, r.mask, port, r.behavior, r.flavor, false) {
-        Ok(_) => done(Ok(())),
-        Err(e) => error(e),
-    }
-}
-
-fn swap_exception_ports(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigSetExceptionPortsRequest = a.get();
-    let port = mp::send_right(a.port);
-    match mp::swap_exception_ports(space, r.mask, port, r.behavior, r.flavor, true) {
-        Ok(Some(h)) => handlers_reply(h),
+/// task_set_exception_ports, and with `swap` task_swap_exception_ports.
+fn set_exception_ports(
+    space: &Space,
+    r: MigSetExceptionPortsRequest,
+    port: Carried,
+    swap: bool,
+) -> Reply {
+    let port = mp::send_right(port);
+    match mp::swap_exception_ports(space, r.mask, port, r.behavior, r.flavor, swap) {
+        Ok(Some(h)) => handlers_reply(Ok(h)),
         Ok(None) => done(Ok(())),
-        Err(e) => error(e),
-    }
-}
-
-fn get_exception_ports(space: &Space, a: Args<'_>) -> Reply {
-    let r: MigExceptionMaskRequest = a.get();
-    match mp::exception_handlers(space, r.mask) {
-        Ok(h) => handlers_reply(h),
         Err(e) => error(e),
     }
 }
@@ -408,6 +304,19 @@ fn bytes_reply(bytes: &[u8]) -> Reply {
     }
 }
 
+/// A right to carry, or a null descriptor.
+fn carried(r: Option<Right>) -> Carried {
+    r.map_or(Carried::Null, Carried::Right)
+}
+
+/// A reply carrying one right (or none), or the routine's error.
+fn port_reply(r: MachResult<Carried>) -> Reply {
+    match r {
+        Ok(c) => Reply::Port(c),
+        Err(e) => error(e),
+    }
+}
+
 /// A reply with one word after `RetCode`, or the routine's error.
 fn word_reply(r: MachResult<u32>) -> Reply {
     match r {
@@ -418,7 +327,11 @@ fn word_reply(r: MachResult<u32>) -> Reply {
 
 /// MIG's reply of task_get/swap_exception_ports: `EXC_TYPES_COUNT` port
 /// descriptors, then `NDR`, the count and the three arrays packed.
-fn handlers_reply(h: KVec<Handler>) -> Reply {
+fn handlers_reply(h: MachResult<KVec<Handler>>) -> Reply {
+    let h = match h {
+        Ok(h) => h,
+        Err(e) => return error(e),
+    };
     let n = h.len();
     // count, then masks, behaviors and flavors, `n` words each.
     let mut words = [0u32; 1 + 3 * EXC_TYPES_COUNT];
@@ -433,10 +346,7 @@ fn handlers_reply(h: KVec<Handler>) -> Reply {
         words[1 + 2 * n + i] = x.flavor;
         // Cannot fail (capacity for every type); a right that did not
         // fit would be released with the error.
-        if ports
-            .push_within_capacity(x.port.map_or(Carried::Null, Carried::Right))
-            .is_err()
-        {
+        if ports.push_within_capacity(carried(x.port)).is_err() {
             return shortage();
         }
     }

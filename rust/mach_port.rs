@@ -700,23 +700,27 @@ fn port_and_set(
 
 /// mach_port_insert_member.
 pub(crate) fn insert_member(space: &Space, name: u32, pset: u32) -> MachResult {
-    if !name_valid(name) || !name_valid(pset) {
-        return Err(KERN_INVALID_RIGHT);
-    }
-    locked(space, |g, _, d| {
-        let (p, s) = port_and_set(g, name, pset, d)?;
-        s.add_member(&p)
-    })
+    on_member(space, name, pset, |s, p| s.add_member(p))
 }
 
 /// mach_port_extract_member.
 pub(crate) fn extract_member(space: &Space, name: u32, pset: u32) -> MachResult {
+    on_member(space, name, pset, |s, p| s.remove_member(p))
+}
+
+/// Runs `f` on the set `pset` and the port of receive right `name`.
+fn on_member(
+    space: &Space,
+    name: u32,
+    pset: u32,
+    f: impl FnOnce(&Arc<PortSet>, &Arc<Port>) -> MachResult,
+) -> MachResult {
     if !name_valid(name) || !name_valid(pset) {
         return Err(KERN_INVALID_RIGHT);
     }
     locked(space, |g, _, d| {
         let (p, s) = port_and_set(g, name, pset, d)?;
-        s.remove_member(&p)
+        f(&s, &p)
     })
 }
 
@@ -916,13 +920,8 @@ fn register_port_destroyed(
         drop(notify);
         return Err(KERN_INVALID_VALUE);
     }
-    let p = match receive_port_valid(g, name, d) {
-        Ok(p) => p,
-        Err(e) => {
-            drop(notify);
-            return Err(e);
-        }
-    };
+    // On error `notify` is dropped on return, and so released.
+    let p = receive_port_valid(g, name, d)?;
     let mut pg = p.inner.lock();
     if pg.pdrequest.is_some() {
         drop(pg);
@@ -943,13 +942,8 @@ fn register_no_senders(
     prev: &mut Option<Request>,
     d: &mut Deferred,
 ) -> MachResult {
-    let p = match receive_port_valid(g, name, d) {
-        Ok(p) => p,
-        Err(e) => {
-            drop(notify);
-            return Err(e);
-        }
-    };
+    // On error `notify` is dropped on return, and so released.
+    let p = receive_port_valid(g, name, d)?;
     let mut pg = p.inner.lock();
     *prev = pg.nsrequest.take();
     if let Some(n) = notify {
