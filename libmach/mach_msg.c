@@ -215,3 +215,11 @@ mach_msg_return_t mach_msg_server(boolean_t (*demux)(mach_msg_header_t *, mach_m
 {
 	return serve(demux, max_size, rcv_name, options, 0);
 }
+
+mach_msg_return_t mach_msg_server_importance(boolean_t (*demux)(mach_msg_header_t *, mach_msg_header_t *),
+					     mach_msg_size_t max_size, mach_port_t rcv_name,
+					     mach_msg_options_t options)
+{
+	/* No importance donation here: the plain server loop. */
+	return mach_msg_server(demux, max_size, rcv_name, options);
+}

@@ -480,71 +480,78 @@ int machipc_port_fd(mach_port_name_t name, uint32_t trailer)
 	return p.fd;
 }
 
-kern_return_t task_get_special_port(task_inspect_t task, int which_port, mach_port_t *special_port)
+kern_return_t mach_port_guard_with_flags(ipc_space_t task, mach_port_name_t name, mach_port_context_t guard,
+					 uint64_t flags)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { (uint32_t)which_port };
-
-		return machipc_mig_port_out(task, 3409, a, sizeof(a), special_port, NULL);
-	}
-	struct machipc_port_call _call;
-	kern_return_t kr = CALL(MACHIPC_IOC_GET_SPECIAL_PORT, .flavor = (uint32_t)which_port);
-
-	if (kr == KERN_SUCCESS)
-		*special_port = _call.name;
-	return kr;
+	return mach_port_guard(task, name, guard, (flags & MPG_STRICT) ? TRUE : FALSE);
 }
 
-kern_return_t task_set_special_port(task_t task, int which_port, mach_port_t special_port)
+kern_return_t mach_port_swap_guard(ipc_space_t task, mach_port_name_t name, mach_port_context_t old_guard,
+				   mach_port_context_t new_guard)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { (uint32_t)which_port };
+	kern_return_t kr = mach_port_unguard(task, name, old_guard);
 
-		return machipc_mig_port_in(task, 3410, special_port, MACH_MSG_TYPE_COPY_SEND, a, sizeof(a));
-	}
-	struct machipc_port_call _call;
-
-	return CALL(MACHIPC_IOC_SET_SPECIAL_PORT, .flavor = (uint32_t)which_port, .name = special_port);
+	if (kr != KERN_SUCCESS)
+		return kr;
+	return mach_port_guard(task, name, new_guard, FALSE);
 }
 
-mach_port_name_t mach_reply_port(void)
+kern_return_t mach_port_peek(ipc_space_t task, mach_port_name_t name, mach_msg_trailer_type_t trailer_type,
+			     mach_port_seqno_t *request_seqnop, mach_msg_size_t *msg_sizep, mach_msg_id_t *msg_idp,
+			     mach_msg_trailer_info_t trailer_infop, mach_msg_type_number_t *trailer_infopCnt)
 {
-	mach_port_name_t name = MACH_PORT_NULL;
-
-	if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &name) != KERN_SUCCESS)
-		return MACH_PORT_NULL;
-	return name;
-}
-
-mach_port_name_t task_self_trap(void)
-{
-	return mach_task_self_;
-}
-
-boolean_t mach_task_is_self(task_name_t task)
-{
-	return task == mach_task_self_;
-}
-
-kern_return_t task_for_pid(mach_port_name_t target_tport, int pid, mach_port_name_t *t)
-{
-	struct machipc_port_call c = { .flavor = (uint32_t)pid };
+	struct machipc_port_call c = {
+		.name = name,
+		.flavor = (uint32_t)trailer_type,
+		.value = *request_seqnop,
+		.count = *trailer_infopCnt,
+		.data = (uintptr_t)trailer_infop,
+	};
 	kern_return_t kr;
 
-	if (!machipc_is_self(target_tport))
-		return KERN_FAILURE;
-	kr = machipc_port_call(MACHIPC_IOC_TASK_FOR_PID, &c);
-	if (kr == KERN_SUCCESS)
-		*t = c.name;
+	if (!machipc_is_self(task))
+		return MACH_SEND_INVALID_DEST;
+	kr = machipc_port_call(MACHIPC_IOC_PORT_PEEK, &c);
+	if (kr == KERN_SUCCESS) {
+		*request_seqnop = (mach_port_seqno_t)c.value;
+		*msg_sizep = c.poly;
+		*msg_idp = c.delta;
+		*trailer_infopCnt = c.count;
+	}
 	return kr;
 }
 
-kern_return_t pid_for_task(mach_port_name_t t, int *x)
+kern_return_t mach_port_dnrequest_info(ipc_space_t task, mach_port_name_t name, unsigned int *dnr_total,
+				       unsigned int *dnr_used)
 {
-	struct machipc_port_call c = { .name = t };
-	kern_return_t kr = machipc_port_call(MACHIPC_IOC_PID_FOR_TASK, &c);
+	(void)task, (void)name, (void)dnr_total, (void)dnr_used;
+	return KERN_NOT_SUPPORTED;
+}
 
-	if (kr == KERN_SUCCESS)
-		*x = (int)c.value;
-	return kr;
+kern_return_t mach_port_kernel_object(ipc_space_read_t task, mach_port_name_t name, unsigned int *object_type,
+				      unsigned int *object_addr)
+{
+	(void)task, (void)name, (void)object_type, (void)object_addr;
+	return KERN_NOT_SUPPORTED;
+}
+
+kern_return_t mach_port_kobject(ipc_space_read_t task, mach_port_name_t name, natural_t *object_type,
+				mach_vm_address_t *object_addr)
+{
+	(void)task, (void)name, (void)object_type, (void)object_addr;
+	return KERN_NOT_SUPPORTED;
+}
+
+kern_return_t mach_port_assert_attributes(ipc_space_t task, mach_port_name_t name, mach_port_flavor_t flavor,
+					  mach_port_info_t info, mach_msg_type_number_t infoCnt)
+{
+	(void)task, (void)name, (void)flavor, (void)info, (void)infoCnt;
+	return KERN_NOT_SUPPORTED;
+}
+
+kern_return_t mach_port_is_connection_for_service(ipc_space_t task, mach_port_name_t connection_port,
+						  mach_port_name_t service_port, uint64_t *filter_policy_id)
+{
+	(void)task, (void)connection_port, (void)service_port, (void)filter_policy_id;
+	return KERN_NOT_SUPPORTED;
 }

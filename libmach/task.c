@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Task calls: special ports, task_for_pid/pid_for_task and the task
+ * controls. Another task's special ports go as the MIG requests the kernel
+ * serves on its task port; suspending or listing a task's threads is not
+ * something machipc can do (KERN_NOT_SUPPORTED).
+ */
+#include "internal.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+kern_return_t task_get_special_port(task_inspect_t task, int which_port, mach_port_t *special_port)
+{
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { (uint32_t)which_port };
+
+		return machipc_mig_port_out(task, 3409, a, sizeof(a), special_port, NULL);
+	}
+	struct machipc_port_call c = { .flavor = (uint32_t)which_port };
+	kern_return_t kr = machipc_port_call(MACHIPC_IOC_GET_SPECIAL_PORT, &c);
+
+	if (kr == KERN_SUCCESS)
+		*special_port = c.name;
+	return kr;
+}
+
+kern_return_t task_set_special_port(task_t task, int which_port, mach_port_t special_port)
+{
+	if (!machipc_is_self(task)) {
+		uint32_t a[] = { (uint32_t)which_port };
+
+		return machipc_mig_port_in(task, 3410, special_port, MACH_MSG_TYPE_COPY_SEND, a, sizeof(a));
+	}
+	struct machipc_port_call c = { .flavor = (uint32_t)which_port, .name = special_port };
+
+	return machipc_port_call(MACHIPC_IOC_SET_SPECIAL_PORT, &c);
+}
+
+boolean_t mach_task_is_self(task_name_t task)
+{
+	return task == mach_task_self_;
+}
+
+kern_return_t task_for_pid(mach_port_name_t target_tport, int pid, mach_port_name_t *t)
+{
+	struct machipc_port_call c = { .flavor = (uint32_t)pid };
+	kern_return_t kr;
+
+	if (!machipc_is_self(target_tport))
+		return KERN_FAILURE;
+	kr = machipc_port_call(MACHIPC_IOC_TASK_FOR_PID, &c);
+	if (kr == KERN_SUCCESS)
+		*t = c.name;
+	return kr;
+}
+
+kern_return_t pid_for_task(mach_port_name_t t, int *x)
+{
+	struct machipc_port_call c = { .name = t };
+	kern_return_t kr = machipc_port_call(MACHIPC_IOC_PID_FOR_TASK, &c);
+
+	if (kr == KERN_SUCCESS)
+		*x = (int)c.value;
+	return kr;
+}
+
+kern_return_t task_name_for_pid(mach_port_name_t target_tport, int pid, mach_port_name_t *tn)
+{
+	/* A task port is a superset of the name port. */
+	return task_for_pid(target_tport, pid, tn);
+}
+
+kern_return_t debug_control_port_for_pid(mach_port_name_t target_tport, int pid, mach_port_name_t *t)
+{
+	(void)target_tport, (void)pid, (void)t;
+	return KERN_NOT_SUPPORTED;
+}
+
+kern_return_t task_terminate(task_t target_task)
+{
+	int pid;
+
+	if (machipc_is_self(target_task)) {
+		kill(getpid(), SIGKILL);
+		return KERN_SUCCESS; /* not reached */
+	}
+	if (pid_for_task(target_task, &pid) != KERN_SUCCESS || pid <= 0)
+		return KERN_INVALID_ARGUMENT;
+	return kill(pid, SIGKILL) == 0 ? KERN_SUCCESS : KERN_FAILURE;
+}
+
+kern_return_t task_suspend(task_read_t target_task)
+{
+	(void)target_task;
+	return KERN_NOT_SUPPORTED;
+}
+
+kern_return_t task_resume(task_read_t target_task)
+{
+	(void)target_task;
+	return KERN_NOT_SUPPORTED;
+}
+
+kern_return_t task_threads(task_inspect_t target_task, thread_act_array_t *act_list,
+			   mach_msg_type_number_t *act_listCnt)
+{
+	(void)target_task, (void)act_list, (void)act_listCnt;
+	return KERN_NOT_SUPPORTED;
+}
+
+kern_return_t task_set_port_space(ipc_space_t task, int table_entries)
+{
+	/* A sizing hint: the space grows on demand anyway. */
+	(void)task, (void)table_entries;
+	return KERN_SUCCESS;
+}
