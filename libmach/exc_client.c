@@ -4,6 +4,7 @@
  * state variants as MIG would generate them, sent to an exception port.
  */
 #include "internal.h"
+#include "mig_ids.h"
 
 #include <mach/exc.h>
 #include <mach/mach_exc.h>
@@ -137,7 +138,7 @@ static kern_return_t exc_call(mach_port_t exception_port, mach_msg_id_t id, int 
 kern_return_t exception_raise(mach_port_t exception_port, mach_port_t thread, mach_port_t task,
 			      exception_type_t exception, exception_data_t code, mach_msg_type_number_t codeCnt)
 {
-	return exc_call(exception_port, 2401, 1, thread, task, exception, code, sizeof(integer_t), codeCnt, NULL,
+	return exc_call(exception_port, MIG_EXCEPTION_RAISE, 1, thread, task, exception, code, sizeof(integer_t), codeCnt, NULL,
 			NULL, 0, NULL, NULL);
 }
 
@@ -146,7 +147,7 @@ kern_return_t exception_raise_state(mach_port_t exception_port, exception_type_t
 				    const thread_state_t old_state, mach_msg_type_number_t old_stateCnt,
 				    thread_state_t new_state, mach_msg_type_number_t *new_stateCnt)
 {
-	return exc_call(exception_port, 2402, 0, MACH_PORT_NULL, MACH_PORT_NULL, exception, code, sizeof(integer_t),
+	return exc_call(exception_port, MIG_EXCEPTION_RAISE_STATE, 0, MACH_PORT_NULL, MACH_PORT_NULL, exception, code, sizeof(integer_t),
 			codeCnt, flavor, old_state, old_stateCnt, new_state, new_stateCnt);
 }
 
@@ -156,7 +157,7 @@ kern_return_t exception_raise_state_identity(mach_port_t exception_port, mach_po
 					     mach_msg_type_number_t old_stateCnt, thread_state_t new_state,
 					     mach_msg_type_number_t *new_stateCnt)
 {
-	return exc_call(exception_port, 2403, 1, thread, task, exception, code, sizeof(integer_t), codeCnt, flavor,
+	return exc_call(exception_port, MIG_EXCEPTION_RAISE_STATE_IDENTITY, 1, thread, task, exception, code, sizeof(integer_t), codeCnt, flavor,
 			old_state, old_stateCnt, new_state, new_stateCnt);
 }
 
@@ -164,7 +165,7 @@ kern_return_t mach_exception_raise(mach_port_t exception_port, mach_port_t threa
 				   exception_type_t exception, mach_exception_data_t code,
 				   mach_msg_type_number_t codeCnt)
 {
-	return exc_call(exception_port, 2405, 1, thread, task, exception, code, sizeof(int64_t), codeCnt, NULL,
+	return exc_call(exception_port, MIG_MACH_EXCEPTION_RAISE, 1, thread, task, exception, code, sizeof(int64_t), codeCnt, NULL,
 			NULL, 0, NULL, NULL);
 }
 
@@ -174,7 +175,7 @@ kern_return_t mach_exception_raise_state(mach_port_t exception_port, exception_t
 					 mach_msg_type_number_t old_stateCnt, thread_state_t new_state,
 					 mach_msg_type_number_t *new_stateCnt)
 {
-	return exc_call(exception_port, 2406, 0, MACH_PORT_NULL, MACH_PORT_NULL, exception, code, sizeof(int64_t),
+	return exc_call(exception_port, MIG_MACH_EXCEPTION_RAISE_STATE, 0, MACH_PORT_NULL, MACH_PORT_NULL, exception, code, sizeof(int64_t),
 			codeCnt, flavor, old_state, old_stateCnt, new_state, new_stateCnt);
 }
 
@@ -185,6 +186,6 @@ kern_return_t mach_exception_raise_state_identity(mach_port_t exception_port, ma
 						  mach_msg_type_number_t old_stateCnt, thread_state_t new_state,
 						  mach_msg_type_number_t *new_stateCnt)
 {
-	return exc_call(exception_port, 2407, 1, thread, task, exception, code, sizeof(int64_t), codeCnt, flavor,
+	return exc_call(exception_port, MIG_MACH_EXCEPTION_RAISE_STATE_IDENTITY, 1, thread, task, exception, code, sizeof(int64_t), codeCnt, flavor,
 			old_state, old_stateCnt, new_state, new_stateCnt);
 }

@@ -28,6 +28,7 @@
  * signal replaces libmach's: Mach exceptions are then not raised for it.
  */
 #include "internal.h"
+#include "mig_ids.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -367,7 +368,7 @@ struct exc_ports_reply {
 	mach_msg_max_trailer_t trailer;
 };
 
-/* Sends a task_get (3414) or task_swap (3415) request and unpacks the
+/* Sends a task_get or task_swap_exception_ports request and unpacks the
  * coalesced handlers. */
 static kern_return_t mig_exc_ports(mach_port_t task, int id, exception_mask_t mask, mach_port_t new_port,
 				   exception_behavior_t behavior, thread_state_flavor_t flavor,
@@ -395,7 +396,7 @@ static kern_return_t mig_exc_ports(mach_port_t task, int id, exception_mask_t ma
 	mach_msg_return_t mr;
 
 	memset(&req, 0, sizeof(req));
-	if (id == 3414) {
+	if (id == MIG_TASK_GET_EXCEPTION_PORTS) {
 		req.get.ndr = NDR_record;
 		req.get.mask = mask;
 		size = sizeof(req.get);
@@ -452,7 +453,7 @@ kern_return_t task_set_exception_ports(task_t task, exception_mask_t exception_m
 	if (!machipc_is_self(task)) {
 		uint32_t a[] = { exception_mask, (uint32_t)behavior, (uint32_t)new_flavor };
 
-		return machipc_mig_port_in(task, 3413, new_port, MACH_MSG_TYPE_COPY_SEND, a, sizeof(a));
+		return machipc_mig_port_in(task, MIG_TASK_SET_EXCEPTION_PORTS, new_port, MACH_MSG_TYPE_COPY_SEND, a, sizeof(a));
 	}
 	kr = machipc_port_call(MACHIPC_IOC_SET_EXCEPTION_PORTS, &c);
 	if (kr == KERN_SUCCESS && MACH_PORT_VALID(new_port))
@@ -470,7 +471,7 @@ kern_return_t task_get_exception_ports(task_t task, exception_mask_t exception_m
 	kern_return_t kr;
 
 	if (!machipc_is_self(task))
-		return mig_exc_ports(task, 3414, exception_mask, MACH_PORT_NULL, 0, 0, masks, masksCnt, old_handlers,
+		return mig_exc_ports(task, MIG_TASK_GET_EXCEPTION_PORTS, exception_mask, MACH_PORT_NULL, 0, 0, masks, masksCnt, old_handlers,
 				     old_behaviors, old_flavors);
 	kr = machipc_port_call(MACHIPC_IOC_GET_EXCEPTION_PORTS, &c);
 	if (kr != KERN_SUCCESS)
@@ -494,7 +495,7 @@ kern_return_t task_swap_exception_ports(task_t task, exception_mask_t exception_
 	kern_return_t kr;
 
 	if (!machipc_is_self(task))
-		return mig_exc_ports(task, 3415, exception_mask, new_port, behavior, new_flavor, masks, masksCnt,
+		return mig_exc_ports(task, MIG_TASK_SWAP_EXCEPTION_PORTS, exception_mask, new_port, behavior, new_flavor, masks, masksCnt,
 				     old_handlers, old_behaviors, old_flavors);
 	kr = task_get_exception_ports(task, exception_mask, masks, masksCnt, old_handlers, old_behaviors, old_flavors);
 	if (kr != KERN_SUCCESS)

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The mach_port_* calls under XNU's names and signatures. On the caller's
- * own task each is one ioctl (the fast path, like XNU's _kernelrpc traps);
- * another task's port is not served yet and fails as a send to an invalid
- * destination would.
+ * own task each is one ioctl (the fast path, like XNU's _kernelrpc traps).
+ * On another task's port each is the MIG request of mach_port.defs, which
+ * the kernel serves on that task's port (rust/kobject.rs); mach_port_peek
+ * has no MIG path and fails there as a send to an invalid destination.
  */
 #include "internal.h"
+#include "mig_ids.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +15,19 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#define CALL(cmd, ...)                                                    \
-	({                                                                \
-		struct machipc_port_call _c = { __VA_ARGS__ };            \
-		kern_return_t _kr = machipc_is_self(task) ?               \
-			machipc_port_call((cmd), &_c) : MACH_SEND_INVALID_DEST; \
-		_call = _c;                                               \
-		(void)_call;                                              \
-		_kr;                                                      \
-	})
+/*
+ * A routine whose MIG request is `nargs` bytes of arguments after the NDR
+ * record and whose reply is `nouts` bytes after the return code: on the
+ * caller's own task the ioctl `cmd` with `c`; on another task's port the
+ * MIG request `id`, its reply copied to `outs`.
+ */
+static kern_return_t routine(ipc_space_t task, int id, const void *args, size_t nargs, void *outs, size_t nouts,
+			     unsigned long cmd, struct machipc_port_call *c)
+{
+	if (!machipc_is_self(task))
+		return machipc_mig_simple(task, id, args, nargs, outs, nouts);
+	return machipc_port_call(cmd, c);
+}
 
 /* Memory for arrays returned "out of line", freed with vm_deallocate. */
 static void *ool_alloc(size_t size)
@@ -38,7 +44,6 @@ kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_t *names,
 			      mach_msg_type_number_t *namesCnt, mach_port_type_array_t *types,
 			      mach_msg_type_number_t *typesCnt)
 {
-	struct machipc_port_call _call;
 	uint32_t count = 64;
 	kern_return_t kr;
 
@@ -46,7 +51,7 @@ kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_t *names,
 		void *arrays[2];
 		mach_msg_type_number_t counts[2];
 
-		kr = machipc_mig_ool_out(task, 3200, NULL, 0, arrays, counts, 2);
+		kr = machipc_mig_ool_out(task, MIG_MACH_PORT_NAMES, NULL, 0, arrays, counts, 2);
 		if (kr == KERN_SUCCESS) {
 			*names = arrays[0];
 			*types = arrays[1];
@@ -58,6 +63,7 @@ kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_t *names,
 	for (;;) {
 		mach_port_name_t *n = ool_alloc(count * sizeof(*n));
 		mach_port_type_t *t = ool_alloc(count * sizeof(*t));
+		struct machipc_port_call c = { .count = count, .data = (uintptr_t)n, .value = (uintptr_t)t };
 
 		if (!n || !t) {
 			if (n)
@@ -66,34 +72,30 @@ kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_t *names,
 				munmap(t, count * sizeof(*t));
 			return KERN_RESOURCE_SHORTAGE;
 		}
-		kr = CALL(MACHIPC_IOC_PORT_NAMES, .count = count, .data = (uintptr_t)n,
-			  .value = (uintptr_t)t);
+		kr = machipc_port_call(MACHIPC_IOC_PORT_NAMES, &c);
 		if (kr == KERN_SUCCESS) {
 			*names = n;
 			*types = t;
-			*namesCnt = *typesCnt = _call.count;
+			*namesCnt = *typesCnt = c.count;
 			return kr;
 		}
 		munmap(n, count * sizeof(*n));
 		munmap(t, count * sizeof(*t));
 		if (kr != KERN_INSUFFICIENT_BUFFER_SIZE)
 			return kr;
-		count = _call.count + 16;
+		count = c.count + 16;
 	}
 }
 
 kern_return_t mach_port_type(ipc_space_t task, mach_port_name_t name, mach_port_type_t *ptype)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { name };
-
-		return machipc_mig_simple(task, 3201, a, sizeof(a), ptype, 4);
-	}
-	struct machipc_port_call _call;
-	kern_return_t kr = CALL(MACHIPC_IOC_PORT_TYPE, .name = name);
+	uint32_t a[] = { name };
+	struct machipc_port_call c = { .name = name };
+	kern_return_t kr = routine(task, MIG_MACH_PORT_TYPE, a, sizeof(a), &c.poly, sizeof(c.poly),
+				   MACHIPC_IOC_PORT_TYPE, &c);
 
 	if (kr == KERN_SUCCESS)
-		*ptype = _call.poly;
+		*ptype = c.poly;
 	return kr;
 }
 
@@ -108,109 +110,89 @@ kern_return_t mach_port_rename(ipc_space_t task, mach_port_name_t old_name, mach
 
 kern_return_t mach_port_guard(ipc_space_t task, mach_port_name_t name, mach_port_context_t guard, boolean_t strict)
 {
-	struct machipc_port_call _call;
+	uint32_t a[] = { name, (uint32_t)guard, (uint32_t)(guard >> 32), strict ? 1 : 0 };
+	struct machipc_port_call c = { .name = name, .value = guard, .poly = strict ? 1 : 0 };
 
-	return CALL(MACHIPC_IOC_PORT_GUARD, .name = name, .value = guard, .poly = strict ? 1 : 0);
+	return routine(task, MIG_MACH_PORT_GUARD, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_GUARD, &c);
 }
 
 kern_return_t mach_port_unguard(ipc_space_t task, mach_port_name_t name, mach_port_context_t guard)
 {
-	struct machipc_port_call _call;
+	uint32_t a[] = { name, (uint32_t)guard, (uint32_t)(guard >> 32) };
+	struct machipc_port_call c = { .name = name, .value = guard };
 
-	return CALL(MACHIPC_IOC_PORT_UNGUARD, .name = name, .value = guard);
+	return routine(task, MIG_MACH_PORT_UNGUARD, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_UNGUARD, &c);
 }
 
 kern_return_t mach_port_allocate_name(ipc_space_t task, mach_port_right_t right, mach_port_name_t name)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { right, name };
+	uint32_t a[] = { right, name };
+	struct machipc_port_call c = { .right = right, .name = name };
 
-		return machipc_mig_simple(task, 3203, a, sizeof(a), NULL, 0);
-	}
-	struct machipc_port_call _call;
-
-	return CALL(MACHIPC_IOC_PORT_ALLOCATE_NAME, .right = right, .name = name);
+	return routine(task, MIG_MACH_PORT_ALLOCATE_NAME, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_ALLOCATE_NAME, &c);
 }
 
 kern_return_t mach_port_allocate(ipc_space_t task, mach_port_right_t right, mach_port_name_t *name)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { right };
-
-		return machipc_mig_simple(task, 3204, a, sizeof(a), name, 4);
-	}
-	struct machipc_port_call _call;
-	kern_return_t kr = CALL(MACHIPC_IOC_PORT_ALLOCATE, .right = right);
+	uint32_t a[] = { right };
+	struct machipc_port_call c = { .right = right };
+	kern_return_t kr = routine(task, MIG_MACH_PORT_ALLOCATE, a, sizeof(a), &c.name, sizeof(c.name),
+				   MACHIPC_IOC_PORT_ALLOCATE, &c);
 
 	if (kr == KERN_SUCCESS)
-		*name = _call.name;
+		*name = c.name;
 	return kr;
 }
 
 kern_return_t mach_port_destroy(ipc_space_t task, mach_port_name_t name)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { name };
+	uint32_t a[] = { name };
+	struct machipc_port_call c = { .name = name };
 
-		return machipc_mig_simple(task, 3205, a, sizeof(a), NULL, 0);
-	}
-	struct machipc_port_call _call;
-
-	return CALL(MACHIPC_IOC_PORT_DESTROY, .name = name);
+	return routine(task, MIG_MACH_PORT_DESTROY, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_DESTROY, &c);
 }
 
 kern_return_t mach_port_deallocate(ipc_space_t task, mach_port_name_t name)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { name };
+	uint32_t a[] = { name };
+	struct machipc_port_call c = { .name = name };
 
-		return machipc_mig_simple(task, 3206, a, sizeof(a), NULL, 0);
-	}
-	struct machipc_port_call _call;
-
-	return CALL(MACHIPC_IOC_PORT_DEALLOCATE, .name = name);
+	return routine(task, MIG_MACH_PORT_DEALLOCATE, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_DEALLOCATE, &c);
 }
 
 kern_return_t mach_port_get_refs(ipc_space_t task, mach_port_name_t name, mach_port_right_t right,
 				 mach_port_urefs_t *refs)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { name, right };
-
-		return machipc_mig_simple(task, 3207, a, sizeof(a), refs, 4);
-	}
-	struct machipc_port_call _call;
-	kern_return_t kr = CALL(MACHIPC_IOC_PORT_GET_REFS, .name = name, .right = right);
+	uint32_t a[] = { name, right };
+	struct machipc_port_call c = { .name = name, .right = right };
+	kern_return_t kr = routine(task, MIG_MACH_PORT_GET_REFS, a, sizeof(a), &c.delta, sizeof(c.delta),
+				   MACHIPC_IOC_PORT_GET_REFS, &c);
 
 	if (kr == KERN_SUCCESS)
-		*refs = (mach_port_urefs_t)_call.delta;
+		*refs = (mach_port_urefs_t)c.delta;
 	return kr;
 }
 
 kern_return_t mach_port_mod_refs(ipc_space_t task, mach_port_name_t name, mach_port_right_t right,
 				 mach_port_delta_t delta)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { name, right, (uint32_t)delta };
+	uint32_t a[] = { name, right, (uint32_t)delta };
+	struct machipc_port_call c = { .name = name, .right = right, .delta = delta };
 
-		return machipc_mig_simple(task, 3208, a, sizeof(a), NULL, 0);
-	}
-	struct machipc_port_call _call;
-
-	return CALL(MACHIPC_IOC_PORT_MOD_REFS, .name = name, .right = right, .delta = delta);
+	return routine(task, MIG_MACH_PORT_MOD_REFS, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_MOD_REFS, &c);
 }
 
 kern_return_t mach_port_set_mscount(ipc_space_t task, mach_port_name_t name, mach_port_mscount_t mscount)
 {
-	struct machipc_port_call _call;
+	uint32_t a[] = { name, mscount };
+	struct machipc_port_call c = { .name = name, .value = mscount };
 
-	return CALL(MACHIPC_IOC_PORT_SET_MSCOUNT, .name = name, .value = mscount);
+	return routine(task, MIG_MACH_PORT_SET_MSCOUNT, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_SET_MSCOUNT, &c);
 }
 
 kern_return_t mach_port_get_set_status(ipc_space_read_t task, mach_port_name_t name,
 				       mach_port_name_array_t *members, mach_msg_type_number_t *membersCnt)
 {
-	struct machipc_port_call _call;
 	uint32_t count = 64;
 	kern_return_t kr;
 
@@ -219,7 +201,7 @@ kern_return_t mach_port_get_set_status(ipc_space_read_t task, mach_port_name_t n
 		mach_msg_type_number_t counts[1];
 		uint32_t a[] = { name };
 
-		kr = machipc_mig_ool_out(task, 3211, a, sizeof(a), arrays, counts, 1);
+		kr = machipc_mig_ool_out(task, MIG_MACH_PORT_GET_SET_STATUS, a, sizeof(a), arrays, counts, 1);
 		if (kr == KERN_SUCCESS) {
 			*members = arrays[0];
 			*membersCnt = counts[0];
@@ -228,103 +210,101 @@ kern_return_t mach_port_get_set_status(ipc_space_read_t task, mach_port_name_t n
 	}
 	for (;;) {
 		mach_port_name_t *m = ool_alloc(count * sizeof(*m));
+		struct machipc_port_call c = { .name = name, .count = count, .data = (uintptr_t)m };
 
 		if (!m)
 			return KERN_RESOURCE_SHORTAGE;
-		kr = CALL(MACHIPC_IOC_PORT_GET_SET_STATUS, .name = name, .count = count,
-			  .data = (uintptr_t)m);
+		kr = machipc_port_call(MACHIPC_IOC_PORT_GET_SET_STATUS, &c);
 		if (kr == KERN_SUCCESS) {
 			*members = m;
-			*membersCnt = _call.count;
+			*membersCnt = c.count;
 			return kr;
 		}
 		munmap(m, count * sizeof(*m));
 		if (kr != KERN_INSUFFICIENT_BUFFER_SIZE)
 			return kr;
-		count = _call.count + 16;
+		count = c.count + 16;
 	}
 }
 
 kern_return_t mach_port_move_member(ipc_space_t task, mach_port_name_t member, mach_port_name_t after)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { member, after };
+	uint32_t a[] = { member, after };
+	struct machipc_port_call c = { .name = member, .poly = after };
 
-		return machipc_mig_simple(task, 3212, a, sizeof(a), NULL, 0);
-	}
-	struct machipc_port_call _call;
-
-	return CALL(MACHIPC_IOC_PORT_MOVE_MEMBER, .name = member, .poly = after);
+	return routine(task, MIG_MACH_PORT_MOVE_MEMBER, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_MOVE_MEMBER, &c);
 }
 
 kern_return_t mach_port_request_notification(ipc_space_t task, mach_port_name_t name, mach_msg_id_t msgid,
 					     mach_port_mscount_t sync, mach_port_t notify,
 					     mach_msg_type_name_t notifyPoly, mach_port_t *previous)
 {
+	struct machipc_port_call c = { .name = name, .flavor = (uint32_t)msgid, .value = sync, .notify = notify,
+				       .notify_type = notifyPoly };
+	kern_return_t kr;
+
 	if (!machipc_is_self(task)) {
 		uint32_t a[] = { name, (uint32_t)msgid, sync };
-		mach_port_t prev = MACH_PORT_NULL;
-		kern_return_t kr = machipc_mig_port_in_out(task, 3213, notify, notifyPoly, a, sizeof(a), &prev);
 
-		if (previous)
-			*previous = prev;
-		return kr;
+		c.notify = MACH_PORT_NULL;
+		kr = machipc_mig_port_in_out(task, MIG_MACH_PORT_REQUEST_NOTIFICATION, notify, notifyPoly, a, sizeof(a),
+					     &c.notify);
+	} else {
+		kr = machipc_port_call(MACHIPC_IOC_PORT_REQUEST_NOTIFY, &c);
 	}
-	struct machipc_port_call _call;
-	kern_return_t kr = CALL(MACHIPC_IOC_PORT_REQUEST_NOTIFY, .name = name, .flavor = (uint32_t)msgid,
-				.value = sync, .notify = notify, .notify_type = notifyPoly);
-
 	if (previous)
-		*previous = _call.notify;
+		*previous = c.notify;
 	return kr;
 }
 
 kern_return_t mach_port_insert_right(ipc_space_t task, mach_port_name_t name, mach_port_t poly,
 				     mach_msg_type_name_t polyPoly)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { name };
+	struct machipc_port_call c = { .name = name, .poly = poly, .right = polyPoly };
+	uint32_t a[] = { name };
 
-		return machipc_mig_port_in(task, 3214, poly, polyPoly, a, sizeof(a));
-	}
-	struct machipc_port_call _call;
-
-	return CALL(MACHIPC_IOC_PORT_INSERT_RIGHT, .name = name, .poly = poly, .right = polyPoly);
+	if (!machipc_is_self(task))
+		return machipc_mig_port_in(task, MIG_MACH_PORT_INSERT_RIGHT, poly, polyPoly, a, sizeof(a));
+	return machipc_port_call(MACHIPC_IOC_PORT_INSERT_RIGHT, &c);
 }
 
 kern_return_t mach_port_extract_right(ipc_space_t task, mach_port_name_t name, mach_msg_type_name_t msgt_name,
 				      mach_port_t *poly, mach_msg_type_name_t *polyPoly)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { name, msgt_name };
+	struct machipc_port_call c = { .name = name, .right = msgt_name };
+	uint32_t a[] = { name, msgt_name };
+	kern_return_t kr;
 
-		return machipc_mig_port_out(task, 3215, a, sizeof(a), poly, polyPoly);
-	}
-	struct machipc_port_call _call;
-	kern_return_t kr = CALL(MACHIPC_IOC_PORT_EXTRACT_RIGHT, .name = name, .right = msgt_name);
-
+	if (!machipc_is_self(task))
+		return machipc_mig_port_out(task, MIG_MACH_PORT_EXTRACT_RIGHT, a, sizeof(a), poly, polyPoly);
+	kr = machipc_port_call(MACHIPC_IOC_PORT_EXTRACT_RIGHT, &c);
 	if (kr == KERN_SUCCESS) {
-		*poly = _call.poly;
-		*polyPoly = _call.notify_type;
+		*poly = c.poly;
+		*polyPoly = c.notify_type;
 	}
 	return kr;
 }
 
 kern_return_t mach_port_set_seqno(ipc_space_t task, mach_port_name_t name, mach_port_seqno_t seqno)
 {
-	struct machipc_port_call _call;
+	uint32_t a[] = { name, seqno };
+	struct machipc_port_call c = { .name = name, .value = seqno };
 
-	return CALL(MACHIPC_IOC_PORT_SET_SEQNO, .name = name, .value = seqno);
+	return routine(task, MIG_MACH_PORT_SET_SEQNO, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_SET_SEQNO, &c);
 }
 
 kern_return_t mach_port_get_attributes(ipc_space_read_t task, mach_port_name_t name, mach_port_flavor_t flavor,
 				       mach_port_info_t port_info_out, mach_msg_type_number_t *port_info_outCnt)
 {
+	struct machipc_port_call c = { .name = name, .flavor = (uint32_t)flavor, .count = *port_info_outCnt,
+				       .data = (uintptr_t)port_info_out };
+	kern_return_t kr;
+
 	if (!machipc_is_self(task)) {
 		uint32_t a[] = { name, (uint32_t)flavor, *port_info_outCnt < 17 ? *port_info_outCnt : 17 };
 		uint32_t out[18];
-		kern_return_t kr = machipc_mig_simple(task, 3217, a, sizeof(a), out, sizeof(out));
 
+		kr = machipc_mig_simple(task, MIG_MACH_PORT_GET_ATTRIBUTES, a, sizeof(a), out, sizeof(out));
 		if (kr == KERN_SUCCESS) {
 			if (out[0] > *port_info_outCnt)
 				return MIG_ARRAY_TOO_LARGE;
@@ -333,30 +313,26 @@ kern_return_t mach_port_get_attributes(ipc_space_read_t task, mach_port_name_t n
 		}
 		return kr;
 	}
-	struct machipc_port_call _call;
-	kern_return_t kr = CALL(MACHIPC_IOC_PORT_GET_ATTRIBUTES, .name = name, .flavor = (uint32_t)flavor,
-				.count = *port_info_outCnt, .data = (uintptr_t)port_info_out);
-
+	kr = machipc_port_call(MACHIPC_IOC_PORT_GET_ATTRIBUTES, &c);
 	if (kr == KERN_SUCCESS)
-		*port_info_outCnt = _call.count;
+		*port_info_outCnt = c.count;
 	return kr;
 }
 
 kern_return_t mach_port_set_attributes(ipc_space_t task, mach_port_name_t name, mach_port_flavor_t flavor,
 				       mach_port_info_t port_info, mach_msg_type_number_t port_infoCnt)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[3 + 17] = { name, (uint32_t)flavor, port_infoCnt };
+	struct machipc_port_call c = { .name = name, .flavor = (uint32_t)flavor, .count = port_infoCnt,
+				       .data = (uintptr_t)port_info };
+	uint32_t a[3 + 17] = { name, (uint32_t)flavor, port_infoCnt };
 
-		if (port_infoCnt > 17)
-			return MIG_ARRAY_TOO_LARGE;
-		memcpy(&a[3], port_info, port_infoCnt * sizeof(uint32_t));
-		return machipc_mig_simple(task, 3218, a, (3 + port_infoCnt) * sizeof(uint32_t), NULL, 0);
-	}
-	struct machipc_port_call _call;
-
-	return CALL(MACHIPC_IOC_PORT_SET_ATTRIBUTES, .name = name, .flavor = (uint32_t)flavor,
-		    .count = port_infoCnt, .data = (uintptr_t)port_info);
+	if (machipc_is_self(task))
+		return machipc_port_call(MACHIPC_IOC_PORT_SET_ATTRIBUTES, &c);
+	if (port_infoCnt > 17)
+		return MIG_ARRAY_TOO_LARGE;
+	memcpy(&a[3], port_info, port_infoCnt * sizeof(uint32_t));
+	return machipc_mig_simple(task, MIG_MACH_PORT_SET_ATTRIBUTES, a, (3 + port_infoCnt) * sizeof(uint32_t), NULL,
+				  0);
 }
 
 kern_return_t mach_port_allocate_qos(ipc_space_t task, mach_port_right_t right, mach_port_qos_t *qos,
@@ -377,94 +353,78 @@ kern_return_t mach_port_allocate_full(ipc_space_t task, mach_port_right_t right,
 
 kern_return_t mach_port_get_srights(ipc_space_t task, mach_port_name_t name, mach_port_rights_t *srights)
 {
-	struct machipc_port_call _call;
-	kern_return_t kr = CALL(MACHIPC_IOC_PORT_GET_SRIGHTS, .name = name);
+	uint32_t a[] = { name }, out = 0;
+	struct machipc_port_call c = { .name = name };
+	kern_return_t kr = routine(task, MIG_MACH_PORT_GET_SRIGHTS, a, sizeof(a), &out, sizeof(out),
+				   MACHIPC_IOC_PORT_GET_SRIGHTS, &c);
 
 	if (kr == KERN_SUCCESS)
-		*srights = (mach_port_rights_t)_call.value;
+		*srights = machipc_is_self(task) ? (mach_port_rights_t)c.value : out;
 	return kr;
 }
 
 kern_return_t mach_port_insert_member(ipc_space_t task, mach_port_name_t name, mach_port_name_t pset)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { name, pset };
+	uint32_t a[] = { name, pset };
+	struct machipc_port_call c = { .name = name, .poly = pset };
 
-		return machipc_mig_simple(task, 3226, a, sizeof(a), NULL, 0);
-	}
-	struct machipc_port_call _call;
-
-	return CALL(MACHIPC_IOC_PORT_INSERT_MEMBER, .name = name, .poly = pset);
+	return routine(task, MIG_MACH_PORT_INSERT_MEMBER, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_INSERT_MEMBER, &c);
 }
 
 kern_return_t mach_port_extract_member(ipc_space_t task, mach_port_name_t name, mach_port_name_t pset)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { name, pset };
+	uint32_t a[] = { name, pset };
+	struct machipc_port_call c = { .name = name, .poly = pset };
 
-		return machipc_mig_simple(task, 3227, a, sizeof(a), NULL, 0);
-	}
-	struct machipc_port_call _call;
-
-	return CALL(MACHIPC_IOC_PORT_EXTRACT_MEMBER, .name = name, .poly = pset);
+	return routine(task, MIG_MACH_PORT_EXTRACT_MEMBER, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_EXTRACT_MEMBER, &c);
 }
 
 kern_return_t mach_port_get_context(ipc_space_read_t task, mach_port_name_t name, mach_port_context_t *context)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { name };
-
-		return machipc_mig_simple(task, 3228, a, sizeof(a), context, 8);
-	}
-	struct machipc_port_call _call;
-	kern_return_t kr = CALL(MACHIPC_IOC_PORT_GET_CONTEXT, .name = name);
+	uint32_t a[] = { name };
+	struct machipc_port_call c = { .name = name };
+	kern_return_t kr = routine(task, MIG_MACH_PORT_GET_CONTEXT, a, sizeof(a), &c.value, sizeof(c.value),
+				   MACHIPC_IOC_PORT_GET_CONTEXT, &c);
 
 	if (kr == KERN_SUCCESS)
-		*context = _call.value;
+		*context = c.value;
 	return kr;
 }
 
 kern_return_t mach_port_set_context(ipc_space_t task, mach_port_name_t name, mach_port_context_t context)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { name, (uint32_t)context, (uint32_t)(context >> 32) };
+	uint32_t a[] = { name, (uint32_t)context, (uint32_t)(context >> 32) };
+	struct machipc_port_call c = { .name = name, .value = context };
 
-		return machipc_mig_simple(task, 3229, a, sizeof(a), NULL, 0);
-	}
-	struct machipc_port_call _call;
-
-	return CALL(MACHIPC_IOC_PORT_SET_CONTEXT, .name = name, .value = context);
+	return routine(task, MIG_MACH_PORT_SET_CONTEXT, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_SET_CONTEXT, &c);
 }
 
 kern_return_t mach_port_construct(ipc_space_t task, mach_port_options_ptr_t options, mach_port_context_t context,
 				  mach_port_name_t *name)
 {
+	struct machipc_port_call c = { .data = (uintptr_t)options, .value = context };
+	kern_return_t kr;
+
 	if (!machipc_is_self(task)) {
 		char a[32];
 
 		memcpy(a, options, 24);
 		memcpy(a + 24, &context, 8);
-		return machipc_mig_simple(task, 3231, a, sizeof(a), name, 4);
+		return machipc_mig_simple(task, MIG_MACH_PORT_CONSTRUCT, a, sizeof(a), name, sizeof(*name));
 	}
-	struct machipc_port_call _call;
-	kern_return_t kr = CALL(MACHIPC_IOC_PORT_CONSTRUCT, .data = (uintptr_t)options, .value = context);
-
+	kr = machipc_port_call(MACHIPC_IOC_PORT_CONSTRUCT, &c);
 	if (kr == KERN_SUCCESS)
-		*name = _call.name;
+		*name = c.name;
 	return kr;
 }
 
 kern_return_t mach_port_destruct(ipc_space_t task, mach_port_name_t name, mach_port_delta_t srdelta,
 				 mach_port_context_t guard)
 {
-	if (!machipc_is_self(task)) {
-		uint32_t a[] = { name, (uint32_t)srdelta, (uint32_t)guard, (uint32_t)(guard >> 32) };
+	uint32_t a[] = { name, (uint32_t)srdelta, (uint32_t)guard, (uint32_t)(guard >> 32) };
+	struct machipc_port_call c = { .name = name, .delta = srdelta, .value = guard };
 
-		return machipc_mig_simple(task, 3232, a, sizeof(a), NULL, 0);
-	}
-	struct machipc_port_call _call;
-
-	return CALL(MACHIPC_IOC_PORT_DESTRUCT, .name = name, .delta = srdelta, .value = guard);
+	return routine(task, MIG_MACH_PORT_DESTRUCT, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_DESTRUCT, &c);
 }
 
 int machipc_port_fd(mach_port_name_t name, uint32_t trailer);

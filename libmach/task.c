@@ -6,6 +6,7 @@
  * something machipc can do (KERN_NOT_SUPPORTED).
  */
 #include "internal.h"
+#include "mig_ids.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -15,7 +16,7 @@ kern_return_t task_get_special_port(task_inspect_t task, int which_port, mach_po
 	if (!machipc_is_self(task)) {
 		uint32_t a[] = { (uint32_t)which_port };
 
-		return machipc_mig_port_out(task, 3409, a, sizeof(a), special_port, NULL);
+		return machipc_mig_port_out(task, MIG_TASK_GET_SPECIAL_PORT, a, sizeof(a), special_port, NULL);
 	}
 	struct machipc_port_call c = { .flavor = (uint32_t)which_port };
 	kern_return_t kr = machipc_port_call(MACHIPC_IOC_GET_SPECIAL_PORT, &c);
@@ -30,7 +31,7 @@ kern_return_t task_set_special_port(task_t task, int which_port, mach_port_t spe
 	if (!machipc_is_self(task)) {
 		uint32_t a[] = { (uint32_t)which_port };
 
-		return machipc_mig_port_in(task, 3410, special_port, MACH_MSG_TYPE_COPY_SEND, a, sizeof(a));
+		return machipc_mig_port_in(task, MIG_TASK_SET_SPECIAL_PORT, special_port, MACH_MSG_TYPE_COPY_SEND, a, sizeof(a));
 	}
 	struct machipc_port_call c = { .flavor = (uint32_t)which_port, .name = special_port };
 

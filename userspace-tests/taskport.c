@@ -377,3 +377,33 @@ TEST(more_mach_port_routines_over_mig)
 	close(go);
 	waitpid(pid, &status, 0);
 }
+
+TEST(guard_mscount_seqno_and_srights_over_mig)
+{
+	mach_port_t child, name;
+	mach_port_options_t o = { .flags = MPO_INSERT_SEND_RIGHT };
+	mach_port_status_t st;
+	mach_msg_type_number_t cnt = MACH_PORT_RECEIVE_STATUS_COUNT;
+	mach_port_rights_t srights = 0;
+	int go, status;
+	pid_t pid = child_with_task_port(&child, &go);
+
+	KR_OK(mach_port_construct(child, &o, 0, &name));
+	KR_OK(mach_port_set_mscount(child, name, 7));
+	KR_OK(mach_port_set_seqno(child, name, 5));
+	KR_OK(mach_port_get_attributes(child, name, MACH_PORT_RECEIVE_STATUS, (mach_port_info_t)&st, &cnt));
+	EXPECT_EQ(st.mps_mscount, 7);
+	EXPECT_EQ(st.mps_seqno, 5);
+	KR_OK(mach_port_get_srights(child, name, &srights));
+	EXPECT_EQ(srights, 1);
+	KR_OK(mach_port_guard(child, name, 0x1234567890ULL, FALSE));
+	cnt = MACH_PORT_RECEIVE_STATUS_COUNT;
+	KR_OK(mach_port_get_attributes(child, name, MACH_PORT_RECEIVE_STATUS, (mach_port_info_t)&st, &cnt));
+	EXPECT_TRUE(st.mps_flags & MACH_PORT_STATUS_FLAG_GUARDED);
+	KR_OK(mach_port_unguard(child, name, 0x1234567890ULL));
+	cnt = MACH_PORT_RECEIVE_STATUS_COUNT;
+	KR_OK(mach_port_get_attributes(child, name, MACH_PORT_RECEIVE_STATUS, (mach_port_info_t)&st, &cnt));
+	EXPECT_EQ(st.mps_flags & MACH_PORT_STATUS_FLAG_GUARDED, 0);
+	close(go);
+	waitpid(pid, &status, 0);
+}
