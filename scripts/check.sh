@@ -41,6 +41,20 @@ if [ -z "$PATTERN" ] || [[ "vm/splat-selftest" == *$PATTERN* ]]; then
 	fi
 fi
 
+# The copies kept of one truth (host-side): the ioctl ABI's layout in both
+# Rust crates against machipc.h, and libmach's MIG ids against the kernel's.
+host_check() {
+	if [ -z "$PATTERN" ] || [[ "$1" == *$PATTERN* ]]; then
+		if "${@:2}" >"$B/${1#host/}.log" 2>&1; then
+			pass "$1"
+		else
+			fail "$1: $(tail -n 1 "$B/${1#host/}.log")"
+			cat "$B/${1#host/}.log"
+		fi
+	fi
+}
+host_check host/mig-ids "$HERE/check-mig-ids.sh" "$REPO"
+
 RESULTS="$B/check-results.txt"
 rm -f "$RESULTS"
 "$HERE/vm-run.sh" --dmesg "$DMESG" --results "$RESULTS" -- "$REPO/scripts/guest-tests.sh" "$PATTERN" 2>&1 | tee "$LOG"
