@@ -7,6 +7,7 @@
 #   make bench     run the benchmarks in a VM on a non-debug kernel
 #   make fuzz      fuzz the module in a VM (SECONDS=60 SEED=1)
 #   make install   install libmach and headers under $(PREFIX)
+#   make uapi-layout  regenerate the Rust ABI assertions from machipc.h
 
 REPO := $(CURDIR)
 MACHIPC_CACHE ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/machipc
@@ -18,7 +19,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) LLVM=-$(LLVM_VERSION)
 
-.PHONY: all module userspace setup check bench fuzz clean install rust-analyzer fmt clippy
+.PHONY: all module userspace setup check bench fuzz clean install rust-analyzer fmt clippy uapi-layout
 
 all: module userspace
 
@@ -43,6 +44,10 @@ fuzz: all
 bench: userspace
 	scripts/setup.sh bench
 	scripts/bench.sh
+
+# Regenerates the Rust layout assertions from uapi/include/linux/machipc.h.
+uapi-layout:
+	scripts/gen-uapi-layout.py
 
 rust-analyzer:
 	$(KMAKE) rust-analyzer

@@ -50,6 +50,7 @@ mod space;
 mod stats;
 mod task;
 mod uapi;
+mod uapi_layout;
 
 module! {
     type: MachIpcModule,

@@ -53,6 +53,7 @@ host_check() {
 		fi
 	fi
 }
+host_check host/uapi-layout "$HERE/gen-uapi-layout.py" --check
 host_check host/mig-ids "$HERE/check-mig-ids.sh" "$REPO"
 
 RESULTS="$B/check-results.txt"

@@ -16,6 +16,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod sys;
+mod sys_layout;
 
 use std::fmt;
 use std::fs::{File, OpenOptions};

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 //! The raw ioctl ABI (`uapi/include/linux/machipc.h`). The only unsafe code
 //! of the crate lives here.
+//!
+//! The whole ABI is mirrored, the parts the crate does not use included, so
+//! that `sys_layout.rs` checks every struct and command against the header.
+
+#![allow(dead_code)]
 
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
@@ -60,10 +65,6 @@ pub struct MsgCall {
     pub reserved: u32,
 }
 
-const _: () = assert!(std::mem::size_of::<PortCall>() == 56);
-const _: () = assert!(std::mem::size_of::<MsgCall>() == 48);
-const _: () = assert!(std::mem::size_of::<PortFdCall>() == 16);
-
 #[repr(C)]
 #[derive(Default)]
 pub struct PortFdCall {
@@ -71,6 +72,30 @@ pub struct PortFdCall {
     pub trailer: u32,
     pub fd: i32,
     pub reserved: u32,
+}
+
+#[repr(C)]
+#[derive(Default)]
+pub struct InheritCall {
+    pub fd: i32,
+    pub ret: i32,
+}
+
+#[repr(C)]
+#[derive(Default)]
+pub struct ExcRaiseCall {
+    pub signo: i32,
+    pub port: u32,
+    pub behavior: u32,
+    pub flavor: u32,
+    pub thread: u32,
+    pub reply: u32,
+    pub state: u64,
+    pub exception: u32,
+    pub id: i32,
+    pub code: [i64; 2],
+    pub out_behavior: u32,
+    pub ret: i32,
 }
 
 const MAGIC: u64 = 0xB7;
@@ -86,20 +111,46 @@ const fn ior(nr: u64, size: usize) -> u64 {
 pub const IOC_VERSION: u64 = ior(0, std::mem::size_of::<Version>());
 pub const IOC_MSG: u64 = iowr(1, std::mem::size_of::<MsgCall>());
 pub const IOC_PORT_FD: u64 = iowr(2, std::mem::size_of::<PortFdCall>());
+pub const IOC_INHERIT: u64 = iowr(3, std::mem::size_of::<InheritCall>());
+pub const IOC_EXC_RAISE: u64 = iowr(4, std::mem::size_of::<ExcRaiseCall>());
 
 pub fn port_ioc(nr: u32) -> u64 {
     iowr(0x10 + nr as u64, std::mem::size_of::<PortCall>())
 }
 
+pub const PORT_NAMES: u32 = 0;
 pub const PORT_TYPE: u32 = 1;
 pub const PORT_ALLOCATE: u32 = 2;
+pub const PORT_DESTROY: u32 = 3;
 pub const PORT_DEALLOCATE: u32 = 4;
 pub const PORT_GET_REFS: u32 = 5;
 pub const PORT_MOD_REFS: u32 = 6;
 pub const PORT_INSERT_RIGHT: u32 = 7;
 pub const PORT_EXTRACT_RIGHT: u32 = 8;
+pub const PORT_GET_ATTRIBUTES: u32 = 9;
+pub const PORT_SET_ATTRIBUTES: u32 = 10;
+pub const PORT_GET_CONTEXT: u32 = 11;
+pub const PORT_SET_CONTEXT: u32 = 12;
+pub const PORT_CONSTRUCT: u32 = 13;
+pub const PORT_DESTRUCT: u32 = 14;
+pub const PORT_MOVE_MEMBER: u32 = 15;
 pub const PORT_INSERT_MEMBER: u32 = 16;
 pub const PORT_EXTRACT_MEMBER: u32 = 17;
+pub const PORT_GET_SET_STATUS: u32 = 18;
+pub const PORT_REQUEST_NOTIFY: u32 = 19;
+pub const PORT_ALLOCATE_NAME: u32 = 20;
+pub const PORT_GET_SRIGHTS: u32 = 21;
+pub const PORT_SET_MSCOUNT: u32 = 22;
+pub const PORT_SET_SEQNO: u32 = 23;
+pub const PORT_GUARD: u32 = 25;
+pub const PORT_UNGUARD: u32 = 26;
+pub const PORT_PEEK: u32 = 27;
+pub const TASK_FOR_PID: u32 = 30;
+pub const PID_FOR_TASK: u32 = 31;
+pub const GET_SPECIAL_PORT: u32 = 32;
+pub const SET_SPECIAL_PORT: u32 = 33;
+pub const SET_EXCEPTION_PORTS: u32 = 40;
+pub const GET_EXCEPTION_PORTS: u32 = 41;
 
 const F_GETFL: i32 = 3;
 const F_SETFL: i32 = 4;

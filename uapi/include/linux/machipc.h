@@ -9,8 +9,12 @@
  * be made at all (bad argument pointer, unknown ioctl).
  *
  * All structs have explicit padding and the same layout on every 64-bit
- * architecture; their sizes are checked at compile time here and in the
- * Rust module (rust/uapi.rs).
+ * architecture. This header is the ABI's one source of truth: the Rust
+ * module (rust/uapi.rs) and the Rust crate (crates/machipc/src/sys.rs)
+ * both build uapi/machipc_layout.rs, assertions of every struct's size,
+ * every field's offset and size and every command that
+ * scripts/gen-uapi-layout.py generates from it (`make check` fails when it
+ * is stale).
  */
 #ifndef _UAPI_LINUX_MACHIPC_H
 #define _UAPI_LINUX_MACHIPC_H
