@@ -7,25 +7,21 @@
 kern_return_t clock_sleep_trap(mach_port_name_t clock_name, sleep_type_t sleep_type, int sleep_sec,
 			       int sleep_nsec, mach_timespec_t *wakeup_time)
 {
-	(void)clock_name, (void)sleep_type, (void)sleep_sec, (void)sleep_nsec, (void)wakeup_time;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(5, clock_name, sleep_type, sleep_sec, sleep_nsec, wakeup_time);
 }
 
 kern_return_t clock_get_res(mach_port_t clock_serv, clock_res_t *res)
 {
-	(void)clock_serv, (void)res;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(2, clock_serv, res);
 }
 
 kern_return_t clock_set_res(mach_port_t clock_serv, clock_res_t res)
 {
-	(void)clock_serv, (void)res;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(2, clock_serv, res);
 }
 
 kern_return_t clock_sleep(mach_port_t clock_serv, int sleep_type, mach_timespec_t sleep_time,
 			  mach_timespec_t *wake_time)
 {
-	(void)clock_serv, (void)sleep_type, (void)sleep_time, (void)wake_time;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(4, clock_serv, sleep_type, sleep_time, wake_time);
 }

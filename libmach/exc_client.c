@@ -138,8 +138,8 @@ static kern_return_t exc_call(mach_port_t exception_port, mach_msg_id_t id, int 
 kern_return_t exception_raise(mach_port_t exception_port, mach_port_t thread, mach_port_t task,
 			      exception_type_t exception, exception_data_t code, mach_msg_type_number_t codeCnt)
 {
-	return exc_call(exception_port, MIG_EXCEPTION_RAISE, 1, thread, task, exception, code, sizeof(integer_t), codeCnt, NULL,
-			NULL, 0, NULL, NULL);
+	return exc_call(exception_port, MIG_EXCEPTION_RAISE, 1, thread, task, exception, code, sizeof(integer_t),
+			codeCnt, NULL, NULL, 0, NULL, NULL);
 }
 
 kern_return_t exception_raise_state(mach_port_t exception_port, exception_type_t exception,
@@ -147,8 +147,8 @@ kern_return_t exception_raise_state(mach_port_t exception_port, exception_type_t
 				    const thread_state_t old_state, mach_msg_type_number_t old_stateCnt,
 				    thread_state_t new_state, mach_msg_type_number_t *new_stateCnt)
 {
-	return exc_call(exception_port, MIG_EXCEPTION_RAISE_STATE, 0, MACH_PORT_NULL, MACH_PORT_NULL, exception, code, sizeof(integer_t),
-			codeCnt, flavor, old_state, old_stateCnt, new_state, new_stateCnt);
+	return exc_call(exception_port, MIG_EXCEPTION_RAISE_STATE, 0, MACH_PORT_NULL, MACH_PORT_NULL, exception, code,
+			sizeof(integer_t), codeCnt, flavor, old_state, old_stateCnt, new_state, new_stateCnt);
 }
 
 kern_return_t exception_raise_state_identity(mach_port_t exception_port, mach_port_t thread, mach_port_t task,
@@ -157,16 +157,16 @@ kern_return_t exception_raise_state_identity(mach_port_t exception_port, mach_po
 					     mach_msg_type_number_t old_stateCnt, thread_state_t new_state,
 					     mach_msg_type_number_t *new_stateCnt)
 {
-	return exc_call(exception_port, MIG_EXCEPTION_RAISE_STATE_IDENTITY, 1, thread, task, exception, code, sizeof(integer_t), codeCnt, flavor,
-			old_state, old_stateCnt, new_state, new_stateCnt);
+	return exc_call(exception_port, MIG_EXCEPTION_RAISE_STATE_IDENTITY, 1, thread, task, exception, code,
+			sizeof(integer_t), codeCnt, flavor, old_state, old_stateCnt, new_state, new_stateCnt);
 }
 
 kern_return_t mach_exception_raise(mach_port_t exception_port, mach_port_t thread, mach_port_t task,
 				   exception_type_t exception, mach_exception_data_t code,
 				   mach_msg_type_number_t codeCnt)
 {
-	return exc_call(exception_port, MIG_MACH_EXCEPTION_RAISE, 1, thread, task, exception, code, sizeof(int64_t), codeCnt, NULL,
-			NULL, 0, NULL, NULL);
+	return exc_call(exception_port, MIG_MACH_EXCEPTION_RAISE, 1, thread, task, exception, code, sizeof(int64_t),
+			codeCnt, NULL, NULL, 0, NULL, NULL);
 }
 
 kern_return_t mach_exception_raise_state(mach_port_t exception_port, exception_type_t exception,
@@ -175,8 +175,8 @@ kern_return_t mach_exception_raise_state(mach_port_t exception_port, exception_t
 					 mach_msg_type_number_t old_stateCnt, thread_state_t new_state,
 					 mach_msg_type_number_t *new_stateCnt)
 {
-	return exc_call(exception_port, MIG_MACH_EXCEPTION_RAISE_STATE, 0, MACH_PORT_NULL, MACH_PORT_NULL, exception, code, sizeof(int64_t),
-			codeCnt, flavor, old_state, old_stateCnt, new_state, new_stateCnt);
+	return exc_call(exception_port, MIG_MACH_EXCEPTION_RAISE_STATE, 0, MACH_PORT_NULL, MACH_PORT_NULL, exception,
+			code, sizeof(int64_t), codeCnt, flavor, old_state, old_stateCnt, new_state, new_stateCnt);
 }
 
 kern_return_t mach_exception_raise_state_identity(mach_port_t exception_port, mach_port_t thread,
@@ -186,6 +186,6 @@ kern_return_t mach_exception_raise_state_identity(mach_port_t exception_port, ma
 						  mach_msg_type_number_t old_stateCnt, thread_state_t new_state,
 						  mach_msg_type_number_t *new_stateCnt)
 {
-	return exc_call(exception_port, MIG_MACH_EXCEPTION_RAISE_STATE_IDENTITY, 1, thread, task, exception, code, sizeof(int64_t), codeCnt, flavor,
-			old_state, old_stateCnt, new_state, new_stateCnt);
+	return exc_call(exception_port, MIG_MACH_EXCEPTION_RAISE_STATE_IDENTITY, 1, thread, task, exception, code,
+			sizeof(int64_t), codeCnt, flavor, old_state, old_stateCnt, new_state, new_stateCnt);
 }

@@ -61,11 +61,13 @@ mach_port_t mach_thread_self(void)
 	mach_port_insert_right(mach_task_self(), thread_port, thread_port, MACH_MSG_TYPE_MAKE_SEND);
 	return thread_port;
 }
+MACHIPC_TRAP_ALIAS(thread_self_trap, mach_thread_self);
 
 mach_port_t mach_host_self(void)
 {
 	return MACH_PORT_NULL;
 }
+MACHIPC_TRAP_ALIAS(host_self_trap, mach_host_self);
 
 static int exc_signals(exception_mask_t mask, int *sigs)
 {
@@ -391,9 +393,8 @@ static kern_return_t mig_exc_ports(mach_port_t task, int id, exception_mask_t ma
 		} swap;
 	} req;
 	struct exc_ports_reply rep;
-	mach_port_t reply = mig_get_reply_port();
 	mach_msg_size_t size;
-	mach_msg_return_t mr;
+	kern_return_t kr;
 
 	memset(&req, 0, sizeof(req));
 	if (id == MIG_TASK_GET_EXCEPTION_PORTS) {
@@ -412,19 +413,9 @@ static kern_return_t mig_exc_ports(mach_port_t task, int id, exception_mask_t ma
 		req.swap.args[2] = (uint32_t)flavor;
 		size = sizeof(req.swap);
 	}
-	req.get.h.msgh_bits |= MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-	req.get.h.msgh_size = size;
-	req.get.h.msgh_remote_port = task;
-	req.get.h.msgh_local_port = reply;
-	req.get.h.msgh_id = id;
-	mr = mach_msg_overwrite(&req.get.h, MACH_SEND_MSG | MACH_RCV_MSG, size, sizeof(rep), reply,
-				MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL, &rep.h, sizeof(rep));
-	if (mr != MACH_MSG_SUCCESS)
-		return mr;
-	if (rep.h.msgh_id != id + 100) {
-		mach_msg_destroy(&rep.h);
-		return MIG_REPLY_MISMATCH;
-	}
+	kr = machipc_mig_rpc(task, &req.get.h, size, id, &rep.h, sizeof(rep));
+	if (kr != KERN_SUCCESS)
+		return kr;
 	if (!(rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
 		return ((mig_reply_error_t *)&rep)->RetCode;
 	mach_msg_type_number_t n = rep.count;
@@ -453,7 +444,8 @@ kern_return_t task_set_exception_ports(task_t task, exception_mask_t exception_m
 	if (!machipc_is_self(task)) {
 		uint32_t a[] = { exception_mask, (uint32_t)behavior, (uint32_t)new_flavor };
 
-		return machipc_mig_port_in(task, MIG_TASK_SET_EXCEPTION_PORTS, new_port, MACH_MSG_TYPE_COPY_SEND, a, sizeof(a));
+		return machipc_mig_port_in(task, MIG_TASK_SET_EXCEPTION_PORTS, new_port, MACH_MSG_TYPE_COPY_SEND, a,
+					   sizeof(a));
 	}
 	kr = machipc_port_call(MACHIPC_IOC_SET_EXCEPTION_PORTS, &c);
 	if (kr == KERN_SUCCESS && MACH_PORT_VALID(new_port))
@@ -471,8 +463,8 @@ kern_return_t task_get_exception_ports(task_t task, exception_mask_t exception_m
 	kern_return_t kr;
 
 	if (!machipc_is_self(task))
-		return mig_exc_ports(task, MIG_TASK_GET_EXCEPTION_PORTS, exception_mask, MACH_PORT_NULL, 0, 0, masks, masksCnt, old_handlers,
-				     old_behaviors, old_flavors);
+		return mig_exc_ports(task, MIG_TASK_GET_EXCEPTION_PORTS, exception_mask, MACH_PORT_NULL, 0, 0, masks,
+				     masksCnt, old_handlers, old_behaviors, old_flavors);
 	kr = machipc_port_call(MACHIPC_IOC_GET_EXCEPTION_PORTS, &c);
 	if (kr != KERN_SUCCESS)
 		return kr;
@@ -495,12 +487,26 @@ kern_return_t task_swap_exception_ports(task_t task, exception_mask_t exception_
 	kern_return_t kr;
 
 	if (!machipc_is_self(task))
-		return mig_exc_ports(task, MIG_TASK_SWAP_EXCEPTION_PORTS, exception_mask, new_port, behavior, new_flavor, masks, masksCnt,
-				     old_handlers, old_behaviors, old_flavors);
+		return mig_exc_ports(task, MIG_TASK_SWAP_EXCEPTION_PORTS, exception_mask, new_port, behavior, new_flavor,
+				     masks, masksCnt, old_handlers, old_behaviors, old_flavors);
 	kr = task_get_exception_ports(task, exception_mask, masks, masksCnt, old_handlers, old_behaviors, old_flavors);
 	if (kr != KERN_SUCCESS)
 		return kr;
 	return task_set_exception_ports(task, exception_mask, new_port, behavior, new_flavor);
+}
+
+kern_return_t thread_swap_exception_ports(thread_act_t thread, exception_mask_t exception_mask, mach_port_t new_port,
+					  exception_behavior_t behavior, thread_state_flavor_t new_flavor,
+					  exception_mask_array_t masks, mach_msg_type_number_t *masksCnt,
+					  exception_handler_array_t old_handlers, exception_behavior_array_t old_behaviors,
+					  exception_flavor_array_t old_flavors)
+{
+	kern_return_t kr = thread_get_exception_ports(thread, exception_mask, masks, masksCnt, old_handlers,
+						      old_behaviors, old_flavors);
+
+	if (kr != KERN_SUCCESS)
+		return kr;
+	return thread_set_exception_ports(thread, exception_mask, new_port, behavior, new_flavor);
 }
 
 kern_return_t thread_set_exception_ports(thread_act_t thread, exception_mask_t exception_mask, mach_port_t new_port,
@@ -565,18 +571,4 @@ kern_return_t thread_get_exception_ports(thread_act_t thread, exception_mask_t e
 			mach_port_mod_refs(mach_task_self(), old_handlers[j], MACH_PORT_RIGHT_SEND, 1);
 	*masksCnt = n;
 	return KERN_SUCCESS;
-}
-
-kern_return_t thread_swap_exception_ports(thread_act_t thread, exception_mask_t exception_mask, mach_port_t new_port,
-					  exception_behavior_t behavior, thread_state_flavor_t new_flavor,
-					  exception_mask_array_t masks, mach_msg_type_number_t *masksCnt,
-					  exception_handler_array_t old_handlers, exception_behavior_array_t old_behaviors,
-					  exception_flavor_array_t old_flavors)
-{
-	kern_return_t kr = thread_get_exception_ports(thread, exception_mask, masks, masksCnt, old_handlers,
-						      old_behaviors, old_flavors);
-
-	if (kr != KERN_SUCCESS)
-		return kr;
-	return thread_set_exception_ports(thread, exception_mask, new_port, behavior, new_flavor);
 }

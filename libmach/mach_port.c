@@ -15,18 +15,33 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+/* The arguments of a MIG request of 32-bit words, and their size. */
+#define WORDS(...) (const uint32_t[]){ __VA_ARGS__ }, sizeof((const uint32_t[]){ __VA_ARGS__ })
+
 /*
  * A routine whose MIG request is `nargs` bytes of arguments after the NDR
- * record and whose reply is `nouts` bytes after the return code: on the
- * caller's own task the ioctl `cmd` with `c`; on another task's port the
- * MIG request `id`, its reply copied to `outs`.
+ * record and whose reply is `size` bytes after the return code, copied to
+ * `out`: on the caller's own task the ioctl `cmd` with `c`, whose `field`
+ * holds the result; on another task's port the MIG request `id`.
  */
-static kern_return_t routine(ipc_space_t task, int id, const void *args, size_t nargs, void *outs, size_t nouts,
-			     unsigned long cmd, struct machipc_port_call *c)
+static kern_return_t routine_out(ipc_space_t task, int id, const void *args, size_t nargs, unsigned long cmd,
+				 struct machipc_port_call *c, const void *field, void *out, size_t size)
 {
+	kern_return_t kr;
+
 	if (!machipc_is_self(task))
-		return machipc_mig_simple(task, id, args, nargs, outs, nouts);
-	return machipc_port_call(cmd, c);
+		return machipc_mig_simple(task, id, args, nargs, out, size);
+	kr = machipc_port_call(cmd, c);
+	if (kr == KERN_SUCCESS && out)
+		memcpy(out, field, size);
+	return kr;
+}
+
+/* A routine whose reply is only the return code. */
+static kern_return_t routine(ipc_space_t task, int id, const void *args, size_t nargs, unsigned long cmd,
+			     struct machipc_port_call *c)
+{
+	return routine_out(task, id, args, nargs, cmd, c, NULL, NULL, 0);
 }
 
 /* Memory for arrays returned "out of line", freed with vm_deallocate. */
@@ -89,15 +104,12 @@ kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_t *names,
 
 kern_return_t mach_port_type(ipc_space_t task, mach_port_name_t name, mach_port_type_t *ptype)
 {
-	uint32_t a[] = { name };
 	struct machipc_port_call c = { .name = name };
-	kern_return_t kr = routine(task, MIG_MACH_PORT_TYPE, a, sizeof(a), &c.poly, sizeof(c.poly),
-				   MACHIPC_IOC_PORT_TYPE, &c);
 
-	if (kr == KERN_SUCCESS)
-		*ptype = c.poly;
-	return kr;
+	return routine_out(task, MIG_MACH_PORT_TYPE, WORDS(name), MACHIPC_IOC_PORT_TYPE, &c, &c.poly, ptype,
+			   sizeof(*ptype));
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_type_trap, mach_port_type);
 
 kern_return_t mach_port_rename(ipc_space_t task, mach_port_name_t old_name, mach_port_name_t new_name)
 {
@@ -110,84 +122,77 @@ kern_return_t mach_port_rename(ipc_space_t task, mach_port_name_t old_name, mach
 
 kern_return_t mach_port_guard(ipc_space_t task, mach_port_name_t name, mach_port_context_t guard, boolean_t strict)
 {
-	uint32_t a[] = { name, (uint32_t)guard, (uint32_t)(guard >> 32), strict ? 1 : 0 };
 	struct machipc_port_call c = { .name = name, .value = guard, .poly = strict ? 1 : 0 };
 
-	return routine(task, MIG_MACH_PORT_GUARD, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_GUARD, &c);
+	return routine(task, MIG_MACH_PORT_GUARD, WORDS(name, (uint32_t)guard, (uint32_t)(guard >> 32), strict ? 1 : 0),
+		       MACHIPC_IOC_PORT_GUARD, &c);
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_guard_trap, mach_port_guard);
 
 kern_return_t mach_port_unguard(ipc_space_t task, mach_port_name_t name, mach_port_context_t guard)
 {
-	uint32_t a[] = { name, (uint32_t)guard, (uint32_t)(guard >> 32) };
 	struct machipc_port_call c = { .name = name, .value = guard };
 
-	return routine(task, MIG_MACH_PORT_UNGUARD, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_UNGUARD, &c);
+	return routine(task, MIG_MACH_PORT_UNGUARD, WORDS(name, (uint32_t)guard, (uint32_t)(guard >> 32)),
+		       MACHIPC_IOC_PORT_UNGUARD, &c);
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_unguard_trap, mach_port_unguard);
 
 kern_return_t mach_port_allocate_name(ipc_space_t task, mach_port_right_t right, mach_port_name_t name)
 {
-	uint32_t a[] = { right, name };
 	struct machipc_port_call c = { .right = right, .name = name };
 
-	return routine(task, MIG_MACH_PORT_ALLOCATE_NAME, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_ALLOCATE_NAME, &c);
+	return routine(task, MIG_MACH_PORT_ALLOCATE_NAME, WORDS(right, name), MACHIPC_IOC_PORT_ALLOCATE_NAME, &c);
 }
 
 kern_return_t mach_port_allocate(ipc_space_t task, mach_port_right_t right, mach_port_name_t *name)
 {
-	uint32_t a[] = { right };
 	struct machipc_port_call c = { .right = right };
-	kern_return_t kr = routine(task, MIG_MACH_PORT_ALLOCATE, a, sizeof(a), &c.name, sizeof(c.name),
-				   MACHIPC_IOC_PORT_ALLOCATE, &c);
 
-	if (kr == KERN_SUCCESS)
-		*name = c.name;
-	return kr;
+	return routine_out(task, MIG_MACH_PORT_ALLOCATE, WORDS(right), MACHIPC_IOC_PORT_ALLOCATE, &c, &c.name, name,
+			   sizeof(*name));
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_allocate_trap, mach_port_allocate);
 
 kern_return_t mach_port_destroy(ipc_space_t task, mach_port_name_t name)
 {
-	uint32_t a[] = { name };
 	struct machipc_port_call c = { .name = name };
 
-	return routine(task, MIG_MACH_PORT_DESTROY, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_DESTROY, &c);
+	return routine(task, MIG_MACH_PORT_DESTROY, WORDS(name), MACHIPC_IOC_PORT_DESTROY, &c);
 }
 
 kern_return_t mach_port_deallocate(ipc_space_t task, mach_port_name_t name)
 {
-	uint32_t a[] = { name };
 	struct machipc_port_call c = { .name = name };
 
-	return routine(task, MIG_MACH_PORT_DEALLOCATE, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_DEALLOCATE, &c);
+	return routine(task, MIG_MACH_PORT_DEALLOCATE, WORDS(name), MACHIPC_IOC_PORT_DEALLOCATE, &c);
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_deallocate_trap, mach_port_deallocate);
 
 kern_return_t mach_port_get_refs(ipc_space_t task, mach_port_name_t name, mach_port_right_t right,
 				 mach_port_urefs_t *refs)
 {
-	uint32_t a[] = { name, right };
 	struct machipc_port_call c = { .name = name, .right = right };
-	kern_return_t kr = routine(task, MIG_MACH_PORT_GET_REFS, a, sizeof(a), &c.delta, sizeof(c.delta),
-				   MACHIPC_IOC_PORT_GET_REFS, &c);
 
-	if (kr == KERN_SUCCESS)
-		*refs = (mach_port_urefs_t)c.delta;
-	return kr;
+	return routine_out(task, MIG_MACH_PORT_GET_REFS, WORDS(name, right), MACHIPC_IOC_PORT_GET_REFS, &c,
+			   &c.delta, refs, sizeof(*refs));
 }
 
 kern_return_t mach_port_mod_refs(ipc_space_t task, mach_port_name_t name, mach_port_right_t right,
 				 mach_port_delta_t delta)
 {
-	uint32_t a[] = { name, right, (uint32_t)delta };
 	struct machipc_port_call c = { .name = name, .right = right, .delta = delta };
 
-	return routine(task, MIG_MACH_PORT_MOD_REFS, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_MOD_REFS, &c);
+	return routine(task, MIG_MACH_PORT_MOD_REFS, WORDS(name, right, (uint32_t)delta),
+		       MACHIPC_IOC_PORT_MOD_REFS, &c);
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_mod_refs_trap, mach_port_mod_refs);
 
 kern_return_t mach_port_set_mscount(ipc_space_t task, mach_port_name_t name, mach_port_mscount_t mscount)
 {
-	uint32_t a[] = { name, mscount };
 	struct machipc_port_call c = { .name = name, .value = mscount };
 
-	return routine(task, MIG_MACH_PORT_SET_MSCOUNT, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_SET_MSCOUNT, &c);
+	return routine(task, MIG_MACH_PORT_SET_MSCOUNT, WORDS(name, mscount), MACHIPC_IOC_PORT_SET_MSCOUNT, &c);
 }
 
 kern_return_t mach_port_get_set_status(ipc_space_read_t task, mach_port_name_t name,
@@ -229,11 +234,11 @@ kern_return_t mach_port_get_set_status(ipc_space_read_t task, mach_port_name_t n
 
 kern_return_t mach_port_move_member(ipc_space_t task, mach_port_name_t member, mach_port_name_t after)
 {
-	uint32_t a[] = { member, after };
 	struct machipc_port_call c = { .name = member, .poly = after };
 
-	return routine(task, MIG_MACH_PORT_MOVE_MEMBER, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_MOVE_MEMBER, &c);
+	return routine(task, MIG_MACH_PORT_MOVE_MEMBER, WORDS(member, after), MACHIPC_IOC_PORT_MOVE_MEMBER, &c);
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_move_member_trap, mach_port_move_member);
 
 kern_return_t mach_port_request_notification(ipc_space_t task, mach_port_name_t name, mach_msg_id_t msgid,
 					     mach_port_mscount_t sync, mach_port_t notify,
@@ -256,6 +261,7 @@ kern_return_t mach_port_request_notification(ipc_space_t task, mach_port_name_t 
 		*previous = c.notify;
 	return kr;
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_request_notification_trap, mach_port_request_notification);
 
 kern_return_t mach_port_insert_right(ipc_space_t task, mach_port_name_t name, mach_port_t poly,
 				     mach_msg_type_name_t polyPoly)
@@ -267,6 +273,7 @@ kern_return_t mach_port_insert_right(ipc_space_t task, mach_port_name_t name, ma
 		return machipc_mig_port_in(task, MIG_MACH_PORT_INSERT_RIGHT, poly, polyPoly, a, sizeof(a));
 	return machipc_port_call(MACHIPC_IOC_PORT_INSERT_RIGHT, &c);
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_insert_right_trap, mach_port_insert_right);
 
 kern_return_t mach_port_extract_right(ipc_space_t task, mach_port_name_t name, mach_msg_type_name_t msgt_name,
 				      mach_port_t *poly, mach_msg_type_name_t *polyPoly)
@@ -287,10 +294,9 @@ kern_return_t mach_port_extract_right(ipc_space_t task, mach_port_name_t name, m
 
 kern_return_t mach_port_set_seqno(ipc_space_t task, mach_port_name_t name, mach_port_seqno_t seqno)
 {
-	uint32_t a[] = { name, seqno };
 	struct machipc_port_call c = { .name = name, .value = seqno };
 
-	return routine(task, MIG_MACH_PORT_SET_SEQNO, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_SET_SEQNO, &c);
+	return routine(task, MIG_MACH_PORT_SET_SEQNO, WORDS(name, seqno), MACHIPC_IOC_PORT_SET_SEQNO, &c);
 }
 
 kern_return_t mach_port_get_attributes(ipc_space_read_t task, mach_port_name_t name, mach_port_flavor_t flavor,
@@ -318,6 +324,7 @@ kern_return_t mach_port_get_attributes(ipc_space_read_t task, mach_port_name_t n
 		*port_info_outCnt = c.count;
 	return kr;
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_get_attributes_trap, mach_port_get_attributes);
 
 kern_return_t mach_port_set_attributes(ipc_space_t task, mach_port_name_t name, mach_port_flavor_t flavor,
 				       mach_port_info_t port_info, mach_msg_type_number_t port_infoCnt)
@@ -353,50 +360,47 @@ kern_return_t mach_port_allocate_full(ipc_space_t task, mach_port_right_t right,
 
 kern_return_t mach_port_get_srights(ipc_space_t task, mach_port_name_t name, mach_port_rights_t *srights)
 {
-	uint32_t a[] = { name }, out = 0;
 	struct machipc_port_call c = { .name = name };
-	kern_return_t kr = routine(task, MIG_MACH_PORT_GET_SRIGHTS, a, sizeof(a), &out, sizeof(out),
-				   MACHIPC_IOC_PORT_GET_SRIGHTS, &c);
+	kern_return_t kr;
 
+	if (!machipc_is_self(task))
+		return machipc_mig_simple(task, MIG_MACH_PORT_GET_SRIGHTS, WORDS(name), srights, sizeof(*srights));
+	kr = machipc_port_call(MACHIPC_IOC_PORT_GET_SRIGHTS, &c);
 	if (kr == KERN_SUCCESS)
-		*srights = machipc_is_self(task) ? (mach_port_rights_t)c.value : out;
+		*srights = (mach_port_rights_t)c.value;
 	return kr;
 }
 
 kern_return_t mach_port_insert_member(ipc_space_t task, mach_port_name_t name, mach_port_name_t pset)
 {
-	uint32_t a[] = { name, pset };
 	struct machipc_port_call c = { .name = name, .poly = pset };
 
-	return routine(task, MIG_MACH_PORT_INSERT_MEMBER, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_INSERT_MEMBER, &c);
+	return routine(task, MIG_MACH_PORT_INSERT_MEMBER, WORDS(name, pset), MACHIPC_IOC_PORT_INSERT_MEMBER, &c);
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_insert_member_trap, mach_port_insert_member);
 
 kern_return_t mach_port_extract_member(ipc_space_t task, mach_port_name_t name, mach_port_name_t pset)
 {
-	uint32_t a[] = { name, pset };
 	struct machipc_port_call c = { .name = name, .poly = pset };
 
-	return routine(task, MIG_MACH_PORT_EXTRACT_MEMBER, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_EXTRACT_MEMBER, &c);
+	return routine(task, MIG_MACH_PORT_EXTRACT_MEMBER, WORDS(name, pset), MACHIPC_IOC_PORT_EXTRACT_MEMBER, &c);
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_extract_member_trap, mach_port_extract_member);
 
 kern_return_t mach_port_get_context(ipc_space_read_t task, mach_port_name_t name, mach_port_context_t *context)
 {
-	uint32_t a[] = { name };
 	struct machipc_port_call c = { .name = name };
-	kern_return_t kr = routine(task, MIG_MACH_PORT_GET_CONTEXT, a, sizeof(a), &c.value, sizeof(c.value),
-				   MACHIPC_IOC_PORT_GET_CONTEXT, &c);
 
-	if (kr == KERN_SUCCESS)
-		*context = c.value;
-	return kr;
+	return routine_out(task, MIG_MACH_PORT_GET_CONTEXT, WORDS(name), MACHIPC_IOC_PORT_GET_CONTEXT, &c,
+			   &c.value, context, sizeof(*context));
 }
 
 kern_return_t mach_port_set_context(ipc_space_t task, mach_port_name_t name, mach_port_context_t context)
 {
-	uint32_t a[] = { name, (uint32_t)context, (uint32_t)(context >> 32) };
 	struct machipc_port_call c = { .name = name, .value = context };
 
-	return routine(task, MIG_MACH_PORT_SET_CONTEXT, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_SET_CONTEXT, &c);
+	return routine(task, MIG_MACH_PORT_SET_CONTEXT, WORDS(name, (uint32_t)context, (uint32_t)(context >> 32)),
+		       MACHIPC_IOC_PORT_SET_CONTEXT, &c);
 }
 
 kern_return_t mach_port_construct(ipc_space_t task, mach_port_options_ptr_t options, mach_port_context_t context,
@@ -417,15 +421,18 @@ kern_return_t mach_port_construct(ipc_space_t task, mach_port_options_ptr_t opti
 		*name = c.name;
 	return kr;
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_construct_trap, mach_port_construct);
 
 kern_return_t mach_port_destruct(ipc_space_t task, mach_port_name_t name, mach_port_delta_t srdelta,
 				 mach_port_context_t guard)
 {
-	uint32_t a[] = { name, (uint32_t)srdelta, (uint32_t)guard, (uint32_t)(guard >> 32) };
 	struct machipc_port_call c = { .name = name, .delta = srdelta, .value = guard };
 
-	return routine(task, MIG_MACH_PORT_DESTRUCT, a, sizeof(a), NULL, 0, MACHIPC_IOC_PORT_DESTRUCT, &c);
+	return routine(task, MIG_MACH_PORT_DESTRUCT,
+		       WORDS(name, (uint32_t)srdelta, (uint32_t)guard, (uint32_t)(guard >> 32)),
+		       MACHIPC_IOC_PORT_DESTRUCT, &c);
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_destruct_trap, mach_port_destruct);
 
 int machipc_port_fd(mach_port_name_t name, uint32_t trailer);
 int machipc_port_fd(mach_port_name_t name, uint32_t trailer)
@@ -484,34 +491,29 @@ kern_return_t mach_port_peek(ipc_space_t task, mach_port_name_t name, mach_msg_t
 kern_return_t mach_port_dnrequest_info(ipc_space_t task, mach_port_name_t name, unsigned int *dnr_total,
 				       unsigned int *dnr_used)
 {
-	(void)task, (void)name, (void)dnr_total, (void)dnr_used;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(4, task, name, dnr_total, dnr_used);
 }
 
 kern_return_t mach_port_kernel_object(ipc_space_read_t task, mach_port_name_t name, unsigned int *object_type,
 				      unsigned int *object_addr)
 {
-	(void)task, (void)name, (void)object_type, (void)object_addr;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(4, task, name, object_type, object_addr);
 }
 
 kern_return_t mach_port_kobject(ipc_space_read_t task, mach_port_name_t name, natural_t *object_type,
 				mach_vm_address_t *object_addr)
 {
-	(void)task, (void)name, (void)object_type, (void)object_addr;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(4, task, name, object_type, object_addr);
 }
 
 kern_return_t mach_port_assert_attributes(ipc_space_t task, mach_port_name_t name, mach_port_flavor_t flavor,
 					  mach_port_info_t info, mach_msg_type_number_t infoCnt)
 {
-	(void)task, (void)name, (void)flavor, (void)info, (void)infoCnt;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(5, task, name, flavor, info, infoCnt);
 }
 
 kern_return_t mach_port_is_connection_for_service(ipc_space_t task, mach_port_name_t connection_port,
 						  mach_port_name_t service_port, uint64_t *filter_policy_id)
 {
-	(void)task, (void)connection_port, (void)service_port, (void)filter_policy_id;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(4, task, connection_port, service_port, filter_policy_id);
 }

@@ -52,10 +52,8 @@ struct mig_reply {
 	mach_msg_max_trailer_t trailer;
 };
 
-/* Sends `req` (size bytes, header filled but for the ports) to `task` and
- * receives the reply into `rep`. */
-static kern_return_t rpc(mach_port_t task, mach_msg_header_t *req, mach_msg_size_t size, int id,
-			 struct mig_reply *rep)
+kern_return_t machipc_mig_rpc(mach_port_t task, mach_msg_header_t *req, mach_msg_size_t size, int id,
+			      mach_msg_header_t *rep, mach_msg_size_t rep_size)
 {
 	mach_port_t reply = mig_get_reply_port();
 	mach_msg_return_t mr;
@@ -66,37 +64,44 @@ static kern_return_t rpc(mach_port_t task, mach_msg_header_t *req, mach_msg_size
 	req->msgh_voucher_port = MACH_PORT_NULL;
 	req->msgh_id = id;
 	req->msgh_size = size;
-	memcpy(rep, req, size < sizeof(*rep) ? size : sizeof(*rep));
-	mr = mach_msg_overwrite(req, MACH_SEND_MSG | MACH_RCV_MSG, size, sizeof(*rep), reply,
-				MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL, &rep->h, sizeof(*rep));
+	memcpy(rep, req, size < rep_size ? size : rep_size);
+	mr = mach_msg_overwrite(req, MACH_SEND_MSG | MACH_RCV_MSG, size, rep_size, reply, MACH_MSG_TIMEOUT_NONE,
+				MACH_PORT_NULL, rep, rep_size);
 	if (mr != MACH_MSG_SUCCESS) {
 		if (mr == MACH_SEND_INVALID_REPLY || mr == MACH_RCV_PORT_DIED || mr == MACH_RCV_PORT_CHANGED)
 			mig_dealloc_reply_port(reply);
 		return mr;
 	}
-	if (rep->h.msgh_id != id + 100) {
-		mach_msg_destroy(&rep->h);
+	if (rep->msgh_id != id + 100) {
+		mach_msg_destroy(rep);
 		return MIG_REPLY_MISMATCH;
 	}
 	return KERN_SUCCESS;
 }
 
-/* A routine whose request is NDR + `nargs` bytes and whose reply is
- * NDR + RetCode + `nouts` bytes. */
-kern_return_t machipc_mig_simple(mach_port_t task, int id, const void *args, size_t nargs, void *outs, size_t nouts)
+/* Sends a request of NDR + `nargs` bytes of arguments and receives its
+ * reply into `rep`. */
+static kern_return_t plain_request(mach_port_t task, int id, const void *args, size_t nargs, struct mig_reply *rep)
 {
 	struct {
 		mach_msg_header_t h;
 		NDR_record_t ndr;
 		char args[96];
 	} req;
-	struct mig_reply rep;
-	kern_return_t kr;
 
 	memset(&req, 0, sizeof(req));
 	req.ndr = NDR_record;
 	memcpy(req.args, args, nargs);
-	kr = rpc(task, &req.h, sizeof(req.h) + sizeof(req.ndr) + nargs, id, &rep);
+	return machipc_mig_rpc(task, &req.h, offsetof(typeof(req), args) + nargs, id, &rep->h, sizeof(*rep));
+}
+
+/* A routine whose request is NDR + `nargs` bytes and whose reply is
+ * NDR + RetCode + `nouts` bytes. */
+kern_return_t machipc_mig_simple(mach_port_t task, int id, const void *args, size_t nargs, void *outs, size_t nouts)
+{
+	struct mig_reply rep;
+	kern_return_t kr = plain_request(task, id, args, nargs, &rep);
+
 	if (kr != KERN_SUCCESS)
 		return kr;
 	if (rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX) {
@@ -114,18 +119,9 @@ kern_return_t machipc_mig_simple(mach_port_t task, int id, const void *args, siz
 kern_return_t machipc_mig_port_out(mach_port_t task, int id, const void *args, size_t nargs, mach_port_t *port,
 				   mach_msg_type_name_t *type)
 {
-	struct {
-		mach_msg_header_t h;
-		NDR_record_t ndr;
-		char args[96];
-	} req;
 	struct mig_reply rep;
-	kern_return_t kr;
+	kern_return_t kr = plain_request(task, id, args, nargs, &rep);
 
-	memset(&req, 0, sizeof(req));
-	req.ndr = NDR_record;
-	memcpy(req.args, args, nargs);
-	kr = rpc(task, &req.h, sizeof(req.h) + sizeof(req.ndr) + nargs, id, &rep);
 	if (kr != KERN_SUCCESS)
 		return kr;
 	if (!(rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
@@ -157,7 +153,7 @@ static kern_return_t port_request(mach_port_t task, int id, mach_port_t port, ma
 	req.port.type = MACH_MSG_PORT_DESCRIPTOR;
 	req.ndr = NDR_record;
 	memcpy(req.args, args, nargs);
-	return rpc(task, &req.h, offsetof(typeof(req), args) + nargs, id, rep);
+	return machipc_mig_rpc(task, &req.h, offsetof(typeof(req), args) + nargs, id, &rep->h, sizeof(*rep));
 }
 
 /* A routine whose request carries one port, then NDR + `nargs` bytes. */
@@ -206,25 +202,14 @@ kern_return_t machipc_mig_ool_out(mach_port_t task, int id, const void *args, si
 		mach_msg_type_number_t counts[2];
 		mach_msg_max_trailer_t trailer;
 	} rep;
-	mach_port_t reply = mig_get_reply_port();
-	mach_msg_return_t mr;
+	kern_return_t kr;
 
 	memset(&req, 0, sizeof(req));
-	req.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-	req.h.msgh_remote_port = task;
-	req.h.msgh_local_port = reply;
-	req.h.msgh_id = id;
-	req.h.msgh_size = sizeof(req.h) + sizeof(req.ndr) + nargs;
 	req.ndr = NDR_record;
 	memcpy(req.args, args, nargs);
-	mr = mach_msg_overwrite(&req.h, MACH_SEND_MSG | MACH_RCV_MSG, req.h.msgh_size, sizeof(rep), reply,
-				MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL, &rep.h, sizeof(rep));
-	if (mr != MACH_MSG_SUCCESS)
-		return mr;
-	if (rep.h.msgh_id != id + 100) {
-		mach_msg_destroy(&rep.h);
-		return MIG_REPLY_MISMATCH;
-	}
+	kr = machipc_mig_rpc(task, &req.h, sizeof(req.h) + sizeof(req.ndr) + nargs, id, &rep.h, sizeof(rep));
+	if (kr != KERN_SUCCESS)
+		return kr;
 	if (!(rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
 		return ((mig_reply_error_t *)&rep)->RetCode;
 	if (rep.body.msgh_descriptor_count != (mach_msg_size_t)n) {

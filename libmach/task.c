@@ -31,7 +31,8 @@ kern_return_t task_set_special_port(task_t task, int which_port, mach_port_t spe
 	if (!machipc_is_self(task)) {
 		uint32_t a[] = { (uint32_t)which_port };
 
-		return machipc_mig_port_in(task, MIG_TASK_SET_SPECIAL_PORT, special_port, MACH_MSG_TYPE_COPY_SEND, a, sizeof(a));
+		return machipc_mig_port_in(task, MIG_TASK_SET_SPECIAL_PORT, special_port, MACH_MSG_TYPE_COPY_SEND, a,
+					   sizeof(a));
 	}
 	struct machipc_port_call c = { .flavor = (uint32_t)which_port, .name = special_port };
 
@@ -74,8 +75,7 @@ kern_return_t task_name_for_pid(mach_port_name_t target_tport, int pid, mach_por
 
 kern_return_t debug_control_port_for_pid(mach_port_name_t target_tport, int pid, mach_port_name_t *t)
 {
-	(void)target_tport, (void)pid, (void)t;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(3, target_tport, pid, t);
 }
 
 kern_return_t task_terminate(task_t target_task)
@@ -93,21 +93,18 @@ kern_return_t task_terminate(task_t target_task)
 
 kern_return_t task_suspend(task_read_t target_task)
 {
-	(void)target_task;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(1, target_task);
 }
 
 kern_return_t task_resume(task_read_t target_task)
 {
-	(void)target_task;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(1, target_task);
 }
 
 kern_return_t task_threads(task_inspect_t target_task, thread_act_array_t *act_list,
 			   mach_msg_type_number_t *act_listCnt)
 {
-	(void)target_task, (void)act_list, (void)act_listCnt;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(3, target_task, act_list, act_listCnt);
 }
 
 kern_return_t task_set_port_space(ipc_space_t task, int table_entries)

@@ -50,25 +50,21 @@ kern_return_t thread_terminate(thread_act_t target_act)
 
 kern_return_t thread_suspend(thread_read_t target_act)
 {
-	(void)target_act;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(1, target_act);
 }
 
 kern_return_t thread_resume(thread_read_t target_act)
 {
-	(void)target_act;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(1, target_act);
 }
 
 
 kern_return_t thread_get_special_port(thread_inspect_t thr_act, int which_port, mach_port_t *special_port)
 {
-	(void)thr_act, (void)which_port, (void)special_port;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(3, thr_act, which_port, special_port);
 }
 
 kern_return_t thread_set_special_port(thread_act_t thr_act, int which_port, mach_port_t special_port)
 {
-	(void)thr_act, (void)which_port, (void)special_port;
-	return KERN_NOT_SUPPORTED;
+	return machipc_not_supported(3, thr_act, which_port, special_port);
 }

@@ -73,11 +73,13 @@ kern_return_t mach_vm_allocate(vm_map_t target, mach_vm_address_t *address, mach
 {
 	return allocate(target, address, size, flags);
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_vm_allocate_trap, mach_vm_allocate);
 
 kern_return_t mach_vm_deallocate(vm_map_t target, mach_vm_address_t address, mach_vm_size_t size)
 {
 	return deallocate(target, address, size);
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_vm_deallocate_trap, mach_vm_deallocate);
 
 kern_return_t host_page_size(host_t host, vm_size_t *out_page_size)
 {
@@ -136,6 +138,7 @@ kern_return_t mach_vm_protect(vm_map_t target_task, mach_vm_address_t address, m
 {
 	return protect(target_task, address, size, set_maximum, new_protection);
 }
+MACHIPC_TRAP_ALIAS(_kernelrpc_mach_vm_protect_trap, mach_vm_protect);
 
 /* Anonymous memory, aligned to mask + 1 when placed anywhere, with cur_protection. */
 kern_return_t _kernelrpc_mach_vm_map_trap(mach_port_name_t target, mach_vm_offset_t *address, mach_vm_size_t size,
