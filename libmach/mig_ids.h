@@ -2,9 +2,10 @@
 /*
  * The MIG routine ids libmach sends, named after XNU's routines
  * (mach_port.defs subsystem 3200, task.defs 3400, exc.defs 2400,
- * mach_exc.defs 2404). The kernel keeps the same list in rust/defs.rs;
- * scripts/check-mig-ids.sh (run by `make check`) fails when the two differ
- * in any name or value. One routine per line, in id order.
+ * mach_exc.defs 2404). The kernel keeps the ids of the routines it serves
+ * in rust/defs.rs and builds the exception ids in rust/exception.rs;
+ * scripts/check-mig-ids.sh (run by `make check`) fails when the two lists
+ * differ in any name or value. One routine per line, in id order.
  */
 #ifndef LIBMACH_MIG_IDS_H
 #define LIBMACH_MIG_IDS_H

@@ -19,14 +19,6 @@ sed -n 's/^#define MIG_\([A-Z0-9_]*\) \([0-9][0-9]*\)$/\1 \2/p' "$REPO/libmach/m
 sed -n 's/^pub(crate) const MIG_\([A-Z0-9_]*\): i32 = \([0-9][0-9]*\);$/\1 \2/p' "$REPO/rust/defs.rs" |
 	awk '$2 >= 1000' >"$TMP/kernel"
 KERNEL_SRC=rust/defs.rs
-if [ ! -s "$TMP/kernel" ]; then
-	# Until the served routines' ids move to defs.rs: kobject.rs's header
-	# lists them (`name` id, mach_port_ left out of most names).
-	KERNEL_SRC=rust/kobject.rs
-	sed -n '/^\/\/! Served routines/,/^$/p' "$REPO/rust/kobject.rs" | tr -d '\n' | sed 's,//!, ,g' |
-		grep -oE '`[a-z_]+` [0-9]+' | tr -d '`' |
-		awk '{ n = $1; if (n !~ /^(mach_port|task)_/) n = "mach_port_" n; print toupper(n), $2 }' >"$TMP/kernel"
-fi
 if ! grep -q '^EXCEPTION_RAISE ' "$TMP/kernel" &&
 	grep -q 'if wide { 2405 } else { 2401 } + k' "$REPO/rust/exception.rs"; then
 	# exception.rs builds the exc (2401..) and mach_exc (2405..) ids of
