@@ -86,7 +86,7 @@ pub(crate) fn install(
             continue;
         }
         // A send right count at its maximum leaves the slot empty.
-        let new = port.as_ref().and_then(|r| r.port().new_send().ok());
+        let new = port.as_ref().and_then(|r| r.port().copy_send().ok());
         let old = core::mem::replace(
             &mut g.exc[i],
             ExcPort {
@@ -142,7 +142,7 @@ pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> MachResult<KVec<
                     break;
                 }
                 // A send right count at its maximum reports no port.
-                let port = e.port.as_ref().and_then(|r| r.port().new_send().ok());
+                let port = e.port.as_ref().and_then(|r| r.port().copy_send().ok());
                 first[out.len()] = i;
                 let h = Handler {
                     mask: 1 << i,
@@ -323,7 +323,7 @@ fn handler(space: &Space, a: &RaiseArgs, exc: u32, d: &mut Deferred) -> MachResu
     let e = &g.exc[exc as usize];
     match &e.port {
         Some(r) => Ok((
-            r.port().new_send().map_err(|_| MACH_SEND_INVALID_DEST)?,
+            r.port().copy_send().map_err(|_| MACH_SEND_INVALID_DEST)?,
             e.behavior,
         )),
         None => Err(MACH_SEND_INVALID_DEST),
@@ -404,7 +404,7 @@ fn attach_rights(
     let task = g
         .task_port
         .as_ref()
-        .and_then(|r| r.port().new_send().ok())
+        .and_then(|r| r.port().copy_send().ok())
         .map_or(Carried::Null, Carried::Right);
     let at = [
         offset_of!(ExcIdentity, thread),

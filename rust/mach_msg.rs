@@ -809,10 +809,7 @@ fn copyout_dest(
 /// The name of `port`'s receive right in `space` (the local port a
 /// receiver sees).
 fn receiver_name(space: &Space, port: &Arc<Port>) -> u32 {
-    match port.inner.lock().receiver {
-        Some((sid, name)) if sid == space.id => name,
-        _ => MACH_PORT_NULL,
-    }
+    port.name_in(space.id).unwrap_or(MACH_PORT_NULL)
 }
 
 /// `mach_msg_max_trailer_t` with `msgh_trailer_size` `tsize`, of which the

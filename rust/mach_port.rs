@@ -21,7 +21,6 @@ use crate::error::*;
 use crate::exception::{self, Handler};
 use crate::notify::*;
 use crate::port::{Port, MACH_PORT_QLIMIT_MAX};
-use crate::port::{MACH_PORT_STATUS_FLAG_GUARDED, MACH_PORT_STATUS_FLAG_STRICT_GUARD};
 use crate::port_set::PortSet;
 use crate::right::Deferred;
 use crate::rights::*;
@@ -156,8 +155,7 @@ pub(crate) fn destroy(space: &Space, name: u32) -> MachResult {
     }
     locked(space, |g, sid, d| {
         if let Ok(p) = g.receive_port(name, d) {
-            let pg = p.inner.lock();
-            if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 && pg.context != 0 {
+            if p.has_guard_value() {
                 return Err(KERN_INVALID_RIGHT);
             }
         }
@@ -263,8 +261,7 @@ fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32) -> MachResult
         Object::Dead => return Err(KERN_INVALID_CAPABILITY),
         _ => return Err(KERN_INVALID_RIGHT),
     };
-    let mut pg = p.inner.lock();
-    if !pg.active {
+    if !p.is_active() {
         return Err(KERN_INVALID_CAPABILITY);
     }
     let e = &mut g.table[i];
@@ -272,15 +269,18 @@ fn insert_send_same_name(g: &mut SpaceInner, name: u32, disp: u32) -> MachResult
         if e.bits & MACH_PORT_TYPE_RECEIVE == 0 {
             return Err(KERN_INVALID_RIGHT);
         }
+        // Counted first: a refused right makes no send count.
+        let r = p.make_send()?;
         if e.bits & MACH_PORT_TYPE_SEND == 0 {
-            // Counted first: a refused right makes no send count.
-            pg.count_send()?;
-            pg.mscount = pg.mscount.wrapping_add(1);
             e.bits |= MACH_PORT_TYPE_SEND;
             e.urefs = 1;
+            // The entry takes over the right's count.
+            let _ = r.into_counted();
             return Ok(());
         }
-        pg.mscount = pg.mscount.wrapping_add(1);
+        // The entry holds a send right already, so this one is not the
+        // last: it goes without a notification, one more user reference.
+        drop(r);
     } else if e.bits & MACH_PORT_TYPE_SEND == 0 {
         return Err(KERN_INVALID_RIGHT);
     }
@@ -368,7 +368,7 @@ fn allocate_locked(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) 
             drop(Right::from_counted(Kind::Receive, p));
             return Err(e);
         }
-        p.inner.lock().receiver = Some((sid, n));
+        p.set_receiver(sid, n);
     }
     Ok(n)
 }
@@ -410,21 +410,21 @@ pub(crate) fn get_attributes(
     }
     locked(space, |g, _, d| {
         let p = g.receive_port(name, d)?;
-        let pg = p.inner.lock();
+        let st = p.status();
         match flavor {
-            MACH_PORT_LIMITS_INFO => w[0] = pg.qlimit,
-            MACH_PORT_DNREQUESTS_SIZE => w[0] = pg.dnrequests.len() as u32,
+            MACH_PORT_LIMITS_INFO => w[0] = st.qlimit,
+            MACH_PORT_DNREQUESTS_SIZE => w[0] = st.dnrequests,
             _ => {
-                w[0] = u32::from(!pg.sets.is_empty());
-                w[1] = pg.seqno;
-                w[2] = pg.mscount;
-                w[3] = pg.qlimit;
-                w[4] = pg.queue.len() as u32;
-                w[5] = pg.sorights;
-                w[6] = u32::from(pg.srights > 0);
-                w[7] = u32::from(pg.pdrequest.is_some());
-                w[8] = u32::from(pg.nsrequest.is_some());
-                w[9] = pg.flags;
+                w[0] = u32::from(st.in_set);
+                w[1] = st.seqno;
+                w[2] = st.mscount;
+                w[3] = st.qlimit;
+                w[4] = st.msgcount;
+                w[5] = st.sorights;
+                w[6] = u32::from(st.srights);
+                w[7] = u32::from(st.pdrequest);
+                w[8] = u32::from(st.nsrequest);
+                w[9] = st.flags;
             }
         }
         Ok((w, need))
@@ -441,9 +441,8 @@ pub(crate) fn set_attributes(space: &Space, name: u32, flavor: u32, info: &[u32]
             }
             locked(space, |g, _, d| {
                 let p = receive_port_valid(g, name, d)?;
-                p.inner.lock().qlimit = q;
                 // A larger limit lets blocked senders in.
-                p.wake_senders();
+                p.set_qlimit(q);
                 Ok(())
             })
         }
@@ -464,12 +463,7 @@ pub(crate) fn set_attributes(space: &Space, name: u32, flavor: u32, info: &[u32]
 pub(crate) fn get_context(space: &Space, name: u32) -> MachResult<u64> {
     locked(space, |g, _, d| {
         let p = receive_port_valid(g, name, d)?;
-        let pg = p.inner.lock();
-        Ok(if pg.flags & MACH_PORT_STATUS_FLAG_STRICT_GUARD != 0 {
-            0
-        } else {
-            pg.context
-        })
+        Ok(p.user_context())
     })
 }
 
@@ -477,12 +471,7 @@ pub(crate) fn get_context(space: &Space, name: u32) -> MachResult<u64> {
 pub(crate) fn set_context(space: &Space, name: u32, context: u64) -> MachResult {
     locked(space, |g, _, d| {
         let p = receive_port_valid(g, name, d)?;
-        let mut pg = p.inner.lock();
-        if pg.flags & MACH_PORT_STATUS_FLAG_STRICT_GUARD != 0 {
-            return Err(KERN_INVALID_ARGUMENT);
-        }
-        pg.context = context;
-        Ok(())
+        p.set_context(context)
     })
 }
 
@@ -490,16 +479,7 @@ pub(crate) fn set_context(space: &Space, name: u32, context: u64) -> MachResult 
 pub(crate) fn guard(space: &Space, name: u32, guard: u64, strict: bool) -> MachResult {
     locked(space, |g, _, d| {
         let p = receive_port_named(g, name, d)?;
-        let mut pg = p.inner.lock();
-        if pg.context != 0 {
-            return Err(KERN_INVALID_ARGUMENT);
-        }
-        pg.context = guard;
-        pg.flags |= MACH_PORT_STATUS_FLAG_GUARDED;
-        if strict {
-            pg.flags |= MACH_PORT_STATUS_FLAG_STRICT_GUARD;
-        }
-        Ok(())
+        p.guard(guard, strict)
     })
 }
 
@@ -507,13 +487,7 @@ pub(crate) fn guard(space: &Space, name: u32, guard: u64, strict: bool) -> MachR
 pub(crate) fn unguard(space: &Space, name: u32, guard: u64) -> MachResult {
     locked(space, |g, _, d| {
         let p = receive_port_named(g, name, d)?;
-        let mut pg = p.inner.lock();
-        if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED == 0 || pg.context != guard {
-            return Err(KERN_INVALID_ARGUMENT);
-        }
-        pg.context = 0;
-        pg.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
-        Ok(())
+        p.unguard(guard)
     })
 }
 
@@ -521,8 +495,7 @@ pub(crate) fn unguard(space: &Space, name: u32, guard: u64) -> MachResult {
 pub(crate) fn get_srights(space: &Space, name: u32) -> MachResult<u32> {
     locked(space, |g, _, d| {
         let p = g.receive_port(name, d)?;
-        let srights = p.inner.lock().srights;
-        Ok(srights)
+        Ok(p.send_rights())
     })
 }
 
@@ -530,7 +503,7 @@ pub(crate) fn get_srights(space: &Space, name: u32) -> MachResult<u32> {
 pub(crate) fn set_mscount(space: &Space, name: u32, mscount: u32) -> MachResult {
     locked(space, |g, _, d| {
         let p = receive_port_valid(g, name, d)?;
-        p.inner.lock().mscount = mscount;
+        p.set_mscount(mscount);
         Ok(())
     })
 }
@@ -539,7 +512,7 @@ pub(crate) fn set_mscount(space: &Space, name: u32, mscount: u32) -> MachResult 
 pub(crate) fn set_seqno(space: &Space, name: u32, seqno: u32) -> MachResult {
     locked(space, |g, _, d| {
         let p = receive_port_valid(g, name, d)?;
-        p.inner.lock().seqno = seqno;
+        p.set_seqno(seqno);
         Ok(())
     })
 }
@@ -578,26 +551,19 @@ pub(crate) fn peek(
     }
     locked(space, |g, _, d| {
         let p = g.receive_port(name, d)?;
-        let pg = p.inner.lock();
-        let off = if seqno == 0 {
-            0
-        } else if seqno.wrapping_sub(pg.seqno) < pg.queue.len() as u32 {
-            seqno.wrapping_sub(pg.seqno) as usize
-        } else {
-            return Err(KERN_FAILURE);
-        };
-        let k = pg.queue.get(off).ok_or(KERN_FAILURE)?;
-        let seqno = pg.seqno.wrapping_add(off as u32);
         let len = (room as usize).min(MAX_TRAILER_SIZE);
-        let mut trailer = [0u8; MAX_TRAILER_SIZE];
-        crate::mach_msg::fill_trailer(&mut trailer, tsize, len, seqno, pg.context, &k.sender);
-        Ok(Peeked {
-            size: k.size,
-            id: k.id,
-            seqno,
-            trailer,
-            len,
+        p.peek(seqno, |k, seqno, context| {
+            let mut trailer = [0u8; MAX_TRAILER_SIZE];
+            crate::mach_msg::fill_trailer(&mut trailer, tsize, len, seqno, context, &k.sender);
+            Peeked {
+                size: k.size,
+                id: k.id,
+                seqno,
+                trailer,
+                len,
+            }
         })
+        .ok_or(KERN_FAILURE)
     })
 }
 
@@ -615,18 +581,14 @@ pub(crate) fn construct(space: &Space, opts: &PortOptions, context: u64) -> Mach
     locked(space, |g, sid, d| {
         let name = allocate_locked(g, sid, MACH_PORT_RIGHT_RECEIVE, None)?;
         let p = g.receive_port(name, d)?;
-        {
-            let mut pg = p.inner.lock();
-            if flags & MPO_QLIMIT != 0 {
-                pg.qlimit = qlimit;
-            }
-            pg.context = context;
-            if flags & MPO_CONTEXT_AS_GUARD != 0 {
-                pg.flags |= MACH_PORT_STATUS_FLAG_GUARDED;
-                if flags & MPO_STRICT != 0 {
-                    pg.flags |= MACH_PORT_STATUS_FLAG_STRICT_GUARD;
-                }
-            }
+        if flags & MPO_QLIMIT != 0 {
+            p.set_qlimit(qlimit);
+        }
+        // A new port: no context or guard yet, so neither call fails.
+        if flags & MPO_CONTEXT_AS_GUARD != 0 {
+            p.guard(context, flags & MPO_STRICT != 0)?;
+        } else {
+            p.set_context(context)?;
         }
         if flags & MPO_INSERT_SEND_RIGHT != 0 {
             if let Carried::Right(r) = g.copyin(sid, name, MACH_MSG_TYPE_MAKE_SEND, d)? {
@@ -656,16 +618,8 @@ pub(crate) fn destruct(space: &Space, name: u32, srdelta: i32, guard: u64) -> Ma
             return Err(KERN_INVALID_VALUE);
         }
         let p = g.receive_port(name, d)?;
-        {
-            let mut pg = p.inner.lock();
-            if pg.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 {
-                if pg.context != guard {
-                    return Err(KERN_INVALID_ARGUMENT);
-                }
-                // The guard is satisfied: the receive right may go.
-                pg.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
-            }
-        }
+        // A satisfied guard lets the receive right go.
+        p.satisfy_guard(guard)?;
         if srdelta != 0 && urefs != MACH_PORT_UREFS_MAX && -i64::from(srdelta) > i64::from(urefs) {
             return Err(KERN_INVALID_VALUE);
         }
@@ -750,25 +704,7 @@ pub(crate) fn move_member(space: &Space, member: u32, after: u32) -> MachResult 
 /// Takes `p` out of every set but `keep`; `KERN_NOT_IN_SET` if it was in
 /// none and joins none.
 fn leave_other_sets(p: &Arc<Port>, keep: Option<&Arc<PortSet>>) -> MachResult {
-    let mut pg = p.inner.lock();
-    let mut others =
-        KVec::with_capacity(pg.sets.len(), GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    let mut i = 0;
-    while i < pg.sets.len() {
-        if keep.is_some_and(|s| Arc::ptr_eq(s, &pg.sets[i])) {
-            i += 1;
-        } else if let Ok(s) = pg.sets.remove(i) {
-            if let Err(e) = others.push_within_capacity(s) {
-                // Cannot happen: room for every set. Put it back rather
-                // than lose the set's side of the link.
-                if pg.sets.insert_within_capacity(i, e.0).is_err() {
-                    return Err(KERN_RESOURCE_SHORTAGE);
-                }
-                i += 1;
-            }
-        }
-    }
-    drop(pg);
+    let others = p.leave_sets_except(keep)?;
     let was_in_none = keep.is_none() && others.is_empty();
     for s in others.iter() {
         s.forget_member(p);
@@ -790,12 +726,10 @@ pub(crate) fn get_set_status(space: &Space, name: u32) -> MachResult<KVec<u32>> 
         let mut names = KVec::with_capacity(members.len(), GFP_KERNEL_ACCOUNT)
             .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
         for p in members.iter() {
-            if let Some((psid, n)) = p.inner.lock().receiver {
-                if psid == sid {
-                    names
-                        .push_within_capacity(n)
-                        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-                }
+            if let Some(n) = p.name_in(sid) {
+                names
+                    .push_within_capacity(n)
+                    .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             }
         }
         names.sort_unstable();
@@ -922,14 +856,7 @@ fn register_port_destroyed(
     }
     // On error `notify` is dropped on return, and so released.
     let p = receive_port_valid(g, name, d)?;
-    let mut pg = p.inner.lock();
-    if pg.pdrequest.is_some() {
-        drop(pg);
-        drop(notify);
-        return Err(KERN_FAILURE);
-    }
-    pg.pdrequest = notify;
-    Ok(())
+    p.request_port_destroyed(notify)
 }
 
 /// A no-senders request replaces the previous one; it fires at once if
@@ -944,17 +871,7 @@ fn register_no_senders(
 ) -> MachResult {
     // On error `notify` is dropped on return, and so released.
     let p = receive_port_valid(g, name, d)?;
-    let mut pg = p.inner.lock();
-    *prev = pg.nsrequest.take();
-    if let Some(n) = notify {
-        if pg.srights == 0 && sync as u32 <= pg.mscount {
-            let mscount = pg.mscount;
-            drop(pg);
-            n.no_senders(mscount);
-        } else {
-            pg.nsrequest = Some(n);
-        }
-    }
+    *prev = p.request_no_senders(notify, sync as u32);
     Ok(())
 }
 
@@ -1014,57 +931,12 @@ fn register_dead_name(
         Some(n) => n,
         None => return Ok(()),
     };
-    if add_dnrequest(&port, sid, name, bits, n, send_possible && sync != 0)? {
+    let owner = g.request_owner();
+    let never_blocks = bits & MACH_PORT_TYPE_SEND_ONCE != 0;
+    if port.request_dead_name(owner, name, n, send_possible && sync != 0, never_blocks)? {
         g.table[i].bits |= MACH_PORT_TYPE_DNREQUEST;
     }
     Ok(())
-}
-
-/// Adds a dead-name request (an armed send-possible one with `armed`) for
-/// `name`, whose entry has type `bits`, to `port`: `false` if an armed
-/// request fired at once instead, as a send would not block (send-once
-/// rights never block).
-fn add_dnrequest(
-    port: &Arc<Port>,
-    sid: u64,
-    name: u32,
-    bits: u32,
-    n: Request,
-    armed: bool,
-) -> MachResult<bool> {
-    let mut pg = port.inner.lock();
-    if armed
-        && (bits & MACH_PORT_TYPE_SEND_ONCE != 0
-            || pg.kobject.is_some()
-            || (pg.queue.len() as u32) + pg.reserved < pg.qlimit)
-    {
-        drop(pg);
-        n.send_possible(name);
-        return Ok(false);
-    }
-    if pg.dnrequests.reserve(1, GFP_KERNEL_ACCOUNT).is_err() {
-        drop(pg);
-        drop(n);
-        return Err(KERN_RESOURCE_SHORTAGE);
-    }
-    let pushed = pg
-        .dnrequests
-        .push_within_capacity(crate::port::DeadNameRequest {
-            space: sid,
-            name,
-            notify: n,
-            send_possible: armed,
-        });
-    if let Err(e) = pushed {
-        // Cannot happen: reserved just above.
-        drop(pg);
-        drop(e);
-        return Err(KERN_RESOURCE_SHORTAGE);
-    }
-    if armed {
-        pg.sp_armed = true;
-    }
-    Ok(true)
 }
 
 // ---- Task routines: special ports and exception ports ----
@@ -1089,7 +961,7 @@ pub(crate) fn get_special_port(space: &Space, which: u32) -> MachResult<u32> {
     locked(space, |g, sid, d| match special_slot(g, which)? {
         None => Ok(MACH_PORT_NULL),
         Some(p) => {
-            let r = p.new_send()?;
+            let r = p.copy_send()?;
             g.copyout(sid, r, d)
         }
     })
@@ -1099,7 +971,7 @@ pub(crate) fn get_special_port(space: &Space, which: u32) -> MachResult<u32> {
 /// the reply.
 pub(crate) fn special_port(space: &Space, which: u32) -> MachResult<Option<Right>> {
     let port = locked(space, |g, _, _| special_slot(g, which))?;
-    port.map(|p| p.new_send()).transpose()
+    port.map(|p| p.copy_send()).transpose()
 }
 
 /// Puts `new` in special-port slot `which` (never the task port's).

@@ -205,7 +205,7 @@ impl Drop for Request {
     fn drop(&mut self) {
         if let Some(r) = self.right.take() {
             let k = self.kmsg.take();
-            if r.port().inner.lock().active {
+            if r.port().is_active() {
                 send(r, MACH_NOTIFY_SEND_ONCE, &[], None, k);
             } else {
                 r.consume_delivered();

@@ -13,16 +13,16 @@
 //! `TRANSIT`) is dropped. `reap::REAPERS` is a leaf.
 
 use kernel::prelude::*;
+use kernel::sync::poll::PollCondVar;
 use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex};
 use kernel::time::Jiffies;
-use kernel::{new_condvar, new_mutex};
+use kernel::{new_condvar, new_mutex, new_poll_condvar};
 
 use crate::error::*;
 use crate::kmsg::Kmsg;
 use crate::limits::{Charge, Quota};
 use crate::mqueue::MsgQueue;
 use crate::notify;
-use crate::port_fd::{wake_pollers, Poller};
 use crate::port_set::PortSet;
 use crate::rights::{Kind, Right};
 use crate::stats;
@@ -47,52 +47,199 @@ pub(crate) const MACH_PORT_STATUS_FLAG_STRICT_GUARD: u32 = 0x04;
 const PORT_BYTES: usize = core::mem::size_of::<Port>()
     + crate::mqueue::RING_MIN * core::mem::size_of::<Option<KBox<Kmsg>>>();
 
+/// The space a dead-name or send-possible request was made from, as the
+/// port layer sees it: a neutral hook that `space.rs` implements, so the
+/// port reaches that space without knowing what a space is.
+pub(crate) trait RequestOwner: Send + Sync {
+    /// The id of the space (what [`Port::cancel_dead_name`] matches).
+    fn id(&self) -> u64;
+    /// A send-possible request made under `name` for `port` has fired:
+    /// the name no longer shows a request. Called with no lock held.
+    fn request_fired(&self, name: u32, port: &Arc<Port>);
+}
+
 /// A dead-name request registered by a holder of a send or send-once right.
 pub(crate) struct DeadNameRequest {
-    /// The space and name the request was made on.
-    pub(crate) space: u64,
-    pub(crate) name: u32,
+    /// The space the request was made on.
+    owner: Arc<dyn RequestOwner>,
+    /// The name in that space.
+    name: u32,
     /// Where the notification goes, with its reserved buffer.
-    pub(crate) notify: notify::Request,
+    notify: notify::Request,
     /// An armed send-possible request: it also fires when the queue has
     /// room again (a dead-name notification if the port dies first).
-    pub(crate) send_possible: bool,
+    send_possible: bool,
+}
+
+/// Descriptors waiting on a port or set (`machipc_port_fd`), kept by the
+/// port layer without knowing what a descriptor is: each waiter is a poll
+/// wait queue woken when a message arrives or the right changes.
+#[pin_data]
+pub(crate) struct PollWaiter {
+    #[pin]
+    cv: PollCondVar,
+}
+
+impl PollWaiter {
+    /// A new waiter, not yet on any list.
+    pub(crate) fn new() -> Result<Arc<PollWaiter>> {
+        Arc::pin_init(
+            pin_init!(PollWaiter { cv <- new_poll_condvar!("PollWaiter::cv") }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The wait queue a `poll` registers on.
+    pub(crate) fn cv(&self) -> &PollCondVar {
+        &self.cv
+    }
+}
+
+/// The waiters of one port or set, under that object's lock.
+pub(crate) struct PollWaiters {
+    list: KVec<Arc<PollWaiter>>,
+}
+
+impl PollWaiters {
+    pub(crate) const fn new() -> Self {
+        PollWaiters { list: KVec::new() }
+    }
+
+    /// Wakes every waiter.
+    pub(crate) fn wake(&self) {
+        for w in self.list.iter() {
+            w.cv.notify_all();
+        }
+    }
+
+    /// Removes `w`. The entry removed is a clone of `w`, which the caller
+    /// holds: dropping it under the object's lock never frees the waiter.
+    pub(crate) fn remove(&mut self, w: &Arc<PollWaiter>) {
+        self.list.retain(|p| !Arc::ptr_eq(p, w));
+    }
+
+    pub(crate) fn list(&mut self) -> &mut KVec<Arc<PollWaiter>> {
+        &mut self.list
+    }
+}
+
+/// Pushes `x` on the vector `field` picks out of the data `lock` protects,
+/// allocating only while the lock is not held: if the vector is full, a
+/// larger one is allocated unlocked and swapped in under the lock (the old
+/// one freed after it), and the attempt starts over if the vector changed
+/// meanwhile. Gives `x` back if memory is short.
+pub(crate) fn push_unlocked<T: Unpin, U>(
+    lock: &Mutex<T>,
+    field: impl Fn(&mut T) -> &mut KVec<U>,
+    x: U,
+) -> core::result::Result<(), U> {
+    let mut spare = KVec::new();
+    loop {
+        let mut g = lock.lock();
+        let v = field(&mut g);
+        if make_room(v, &mut spare) {
+            let r = v.push_within_capacity(x).map_err(|e| e.0);
+            drop(g);
+            // The old (now empty) vector is freed after the lock.
+            drop(spare);
+            return r;
+        }
+        let want = grown(v);
+        drop(g);
+        spare = match KVec::with_capacity(want, GFP_KERNEL_ACCOUNT) {
+            Ok(v) => v,
+            Err(_) => return Err(x),
+        };
+    }
+}
+
+/// Whether `v` has room for one more element, after moving its elements
+/// into `spare` (allocated unlocked by the caller) if `v` is full and
+/// `spare` is larger; the two are then swapped. Never allocates.
+fn make_room<U>(v: &mut KVec<U>, spare: &mut KVec<U>) -> bool {
+    if v.len() == v.capacity() && spare.capacity() > v.len() && spare.is_empty() {
+        for e in v.drain_all() {
+            // Cannot fail: `spare` holds more than `v` did.
+            let _ = spare.push_within_capacity(e);
+        }
+        core::mem::swap(v, spare);
+    }
+    v.len() < v.capacity()
+}
+
+/// The capacity to allocate when `v` is full.
+fn grown<U>(v: &KVec<U>) -> usize {
+    (2 * v.len()).max(4)
+}
+
+/// What `mach_port_get_attributes(MACH_PORT_RECEIVE_STATUS)` reports.
+pub(crate) struct Status {
+    pub(crate) in_set: bool,
+    pub(crate) seqno: u32,
+    pub(crate) mscount: u32,
+    pub(crate) qlimit: u32,
+    pub(crate) msgcount: u32,
+    pub(crate) sorights: u32,
+    pub(crate) srights: bool,
+    pub(crate) pdrequest: bool,
+    pub(crate) nsrequest: bool,
+    pub(crate) flags: u32,
+    pub(crate) dnrequests: u32,
 }
 
 /// The state of a port protected by its lock.
-pub(crate) struct PortInner {
+///
+/// # Invariants
+///
+/// - `srights` is the number of send rights to the port: the [`Right`]s of
+///   kind `Send` and the space entries holding a send right (each entry
+///   counts one, whatever its user references). `sorights` likewise for
+///   send-once rights. Only this file changes them ([`Port::make_send`],
+///   [`Port::copy_send`], [`Port::make_send_once`], the releases).
+/// - `active` goes from true to false once, when the receive right dies;
+///   a dead port has no `receiver`, no `sets`, an empty queue, no
+///   notification requests and no `kobject`.
+/// - `receiver` is `Some` exactly while a space names the receive right;
+///   `in_transit_at` is `Some` only while it is `None` (in a message).
+/// - `reserved` counts the queue slots promised by [`Port::reserve_slot`]
+///   and not yet used or given back; `queue.len() + reserved` may exceed
+///   `qlimit` only through messages that do not count against the limit.
+/// - `sp_armed` is true iff some entry of `dnrequests` has `send_possible`.
+/// - Every set in `sets` lists this port among its members, or is about to
+///   drop it (`PortSet::forget_member` runs right after it leaves `sets`).
+struct PortInner {
     /// False once the receive right is destroyed (the port is dead).
-    pub(crate) active: bool,
+    active: bool,
     /// The space id and name of the receive right; `None` in transit.
-    pub(crate) receiver: Option<(u64, u32)>,
-    pub(crate) queue: MsgQueue,
+    receiver: Option<(u64, u32)>,
+    queue: MsgQueue,
     /// Queue slots promised to senders that passed the limit check.
-    pub(crate) reserved: u32,
-    pub(crate) qlimit: u32,
-    pub(crate) seqno: u32,
-    pub(crate) mscount: u32,
-    pub(crate) srights: u32,
-    pub(crate) sorights: u32,
-    pub(crate) context: u64,
-    pub(crate) flags: u32,
-    pub(crate) nsrequest: Option<notify::Request>,
-    pub(crate) pdrequest: Option<notify::Request>,
-    pub(crate) dnrequests: KVec<DeadNameRequest>,
+    reserved: u32,
+    qlimit: u32,
+    seqno: u32,
+    mscount: u32,
+    srights: u32,
+    sorights: u32,
+    context: u64,
+    flags: u32,
+    nsrequest: Option<notify::Request>,
+    pdrequest: Option<notify::Request>,
+    dnrequests: KVec<DeadNameRequest>,
     /// The port sets this port is a member of.
-    pub(crate) sets: KVec<Arc<PortSet>>,
+    sets: KVec<Arc<PortSet>>,
     /// Bumped when the port joins a set, so blocked receivers learn of it.
-    pub(crate) change_gen: u32,
+    change_gen: u32,
     /// Descriptors polling this port (`machipc_port_fd`).
-    pub(crate) pollers: KVec<Arc<Poller>>,
+    pollers: PollWaiters,
     /// Some request in `dnrequests` is an armed send-possible request.
-    pub(crate) sp_armed: bool,
+    sp_armed: bool,
     /// While the receive right is in transit: the port whose queue holds
     /// the message carrying it (for the circularity check).
-    pub(crate) in_transit_at: Option<Arc<Port>>,
+    in_transit_at: Option<Arc<Port>>,
     /// For a task port: the space it names. Messages to such a port are
     /// served by the kernel (`kobject.rs`). Cleared when the port dies,
     /// which breaks the space → port → space cycle.
-    pub(crate) kobject: Option<Arc<crate::space::Space>>,
+    kobject: Option<Arc<crate::space::Space>>,
     /// The next port on the list of the reaper destroying this one.
     reap_next: Option<Arc<Port>>,
 }
@@ -101,19 +248,19 @@ impl PortInner {
     /// Counts one more send right. The count cannot overflow: past
     /// `u32::MAX` (XNU panics there) the right is refused with
     /// `KERN_RESOURCE_SHORTAGE`.
-    pub(crate) fn count_send(&mut self) -> MachResult {
+    fn count_send(&mut self) -> MachResult {
         self.srights = self.srights.checked_add(1).ok_or(KERN_RESOURCE_SHORTAGE)?;
         Ok(())
     }
 
     /// Counts one more send-once right, as [`PortInner::count_send`].
-    pub(crate) fn count_send_once(&mut self) -> MachResult {
+    fn count_send_once(&mut self) -> MachResult {
         self.sorights = self.sorights.checked_add(1).ok_or(KERN_RESOURCE_SHORTAGE)?;
         Ok(())
     }
 
     /// The receive right arrived in space `space` under `name`.
-    pub(crate) fn set_receiver(&mut self, space: u64, name: u32) {
+    fn set_receiver(&mut self, space: u64, name: u32) {
         self.receiver = Some((space, name));
         self.in_transit_at = None;
     }
@@ -125,13 +272,18 @@ impl PortInner {
     pub(crate) fn held_by(&self, space: u64) -> bool {
         self.active && matches!(self.receiver, Some((s, _)) if s == space)
     }
+
+    /// Whether a message that counts against the queue limit would fit now.
+    fn has_room(&self) -> bool {
+        (self.queue.len() as u32) + self.reserved < self.qlimit
+    }
 }
 
 /// A Mach port.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Port {
     #[pin]
-    pub(crate) inner: Mutex<PortInner>,
+    inner: Mutex<PortInner>,
     /// Receivers blocked on this port.
     #[pin]
     rcv_wait: CondVar,
@@ -210,7 +362,7 @@ impl Port {
                     dnrequests: KVec::new(),
                     sets: KVec::new(),
                     change_gen: 0,
-                    pollers: KVec::new(),
+                    pollers: PollWaiters::new(),
                     kobject: None,
                     sp_armed: false,
                     in_transit_at: None,
@@ -233,16 +385,52 @@ impl Port {
         self.charge.quota()
     }
 
-    /// A new send right to this port (`KERN_RESOURCE_SHORTAGE` if the
-    /// count would overflow).
-    pub(crate) fn new_send(self: &Arc<Self>) -> MachResult<Right> {
+    /// A new send right made from the receive right (XNU's
+    /// `ipc_port_make_send_any_locked`): the make-send count advances.
+    /// `KERN_RESOURCE_SHORTAGE` if the send count would overflow.
+    pub(crate) fn make_send(self: &Arc<Self>) -> MachResult<Right> {
+        let mut g = self.inner.lock();
+        g.count_send()?;
+        g.mscount = g.mscount.wrapping_add(1);
+        drop(g);
+        Ok(Right::from_counted(Kind::Send, self.clone()))
+    }
+
+    /// A new send-once right made from the receive right (XNU's
+    /// `ipc_port_make_sonce_locked`).
+    pub(crate) fn make_send_once(self: &Arc<Self>) -> MachResult<Right> {
+        self.inner.lock().count_send_once()?;
+        Ok(Right::from_counted(Kind::SendOnce, self.clone()))
+    }
+
+    /// A copy of a send right the caller holds (XNU's
+    /// `ipc_port_copy_send_any`); the make-send count stays.
+    pub(crate) fn copy_send(self: &Arc<Self>) -> MachResult<Right> {
         self.inner.lock().count_send()?;
         Ok(Right::from_counted(Kind::Send, self.clone()))
     }
 
-    /// Releases one right of `kind` that the kernel held on this port.
-    /// With `notify`, a send-once right destroyed unused sends a send-once
-    /// notification through itself, as Mach does.
+    /// [`Port::copy_send`] for a port that must be alive: `None` if it is
+    /// dead (checked under the same lock as the count).
+    pub(crate) fn copy_send_live(self: &Arc<Self>) -> MachResult<Option<Right>> {
+        let mut g = self.inner.lock();
+        if !g.active {
+            return Ok(None);
+        }
+        g.count_send()?;
+        drop(g);
+        Ok(Some(Right::from_counted(Kind::Send, self.clone())))
+    }
+
+    /// The number of send rights (`mach_port_get_srights`).
+    pub(crate) fn send_rights(&self) -> u32 {
+        self.inner.lock().srights
+    }
+
+    /// Gives back one right of `kind` (called by [`Right`] alone, when it
+    /// is dropped or consumed). With `notify`, a send-once right destroyed
+    /// unused sends a send-once notification through itself, as Mach does;
+    /// the last send right of a live port fires its no-senders request.
     pub(crate) fn release(self: Arc<Self>, kind: Kind, notify: bool) {
         match kind {
             Kind::Send => {
@@ -268,6 +456,29 @@ impl Port {
             }
             Kind::Receive => self.destroy(),
         }
+    }
+
+    /// A space entry's send or send-once right (`kind`) to this port is
+    /// given up because the port died (XNU's `ipc_right_check`): `false`,
+    /// and nothing changes, if the port is alive.
+    pub(crate) fn release_if_dead(&self, kind: Kind) -> bool {
+        let mut g = self.inner.lock();
+        if g.active {
+            return false;
+        }
+        match kind {
+            Kind::Send => g.srights -= 1,
+            Kind::SendOnce => g.sorights -= 1,
+            Kind::Receive => {}
+        }
+        true
+    }
+
+    /// A space entry's send right turns into a dead name because the
+    /// receive right in the same entry is being destroyed: the count goes
+    /// without a no-senders notification, the port dying first as in XNU.
+    pub(crate) fn release_send_of_dying(&self) {
+        self.inner.lock().srights -= 1;
     }
 
     /// The receive right is gone: the port dies (or, with a port-destroyed
@@ -298,7 +509,7 @@ impl Port {
             g.context = 0;
             g.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
             let sets = core::mem::take(&mut g.sets);
-            wake_pollers(&g.pollers);
+            g.pollers.wake();
             drop(g);
             for s in sets.iter() {
                 s.forget_member(&self);
@@ -315,7 +526,7 @@ impl Port {
         let ns = g.nsrequest.take();
         let dn = core::mem::take(&mut g.dnrequests);
         let sets = core::mem::take(&mut g.sets);
-        wake_pollers(&g.pollers);
+        g.pollers.wake();
         drop(g);
         self.rcv_wait.notify_all();
         self.snd_wait.notify_all();
@@ -517,7 +728,7 @@ impl Port {
                 }
             }
         }
-        wake_pollers(&g.pollers);
+        g.pollers.wake();
         drop(g);
         drop(transit);
         if handoff {
@@ -532,9 +743,9 @@ impl Port {
 
     /// Takes out the armed send-possible requests if the queue has room,
     /// for firing once the lock is dropped.
-    pub(crate) fn take_send_possible(g: &mut PortInner) -> KVec<DeadNameRequest> {
+    fn take_send_possible(g: &mut PortInner) -> KVec<DeadNameRequest> {
         let mut out = KVec::new();
-        if !g.sp_armed || (g.queue.len() as u32) + g.reserved >= g.qlimit {
+        if !g.sp_armed || !g.has_room() {
             return out;
         }
         let mut i = 0;
@@ -553,9 +764,9 @@ impl Port {
 
     /// Fires send-possible requests taken out by `take_send_possible`; the
     /// names lose their request marker.
-    pub(crate) fn fire_send_possible(self: &Arc<Self>, reqs: KVec<DeadNameRequest>) {
+    fn fire_send_possible(self: &Arc<Self>, reqs: KVec<DeadNameRequest>) {
         for r in reqs.into_iter() {
-            crate::task::request_fired(r.space, r.name, self);
+            r.owner.request_fired(r.name, self);
             r.notify.send_possible(r.name);
         }
     }
@@ -563,7 +774,7 @@ impl Port {
     /// Takes the first message if there is one and space `space` holds the
     /// receive right, applying the receive size rules. `None`: the queue
     /// is empty or the right is not `space`'s.
-    pub(crate) fn try_receive(
+    fn try_receive(
         &self,
         g: &mut PortInner,
         space: u64,
@@ -643,6 +854,408 @@ impl Port {
     /// Whether a receive would find a message (for poll).
     pub(crate) fn has_message(&self) -> bool {
         !self.inner.lock().queue.is_empty()
+    }
+}
+
+/// The port's state as the layers above see it. Each method takes the
+/// port lock once; none allocates under it.
+impl Port {
+    /// Whether the receive right still exists.
+    pub(crate) fn is_active(&self) -> bool {
+        self.inner.lock().active
+    }
+
+    /// The name of the receive right if space `space` holds it.
+    pub(crate) fn name_in(&self, space: u64) -> Option<u32> {
+        match self.inner.lock().receiver {
+            Some((s, name)) if s == space => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Whether the port is alive and space `space` holds its receive right.
+    pub(crate) fn held_by(&self, space: u64) -> bool {
+        self.inner.lock().held_by(space)
+    }
+
+    /// Whether a receive by space `space` would find a message (for poll).
+    pub(crate) fn has_message_for(&self, space: u64) -> bool {
+        let g = self.inner.lock();
+        g.held_by(space) && !g.queue.is_empty()
+    }
+
+    /// The receive right arrived in space `space` under `name`.
+    pub(crate) fn set_receiver(&self, space: u64, name: u32) {
+        self.inner.lock().set_receiver(space, name);
+    }
+
+    /// The receive right left its space (into a message): the port leaves
+    /// its sets, and its receivers and pollers learn of it.
+    pub(crate) fn leave_space(self: &Arc<Self>) {
+        let mut g = self.inner.lock();
+        g.receiver = None;
+        g.change_gen = g.change_gen.wrapping_add(1);
+        let sets = core::mem::take(&mut g.sets);
+        g.pollers.wake();
+        drop(g);
+        for s in sets.iter() {
+            s.forget_member(self);
+        }
+        drop(sets);
+        self.wake_receivers();
+    }
+
+    /// Makes this the task port of `space`: messages to it are served by
+    /// the kernel.
+    pub(crate) fn set_kobject(&self, space: Arc<crate::space::Space>) {
+        self.inner.lock().kobject = Some(space);
+    }
+
+    /// The space this task port names, while the port lives.
+    pub(crate) fn kobject(&self) -> Option<Arc<crate::space::Space>> {
+        self.inner.lock().kobject.clone()
+    }
+
+    /// The context a receiver reads (`mach_port_get_context`): hidden (0)
+    /// under a strict guard.
+    pub(crate) fn user_context(&self) -> u64 {
+        let g = self.inner.lock();
+        if g.flags & MACH_PORT_STATUS_FLAG_STRICT_GUARD != 0 {
+            0
+        } else {
+            g.context
+        }
+    }
+
+    /// `mach_port_set_context`: refused under a strict guard.
+    pub(crate) fn set_context(&self, context: u64) -> MachResult {
+        let mut g = self.inner.lock();
+        if g.flags & MACH_PORT_STATUS_FLAG_STRICT_GUARD != 0 {
+            return Err(KERN_INVALID_ARGUMENT);
+        }
+        g.context = context;
+        Ok(())
+    }
+
+    /// `mach_port_guard`: the context becomes the guard. Refused if the
+    /// port has a context already.
+    pub(crate) fn guard(&self, guard: u64, strict: bool) -> MachResult {
+        let mut g = self.inner.lock();
+        if g.context != 0 {
+            return Err(KERN_INVALID_ARGUMENT);
+        }
+        g.context = guard;
+        g.flags |= MACH_PORT_STATUS_FLAG_GUARDED;
+        if strict {
+            g.flags |= MACH_PORT_STATUS_FLAG_STRICT_GUARD;
+        }
+        Ok(())
+    }
+
+    /// `mach_port_unguard` with the guard `guard`.
+    pub(crate) fn unguard(&self, guard: u64) -> MachResult {
+        let mut g = self.inner.lock();
+        if g.flags & MACH_PORT_STATUS_FLAG_GUARDED == 0 || g.context != guard {
+            return Err(KERN_INVALID_ARGUMENT);
+        }
+        g.context = 0;
+        g.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
+        Ok(())
+    }
+
+    /// Whether the receive right is guarded.
+    pub(crate) fn is_guarded(&self) -> bool {
+        self.inner.lock().flags & MACH_PORT_STATUS_FLAG_GUARDED != 0
+    }
+
+    /// Whether the receive right is guarded with a nonzero guard (which
+    /// `mach_port_destroy` may not override).
+    pub(crate) fn has_guard_value(&self) -> bool {
+        let g = self.inner.lock();
+        g.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 && g.context != 0
+    }
+
+    /// `mach_port_destruct`'s guard check: a guarded port is unguarded if
+    /// `guard` matches, refused otherwise; an unguarded port passes.
+    pub(crate) fn satisfy_guard(&self, guard: u64) -> MachResult {
+        let mut g = self.inner.lock();
+        if g.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 {
+            if g.context != guard {
+                return Err(KERN_INVALID_ARGUMENT);
+            }
+            g.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
+        }
+        Ok(())
+    }
+
+    /// Sets the queue limit; blocked senders look again.
+    pub(crate) fn set_qlimit(&self, qlimit: u32) {
+        self.inner.lock().qlimit = qlimit;
+        self.wake_senders();
+    }
+
+    pub(crate) fn set_mscount(&self, mscount: u32) {
+        self.inner.lock().mscount = mscount;
+    }
+
+    pub(crate) fn set_seqno(&self, seqno: u32) {
+        self.inner.lock().seqno = seqno;
+    }
+
+    /// The receive status and limits (`mach_port_get_attributes`).
+    pub(crate) fn status(&self) -> Status {
+        let g = self.inner.lock();
+        Status {
+            in_set: !g.sets.is_empty(),
+            seqno: g.seqno,
+            mscount: g.mscount,
+            qlimit: g.qlimit,
+            msgcount: g.queue.len() as u32,
+            sorights: g.sorights,
+            srights: g.srights > 0,
+            pdrequest: g.pdrequest.is_some(),
+            nsrequest: g.nsrequest.is_some(),
+            flags: g.flags,
+            dnrequests: g.dnrequests.len() as u32,
+        }
+    }
+
+    /// Runs `f` on the queued message with sequence number `seqno` (the
+    /// first if 0), its sequence number and the port's context
+    /// (`mach_port_peek`). `None` if there is no such message.
+    pub(crate) fn peek<R>(&self, seqno: u32, f: impl FnOnce(&Kmsg, u32, u64) -> R) -> Option<R> {
+        let g = self.inner.lock();
+        let off = if seqno == 0 {
+            0
+        } else if seqno.wrapping_sub(g.seqno) < g.queue.len() as u32 {
+            seqno.wrapping_sub(g.seqno) as usize
+        } else {
+            return None;
+        };
+        let k = g.queue.get(off)?;
+        Some(f(k, g.seqno.wrapping_add(off as u32), g.context))
+    }
+
+    /// Registers a port-destroyed request (or none); `KERN_FAILURE`, and
+    /// `notify` released, if one is registered already.
+    pub(crate) fn request_port_destroyed(&self, notify: Option<notify::Request>) -> MachResult {
+        let mut g = self.inner.lock();
+        if g.pdrequest.is_some() {
+            drop(g);
+            drop(notify);
+            return Err(KERN_FAILURE);
+        }
+        g.pdrequest = notify;
+        Ok(())
+    }
+
+    /// Registers a no-senders request armed at make-send count `sync` (or
+    /// cancels with `None`); returns the previous request. With no send
+    /// rights and `sync` at or below the make-send count it fires at once.
+    pub(crate) fn request_no_senders(
+        &self,
+        notify: Option<notify::Request>,
+        sync: u32,
+    ) -> Option<notify::Request> {
+        let mut g = self.inner.lock();
+        let prev = g.nsrequest.take();
+        if let Some(n) = notify {
+            if g.srights == 0 && sync <= g.mscount {
+                let mscount = g.mscount;
+                drop(g);
+                n.no_senders(mscount);
+            } else {
+                g.nsrequest = Some(n);
+            }
+        }
+        prev
+    }
+
+    /// Registers a dead-name request made by `owner` under `name`; with
+    /// `send_possible`, an armed send-possible request, which fires at once
+    /// if a send would not block (`never_blocks`: the name holds a
+    /// send-once right). `Ok(true)` registered, `Ok(false)` fired now;
+    /// `KERN_RESOURCE_SHORTAGE` (and `notify` released) if memory is short.
+    pub(crate) fn request_dead_name(
+        &self,
+        owner: Arc<dyn RequestOwner>,
+        name: u32,
+        notify: notify::Request,
+        send_possible: bool,
+        never_blocks: bool,
+    ) -> MachResult<bool> {
+        let mut spare = KVec::new();
+        loop {
+            let mut g = self.inner.lock();
+            if send_possible && (never_blocks || g.kobject.is_some() || g.has_room()) {
+                drop(g);
+                notify.send_possible(name);
+                return Ok(false);
+            }
+            if make_room(&mut g.dnrequests, &mut spare) {
+                let req = DeadNameRequest {
+                    owner,
+                    name,
+                    notify,
+                    send_possible,
+                };
+                if let Err(e) = g.dnrequests.push_within_capacity(req) {
+                    // Cannot happen: there is room.
+                    drop(g);
+                    drop(e);
+                    return Err(KERN_RESOURCE_SHORTAGE);
+                }
+                g.sp_armed |= send_possible;
+                drop(g);
+                drop(spare);
+                return Ok(true);
+            }
+            let want = grown(&g.dnrequests);
+            drop(g);
+            spare = match KVec::with_capacity(want, GFP_KERNEL_ACCOUNT) {
+                Ok(v) => v,
+                Err(_) => {
+                    drop(notify);
+                    return Err(KERN_RESOURCE_SHORTAGE);
+                }
+            };
+        }
+    }
+
+    /// Removes the dead-name request space `space` made under `name` and
+    /// returns its notification request.
+    pub(crate) fn cancel_dead_name(&self, space: u64, name: u32) -> Option<notify::Request> {
+        let mut g = self.inner.lock();
+        let pos = g
+            .dnrequests
+            .iter()
+            .position(|r| r.owner.id() == space && r.name == name)?;
+        let r = g.dnrequests.remove(pos).ok()?;
+        g.sp_armed = g.dnrequests.iter().any(|r| r.send_possible);
+        drop(g);
+        Some(r.notify)
+    }
+
+    /// Adds `set` to the sets this port is in: `KERN_ALREADY_IN_SET` if it
+    /// is, `KERN_RESOURCE_SHORTAGE` if memory is short. Returns whether the
+    /// port has a message (so the set hears of it).
+    pub(crate) fn join_set(&self, set: &Arc<PortSet>) -> MachResult<bool> {
+        let mut spare = KVec::new();
+        loop {
+            let mut g = self.inner.lock();
+            if g.sets.iter().any(|s| Arc::ptr_eq(s, set)) {
+                return Err(KERN_ALREADY_IN_SET);
+            }
+            if make_room(&mut g.sets, &mut spare) {
+                g.sets
+                    .push_within_capacity(set.clone())
+                    .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+                let has_msg = !g.queue.is_empty();
+                drop(g);
+                drop(spare);
+                return Ok(has_msg);
+            }
+            let want = grown(&g.sets);
+            drop(g);
+            spare = KVec::with_capacity(want, GFP_KERNEL_ACCOUNT)
+                .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        }
+    }
+
+    /// Takes `set` off the sets this port is in (the set's side is the
+    /// caller's); whether it was there.
+    pub(crate) fn leave_set(&self, set: &Arc<PortSet>) -> bool {
+        let mut g = self.inner.lock();
+        let pos = match g.sets.iter().position(|s| Arc::ptr_eq(s, set)) {
+            Some(p) => p,
+            None => return false,
+        };
+        let s = g.sets.remove(pos);
+        drop(g);
+        drop(s);
+        true
+    }
+
+    /// Takes every set but `keep` off the sets this port is in and returns
+    /// them (their side is the caller's).
+    pub(crate) fn leave_sets_except(
+        &self,
+        keep: Option<&Arc<PortSet>>,
+    ) -> MachResult<KVec<Arc<PortSet>>> {
+        loop {
+            let n = self.inner.lock().sets.len();
+            let mut others =
+                KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+            let mut g = self.inner.lock();
+            if g.sets.len() > n {
+                continue;
+            }
+            let mut i = 0;
+            while i < g.sets.len() {
+                if keep.is_some_and(|k| Arc::ptr_eq(k, &g.sets[i])) {
+                    i += 1;
+                } else if let Ok(s) = g.sets.remove(i) {
+                    if let Err(e) = others.push_within_capacity(s) {
+                        // Cannot happen: room for every set. Put it back
+                        // rather than lose the set's side of the link.
+                        if g.sets.insert_within_capacity(i, e.0).is_err() {
+                            return Err(KERN_RESOURCE_SHORTAGE);
+                        }
+                        i += 1;
+                    }
+                }
+            }
+            return Ok(others);
+        }
+    }
+
+    /// A receive through `set` of which this port is a ready member: takes
+    /// the first message if space `space` holds the receive right and the
+    /// port is still in `set`. Also says whether messages remain (so the
+    /// port goes to the back of the set's ready list).
+    pub(crate) fn receive_for_set(
+        self: &Arc<Self>,
+        set: &Arc<PortSet>,
+        space: u64,
+        rcv_size: usize,
+        trailer: usize,
+        large: bool,
+    ) -> (Option<Received>, bool) {
+        let mut g = self.inner.lock();
+        // A member whose right left `space` leaves the set, but the ready
+        // list may still name it: the holder is checked here, under the
+        // port lock, as on a port receive.
+        let member = g.held_by(space) && g.sets.iter().any(|s| Arc::ptr_eq(s, set));
+        let got = if member {
+            self.try_receive(&mut g, space, rcv_size, trailer, large)
+        } else {
+            None
+        };
+        let more = member && !g.queue.is_empty();
+        let sp = Self::take_send_possible(&mut g);
+        drop(g);
+        if !sp.is_empty() {
+            self.fire_send_possible(sp);
+        }
+        (got, more)
+    }
+
+    /// Sets the right counts, for tests of their limits only.
+    #[cfg(CONFIG_KUNIT = "y")]
+    pub(crate) fn set_counts_for_test(&self, srights: u32, sorights: u32) {
+        let mut g = self.inner.lock();
+        g.srights = srights;
+        g.sorights = sorights;
+    }
+
+    /// Adds a descriptor's waiter.
+    pub(crate) fn add_poller(&self, w: Arc<PollWaiter>) -> Result {
+        push_unlocked(&self.inner, |g| g.pollers.list(), w).map_err(|_| ENOMEM)
+    }
+
+    /// Removes a descriptor's waiter.
+    pub(crate) fn remove_poller(&self, w: &Arc<PollWaiter>) {
+        self.inner.lock().pollers.remove(w);
     }
 }
 

@@ -13,41 +13,27 @@
 
 use core::ffi::c_uint;
 use kernel::fs::File;
-use kernel::new_poll_condvar;
 use kernel::prelude::*;
-use kernel::sync::poll::{PollCondVar, PollTable};
+use kernel::sync::poll::PollTable;
 use kernel::sync::{Arc, ArcBorrow};
 use kernel::uaccess::UserSlice;
 
 use crate::defs::MACH_RCV_LARGE;
 use crate::error::*;
 use crate::mach_msg::{receive_from, Source};
+use crate::port::PollWaiter;
 use crate::right::Deferred;
 use crate::rights::MACH_PORT_TYPE_RECEIVE;
 use crate::space::{Object, Space};
 use crate::stats;
 use crate::uapi::PortFdCall;
 
-/// The wait queue a port or set wakes for one descriptor.
-#[pin_data]
-pub(crate) struct Poller {
-    #[pin]
-    cv: PollCondVar,
-}
-
-/// Wakes every descriptor polling a port or set.
-pub(crate) fn wake_pollers(list: &KVec<Arc<Poller>>) {
-    for p in list.iter() {
-        p.cv.notify_all();
-    }
-}
-
 /// One descriptor's state (the file's `private_data`).
 pub(crate) struct PortFd {
     space: Arc<Space>,
     src: Source,
     trailer: u32,
-    poller: Arc<Poller>,
+    poller: Arc<PollWaiter>,
 }
 
 const EPOLLIN: c_uint = 0x1;
@@ -74,13 +60,10 @@ pub(crate) fn ioctl(space: ArcBorrow<'_, Space>, user: UserSlice) -> Result {
             _ => return Err(EINVAL),
         }
     };
-    let poller = Arc::pin_init(
-        pin_init!(Poller { cv <- new_poll_condvar!("PortFd::cv") }),
-        GFP_KERNEL,
-    )?;
+    let poller = PollWaiter::new()?;
     match &src {
-        Source::Port(p) => p.inner.lock().pollers.push(poller.clone(), GFP_KERNEL)?,
-        Source::Set(s) => s.inner.lock().pollers.push(poller.clone(), GFP_KERNEL)?,
+        Source::Port(p) => p.add_poller(poller.clone())?,
+        Source::Set(s) => s.add_poller(poller.clone())?,
     }
     let fd = KBox::new(
         PortFd {
@@ -110,13 +93,9 @@ pub(crate) fn ioctl(space: ArcBorrow<'_, Space>, user: UserSlice) -> Result {
 
 /// The descriptor was closed.
 pub(crate) fn release(fd: KBox<PortFd>) {
-    let me = &fd.poller;
-    // The entries removed are clones of `fd.poller`, so dropping them under
-    // the lock never frees the poller.
-    let remove = |list: &mut KVec<Arc<Poller>>| list.retain(|p| !Arc::ptr_eq(p, me));
     match &fd.src {
-        Source::Port(p) => remove(&mut p.inner.lock().pollers),
-        Source::Set(s) => remove(&mut s.inner.lock().pollers),
+        Source::Port(p) => p.remove_poller(&fd.poller),
+        Source::Set(s) => s.remove_poller(&fd.poller),
     }
     drop(fd);
     stats::PORT_FDS.dec();
@@ -128,18 +107,15 @@ impl PortFd {
     /// claim on the messages the new holder receives).
     fn hung_up(&self) -> bool {
         match &self.src {
-            Source::Port(p) => !p.inner.lock().held_by(self.space.id),
-            Source::Set(s) => !s.inner.lock().active,
+            Source::Port(p) => !p.held_by(self.space.id),
+            Source::Set(s) => s.is_dead(),
         }
     }
 
     /// Whether a read would find a message: never once hung up.
     fn readable(&self) -> bool {
         match &self.src {
-            Source::Port(p) => {
-                let g = p.inner.lock();
-                g.held_by(self.space.id) && !g.queue.is_empty()
-            }
+            Source::Port(p) => p.has_message_for(self.space.id),
             Source::Set(s) => s.has_message(),
         }
     }
@@ -149,7 +125,7 @@ impl PortFd {
     /// `poll(2)`: registers `table` on the descriptor's wait queue and
     /// returns the events ready now.
     pub(crate) fn poll(&self, file: &File, table: PollTable<'_>) -> c_uint {
-        table.register_wait(file, &self.poller.cv);
+        table.register_wait(file, self.poller.cv());
         let mut mask = 0;
         if self.readable() {
             mask |= EPOLLIN | EPOLLRDNORM;

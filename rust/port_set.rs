@@ -8,9 +8,9 @@
 //! FIFO, so a busy port cannot starve the others.
 //!
 //! Membership is recorded on both sides: the port lists its sets (under
-//! `Port::inner`) and the set lists its members (under `PortSet::inner`).
-//! Lock order: `Port::inner` before `PortSet::inner`, never nested the
-//! other way; both lists are updated one lock at a time.
+//! `Port::inner`) and the set lists its members (under `PortSet::inner`);
+//! both lists are updated one lock at a time. The lock order is in the
+//! crate root (`machipc_main.rs`).
 
 use kernel::prelude::*;
 use kernel::sync::{Arc, CondVar, Mutex};
@@ -18,18 +18,34 @@ use kernel::{new_condvar, new_mutex};
 
 use crate::error::*;
 use crate::limits::{Charge, Quota};
-use crate::port::{wait_step, Port, Received, Timeout};
-use crate::port_fd::{wake_pollers, Poller};
+use crate::port::{push_unlocked, wait_step, PollWaiter, PollWaiters, Port, Received, Timeout};
 use crate::stats;
 
-pub(crate) struct PortSetInner {
-    pub(crate) active: bool,
-    pub(crate) members: KVec<Arc<Port>>,
+/// The state of a port set protected by its lock.
+///
+/// # Invariants
+///
+/// - `active` goes from true to false once, when the set's receive right
+///   dies; then `members` and `ready` are empty.
+/// - Each port in `members` is there once and lists this set among its
+///   sets (`Port::join_set`), or is about to leave (`forget_member`).
+/// - `ready` holds only members or ports on their way out, which receivers
+///   skip; its capacity is at least `members.len()`, so that
+///   [`PortSet::member_ready`] can refill it without allocating when
+///   `rescan` is set.
+/// - `rescan` is set when a member became ready but could not be listed
+///   (memory was short): the next receive lists every member again.
+/// - `charge` holds `SET_BYTES` and `MEMBER_BYTES` per member.
+struct PortSetInner {
+    active: bool,
+    members: KVec<Arc<Port>>,
     /// Members that may have a message, oldest first (may hold stale or
     /// repeated entries; receivers skip those).
     ready: KVec<Arc<Port>>,
+    /// A member became ready while `ready` could not grow.
+    rescan: bool,
     /// Descriptors polling this set.
-    pub(crate) pollers: KVec<Arc<Poller>>,
+    pollers: PollWaiters,
     /// The set and its memberships on the account of the space that made
     /// it.
     charge: Charge,
@@ -45,7 +61,7 @@ const MEMBER_BYTES: usize = 8 * core::mem::size_of::<Arc<Port>>();
 #[pin_data(PinnedDrop)]
 pub(crate) struct PortSet {
     #[pin]
-    pub(crate) inner: Mutex<PortSetInner>,
+    inner: Mutex<PortSetInner>,
     #[pin]
     wait: CondVar,
 }
@@ -61,7 +77,8 @@ impl PortSet {
                     active: true,
                     members: KVec::new(),
                     ready: KVec::new(),
-                    pollers: KVec::new(),
+                    rescan: false,
+                    pollers: PollWaiters::new(),
                     charge,
                 }, "PortSet::inner"),
                 wait <- new_condvar!("PortSet::wait"),
@@ -85,40 +102,34 @@ impl PortSet {
                 return Err(KERN_RESOURCE_SHORTAGE);
             }
         }
-        let mut pg = port.inner.lock();
-        let joined = if pg.sets.iter().any(|s| Arc::ptr_eq(s, self)) {
-            Err(KERN_ALREADY_IN_SET)
-        } else {
-            pg.sets
-                .push(self.clone(), GFP_KERNEL_ACCOUNT)
-                .map_err(|_| KERN_RESOURCE_SHORTAGE)
-        };
-        let has_msg = !pg.queue.is_empty();
-        drop(pg);
+        let joined = port.join_set(self);
         let mut g = self.inner.lock();
-        if let Err(e) = joined {
-            g.charge.release(MEMBER_BYTES);
-            return Err(e);
-        }
+        let has_msg = match joined {
+            Ok(m) => m,
+            Err(e) => {
+                g.charge.release(MEMBER_BYTES);
+                return Err(e);
+            }
+        };
+        // The ready list keeps room for every member (type invariant), and
+        // for this one now.
+        let extra = (g.members.len() + 1).saturating_sub(g.ready.len()).max(1);
         let room = g
             .members
             .reserve(1, GFP_KERNEL_ACCOUNT)
-            .and_then(|()| g.ready.reserve(1, GFP_KERNEL_ACCOUNT));
+            .and_then(|()| g.ready.reserve(extra, GFP_KERNEL_ACCOUNT));
         if room.is_err() {
             g.charge.release(MEMBER_BYTES);
             // Undo the port's side: the port is not a member after all.
-            // The set removed is a clone of `self`: dropping it here never
-            // frees the set.
             drop(g);
-            let mut pg = port.inner.lock();
-            pg.sets.retain(|s| !Arc::ptr_eq(s, self));
+            port.leave_set(self);
             return Err(KERN_RESOURCE_SHORTAGE);
         }
         // Room was reserved just above.
         let added = g.members.push_within_capacity(port.clone()).is_ok()
             && (!has_msg || g.ready.push_within_capacity(port.clone()).is_ok());
         if has_msg {
-            wake_pollers(&g.pollers);
+            g.pollers.wake();
         }
         drop(g);
         if !added {
@@ -132,15 +143,9 @@ impl PortSet {
 
     /// Removes `port` from this set. `KERN_NOT_IN_SET` if it was not in it.
     pub(crate) fn remove_member(self: &Arc<Self>, port: &Arc<Port>) -> MachResult {
-        let mut pg = port.inner.lock();
-        let pos = pg
-            .sets
-            .iter()
-            .position(|s| Arc::ptr_eq(s, self))
-            .ok_or(KERN_NOT_IN_SET)?;
-        let s = pg.sets.remove(pos);
-        drop(pg);
-        drop(s);
+        if !port.leave_set(self) {
+            return Err(KERN_NOT_IN_SET);
+        }
         self.forget_member(port);
         Ok(())
     }
@@ -173,9 +178,11 @@ impl PortSet {
             dedup_ready(&mut g, &mut gone);
         }
         if g.ready.push(port.clone(), GFP_KERNEL_ACCOUNT).is_err() {
-            return;
+            // Memory is short: the next receive looks at every member, so
+            // this message is not lost to receivers on the set.
+            g.rescan = true;
         }
-        wake_pollers(&g.pollers);
+        g.pollers.wake();
         drop(g);
         drop(gone);
         if handoff {
@@ -193,14 +200,12 @@ impl PortSet {
         let ready = core::mem::take(&mut g.ready);
         let n = members.len();
         g.charge.release(n * MEMBER_BYTES);
-        wake_pollers(&g.pollers);
+        g.pollers.wake();
         drop(g);
         self.wait.notify_all();
         for (i, p) in members.iter().enumerate() {
             crate::ffi::resched_every(i);
-            // The entry removed is a clone of `self`: dropping it under the
-            // port lock never frees the set.
-            p.inner.lock().sets.retain(|s| !Arc::ptr_eq(s, self));
+            p.leave_set(self);
         }
         drop(members);
         drop(ready);
@@ -232,28 +237,16 @@ impl PortSet {
             if !g.active {
                 return Err(MACH_RCV_PORT_CHANGED);
             }
+            if g.ready.is_empty() && g.rescan {
+                relist_members(&mut g);
+            }
             while !g.ready.is_empty() {
                 let p = match g.ready.remove(0) {
                     Ok(p) => p,
                     Err(_) => break,
                 };
                 drop(g);
-                let mut pg = p.inner.lock();
-                // A member whose right left `space` leaves the set, but the
-                // ready list may still name it: the holder is checked here,
-                // under the port lock, as on a port receive.
-                let member = pg.held_by(space) && pg.sets.iter().any(|s| Arc::ptr_eq(s, self));
-                let got = if member {
-                    p.try_receive(&mut pg, space, rcv_size, trailer, large)
-                } else {
-                    None
-                };
-                let more = member && !pg.queue.is_empty();
-                let sp = Port::take_send_possible(&mut pg);
-                drop(pg);
-                if !sp.is_empty() {
-                    p.fire_send_possible(sp);
-                }
+                let (got, more) = p.receive_for_set(self, space, rcv_size, trailer, large);
                 if more {
                     // Round robin: back of the line.
                     self.member_ready(&p, false);
@@ -280,6 +273,21 @@ impl PortSet {
         }
     }
 
+    /// Whether the set's receive right is gone.
+    pub(crate) fn is_dead(&self) -> bool {
+        !self.inner.lock().active
+    }
+
+    /// Adds a descriptor's waiter.
+    pub(crate) fn add_poller(&self, w: Arc<PollWaiter>) -> Result {
+        push_unlocked(&self.inner, |g| g.pollers.list(), w).map_err(|_| ENOMEM)
+    }
+
+    /// Removes a descriptor's waiter.
+    pub(crate) fn remove_poller(&self, w: &Arc<PollWaiter>) {
+        self.inner.lock().pollers.remove(w);
+    }
+
     /// Whether some member has a message (for poll).
     pub(crate) fn has_message(&self) -> bool {
         let members = match self.members() {
@@ -288,6 +296,26 @@ impl PortSet {
         };
         let ready = members.iter().any(|p| p.has_message());
         ready
+    }
+}
+
+/// Lists every member as ready, after a member could not be listed. The
+/// ready list has room for every member (type invariant), so this does not
+/// allocate; it is empty when called, so nothing is listed twice.
+fn relist_members(g: &mut PortSetInner) {
+    let PortSetInner {
+        members,
+        ready,
+        rescan,
+        ..
+    } = g;
+    *rescan = false;
+    for p in members.iter() {
+        // Cannot fail: the capacity is at least the number of members.
+        if ready.push_within_capacity(p.clone()).is_err() {
+            *rescan = true;
+            return;
+        }
     }
 }
 

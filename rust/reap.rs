@@ -181,10 +181,9 @@ mod tests {
             }
             let q = &quotas[quotas.len() - 1].0;
             let p = Port::new(q).map_err(|_| ENOMEM)?;
-            notify_port.inner.lock().sorights += 1;
-            let so = Right::from_counted(Kind::SendOnce, notify_port.clone());
+            let so = notify_port.make_send_once().map_err(|_| ENOMEM)?;
             let req = notify::Request::new(so, q).map_err(|_| ENOMEM)?;
-            p.inner.lock().pdrequest = Some(req);
+            p.request_port_destroyed(Some(req)).map_err(|_| EINVAL)?;
             ports.push(p, GFP_KERNEL)?;
         }
         // The notification port dies: every port-destroyed notification

@@ -141,12 +141,7 @@ impl Drop for Deferred {
 /// Removes the dead-name request `space`/`name` registered on `port` and
 /// returns its send-once right.
 pub(crate) fn cancel_dnrequest(port: &Arc<Port>, space: u64, name: u32) -> Option<notify::Request> {
-    let mut g = port.inner.lock();
-    let pos = g
-        .dnrequests
-        .iter()
-        .position(|r| r.space == space && r.name == name)?;
-    g.dnrequests.remove(pos).ok().map(|r| r.notify)
+    port.cancel_dead_name(space, name)
 }
 
 fn entry_port(e: &Entry) -> Option<Arc<Port>> {
@@ -189,18 +184,18 @@ impl SpaceInner {
             Some(p) => p,
             None => return false,
         };
-        let mut pg = port.inner.lock();
-        if pg.active {
+        let e = &mut self.table[i];
+        let kind = if e.bits & MACH_PORT_TYPE_SEND != 0 {
+            Kind::Send
+        } else {
+            Kind::SendOnce
+        };
+        if !port.release_if_dead(kind) {
             return false;
         }
-        let e = &mut self.table[i];
-        if e.bits & MACH_PORT_TYPE_SEND != 0 {
-            pg.srights -= 1;
-        } else {
-            pg.sorights -= 1;
+        if kind == Kind::SendOnce {
             e.urefs = 1;
         }
-        drop(pg);
         if e.bits & MACH_PORT_TYPE_DNREQUEST != 0 && e.urefs < MACH_PORT_UREFS_MAX {
             e.urefs += 1;
         }
@@ -344,17 +339,12 @@ impl SpaceInner {
                     return Err(KERN_INVALID_RIGHT);
                 }
                 let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
-                let mut pg = port.inner.lock();
-                let kind = if disp == MACH_MSG_TYPE_MAKE_SEND {
-                    pg.count_send()?;
-                    pg.mscount = pg.mscount.wrapping_add(1);
-                    Kind::Send
+                let r = if disp == MACH_MSG_TYPE_MAKE_SEND {
+                    port.make_send()?
                 } else {
-                    pg.count_send_once()?;
-                    Kind::SendOnce
+                    port.make_send_once()?
                 };
-                drop(pg);
-                Ok(Carried::Right(Right::from_counted(kind, port)))
+                Ok(Carried::Right(r))
             }
             MACH_MSG_TYPE_MOVE_RECEIVE => {
                 if e.bits & MACH_PORT_TYPE_RECEIVE == 0 {
@@ -367,7 +357,7 @@ impl SpaceInner {
                     let old = self.free_index(i);
                     d.object(old);
                 }
-                leave_space(&port);
+                port.leave_space();
                 Ok(Carried::Right(Right::from_counted(Kind::Receive, port)))
             }
             MACH_MSG_TYPE_COPY_SEND | MACH_MSG_TYPE_MOVE_SEND | MACH_MSG_TYPE_MOVE_SEND_ONCE => {
@@ -392,10 +382,10 @@ impl SpaceInner {
                 }
                 let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
                 if disp == MACH_MSG_TYPE_COPY_SEND {
-                    return Ok(Carried::Right(port.new_send()?));
+                    return Ok(Carried::Right(port.copy_send()?));
                 }
                 if disp == MACH_MSG_TYPE_MOVE_SEND && e.urefs > 1 {
-                    let r = port.new_send()?;
+                    let r = port.copy_send()?;
                     if e.urefs < MACH_PORT_UREFS_MAX {
                         e.urefs -= 1;
                     }
@@ -435,7 +425,7 @@ impl SpaceInner {
     ) -> MachResult<u32> {
         let kind = right.kind();
         let port = right.port().clone();
-        if kind != Kind::Receive && !port.inner.lock().active {
+        if kind != Kind::Receive && !port.is_active() {
             d.right(right);
             return Ok(MACH_PORT_DEAD);
         }
@@ -444,7 +434,7 @@ impl SpaceInner {
                 if let Some(i) = self.index_of(name) {
                     self.merge(i, right);
                     if kind == Kind::Receive {
-                        port.inner.lock().set_receiver(space, name);
+                        port.set_receiver(space, name);
                     }
                     return Ok(name);
                 }
@@ -473,7 +463,7 @@ impl SpaceInner {
             }
         }
         if kind == Kind::Receive {
-            port.inner.lock().set_receiver(space, name);
+            port.set_receiver(space, name);
         }
         let _ = right.into_counted();
         Ok(name)
@@ -483,23 +473,25 @@ impl SpaceInner {
     /// right to the same port.
     fn merge(&mut self, i: usize, right: Right) {
         let e = &mut self.table[i];
-        let (kind, port) = right.into_counted();
-        match kind {
+        match right.kind() {
             Kind::Send => {
                 if e.bits & MACH_PORT_TYPE_SEND != 0 {
                     if e.urefs < MACH_PORT_UREFS_MAX {
                         e.urefs += 1;
                     }
-                    // The entry already accounts for one send right.
-                    port.inner.lock().srights -= 1;
-                } else {
-                    e.bits |= MACH_PORT_TYPE_SEND;
-                    e.urefs = 1;
+                    // The entry already accounts for one send right, so
+                    // releasing this one cannot be the last.
+                    drop(right);
+                    return;
                 }
+                e.bits |= MACH_PORT_TYPE_SEND;
+                e.urefs = 1;
             }
             Kind::Receive => e.bits |= MACH_PORT_TYPE_RECEIVE,
             Kind::SendOnce => {}
         }
+        // The entry takes over the count the right stood for.
+        let _ = right.into_counted();
     }
 
     /// Puts a right under a name the caller chose (mach_port_insert_right).
@@ -533,7 +525,7 @@ impl SpaceInner {
             }
             self.merge(i, right);
             if kind == Kind::Receive {
-                port.inner.lock().set_receiver(space, name);
+                port.set_receiver(space, name);
             }
             return Ok(());
         }
@@ -559,7 +551,7 @@ impl SpaceInner {
             }
         }
         if kind == Kind::Receive {
-            port.inner.lock().set_receiver(space, name);
+            port.set_receiver(space, name);
         }
         let _ = right.into_counted();
         Ok(())
@@ -647,7 +639,7 @@ impl SpaceInner {
                     _ => return Err(KERN_INVALID_VALUE),
                 }
                 let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
-                if port.inner.lock().flags & crate::port::MACH_PORT_STATUS_FLAG_GUARDED != 0 {
+                if port.is_guarded() {
                     return Err(KERN_INVALID_RIGHT);
                 }
                 if e.bits & MACH_PORT_TYPE_SEND != 0 {
@@ -720,7 +712,7 @@ impl SpaceInner {
         d: &mut Deferred,
     ) {
         let e = &mut self.table[i];
-        port.inner.lock().srights -= 1;
+        port.release_send_of_dying();
         if e.bits & MACH_PORT_TYPE_DNREQUEST != 0 && e.urefs < MACH_PORT_UREFS_MAX {
             e.urefs += 1;
         }
@@ -779,21 +771,6 @@ impl SpaceInner {
     }
 }
 
-/// The receive right of `port` left its space: it leaves its sets and its
-/// receivers and pollers learn of it.
-pub(crate) fn leave_space(port: &Arc<Port>) {
-    let mut pg = port.inner.lock();
-    pg.receiver = None;
-    pg.change_gen = pg.change_gen.wrapping_add(1);
-    let sets = core::mem::take(&mut pg.sets);
-    crate::port_fd::wake_pollers(&pg.pollers);
-    drop(pg);
-    for s in sets.iter() {
-        s.forget_member(port);
-    }
-    port.wake_receivers();
-}
-
 #[kunit_tests(machipc_rights)]
 mod tests {
     use super::*;
@@ -839,11 +816,8 @@ mod tests {
         let c = g
             .copyin(s.id, name, MACH_MSG_TYPE_MAKE_SEND, &mut d)
             .map_err(|_| EINVAL)?;
-        {
-            let pg = p.inner.lock();
-            assert_eq!(pg.srights, 1);
-            assert_eq!(pg.mscount, 1);
-        }
+        assert_eq!(p.send_rights(), 1);
+        assert_eq!(p.status().mscount, 1);
         let r = match c {
             Carried::Right(r) => r,
             _ => return Err(EINVAL),
@@ -859,9 +833,9 @@ mod tests {
         assert_eq!(g.dealloc(s.id, name, &mut d), Ok(()));
         drop(g);
         drop(d);
-        assert_eq!(p.inner.lock().srights, 0);
+        assert_eq!(p.send_rights(), 0);
         s.destroy();
-        assert!(!p.inner.lock().active);
+        assert!(!p.is_active());
         Ok(())
     }
 
@@ -871,23 +845,20 @@ mod tests {
         let mut d = Deferred::new();
         let mut g = s.inner.lock();
         // Unreachable by memory, but a `+= 1` there would be a kernel BUG.
-        p.inner.lock().srights = u32::MAX;
+        p.set_counts_for_test(u32::MAX, 0);
         assert!(matches!(
             g.copyin(s.id, name, MACH_MSG_TYPE_MAKE_SEND, &mut d),
             Err(KERN_RESOURCE_SHORTAGE)
         ));
-        assert!(p.new_send().is_err());
-        p.inner.lock().sorights = u32::MAX;
+        assert!(p.copy_send().is_err());
+        p.set_counts_for_test(u32::MAX, u32::MAX);
         assert!(matches!(
             g.copyin(s.id, name, MACH_MSG_TYPE_MAKE_SEND_ONCE, &mut d),
             Err(KERN_RESOURCE_SHORTAGE)
         ));
-        {
-            let mut pg = p.inner.lock();
-            assert_eq!((pg.srights, pg.sorights), (u32::MAX, u32::MAX));
-            pg.srights = 0;
-            pg.sorights = 0;
-        }
+        assert_eq!(p.send_rights(), u32::MAX);
+        assert_eq!(p.status().sorights, u32::MAX);
+        p.set_counts_for_test(0, 0);
         drop(g);
         drop(d);
         s.destroy();

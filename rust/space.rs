@@ -14,15 +14,15 @@
 //! `Space::inner` is taken before any `Port::inner` or `PortSet::inner`,
 //! and never together with another space's lock.
 
-use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::rbtree::RBTree;
 use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::{Arc, Mutex};
+use kernel::sync::{Arc, Mutex, SpinLock};
+use kernel::{new_mutex, new_spinlock};
 
 use crate::error::*;
 use crate::limits::{Charge, OpenSpace, Quota};
-use crate::port::Port;
+use crate::port::{Port, RequestOwner};
 use crate::port_set::PortSet;
 use crate::rights::*;
 use crate::stats;
@@ -93,6 +93,40 @@ pub(crate) struct SpaceInner {
     pub(crate) exc: [crate::exception::ExcPort; crate::exception::EXC_TYPES_COUNT],
     /// The name table's slots and `by_port` nodes on the space's quota.
     table_charge: Charge,
+    /// How requests this space makes on ports reach it again.
+    link: Arc<SpaceLink>,
+}
+
+/// The space as a port reaches it from a dead-name or send-possible request
+/// the space made (the port layer's [`RequestOwner`]). The space cuts the
+/// link when it is torn down, so a request left on a port neither keeps the
+/// space alive nor finds it gone.
+#[pin_data]
+pub(crate) struct SpaceLink {
+    id: u64,
+    /// The space until it is torn down. A leaf lock.
+    #[pin]
+    space: SpinLock<Option<Arc<Space>>>,
+}
+
+impl RequestOwner for SpaceLink {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn request_fired(&self, name: u32, port: &Arc<Port>) {
+        let s = self.space.lock().clone();
+        if let Some(s) = s {
+            // XNU keeps the request slot but without a send-once right: the
+            // name no longer shows `MACH_PORT_TYPE_DNREQUEST`.
+            let mut g = s.inner.lock();
+            if let Some(i) = g.index_of(name) {
+                if matches!(&g.table[i].obj, Object::Port(p) if Arc::ptr_eq(p, port)) {
+                    g.table[i].bits &= !MACH_PORT_TYPE_DNREQUEST;
+                }
+            }
+        }
+    }
 }
 
 /// An IPC space.
@@ -127,6 +161,14 @@ impl Space {
         let (quota, open) = Quota::open()?;
         let table_charge = Charge::empty(&quota);
         let space_quota = quota.clone();
+        let link = Arc::pin_init(
+            pin_init!(SpaceLink {
+                id,
+                space <- new_spinlock!(None, "SpaceLink::space"),
+            }),
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        let space_link = link.clone();
         let s = Arc::pin_init(
             pin_init!(Space {
                 inner <- new_mutex!(SpaceInner {
@@ -138,6 +180,7 @@ impl Space {
                     task_port: None,
                     exc: Default::default(),
                     table_charge,
+                    link: space_link,
                 }, "Space::inner"),
                 id,
                 pid: Some(crate::ffi::PidRef::current_tgid()),
@@ -148,23 +191,38 @@ impl Space {
             GFP_KERNEL_ACCOUNT,
         )?;
         stats::SPACES.inc();
+        // INVARIANT: the link is cut in `destroy`.
+        *link.space.lock() = Some(s.clone());
         // The task's own port: a kernel object whose first name (0x103)
         // is the send right `mach_task_self()` returns.
-        let port = Port::new(&quota).map_err(|_| ENOMEM)?;
-        {
-            let mut pg = port.inner.lock();
-            pg.kobject = Some(s.clone());
-            pg.srights = 1;
-            pg.mscount = 1;
-        }
+        let port = match Port::new(&quota) {
+            Ok(p) => p,
+            Err(_) => {
+                s.destroy();
+                return Err(ENOMEM);
+            }
+        };
+        port.set_kobject(s.clone());
+        let send = port.make_send();
         let mut g = s.inner.lock();
         g.task_port = Some(Right::from_counted(Kind::Receive, port.clone()));
-        let r = g.alloc(MACH_PORT_TYPE_SEND, 1, Object::Port(port.clone()));
-        let r = match r {
-            Ok(name) => g.set_port_name(&port, name).map(|()| name),
+        let mut unused = None;
+        let r = match send {
+            Ok(send) => match g.alloc(MACH_PORT_TYPE_SEND, 1, Object::Port(port.clone())) {
+                Ok(name) => {
+                    // The entry takes over the send right's count.
+                    let _ = send.into_counted();
+                    g.set_port_name(&port, name).map(|()| name)
+                }
+                Err(e) => {
+                    unused = Some(send);
+                    Err(e)
+                }
+            },
             Err(e) => Err(e),
         };
         drop(g);
+        drop(unused);
         if r.is_err() || crate::task::register(&s).is_err() {
             s.destroy();
             return Err(ENOMEM);
@@ -185,7 +243,9 @@ impl Space {
         let exc = core::mem::take(&mut g.exc);
         let table_charge = core::mem::replace(&mut g.table_charge, Charge::empty(&self.quota));
         g.free_head = 0;
+        let me = g.link.space.lock().take();
         drop(g);
+        drop(me);
         drop(table_charge);
         drop(by_port);
         drop(special);
@@ -210,7 +270,7 @@ impl Space {
             .as_ref()
             .map(|r| r.port().clone());
         let new = match port {
-            Some(p) => Some(p.new_send()?),
+            Some(p) => Some(p.copy_send()?),
             None => None,
         };
         let old = core::mem::replace(&mut self.inner.lock().special[TASK_BOOTSTRAP_PORT], new);
@@ -251,6 +311,11 @@ pub(crate) fn release_entry(space: u64, name: u32, e: Entry) {
 }
 
 impl SpaceInner {
+    /// The space as requests on ports name it.
+    pub(crate) fn request_owner(&self) -> Arc<dyn RequestOwner> {
+        self.link.clone()
+    }
+
     /// The account this space's allocations are charged to.
     pub(crate) fn quota(&self) -> &Arc<Quota> {
         self.table_charge.quota()

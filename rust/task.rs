@@ -25,7 +25,6 @@ use crate::error::*;
 use crate::ffi::{ImageLock, PidRef};
 use crate::kmsg::Sender;
 use crate::right::Deferred;
-use crate::rights::{Kind, Right};
 use crate::space::{Object, Space};
 
 kernel::sync::global_lock! {
@@ -140,22 +139,6 @@ pub(crate) fn hold_image(space: &Space, sender: &Sender) -> Option<ImageHold> {
     Some(ImageHold { _lock: Some(lock) })
 }
 
-/// A send-possible request registered by `space` on `name` has fired:
-/// the name no longer shows `MACH_PORT_TYPE_DNREQUEST` (XNU keeps the slot
-/// but without a send-once right). Takes the registry lock, then the
-/// space's; the caller holds no lock.
-pub(crate) fn request_fired(space: u64, name: u32, port: &Arc<crate::port::Port>) {
-    let s = TASKS.lock().trees().by_id.get(&space).cloned();
-    if let Some(s) = s {
-        let mut g = s.inner.lock();
-        if let Some(i) = g.index_of(name) {
-            if matches!(&g.table[i].obj, Object::Port(p) if Arc::ptr_eq(p, port)) {
-                g.table[i].bits &= !crate::rights::MACH_PORT_TYPE_DNREQUEST;
-            }
-        }
-    }
-}
-
 /// `task_for_pid`: a send right to the task port of process `pid`, if the
 /// caller may ptrace it.
 pub(crate) fn task_for_pid(space: &Space, pid: i32) -> MachResult<u32> {
@@ -180,14 +163,7 @@ pub(crate) fn task_for_pid(space: &Space, pid: i32) -> MachResult<u32> {
         .as_ref()
         .map(|r| r.port().clone())
         .ok_or(KERN_FAILURE)?;
-    {
-        let mut pg = port.inner.lock();
-        if !pg.active {
-            return Err(KERN_FAILURE);
-        }
-        pg.count_send()?;
-    }
-    let right = Right::from_counted(Kind::Send, port);
+    let right = port.copy_send_live()?.ok_or(KERN_FAILURE)?;
     let mut d = Deferred::new();
     let r = space.inner.lock().copyout(space.id, right, &mut d);
     drop(d);
@@ -208,7 +184,7 @@ pub(crate) fn pid_for_task(space: &Space, name: u32) -> MachResult<i32> {
         }
     };
     drop(d);
-    let task = port.inner.lock().kobject.clone().ok_or(KERN_FAILURE)?;
+    let task = port.kobject().ok_or(KERN_FAILURE)?;
     let owner = task.pid.as_ref().ok_or(KERN_FAILURE)?;
     if !owner.is_current() && !is_current_image(&task) {
         return Err(KERN_FAILURE);
