@@ -21,10 +21,8 @@
 //! quota binds everyone. The allocations themselves use
 //! `GFP_KERNEL_ACCOUNT`, so the memory cgroup sees them too.
 //!
-//! # Lock order
-//!
-//! `USERS` is the innermost lock: nothing is taken while it is held, and it
-//! may be taken with a space, port or set lock held (a charge dropped there).
+//! `USERS` is a leaf lock (see the lock order in the crate root,
+//! `machipc_main.rs`).
 
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Full, Relaxed};

@@ -897,7 +897,9 @@ fn copyout_msg(
         };
         return write_out(k, user, bits, remote, local, tsize, seqno, ctx, 0);
     }
-    let mut g = space.inner.lock();
+    // Room for a name per right, made before the lock is held for good
+    // (more for out-of-line port arrays grows the table under the lock).
+    let mut g = space.lock_with_free(1 + k.descs.len());
     let remote = copyout_header(&mut g, space.id, &mut k, &mut d, &mut err);
     let descs = copyout_body(&mut g, space.id, &mut k, &mut d, &mut err);
     drop(g);

@@ -55,7 +55,8 @@ fn locked<T>(
 ) -> MachResult<T> {
     let mut d = Deferred::new();
     let r = {
-        let mut g = space.inner.lock();
+        // A call makes at most one name here; the table grows unlocked.
+        let mut g = space.lock_with_free(1);
         if !g.active {
             return Err(KERN_INVALID_TASK);
         }

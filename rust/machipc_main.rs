@@ -20,6 +20,27 @@
 //! - [`error`]: Mach return codes; [`stats`]: live-object counters.
 //! - [`ffi`]: raw kernel bindings and the C shim, nowhere else;
 //!   [`callbacks`]: the functions the C shim calls into Rust.
+//!
+//! # Lock order
+//!
+//! Written here once; the files that declare the locks point here. A path
+//! takes locks only in this order, outermost first, and never two locks of
+//! one kind at once (two spaces, two ports, two sets):
+//!
+//! 1. `task::TASKS`, the space registry: taken alone.
+//! 2. `Space::inner`.
+//! 3. `port::TRANSIT`, which serializes sends of messages that carry
+//!    receive rights; never held by a path that then serves a kernel
+//!    object with a space lock.
+//! 4. `Port::inner`.
+//! 5. `PortSet::inner`.
+//!
+//! Leaves, which may be taken under any of these but take nothing
+//! themselves: `SpaceLink::space`, `reap::REAPERS`, `limits::USERS` and the
+//! `KmsgCache` slots. Rights and messages whose release may run destructors
+//! (notifications, port destruction) are released after `Port::inner` and
+//! `TRANSIT` are dropped; what a space-locked path releases waits in a
+//! `right::Deferred` until the space lock is dropped.
 
 #![allow(clippy::new_ret_no_self)]
 

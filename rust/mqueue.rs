@@ -16,9 +16,12 @@ use crate::stats;
 /// are charged for, `port.rs` and `kmsg.rs`).
 pub(crate) const RING_MIN: usize = 64;
 
+/// The slots of a queue's ring.
+pub(crate) type Ring = KVec<Option<KBox<Kmsg>>>;
+
 /// A FIFO of messages.
 pub(crate) struct MsgQueue {
-    slots: KVec<Option<KBox<Kmsg>>>,
+    slots: Ring,
     head: usize,
     len: usize,
 }
@@ -45,15 +48,42 @@ impl MsgQueue {
         if self.len < self.slots.len() {
             return Ok(());
         }
-        let old = self.slots.len();
-        self.resize(if old == 0 { 8 } else { old * 2 })
+        self.resize(self.grown_len())
+    }
+
+    /// The ring size to allocate when the ring is full.
+    pub(crate) fn grown_len(&self) -> usize {
+        match self.slots.len() {
+            0 => 8,
+            old => old * 2,
+        }
+    }
+
+    /// Whether a push would fit. A full ring first moves into `spare`, an
+    /// empty vector the caller allocated with the port lock dropped, if
+    /// that holds more; `spare` then holds the old ring. Never allocates.
+    pub(crate) fn make_room(&mut self, spare: &mut Ring) -> bool {
+        if self.len == self.slots.len() && spare.is_empty() && spare.capacity() > self.len {
+            let slots = core::mem::take(spare);
+            *spare = self.move_into(slots);
+        }
+        self.len < self.slots.len()
     }
 
     /// Moves the queued messages, oldest first, into a new ring of `new`
     /// slots (at least `len`).
     fn resize(&mut self, new: usize) -> Result {
+        let slots = KVec::with_capacity(new, GFP_KERNEL_ACCOUNT)?;
+        drop(self.move_into(slots));
+        Ok(())
+    }
+
+    /// Moves the queued messages, oldest first, into `slots` (empty, with
+    /// room for at least `len`), which becomes the ring; returns the old
+    /// one, emptied.
+    fn move_into(&mut self, mut slots: Ring) -> Ring {
         let old = self.slots.len();
-        let mut slots = KVec::with_capacity(new, GFP_KERNEL_ACCOUNT)?;
+        let new = slots.capacity();
         for i in 0..self.len {
             let idx = (self.head + i) % old;
             let m = self.slots[idx].take();
@@ -63,9 +93,10 @@ impl MsgQueue {
         while slots.len() < new {
             let _ = slots.push_within_capacity(None);
         }
-        self.slots = slots;
         self.head = 0;
-        Ok(())
+        let mut old = core::mem::replace(&mut self.slots, slots);
+        old.clear();
+        old
     }
 
     /// Appends a message; the caller made room with `reserve_one`.

@@ -5,16 +5,14 @@
 //! notification requests, and the waiting of receivers and of senders
 //! blocked by the queue limit.
 //!
-//! # Lock order
-//!
-//! `Space::inner` → [`TRANSIT`] → `Port::inner` → `PortSet::inner`. No
-//! path holds two port locks or two space locks at once; rights and
-//! messages that may run destructors are released after `Port::inner` (and
-//! `TRANSIT`) is dropped. `reap::REAPERS` is a leaf.
+//! The port is part of the object core: it knows nothing of spaces, tasks,
+//! descriptors or `mach_msg`. What it must reach above it, it reaches
+//! through neutral hooks: a request's [`RequestOwner`], the descriptors'
+//! [`PollWaiters`]. The lock order is in the crate root (`machipc_main.rs`).
 
 use kernel::prelude::*;
 use kernel::sync::poll::PollCondVar;
-use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex};
+use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex, MutexGuard};
 use kernel::time::Jiffies;
 use kernel::{new_condvar, new_mutex, new_poll_condvar};
 
@@ -280,6 +278,19 @@ impl PortInner {
 }
 
 /// A Mach port.
+///
+/// `Port` holds what never changes after creation (its charge) and the wait
+/// queues; [`PortInner`] holds what `inner` protects.
+///
+/// # Invariants
+///
+/// - `charge` holds the port's memory and one port on its user's count
+///   for as long as the port exists, in a space or in transit.
+/// - Receivers sleep on `rcv_wait` and senders blocked by the queue limit on
+///   `snd_wait`, both with `inner` held: every change that may let one of
+///   them on (a message queued, a slot freed, the limit raised, the port
+///   dead or moved) notifies the matching queue after the change is made
+///   under `inner`.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Port {
     #[pin]
@@ -684,7 +695,7 @@ impl Port {
             // without holding this port's lock (one port lock at a time).
             self.note_in_transit(&kmsg);
         }
-        let mut g = self.inner.lock();
+        let (mut g, room) = self.lock_for_push();
         if reserved {
             g.reserved -= 1;
         }
@@ -700,7 +711,7 @@ impl Port {
             crate::kobject::serve(&space, kmsg);
             return;
         }
-        if g.queue.reserve_one().is_err() {
+        if !room {
             drop(g);
             drop(transit);
             // Out of memory: the message is lost, but a send-once
@@ -741,25 +752,69 @@ impl Port {
         }
     }
 
+    /// Locks the port with room in its queue's ring for one more message
+    /// (or dead, or a kernel object: no room needed). A full ring grows
+    /// with the lock dropped, and the port is locked again; `false` if
+    /// memory is short.
+    fn lock_for_push(&self) -> (MutexGuard<'_, PortInner>, bool) {
+        let mut spare = KVec::new();
+        loop {
+            let mut g = self.inner.lock();
+            if !g.active || g.kobject.is_some() || g.queue.make_room(&mut spare) {
+                return (g, true);
+            }
+            let want = g.queue.grown_len();
+            drop(g);
+            spare = match KVec::with_capacity(want, GFP_KERNEL_ACCOUNT) {
+                Ok(v) => v,
+                Err(_) => {
+                    let mut g = self.inner.lock();
+                    let room = g.queue.make_room(&mut KVec::new());
+                    return (g, room);
+                }
+            };
+        }
+    }
+
     /// Takes out the armed send-possible requests if the queue has room,
-    /// for firing once the lock is dropped.
-    fn take_send_possible(g: &mut PortInner) -> KVec<DeadNameRequest> {
+    /// for firing once the lock is dropped. The list for them is allocated
+    /// with the lock dropped (the port is locked again and looked at anew);
+    /// if memory is short they stay armed.
+    fn take_send_possible<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, PortInner>,
+    ) -> (MutexGuard<'a, PortInner>, KVec<DeadNameRequest>) {
         let mut out = KVec::new();
-        if !g.sp_armed || !g.has_room() {
-            return out;
+        loop {
+            if !g.sp_armed || !g.has_room() {
+                return (g, out);
+            }
+            let n = g.dnrequests.iter().filter(|r| r.send_possible).count();
+            if out.capacity() - out.len() >= n {
+                break;
+            }
+            drop(g);
+            let more = out.reserve(n, GFP_KERNEL_ACCOUNT);
+            g = self.inner.lock();
+            if more.is_err() {
+                return (g, out);
+            }
         }
         let mut i = 0;
         while i < g.dnrequests.len() {
-            if g.dnrequests[i].send_possible && out.reserve(1, GFP_KERNEL_ACCOUNT).is_ok() {
+            if g.dnrequests[i].send_possible {
                 if let Ok(r) = g.dnrequests.remove(i) {
-                    let _ = out.push_within_capacity(r);
+                    // Cannot fail: room for every armed request was made.
+                    if let Err(e) = out.push_within_capacity(r) {
+                        drop(e);
+                    }
                 }
             } else {
                 i += 1;
             }
         }
-        g.sp_armed = g.dnrequests.iter().any(|r| r.send_possible);
-        out
+        g.sp_armed = false;
+        (g, out)
     }
 
     /// Fires send-possible requests taken out by `take_send_possible`; the
@@ -824,7 +879,7 @@ impl Port {
                 return Err(self.leave_receive_wait(&g, MACH_RCV_PORT_CHANGED));
             }
             if let Some(r) = self.try_receive(&mut g, space, rcv_size, trailer, large) {
-                let sp = Self::take_send_possible(&mut g);
+                let (g, sp) = self.take_send_possible(g);
                 drop(g);
                 if !sp.is_empty() {
                     self.fire_send_possible(sp);
@@ -1232,7 +1287,7 @@ impl Port {
             None
         };
         let more = member && !g.queue.is_empty();
-        let sp = Self::take_send_possible(&mut g);
+        let (g, sp) = self.take_send_possible(g);
         drop(g);
         if !sp.is_empty() {
             self.fire_send_possible(sp);

@@ -58,6 +58,13 @@ const SET_BYTES: usize = core::mem::size_of::<PortSet>();
 /// for the lists' doubling.
 const MEMBER_BYTES: usize = 8 * core::mem::size_of::<Arc<Port>>();
 
+/// A port set.
+///
+/// # Invariants
+///
+/// Receivers on the set sleep on `wait` with `inner` held; a member listed
+/// as ready, or the set's death, notifies `wait` after the change is made
+/// under `inner`.
 #[pin_data(PinnedDrop)]
 pub(crate) struct PortSet {
     #[pin]

@@ -18,11 +18,8 @@
 //! (`PortInner::reap_next`), so deferring a destruction never allocates
 //! and cannot fail.
 //!
-//! # Locks
-//!
-//! `REAPERS` is a leaf spinlock: nothing else is locked while it is held.
-//! It only maps tasks to their reaper; a reaper's list is touched by its
-//! own task alone.
+//! `REAPERS` (a leaf in the crate root's lock order) only maps tasks to
+//! their reaper; a reaper's list is touched by its own task alone.
 
 use core::cell::UnsafeCell;
 use core::ptr;

@@ -9,15 +9,12 @@
 //! right that reuses the slot. Index 0 is never used, so `MACH_PORT_NULL`
 //! (0) and `MACH_PORT_DEAD` (all ones) are never names.
 //!
-//! # Lock order
-//!
-//! `Space::inner` is taken before any `Port::inner` or `PortSet::inner`,
-//! and never together with another space's lock.
+//! The lock order is in the crate root (`machipc_main.rs`).
 
 use kernel::prelude::*;
 use kernel::rbtree::RBTree;
 use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::{Arc, Mutex, SpinLock};
+use kernel::sync::{Arc, Mutex, MutexGuard, SpinLock};
 use kernel::{new_mutex, new_spinlock};
 
 use crate::error::*;
@@ -76,12 +73,31 @@ pub(crate) struct Entry {
 }
 
 /// The name table and everything else a space's lock protects.
+///
+/// # Invariants
+///
+/// - `table[0]` is never a name; every other slot is either on the free
+///   list (`Object::Free`, linked both ways from `free_head`, 0 ending it)
+///   or live, and a live slot's name is `make_name(index, gen)`.
+/// - A live entry holding a send right counts one in its port's send count
+///   (whatever its `urefs`), a send-once right one in its send-once count,
+///   and the receive right is the port's: the entry stands for the
+///   [`Right`]s it took over with `Right::into_counted`.
+/// - `by_port` maps a port to the one entry holding its send and/or
+///   receive right; send-once entries are not in it.
+/// - `table_charge` holds `SLOT_BYTES` per slot of `table` and
+///   `NODE_BYTES` per node of `by_port`.
+/// - Once `active` is false the table is empty and stays so; `link` is cut.
+/// - `special`, `task_port` and `exc` hold [`Right`]s, counted on their
+///   ports like any other.
 pub(crate) struct SpaceInner {
     pub(crate) active: bool,
     /// Up to `MAX_NAMES` entries, tens of MiB: more than kmalloc can give
     /// in one piece, so the table is `kvmalloc`ed.
     pub(crate) table: KVVec<Entry>,
     free_head: u32,
+    /// How many slots are on the free list.
+    nfree: usize,
     /// Port address → name of the entry holding its send and/or receive
     /// right, so each port has at most one such name (XNU's reverse hash).
     pub(crate) by_port: RBTree<usize, u32>,
@@ -130,6 +146,13 @@ impl RequestOwner for SpaceLink {
 }
 
 /// An IPC space.
+///
+/// # Invariants
+///
+/// `id` is unique for the module's lifetime (never reused), so a port
+/// that recorded it (`PortInner::receiver`) never mistakes another space
+/// for this one. The space is on the task registry from `new` until
+/// `destroy`, which every owner calls exactly once.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Space {
     #[pin]
@@ -175,6 +198,7 @@ impl Space {
                     active: true,
                     table: KVVec::new(),
                     free_head: 0,
+                    nfree: 0,
                     by_port: RBTree::new(),
                     special: [const { None }; SPECIAL_PORTS],
                     task_port: None,
@@ -243,6 +267,7 @@ impl Space {
         let exc = core::mem::take(&mut g.exc);
         let table_charge = core::mem::replace(&mut g.table_charge, Charge::empty(&self.quota));
         g.free_head = 0;
+        g.nfree = 0;
         let me = g.link.space.lock().take();
         drop(g);
         drop(me);
@@ -260,6 +285,46 @@ impl Space {
 }
 
 impl Space {
+    /// Locks the space with at least `names` free slots in its name table,
+    /// growing the table with the lock dropped if needed, as XNU unlocks a
+    /// space to grow it (`ipc_entry_grow_table`): the new table is
+    /// allocated unlocked and installed if the table did not change
+    /// meanwhile, or the attempt starts over. If memory is short (or the
+    /// space is at its limit) the space is locked anyway, and the name
+    /// allocation that needs the room fails as it would have.
+    pub(crate) fn lock_with_free(&self, names: usize) -> MutexGuard<'_, SpaceInner> {
+        let mut spare: Option<(usize, usize, KVVec<Entry>)> = None;
+        loop {
+            let mut g = self.inner.lock();
+            if !g.active || g.nfree >= names {
+                return g;
+            }
+            if let Some((len, new_len, table)) = spare.take() {
+                if g.table.len() == len {
+                    // Over the quota: the caller's allocation reports it.
+                    if g.charge_growth(new_len).is_err() {
+                        return g;
+                    }
+                    g.install(new_len, table);
+                    if g.nfree >= names {
+                        return g;
+                    }
+                }
+            }
+            let len = g.table.len();
+            let want = len.saturating_add(names - g.nfree);
+            let new_len = match g.grow_len(want) {
+                Ok(n) => n,
+                Err(_) => return g,
+            };
+            drop(g);
+            match KVVec::with_capacity(new_len, GFP_KERNEL_ACCOUNT) {
+                Ok(t) => spare = Some((len, new_len, t)),
+                Err(_) => return self.inner.lock(),
+            }
+        }
+    }
+
     /// After fork: this new space takes a send right to the parent's
     /// bootstrap port as its own bootstrap port.
     pub(crate) fn inherit_from(&self, parent: &Space) -> MachResult {
@@ -334,10 +399,9 @@ impl SpaceInner {
         Some(i)
     }
 
-    /// Grows the table to at least `want` slots (doubling), linking the
-    /// new slots in front of the free list, lowest index first. The table
-    /// is charged to the caller's memory cgroup.
-    fn grow(&mut self, want: usize) -> MachResult {
+    /// The table size to grow to for at least `want` slots (doubling);
+    /// `KERN_NO_SPACE` past `MAX_NAMES`.
+    fn grow_len(&self, want: usize) -> MachResult<usize> {
         let len = self.table.len();
         if want > MAX_NAMES {
             return Err(KERN_NO_SPACE);
@@ -346,18 +410,49 @@ impl SpaceInner {
         if new_len <= len {
             return Err(KERN_NO_SPACE);
         }
-        // The space's quota bounds its table as it bounds its messages.
+        Ok(new_len)
+    }
+
+    /// Grows the table to at least `want` slots with the lock held: the
+    /// fallback when a caller did not make room with
+    /// [`Space::lock_with_free`].
+    fn grow(&mut self, want: usize) -> MachResult {
+        let new_len = self.grow_len(want)?;
+        self.charge_growth(new_len)?;
+        match KVVec::with_capacity(new_len, GFP_KERNEL_ACCOUNT) {
+            Ok(table) => {
+                self.install(new_len, table);
+                Ok(())
+            }
+            Err(_) => {
+                self.table_charge
+                    .release((new_len - self.table.len()) * SLOT_BYTES);
+                Err(KERN_RESOURCE_SHORTAGE)
+            }
+        }
+    }
+
+    /// Charges the slots a growth to `new_len` adds: the space's quota
+    /// bounds its table as it bounds its messages.
+    fn charge_growth(&mut self, new_len: usize) -> MachResult {
+        let len = self.table.len();
         if !self.table_charge.add_n(new_len - len, SLOT_BYTES) {
             return Err(KERN_NO_SPACE);
         }
-        if self
-            .table
-            .reserve(new_len - len, GFP_KERNEL_ACCOUNT)
-            .is_err()
-        {
-            self.table_charge.release((new_len - len) * SLOT_BYTES);
-            return Err(KERN_RESOURCE_SHORTAGE);
+        Ok(())
+    }
+
+    /// Moves the table into `table`, empty and allocated by the caller
+    /// with room for `new_len` slots (which `charge_growth` charged),
+    /// linking the new slots in front of the free list, lowest index
+    /// first. Never allocates.
+    fn install(&mut self, new_len: usize, mut table: KVVec<Entry>) {
+        let len = self.table.len();
+        for e in self.table.drain_all() {
+            // Cannot fail: `table` has room for `new_len` > `len` slots.
+            let _ = table.push_within_capacity(e);
         }
+        self.table = table;
         let start = if len == 0 {
             // Slot 0 is never a name.
             let e = Entry {
@@ -366,10 +461,8 @@ impl SpaceInner {
                 urefs: 0,
                 obj: Object::Dead,
             };
-            if self.table.push_within_capacity(e).is_err() {
-                // Cannot happen: room was reserved above.
-                return Err(KERN_RESOURCE_SHORTAGE);
-            }
+            // Cannot fail: room for `new_len` slots.
+            let _ = self.table.push_within_capacity(e);
             1
         } else {
             len
@@ -388,14 +481,12 @@ impl SpaceInner {
                 urefs: 0,
                 obj: Object::Free { next, prev },
             };
-            if self.table.push_within_capacity(e).is_err() {
-                // Cannot happen: room for `new_len` was reserved above.
-                return Err(KERN_RESOURCE_SHORTAGE);
-            }
+            // Cannot fail: room for `new_len` slots.
+            let _ = self.table.push_within_capacity(e);
         }
         self.set_prev(old_head, (new_len - 1) as u32);
         self.free_head = start as u32;
-        Ok(())
+        self.nfree += new_len - start;
     }
 
     /// Points free slot `i`'s back link at `prev` (nothing for 0).
@@ -427,6 +518,7 @@ impl SpaceInner {
         if let Object::Free { next, prev } = self.table[i].obj {
             self.set_next(prev, next);
             self.set_prev(next, prev);
+            self.nfree -= 1;
         }
     }
 
@@ -507,6 +599,7 @@ impl SpaceInner {
         e.urefs = 0;
         self.set_prev(head, i as u32);
         self.free_head = i as u32;
+        self.nfree += 1;
         if let Object::Port(p) = &old {
             let key = Arc::as_ptr(p) as usize;
             if self.by_port.get(&key) == Some(&name) && self.by_port.remove(&key).is_some() {

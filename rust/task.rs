@@ -15,7 +15,8 @@
 //! the old task port on exec. `task_for_pid` only hands out a space of the
 //! image the process runs now.
 //!
-//! The registry lock is taken alone, never with a space or port lock held.
+//! The registry lock is taken alone (see the lock order in the crate root,
+//! `machipc_main.rs`).
 
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNode};
@@ -165,7 +166,7 @@ pub(crate) fn task_for_pid(space: &Space, pid: i32) -> MachResult<u32> {
         .ok_or(KERN_FAILURE)?;
     let right = port.copy_send_live()?.ok_or(KERN_FAILURE)?;
     let mut d = Deferred::new();
-    let r = space.inner.lock().copyout(space.id, right, &mut d);
+    let r = space.lock_with_free(1).copyout(space.id, right, &mut d);
     drop(d);
     r
 }
