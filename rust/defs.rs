@@ -503,7 +503,51 @@ wire!(
     PortDestroyedNotification,
 );
 
-// ---- Exception requests the kernel sends (exc.defs, mach_exc.defs) ----
+// ---- Exceptions: types, behaviors and the requests the kernel sends
+// (mach/exception_types.h, exc.defs, mach_exc.defs) ----
+
+/// `EXC_TYPES_COUNT`.
+pub(crate) const EXC_TYPES_COUNT: usize = 14;
+/// `EXC_MASK_VALID`: every type but 0.
+pub(crate) const EXC_MASK_VALID: u32 = ((1 << EXC_TYPES_COUNT) - 1) & !1;
+
+// Exception types and x86 codes (`mach/exception_types.h`,
+// `mach/i386/exception.h`, `mach/kern_return.h` for the access codes).
+pub(crate) const EXC_BAD_ACCESS: u32 = 1;
+pub(crate) const EXC_BAD_INSTRUCTION: u32 = 2;
+pub(crate) const EXC_ARITHMETIC: u32 = 3;
+pub(crate) const EXC_BREAKPOINT: u32 = 6;
+pub(crate) const EXC_I386_INVOP: i64 = 1;
+pub(crate) const EXC_I386_DIV: i64 = 1;
+pub(crate) const EXC_I386_EXTERR: i64 = 5;
+pub(crate) const EXC_I386_SGL: i64 = 1;
+pub(crate) const EXC_I386_BPT: i64 = 2;
+pub(crate) const KERN_INVALID_ADDRESS_CODE: i64 = 1;
+pub(crate) const KERN_PROTECTION_FAILURE_CODE: i64 = 2;
+
+// Exception behaviors (`exception_behavior_t`), which choose the request's
+// layout and id.
+pub(crate) const EXCEPTION_DEFAULT: u32 = 1;
+pub(crate) const EXCEPTION_STATE: u32 = 2;
+pub(crate) const EXCEPTION_STATE_IDENTITY: u32 = 3;
+pub(crate) const EXCEPTION_STATE_IDENTITY_PROTECTED: u32 = 5;
+/// `MACH_EXCEPTION_CODES`: 64-bit codes (`mach_exception_raise*`).
+pub(crate) const MACH_EXCEPTION_CODES: u32 = 0x8000_0000;
+/// `MACH_EXCEPTION_CODES | MACH_EXCEPTION_ERRORS | ..._BACKTRACE_PREFERRED`.
+pub(crate) const MACH_EXCEPTION_MASK: u32 = 0x8000_0000 | 0x4000_0000 | 0x2000_0000;
+
+/// `x86_THREAD_STATE64` and its size in words.
+pub(crate) const X86_THREAD_STATE64: u32 = 4;
+pub(crate) const X86_THREAD_STATE64_COUNT: usize = 42;
+
+// The exception requests' MIG ids (`exc.defs` 2401.., and `mach_exc.defs`
+// 2405.., with 64-bit codes), by behavior.
+pub(crate) const MIG_EXCEPTION_RAISE: i32 = 2401;
+pub(crate) const MIG_EXCEPTION_RAISE_STATE: i32 = 2402;
+pub(crate) const MIG_EXCEPTION_RAISE_STATE_IDENTITY: i32 = 2403;
+pub(crate) const MIG_MACH_EXCEPTION_RAISE: i32 = 2405;
+pub(crate) const MIG_MACH_EXCEPTION_RAISE_STATE: i32 = 2406;
+pub(crate) const MIG_MACH_EXCEPTION_RAISE_STATE_IDENTITY: i32 = 2407;
 
 /// The port descriptors an identity-carrying exception request starts
 /// with (`exception_raise`, `exception_raise_state_identity`): the thread,
@@ -577,6 +621,8 @@ pub(crate) const MIG_TASK_SET_EXCEPTION_PORTS: i32 = 3413;
 pub(crate) const MIG_TASK_GET_EXCEPTION_PORTS: i32 = 3414;
 pub(crate) const MIG_TASK_SWAP_EXCEPTION_PORTS: i32 = 3415;
 
+/// `MIG_TYPE_ERROR`: a MIG argument of the wrong type.
+pub(crate) const MIG_TYPE_ERROR: i32 = -300;
 /// `mig_reply_error_t`'s `MIG_BAD_ID`: no routine has the request's id.
 pub(crate) const MIG_BAD_ID: i32 = -303;
 /// `MIG_BAD_ARGUMENTS`: the request's layout is not the routine's.

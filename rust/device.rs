@@ -103,6 +103,7 @@ fn exc_raise(space: &Space, c: &mut uapi::ExcRaiseCall) -> Result {
             c.id = r.id;
             c.code = r.code;
             c.out_behavior = r.behavior;
+            crate::mach_msg::send_from_kernel(r.request);
             0
         }
         Err(e) => e.code(),

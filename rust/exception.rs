@@ -26,19 +26,10 @@ use crate::right::Deferred;
 use crate::rights::*;
 use crate::space::{Space, SpaceInner};
 
-/// `EXC_TYPES_COUNT`.
-pub(crate) const EXC_TYPES_COUNT: usize = 14;
+pub(crate) use crate::defs::{EXC_MASK_VALID, EXC_TYPES_COUNT};
+
+/// The first exception type (type 0 is none).
 const FIRST_EXCEPTION: usize = 1;
-/// `EXC_MASK_VALID`: every type but 0.
-pub(crate) const EXC_MASK_VALID: u32 = ((1 << EXC_TYPES_COUNT) - 1) & !1;
-const EXCEPTION_DEFAULT: u32 = 1;
-const EXCEPTION_STATE: u32 = 2;
-const EXCEPTION_STATE_IDENTITY: u32 = 3;
-const EXCEPTION_STATE_IDENTITY_PROTECTED: u32 = 5;
-/// `MACH_EXCEPTION_CODES`: 64-bit codes (`mach_exception_raise*`).
-const MACH_EXCEPTION_CODES: u32 = 0x8000_0000;
-/// `MACH_EXCEPTION_CODES | MACH_EXCEPTION_ERRORS | ..._BACKTRACE_PREFERRED`.
-const MACH_EXCEPTION_MASK: u32 = 0x8000_0000 | 0x4000_0000 | 0x2000_0000;
 
 /// One exception type's handler.
 #[derive(Default)]
@@ -161,19 +152,6 @@ pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> MachResult<KVec<
     Ok(out)
 }
 
-// Exception types and x86 codes (mach/exception_types.h, mach/i386/exception.h).
-const EXC_BAD_ACCESS: u32 = 1;
-const EXC_BAD_INSTRUCTION: u32 = 2;
-const EXC_ARITHMETIC: u32 = 3;
-const EXC_BREAKPOINT: u32 = 6;
-const EXC_I386_INVOP: i64 = 1;
-const EXC_I386_DIV: i64 = 1;
-const EXC_I386_EXTERR: i64 = 5;
-const EXC_I386_SGL: i64 = 1;
-const EXC_I386_BPT: i64 = 2;
-const KERN_INVALID_ADDRESS_CODE: i64 = 1;
-const KERN_PROTECTION_FAILURE_CODE: i64 = 2;
-
 // Linux's fault signals and the si_codes the mapping looks at.
 const SIGILL: i32 = 4;
 const SIGBUS: i32 = 7;
@@ -182,10 +160,6 @@ const SIGSEGV: i32 = 11;
 const SEGV_ACCERR: i32 = 2;
 const FPE_INTDIV: i32 = 1;
 const TRAP_TRACE: i32 = 2;
-
-/// `x86_THREAD_STATE64` and its size in words.
-const X86_THREAD_STATE64: u32 = 4;
-const X86_THREAD_STATE64_COUNT: usize = 42;
 
 /// The exception a fault stands for, and its two codes.
 fn classify(f: &Fault) -> (u32, [i64; 2]) {
@@ -244,6 +218,9 @@ pub(crate) struct Raised {
     pub(crate) code: [i64; 2],
     pub(crate) id: i32,
     pub(crate) behavior: u32,
+    /// The request, addressed to the handler, for the caller to send
+    /// (`mach_msg::send_from_kernel`): this layer does not deliver.
+    pub(crate) request: KBox<Kmsg>,
 }
 
 /// The body of an exception request, in MIG's layout for `behavior`.
@@ -258,16 +235,26 @@ impl Layout {
     fn new(behavior: u32) -> MachResult<Layout> {
         let wide = behavior & MACH_EXCEPTION_CODES != 0;
         let b = behavior & !MACH_EXCEPTION_MASK;
-        let (identity, state, k) = match b {
-            EXCEPTION_DEFAULT => (true, false, 0),
-            EXCEPTION_STATE => (false, true, 1),
-            EXCEPTION_STATE_IDENTITY => (true, true, 2),
+        let (identity, state, ids) = match b {
+            EXCEPTION_DEFAULT => (true, false, [MIG_EXCEPTION_RAISE, MIG_MACH_EXCEPTION_RAISE]),
+            EXCEPTION_STATE => (
+                false,
+                true,
+                [MIG_EXCEPTION_RAISE_STATE, MIG_MACH_EXCEPTION_RAISE_STATE],
+            ),
+            EXCEPTION_STATE_IDENTITY => (
+                true,
+                true,
+                [
+                    MIG_EXCEPTION_RAISE_STATE_IDENTITY,
+                    MIG_MACH_EXCEPTION_RAISE_STATE_IDENTITY,
+                ],
+            ),
             // The protected behaviors carry a task id token and thread
             // id, which machipc does not have.
             _ => return Err(KERN_NOT_SUPPORTED),
         };
-        // exception_raise* 2401.., mach_exception_raise* 2405..
-        let id = if wide { 2405 } else { 2401 } + k;
+        let id = ids[usize::from(wide)];
         Ok(Layout {
             identity,
             wide,
@@ -422,8 +409,9 @@ fn attach_rights(
     Ok(())
 }
 
-/// Raises the exception of the fault the calling thread is handling: sends
-/// the request to the handler as the kernel, with the reply port `a.reply`.
+/// Raises the exception of the fault the calling thread is handling: builds
+/// the request to the handler, sent as the kernel, with the reply port
+/// `a.reply`.
 pub(crate) fn raise(space: &Space, a: &RaiseArgs) -> MachResult<Raised> {
     let fault = crate::ffi::take_fault().ok_or(KERN_FAILURE)?;
     if fault.sig != a.signo {
@@ -446,13 +434,12 @@ pub(crate) fn raise(space: &Space, a: &RaiseArgs) -> MachResult<Raised> {
     k.bits =
         complex | msgh_bits_set_ports(0, MACH_MSG_TYPE_PORT_SEND, MACH_MSG_TYPE_PORT_SEND_ONCE);
     k.id = l.id;
-    let port = dest.port().clone();
     k.dest = Some(dest);
-    port.enqueue(k, false);
     Ok(Raised {
         exception: exc,
         code,
         id: l.id,
         behavior,
+        request: k,
     })
 }

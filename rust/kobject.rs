@@ -20,7 +20,7 @@ use crate::error::*;
 use crate::exception::{Handler, EXC_TYPES_COUNT};
 use crate::kmsg::{Desc, DescPayload, Kmsg, Sender};
 use crate::limits::Quota;
-use crate::mach_port::{self as mp, MIG_TYPE_ERROR};
+use crate::mach_port as mp;
 use crate::rights::*;
 use crate::space::Space;
 
@@ -226,7 +226,7 @@ fn get_set_status(space: &Space, name: u32) -> Reply {
 fn request_notification(space: &Space, r: MigRequestNotificationRequest, a: Args<'_>) -> Reply {
     // MIG's server checks the notify right's type: send-once only.
     if u32::from(a.disposition) != MACH_MSG_TYPE_PORT_SEND_ONCE {
-        return error(MIG_TYPE_ERROR);
+        return error(MachError(MIG_TYPE_ERROR));
     }
     let notify = match a.port {
         Carried::Right(r) => Some(r),
@@ -412,9 +412,8 @@ pub(crate) fn serve(space: &Space, mut req: KBox<Kmsg>) {
     };
     k.bits |= dest.kind().msg_type();
     k.id = id.wrapping_add(MIG_REPLY_ID_OFFSET);
-    let port = dest.port().clone();
     k.dest = Some(dest);
-    port.enqueue(k, false);
+    crate::mach_msg::send_from_kernel(k);
 }
 
 /// Finds the request's routine, checks its layout and runs it.

@@ -535,7 +535,11 @@ fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: boo
         let mut d = Deferred::new();
         let mut g = space.inner.lock();
         let target = check_header_rights(&mut g, &h, &mut d)?;
-        if bounced.is_none() && !h.send_once() && !slot.as_ref().is_some_and(|r| r.is_on(&target)) {
+        // Room in the destination's queue, unless a send-once right
+        // carries the message (exempt, as in XNU) or the kernel serves the
+        // port (nothing is queued).
+        let exempt = h.send_once() || target.is_kernel_owned();
+        if bounced.is_none() && !exempt && !slot.as_ref().is_some_and(|r| r.is_on(&target)) {
             slot = None;
             match target.try_reserve_slot() {
                 Some(true) => slot = Some(Reservation::new(target.clone())),
@@ -566,13 +570,41 @@ fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: boo
         }
         // The slot passes to the queued message.
         let reserved = slot.take().is_some_and(Reservation::hand_over);
-        target.enqueue_from(k, reserved, handoff);
+        deliver(&target, k, reserved, handoff);
         // The sender asked for its out-of-line regions to go with the
         // message (the `deallocate` flag).
         for (addr, size) in dealloc.iter() {
             let _ = crate::ffi::unmap_user(*addr, *size);
         }
         return Ok(());
+    }
+}
+
+/// Delivers a complete message to `port`, its destination's port (XNU's
+/// `ipc_kmsg_send`): a port the kernel serves (a task port) has the
+/// message served as a request (`kobject.rs`) instead of queued; any other
+/// queues it, in the slot `reserved` for it if set, with `handoff` as in
+/// [`Port::enqueue_from`].
+pub(crate) fn deliver(port: &Arc<Port>, k: KBox<Kmsg>, reserved: bool, handoff: bool) {
+    if !port.is_kernel_owned() {
+        port.enqueue_from(k, reserved, handoff);
+        return;
+    }
+    if reserved {
+        port.unreserve_slot();
+    }
+    // A task port that died since is a dead destination: the message is
+    // destroyed and the sender sees success, as for any port.
+    if let Some(space) = port.kobject() {
+        crate::kobject::serve(&space, k);
+    }
+}
+
+/// Delivers a message the kernel built (a kernel-object reply, an
+/// exception request) to the port of its destination right.
+pub(crate) fn send_from_kernel(k: KBox<Kmsg>) {
+    if let Some(port) = k.dest.as_ref().map(|d| d.port().clone()) {
+        deliver(&port, k, false, false);
     }
 }
 

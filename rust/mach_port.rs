@@ -43,9 +43,6 @@ const MPO_QLIMIT: u32 = 0x02;
 const MPO_INSERT_SEND_RIGHT: u32 = 0x10;
 const MPO_STRICT: u32 = 0x20;
 
-/// `MIG_TYPE_ERROR`: a MIG argument of the wrong type.
-pub(crate) const MIG_TYPE_ERROR: MachError = MachError(-300);
-
 /// Runs `f` on the locked space, then releases what it deferred. This is
 /// the one space-lock section of a routine; `KERN_INVALID_TASK` once the
 /// space is torn down.
@@ -764,7 +761,7 @@ pub(crate) fn request_notification(
     // The trap takes only send-once dispositions; anything else goes the
     // MIG way, whose server insists on a send-once right.
     if copyin_type(disp) != MACH_MSG_TYPE_PORT_SEND_ONCE {
-        return (Err(MIG_TYPE_ERROR), prev);
+        return (Err(MachError(MIG_TYPE_ERROR)), prev);
     }
     if notify == MACH_PORT_DEAD {
         return (Err(KERN_INVALID_CAPABILITY), prev);

@@ -11,6 +11,7 @@
 //! [`PollWaiters`]. The lock order is in the crate root (`machipc_main.rs`).
 
 use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::poll::PollCondVar;
 use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex, MutexGuard};
 use kernel::time::Jiffies;
@@ -304,6 +305,10 @@ pub(crate) struct Port {
     /// The port on the account of the space that made it (its memory and
     /// one port on the user's count), given back when the port is freed.
     charge: Charge,
+    /// Set once, before the port is published, for a port the kernel
+    /// serves ([`Port::set_kobject`]); never cleared, so senders read it
+    /// without the lock.
+    kernel_owned: Atomic<bool>,
 }
 
 /// What a receive attempt found.
@@ -382,6 +387,7 @@ impl Port {
                 rcv_wait <- new_condvar!("Port::rcv_wait"),
                 snd_wait <- new_condvar!("Port::snd_wait"),
                 charge,
+                kernel_owned: Atomic::new(false),
             }),
             GFP_KERNEL_ACCOUNT,
         )
@@ -705,12 +711,6 @@ impl Port {
             drop(kmsg);
             return;
         }
-        if let Some(space) = g.kobject.clone() {
-            drop(g);
-            drop(transit);
-            crate::kobject::serve(&space, kmsg);
-            return;
-        }
         if !room {
             drop(g);
             drop(transit);
@@ -963,7 +963,14 @@ impl Port {
     /// Makes this the task port of `space`: messages to it are served by
     /// the kernel.
     pub(crate) fn set_kobject(&self, space: Arc<crate::space::Space>) {
+        self.kernel_owned.store(true, Relaxed);
         self.inner.lock().kobject = Some(space);
+    }
+
+    /// Whether the kernel serves this port (a task port, alive or dead):
+    /// `mach_msg` hands messages to it to `kobject.rs`, not to its queue.
+    pub(crate) fn is_kernel_owned(&self) -> bool {
+        self.kernel_owned.load(Relaxed)
     }
 
     /// The space this task port names, while the port lives.

@@ -18,7 +18,7 @@ use kernel::sync::poll::PollTable;
 use kernel::sync::{Arc, ArcBorrow};
 use kernel::uaccess::UserSlice;
 
-use crate::defs::MACH_RCV_LARGE;
+use crate::defs::{rcv_trailer_type, MACH_RCV_LARGE, MACH_RCV_TRAILER_MASK};
 use crate::error::*;
 use crate::mach_msg::{receive_from, Source};
 use crate::port::PollWaiter;
@@ -46,7 +46,7 @@ const EPOLLHUP: c_uint = 0x10;
 pub(crate) fn ioctl(space: ArcBorrow<'_, Space>, user: UserSlice) -> Result {
     let (mut r, mut w) = user.reader_writer();
     let mut c: PortFdCall = r.read()?;
-    if c.trailer & !0xff00_0000 != 0 || (c.trailer >> 28) != 0 {
+    if c.trailer & !MACH_RCV_TRAILER_MASK != 0 || rcv_trailer_type(c.trailer) != 0 {
         return Err(EINVAL);
     }
     let src = {
