@@ -149,15 +149,3 @@ unsafe extern "C" fn machipc_rust_port_release(pfd: *mut c_void) {
     // SAFETY: By the function's safety requirements the box is ours now.
     crate::port_fd::release(unsafe { KBox::from_raw(pfd.cast::<PortFd>()) });
 }
-
-/// Formats `machipc/stats` into the shim's buffer; returns the length.
-///
-/// # Safety
-///
-/// `buf` is valid for writes of `len` bytes for the duration of the call.
-#[no_mangle]
-unsafe extern "C" fn machipc_rust_stats_format(buf: *mut u8, len: usize) -> usize {
-    // SAFETY: By the function's safety requirements.
-    let buf = unsafe { core::slice::from_raw_parts_mut(buf, len) };
-    crate::stats::format(buf)
-}

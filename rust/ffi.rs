@@ -49,8 +49,6 @@ mod c {
         pub(super) fn machipc_shim_pin_to_cpu(cpu: core::ffi::c_uint) -> c_int;
         pub(super) fn machipc_shim_unpin();
         pub(super) fn machipc_shim_set_cpu_online(cpu: core::ffi::c_uint, online: bool) -> c_int;
-        pub(super) fn machipc_shim_debugfs_init();
-        pub(super) fn machipc_shim_debugfs_exit();
         pub(super) fn machipc_shim_faults_init() -> c_int;
         pub(super) fn machipc_shim_faults_exit();
         pub(super) fn machipc_shim_take_fault(
@@ -393,18 +391,6 @@ pub(crate) fn set_cpu_online(cpu: u32, online: bool) -> Result {
         return Err(Error::from_errno(r));
     }
     Ok(())
-}
-
-/// Creates `machipc/stats` in debugfs.
-pub(crate) fn debugfs_init() {
-    // SAFETY: Called once at module init.
-    unsafe { c::machipc_shim_debugfs_init() };
-}
-
-/// Removes the debugfs directory.
-pub(crate) fn debugfs_exit() {
-    // SAFETY: Called once at module exit, after `debugfs_init`.
-    unsafe { c::machipc_shim_debugfs_exit() };
 }
 
 /// A hardware fault the calling thread took, as the kernel's trap handler

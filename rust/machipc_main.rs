@@ -83,6 +83,7 @@ module! {
 
 struct MachIpcModule {
     _kmsg_cache: core::pin::Pin<KBox<kmsg_cache::KmsgCache>>,
+    _debugfs: stats::DebugFs,
 }
 
 impl kernel::Module for MachIpcModule {
@@ -97,7 +98,7 @@ impl kernel::Module for MachIpcModule {
         // SAFETY: As above, before any space (or user account) exists.
         unsafe { limits::USERS.init() };
         let cache = kmsg_cache::KmsgCache::new()?;
-        ffi::debugfs_init();
+        let debugfs = stats::DebugFs::new()?;
         if let Err(e) = ffi::faults_init() {
             // Exceptions cannot be raised then (exception.rs), the rest works.
             pr_warn!(
@@ -107,14 +108,16 @@ impl kernel::Module for MachIpcModule {
         }
         if let Err(e) = ffi::register_device() {
             ffi::faults_exit();
-            ffi::debugfs_exit();
             return Err(e);
         }
         pr_info!(
             "machipc: /dev/machipc ready (ABI {})\n",
             uapi::MACHIPC_ABI_VERSION
         );
-        Ok(MachIpcModule { _kmsg_cache: cache })
+        Ok(MachIpcModule {
+            _kmsg_cache: cache,
+            _debugfs: debugfs,
+        })
     }
 }
 
@@ -122,6 +125,5 @@ impl Drop for MachIpcModule {
     fn drop(&mut self) {
         ffi::deregister_device();
         ffi::faults_exit();
-        ffi::debugfs_exit();
     }
 }

@@ -18,7 +18,6 @@
  *   trailer's tokens and task_for_pid (ptrace's rules, which are not
  *   exported to modules);
  * - the module parameters (limits, ool_map_min, task_for_pid_scope);
- * - debugfs machipc/stats, formatted by the Rust side;
  * - verified user faults, from the signal_generate tracepoint, for the
  *   exceptions the module raises (rust/exception.rs).
  */
@@ -456,32 +455,6 @@ void machipc_shim_unpin(void)
 int machipc_shim_set_cpu_online(unsigned int cpu, bool online)
 {
 	return online ? add_cpu(cpu) : remove_cpu(cpu);
-}
-
-/* debugfs: machipc/stats, formatted by the Rust side. */
-#include <linux/debugfs.h>
-#include <linux/seq_file.h>
-static struct dentry *machipc_debugfs_dir;
-
-static int machipc_stats_show(struct seq_file *m, void *v)
-{
-	char buf[512];
-	size_t n = machipc_rust_stats_format(buf, sizeof(buf));
-
-	seq_write(m, buf, n);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(machipc_stats);
-
-void machipc_shim_debugfs_init(void)
-{
-	machipc_debugfs_dir = debugfs_create_dir("machipc", NULL);
-	debugfs_create_file("stats", 0444, machipc_debugfs_dir, NULL, &machipc_stats_fops);
-}
-
-void machipc_shim_debugfs_exit(void)
-{
-	debugfs_remove_recursive(machipc_debugfs_dir);
 }
 
 /* The pid numbered `nr` in the caller's pid namespace, referenced; NULL if none. */

@@ -25,7 +25,6 @@ void *machipc_rust_space_clone(void *space);
 __poll_t machipc_rust_port_poll(void *portfd, struct file *file, struct poll_table_struct *wait);
 ssize_t machipc_rust_port_read(void *portfd, char __user *buf, size_t len, int nonblock);
 void machipc_rust_port_release(void *portfd);
-size_t machipc_rust_stats_format(char *buf, size_t len);
 
 /* Implemented in C (rust/shim.c), called from rust/ffi.rs. */
 
@@ -55,8 +54,6 @@ int machipc_shim_unmap(unsigned long addr, size_t len);
 int machipc_shim_pin_to_cpu(unsigned int cpu);
 void machipc_shim_unpin(void);
 int machipc_shim_set_cpu_online(unsigned int cpu, bool online);
-void machipc_shim_debugfs_init(void);
-void machipc_shim_debugfs_exit(void);
 void *machipc_shim_find_pid(int nr);
 bool machipc_shim_may_attach(void *pid);
 int machipc_shim_faults_init(void);

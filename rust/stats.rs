@@ -5,6 +5,9 @@
 //! them to prove that nothing leaks: once every space is closed, every
 //! counter is zero.
 
+use core::fmt;
+use kernel::debugfs::{Dir, File};
+use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Relaxed};
 
 /// A counter of live objects.
@@ -45,38 +48,52 @@ pub(crate) static USERS: Counter = Counter::new();
 /// Bytes charged to spaces' quotas, all spaces together.
 pub(crate) static CHARGED_BYTES: Counter = Counter::new();
 
-/// Writes `name value` lines into `buf`; returns the length written.
-pub(crate) fn format(buf: &mut [u8]) -> usize {
-    let rows: [(&str, &Counter); 10] = [
-        ("spaces", &SPACES),
-        ("ports", &PORTS),
-        ("port_sets", &PORT_SETS),
-        ("kmsgs", &KMSGS),
-        ("queued_messages", &QUEUED),
-        ("port_fds", &PORT_FDS),
-        ("kmsg_cache_hits", &KMSG_CACHE_HITS),
-        ("kmsg_cache_misses", &KMSG_CACHE_MISSES),
-        ("users", &USERS),
-        ("charged_bytes", &CHARGED_BYTES),
-    ];
-    let mut w = Writer { buf, len: 0 };
-    for (name, c) in rows.iter() {
-        let _ = core::fmt::Write::write_fmt(&mut w, format_args!("{} {}\n", name, c.get()));
+/// Every counter with its row name in `machipc/stats`.
+const ROWS: [(&str, &Counter); 10] = [
+    ("spaces", &SPACES),
+    ("ports", &PORTS),
+    ("port_sets", &PORT_SETS),
+    ("kmsgs", &KMSGS),
+    ("queued_messages", &QUEUED),
+    ("port_fds", &PORT_FDS),
+    ("kmsg_cache_hits", &KMSG_CACHE_HITS),
+    ("kmsg_cache_misses", &KMSG_CACHE_MISSES),
+    ("users", &USERS),
+    ("charged_bytes", &CHARGED_BYTES),
+];
+
+/// Writes one `name value` line per counter.
+fn write(f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    for (name, c) in ROWS.iter() {
+        writeln!(f, "{} {}", name, c.get())?;
     }
-    w.len
+    Ok(())
 }
 
-struct Writer<'a> {
-    buf: &'a mut [u8],
-    len: usize,
+/// The debugfs directory `machipc` and its read-only file `stats`; both
+/// are removed when this is dropped (module exit).
+///
+/// `kernel::debugfs` has all this needs (a read-only file whose contents a
+/// callback formats on each read), so no C is involved. The file is mode
+/// 0400; debugfs itself is root's only.
+pub(crate) struct DebugFs {
+    _stats: Pin<KBox<File<()>>>,
+    _dir: Dir,
 }
 
-impl core::fmt::Write for Writer<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let b = s.as_bytes();
-        let n = b.len().min(self.buf.len() - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&b[..n]);
-        self.len += n;
-        Ok(())
+impl DebugFs {
+    /// Creates `machipc/stats`. Without debugfs (or if debugfs cannot make
+    /// the entries) nothing is shown and the module works the same: the
+    /// counters are for tests, not for the module itself.
+    pub(crate) fn new() -> Result<Self> {
+        let dir = Dir::new(c"machipc");
+        let stats = KBox::pin_init(
+            dir.read_callback_file(c"stats", (), &|(): &(), f| write(f)),
+            GFP_KERNEL,
+        )?;
+        Ok(DebugFs {
+            _stats: stats,
+            _dir: dir,
+        })
     }
 }
