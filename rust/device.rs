@@ -29,7 +29,7 @@ pub(crate) fn open() -> Result<Arc<Space>> {
 
 /// The last close of the file: the space is torn down.
 pub(crate) fn release(space: Arc<Space>) {
-    space.destroy();
+    Space::release(space);
 }
 
 /// `ioctl(2)` on the file, with the space borrowed from the file's

@@ -56,6 +56,9 @@ mod c {
             code: *mut c_int,
             addr: *mut usize,
         ) -> bool;
+        pub(super) fn machipc_shim_teardown_wq_init() -> c_int;
+        pub(super) fn machipc_shim_teardown_wq_exit();
+        pub(super) fn machipc_shim_teardown_wq() -> *mut kernel::bindings::workqueue_struct;
     }
 }
 
@@ -432,4 +435,52 @@ pub(crate) fn take_fault() -> Option<Fault> {
     } else {
         None
     }
+}
+
+/// The module's workqueue for space teardown (`shim.c`), alive from module
+/// init until this guard is dropped at module exit.
+///
+/// The kernel crate of 7.3 wraps the system workqueues only; an owned one
+/// lets module exit wait for the teardowns still queued.
+///
+/// # Invariants
+///
+/// While a `TeardownQueue` exists, `machipc_shim_teardown_wq()` is a valid
+/// workqueue; there is at most one.
+pub(crate) struct TeardownQueue(());
+
+impl TeardownQueue {
+    /// Allocates the workqueue. Called once, at module init.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: Called once at module init, before any space exists.
+        let r = unsafe { c::machipc_shim_teardown_wq_init() };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        // INVARIANT: The workqueue was just allocated.
+        Ok(TeardownQueue(()))
+    }
+}
+
+impl Drop for TeardownQueue {
+    /// Waits for every queued teardown to finish, then frees the queue.
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the queue exists; it is dropped at
+        // module exit, after the device is gone, so no file release can
+        // queue more work (each open file holds a module reference until
+        // its release returned).
+        unsafe { c::machipc_shim_teardown_wq_exit() };
+    }
+}
+
+/// The teardown workqueue.
+///
+/// Callable from a file release (or a work item on the queue itself) only:
+/// those run while the module, and so its [`TeardownQueue`], lives.
+pub(crate) fn teardown_queue() -> &'static kernel::workqueue::Queue {
+    // SAFETY: The module's `TeardownQueue` lives from init to exit, and
+    // file releases, the only callers, run in between (an open file holds
+    // a module reference until its release returned); `destroy_workqueue`
+    // at exit waits for the work items, so the queue outlives every use.
+    unsafe { kernel::workqueue::Queue::from_raw(c::machipc_shim_teardown_wq()) }
 }

@@ -81,7 +81,12 @@ module! {
     license: "GPL",
 }
 
+/// The module's state. Dropped at module exit, after `Drop::drop` removed
+/// the device, in field order: the teardown queue first, which waits for
+/// the spaces still being torn down, so that the kmsg cache and the stats
+/// outlive every space.
 struct MachIpcModule {
+    _teardown: ffi::TeardownQueue,
     _kmsg_cache: core::pin::Pin<KBox<kmsg_cache::KmsgCache>>,
     _debugfs: stats::DebugFs,
 }
@@ -98,6 +103,7 @@ impl kernel::Module for MachIpcModule {
         // SAFETY: As above, before any space (or user account) exists.
         unsafe { limits::USERS.init() };
         let cache = kmsg_cache::KmsgCache::new()?;
+        let teardown = ffi::TeardownQueue::new()?;
         let debugfs = stats::DebugFs::new()?;
         if let Err(e) = ffi::faults_init() {
             // Exceptions cannot be raised then (exception.rs), the rest works.
@@ -115,6 +121,7 @@ impl kernel::Module for MachIpcModule {
             uapi::MACHIPC_ABI_VERSION
         );
         Ok(MachIpcModule {
+            _teardown: teardown,
             _kmsg_cache: cache,
             _debugfs: debugfs,
         })

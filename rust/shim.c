@@ -18,6 +18,7 @@
  *   trailer's tokens and task_for_pid (ptrace's rules, which are not
  *   exported to modules);
  * - the module parameters (limits, ool_map_min, task_for_pid_scope);
+ * - a workqueue of the module's own for space teardown;
  * - verified user faults, from the signal_generate tracepoint, for the
  *   exceptions the module raises (rust/exception.rs).
  */
@@ -43,6 +44,7 @@
 #include <linux/mman.h>
 #include <linux/mm.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include "shim.h"
 
@@ -455,6 +457,34 @@ void machipc_shim_unpin(void)
 int machipc_shim_set_cpu_online(unsigned int cpu, bool online)
 {
 	return online ? add_cpu(cpu) : remove_cpu(cpu);
+}
+
+/*
+ * The workqueue that tears down large spaces after their file is closed
+ * (rust/space.rs, Space::release). The module's own, so that module exit
+ * can wait for every teardown still queued (destroy_workqueue() drains it)
+ * before the code those work items run goes away. Unbound: a teardown may
+ * run for a long time (cond_resched() every 1024 names) and need not stay
+ * on the CPU that queued it.
+ */
+static struct workqueue_struct *machipc_teardown_wq;
+
+int machipc_shim_teardown_wq_init(void)
+{
+	machipc_teardown_wq = alloc_workqueue("machipc_teardown", WQ_UNBOUND, 0);
+	return machipc_teardown_wq ? 0 : -ENOMEM;
+}
+
+/* Waits for every queued teardown to finish, then frees the workqueue. */
+void machipc_shim_teardown_wq_exit(void)
+{
+	destroy_workqueue(machipc_teardown_wq);
+	machipc_teardown_wq = NULL;
+}
+
+struct workqueue_struct *machipc_shim_teardown_wq(void)
+{
+	return machipc_teardown_wq;
 }
 
 /* The pid numbered `nr` in the caller's pid namespace, referenced; NULL if none. */

@@ -16,6 +16,7 @@
 struct file;
 struct page;
 struct poll_table_struct;
+struct workqueue_struct;
 
 /* Implemented in Rust (rust/callbacks.rs), called by the shim. */
 void *machipc_rust_open(void);
@@ -59,5 +60,8 @@ bool machipc_shim_may_attach(void *pid);
 int machipc_shim_faults_init(void);
 void machipc_shim_faults_exit(void);
 bool machipc_shim_take_fault(int *sig, int *code, unsigned long *addr);
+int machipc_shim_teardown_wq_init(void);
+void machipc_shim_teardown_wq_exit(void);
+struct workqueue_struct *machipc_shim_teardown_wq(void);
 
 #endif

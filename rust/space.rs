@@ -15,6 +15,7 @@ use kernel::prelude::*;
 use kernel::rbtree::RBTree;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{Arc, Mutex, MutexGuard, SpinLock};
+use kernel::workqueue::{Work, WorkItem};
 use kernel::{new_mutex, new_spinlock};
 
 use crate::error::*;
@@ -152,7 +153,8 @@ impl RequestOwner for SpaceLink {
 /// `id` is unique for the module's lifetime (never reused), so a port
 /// that recorded it (`PortInner::receiver`) never mistakes another space
 /// for this one. The space is on the task registry from `new` until
-/// `destroy`, which every owner calls exactly once.
+/// `release` (or `destroy`, which every owner calls exactly once, from
+/// `release` or its work item).
 #[pin_data(PinnedDrop)]
 pub(crate) struct Space {
     #[pin]
@@ -168,6 +170,9 @@ pub(crate) struct Space {
     pub(crate) quota: Arc<Quota>,
     /// This space on its user's count of open spaces.
     _open: OpenSpace,
+    /// Runs [`Space::destroy`] on the teardown queue ([`Space::release`]).
+    #[pin]
+    teardown: Work<Space>,
 }
 
 static NEXT_SPACE_ID: Atomic<u64> = Atomic::new(1);
@@ -211,6 +216,7 @@ impl Space {
                 exec_id: crate::ffi::current_exec_id(),
                 quota: space_quota,
                 _open: open,
+                teardown <- kernel::new_work!("Space::teardown"),
             }),
             GFP_KERNEL_ACCOUNT,
         )?;
@@ -281,6 +287,51 @@ impl Space {
         }
         drop(exc);
         drop(task_port);
+    }
+}
+
+/// Spaces whose name table has more slots than this are torn down on the
+/// teardown queue once their file is closed; smaller ones by the closing
+/// thread itself (tens of milliseconds at most, more only if queued
+/// messages carry many more rights). So an ordinary task's rights are gone
+/// by the time its process can be reaped, as in XNU, where
+/// `ipc_space_terminate` runs before the parent can reap the task, and
+/// tests and programs may rely on it; a huge space's rights die shortly
+/// after, their notifications sent from the work item.
+const TEARDOWN_INLINE_SLOTS: usize = 1 << 16;
+
+impl Space {
+    /// The space's file was closed: the task is gone. It leaves the task
+    /// registry and refuses new rights at once; its rights are released,
+    /// with the notifications that follow, here if the name table is small
+    /// and on the teardown queue otherwise, so that closing a space of a
+    /// million names costs the closing thread no more than a small one.
+    pub(crate) fn release(this: Arc<Space>) {
+        crate::task::unregister(&this);
+        let inline = {
+            let mut g = this.inner.lock();
+            g.active = false;
+            g.table.len() <= TEARDOWN_INLINE_SLOTS
+        };
+        if inline {
+            this.destroy();
+        } else if let Err(this) = crate::ffi::teardown_queue().enqueue(this) {
+            // Only `release` queues the work, once per space; should it be
+            // queued already, the teardown is done all the same.
+            this.destroy();
+        }
+    }
+}
+
+kernel::impl_has_work! {
+    impl HasWork<Space> for Space { self.teardown }
+}
+
+impl WorkItem for Space {
+    type Pointer = Arc<Space>;
+
+    fn run(this: Arc<Space>) {
+        this.destroy();
     }
 }
 
