@@ -329,7 +329,8 @@ pub(crate) fn current_euid_key() -> u32 {
 pub(crate) fn map_user_pages(pages: &[kernel::page::Page]) -> Result<usize> {
     let mut raw = KVec::with_capacity(pages.len(), GFP_KERNEL_ACCOUNT)?;
     for p in pages {
-        let _ = raw.push_within_capacity(p.as_ptr().cast::<core::ffi::c_void>());
+        raw.push_within_capacity(p.as_ptr().cast::<core::ffi::c_void>())
+            .map_err(|_| ENOMEM)?;
     }
     // SAFETY: `raw` holds `pages.len()` valid pages that stay allocated
     // for the call (we borrow them); the shim maps them in the current

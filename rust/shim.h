@@ -5,7 +5,8 @@
  * definition and call against these prototypes; the Rust side declares each
  * function once, with the same signature: the machipc_shim_* functions in
  * rust/ffi.rs (`mod c`), the machipc_rust_* callbacks in rust/callbacks.rs.
- * A change here must be made there too.
+ * A change here must be made there too; scripts/shim-check.py (run by
+ * `make check`) compares the two sides.
  */
 #ifndef MACHIPC_SHIM_H
 #define MACHIPC_SHIM_H

@@ -42,7 +42,8 @@ if [ -z "$PATTERN" ] || [[ "vm/splat-selftest" == *$PATTERN* ]]; then
 fi
 
 # The copies kept of one truth (host-side): the ioctl ABI's layout in both
-# Rust crates against machipc.h, and libmach's MIG ids against the kernel's.
+# Rust crates against machipc.h, libmach's MIG ids against the kernel's,
+# and the C shim's prototypes (rust/shim.h) against the Rust declarations.
 host_check() {
 	if [ -z "$PATTERN" ] || [[ "$1" == *$PATTERN* ]]; then
 		if "${@:2}" >"$B/${1#host/}.log" 2>&1; then
@@ -55,6 +56,7 @@ host_check() {
 }
 host_check host/uapi-layout "$HERE/gen-uapi-layout.py" --check
 host_check host/mig-ids "$HERE/check-mig-ids.sh" "$REPO"
+host_check host/shim-interface "$HERE/shim-check.py" "$REPO"
 
 RESULTS="$B/check-results.txt"
 rm -f "$RESULTS"
