@@ -337,6 +337,45 @@ impl Descriptor {
         }
     }
 
+    /// The disposition of a descriptor that carries rights (after copyin,
+    /// the type of right it carries); `None` for out-of-line memory.
+    pub(crate) fn disposition(&self) -> Option<u8> {
+        match self {
+            Descriptor::Port(d) => Some(d.disposition),
+            Descriptor::GuardedPort(d) => Some(d.disposition),
+            Descriptor::OolPorts(d) => Some(d.disposition),
+            Descriptor::Ool(_) => None,
+        }
+    }
+
+    /// Sets the disposition of a descriptor that carries rights.
+    pub(crate) fn set_disposition(&mut self, t: u8) {
+        match self {
+            Descriptor::Port(d) => d.disposition = t,
+            Descriptor::GuardedPort(d) => d.disposition = t,
+            Descriptor::OolPorts(d) => d.disposition = t,
+            Descriptor::Ool(_) => {}
+        }
+    }
+
+    /// The name a port or guarded port descriptor carries.
+    pub(crate) fn port_name(&self) -> Option<u32> {
+        match self {
+            Descriptor::Port(d) => Some(d.name),
+            Descriptor::GuardedPort(d) => Some(d.name),
+            _ => None,
+        }
+    }
+
+    /// Sets the name of a port or guarded port descriptor.
+    pub(crate) fn set_port_name(&mut self, name: u32) {
+        match self {
+            Descriptor::Port(d) => d.name = name,
+            Descriptor::GuardedPort(d) => d.name = name,
+            _ => {}
+        }
+    }
+
     /// Writes it at `off` of `body`.
     pub(crate) fn write(&self, body: &mut [u8], off: usize) {
         match self {

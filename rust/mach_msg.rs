@@ -474,39 +474,31 @@ fn copyin_body(
     for (n, ud) in descs.iter().enumerate() {
         crate::ffi::resched_every(n);
         let off = ud.offset();
-        match ud.desc {
-            Descriptor::Port(mut p) => {
-                let disp = u32::from(p.disposition);
-                p.disposition = copyin_type(disp) as u8;
-                k.set_body_at(off, &p);
-                let c = copyin_desc_name(g, space, p.name, disp, d)?;
-                attach(k, off, DescPayload::Port(c), d)?;
-            }
-            Descriptor::GuardedPort(mut gp) => {
-                let disp = u32::from(gp.disposition);
-                gp.disposition = copyin_type(disp) as u8;
-                k.set_body_at(off, &gp);
-                let c = copyin_desc_name(g, space, gp.name, disp, d)?;
-                attach(k, off, DescPayload::Port(c), d)?;
-            }
-            Descriptor::OolPorts(mut o) => {
-                let disp = u32::from(o.disposition);
-                o.disposition = copyin_type(disp) as u8;
-                k.set_body_at(off, &o);
-                let names = match next_names.next() {
-                    Some(n) => n,
-                    None => continue,
-                };
-                // Charged in copyin_ool.
-                let mut rights =
-                    KVec::with_capacity(names.len() / size_of::<u32>(), GFP_KERNEL_ACCOUNT)
-                        .map_err(|_| MACH_SEND_NO_BUFFER)?;
-                let r = copyin_names(g, space, names, disp, &mut rights, d);
-                // What was copied in before a failure goes with the message.
-                let a = attach(k, off, DescPayload::OolPorts(rights), d);
-                r.and(a)?;
-            }
-            Descriptor::Ool(_) => {}
+        let mut desc = ud.desc;
+        // The receiver sees the type the disposition yields, also for null
+        // and dead names.
+        let disp = match desc.disposition() {
+            Some(t) => u32::from(t),
+            None => continue,
+        };
+        desc.set_disposition(copyin_type(disp) as u8);
+        desc.write(&mut k.body, off);
+        if let Some(name) = desc.port_name() {
+            let c = copyin_desc_name(g, space, name, disp, d)?;
+            attach(k, off, DescPayload::Port(c), d)?;
+        } else {
+            let names = match next_names.next() {
+                Some(n) => n,
+                None => continue,
+            };
+            // Charged in copyin_ool.
+            let mut rights =
+                KVec::with_capacity(names.len() / size_of::<u32>(), GFP_KERNEL_ACCOUNT)
+                    .map_err(|_| MACH_SEND_NO_BUFFER)?;
+            let r = copyin_names(g, space, names, disp, &mut rights, d);
+            // What was copied in before a failure goes with the message.
+            let a = attach(k, off, DescPayload::OolPorts(rights), d);
+            r.and(a)?;
         }
     }
     Ok(())
@@ -1009,21 +1001,11 @@ fn copyout_desc(
         DescPayload::Port(c) => {
             let c = core::mem::replace(c, Carried::Null);
             let (name, t) = copyout_carried(g, space, c, d, err);
-            let t = if set_type && t != 0 {
-                Some(t as u8)
-            } else {
-                None
-            };
-            match &mut wire {
-                Some(Descriptor::Port(p)) => {
-                    p.name = name;
-                    p.disposition = t.unwrap_or(p.disposition);
+            if let Some(w) = &mut wire {
+                w.set_port_name(name);
+                if set_type && t != 0 {
+                    w.set_disposition(t as u8);
                 }
-                Some(Descriptor::GuardedPort(p)) => {
-                    p.name = name;
-                    p.disposition = t.unwrap_or(p.disposition);
-                }
-                _ => {}
             }
         }
         DescPayload::OolPorts(rights) => {
