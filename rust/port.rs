@@ -701,7 +701,7 @@ impl Port {
             // without holding this port's lock (one port lock at a time).
             self.note_in_transit(&kmsg);
         }
-        let (mut g, room) = self.lock_for_push();
+        let (mut g, room, mut sets) = self.lock_with_sets();
         if reserved {
             g.reserved -= 1;
         }
@@ -729,12 +729,12 @@ impl Port {
             drop(k);
             return;
         }
-        let mut sets = KVec::new();
         if was_empty {
             for s in g.sets.iter() {
-                if sets.push(s.clone(), GFP_KERNEL).is_err() {
-                    // Out of memory: this set hears of it now, under the
-                    // port lock (the lock order allows it).
+                if sets.push_within_capacity(s.clone()).is_err() {
+                    // Out of memory (the list could not be reserved): this
+                    // set hears of it now, under the port lock (the lock
+                    // order allows it).
                     s.member_ready(self, false);
                 }
             }
@@ -749,6 +749,27 @@ impl Port {
         }
         for s in sets.iter() {
             s.member_ready(self, handoff);
+        }
+    }
+
+    /// [`Port::lock_for_push`], with a list reserved, before locking, for
+    /// the sets to tell if the queue is empty (they hear of the message
+    /// after the lock). If the port joined more sets meanwhile, the lock
+    /// is dropped and the list grown; if memory is short, the list is left
+    /// short and the caller tells the sets it misses under the lock.
+    fn lock_with_sets(&self) -> (MutexGuard<'_, PortInner>, bool, KVec<Arc<PortSet>>) {
+        let mut sets = KVec::new();
+        loop {
+            let (g, room) = self.lock_for_push();
+            let n = g.sets.len();
+            if !room || !g.active || !g.queue.is_empty() || n <= sets.capacity() {
+                return (g, room, sets);
+            }
+            drop(g);
+            if sets.reserve(n, GFP_KERNEL).is_err() {
+                let (g, room) = self.lock_for_push();
+                return (g, room, sets);
+            }
         }
     }
 
