@@ -155,19 +155,27 @@ pub(crate) fn push_unlocked<T: Unpin, U>(
 /// Whether `v` has room for one more element, after moving its elements
 /// into `spare` (allocated unlocked by the caller) if `v` is full and
 /// `spare` is larger; the two are then swapped. Never allocates.
-fn make_room<U>(v: &mut KVec<U>, spare: &mut KVec<U>) -> bool {
-    if v.len() == v.capacity() && spare.capacity() > v.len() && spare.is_empty() {
+pub(crate) fn make_room<U>(v: &mut KVec<U>, spare: &mut KVec<U>) -> bool {
+    room_for(v, spare, v.len() + 1)
+}
+
+/// Whether `v` has a capacity of at least `total`, after moving its
+/// elements into `spare` (allocated unlocked by the caller) if `v` is too
+/// small and `spare` is large enough; the two are then swapped. Never
+/// allocates.
+pub(crate) fn room_for<U>(v: &mut KVec<U>, spare: &mut KVec<U>, total: usize) -> bool {
+    if v.capacity() < total && spare.capacity() >= total.max(v.len()) && spare.is_empty() {
         for e in v.drain_all() {
-            // Cannot fail: `spare` holds more than `v` did.
+            // Cannot fail: `spare` holds at least as much as `v` did.
             let _ = spare.push_within_capacity(e);
         }
         core::mem::swap(v, spare);
     }
-    v.len() < v.capacity()
+    v.capacity() >= total
 }
 
 /// The capacity to allocate when `v` is full.
-fn grown<U>(v: &KVec<U>) -> usize {
+pub(crate) fn grown<U>(v: &KVec<U>) -> usize {
     (2 * v.len()).max(4)
 }
 

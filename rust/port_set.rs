@@ -13,12 +13,15 @@
 //! crate root (`machipc_main.rs`).
 
 use kernel::prelude::*;
-use kernel::sync::{Arc, CondVar, Mutex};
+use kernel::sync::{Arc, CondVar, Mutex, MutexGuard};
 use kernel::{new_condvar, new_mutex};
 
 use crate::error::*;
 use crate::limits::{Charge, Quota};
-use crate::port::{push_unlocked, wait_step, PollWaiter, PollWaiters, Port, Received, Timeout};
+use crate::port::{
+    grown, make_room, push_unlocked, room_for, wait_step, PollWaiter, PollWaiters, Port, Received,
+    Timeout,
+};
 use crate::stats;
 
 /// The state of a port set protected by its lock.
@@ -109,30 +112,23 @@ impl PortSet {
                 return Err(KERN_RESOURCE_SHORTAGE);
             }
         }
-        let joined = port.join_set(self);
-        let mut g = self.inner.lock();
-        let has_msg = match joined {
+        let has_msg = match port.join_set(self) {
             Ok(m) => m,
             Err(e) => {
-                g.charge.release(MEMBER_BYTES);
+                self.inner.lock().charge.release(MEMBER_BYTES);
                 return Err(e);
             }
         };
-        // The ready list keeps room for every member (type invariant), and
-        // for this one now.
-        let extra = (g.members.len() + 1).saturating_sub(g.ready.len()).max(1);
-        let room = g
-            .members
-            .reserve(1, GFP_KERNEL_ACCOUNT)
-            .and_then(|()| g.ready.reserve(extra, GFP_KERNEL_ACCOUNT));
-        if room.is_err() {
-            g.charge.release(MEMBER_BYTES);
+        // Declared before the guard: the lists swapped out are freed after
+        // it.
+        let (mut members, mut ready) = (KVec::new(), KVec::new());
+        let Some(mut g) = self.lock_with_room(&mut members, &mut ready) else {
+            self.inner.lock().charge.release(MEMBER_BYTES);
             // Undo the port's side: the port is not a member after all.
-            drop(g);
             port.leave_set(self);
             return Err(KERN_RESOURCE_SHORTAGE);
-        }
-        // Room was reserved just above.
+        };
+        // Room was made just above.
         let added = g.members.push_within_capacity(port.clone()).is_ok()
             && (!has_msg || g.ready.push_within_capacity(port.clone()).is_ok());
         if has_msg {
@@ -146,6 +142,34 @@ impl PortSet {
             self.wait.notify_one();
         }
         Ok(())
+    }
+
+    /// Locks the set with room for one more member, and in the ready list
+    /// for every member (type invariant) and this one. Full lists grow
+    /// with the lock dropped, into `members` and `ready`, and are swapped
+    /// in under it (the old ones left there); `None` if memory is short.
+    fn lock_with_room(
+        &self,
+        members: &mut KVec<Arc<Port>>,
+        ready: &mut KVec<Arc<Port>>,
+    ) -> Option<MutexGuard<'_, PortSetInner>> {
+        loop {
+            let mut g = self.inner.lock();
+            let total = (g.members.len() + 1).max(g.ready.len() + 1);
+            let m = make_room(&mut g.members, members);
+            let r = room_for(&mut g.ready, ready, total);
+            if m && r {
+                return Some(g);
+            }
+            let (want_m, want_r) = (grown(&g.members), total.max(grown(&g.ready)));
+            drop(g);
+            if !m {
+                *members = KVec::with_capacity(want_m, GFP_KERNEL_ACCOUNT).ok()?;
+            }
+            if !r {
+                *ready = KVec::with_capacity(want_r, GFP_KERNEL_ACCOUNT).ok()?;
+            }
+        }
     }
 
     /// Removes `port` from this set. `KERN_NOT_IN_SET` if it was not in it.
@@ -172,26 +196,62 @@ impl PortSet {
     /// Called when `port`, a member, got its first queued message.
     pub(crate) fn member_ready(&self, port: &Arc<Port>, handoff: bool) {
         // Declared before the guard: released after it.
-        let mut gone = KVec::new();
-        let mut g = self.inner.lock();
-        if !g.active {
-            return;
-        }
-        // A member is listed again each time it becomes ready, also when
-        // its messages are received through the port itself and the set
-        // never takes the entries; compacting at twice the members keeps
-        // the list (charged per membership) bounded.
-        if g.ready.len() >= 2 * g.members.len() + 8 {
-            dedup_ready(&mut g, &mut gone);
-        }
-        if g.ready.push(port.clone(), GFP_KERNEL_ACCOUNT).is_err() {
-            // Memory is short: the next receive looks at every member, so
-            // this message is not lost to receivers on the set.
-            g.rescan = true;
-        }
+        let mut spare = KVec::new();
+        let mut dedup = Dedup::default();
+        let (mut deduped, mut dedup_failed) = (false, false);
+        let g = loop {
+            let mut g = self.inner.lock();
+            if !g.active {
+                return;
+            }
+            // A member is listed again each time it becomes ready, also
+            // when its messages are received through the port itself and
+            // the set never takes the entries; compacting at twice the
+            // members keeps the list (charged per membership) bounded.
+            let n = g.ready.len();
+            if n >= 2 * g.members.len() + 8 && !deduped {
+                if dedup.fits(n) {
+                    dedup_ready(&mut g, &mut dedup);
+                    deduped = true;
+                } else if !dedup_failed {
+                    drop(g);
+                    match Dedup::new(n) {
+                        Ok(d) => dedup = d,
+                        Err(_) => dedup_failed = true,
+                    }
+                    continue;
+                }
+            }
+            if make_room(&mut g.ready, &mut spare) {
+                // Cannot fail: room was made just above.
+                if g.ready.push_within_capacity(port.clone()).is_err() {
+                    g.rescan = true;
+                }
+                break g;
+            }
+            let want = grown(&g.ready);
+            drop(g);
+            match KVec::with_capacity(want, GFP_KERNEL_ACCOUNT) {
+                Ok(v) => spare = v,
+                Err(_) => {
+                    let mut g = self.inner.lock();
+                    if !g.active {
+                        return;
+                    }
+                    if g.ready.push_within_capacity(port.clone()).is_err() {
+                        // Memory is short: the next receive looks at every
+                        // member, so this message is not lost to receivers
+                        // on the set.
+                        g.rescan = true;
+                    }
+                    break g;
+                }
+            }
+        };
         g.pollers.wake();
         drop(g);
-        drop(gone);
+        drop(dedup);
+        drop(spare);
         if handoff {
             self.wait.notify_sync();
         } else {
@@ -221,12 +281,21 @@ impl PortSet {
     /// Names of the members, as the caller's space sees them (for
     /// `mach_port_get_set_status`): the member ports.
     pub(crate) fn members(&self) -> Result<KVec<Arc<Port>>> {
-        let g = self.inner.lock();
-        let mut v = KVec::with_capacity(g.members.len(), GFP_KERNEL_ACCOUNT)?;
-        for p in g.members.iter() {
-            v.push_within_capacity(p.clone()).map_err(|_| ENOMEM)?;
+        // Allocated with the lock dropped, again if members joined
+        // meanwhile.
+        let mut v = KVec::new();
+        loop {
+            let g = self.inner.lock();
+            let n = g.members.len();
+            if n <= v.capacity() {
+                for p in g.members.iter() {
+                    v.push_within_capacity(p.clone()).map_err(|_| ENOMEM)?;
+                }
+                return Ok(v);
+            }
+            drop(g);
+            v = KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
         }
-        Ok(v)
     }
 
     /// Receives from any member whose receive right space `space` holds,
@@ -326,38 +395,62 @@ fn relist_members(g: &mut PortSetInner) {
     }
 }
 
-/// Drops repeated entries of the ready list, keeping each port's oldest,
-/// in order; the dropped references go to `gone`, for release after the
-/// lock. Left as it is if memory is short.
-fn dedup_ready(g: &mut PortSetInner, gone: &mut KVec<Arc<Port>>) {
-    let n = g.ready.len();
-    let (Ok(mut keys), Ok(mut keep), Ok(mut kept)) = (
-        KVec::with_capacity(n, GFP_KERNEL_ACCOUNT),
-        KVec::from_elem(false, n, GFP_KERNEL_ACCOUNT),
-        KVec::with_capacity(n, GFP_KERNEL_ACCOUNT),
-    ) else {
-        return;
-    };
-    if gone.reserve(n, GFP_KERNEL_ACCOUNT).is_err() {
-        return;
+/// The lists [`dedup_ready`] works in, allocated with the set unlocked;
+/// released after the lock (with the dropped references in `gone`).
+#[derive(Default)]
+struct Dedup {
+    keys: KVec<(usize, usize)>,
+    keep: KVec<bool>,
+    kept: KVec<Arc<Port>>,
+    gone: KVec<Arc<Port>>,
+}
+
+impl Dedup {
+    /// Lists for a ready list of `n` entries.
+    fn new(n: usize) -> Result<Self> {
+        Ok(Dedup {
+            keys: KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?,
+            keep: KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?,
+            kept: KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?,
+            gone: KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?,
+        })
     }
+
+    /// Whether these unused lists hold a ready list of `n` entries.
+    fn fits(&self, n: usize) -> bool {
+        let lists = [
+            (self.keys.len(), self.keys.capacity()),
+            (self.keep.len(), self.keep.capacity()),
+            (self.kept.len(), self.kept.capacity()),
+            (self.gone.len(), self.gone.capacity()),
+        ];
+        lists.iter().all(|&(len, cap)| len == 0 && cap >= n)
+    }
+}
+
+/// Drops repeated entries of the ready list, keeping each port's oldest,
+/// in order, using the lists of `d`, which fit the ready list
+/// ([`Dedup::fits`]): never allocates. The dropped references and the old
+/// list go to `d`, for release after the lock.
+fn dedup_ready(g: &mut PortSetInner, d: &mut Dedup) {
     for (i, p) in g.ready.iter().enumerate() {
-        // Cannot fail: the capacity is `n`.
-        let _ = keys.push_within_capacity((Arc::as_ptr(p) as usize, i));
+        // Cannot fail: the capacities are at least the ready list's length.
+        let _ = d.keys.push_within_capacity((Arc::as_ptr(p) as usize, i));
+        let _ = d.keep.push_within_capacity(false);
     }
     // By port, then by position: the first of each run is the oldest.
-    keys.sort_unstable();
-    for (j, &(port, i)) in keys.iter().enumerate() {
-        if j == 0 || keys[j - 1].0 != port {
-            keep[i] = true;
+    d.keys.sort_unstable();
+    for (j, &(port, i)) in d.keys.iter().enumerate() {
+        if j == 0 || d.keys[j - 1].0 != port {
+            d.keep[i] = true;
         }
     }
-    for (i, p) in core::mem::take(&mut g.ready).into_iter().enumerate() {
-        // Neither can fail: both have capacity `n`.
-        let out = if keep[i] { &mut kept } else { &mut *gone };
+    for (i, p) in g.ready.drain_all().enumerate() {
+        // Neither can fail: as above.
+        let out = if d.keep[i] { &mut d.kept } else { &mut d.gone };
         let _ = out.push_within_capacity(p);
     }
-    g.ready = kept;
+    core::mem::swap(&mut g.ready, &mut d.kept);
 }
 
 #[pinned_drop]
