@@ -30,8 +30,8 @@ kernel::sync::global_lock! {
     // SAFETY: `init` is called in the module initializer, before any port
     // exists.
     /// Serializes sends of messages that carry receive rights: see
-    /// [`Port::enqueue_from`]. Taken before any `Port::inner`, never with
-    /// a space lock held by the same path that then serves a kernel object.
+    /// [`Port::enqueue_from`]. Taken before any `Port::inner` (see the lock
+    /// order in the crate root).
     pub(crate) unsafe(uninit) static TRANSIT: Mutex<()> = ();
 }
 
@@ -355,6 +355,16 @@ pub(crate) fn wait_step<T, B: kernel::sync::lock::Backend>(
             }
             Ok(())
         }
+    }
+}
+
+/// Wakes one receiver waiting on `cv`. With `handoff` (the sender receives
+/// next) the woken receiver may take the waker's CPU (`wake_up_sync`).
+pub(crate) fn wake_receiver(cv: &CondVar, handoff: bool) {
+    if handoff {
+        cv.notify_sync();
+    } else {
+        cv.notify_one();
     }
 }
 
@@ -750,11 +760,7 @@ impl Port {
         g.pollers.wake();
         drop(g);
         drop(transit);
-        if handoff {
-            self.rcv_wait.notify_sync();
-        } else {
-            self.rcv_wait.notify_one();
-        }
+        wake_receiver(&self.rcv_wait, handoff);
         for s in sets.iter() {
             s.member_ready(self, handoff);
         }

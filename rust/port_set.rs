@@ -252,11 +252,7 @@ impl PortSet {
         drop(g);
         drop(dedup);
         drop(spare);
-        if handoff {
-            self.wait.notify_sync();
-        } else {
-            self.wait.notify_one();
-        }
+        crate::port::wake_receiver(&self.wait, handoff);
     }
 
     /// The set's receive right is gone: members leave it, receivers wake.

@@ -440,12 +440,7 @@ impl SpaceInner {
                 }
             }
         }
-        let bits = match kind {
-            Kind::Send => MACH_PORT_TYPE_SEND,
-            Kind::SendOnce => MACH_PORT_TYPE_SEND_ONCE,
-            Kind::Receive => MACH_PORT_TYPE_RECEIVE,
-        };
-        let urefs = if kind == Kind::Receive { 0 } else { 1 };
+        let (bits, urefs) = entry_bits(kind);
         let name = match self.alloc(bits, urefs, Object::Port(port.clone())) {
             Ok(n) => n,
             Err(e) => {
@@ -453,10 +448,26 @@ impl SpaceInner {
                 return Err(e);
             }
         };
+        self.settle_new_entry(space, name, right, d)?;
+        Ok(name)
+    }
+
+    /// Finishes an entry just made for `right` under `name`: the port
+    /// learns its name in this space (send and receive rights) and its
+    /// receiver, and the entry keeps the right's count. On failure the
+    /// entry is freed and the right released through `d`.
+    fn settle_new_entry(
+        &mut self,
+        space: u64,
+        name: u32,
+        right: Right,
+        d: &mut Deferred,
+    ) -> MachResult {
+        let kind = right.kind();
+        let port = right.port().clone();
         if kind != Kind::SendOnce {
             if let Err(e) = self.set_port_name(&port, name) {
-                let i = crate::space::name_index(name) as usize;
-                let old = self.free_index(i);
+                let old = self.free_index(crate::space::name_index(name) as usize);
                 d.object(old);
                 d.right(right);
                 return Err(e);
@@ -465,8 +476,9 @@ impl SpaceInner {
         if kind == Kind::Receive {
             port.set_receiver(space, name);
         }
+        // The entry now owns the right's count.
         let _ = right.into_counted();
-        Ok(name)
+        Ok(())
     }
 
     /// Merges a send or receive right into entry `i`, which holds another
@@ -533,28 +545,12 @@ impl SpaceInner {
             d.right(right);
             return Err(KERN_RIGHT_EXISTS);
         }
-        let (bits, urefs) = match kind {
-            Kind::Send => (MACH_PORT_TYPE_SEND, 1),
-            Kind::SendOnce => (MACH_PORT_TYPE_SEND_ONCE, 1),
-            Kind::Receive => (MACH_PORT_TYPE_RECEIVE, 0),
-        };
+        let (bits, urefs) = entry_bits(kind);
         if let Err(e) = self.alloc_named(name, bits, urefs, Object::Port(port.clone())) {
             d.right(right);
             return Err(e);
         }
-        if kind != Kind::SendOnce {
-            if let Err(e) = self.set_port_name(&port, name) {
-                let old = self.free_index(crate::space::name_index(name) as usize);
-                d.object(old);
-                d.right(right);
-                return Err(e);
-            }
-        }
-        if kind == Kind::Receive {
-            port.set_receiver(space, name);
-        }
-        let _ = right.into_counted();
-        Ok(())
+        self.settle_new_entry(space, name, right, d)
     }
 
     /// mach_port_deallocate (XNU's `ipc_right_dealloc`).
@@ -768,6 +764,15 @@ impl SpaceInner {
             Object::Dead => Err(KERN_INVALID_NAME),
             _ => Err(KERN_INVALID_RIGHT),
         }
+    }
+}
+
+/// The type bits and user references of a new entry for a right of `kind`.
+fn entry_bits(kind: Kind) -> (u32, u32) {
+    match kind {
+        Kind::Send => (MACH_PORT_TYPE_SEND, 1),
+        Kind::SendOnce => (MACH_PORT_TYPE_SEND_ONCE, 1),
+        Kind::Receive => (MACH_PORT_TYPE_RECEIVE, 0),
     }
 }
 
