@@ -11,9 +11,10 @@ use crate::kmsg::Kmsg;
 use crate::stats;
 
 /// Slots a ring keeps however empty its queue gets; above, a ring shrinks
-/// when three quarters are free, so it never holds more than
-/// `max(RING_MIN, 4 * len)` slots after a burst (what ports and messages
-/// are charged for, `port.rs` and `kmsg.rs`).
+/// (after a receive, [`MsgQueue::shrunk_len`]) when three quarters are
+/// free, so it never holds more than `max(RING_MIN, 4 * len)` slots after
+/// a burst (what ports and messages are charged for, `port.rs` and
+/// `kmsg.rs`).
 pub(crate) const RING_MIN: usize = 64;
 
 /// The slots of a queue's ring.
@@ -136,13 +137,39 @@ impl MsgQueue {
         self.head = (self.head + 1) % self.slots.len();
         self.len -= 1;
         stats::QUEUED.dec();
-        let cap = self.slots.len();
-        if cap > RING_MIN && self.len < cap / 4 {
-            // A burst is over: give its ring back. If memory is short the
-            // ring stays as it is, which is only untidy.
-            let _ = self.resize(cap / 2);
-        }
         m
+    }
+
+    /// The ring size to shrink to once a burst is over (three quarters of
+    /// the ring free, above `RING_MIN`), halving while that holds; `None`
+    /// if the ring is to stay. The ring is allocated by the caller with
+    /// the port lock dropped ([`MsgQueue::shrink_into`]).
+    pub(crate) fn shrunk_len(&self) -> Option<usize> {
+        let mut cap = self.slots.len();
+        if cap <= RING_MIN || self.len >= cap / 4 {
+            return None;
+        }
+        while cap > RING_MIN && self.len < cap / 4 {
+            cap /= 2;
+        }
+        Some(cap)
+    }
+
+    /// Moves the queued messages into `spare` (empty, allocated with the
+    /// lock dropped) if the ring is still to shrink and `spare` is smaller
+    /// but holds them; returns the old ring, emptied, or else `spare`, for
+    /// release after the lock. Never allocates.
+    pub(crate) fn shrink_into(&mut self, spare: Ring) -> Ring {
+        let cap = spare.capacity();
+        if spare.is_empty()
+            && self.shrunk_len().is_some()
+            && cap >= self.len.max(RING_MIN)
+            && cap < self.slots.len()
+        {
+            self.move_into(spare)
+        } else {
+            spare
+        }
     }
 
     /// Takes every message out, for destruction outside the lock.
@@ -224,6 +251,10 @@ mod tests {
         assert_eq!(q.slots.len(), 1024);
         for i in 0..999 {
             assert_eq!(q.pop().map(|m| m.id), Some(i));
+            // As a receive does after the pop, with the lock dropped.
+            if let Some(n) = q.shrunk_len() {
+                drop(q.shrink_into(KVec::with_capacity(n, GFP_KERNEL)?));
+            }
             assert!(q.slots.len() <= RING_MIN.max(4 * q.len() + 4));
         }
         assert_eq!(q.slots.len(), RING_MIN);

@@ -20,7 +20,7 @@ use kernel::{new_condvar, new_mutex, new_poll_condvar};
 use crate::error::*;
 use crate::kmsg::Kmsg;
 use crate::limits::{Charge, Quota};
-use crate::mqueue::MsgQueue;
+use crate::mqueue::{MsgQueue, Ring};
 use crate::notify;
 use crate::port_set::PortSet;
 use crate::rights::{Kind, Right};
@@ -811,6 +811,31 @@ impl Port {
         }
     }
 
+    /// Gives back the ring of a queue a burst left mostly empty
+    /// ([`MsgQueue::shrunk_len`]): the smaller ring is allocated with the
+    /// lock dropped, and the port locked again; the old ring is returned,
+    /// for release after the lock. If memory is short, or the queue
+    /// changed meanwhile, the ring stays as it is (a later receive tries
+    /// again).
+    fn shrink_queue<'a>(
+        &'a self,
+        g: MutexGuard<'a, PortInner>,
+    ) -> (MutexGuard<'a, PortInner>, Ring) {
+        let Some(want) = g.queue.shrunk_len() else {
+            return (g, KVec::new());
+        };
+        drop(g);
+        let spare = KVec::with_capacity(want, GFP_KERNEL_ACCOUNT);
+        let mut g = self.inner.lock();
+        match spare {
+            Ok(spare) => {
+                let old = g.queue.shrink_into(spare);
+                (g, old)
+            }
+            Err(_) => (g, KVec::new()),
+        }
+    }
+
     /// Takes out the armed send-possible requests if the queue has room,
     /// for firing once the lock is dropped. The list for them is allocated
     /// with the lock dropped (the port is locked again and looked at anew);
@@ -914,8 +939,10 @@ impl Port {
                 return Err(self.leave_receive_wait(&g, MACH_RCV_PORT_CHANGED));
             }
             if let Some(r) = self.try_receive(&mut g, space, rcv_size, trailer, large) {
+                let (g, old) = self.shrink_queue(g);
                 let (g, sp) = self.take_send_possible(g);
                 drop(g);
+                drop(old);
                 if !sp.is_empty() {
                     self.fire_send_possible(sp);
                 }
@@ -1328,9 +1355,11 @@ impl Port {
         } else {
             None
         };
+        let (g, old) = self.shrink_queue(g);
         let more = member && !g.queue.is_empty();
         let (g, sp) = self.take_send_possible(g);
         drop(g);
+        drop(old);
         if !sp.is_empty() {
             self.fire_send_possible(sp);
         }
