@@ -382,6 +382,17 @@ fn ool_reply(arrays: &[&[u32]], inline: &[u32]) -> Option<Reply> {
 
 // ---- Serving a request ----
 
+/// A task's space is the kernel object behind its task port.
+impl crate::port::KernelObject for Space {
+    fn serve(&self, request: KBox<Kmsg>) {
+        serve(self, request);
+    }
+
+    fn as_any(&self) -> &dyn core::any::Any {
+        self
+    }
+}
+
 /// Serves one request sent to the task port of `space`.
 pub(crate) fn serve(space: &Space, mut req: KBox<Kmsg>) {
     let reply_to = core::mem::replace(&mut req.reply, Carried::Null);

@@ -587,8 +587,8 @@ pub(crate) fn deliver(port: &Arc<Port>, k: KBox<Kmsg>, reserved: bool, handoff: 
     }
     // A task port that died since is a dead destination: the message is
     // destroyed and the sender sees success, as for any port.
-    if let Some(space) = port.kobject() {
-        crate::kobject::serve(&space, k);
+    if let Some(obj) = port.kobject() {
+        obj.serve(k);
     }
 }
 

@@ -243,10 +243,10 @@ struct PortInner {
     /// While the receive right is in transit: the port whose queue holds
     /// the message carrying it (for the circularity check).
     in_transit_at: Option<Arc<Port>>,
-    /// For a task port: the space it names. Messages to such a port are
-    /// served by the kernel (`kobject.rs`). Cleared when the port dies,
-    /// which breaks the space → port → space cycle.
-    kobject: Option<Arc<crate::space::Space>>,
+    /// For a kernel-owned port (a task port): the object it stands for.
+    /// Messages to such a port are served by the kernel. Cleared when the
+    /// port dies, which breaks the object → port → object cycle.
+    kobject: Option<Arc<dyn KernelObject>>,
     /// The next port on the list of the reaper destroying this one.
     reap_next: Option<Arc<Port>>,
 }
@@ -356,6 +356,17 @@ pub(crate) fn wait_step<T, B: kernel::sync::lock::Backend>(
             Ok(())
         }
     }
+}
+
+/// What a kernel-owned port stands for (XNU's `ip_kobject`). The layers
+/// above the object core implement it (a task's space, in `kobject.rs`),
+/// so a port never names them.
+pub(crate) trait KernelObject: Send + Sync {
+    /// Serves `request`, a message sent to the object's port, and releases
+    /// it with every right it still carries.
+    fn serve(&self, request: KBox<Kmsg>);
+    /// The object itself, for a caller that knows its type.
+    fn as_any(&self) -> &dyn core::any::Any;
 }
 
 /// Wakes one receiver waiting on `cv`. With `handoff` (the sender receives
@@ -1022,11 +1033,11 @@ impl Port {
         self.wake_receivers();
     }
 
-    /// Makes this the task port of `space`: messages to it are served by
-    /// the kernel.
-    pub(crate) fn set_kobject(&self, space: Arc<crate::space::Space>) {
+    /// Makes this the port of the kernel object `obj` (a task): messages
+    /// to it are served by the kernel.
+    pub(crate) fn set_kobject(&self, obj: Arc<dyn KernelObject>) {
         self.kernel_owned.store(true, Relaxed);
-        self.inner.lock().kobject = Some(space);
+        self.inner.lock().kobject = Some(obj);
     }
 
     /// Whether the kernel serves this port (a task port, alive or dead):
@@ -1035,8 +1046,8 @@ impl Port {
         self.kernel_owned.load(Relaxed)
     }
 
-    /// The space this task port names, while the port lives.
-    pub(crate) fn kobject(&self) -> Option<Arc<crate::space::Space>> {
+    /// The kernel object this port stands for, while the port lives.
+    pub(crate) fn kobject(&self) -> Option<Arc<dyn KernelObject>> {
         self.inner.lock().kobject.clone()
     }
 

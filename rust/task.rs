@@ -185,9 +185,10 @@ pub(crate) fn pid_for_task(space: &Space, name: u32) -> MachResult<i32> {
         }
     };
     drop(d);
-    let task = port.kobject().ok_or(KERN_FAILURE)?;
+    let obj = port.kobject().ok_or(KERN_FAILURE)?;
+    let task = obj.as_any().downcast_ref::<Space>().ok_or(KERN_FAILURE)?;
     let owner = task.pid.as_ref().ok_or(KERN_FAILURE)?;
-    if !owner.is_current() && !is_current_image(&task) {
+    if !owner.is_current() && !is_current_image(task) {
         return Err(KERN_FAILURE);
     }
     match owner.nr_in_current_ns() {
