@@ -613,7 +613,9 @@ fn pseudo_receive(
 ) -> MachError {
     let mut d = Deferred::new();
     let mut extra = 0i32;
-    let mut g = space.inner.lock();
+    // Room for a name per right (destination, reply, a descriptor each),
+    // made with the space unlocked, as a receive does.
+    let mut g = space.lock_with_free(2 + k.descs.len());
     let bits = msgh_bits_set_ports(k.bits, msgh_bits_remote(k.bits), msgh_bits_local(k.bits));
     let remote = match k.dest.take() {
         Some(r) => copyout_carried(&mut g, space.id, Carried::Right(r), &mut d, &mut extra).0,
