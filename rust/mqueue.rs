@@ -86,7 +86,10 @@ impl MsgQueue {
         let old = self.slots.len();
         let new = slots.capacity();
         for i in 0..self.len {
-            let idx = (self.head + i) % old;
+            // `head < old` and `i < len <= old`: one wrap at most, and no
+            // division (whose divide-by-zero panic objtool cannot follow).
+            let idx = self.head + i;
+            let idx = if idx >= old { idx - old } else { idx };
             let m = self.slots[idx].take();
             // Cannot fail: capacity is `new` >= `len`.
             let _ = slots.push_within_capacity(m);
