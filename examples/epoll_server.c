@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 /* libmach exports this without declaring it in a header. */
-int machipc_port_fd(mach_port_name_t name, uint32_t trailer);
 
 #define NPORTS 16
 #define NREQ 400

@@ -8,6 +8,7 @@
  */
 #include "internal.h"
 #include "mig_ids.h"
+#include <mach/machipc.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -434,7 +435,6 @@ kern_return_t mach_port_destruct(ipc_space_t task, mach_port_name_t name, mach_p
 }
 MACHIPC_TRAP_ALIAS(_kernelrpc_mach_port_destruct_trap, mach_port_destruct);
 
-int machipc_port_fd(mach_port_name_t name, uint32_t trailer);
 int machipc_port_fd(mach_port_name_t name, uint32_t trailer)
 {
 	struct machipc_port_fd p = { .name = name, .trailer = trailer };

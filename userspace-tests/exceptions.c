@@ -12,7 +12,6 @@
 #include <sys/wait.h>
 #include "harness.h"
 
-int machipc_device_fd(void);
 
 static mach_port_t exc_port;
 static char *page;

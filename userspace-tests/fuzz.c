@@ -13,7 +13,6 @@
 #include <time.h>
 #include "harness.h"
 
-int machipc_device_fd(void);
 
 static unsigned seed = 12345;
 

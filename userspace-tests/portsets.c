@@ -14,7 +14,6 @@
 #include "harness.h"
 
 /* libmach exports this without declaring it in a header. */
-int machipc_port_fd(mach_port_name_t name, uint32_t trailer);
 
 typedef struct {
 	mach_msg_header_t h;

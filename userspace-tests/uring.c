@@ -9,7 +9,6 @@
 #include <sys/syscall.h>
 #include "harness.h"
 
-int machipc_port_fd(mach_port_name_t name, uint32_t trailer);
 
 struct ring {
 	int fd;

@@ -18,6 +18,7 @@
 #include <mach/mig.h>
 #include <mach/mig_errors.h>
 #include <mach/mach_error.h>
+#include <mach/machipc.h>
 
 #ifdef __cplusplus
 extern "C" {
