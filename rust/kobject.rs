@@ -298,7 +298,7 @@ fn done(r: MachResult) -> Reply {
 /// A successful simple reply with `bytes` after `RetCode`.
 fn bytes_reply(bytes: &[u8]) -> Reply {
     let mut v = KVec::new();
-    match v.extend_from_slice(bytes, GFP_KERNEL) {
+    match v.extend_from_slice(bytes, GFP_KERNEL_ACCOUNT) {
         Ok(()) => Reply::Simple(0, v),
         Err(_) => shortage(),
     }
@@ -363,14 +363,14 @@ fn handlers_reply(h: MachResult<KVec<Handler>>) -> Reply {
 
 fn copy_bytes(b: &[u8]) -> Option<KVec<u8>> {
     let mut v = KVec::new();
-    v.extend_from_slice(b, GFP_KERNEL).ok()?;
+    v.extend_from_slice(b, GFP_KERNEL_ACCOUNT).ok()?;
     Some(v)
 }
 
 /// A reply with `arrays` of names out of line and `inline` words; `None`
 /// when memory runs out.
 fn ool_reply(arrays: &[&[u32]], inline: &[u32]) -> Option<Reply> {
-    let mut regions = KVec::with_capacity(arrays.len(), GFP_KERNEL).ok()?;
+    let mut regions = KVec::with_capacity(arrays.len(), GFP_KERNEL_ACCOUNT).ok()?;
     for a in arrays {
         let mut b = KVVec::with_capacity(a.len() * 4, GFP_KERNEL_ACCOUNT).ok()?;
         b.extend_from_slice(AsBytes::as_bytes(*a), GFP_KERNEL_ACCOUNT)

@@ -791,7 +791,7 @@ impl Port {
                 return (g, room, sets);
             }
             drop(g);
-            if sets.reserve(n, GFP_KERNEL).is_err() {
+            if sets.reserve(n, GFP_KERNEL_ACCOUNT).is_err() {
                 let (g, room) = self.lock_for_push();
                 return (g, room, sets);
             }
