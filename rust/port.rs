@@ -213,7 +213,8 @@ pub(crate) struct Status {
 ///   `qlimit` only through messages that do not count against the limit.
 /// - `sp_armed` is true iff some entry of `dnrequests` has `send_possible`.
 /// - Every set in `sets` lists this port among its members, or is about to
-///   drop it (`PortSet::forget_member` runs right after it leaves `sets`).
+///   list it (`PortSet::add_member` joins the port first) or to drop it
+///   (`PortSet::forget_member` runs right after it leaves `sets`).
 struct PortInner {
     /// False once the receive right is destroyed (the port is dead).
     active: bool,
@@ -1297,6 +1298,17 @@ impl Port {
         }
     }
 
+    /// Whether this port lists `set` among its sets and, if so, whether it
+    /// has a message (for [`PortSet::add_member`], once the set's side is
+    /// in).
+    pub(crate) fn in_set(&self, set: &Arc<PortSet>) -> Option<bool> {
+        let g = self.inner.lock();
+        g.sets
+            .iter()
+            .any(|s| Arc::ptr_eq(s, set))
+            .then(|| !g.queue.is_empty())
+    }
+
     /// Takes `set` off the sets this port is in (the set's side is the
     /// caller's); whether it was there.
     pub(crate) fn leave_set(&self, set: &Arc<PortSet>) -> bool {
@@ -1320,7 +1332,7 @@ impl Port {
         loop {
             let n = self.inner.lock().sets.len();
             let mut others =
-                KVec::with_capacity(n, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+                KVec::with_capacity(n, GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             let mut g = self.inner.lock();
             if g.sets.len() > n {
                 continue;

@@ -8,21 +8,59 @@
 //! FIFO, so a busy port cannot starve the others.
 //!
 //! Membership is recorded on both sides: the port lists its sets (under
-//! `Port::inner`) and the set lists its members (under `PortSet::inner`);
-//! both lists are updated one lock at a time. The lock order is in the
-//! crate root (`machipc_main.rs`).
+//! `Port::inner`) and the set keeps a [`Member`] per port (under
+//! `PortSet::inner`); both sides are updated one lock at a time. The lock
+//! order is in the crate root (`machipc_main.rs`).
+//!
+//! A member leaves in O(log n) of the set's size, so that tearing down a
+//! set of n ports costs O(n log n), not O(n²): the set finds the member in
+//! a tree keyed by the port's address, and takes it off the ready FIFO, an
+//! intrusive list through the member (XNU's waitq link), in O(1). Listing
+//! a member as ready never allocates and so cannot fail; the memory of a
+//! membership is allocated before any lock is taken, when the port joins.
 
+use kernel::list::{AtomicTracker, List, ListArc, ListLinks, TryNewListArc};
 use kernel::prelude::*;
-use kernel::sync::{Arc, CondVar, Mutex, MutexGuard};
+use kernel::rbtree::{Entry, RBTree, RBTreeNodeReservation};
+use kernel::sync::{Arc, CondVar, Mutex};
 use kernel::{new_condvar, new_mutex};
 
 use crate::error::*;
 use crate::limits::{Charge, Quota};
-use crate::port::{
-    grown, make_room, push_unlocked, room_for, wait_step, PollWaiter, PollWaiters, Port, Received,
-    Timeout,
-};
+use crate::port::{push_unlocked, wait_step, PollWaiter, PollWaiters, Port, Received, Timeout};
 use crate::stats;
+
+/// A port's membership in one set, as the set records it (XNU's waitq
+/// link): in the set's tree of members, and on its ready FIFO while the
+/// port may have a message.
+///
+/// # Invariants
+///
+/// `links` is only ever used with the `ready` list of the one set whose
+/// `members` tree holds this member (or with that list once
+/// [`PortSet::destroy`] has taken it, together with the tree).
+#[pin_data]
+struct Member {
+    port: Arc<Port>,
+    #[pin]
+    links: ListLinks,
+    /// Whether the member is on the ready FIFO (a [`ListArc`] exists).
+    #[pin]
+    listed: AtomicTracker,
+}
+
+kernel::list::impl_list_arc_safe! {
+    impl ListArcSafe<0> for Member { tracked_by listed: AtomicTracker; }
+}
+kernel::list::impl_list_item! {
+    impl ListItem<0> for Member { using ListLinks { self.links }; }
+}
+
+/// The key of `port` in a set's tree of members: its address, which
+/// stays unique while the member holds the port.
+fn key(port: &Port) -> usize {
+    core::ptr::from_ref(port) as usize
+}
 
 /// The state of a port set protected by its lock.
 ///
@@ -30,23 +68,23 @@ use crate::stats;
 ///
 /// - `active` goes from true to false once, when the set's receive right
 ///   dies; then `members` and `ready` are empty.
-/// - Each port in `members` is there once and lists this set among its
-///   sets (`Port::join_set`), or is about to leave (`forget_member`).
-/// - `ready` holds only members or ports on their way out, which receivers
-///   skip; its capacity is at least `members.len()`, so that
-///   [`PortSet::member_ready`] can refill it without allocating when
-///   `rescan` is set.
-/// - `rescan` is set when a member became ready but could not be listed
-///   (memory was short): the next receive lists every member again.
-/// - `charge` holds `SET_BYTES` and `MEMBER_BYTES` per member.
+/// - `members` maps [`key`]`(p)` to the one [`Member`] of each member
+///   port `p`; `count` is its size. Each such port lists this set among its
+///   sets (`Port::join_set`), or is about to leave (`forget_member`), which
+///   takes it off `members` and `ready` under the lock at once.
+/// - `ready` holds members of `members` only, each at most once, oldest
+///   first. A member with a queued message is on it, or a receive on the
+///   set took it off and relists it if messages remain, or the message's
+///   sender is about to list it (`member_ready`). A member on it may have
+///   no message any more (received through the port): receivers skip it.
+/// - `charge` holds `SET_BYTES` and `MEMBER_BYTES` per member and per
+///   port `add_member` is adding.
 struct PortSetInner {
     active: bool,
-    members: KVec<Arc<Port>>,
-    /// Members that may have a message, oldest first (may hold stale or
-    /// repeated entries; receivers skip those).
-    ready: KVec<Arc<Port>>,
-    /// A member became ready while `ready` could not grow.
-    rescan: bool,
+    members: RBTree<usize, Arc<Member>>,
+    count: usize,
+    /// Members that may have a message, oldest first.
+    ready: List<Member>,
     /// Descriptors polling this set.
     pollers: PollWaiters,
     /// The set and its memberships on the account of the space that made
@@ -56,10 +94,14 @@ struct PortSetInner {
 
 /// What a port set costs its space's quota.
 const SET_BYTES: usize = core::mem::size_of::<PortSet>();
-/// What one membership costs: an entry in the set's list and the port's
-/// list of sets, and two in the ready list (see `member_ready`), with room
-/// for the lists' doubling.
-const MEMBER_BYTES: usize = 8 * core::mem::size_of::<Arc<Port>>();
+/// What one membership costs: the [`Member`] and its reference count, its
+/// node in the set's tree (three words of links, the key and the value),
+/// and its entry in the port's list of sets, with room for the list's
+/// doubling.
+const MEMBER_BYTES: usize = core::mem::size_of::<Member>()
+    + core::mem::size_of::<usize>()
+    + 5 * core::mem::size_of::<usize>()
+    + 2 * core::mem::size_of::<Arc<PortSet>>();
 
 /// A port set.
 ///
@@ -85,9 +127,9 @@ impl PortSet {
             pin_init!(PortSet {
                 inner <- new_mutex!(PortSetInner {
                     active: true,
-                    members: KVec::new(),
-                    ready: KVec::new(),
-                    rescan: false,
+                    members: RBTree::new(),
+                    count: 0,
+                    ready: List::new(),
                     pollers: PollWaiters::new(),
                     charge,
                 }, "PortSet::inner"),
@@ -102,6 +144,19 @@ impl PortSet {
 
     /// Adds `port` (whose receive right the caller's space holds).
     pub(crate) fn add_member(self: &Arc<Self>, port: &Arc<Port>) -> MachResult {
+        // The membership's memory, allocated before any lock (as XNU
+        // reserves the waitq link first).
+        let member = Arc::pin_init(
+            pin_init!(Member {
+                port: port.clone(),
+                links <- ListLinks::new(),
+                listed <- AtomicTracker::new(),
+            }),
+            GFP_KERNEL_ACCOUNT,
+        )
+        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        let reservation =
+            RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
         {
             let mut g = self.inner.lock();
             if !g.active {
@@ -112,64 +167,42 @@ impl PortSet {
                 return Err(KERN_RESOURCE_SHORTAGE);
             }
         }
-        let has_msg = match port.join_set(self) {
-            Ok(m) => m,
-            Err(e) => {
-                self.inner.lock().charge.release(MEMBER_BYTES);
-                return Err(e);
-            }
-        };
-        // Declared before the guard: the lists swapped out are freed after
-        // it.
-        let (mut members, mut ready) = (KVec::new(), KVec::new());
-        let Some(mut g) = self.lock_with_room(&mut members, &mut ready) else {
+        if let Err(e) = port.join_set(self) {
             self.inner.lock().charge.release(MEMBER_BYTES);
-            // Undo the port's side: the port is not a member after all.
+            return Err(e);
+        }
+        let mut g = self.inner.lock();
+        if !g.active {
+            // Destroyed meanwhile, without this member: undo the port's
+            // side.
+            g.charge.release(MEMBER_BYTES);
+            drop(g);
             port.leave_set(self);
-            return Err(KERN_RESOURCE_SHORTAGE);
-        };
-        // Room was made just above.
-        let added = g.members.push_within_capacity(port.clone()).is_ok()
-            && (!has_msg || g.ready.push_within_capacity(port.clone()).is_ok());
-        if has_msg {
-            g.pollers.wake();
+            return Err(KERN_INVALID_RIGHT);
+        }
+        match g.members.entry(key(port)) {
+            Entry::Vacant(v) => {
+                v.insert(member, reservation);
+                g.count += 1;
+            }
+            Entry::Occupied(_) => {
+                // Cannot happen while the caller holds the space lock: the
+                // port was in no set of this name (`join_set` checks).
+                g.charge.release(MEMBER_BYTES);
+                return Ok(());
+            }
         }
         drop(g);
-        if !added {
-            return Err(KERN_RESOURCE_SHORTAGE);
-        }
-        if has_msg {
-            self.wait.notify_one();
+        match port.in_set(self) {
+            // A message queued since the port joined found no member to
+            // list: it is listed now (listing twice is harmless).
+            Some(true) => self.member_ready(port, false),
+            Some(false) => {}
+            // The port left meanwhile and its `forget_member` found nothing
+            // to drop: the member goes now.
+            None => self.forget_member(port),
         }
         Ok(())
-    }
-
-    /// Locks the set with room for one more member, and in the ready list
-    /// for every member (type invariant) and this one. Full lists grow
-    /// with the lock dropped, into `members` and `ready`, and are swapped
-    /// in under it (the old ones left there); `None` if memory is short.
-    fn lock_with_room(
-        &self,
-        members: &mut KVec<Arc<Port>>,
-        ready: &mut KVec<Arc<Port>>,
-    ) -> Option<MutexGuard<'_, PortSetInner>> {
-        loop {
-            let mut g = self.inner.lock();
-            let total = (g.members.len() + 1).max(g.ready.len() + 1);
-            let m = make_room(&mut g.members, members);
-            let r = room_for(&mut g.ready, ready, total);
-            if m && r {
-                return Some(g);
-            }
-            let (want_m, want_r) = (grown(&g.members), total.max(grown(&g.ready)));
-            drop(g);
-            if !m {
-                *members = KVec::with_capacity(want_m, GFP_KERNEL_ACCOUNT).ok()?;
-            }
-            if !r {
-                *ready = KVec::with_capacity(want_r, GFP_KERNEL_ACCOUNT).ok()?;
-            }
-        }
     }
 
     /// Removes `port` from this set. `KERN_NOT_IN_SET` if it was not in it.
@@ -181,77 +214,47 @@ impl PortSet {
         Ok(())
     }
 
-    /// Drops `port` from the set's own lists (the port side is done).
-    pub(crate) fn forget_member(&self, port: &Arc<Port>) {
+    /// Drops `port`'s member from the set's tree and ready list (the port
+    /// side is done), in O(log n).
+    pub(crate) fn forget_member(&self, port: &Port) {
         let mut g = self.inner.lock();
-        // The entries removed are clones of `port`, which the caller holds:
-        // dropping them under the lock never frees the port.
-        let before = g.members.len();
-        g.members.retain(|p| !Arc::ptr_eq(p, port));
-        let left = before - g.members.len();
-        g.charge.release(left * MEMBER_BYTES);
-        g.ready.retain(|p| !Arc::ptr_eq(p, port));
+        let inner = &mut *g;
+        let Some(entry) = inner.members.find_mut(&key(port)) else {
+            // Never joined on this side, or the set died.
+            return;
+        };
+        // SAFETY: The member is only ever on this set's ready list (type
+        // invariant of `Member`), if on any.
+        let listed = unsafe { inner.ready.remove(entry.get()) };
+        let node = entry.remove_node();
+        inner.count -= 1;
+        inner.charge.release(MEMBER_BYTES);
+        drop(g);
+        // Freed after the lock (the member may hold the last reference to
+        // the port).
+        drop(listed);
+        drop(node);
     }
 
-    /// Called when `port`, a member, got its first queued message.
-    pub(crate) fn member_ready(&self, port: &Arc<Port>, handoff: bool) {
-        // Declared before the guard: released after it.
-        let mut spare = KVec::new();
-        let mut dedup = Dedup::default();
-        let (mut deduped, mut dedup_failed) = (false, false);
-        let g = loop {
-            let mut g = self.inner.lock();
-            if !g.active {
-                return;
-            }
-            // A member is listed again each time it becomes ready, also
-            // when its messages are received through the port itself and
-            // the set never takes the entries; compacting at twice the
-            // members keeps the list (charged per membership) bounded.
-            let n = g.ready.len();
-            if n >= 2 * g.members.len() + 8 && !deduped {
-                if dedup.fits(n) {
-                    dedup_ready(&mut g, &mut dedup);
-                    deduped = true;
-                } else if !dedup_failed {
-                    drop(g);
-                    match Dedup::new(n) {
-                        Ok(d) => dedup = d,
-                        Err(_) => dedup_failed = true,
-                    }
-                    continue;
-                }
-            }
-            if make_room(&mut g.ready, &mut spare) {
-                // Cannot fail: room was made just above.
-                if g.ready.push_within_capacity(port.clone()).is_err() {
-                    g.rescan = true;
-                }
-                break g;
-            }
-            let want = grown(&g.ready);
-            drop(g);
-            match KVec::with_capacity(want, GFP_KERNEL_ACCOUNT) {
-                Ok(v) => spare = v,
-                Err(_) => {
-                    let mut g = self.inner.lock();
-                    if !g.active {
-                        return;
-                    }
-                    if g.ready.push_within_capacity(port.clone()).is_err() {
-                        // Memory is short: the next receive looks at every
-                        // member, so this message is not lost to receivers
-                        // on the set.
-                        g.rescan = true;
-                    }
-                    break g;
-                }
-            }
+    /// Called when `port`, a member, got its first queued message: lists
+    /// it as ready unless it is already. Never allocates.
+    pub(crate) fn member_ready(&self, port: &Port, handoff: bool) {
+        let mut g = self.inner.lock();
+        let inner = &mut *g;
+        if !inner.active {
+            return;
+        }
+        // Not found: the port is joining (`add_member` looks at its queue
+        // once the member is in) or leaving.
+        let Some(m) = inner.members.get(&key(port)) else {
+            return;
         };
-        g.pollers.wake();
+        // `None` if it is listed already: it keeps its place in the FIFO.
+        if let Some(m) = ListArc::try_from_arc_borrow(m.as_arc_borrow()) {
+            inner.ready.push_back(m);
+        }
+        inner.pollers.wake();
         drop(g);
-        drop(dedup);
-        drop(spare);
         crate::port::wake_receiver(&self.wait, handoff);
     }
 
@@ -259,19 +262,22 @@ impl PortSet {
     pub(crate) fn destroy(self: &Arc<Self>) {
         let mut g = self.inner.lock();
         g.active = false;
+        // INVARIANT: Both emptied under the lock at once, so no member of
+        // the taken tree can be found (and unlinked from the taken list) by
+        // `forget_member`.
         let members = core::mem::take(&mut g.members);
         let ready = core::mem::take(&mut g.ready);
-        let n = members.len();
+        let n = core::mem::take(&mut g.count);
         g.charge.release(n * MEMBER_BYTES);
         g.pollers.wake();
         drop(g);
         self.wait.notify_all();
-        for (i, p) in members.iter().enumerate() {
+        drop(ready);
+        for (i, m) in members.values().enumerate() {
             crate::ffi::resched_every(i);
-            p.leave_set(self);
+            m.port.leave_set(self);
         }
         drop(members);
-        drop(ready);
     }
 
     /// Names of the members, as the caller's space sees them (for
@@ -282,13 +288,13 @@ impl PortSet {
         let mut v = KVec::new();
         loop {
             let g = self.inner.lock();
-            let n = g.members.len();
-            if n <= v.capacity() {
-                for p in g.members.iter() {
-                    v.push_within_capacity(p.clone()).map_err(|_| ENOMEM)?;
+            if g.count <= v.capacity() {
+                for m in g.members.values() {
+                    v.push_within_capacity(m.port.clone()).map_err(|_| ENOMEM)?;
                 }
                 return Ok(v);
             }
+            let n = g.count;
             drop(g);
             v = KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
         }
@@ -309,14 +315,10 @@ impl PortSet {
             if !g.active {
                 return Err(MACH_RCV_PORT_CHANGED);
             }
-            if g.ready.is_empty() && g.rescan {
-                relist_members(&mut g);
-            }
-            while !g.ready.is_empty() {
-                let p = match g.ready.remove(0) {
-                    Ok(p) => p,
-                    Err(_) => break,
-                };
+            while let Some(m) = g.ready.pop_front() {
+                // The tree still holds the member: this drops no member.
+                let p = m.port.clone();
+                drop(m);
                 drop(g);
                 let (got, more) = p.receive_for_set(self, space, rcv_size, trailer, large);
                 if more {
@@ -371,84 +373,6 @@ impl PortSet {
     }
 }
 
-/// Lists every member as ready, after a member could not be listed. The
-/// ready list has room for every member (type invariant), so this does not
-/// allocate; it is empty when called, so nothing is listed twice.
-fn relist_members(g: &mut PortSetInner) {
-    let PortSetInner {
-        members,
-        ready,
-        rescan,
-        ..
-    } = g;
-    *rescan = false;
-    for p in members.iter() {
-        // Cannot fail: the capacity is at least the number of members.
-        if ready.push_within_capacity(p.clone()).is_err() {
-            *rescan = true;
-            return;
-        }
-    }
-}
-
-/// The lists [`dedup_ready`] works in, allocated with the set unlocked;
-/// released after the lock (with the dropped references in `gone`).
-#[derive(Default)]
-struct Dedup {
-    keys: KVec<(usize, usize)>,
-    keep: KVec<bool>,
-    kept: KVec<Arc<Port>>,
-    gone: KVec<Arc<Port>>,
-}
-
-impl Dedup {
-    /// Lists for a ready list of `n` entries.
-    fn new(n: usize) -> Result<Self> {
-        Ok(Dedup {
-            keys: KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?,
-            keep: KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?,
-            kept: KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?,
-            gone: KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?,
-        })
-    }
-
-    /// Whether these unused lists hold a ready list of `n` entries.
-    fn fits(&self, n: usize) -> bool {
-        let lists = [
-            (self.keys.len(), self.keys.capacity()),
-            (self.keep.len(), self.keep.capacity()),
-            (self.kept.len(), self.kept.capacity()),
-            (self.gone.len(), self.gone.capacity()),
-        ];
-        lists.iter().all(|&(len, cap)| len == 0 && cap >= n)
-    }
-}
-
-/// Drops repeated entries of the ready list, keeping each port's oldest,
-/// in order, using the lists of `d`, which fit the ready list
-/// ([`Dedup::fits`]): never allocates. The dropped references and the old
-/// list go to `d`, for release after the lock.
-fn dedup_ready(g: &mut PortSetInner, d: &mut Dedup) {
-    for (i, p) in g.ready.iter().enumerate() {
-        // Cannot fail: the capacities are at least the ready list's length.
-        let _ = d.keys.push_within_capacity((Arc::as_ptr(p) as usize, i));
-        let _ = d.keep.push_within_capacity(false);
-    }
-    // By port, then by position: the first of each run is the oldest.
-    d.keys.sort_unstable();
-    for (j, &(port, i)) in d.keys.iter().enumerate() {
-        if j == 0 || d.keys[j - 1].0 != port {
-            d.keep[i] = true;
-        }
-    }
-    for (i, p) in g.ready.drain_all().enumerate() {
-        // Neither can fail: as above.
-        let out = if d.keep[i] { &mut d.kept } else { &mut d.gone };
-        let _ = out.push_within_capacity(p);
-    }
-    core::mem::swap(&mut g.ready, &mut d.kept);
-}
-
 #[pinned_drop]
 impl PinnedDrop for PortSet {
     fn drop(self: Pin<&mut Self>) {
@@ -459,61 +383,142 @@ impl PinnedDrop for PortSet {
 #[kunit_tests(machipc_port_set)]
 mod tests {
     use super::*;
+    use crate::rights::{Kind, Right};
 
+    /// The ports on `set`'s ready FIFO, oldest first, by key.
+    fn ready_keys(set: &PortSet) -> Result<KVec<usize>> {
+        let g = set.inner.lock();
+        let mut v = KVec::new();
+        for m in g.ready.iter() {
+            v.push(key(&m.port), GFP_KERNEL)?;
+        }
+        Ok(v)
+    }
+
+    fn is_member(set: &PortSet, port: &Port) -> bool {
+        set.inner.lock().members.get(&key(port)).is_some()
+    }
+
+    /// A member is listed once however often it becomes ready (its
+    /// messages received through the port, the set never takes the
+    /// entries), and keeps its first place in the FIFO.
     #[test]
-    fn ready_list_stays_bounded() -> Result {
+    fn a_member_is_listed_ready_once() -> Result {
         let s = crate::space::Space::new()?;
         let set = PortSet::new(&s.quota).map_err(|_| ENOMEM)?;
         let a = Port::new(&s.quota).map_err(|_| ENOMEM)?;
         let b = Port::new(&s.quota).map_err(|_| ENOMEM)?;
         set.add_member(&a).map_err(|_| EINVAL)?;
         set.add_member(&b).map_err(|_| EINVAL)?;
-        // As when both ports' messages are received through the ports.
         for _ in 0..1000 {
             set.member_ready(&a, false);
             set.member_ready(&b, false);
         }
-        {
-            let g = set.inner.lock();
-            assert!(g.ready.len() <= 2 * g.members.len() + 8);
-            // Each port's oldest entry kept, in order.
-            assert!(Arc::ptr_eq(&g.ready[0], &a));
-            assert!(Arc::ptr_eq(&g.ready[1], &b));
-        }
+        assert_eq!(&ready_keys(&set)?[..], &[key(&a), key(&b)]);
         set.destroy();
+        assert!(ready_keys(&set)?.is_empty());
         drop((a, b));
         s.destroy();
         Ok(())
     }
 
-    /// A member that became ready while the ready list could not grow is
-    /// not lost: the next receive on the set lists every member again.
-    /// (Without the rescan, this receive timed out with the message queued.)
+    /// Members leave in any order, each taken off the tree and the ready
+    /// FIFO at once (the others keep their order) and its charge given
+    /// back; they can join again afterwards.
     #[test]
-    fn a_member_left_off_the_ready_list_is_found_by_a_rescan() -> Result {
+    fn members_leave_in_any_order_and_rejoin() -> Result {
+        const N: usize = 32;
+        let s = crate::space::Space::new()?;
+        let set = PortSet::new(&s.quota).map_err(|_| ENOMEM)?;
+        let mut ports = KVec::with_capacity(N, GFP_KERNEL)?;
+        for _ in 0..N {
+            ports.push(Port::new(&s.quota).map_err(|_| ENOMEM)?, GFP_KERNEL)?;
+        }
+        for p in ports.iter() {
+            set.add_member(p).map_err(|_| EINVAL)?;
+        }
+        assert_eq!(set.add_member(&ports[3]), Err(KERN_ALREADY_IN_SET));
+        // Every third port ready, last first.
+        let mut listed = KVec::new();
+        for p in ports.iter().rev().step_by(3) {
+            set.member_ready(p, false);
+            listed.push(key(p), GFP_KERNEL)?;
+        }
+        assert_eq!(&ready_keys(&set)?[..], &listed[..]);
+        // 7 is prime to N: every port leaves once, scattered.
+        for j in 0..N {
+            let p = &ports[(j * 7) % N];
+            set.remove_member(p).map_err(|_| EINVAL)?;
+            assert!(!is_member(&set, p));
+            assert_eq!(p.in_set(&set), None);
+            listed.retain(|k| *k != key(p));
+            assert_eq!(&ready_keys(&set)?[..], &listed[..]);
+            let g = set.inner.lock();
+            assert_eq!(g.count, N - j - 1);
+            assert_eq!(
+                g.charge.bytes(),
+                (SET_BYTES + (N - j - 1) * MEMBER_BYTES) as i64
+            );
+        }
+        assert_eq!(set.remove_member(&ports[0]), Err(KERN_NOT_IN_SET));
+        for p in ports.iter().rev() {
+            set.add_member(p).map_err(|_| EINVAL)?;
+            assert!(is_member(&set, p));
+        }
+        assert_eq!(set.inner.lock().count, N);
+        assert_eq!(set.members()?.len(), N);
+        set.destroy();
+        for p in ports.iter() {
+            assert_eq!(p.in_set(&set), None);
+        }
+        assert_eq!(set.inner.lock().charge.bytes(), SET_BYTES as i64);
+        drop(ports);
+        s.destroy();
+        Ok(())
+    }
+
+    /// The ready FIFO tolerates members whose messages went another way: a
+    /// receive on the set skips them (and unlists them); a member that
+    /// leaves is unlisted at once, so the set never keeps a port alive.
+    #[test]
+    fn receivers_skip_stale_ready_members() -> Result {
         let s = crate::space::Space::new()?;
         let set = PortSet::new(&s.quota).map_err(|_| ENOMEM)?;
         let p = Port::new(&s.quota).map_err(|_| ENOMEM)?;
         p.set_receiver(s.id, 0x1003);
+        // Joining with a message queued lists the port.
+        p.enqueue(
+            crate::kmsg::Kmsg::new(0, crate::kmsg::Sender::kernel())?,
+            false,
+        );
         set.add_member(&p).map_err(|_| EINVAL)?;
-        let k = crate::kmsg::Kmsg::new(0, crate::kmsg::Sender::kernel())?;
-        p.enqueue(k, false);
-        // As `member_ready` leaves it when memory is short. The entries
-        // dropped are clones of `p`, which the test holds.
-        {
-            let mut g = set.inner.lock();
-            g.rescan = true;
-            g.ready.clear();
+        assert_eq!(&ready_keys(&set)?[..], &[key(&p)]);
+        // Received through the port: the entry is stale.
+        let got = p.receive(s.id, 4096, 0, false, Some(0));
+        assert!(matches!(got, Ok(Received::Msg(..))));
+        drop(got);
+        assert_eq!(&ready_keys(&set)?[..], &[key(&p)]);
+        let got = set.receive(s.id, 4096, 0, false, Some(0));
+        assert!(matches!(got, Err(MACH_RCV_TIMED_OUT)));
+        assert!(ready_keys(&set)?.is_empty());
+        // Two messages: the receive relists the port for the second.
+        for _ in 0..2 {
+            p.enqueue(
+                crate::kmsg::Kmsg::new(0, crate::kmsg::Sender::kernel())?,
+                false,
+            );
         }
         let got = set.receive(s.id, 4096, 0, false, Some(0));
         assert!(matches!(got, Ok((_, Received::Msg(..)))));
         drop(got);
-        assert!(!set.inner.lock().rescan);
+        assert_eq!(&ready_keys(&set)?[..], &[key(&p)]);
+        // Leaving unlists it.
+        set.remove_member(&p).map_err(|_| EINVAL)?;
+        assert!(ready_keys(&set)?.is_empty());
+        let got = set.receive(s.id, 4096, 0, false, Some(0));
+        assert!(matches!(got, Err(MACH_RCV_TIMED_OUT)));
         set.destroy();
-        drop(crate::rights::Right::from_counted(
-            crate::rights::Kind::Receive,
-            p,
-        ));
+        drop(Right::from_counted(Kind::Receive, p));
         s.destroy();
         Ok(())
     }
