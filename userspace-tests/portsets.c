@@ -373,6 +373,85 @@ TEST(deallocate_and_mod_refs_destroy_set)
 	KR(mach_port_type(task, s, &t), KERN_INVALID_NAME);
 }
 
+/* Members leave a set in any order and by every way out (destroyed,
+ * extracted, moved to another set or to none) while others have messages
+ * queued: the set serves exactly the messages of the members left, in the
+ * order their ports became ready; the ports that left keep theirs, and the
+ * set serves them again once they rejoin. */
+TEST(members_leave_in_any_order)
+{
+	enum { N = 64 };
+	mach_port_t task = mach_task_self(), s = new_set(), s2 = new_set(), p[N];
+	mach_port_name_t names[N];
+	unsigned stay = 0;
+	rbuf_t m;
+
+	for (int i = 0; i < N; i++) {
+		p[i] = new_port();
+		KR_OK(mach_port_insert_member(task, p[i], s));
+		stay += i % 5 == 4;
+	}
+	/* 7 and 13 are prime to N: scattered orders that visit every port. */
+	for (int j = 0; j < N; j++) {
+		int i = (j * 7) % N;
+
+		if (i % 3 != 0)
+			send_id(p[i], 1000 + i);
+	}
+	for (int j = 0; j < N; j++) {
+		int i = (j * 13) % N;
+
+		switch (i % 5) {
+		case 0:
+			KR_OK(mach_port_mod_refs(task, p[i], MACH_PORT_RIGHT_RECEIVE, -1));
+			break;
+		case 1:
+			KR_OK(mach_port_extract_member(task, p[i], s));
+			break;
+		case 2:
+			KR_OK(mach_port_move_member(task, p[i], s2));
+			break;
+		case 3:
+			KR_OK(mach_port_move_member(task, p[i], MACH_PORT_NULL));
+			break;
+		}
+	}
+	EXPECT_EQ(set_members(s, names, N), stay);
+	/* The stayers became ready in the order of the sends, the movers to
+	 * s2 in the order they joined it. */
+	for (int k = 4; k >= 2; k -= 2) {
+		mach_port_t set = k == 4 ? s : s2;
+
+		for (int j = 0; j < N; j++) {
+			int i = (j * (k == 4 ? 7 : 13)) % N;
+
+			if (i % 3 == 0 || i % 5 != k)
+				continue;
+			KR_OK(rcv(set, &m, 0));
+			EXPECT_EQ(m.h.msgh_id, 1000 + i);
+			EXPECT_EQ(m.h.msgh_local_port, p[i]);
+		}
+		KR(rcv(set, &m, 0), MACH_RCV_TIMED_OUT);
+	}
+	/* Rejoining with a message queued makes a port ready again. */
+	for (int i = 1; i < N; i += 5)
+		KR_OK(mach_port_insert_member(task, p[i], s));
+	for (int i = 1; i < N; i += 5) {
+		if (i % 3 == 0)
+			continue;
+		KR_OK(rcv(s, &m, 0));
+		EXPECT_EQ(m.h.msgh_id, 1000 + i);
+	}
+	KR(rcv(s, &m, 0), MACH_RCV_TIMED_OUT);
+	for (int i = 3; i < N; i += 5) {
+		if (i % 3 == 0)
+			continue;
+		EXPECT_EQ(status_of(p[i]).mps_pset, 0);
+		KR_OK(rcv(p[i], &m, 0));
+		EXPECT_EQ(m.h.msgh_id, 1000 + i);
+	}
+}
+
 TEST(ten_thousand_members)
 {
 	enum { N = 10000 };
