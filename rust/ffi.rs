@@ -43,6 +43,12 @@ mod c {
             count: core::ffi::c_ulong,
         ) -> core::ffi::c_long;
         pub(super) fn machipc_shim_unmap(addr: usize, len: usize) -> c_int;
+        pub(super) fn machipc_shim_copy_in(
+            dst: *mut *mut c_void,
+            ndst: core::ffi::c_ulong,
+            uaddr: core::ffi::c_ulong,
+            len: usize,
+        ) -> c_int;
         pub(super) fn machipc_shim_space_of_fd(fd: c_int) -> *mut c_void;
         pub(super) fn machipc_shim_find_pid(nr: c_int) -> *mut c_void;
         pub(super) fn machipc_shim_may_attach(pid: *mut c_void) -> bool;
@@ -327,11 +333,7 @@ pub(crate) fn current_euid_key() -> u32 {
 /// read-write; returns the address. The mapping takes its own reference
 /// to every page, so the caller's [`Page`]s may be dropped afterwards.
 pub(crate) fn map_user_pages(pages: &[kernel::page::Page]) -> Result<usize> {
-    let mut raw = KVec::with_capacity(pages.len(), GFP_KERNEL_ACCOUNT)?;
-    for p in pages {
-        raw.push_within_capacity(p.as_ptr().cast::<core::ffi::c_void>())
-            .map_err(|_| ENOMEM)?;
-    }
+    let mut raw = raw_pages(pages)?;
     // SAFETY: `raw` holds `pages.len()` valid pages that stay allocated
     // for the call (we borrow them); the shim maps them in the current
     // process, each mapped page taking its own reference.
@@ -340,6 +342,48 @@ pub(crate) fn map_user_pages(pages: &[kernel::page::Page]) -> Result<usize> {
         return Err(Error::from_errno(r as i32));
     }
     Ok(r as usize)
+}
+
+/// The raw `struct page` pointers of `pages`, for the shim.
+fn raw_pages(pages: &[kernel::page::Page]) -> Result<KVec<*mut core::ffi::c_void>> {
+    let mut raw = KVec::with_capacity(pages.len(), GFP_KERNEL_ACCOUNT)?;
+    for p in pages {
+        raw.push_within_capacity(p.as_ptr().cast::<core::ffi::c_void>())
+            .map_err(|_| ENOMEM)?;
+    }
+    Ok(raw)
+}
+
+/// Copies `len` bytes at the caller's address `addr` into `pages`, the
+/// first byte at the start of the first page, and zeroes the rest of the
+/// last page. `EFAULT` if the caller cannot read the range, `EINVAL` if
+/// `len` does not fit in `pages`.
+///
+/// # Safety
+///
+/// Nothing else reads or writes `pages` during the call (freshly
+/// allocated pages the caller has not shared).
+pub(crate) unsafe fn copy_user_to_pages(
+    pages: &[kernel::page::Page],
+    addr: usize,
+    len: usize,
+) -> Result {
+    let mut raw = raw_pages(pages)?;
+    // SAFETY: `raw` holds `pages.len()` valid pages, borrowed for the
+    // call, which by the function's contract nobody else accesses; the
+    // shim pins the source pages itself and checks `len` against them.
+    let r = unsafe {
+        c::machipc_shim_copy_in(
+            raw.as_mut_ptr(),
+            raw.len() as core::ffi::c_ulong,
+            addr as core::ffi::c_ulong,
+            len,
+        )
+    };
+    if r < 0 {
+        return Err(Error::from_errno(r));
+    }
+    Ok(())
 }
 
 /// Unmaps the caller's pages covering `[addr, addr + len)`.

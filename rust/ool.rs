@@ -48,28 +48,23 @@ impl Region {
         if len == 0 {
             return Ok(Self::empty());
         }
-        let mut reader = UserSlice::new(UserPtr::from_addr(addr), len).reader();
         if len < map_min() {
             let mut data = KVVec::new();
-            reader.read_all(&mut data, GFP_KERNEL_ACCOUNT)?;
+            UserSlice::new(UserPtr::from_addr(addr), len)
+                .read_all(&mut data, GFP_KERNEL_ACCOUNT)?;
             return Ok(Region::Bytes(data));
         }
+        // A range that wraps is never the caller's memory.
+        addr.checked_add(len).ok_or(EFAULT)?;
         let n = len.div_ceil(PAGE_SIZE);
         let mut pages = KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
-        for i in 0..n {
-            let page = Page::alloc_page(GFP_KERNEL_ACCOUNT)?;
-            let chunk = core::cmp::min(PAGE_SIZE, len - i * PAGE_SIZE);
-            // SAFETY: The page was just allocated and is not shared with
-            // anyone, so nothing else reads or writes it.
-            unsafe {
-                page.copy_from_user_slice_raw(&mut reader, 0, chunk)?;
-                if chunk < PAGE_SIZE {
-                    page.fill_zero_raw(chunk, PAGE_SIZE - chunk)?;
-                }
-            }
+        for _ in 0..n {
             // Cannot fail: the capacity was reserved above.
-            let _ = pages.push_within_capacity(page);
+            let _ = pages.push_within_capacity(Page::alloc_page(GFP_KERNEL_ACCOUNT)?);
         }
+        // SAFETY: The pages were just allocated and are not shared with
+        // anyone, so nothing else reads or writes them.
+        unsafe { crate::ffi::copy_user_to_pages(&pages, addr, len)? };
         Ok(Region::Pages(pages))
     }
 

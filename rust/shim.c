@@ -43,6 +43,7 @@
 #include <linux/uidgid.h>
 #include <linux/mman.h>
 #include <linux/mm.h>
+#include <linux/highmem.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
@@ -424,6 +425,85 @@ long machipc_shim_map_pages(struct page **pages, unsigned long count)
 	f->private_data = NULL;
 	fput(f);
 	return (long)addr;
+}
+
+/* Source pages pinned at a time by machipc_shim_copy_in. */
+#define MACHIPC_COPY_BATCH 32
+
+/*
+ * Copies what is left of [uaddr + done, uaddr + len) with copy_from_user,
+ * a destination page at a time: memory that pinning refuses (VM_IO or
+ * VM_PFNMAP mappings) and the errors, which are copy_from_user's.
+ */
+static int machipc_copy_in_user(struct page **dst, unsigned long uaddr, size_t done, size_t len)
+{
+	while (done < len) {
+		size_t off = done & ~PAGE_MASK;
+		size_t chunk = min_t(size_t, PAGE_SIZE - off, len - done);
+		void *d = kmap_local_page(dst[done >> PAGE_SHIFT]);
+		unsigned long left = copy_from_user(d + off, (const void __user *)(uaddr + done), chunk);
+
+		kunmap_local(d);
+		if (left)
+			return -EFAULT;
+		done += chunk;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Copies `len` bytes at the caller's address `uaddr` into the pages `dst`
+ * (byte 0 at the start of dst[0]), and zeroes the rest of the last page.
+ * The source pages are pinned for reading a batch at a time and copied
+ * kernel to kernel: no user access per byte, and the architecture's
+ * memcpy rather than its user-copy routine. What cannot be pinned is
+ * copied with copy_from_user, which also decides the error (-EFAULT).
+ * The caller owns `dst` alone; `len` is at most `ndst` pages.
+ */
+int machipc_shim_copy_in(struct page **dst, unsigned long ndst, unsigned long uaddr, size_t len)
+{
+	struct page *src[MACHIPC_COPY_BATCH];
+	size_t done = 0;
+
+	if (len > ndst << PAGE_SHIFT)
+		return -EINVAL;
+	while (done < len) {
+		unsigned long from = uaddr + done;
+		unsigned long first = from & PAGE_MASK;
+		unsigned long want = min_t(unsigned long, MACHIPC_COPY_BATCH,
+					   (PAGE_ALIGN(uaddr + len) - first) >> PAGE_SHIFT);
+		size_t end;
+		int got = pin_user_pages_fast(first, want, 0, src);
+
+		if (got <= 0)
+			break;
+		end = min_t(size_t, len, first + ((unsigned long)got << PAGE_SHIFT) - uaddr);
+		while (done < end) {
+			size_t doff = done & ~PAGE_MASK;
+			size_t soff = (uaddr + done) & ~PAGE_MASK;
+			size_t chunk = min3(PAGE_SIZE - doff, PAGE_SIZE - soff, end - done);
+			struct page *sp = src[(uaddr + done - first) >> PAGE_SHIFT];
+			void *d = kmap_local_page(dst[done >> PAGE_SHIFT]);
+			void *s = kmap_local_page(sp);
+
+			memcpy(d + doff, s + soff, chunk);
+			kunmap_local(s);
+			kunmap_local(d);
+			done += chunk;
+		}
+		unpin_user_pages(src, got);
+		cond_resched();
+	}
+	if (done < len && machipc_copy_in_user(dst, uaddr, done, len))
+		return -EFAULT;
+	if (len & ~PAGE_MASK) {
+		void *d = kmap_local_page(dst[len >> PAGE_SHIFT]);
+
+		memset(d + (len & ~PAGE_MASK), 0, PAGE_SIZE - (len & ~PAGE_MASK));
+		kunmap_local(d);
+	}
+	return 0;
 }
 
 /* Unmaps [addr, addr + len) of the caller, rounded out to pages. */
