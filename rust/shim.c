@@ -387,17 +387,30 @@ struct machipc_ool_pages {
  * Called by vm_mmap() below with the mmap lock held for writing: inserts
  * the region's pages (each gains a reference held by the mapping).
  * VM_DONTEXPAND keeps mremap from growing the mapping past them.
+ *
+ * The pages are inserted writable although the mapping is private: the
+ * message gives them up, so this mapping is their only user and the
+ * receiver's first write to each need not fault and copy it (the
+ * private protection, vm_page_prot, would map them read-only). From
+ * then on they are ordinary private pages: fork write-protects them in
+ * both processes (copy_present_ptes), and mprotect makes them writable
+ * again only through a copy, since they are not anonymous.
  */
 static int machipc_ool_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct machipc_ool_pages *p = file->private_data;
+	pgprot_t cow = vma->vm_page_prot;
 	unsigned long n;
+	int err;
 
 	if (!p || vma_pages(vma) != p->count || vma->vm_pgoff)
 		return -EINVAL;
 	n = p->count;
 	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND);
-	return vm_insert_pages(vma, vma->vm_start, p->pages, &n);
+	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags | VM_SHARED);
+	err = vm_insert_pages(vma, vma->vm_start, p->pages, &n);
+	vma->vm_page_prot = cow;
+	return err;
 }
 
 static const struct file_operations machipc_ool_fops = {

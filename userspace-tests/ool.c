@@ -247,6 +247,144 @@ TEST(ool_large_region_survives_resend_and_fork)
 	free(buf);
 }
 
+/* Sends `size` bytes at `src` through `p` and returns the received
+ * region; the sender then overwrites `src`, which must not show. */
+static char *send_snapshot(mach_port_t p, char *src, size_t size)
+{
+	struct ool_msg m;
+	struct ool_rcv r;
+
+	fill(&m, p, src, size, NULL, 0);
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0));
+	memset(src, 0xee, size);
+	KR_OK(mach_msg(&r.m.h, MACH_RCV_MSG, 0, sizeof(r), p, 0, 0));
+	EXPECT_EQ(r.m.mem.size, size);
+	return r.m.mem.address;
+}
+
+/* Whether `got` holds `size` bytes equal to `c`. */
+static int all_equal(const char *got, size_t size, char c)
+{
+	int same = 1;
+
+	for (size_t i = 0; i < size; i++)
+		same &= got[i] == c;
+	return same;
+}
+
+TEST(ool_large_region_from_any_kind_of_memory_is_a_snapshot)
+{
+	/* Large regions are copied from the sender's pinned pages: memory
+	 * never touched (the zero page), a shared file mapping, pages shared
+	 * copy-on-write with a child, and a region spanning two mappings,
+	 * at page offsets other than zero and over several pinning batches. */
+	mach_port_t p = receiver();
+	size_t size = 100 * 4096 + 5, span = 104 * 4096;
+	char *untouched = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *got = send_snapshot(p, untouched + 100, size);
+
+	EXPECT_TRUE(all_equal(got, size, 0));
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)got, size));
+
+	int fd = memfd_create("ool", 0);
+	EXPECT_EQ(ftruncate(fd, span), 0);
+	char *file = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	memset(file, 0x11, span);
+	got = send_snapshot(p, file + 4000, size);
+	EXPECT_TRUE(all_equal(got, size, 0x11));
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)got, size));
+
+	/* Half anonymous, half the file, at one address. */
+	char *two = mmap(NULL, 2 * span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT_EQ(mmap(two + span, span, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0), two + span);
+	memset(two, 0x22, span);
+	memset(two + span, 0x33, span);
+	got = send_snapshot(p, two + span - 40 * 4096 - 9, 80 * 4096);
+	EXPECT_TRUE(all_equal(got, 40 * 4096 + 9, 0x22));
+	EXPECT_TRUE(all_equal(got + 40 * 4096 + 9, 40 * 4096 - 9, 0x33));
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)got, 80 * 4096));
+
+	/* Pages a child shares copy-on-write: the child keeps its own. */
+	char *cow = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int go[2], done[2], status;
+	memset(cow, 0x44, span);
+	EXPECT_EQ(pipe(go), 0);
+	EXPECT_EQ(pipe(done), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		_exit(read(go[0], &c, 1) == 1 && all_equal(cow, span, 0x44) ? 0 : 1);
+	}
+	got = send_snapshot(p, cow + 1, size);
+	EXPECT_TRUE(all_equal(got, size, 0x44));
+	EXPECT_EQ(write(go[1], "x", 1), 1);
+	waitpid(pid, &status, 0);
+	EXPECT_EQ(WEXITSTATUS(status), 0);
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)got, size));
+}
+
+/* The kilobytes of anonymous memory in the mapping holding `addr`
+ * (/proc/self/smaps), -1 if not found. */
+static long anon_kb(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[256];
+	int in = 0;
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+		else if (in && sscanf(line, "Anonymous: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+TEST(ool_large_region_is_the_receivers_own_without_a_copy_on_write)
+{
+	/* The receiver's writes go to the pages the message brought (no
+	 * fault and copy: the mapping holds no anonymous pages after them)
+	 * and never reach the sender. After a fork each side writes its own
+	 * copy, as with any private memory, and mprotect keeps the data. */
+	mach_port_t p = receiver();
+	size_t size = 64 * 4096;
+	char *src = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int go[2], status;
+
+	memset(src, 0x5a, size);
+	char *got = send_snapshot(p, src, size);
+	EXPECT_TRUE(all_equal(got, size, 0x5a));
+	memset(got, 1, size);
+	EXPECT_EQ(anon_kb(got), 0);
+	EXPECT_TRUE(all_equal(src, size, (char)0xee));
+	EXPECT_EQ(pipe(go), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		int ok = read(go[0], &c, 1) == 1 && all_equal(got, size, 1);
+		memset(got, 3, size);
+		_exit(ok && all_equal(got, size, 3) ? 0 : 1);
+	}
+	memset(got, 2, size);
+	EXPECT_EQ(write(go[1], "x", 1), 1);
+	waitpid(pid, &status, 0);
+	EXPECT_EQ(WEXITSTATUS(status), 0);
+	EXPECT_TRUE(all_equal(got, size, 2));
+	EXPECT_EQ(anon_kb(got), size / 1024);
+	EXPECT_EQ(mprotect(got, size, PROT_READ), 0);
+	EXPECT_EQ(mprotect(got, size, PROT_READ | PROT_WRITE), 0);
+	got[0] = 4;
+	EXPECT_EQ(got[0], 4);
+	EXPECT_TRUE(all_equal(got + 1, size - 1, 2));
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)got, size));
+}
+
 TEST(ool_large_region_with_a_hole_is_invalid_memory)
 {
 	mach_port_t p = receiver();
