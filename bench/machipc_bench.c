@@ -3,6 +3,9 @@
  * machipc benchmarks: each row against a Linux baseline measured in the
  * same run. Prints a table and writes JSON (argv[1], default bench.json).
  * `--quick` runs a few iterations only (a smoke test for `make check`).
+ * `--mode icount` says the guest runs under QEMU's `-icount` on one vCPU
+ * (scripts/bench.sh): the clock then counts instructions, and rows that
+ * need two CPUs are reported as not applicable.
  */
 #include <mach/mach.h>
 #include <errno.h>
@@ -20,6 +23,9 @@
 #include <unistd.h>
 
 static int iters = 20000, warm = 2000;
+/* "wall" or "icount" (see the top of this file). */
+static const char *mode = "wall";
+static int icount;
 
 static double now_ns(void)
 {
@@ -474,6 +480,185 @@ static double pairs(int npairs, int n, int mach)
 	return npairs * (n + warm) / worst;
 }
 
+/* ---- many clients, one server ---------------------------------------- */
+
+struct rpc_client {
+	mach_port_t port;
+	int n;
+};
+
+/* One client thread of one process: `n` RPCs to `port` through its own
+ * reply port. */
+static void *rpc_client_thread(void *p)
+{
+	struct rpc_client *c = p;
+	mach_port_t reply;
+	struct rpc_msg m;
+
+	if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &reply) != KERN_SUCCESS)
+		exit(1);
+	for (int i = 0; i < c->n; i++) {
+		m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+		m.h.msgh_size = 64;
+		m.h.msgh_remote_port = c->port;
+		m.h.msgh_local_port = reply;
+		m.h.msgh_id = i;
+		if (mach_msg(&m.h, MACH_SEND_MSG | MACH_RCV_MSG, 64, sizeof(m), reply, 0, 0) != KERN_SUCCESS) {
+			fprintf(stderr, "rpc (4 clients) failed\n");
+			exit(1);
+		}
+	}
+	mach_port_mod_refs(mach_task_self(), reply, MACH_PORT_RIGHT_RECEIVE, -1);
+	return NULL;
+}
+
+/* ns per RPC when 4 client threads of this process call one server thread
+ * on one port, `per_client` RPCs each. */
+static double rpc_4to1(int per_client)
+{
+	mach_port_t port = new_port();
+	struct server_arg a = { port, 4 * per_client };
+	struct rpc_client c = { port, per_client };
+	pthread_t srv, t[4];
+	double t0 = now_ns();
+
+	pthread_create(&srv, NULL, rpc_server, &a);
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, rpc_client_thread, &c);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	pthread_join(srv, NULL);
+	double ns = (now_ns() - t0) / (4.0 * per_client);
+	mach_port_mod_refs(mach_task_self(), port, MACH_PORT_RIGHT_RECEIVE, -1);
+	return ns;
+}
+
+struct pipe_pair {
+	int to[2], from[2], n;
+};
+
+static void *pipe_client_thread(void *p)
+{
+	struct pipe_pair *pp = p;
+	char buf[64] = { 0 };
+
+	for (int i = 0; i < pp->n; i++)
+		if (write(pp->to[1], buf, 64) != 64 || read(pp->from[0], buf, 64) != 64)
+			exit(1);
+	return NULL;
+}
+
+/* ns per round trip of 4 independent pipe ping-pong pairs in this process
+ * (8 threads), `per_pair` round trips each: the baseline of rpc_4to1. */
+static double pipes_4(int per_pair)
+{
+	struct pipe_pair pp[4];
+	struct echo e[4];
+	pthread_t c[4], s[4];
+	double t0;
+
+	for (int i = 0; i < 4; i++) {
+		if (pipe(pp[i].to) || pipe(pp[i].from))
+			exit(1);
+		pp[i].n = per_pair;
+		e[i] = (struct echo){ pp[i].to[0], pp[i].from[1], per_pair };
+	}
+	t0 = now_ns();
+	for (int i = 0; i < 4; i++) {
+		pthread_create(&s[i], NULL, echo_server, &e[i]);
+		pthread_create(&c[i], NULL, pipe_client_thread, &pp[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(c[i], NULL);
+		pthread_join(s[i], NULL);
+	}
+	double ns = (now_ns() - t0) / (4.0 * per_pair);
+	for (int i = 0; i < 4; i++) {
+		close(pp[i].to[0]);
+		close(pp[i].to[1]);
+		close(pp[i].from[0]);
+		close(pp[i].from[1]);
+	}
+	return ns;
+}
+
+/* ---- costs that must stay flat as the work grows --------------------- */
+
+/* ns per port to destroy (drop the receive right of) each of `n` ports
+ * that are all members of one set. */
+static double destroy_members_ns(int n)
+{
+	mach_port_t set, *p = malloc(sizeof(*p) * n);
+	kern_return_t kr;
+
+	kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_PORT_SET, &set);
+	for (int i = 0; kr == KERN_SUCCESS && i < n; i++) {
+		kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &p[i]);
+		if (kr == KERN_SUCCESS)
+			kr = mach_port_move_member(mach_task_self(), p[i], set);
+	}
+	if (kr != KERN_SUCCESS)
+		fail("set members", kr);
+	double t0 = now_ns();
+	for (int i = 0; i < n; i++)
+		if ((kr = mach_port_mod_refs(mach_task_self(), p[i], MACH_PORT_RIGHT_RECEIVE, -1)) != KERN_SUCCESS)
+			fail("destroy member", kr);
+	double ns = (now_ns() - t0) / n;
+	mach_port_mod_refs(mach_task_self(), set, MACH_PORT_RIGHT_PORT_SET, -1);
+	free(p);
+	return ns;
+}
+
+/* Fills this task's space with dead names until it holds `total` names,
+ * then times `k` receive-right allocations; gives ns per allocation (the
+ * new ports are destroyed afterwards, untimed). */
+static double allocate_at(int total, int k, int *held)
+{
+	mach_port_t x, *p = malloc(sizeof(*p) * k);
+	kern_return_t kr;
+
+	for (; *held < total; (*held)++)
+		if ((kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_DEAD_NAME, &x)) != KERN_SUCCESS)
+			fail("fill the space with dead names", kr);
+	double t0 = now_ns();
+	for (int i = 0; i < k; i++)
+		if ((kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &p[i])) != KERN_SUCCESS)
+			fail("mach_port_allocate", kr);
+	double ns = (now_ns() - t0) / k;
+	for (int i = 0; i < k; i++)
+		mach_port_mod_refs(mach_task_self(), p[i], MACH_PORT_RIGHT_RECEIVE, -1);
+	free(p);
+	return ns;
+}
+
+/* mach_port_allocate's cost in a space of `few` names and of `many`, in a
+ * child process so that its own space holds the names and goes with it. */
+static void allocate_flat(int few, int many, int k, double *ns_few, double *ns_many)
+{
+	int fds[2];
+	double r[2];
+
+	if (pipe(fds))
+		exit(1);
+	if (fork() == 0) {
+		int held = 0;
+
+		r[0] = allocate_at(few, k, &held);
+		r[1] = allocate_at(many, k, &held);
+		if (write(fds[1], r, sizeof(r)) != sizeof(r))
+			_exit(1);
+		_exit(0);
+	}
+	if (read(fds[0], r, sizeof(r)) != sizeof(r))
+		exit(1);
+	while (wait(NULL) > 0)
+		;
+	close(fds[0]);
+	close(fds[1]);
+	*ns_few = r[0];
+	*ns_many = r[1];
+}
+
 /* ---- debugfs -------------------------------------------------------- */
 
 static long stat_value(const char *name)
@@ -499,13 +684,25 @@ static int first = 1;
 static void row(const char *name, const char *unit, double m_med, double m_p99, double b_med, double b_p99,
 		const char *baseline, double ratio, const char *target, int met)
 {
-	printf("| %-34s | %10.1f | %10.1f | %10.1f | %10.1f | %-22s | %6.2f | %-8s | %s |\n", name, m_med, m_p99,
+	printf("| %-40s | %10.1f | %10.1f | %10.1f | %10.1f | %-22s | %6.2f | %-8s | %s |\n", name, m_med, m_p99,
 	       b_med, b_p99, baseline, ratio, target, met ? "met" : "MISSED");
 	fprintf(json,
 		"%s\n  {\"row\": \"%s\", \"unit\": \"%s\", \"machipc_median\": %.1f, \"machipc_p99\": %.1f, "
 		"\"baseline\": \"%s\", \"baseline_median\": %.1f, \"baseline_p99\": %.1f, \"ratio\": %.3f, "
 		"\"target\": \"%s\", \"met\": %s}",
 		first ? "" : ",", name, unit, m_med, m_p99, baseline, b_med, b_p99, ratio, target, met ? "true" : "false");
+	first = 0;
+}
+
+/* A row this mode cannot measure meaningfully (`why`, e.g. one vCPU). */
+static void row_na(const char *name, const char *unit, const char *baseline, const char *target, const char *why)
+{
+	printf("| %-40s | %10s | %10s | %10s | %10s | %-22s | %6s | %-8s | %s |\n", name, "-", "-", "-", "-", baseline,
+	       "-", target, why);
+	fprintf(json,
+		"%s\n  {\"row\": \"%s\", \"unit\": \"%s\", \"baseline\": \"%s\", \"target\": \"%s\", "
+		"\"met\": null, \"note\": \"%s\"}",
+		first ? "" : ",", name, unit, baseline, target, why);
 	first = 0;
 }
 
@@ -517,6 +714,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			quick = 1;
+		else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
+			mode = argv[++i];
+			icount = !strcmp(mode, "icount");
+		}
 		else if (!strcmp(argv[i], "--rpc-only") && i + 1 < argc) {
 			/* The RPC loop alone, for a profiler (scripts/profile.sh). */
 			int n = atoi(argv[++i]);
@@ -547,11 +748,14 @@ int main(int argc, char **argv)
 		perror(out);
 		return 1;
 	}
-	fprintf(json, "{\"iterations\": %d, \"rows\": [", iters);
+	fprintf(json, "{\"mode\": \"%s\", \"clock\": \"%s\", \"iterations\": %d, \"rows\": [", mode,
+		icount ? "guest ns = instructions (QEMU -icount shift=0, 1 vCPU)" : "wall", iters);
+	if (icount)
+		printf("icount mode: 1 guest ns = 1 instruction, so ns below are instructions per operation\n");
 	double *v = malloc(sizeof(double) * iters), *b = malloc(sizeof(double) * iters);
 	struct stat2 sm, sp, ss, sf;
 
-	printf("| %-34s | %10s | %10s | %10s | %10s | %-22s | %6s | %-8s | %s |\n", "row (ns or per s)",
+	printf("| %-40s | %10s | %10s | %10s | %10s | %-22s | %6s | %-8s | %s |\n", "row (ns or per s)",
 	       "machipc", "p99", "baseline", "p99", "baseline is", "ratio", "target", "");
 	long h0 = stat_value("kmsg_cache_hits"), m0 = stat_value("kmsg_cache_misses");
 	mach_port_t p = new_port();
@@ -623,10 +827,32 @@ int main(int argc, char **argv)
 		printf("(OOL size sweep skipped: %s not writable)\n", OOL_MAP_MIN);
 	}
 
-	double p1 = pairs(1, iters / 2, 1), p2 = pairs(2, iters / 2, 1);
-	double pp1 = pairs(1, iters / 2, 0), pp2 = pairs(2, iters / 2, 0);
-	row("2 pairs (2 processes) vs 1 (RPC/s)", "msgs/s", p2, p2, p1, p1, "1 pair", p2 / p1, ">= 1.8", p2 >= 1.8 * p1);
-	row("  same for pipe pairs (RTT/s)", "msgs/s", pp2, pp2, pp1, pp1, "1 pipe pair", pp2 / pp1, "info", 1);
+	if (icount) {
+		row_na("2 pairs (2 processes) vs 1 (RPC/s)", "msgs/s", "1 pair", ">= 1.8", "n/a (1 vCPU)");
+		row_na("  same for pipe pairs (RTT/s)", "msgs/s", "1 pipe pair", "info", "n/a (1 vCPU)");
+	} else {
+		double p1 = pairs(1, iters / 2, 1), p2 = pairs(2, iters / 2, 1);
+		double pp1 = pairs(1, iters / 2, 0), pp2 = pairs(2, iters / 2, 0);
+
+		row("2 pairs (2 processes) vs 1 (RPC/s)", "msgs/s", p2, p2, p1, p1, "1 pair", p2 / p1, ">= 1.8",
+		    p2 >= 1.8 * p1);
+		row("  same for pipe pairs (RTT/s)", "msgs/s", pp2, pp2, pp1, pp1, "1 pipe pair", pp2 / pp1, "info", 1);
+	}
+
+	double r4 = rpc_4to1(iters / 4), q4 = pipes_4(iters / 4);
+	row("4 client threads -> 1 server, RPC (ns)", "ns", r4, r4, q4, q4, "4 pipe pairs, 8 threads", r4 / q4, "<= 1.0",
+	    r4 <= 1.0 * q4);
+
+	int dbig = quick ? 1000 : 16000, dsmall = quick ? 100 : 1000;
+	double dl = destroy_members_ns(dsmall), db = destroy_members_ns(dbig);
+	row(quick ? "destroy member, set of 1,000 (ns/port)" : "destroy member, set of 16,000 (ns/port)", "ns", db, db,
+	    dl, dl, quick ? "same, set of 100" : "same, set of 1,000", db / dl, "<= 1.5", db <= 1.5 * dl);
+
+	int many = quick ? 5000 : 1000000;
+	double af, am;
+	allocate_flat(1000, many, quick ? 200 : 2000, &af, &am);
+	row(quick ? "mach_port_allocate, 5,000 names (ns)" : "mach_port_allocate, 1,000,000 names (ns)", "ns", am, am,
+	    af, af, "same, 1,000 names", am / af, "<= 1.5", am <= 1.5 * af);
 
 	double hits = h1 - h0, misses = m1 - m0, rate = (h0 < 0 || hits + misses == 0) ? 0 : 100.0 * hits / (hits + misses);
 	row("kmsg cache hit rate, RPC loop (%)", "%", rate, rate, 0, 0, "-", rate / 100, ">= 99", rate >= 99);

@@ -10,6 +10,10 @@
 #   --module FILE      module to load (default: ./machipc.ko); --no-module: none
 #   --timeout SECONDS  whole-run limit (default 900)
 #   --smp N, --mem MB  guest size (default 2 vCPUs, 2048 MB)
+#   --icount           deterministic clock: TCG on one vCPU, one thread, with
+#                      `-icount shift=0,sleep=off`, so the guest clock advances
+#                      1 ns per instruction executed (timings become
+#                      instruction counts, the same whatever the host load)
 #   --plant-splat      write a fake WARNING into the guest's kernel log (self-test)
 #   --dmesg FILE       keep the guest's kernel log here
 #   --results FILE     keep what the command wrote to $MACHIPC_RESULTS here
@@ -44,6 +48,7 @@ SMP=2
 ACPI=${VM_ACPI:-acpi=off}
 MEM=2048
 PLANT=0
+ICOUNT=0
 DMESG_OUT=""
 RESULTS_OUT=""
 KEEP=""
@@ -57,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--smp) SMP=$2; shift ;;
 	--mem) MEM=$2; shift ;;
 	--plant-splat) PLANT=1 ;;
+	--icount) ICOUNT=1 ;;
 	--dmesg) DMESG_OUT=$2; shift ;;
 	--results) RESULTS_OUT=$2; shift ;;
 	--keep) KEEP=$2; shift ;;
@@ -93,7 +99,13 @@ accel() {
 	if [ "$(cat "$probe")" = kvm ]; then echo kvm "probe boot succeeded"; else echo tcg "KVM probe boot hung"; fi
 }
 read -r ACCEL WHY < <(accel)
-if [ "$ACCEL" = kvm ]; then
+if [ $ICOUNT = 1 ]; then
+	# icount needs TCG and one translation thread (it is incompatible with
+	# MTTCG); a second vCPU would only interleave round-robin on that thread.
+	SMP=1
+	ACCEL_ARGS=(-accel tcg,thread=single -cpu max -icount shift=0,sleep=off)
+	echo "vm-run: using TCG with -icount shift=0,sleep=off on 1 vCPU: 1 guest ns = 1 instruction"
+elif [ "$ACCEL" = kvm ]; then
 	ACCEL_ARGS=(-accel kvm -cpu host)
 	echo "vm-run: using KVM ($WHY)"
 else
