@@ -676,6 +676,35 @@ static long stat_value(const char *name)
 	return r;
 }
 
+#define COUNTING "/sys/kernel/debug/machipc/counting"
+#define COUNTERS "/sys/kernel/debug/machipc/counters"
+
+/* Turns the module's operation counters on (zeroing them) or off. */
+static int set_counting(int on)
+{
+	FILE *f = fopen(COUNTING, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%d\n", on);
+	return fclose(f);
+}
+
+static long counter_value(const char *name)
+{
+	FILE *f = fopen(COUNTERS, "r");
+	char key[64];
+	long v, r = -1;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &v) == 2)
+		if (!strcmp(key, name))
+			r = v;
+	fclose(f);
+	return r;
+}
+
 /* ---- report --------------------------------------------------------- */
 
 static FILE *json;
@@ -704,6 +733,38 @@ static void row_na(const char *name, const char *unit, const char *baseline, con
 		"\"met\": null, \"note\": \"%s\"}",
 		first ? "" : ",", name, unit, baseline, target, why);
 	first = 0;
+}
+
+/* Lock acquisitions by class and message-path allocations per RPC (client
+ * and server side together), from the module's counters over `n` RPCs. */
+static void per_rpc_counts(int n)
+{
+	static const char *const names[] = { "lock_space", "lock_transit", "lock_port", "lock_port_set", "allocs" };
+	double *t = malloc(sizeof(double) * n);
+	mach_port_t p = new_port();
+	long h0 = stat_value("kmsg_cache_hits"), m0 = stat_value("kmsg_cache_misses");
+	int total = n + warm;
+
+	if (set_counting(1)) {
+		printf("(per-RPC counters skipped: %s not writable)\n", COUNTING);
+		free(t);
+		return;
+	}
+	mach_rpc(p, p, t, n);
+	set_counting(0);
+	long h1 = stat_value("kmsg_cache_hits"), m1 = stat_value("kmsg_cache_misses");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char name[64];
+		double x = (double)counter_value(names[i]) / total;
+
+		snprintf(name, sizeof(name), "  per RPC: %s (count)", names[i]);
+		row(name, "count", x, x, 0, 0, "-", x, "info", 1);
+	}
+	double hm = (double)(h1 - h0) / total, mm = (double)(m1 - m0) / total;
+	row("  per RPC: kmsg cache hits (count)", "count", hm, hm, 0, 0, "-", hm, "info", 1);
+	row("  per RPC: kmsg cache misses (count)", "count", mm, mm, 0, 0, "-", mm, "info", 1);
+	mach_port_mod_refs(mach_task_self(), p, MACH_PORT_RIGHT_RECEIVE, -1);
+	free(t);
 }
 
 int main(int argc, char **argv)
@@ -766,6 +827,8 @@ int main(int argc, char **argv)
 	sp = stats(b, iters);
 	row("RPC round trip 64 B (ns)", "ns", sm.median, sm.p99, sp.median, sp.p99, "pipe ping-pong",
 	    sm.median / sp.median, "<= 0.6", sm.median <= 0.6 * sp.median);
+	if (!icount)
+		per_rpc_counts(quick ? 100 : 2000);
 	socket_rtt(b, iters);
 	ss = stats(b, iters);
 	row("  vs UNIX SOCK_SEQPACKET (ns)", "ns", sm.median, sm.p99, ss.median, ss.p99, "socketpair ping-pong",

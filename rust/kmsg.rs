@@ -147,6 +147,7 @@ impl Kmsg {
         // Counted from here: if the box cannot be had, `k` is dropped,
         // and `Drop` counts it out again.
         stats::KMSGS.inc();
+        stats::count_alloc();
         Ok(KBox::new(k, GFP_KERNEL_ACCOUNT)?)
     }
 

@@ -83,6 +83,7 @@ fn cache() -> Option<&'static KmsgCache> {
 /// A zeroed body buffer of `len` bytes.
 pub(crate) fn get(len: usize) -> Result<KVVec<u8>> {
     if len > SMALL {
+        stats::count_alloc();
         return Ok(KVVec::from_elem(0u8, len, GFP_KERNEL_ACCOUNT)?);
     }
     let cached = cache()
@@ -95,6 +96,7 @@ pub(crate) fn get(len: usize) -> Result<KVVec<u8>> {
         }
         None => {
             stats::KMSG_CACHE_MISSES.inc();
+            stats::count_alloc();
             KVVec::with_capacity(SMALL, GFP_KERNEL_ACCOUNT)?
         }
     };

@@ -33,6 +33,7 @@ use crate::port_set::PortSet;
 use crate::right::Deferred;
 use crate::rights::*;
 use crate::space::{Object, Space, SpaceInner};
+use crate::stats;
 
 /// The arguments of one `mach_msg` call.
 pub(crate) struct MsgArgs {
@@ -108,6 +109,9 @@ fn parse_descriptors(body: &[u8]) -> MachResult<KVec<UserDesc>> {
         return Err(MACH_SEND_MSG_TOO_SMALL);
     }
     let mut rights = 0usize;
+    if count != 0 {
+        stats::count_alloc();
+    }
     let mut v = KVec::with_capacity(count, GFP_KERNEL_ACCOUNT).map_err(|_| MACH_SEND_NO_BUFFER)?;
     let mut off = BODY_SIZE;
     for i in 0..count {
@@ -159,6 +163,9 @@ fn copyin_ool(
     if !charged {
         return Err(MACH_SEND_NO_BUFFER);
     }
+    if !descs.is_empty() {
+        stats::count_alloc();
+    }
     k.descs
         .reserve(descs.len(), GFP_KERNEL_ACCOUNT)
         .map_err(|_| MACH_SEND_NO_BUFFER)?;
@@ -202,6 +209,7 @@ fn copyin_ool(
                 }
                 let mut bytes = KVec::new();
                 if count != 0 {
+                    stats::count_alloc();
                     UserSlice::new(UserPtr::from_addr(addr), len)
                         .read_all(&mut bytes, GFP_KERNEL_ACCOUNT)
                         .map_err(ool_copy_error)?;
@@ -492,6 +500,7 @@ fn copyin_body(
                 None => continue,
             };
             // Charged in copyin_ool.
+            stats::count_alloc();
             let mut rights =
                 KVec::with_capacity(names.len() / size_of::<u32>(), GFP_KERNEL_ACCOUNT)
                     .map_err(|_| MACH_SEND_NO_BUFFER)?;
@@ -1130,6 +1139,7 @@ fn copyout_names(
     err: &mut i32,
 ) -> (Region, u32) {
     // At most `MAX_OOL_PORTS` names: the size cannot overflow.
+    stats::count_alloc();
     let mut bytes = match KVVec::from_elem(0u8, rights.len() * 4, GFP_KERNEL_ACCOUNT) {
         Ok(b) => b,
         Err(_) => {

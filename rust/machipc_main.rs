@@ -17,7 +17,8 @@
 //! - [`mach_port`]: the `mach_port_*` calls.
 //! - [`notify`]: notifications; [`port_fd`]: pollable port descriptors.
 //! - [`limits`]: per-space and per-user resource accounting.
-//! - [`error`]: Mach return codes; [`stats`]: live-object counters.
+//! - [`error`]: Mach return codes; [`stats`]: live-object and operation
+//!   counters; [`lock_count`]: locks that count their acquisitions.
 //! - [`ffi`]: raw kernel bindings and the C shim, nowhere else;
 //!   [`callbacks`]: the functions the C shim calls into Rust.
 //!
@@ -56,6 +57,7 @@ mod kmsg;
 mod kmsg_cache;
 mod kobject;
 mod limits;
+mod lock_count;
 mod mach_msg;
 mod mach_port;
 mod mqueue;

@@ -13,18 +13,19 @@
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::poll::PollCondVar;
-use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, Mutex, MutexGuard};
+use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, MutexGuard};
 use kernel::time::Jiffies;
 use kernel::{new_condvar, new_mutex, new_poll_condvar};
 
 use crate::error::*;
 use crate::kmsg::Kmsg;
 use crate::limits::{Charge, Quota};
+use crate::lock_count::{Counted, CountedMutex};
 use crate::mqueue::{MsgQueue, Ring};
 use crate::notify;
 use crate::port_set::PortSet;
 use crate::rights::{Kind, Right};
-use crate::stats;
+use crate::stats::{self, LockClass};
 
 kernel::sync::global_lock! {
     // SAFETY: `init` is called in the module initializer, before any port
@@ -127,8 +128,8 @@ impl PollWaiters {
 /// larger one is allocated unlocked and swapped in under the lock (the old
 /// one freed after it), and the attempt starts over if the vector changed
 /// meanwhile. Gives `x` back if memory is short.
-pub(crate) fn push_unlocked<T: Unpin, U>(
-    lock: &Mutex<T>,
+pub(crate) fn push_unlocked<T: Unpin, U, B: kernel::sync::lock::Backend>(
+    lock: &Counted<T, B>,
     field: impl Fn(&mut T) -> &mut KVec<U>,
     x: U,
 ) -> core::result::Result<(), U> {
@@ -304,7 +305,7 @@ impl PortInner {
 #[pin_data(PinnedDrop)]
 pub(crate) struct Port {
     #[pin]
-    inner: Mutex<PortInner>,
+    inner: CountedMutex<PortInner>,
     /// Receivers blocked on this port.
     #[pin]
     rcv_wait: CondVar,
@@ -391,7 +392,7 @@ impl Port {
         }
         let p = Arc::pin_init(
             pin_init!(Port {
-                inner <- new_mutex!(PortInner {
+                inner <- Counted::new(LockClass::Port, new_mutex!(PortInner {
                     active: true,
                     receiver: None,
                     queue: MsgQueue::new(),
@@ -413,7 +414,7 @@ impl Port {
                     sp_armed: false,
                     in_transit_at: None,
                     reap_next: None,
-                }, "Port::inner"),
+                }, "Port::inner")),
                 rcv_wait <- new_condvar!("Port::rcv_wait"),
                 snd_wait <- new_condvar!("Port::snd_wait"),
                 charge,
@@ -712,7 +713,12 @@ impl Port {
         // `ipc_port_multiple_lock`): two such sends racing could otherwise
         // each pass the check and queue two ports in each other, a cycle
         // no one could ever receive or destroy.
-        let transit = if carries { Some(TRANSIT.lock()) } else { None };
+        let transit = if carries {
+            stats::count_lock(LockClass::Transit);
+            Some(TRANSIT.lock())
+        } else {
+            None
+        };
         if carries && self.is_circular(&kmsg) {
             // A receive right queued on its own port, or on a port that is
             // in transit to it, could never be received: such a circular

@@ -22,13 +22,14 @@
 use kernel::list::{AtomicTracker, List, ListArc, ListLinks, TryNewListArc};
 use kernel::prelude::*;
 use kernel::rbtree::{Entry, RBTree, RBTreeNodeReservation};
-use kernel::sync::{Arc, CondVar, Mutex};
+use kernel::sync::{Arc, CondVar};
 use kernel::{new_condvar, new_mutex};
 
 use crate::error::*;
 use crate::limits::{Charge, Quota};
+use crate::lock_count::{Counted, CountedMutex};
 use crate::port::{push_unlocked, wait_step, PollWaiter, PollWaiters, Port, Received, Timeout};
-use crate::stats;
+use crate::stats::{self, LockClass};
 
 /// A port's membership in one set, as the set records it (XNU's waitq
 /// link): in the set's tree of members, and on its ready FIFO while the
@@ -113,7 +114,7 @@ const MEMBER_BYTES: usize = core::mem::size_of::<Member>()
 #[pin_data(PinnedDrop)]
 pub(crate) struct PortSet {
     #[pin]
-    inner: Mutex<PortSetInner>,
+    inner: CountedMutex<PortSetInner>,
     #[pin]
     wait: CondVar,
 }
@@ -125,14 +126,14 @@ impl PortSet {
         let charge = Charge::new(quota, SET_BYTES).ok_or(KERN_RESOURCE_SHORTAGE)?;
         let s = Arc::pin_init(
             pin_init!(PortSet {
-                inner <- new_mutex!(PortSetInner {
+                inner <- Counted::new(LockClass::PortSet, new_mutex!(PortSetInner {
                     active: true,
                     members: RBTree::new(),
                     count: 0,
                     ready: List::new(),
                     pollers: PollWaiters::new(),
                     charge,
-                }, "PortSet::inner"),
+                }, "PortSet::inner")),
                 wait <- new_condvar!("PortSet::wait"),
             }),
             GFP_KERNEL_ACCOUNT,

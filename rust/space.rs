@@ -14,16 +14,17 @@
 use kernel::prelude::*;
 use kernel::rbtree::RBTree;
 use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::{Arc, Mutex, MutexGuard, SpinLock};
+use kernel::sync::{Arc, MutexGuard, SpinLock};
 use kernel::workqueue::{Work, WorkItem};
 use kernel::{new_mutex, new_spinlock};
 
 use crate::error::*;
 use crate::limits::{Charge, OpenSpace, Quota};
+use crate::lock_count::{Counted, CountedMutex};
 use crate::port::{Port, RequestOwner};
 use crate::port_set::PortSet;
 use crate::rights::*;
-use crate::stats;
+use crate::stats::{self, LockClass};
 
 /// Special port slots (`TASK_MAX_SPECIAL_PORT` + 1).
 pub(crate) const SPECIAL_PORTS: usize = 12;
@@ -158,7 +159,7 @@ impl RequestOwner for SpaceLink {
 #[pin_data(PinnedDrop)]
 pub(crate) struct Space {
     #[pin]
-    pub(crate) inner: Mutex<SpaceInner>,
+    pub(crate) inner: CountedMutex<SpaceInner>,
     pub(crate) id: u64,
     /// The process that opened the space (for task_for_pid/pid_for_task).
     pub(crate) pid: Option<crate::ffi::PidRef>,
@@ -199,7 +200,7 @@ impl Space {
         let space_link = link.clone();
         let s = Arc::pin_init(
             pin_init!(Space {
-                inner <- new_mutex!(SpaceInner {
+                inner <- Counted::new(LockClass::Space, new_mutex!(SpaceInner {
                     active: true,
                     table: KVVec::new(),
                     free_head: 0,
@@ -210,7 +211,7 @@ impl Space {
                     exc: Default::default(),
                     table_charge,
                     link: space_link,
-                }, "Space::inner"),
+                }, "Space::inner")),
                 id,
                 pid: Some(crate::ffi::PidRef::current_tgid()),
                 exec_id: crate::ffi::current_exec_id(),
