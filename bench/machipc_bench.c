@@ -739,7 +739,8 @@ static void row_na(const char *name, const char *unit, const char *baseline, con
  * and server side together), from the module's counters over `n` RPCs. */
 static void per_rpc_counts(int n)
 {
-	static const char *const names[] = { "lock_space", "lock_transit", "lock_port", "lock_port_set", "allocs" };
+	static const char *const names[] = { "lock_space", "lock_transit", "lock_port", "lock_port_set", "allocs",
+					       "waits" };
 	double *t = malloc(sizeof(double) * n);
 	mach_port_t p = new_port();
 	long h0 = stat_value("kmsg_cache_hits"), m0 = stat_value("kmsg_cache_misses");

@@ -345,6 +345,7 @@ pub(crate) fn wait_step<T, B: kernel::sync::lock::Backend>(
     timeout: &mut Timeout,
     interrupted: MachError,
 ) -> MachResult {
+    stats::count_wait();
     match cv.wait_interruptible_timeout(guard, timeout.unwrap_or(Jiffies::MAX)) {
         CondVarTimeoutResult::Signal { .. } => Err(interrupted),
         CondVarTimeoutResult::Timeout => {

@@ -6,7 +6,8 @@
 //! counter is zero.
 //!
 //! Also the operation counters a profile needs (issue 13's per-RPC figures):
-//! lock acquisitions by lock class and allocations on the message path,
+//! lock acquisitions by lock class, allocations on the message path and
+//! sleeps of receivers and senders,
 //! counted only while `machipc/counting` holds 1 (writing 1 zeroes them
 //! first) and shown in `machipc/counters`. Off, each counting point costs one
 //! relaxed load of [`COUNTING`] and a predictable branch.
@@ -72,6 +73,9 @@ pub(crate) enum LockClass {
 static LOCKS: [Counter; 4] = [const { Counter::new() }; 4];
 /// Allocations made by `mach_msg` on the message path, while counting.
 static ALLOCS: Counter = Counter::new();
+/// Sleeps of receivers and blocked senders, while counting. Each re-takes
+/// its lock on waking, which the lock counts do not see.
+static WAITS: Counter = Counter::new();
 
 /// Counts one acquisition of a lock of class `c` (if counting).
 #[inline(always)]
@@ -91,13 +95,22 @@ pub(crate) fn count_alloc() {
     }
 }
 
+/// Counts one sleep on a port's or set's condition variable (if counting).
+#[inline(always)]
+pub(crate) fn count_wait() {
+    if COUNTING.load(Relaxed) {
+        WAITS.inc();
+    }
+}
+
 /// The rows of `machipc/counters`.
-const OP_ROWS: [(&str, &Counter); 5] = [
+const OP_ROWS: [(&str, &Counter); 6] = [
     ("lock_space", &LOCKS[LockClass::Space as usize]),
     ("lock_transit", &LOCKS[LockClass::Transit as usize]),
     ("lock_port", &LOCKS[LockClass::Port as usize]),
     ("lock_port_set", &LOCKS[LockClass::PortSet as usize]),
     ("allocs", &ALLOCS),
+    ("waits", &WAITS),
 ];
 
 fn write_counters(f: &mut fmt::Formatter<'_>) -> fmt::Result {

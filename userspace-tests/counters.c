@@ -15,7 +15,7 @@
 #define COUNTERS "/sys/kernel/debug/machipc/counters"
 
 struct counts {
-	long space, transit, port, port_set, allocs;
+	long space, transit, port, port_set, allocs, waits;
 };
 
 static void set_counting(const char *v)
@@ -42,7 +42,7 @@ static int counting(void)
 static struct counts read_counts(void)
 {
 	FILE *f = fopen(COUNTERS, "r");
-	struct counts c = { -1, -1, -1, -1, -1 };
+	struct counts c = { -1, -1, -1, -1, -1, -1 };
 	char key[64];
 	long v;
 
@@ -59,6 +59,8 @@ static struct counts read_counts(void)
 			c.port_set = v;
 		else if (!strcmp(key, "allocs"))
 			c.allocs = v;
+		else if (!strcmp(key, "waits"))
+			c.waits = v;
 	}
 	fclose(f);
 	return c;
@@ -120,6 +122,7 @@ TEST(one_rpc_counts_its_locks_and_allocations)
 	EXPECT_EQ(c.port_set, 0);
 	EXPECT_EQ(c.transit, 0);
 	EXPECT_TRUE(c.allocs >= 2 && c.allocs <= 16);
+	EXPECT_EQ(c.waits, 0); /* every message was queued before its receive */
 
 	/* Off: nothing moves. */
 	one_rpc(p, r);
@@ -172,6 +175,23 @@ TEST(set_and_transit_locks_are_counted)
 	KR_OK(mach_port_mod_refs(mach_task_self(), m.d.name, MACH_PORT_RIGHT_RECEIVE, -1));
 	KR_OK(mach_port_mod_refs(mach_task_self(), p, MACH_PORT_RIGHT_RECEIVE, -1));
 	KR_OK(mach_port_mod_refs(mach_task_self(), set, MACH_PORT_RIGHT_PORT_SET, -1));
+}
+
+TEST(a_receive_that_times_out_sleeps)
+{
+	mach_port_t p = new_send_receive();
+	msg_t m;
+
+	set_counting("1");
+	KR(mach_msg(&m.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(m), p, 20, MACH_PORT_NULL),
+	   MACH_RCV_TIMED_OUT);
+	set_counting("0");
+	struct counts c = read_counts();
+
+	EXPECT_TRUE(c.waits >= 1);
+	EXPECT_TRUE(c.port >= 1);
+	EXPECT_EQ(c.allocs, 0);
+	KR_OK(mach_port_mod_refs(mach_task_self(), p, MACH_PORT_RIGHT_RECEIVE, -1));
 }
 
 TEST(counting_accepts_only_0_and_1)
