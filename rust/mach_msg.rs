@@ -28,7 +28,7 @@ use crate::error::*;
 use crate::kmsg::*;
 use crate::limits::Charge;
 use crate::ool::Region;
-use crate::port::{Port, Received, Timeout};
+use crate::port::{Dequeued, Port, Received, Timeout};
 use crate::port_set::PortSet;
 use crate::right::Deferred;
 use crate::rights::*;
@@ -526,86 +526,64 @@ fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: boo
     let mut scratch = Charge::empty(&space.quota);
     copyin_ool(&mut k, &descs, &mut ool_names, &mut dealloc, &mut scratch)?;
 
-    // A queue slot held for this message; given back if the send fails.
-    let mut slot: Option<Reservation> = None;
-    // Set when the wait for queue room timed out or was interrupted: the
-    // message is then copied in and handed back to the sender as if
-    // received (XNU's pseudo-receive), with that error.
-    let mut bounced: Option<MachError> = None;
-    loop {
+    let target = {
         let mut d = Deferred::new();
         let mut g = space.inner.lock();
         let target = check_header_rights(&mut g, &h, &mut d)?;
-        // Room in the destination's queue, unless a send-once right
-        // carries the message (exempt, as in XNU) or the kernel serves the
-        // port (nothing is queued).
-        let exempt = h.send_once() || target.is_kernel_owned();
-        if bounced.is_none() && !exempt && !slot.as_ref().is_some_and(|r| r.is_on(&target)) {
-            slot = None;
-            match target.try_reserve_slot() {
-                Some(true) => slot = Some(Reservation::new(target.clone())),
-                Some(false) => {}
-                None => {
-                    // Full: wait without holding the space, then check
-                    // the header again.
-                    drop(g);
-                    drop(d);
-                    match target.reserve_slot(timeout) {
-                        Ok(true) => slot = Some(Reservation::new(target)),
-                        Ok(false) => {}
-                        Err(e) => bounced = Some(e),
-                    }
-                    continue;
-                }
-            }
-        }
         copyin_header(&mut g, space.id, &h, &mut k, &mut d)?;
         let r = copyin_body(&mut g, space.id, &mut k, &descs, &ool_names, &mut d);
         drop(g);
         drop(d);
         r?;
-        // Sort descriptors by offset so copyout walks them in order.
-        sort_descs(&mut k.descs);
-        if let Some(e) = bounced {
-            return Err(pseudo_receive(space, k, uaddr, size, e));
-        }
-        // The slot passes to the queued message.
-        let reserved = slot.take().is_some_and(Reservation::hand_over);
-        deliver(&target, k, reserved, handoff);
-        // The sender asked for its out-of-line regions to go with the
-        // message (the `deallocate` flag).
-        for (addr, size) in dealloc.iter() {
-            let _ = crate::ffi::unmap_user(*addr, *size);
-        }
-        return Ok(());
+        target
+    };
+    // Sort descriptors by offset so copyout walks them in order.
+    sort_descs(&mut k.descs);
+    // The message counts against the destination's queue limit unless a
+    // send-once right carries it (exempt, as in XNU); waits for room, and
+    // comes back if it timed out or was interrupted, to be handed back to
+    // the sender as if received (XNU's pseudo-receive), with that error.
+    let limit = (!h.send_once()).then_some(timeout);
+    if let Err((k, e)) = deliver(&target, k, limit, handoff) {
+        return Err(pseudo_receive(space, k, uaddr, size, e));
     }
+    // The sender asked for its out-of-line regions to go with the message
+    // (the `deallocate` flag).
+    for (addr, size) in dealloc.iter() {
+        let _ = crate::ffi::unmap_user(*addr, *size);
+    }
+    Ok(())
 }
 
 /// Delivers a complete message to `port`, its destination's port (XNU's
 /// `ipc_kmsg_send`): a port the kernel serves (a task port) has the
 /// message served as a request (`kobject.rs`) instead of queued; any other
-/// queues it, in the slot `reserved` for it if set, with `handoff` as in
-/// [`Port::enqueue_from`].
-pub(crate) fn deliver(port: &Arc<Port>, k: KBox<Kmsg>, reserved: bool, handoff: bool) {
+/// queues it, as [`Port::send`] with `limit` and `handoff`.
+pub(crate) fn deliver(
+    port: &Arc<Port>,
+    k: KBox<Kmsg>,
+    limit: Option<Timeout>,
+    handoff: bool,
+) -> core::result::Result<(), (KBox<Kmsg>, MachError)> {
     if !port.is_kernel_owned() {
-        port.enqueue_from(k, reserved, handoff);
-        return;
-    }
-    if reserved {
-        port.unreserve_slot();
+        return port.send(k, limit, handoff);
     }
     // A task port that died since is a dead destination: the message is
     // destroyed and the sender sees success, as for any port.
     if let Some(obj) = port.kobject() {
         obj.serve(k);
     }
+    Ok(())
 }
 
 /// Delivers a message the kernel built (a kernel-object reply, an
 /// exception request) to the port of its destination right.
 pub(crate) fn send_from_kernel(k: KBox<Kmsg>) {
     if let Some(port) = k.dest.as_ref().map(|d| d.port().clone()) {
-        deliver(&port, k, false, false);
+        // No limit: no wait, and the message is never handed back.
+        if let Err((k, _)) = deliver(&port, k, None, false) {
+            drop(k);
+        }
     }
 }
 
@@ -661,34 +639,6 @@ fn pseudo_receive(
         return err;
     }
     MachError(err.code() | extra)
-}
-
-/// A queue slot reserved on `port`; dropping it gives the slot back.
-struct Reservation {
-    port: Option<Arc<Port>>,
-}
-
-impl Reservation {
-    fn new(port: Arc<Port>) -> Self {
-        Reservation { port: Some(port) }
-    }
-
-    fn is_on(&self, port: &Arc<Port>) -> bool {
-        self.port.as_ref().is_some_and(|p| Arc::ptr_eq(p, port))
-    }
-
-    /// The slot is used by an enqueue; nothing to give back.
-    fn hand_over(mut self) -> bool {
-        self.port.take().is_some()
-    }
-}
-
-impl Drop for Reservation {
-    fn drop(&mut self) {
-        if let Some(p) = self.port.take() {
-            p.unreserve_slot();
-        }
-    }
 }
 
 fn sort_descs(v: &mut KVec<Desc>) {
@@ -747,24 +697,20 @@ pub(crate) fn receive_from(
 ) -> MachResult<usize> {
     let tsize = trailer_size(option)?;
     let large = option & MACH_RCV_LARGE != 0;
-    let (port, got) = match src {
-        Source::Port(p) => {
-            let r = p.receive(space.id, rcv_size, tsize, large, timeout)?;
-            (p.clone(), r)
-        }
-        Source::Set(s) => s.receive(space.id, rcv_size, tsize, large, timeout)?,
+    let got = match src {
+        Source::Port(p) => p.receive(space.id, rcv_size, tsize, large, timeout)?,
+        // The member the message came from is not needed any more: the
+        // message knows its name.
+        Source::Set(s) => s.receive(space.id, rcv_size, tsize, large, timeout)?.1,
     };
     let user = UserSlice::new(UserPtr::from_addr(uaddr), rcv_size);
     match got {
-        Received::TooLarge(size) => {
+        Received::TooLarge(size, local) => {
             let identity = option & MACH_RCV_LARGE_IDENTITY != 0;
-            report_too_large(space, &port, uaddr, rcv_size, size, identity)
+            report_too_large(uaddr, rcv_size, size, identity.then_some(local))
         }
-        Received::TooLargeTaken(k, seqno, ctx) => {
-            let local = receiver_name(space, &port);
-            copyout_dest(k, local, user, tsize, seqno, ctx)
-        }
-        Received::Msg(k, seqno, ctx) => copyout_msg(space, &port, k, user, tsize, seqno, ctx),
+        Received::TooLargeTaken(k, at) => copyout_dest(k, user, tsize, at),
+        Received::Msg(k, at) => copyout_msg(space, k, user, tsize, at),
     }
 }
 
@@ -773,12 +719,10 @@ pub(crate) fn receive_from(
 /// written, as far as the buffer reaches them, and the message stays
 /// queued.
 fn report_too_large(
-    space: &Space,
-    port: &Arc<Port>,
     uaddr: usize,
     rcv_size: usize,
     size: u32,
-    identity: bool,
+    identity: Option<u32>,
 ) -> MachResult<usize> {
     // The buffer may end anywhere in the address space: a field past its
     // end is a fault, not a wrap.
@@ -794,8 +738,8 @@ fn report_too_large(
     // result MACH_RCV_INVALID_DATA.
     let mut r = Err(MACH_RCV_TOO_LARGE);
     let local_at = offset_of!(MsgHeader, local_port);
-    if identity && reaches(local_at) {
-        if let Err(e) = field(local_at, receiver_name(space, port)) {
+    if let Some(local) = identity.filter(|_| reaches(local_at)) {
+        if let Err(e) = field(local_at, local) {
             r = Err(e);
         }
     }
@@ -811,24 +755,17 @@ fn report_too_large(
 /// Without `MACH_RCV_LARGE`, a message too large for the buffer is
 /// destroyed but for its destination, which the receiver learns in a bare
 /// header and trailer, cut to the buffer (XNU's `copyout_dest`).
-fn copyout_dest(
-    k: KBox<Kmsg>,
-    local: u32,
-    user: UserSlice,
-    tsize: usize,
-    seqno: u32,
-    ctx: u64,
-) -> MachResult<usize> {
+fn copyout_dest(k: KBox<Kmsg>, user: UserSlice, tsize: usize, at: Dequeued) -> MachResult<usize> {
     let bits = msgh_bits_set_ports(k.bits, msgh_bits_local(k.bits), msgh_bits_remote(k.bits));
     let hdr = MsgHeader {
         bits,
         size: HEADER_SIZE as u32,
         remote_port: MACH_PORT_NULL,
-        local_port: local,
+        local_port: at.local,
         voucher_port: 0,
         id: k.id,
     };
-    let tr = trailer(tsize, tsize, seqno, ctx, &k.sender);
+    let tr = trailer(tsize, tsize, at.seqno, at.context, &k.sender);
     drop(k);
     let mut w = user.writer();
     let rcv_size = w.len();
@@ -839,12 +776,6 @@ fn copyout_dest(
     w.write_slice(&tr.as_bytes()[..t])
         .map_err(|_| MACH_RCV_INVALID_DATA)?;
     Err(MACH_RCV_TOO_LARGE)
-}
-
-/// The name of `port`'s receive right in `space` (the local port a
-/// receiver sees).
-fn receiver_name(space: &Space, port: &Arc<Port>) -> u32 {
-    port.name_in(space.id).unwrap_or(MACH_PORT_NULL)
 }
 
 /// `mach_msg_max_trailer_t` with `msgh_trailer_size` `tsize`, of which the
@@ -904,17 +835,15 @@ pub(crate) fn fill_trailer(
 
 fn copyout_msg(
     space: &Space,
-    port: &Arc<Port>,
     mut k: KBox<Kmsg>,
     user: UserSlice,
     tsize: usize,
-    seqno: u32,
-    ctx: u64,
+    at: Dequeued,
 ) -> MachResult<usize> {
     let mut d = Deferred::new();
     let mut err = 0i32;
-    let local = receiver_name(space, port);
-    // The destination right is used up by delivery.
+    // The destination right is used up by delivery (the port consumed it
+    // as it dequeued the message, unless it was the last send right).
     if let Some(dest) = k.dest.take() {
         match dest.kind() {
             crate::rights::Kind::SendOnce => dest.consume_delivered(),
@@ -930,7 +859,7 @@ fn copyout_msg(
             Carried::Dead => MACH_PORT_DEAD,
             _ => MACH_PORT_NULL,
         };
-        return write_out(k, user, bits, remote, local, tsize, seqno, ctx, 0);
+        return write_out(k, user, bits, remote, tsize, at, 0);
     }
     // Room for a name per right, made before the lock is held for good
     // (more for out-of-line port arrays grows the table under the lock).
@@ -941,7 +870,7 @@ fn copyout_msg(
     drop(d);
     // Out-of-line memory and port arrays appear as fresh mappings.
     map_out_descs(&mut k.body, descs, &mut err, Some(MACH_MSG_VIRTUAL_COPY));
-    write_out(k, user, bits, remote, local, tsize, seqno, ctx, err)
+    write_out(k, user, bits, remote, tsize, at, err)
 }
 
 /// Copies the reply right out into the receiver's space; returns the name
@@ -1064,27 +993,24 @@ fn map_out_descs(body: &mut [u8], mut descs: KVec<Desc>, err: &mut i32, copy: Op
 /// Writes a copied-out message (header, body, trailer) to the receiver's
 /// buffer and destroys what is left of it; returns the bytes written, or
 /// `err` (copyout errors noted on the way) if it is not zero.
-#[allow(clippy::too_many_arguments)]
 fn write_out(
     k: KBox<Kmsg>,
     user: UserSlice,
     bits: u32,
     remote: u32,
-    local: u32,
     tsize: usize,
-    seqno: u32,
-    ctx: u64,
+    at: Dequeued,
     err: i32,
 ) -> MachResult<usize> {
     let hdr = MsgHeader {
         bits,
         size: k.size,
         remote_port: remote,
-        local_port: local,
+        local_port: at.local,
         voucher_port: 0,
         id: k.id,
     };
-    let tr = trailer(tsize, tsize, seqno, ctx, &k.sender);
+    let tr = trailer(tsize, tsize, at.seqno, at.context, &k.sender);
     let body_len = k.body.len();
     let mut w = user.writer();
     let res = w

@@ -83,7 +83,7 @@ fn send(
     }
     let port = dest.port().clone();
     k.dest = Some(dest);
-    port.enqueue(k, false);
+    port.enqueue(k);
 }
 
 fn named(name: u32) -> NamedNotification {

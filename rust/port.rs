@@ -11,7 +11,7 @@
 //! [`PollWaiters`]. The lock order is in the crate root (`machipc_main.rs`).
 
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
 use kernel::sync::poll::PollCondVar;
 use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, MutexGuard};
 use kernel::time::Jiffies;
@@ -199,19 +199,13 @@ pub(crate) struct Status {
 ///
 /// # Invariants
 ///
-/// - `srights` is the number of send rights to the port: the [`Right`]s of
-///   kind `Send` and the space entries holding a send right (each entry
-///   counts one, whatever its user references). `sorights` likewise for
-///   send-once rights. Only this file changes them ([`Port::make_send`],
-///   [`Port::copy_send`], [`Port::make_send_once`], the releases).
 /// - `active` goes from true to false once, when the receive right dies;
 ///   a dead port has no `receiver`, no `sets`, an empty queue, no
 ///   notification requests and no `kobject`.
 /// - `receiver` is `Some` exactly while a space names the receive right;
 ///   `in_transit_at` is `Some` only while it is `None` (in a message).
-/// - `reserved` counts the queue slots promised by [`Port::reserve_slot`]
-///   and not yet used or given back; `queue.len() + reserved` may exceed
-///   `qlimit` only through messages that do not count against the limit.
+/// - `queue.len()` may exceed `qlimit` only through messages that do not
+///   count against the limit (send-once destinations, kernel messages).
 /// - `sp_armed` is true iff some entry of `dnrequests` has `send_possible`.
 /// - Every set in `sets` lists this port among its members, or is about to
 ///   list it (`PortSet::add_member` joins the port first) or to drop it
@@ -222,13 +216,9 @@ struct PortInner {
     /// The space id and name of the receive right; `None` in transit.
     receiver: Option<(u64, u32)>,
     queue: MsgQueue,
-    /// Queue slots promised to senders that passed the limit check.
-    reserved: u32,
     qlimit: u32,
     seqno: u32,
     mscount: u32,
-    srights: u32,
-    sorights: u32,
     context: u64,
     flags: u32,
     nsrequest: Option<notify::Request>,
@@ -253,21 +243,39 @@ struct PortInner {
     reap_next: Option<Arc<Port>>,
 }
 
+/// Adds one to the right count `c` if it is at least `min` already:
+/// `Ok(false)` if it is below (the caller counts under the port lock),
+/// `KERN_RESOURCE_SHORTAGE` at `u32::MAX` (XNU panics there; the right is
+/// refused).
+fn count_up_from(c: &Atomic<u32>, min: u32) -> MachResult<bool> {
+    let mut old = c.load(Relaxed);
+    loop {
+        if old < min {
+            return Ok(false);
+        }
+        let new = old.checked_add(1).ok_or(KERN_RESOURCE_SHORTAGE)?;
+        match c.cmpxchg(old, new, Relaxed) {
+            Ok(_) => return Ok(true),
+            Err(cur) => old = cur,
+        }
+    }
+}
+
+/// Takes one off the right count `c` unless that would leave it at zero:
+/// `false` if it is 1 (the last right goes under the port lock, where
+/// the no-senders request is looked at).
+fn count_down_unless_last(c: &Atomic<u32>) -> bool {
+    let mut old = c.load(Relaxed);
+    while old > 1 {
+        match c.cmpxchg(old, old - 1, Relaxed) {
+            Ok(_) => return true,
+            Err(cur) => old = cur,
+        }
+    }
+    false
+}
+
 impl PortInner {
-    /// Counts one more send right. The count cannot overflow: past
-    /// `u32::MAX` (XNU panics there) the right is refused with
-    /// `KERN_RESOURCE_SHORTAGE`.
-    fn count_send(&mut self) -> MachResult {
-        self.srights = self.srights.checked_add(1).ok_or(KERN_RESOURCE_SHORTAGE)?;
-        Ok(())
-    }
-
-    /// Counts one more send-once right, as [`PortInner::count_send`].
-    fn count_send_once(&mut self) -> MachResult {
-        self.sorights = self.sorights.checked_add(1).ok_or(KERN_RESOURCE_SHORTAGE)?;
-        Ok(())
-    }
-
     /// The receive right arrived in space `space` under `name`.
     fn set_receiver(&mut self, space: u64, name: u32) {
         self.receiver = Some((space, name));
@@ -284,7 +292,7 @@ impl PortInner {
 
     /// Whether a message that counts against the queue limit would fit now.
     fn has_room(&self) -> bool {
-        (self.queue.len() as u32) + self.reserved < self.qlimit
+        (self.queue.len() as u32) < self.qlimit
     }
 }
 
@@ -302,6 +310,18 @@ impl PortInner {
 ///   them on (a message queued, a slot freed, the limit raised, the port
 ///   dead or moved) notifies the matching queue after the change is made
 ///   under `inner`.
+/// - `dead` is `!inner.active`, stored under `inner` right after `active`
+///   turns false: readers that need no lock (the dead-name check of every
+///   name a message uses) read it instead.
+/// - `srights` is the number of send rights to the port: the [`Right`]s of
+///   kind `Send` and the space entries holding a send right (each entry
+///   counts one, whatever its user references). `sorights` likewise for
+///   send-once rights. Only this file changes them ([`Port::make_send`],
+///   [`Port::copy_send`], [`Port::make_send_once`], the releases).
+/// - `srights` goes from 0 to 1 and from 1 to 0 only under `inner` (where
+///   `mscount` and the no-senders request are); between, a holder of a
+///   send right counts more or fewer without the lock, since its own
+///   right keeps the count above zero (XNU's `ip_srights`, here atomic).
 #[pin_data(PinnedDrop)]
 pub(crate) struct Port {
     #[pin]
@@ -319,18 +339,35 @@ pub(crate) struct Port {
     /// serves ([`Port::set_kobject`]); never cleared, so senders read it
     /// without the lock.
     kernel_owned: Atomic<bool>,
+    /// The port is dead (see the invariants).
+    dead: Atomic<bool>,
+    /// Send rights to the port (see the invariants).
+    srights: Atomic<u32>,
+    /// Send-once rights to the port.
+    sorights: Atomic<u32>,
 }
 
 /// What a receive attempt found.
 pub(crate) enum Received {
     /// A message, its sequence number and the port's context.
-    Msg(KBox<Kmsg>, u32, u64),
+    Msg(KBox<Kmsg>, Dequeued),
     /// With `MACH_RCV_LARGE`: the first message needs this many bytes
-    /// (without trailer); it stays queued.
-    TooLarge(u32),
+    /// (without trailer); it stays queued. Also the receive right's name.
+    TooLarge(u32, u32),
     /// Without `MACH_RCV_LARGE`: the message was too large and is
     /// dequeued; the caller reports it and destroys it.
-    TooLargeTaken(KBox<Kmsg>, u32, u64),
+    TooLargeTaken(KBox<Kmsg>, Dequeued),
+}
+
+/// What the port told of a message as it was dequeued, under the same
+/// lock: the trailer's sequence number and context, and the name of the
+/// receive right in the receiver's space (the receiver's
+/// `msgh_local_port`).
+#[derive(Clone, Copy)]
+pub(crate) struct Dequeued {
+    pub(crate) seqno: u32,
+    pub(crate) context: u64,
+    pub(crate) local: u32,
 }
 
 /// The time a caller may wait: `None` for ever.
@@ -397,12 +434,9 @@ impl Port {
                     active: true,
                     receiver: None,
                     queue: MsgQueue::new(),
-                    reserved: 0,
                     qlimit: MACH_PORT_QLIMIT_DEFAULT,
                     seqno: 0,
                     mscount: 0,
-                    srights: 0,
-                    sorights: 0,
                     context: 0,
                     flags: 0,
                     nsrequest: None,
@@ -420,6 +454,9 @@ impl Port {
                 snd_wait <- new_condvar!("Port::snd_wait"),
                 charge,
                 kernel_owned: Atomic::new(false),
+                dead: Atomic::new(false),
+                srights: Atomic::new(0),
+                sorights: Atomic::new(0),
             }),
             GFP_KERNEL_ACCOUNT,
         )
@@ -439,41 +476,75 @@ impl Port {
     /// `KERN_RESOURCE_SHORTAGE` if the send count would overflow.
     pub(crate) fn make_send(self: &Arc<Self>) -> MachResult<Right> {
         let mut g = self.inner.lock();
-        g.count_send()?;
+        self.count_send_locked(&g)?;
         g.mscount = g.mscount.wrapping_add(1);
         drop(g);
         Ok(Right::from_counted(Kind::Send, self.clone()))
     }
 
+    /// Counts one more send right, with `inner` held (`_g`): the only way
+    /// the count leaves zero.
+    fn count_send_locked(&self, _g: &PortInner) -> MachResult {
+        count_up_from(&self.srights, 0).map(|_| ())
+    }
+
+    /// Counts one more send right without the lock if one exists already
+    /// (the caller's), else under it.
+    fn count_send(&self) -> MachResult {
+        if count_up_from(&self.srights, 1)? {
+            return Ok(());
+        }
+        let g = self.inner.lock();
+        self.count_send_locked(&g)
+    }
+
     /// A new send-once right made from the receive right (XNU's
-    /// `ipc_port_make_sonce_locked`).
+    /// `ipc_port_make_sonce_locked`). Send-once rights fire no
+    /// notification when their count reaches zero: counted without the
+    /// lock.
     pub(crate) fn make_send_once(self: &Arc<Self>) -> MachResult<Right> {
-        self.inner.lock().count_send_once()?;
+        count_up_from(&self.sorights, 0)?;
         Ok(Right::from_counted(Kind::SendOnce, self.clone()))
     }
 
     /// A copy of a send right the caller holds (XNU's
     /// `ipc_port_copy_send_any`); the make-send count stays.
     pub(crate) fn copy_send(self: &Arc<Self>) -> MachResult<Right> {
-        self.inner.lock().count_send()?;
+        self.count_send()?;
         Ok(Right::from_counted(Kind::Send, self.clone()))
     }
 
     /// [`Port::copy_send`] for a port that must be alive: `None` if it is
-    /// dead (checked under the same lock as the count).
+    /// dead.
     pub(crate) fn copy_send_live(self: &Arc<Self>) -> MachResult<Option<Right>> {
-        let mut g = self.inner.lock();
-        if !g.active {
+        if !self.is_active() {
             return Ok(None);
         }
-        g.count_send()?;
-        drop(g);
-        Ok(Some(Right::from_counted(Kind::Send, self.clone())))
+        self.copy_send().map(Some)
     }
 
     /// The number of send rights (`mach_port_get_srights`).
     pub(crate) fn send_rights(&self) -> u32 {
-        self.inner.lock().srights
+        self.srights.load(Relaxed)
+    }
+
+    /// Gives back a send right; the last one of a live port fires its
+    /// no-senders request.
+    fn release_send(&self) {
+        if count_down_unless_last(&self.srights) {
+            return;
+        }
+        let mut g = self.inner.lock();
+        let left = self.srights.fetch_sub(1, Relaxed) - 1;
+        let ns = if left == 0 && g.active {
+            g.nsrequest.take().map(|r| (r, g.mscount))
+        } else {
+            None
+        };
+        drop(g);
+        if let Some((r, mscount)) = ns {
+            r.no_senders(mscount);
+        }
     }
 
     /// Gives back one right of `kind` (called by [`Right`] alone, when it
@@ -482,25 +553,13 @@ impl Port {
     /// the last send right of a live port fires its no-senders request.
     pub(crate) fn release(self: Arc<Self>, kind: Kind, notify: bool) {
         match kind {
-            Kind::Send => {
-                let mut g = self.inner.lock();
-                g.srights -= 1;
-                let ns = if g.srights == 0 && g.active {
-                    g.nsrequest.take().map(|r| (r, g.mscount))
-                } else {
-                    None
-                };
-                drop(g);
-                if let Some((r, mscount)) = ns {
-                    r.no_senders(mscount);
-                }
-            }
+            Kind::Send => self.release_send(),
             Kind::SendOnce => {
-                if notify && self.inner.lock().active {
+                if notify && self.is_active() {
                     // The notification message consumes this very right.
                     notify::send_once(Right::from_counted(Kind::SendOnce, self));
                 } else {
-                    self.inner.lock().sorights -= 1;
+                    self.sorights.fetch_sub(1, Relaxed);
                 }
             }
             Kind::Receive => self.destroy(),
@@ -511,15 +570,19 @@ impl Port {
     /// given up because the port died (XNU's `ipc_right_check`): `false`,
     /// and nothing changes, if the port is alive.
     pub(crate) fn release_if_dead(&self, kind: Kind) -> bool {
-        let mut g = self.inner.lock();
-        if g.active {
+        // A port seen alive here may die the next moment, as it may once
+        // the check is done under a lock: the message then meets a dead
+        // port and is destroyed. Only a dead port needs the lock.
+        if !self.dead.load(Acquire) {
             return false;
         }
+        let g = self.inner.lock();
         match kind {
-            Kind::Send => g.srights -= 1,
-            Kind::SendOnce => g.sorights -= 1,
-            Kind::Receive => {}
-        }
+            Kind::Send => self.srights.fetch_sub(1, Relaxed),
+            Kind::SendOnce => self.sorights.fetch_sub(1, Relaxed),
+            Kind::Receive => 0,
+        };
+        drop(g);
         true
     }
 
@@ -527,7 +590,9 @@ impl Port {
     /// receive right in the same entry is being destroyed: the count goes
     /// without a no-senders notification, the port dying first as in XNU.
     pub(crate) fn release_send_of_dying(&self) {
-        self.inner.lock().srights -= 1;
+        let g = self.inner.lock();
+        self.srights.fetch_sub(1, Relaxed);
+        drop(g);
     }
 
     /// The receive right is gone: the port dies (or, with a port-destroyed
@@ -569,6 +634,7 @@ impl Port {
             return;
         }
         g.active = false;
+        self.dead.store(true, Release);
         let transit = g.in_transit_at.take();
         let kobject = g.kobject.take();
         let msgs = g.queue.take_all();
@@ -592,32 +658,11 @@ impl Port {
         drop(msgs);
     }
 
-    /// Waits until the queue has room for a message that counts against
-    /// the queue limit, and reserves it. A dead port needs no room.
-    pub(crate) fn reserve_slot(&self, mut timeout: Timeout) -> MachResult<bool> {
-        let mut g = self.inner.lock();
-        loop {
-            if !g.active {
-                return Ok(false);
-            }
-            if (g.queue.len() as u32) + g.reserved < g.qlimit {
-                g.reserved += 1;
-                return Ok(true);
-            }
-            if timeout == Some(0) {
-                return Err(self.leave_send_wait(&g, MACH_SEND_TIMED_OUT));
-            }
-            if let Err(e) = wait_step(&self.snd_wait, &mut g, &mut timeout, MACH_SEND_INTERRUPTED) {
-                return Err(self.leave_send_wait(&g, e));
-            }
-        }
-    }
-
     /// A blocked sender gives up (timeout, signal). If a wakeup meant for
     /// it made room it will not use, the next blocked sender gets it, as
     /// XNU hands a wakeup on to the next waiter.
     fn leave_send_wait(&self, g: &PortInner, e: MachError) -> MachError {
-        if (g.queue.len() as u32) + g.reserved < g.qlimit {
+        if g.has_room() {
             self.snd_wait.notify_one();
         }
         e
@@ -630,28 +675,6 @@ impl Port {
             self.rcv_wait.notify_one();
         }
         e
-    }
-
-    /// Reserves a queue slot if one is free: `Some(true)` reserved,
-    /// `Some(false)` the port is dead (no slot needed), `None` full.
-    pub(crate) fn try_reserve_slot(&self) -> Option<bool> {
-        let mut g = self.inner.lock();
-        if !g.active {
-            return Some(false);
-        }
-        if (g.queue.len() as u32) + g.reserved < g.qlimit {
-            g.reserved += 1;
-            return Some(true);
-        }
-        None
-    }
-
-    /// Gives back a reservation that will not be used.
-    pub(crate) fn unreserve_slot(&self) {
-        let mut g = self.inner.lock();
-        g.reserved -= 1;
-        drop(g);
-        self.snd_wait.notify_one();
     }
 
     /// Whether queueing `kmsg` here would make a cycle of ports in transit
@@ -691,97 +714,126 @@ impl Port {
         });
     }
 
-    /// Queues a message. On a dead port the message is destroyed (Mach
-    /// reports success to a sender whose destination died in flight).
-    pub(crate) fn enqueue(self: &Arc<Self>, kmsg: KBox<Kmsg>, reserved: bool) {
-        self.enqueue_from(kmsg, reserved, false)
+    /// Queues a message the kernel sends (a notification, a reply): exempt
+    /// from the queue limit, as XNU's `MACH_SEND_ALWAYS`. On a dead port
+    /// the message is destroyed.
+    pub(crate) fn enqueue(self: &Arc<Self>, kmsg: KBox<Kmsg>) {
+        // Cannot fail: no limit, so no wait.
+        if let Err((k, _)) = self.send(kmsg, None, false) {
+            drop(k);
+        }
     }
 
-    /// [`Port::enqueue`] for a sender that is about to block in a receive
-    /// itself when `handoff` is set (`mach_msg` with both `MACH_SEND_MSG`
-    /// and `MACH_RCV_MSG`, the RPC path): the woken receiver is hinted to
-    /// run on this CPU, as pipes and binder wake their readers, instead of
-    /// being sent to another CPU that must first wake up.
-    pub(crate) fn enqueue_from(
+    /// Queues a message (XNU's `ipc_mqueue_send`). With `limit`, the
+    /// message counts against the queue limit: if the queue is full the
+    /// sender waits for room up to that long, and gets the message back
+    /// with `MACH_SEND_TIMED_OUT` or `MACH_SEND_INTERRUPTED` (to hand it
+    /// back as if received). Without, it goes in at once. On a dead port
+    /// the message is destroyed (Mach reports success to a sender whose
+    /// destination died in flight).
+    ///
+    /// With `handoff` the sender is about to block in a receive itself
+    /// (`mach_msg` with both `MACH_SEND_MSG` and `MACH_RCV_MSG`, the RPC
+    /// path): the woken receiver is hinted to run on this CPU, as pipes
+    /// and binder wake their readers, instead of being sent to another
+    /// CPU that must first wake up.
+    pub(crate) fn send(
         self: &Arc<Self>,
         mut kmsg: KBox<Kmsg>,
-        reserved: bool,
+        mut limit: Option<Timeout>,
         handoff: bool,
-    ) {
+    ) -> core::result::Result<(), (KBox<Kmsg>, MachError)> {
         let carries = kmsg.has_receive_rights();
-        // The circularity check, the in-transit marks and the enqueue are
-        // one step for messages that carry receive rights (XNU's
-        // `ipc_port_multiple_lock`): two such sends racing could otherwise
-        // each pass the check and queue two ports in each other, a cycle
-        // no one could ever receive or destroy.
-        let transit = if carries {
-            stats::count_lock(LockClass::Transit);
-            Some(TRANSIT.lock())
-        } else {
-            None
-        };
-        if carries && self.is_circular(&kmsg) {
-            // A receive right queued on its own port, or on a port that is
-            // in transit to it, could never be received: such a circular
-            // message is destroyed (its ports with it), as XNU does, and
-            // the sender sees success. This also covers a port-destroyed
-            // notification sent to the dying port itself.
-            if reserved {
-                self.unreserve_slot();
+        loop {
+            // The circularity check, the in-transit marks and the enqueue
+            // are one step for messages that carry receive rights (XNU's
+            // `ipc_port_multiple_lock`): two such sends racing could
+            // otherwise each pass the check and queue two ports in each
+            // other, a cycle no one could ever receive or destroy.
+            let transit = if carries {
+                stats::count_lock(LockClass::Transit);
+                Some(TRANSIT.lock())
+            } else {
+                None
+            };
+            if carries && self.is_circular(&kmsg) {
+                // A receive right queued on its own port, or on a port
+                // that is in transit to it, could never be received: such
+                // a circular message is destroyed (its ports with it), as
+                // XNU does, and the sender sees success. This also covers
+                // a port-destroyed notification sent to the dying port
+                // itself.
+                drop(transit);
+                drop(kmsg);
+                return Ok(());
             }
-            drop(transit);
-            drop(kmsg);
-            return;
-        }
-        if carries {
-            // Before the message can be received (which clears it), and
-            // without holding this port's lock (one port lock at a time).
-            self.note_in_transit(&kmsg);
-        }
-        let (mut g, room, mut sets) = self.lock_with_sets();
-        if reserved {
-            g.reserved -= 1;
-        }
-        if !g.active {
-            drop(g);
-            drop(transit);
-            drop(kmsg);
-            return;
-        }
-        if !room {
-            drop(g);
-            drop(transit);
-            // Out of memory: the message is lost, but a send-once
-            // destination must not bounce back here for ever.
-            if let Some(d) = kmsg.dest.take() {
-                d.consume_delivered();
+            if carries {
+                // Before the message can be received (which clears it),
+                // and without holding this port's lock (one port lock at
+                // a time).
+                self.note_in_transit(&kmsg);
             }
-            drop(kmsg);
-            return;
-        }
-        let was_empty = g.queue.is_empty();
-        if let Err(k) = g.queue.push(kmsg) {
-            drop(g);
-            drop(transit);
-            drop(k);
-            return;
-        }
-        if was_empty {
-            for s in g.sets.iter() {
-                if sets.push_within_capacity(s.clone()).is_err() {
-                    // Out of memory (the list could not be reserved): this
-                    // set hears of it now, under the port lock (the lock
-                    // order allows it).
-                    s.member_ready(self, false);
+            let (mut g, room, mut sets) = self.lock_with_sets();
+            if !g.active {
+                drop(g);
+                drop(transit);
+                drop(kmsg);
+                return Ok(());
+            }
+            if let Some(timeout) = limit.as_mut() {
+                if !g.has_room() {
+                    // Wait for room without holding TRANSIT; the checks
+                    // above are made again once there is room.
+                    drop(transit);
+                    if *timeout == Some(0) {
+                        return Err((kmsg, self.leave_send_wait(&g, MACH_SEND_TIMED_OUT)));
+                    }
+                    if let Err(e) =
+                        wait_step(&self.snd_wait, &mut g, timeout, MACH_SEND_INTERRUPTED)
+                    {
+                        return Err((kmsg, self.leave_send_wait(&g, e)));
+                    }
+                    drop(g);
+                    drop(sets);
+                    continue;
                 }
             }
-        }
-        g.pollers.wake();
-        drop(g);
-        drop(transit);
-        wake_receiver(&self.rcv_wait, handoff);
-        for s in sets.iter() {
-            s.member_ready(self, handoff);
+            if !room {
+                drop(g);
+                drop(transit);
+                // Out of memory: the message is lost, but a send-once
+                // destination must not bounce back here for ever.
+                if let Some(d) = kmsg.dest.take() {
+                    d.consume_delivered();
+                }
+                drop(kmsg);
+                return Ok(());
+            }
+            let was_empty = g.queue.is_empty();
+            if let Err(k) = g.queue.push(kmsg) {
+                drop(g);
+                drop(transit);
+                drop(k);
+                return Ok(());
+            }
+            if was_empty {
+                for s in g.sets.iter() {
+                    if sets.push_within_capacity(s.clone()).is_err() {
+                        // Out of memory (the list could not be reserved):
+                        // this set hears of it now, under the port lock
+                        // (the lock order allows it).
+                        s.member_ready(self, false);
+                    }
+                }
+            }
+            g.pollers.wake();
+            drop(g);
+            drop(transit);
+            wake_receiver(&self.rcv_wait, handoff);
+            for s in sets.iter() {
+                s.member_ready(self, handoff);
+            }
+            return Ok(());
         }
     }
 
@@ -916,22 +968,57 @@ impl Port {
         trailer: usize,
         large: bool,
     ) -> Option<Received> {
-        if !g.held_by(space) {
-            return None;
-        }
+        let local = match g.receiver {
+            Some((s, name)) if g.active && s == space => name,
+            _ => return None,
+        };
         let needed = g.queue.front()?.size as usize + trailer;
         if rcv_size < needed && large {
-            return Some(Received::TooLarge(g.queue.front()?.size));
+            return Some(Received::TooLarge(g.queue.front()?.size, local));
         }
-        let m = g.queue.pop()?;
-        let seqno = g.seqno;
+        let mut m = g.queue.pop()?;
+        let d = Dequeued {
+            seqno: g.seqno,
+            context: g.context,
+            local,
+        };
         g.seqno = g.seqno.wrapping_add(1);
-        let ctx = g.context;
+        self.consume_dest(&mut m);
         self.snd_wait.notify_one();
         if rcv_size < needed {
-            Some(Received::TooLargeTaken(m, seqno, ctx))
+            Some(Received::TooLargeTaken(m, d))
         } else {
-            Some(Received::Msg(m, seqno, ctx))
+            Some(Received::Msg(m, d))
+        }
+    }
+
+    /// The destination right of a message just dequeued (with `inner`
+    /// held) is used up by its delivery, as XNU's `ipc_object_copyout_dest`
+    /// uses it: a send-once right goes without a notification, a send
+    /// right that is not the port's last goes at once. The last send right
+    /// stays in the message, for the caller to release after the lock
+    /// (its no-senders notification needs no lock held).
+    fn consume_dest(&self, k: &mut Kmsg) {
+        let Some(dest) = k.dest.take() else {
+            return;
+        };
+        if !core::ptr::eq(&**dest.port(), self) {
+            // Not reached: a queued message's destination is its port.
+            k.dest = Some(dest);
+            return;
+        }
+        match dest.kind() {
+            Kind::SendOnce => {
+                let (_, port) = dest.into_counted();
+                self.sorights.fetch_sub(1, Relaxed);
+                // A clone: the caller holds the port.
+                drop(port);
+            }
+            Kind::Send if count_down_unless_last(&self.srights) => {
+                let (_, port) = dest.into_counted();
+                drop(port);
+            }
+            _ => k.dest = Some(dest),
         }
     }
 
@@ -998,7 +1085,7 @@ impl Port {
 impl Port {
     /// Whether the receive right still exists.
     pub(crate) fn is_active(&self) -> bool {
-        self.inner.lock().active
+        !self.dead.load(Acquire)
     }
 
     /// The name of the receive right if space `space` holds it.
@@ -1154,8 +1241,8 @@ impl Port {
             mscount: g.mscount,
             qlimit: g.qlimit,
             msgcount: g.queue.len() as u32,
-            sorights: g.sorights,
-            srights: g.srights > 0,
+            sorights: self.sorights.load(Relaxed),
+            srights: self.srights.load(Relaxed) > 0,
             pdrequest: g.pdrequest.is_some(),
             nsrequest: g.nsrequest.is_some(),
             flags: g.flags,
@@ -1203,7 +1290,7 @@ impl Port {
         let mut g = self.inner.lock();
         let prev = g.nsrequest.take();
         if let Some(n) = notify {
-            if g.srights == 0 && sync <= g.mscount {
+            if self.srights.load(Relaxed) == 0 && sync <= g.mscount {
                 let mscount = g.mscount;
                 drop(g);
                 n.no_senders(mscount);
@@ -1399,9 +1486,10 @@ impl Port {
     /// Sets the right counts, for tests of their limits only.
     #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn set_counts_for_test(&self, srights: u32, sorights: u32) {
-        let mut g = self.inner.lock();
-        g.srights = srights;
-        g.sorights = sorights;
+        let g = self.inner.lock();
+        self.srights.store(srights, Relaxed);
+        self.sorights.store(sorights, Relaxed);
+        drop(g);
     }
 
     /// Adds a descriptor's waiter.

@@ -488,10 +488,7 @@ mod tests {
         let p = Port::new(&s.quota).map_err(|_| ENOMEM)?;
         p.set_receiver(s.id, 0x1003);
         // Joining with a message queued lists the port.
-        p.enqueue(
-            crate::kmsg::Kmsg::new(0, crate::kmsg::Sender::kernel())?,
-            false,
-        );
+        p.enqueue(crate::kmsg::Kmsg::new(0, crate::kmsg::Sender::kernel())?);
         set.add_member(&p).map_err(|_| EINVAL)?;
         assert_eq!(&ready_keys(&set)?[..], &[key(&p)]);
         // Received through the port: the entry is stale.
@@ -504,10 +501,7 @@ mod tests {
         assert!(ready_keys(&set)?.is_empty());
         // Two messages: the receive relists the port for the second.
         for _ in 0..2 {
-            p.enqueue(
-                crate::kmsg::Kmsg::new(0, crate::kmsg::Sender::kernel())?,
-                false,
-            );
+            p.enqueue(crate::kmsg::Kmsg::new(0, crate::kmsg::Sender::kernel())?);
         }
         let got = set.receive(s.id, 4096, 0, false, Some(0));
         assert!(matches!(got, Ok((_, Received::Msg(..)))));

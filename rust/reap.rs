@@ -202,7 +202,7 @@ mod tests {
                 },
                 GFP_KERNEL,
             )?;
-            ports[i].enqueue(k, false);
+            ports[i].enqueue(k);
         }
         let first = ports[0].clone();
         drop(ports);

@@ -180,19 +180,18 @@ impl SpaceInner {
         {
             return false;
         }
-        let port = match entry_port(e) {
-            Some(p) => p,
-            None => return false,
-        };
-        let e = &mut self.table[i];
         let kind = if e.bits & MACH_PORT_TYPE_SEND != 0 {
             Kind::Send
         } else {
             Kind::SendOnce
         };
-        if !port.release_if_dead(kind) {
-            return false;
-        }
+        // Borrowed: a live port (every send but a rare one) costs no
+        // reference count.
+        let port = match &e.obj {
+            Object::Port(p) if p.release_if_dead(kind) => p.clone(),
+            _ => return false,
+        };
+        let e = &mut self.table[i];
         if kind == Kind::SendOnce {
             e.urefs = 1;
         }

@@ -870,6 +870,41 @@ TEST(rcv_too_large_without_large_drops_message)
 	EXPECT_EQ(b.h.msgh_id, MACH_NOTIFY_SEND_ONCE);
 }
 
+/* XNU's ipc_object_copyout_dest(): the destination right of a message
+ * dropped as too large is used up quietly when the receiver holds the
+ * receive right. A send-once destination makes no send-once notification
+ * (which would arrive on the same port), and its count goes. */
+TEST(rcv_too_large_consumes_a_send_once_destination_quietly)
+{
+	mach_port_t p = new_receive(), so;
+	mach_msg_type_name_t t;
+	struct {
+		mach_msg_header_t h;
+		char small[40];
+	} s;
+	big_msg_t m;
+	rcv_buf_t b;
+	mach_port_status_t st;
+	mach_msg_type_number_t cnt = MACH_PORT_RECEIVE_STATUS_COUNT;
+
+	KR_OK(mach_port_extract_right(mach_task_self(), p, MACH_MSG_TYPE_MAKE_SEND_ONCE, &so, &t));
+	memset(&m, 0, sizeof(m));
+	m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+	m.h.msgh_size = sizeof(m);
+	m.h.msgh_remote_port = so;
+	m.h.msgh_id = 78;
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, MACH_PORT_NULL, 0, MACH_PORT_NULL));
+	KR(mach_msg(&s.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(s), p, 0, MACH_PORT_NULL),
+	   MACH_RCV_TOO_LARGE);
+	EXPECT_EQ(s.h.msgh_local_port, p);
+	EXPECT_EQ(MACH_MSGH_BITS_LOCAL(s.h.msgh_bits), MACH_MSG_TYPE_PORT_SEND_ONCE);
+	KR(rcv(p, &b, 0, 0), MACH_RCV_TIMED_OUT);
+	KR_OK(mach_port_get_attributes(mach_task_self(), p, MACH_PORT_RECEIVE_STATUS,
+				       (mach_port_info_t)&st, &cnt));
+	EXPECT_EQ(st.mps_sorights, 0);
+	EXPECT_EQ(st.mps_msgcount, 0);
+}
+
 /* -------------------------------------------------------------- trailers */
 
 TEST(audit_trailer_and_seqno)
