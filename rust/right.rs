@@ -25,7 +25,15 @@ use crate::space::{release_entry, Entry, Object, SpaceInner};
 /// The common case (a few rights, one freed entry, no sets) needs no
 /// allocation: the first rights, objects and entry are kept inline (a
 /// send-once right used up by an RPC reply frees its name every time).
+/// Most space-locked sections defer nothing: until something is deferred
+/// the lists are not even initialized, so making and dropping an unused
+/// `Deferred` costs a word.
 pub(crate) struct Deferred {
+    lists: Option<Lists>,
+}
+
+/// What a [`Deferred`] holds once something is deferred.
+struct Lists {
     inline: [Option<Right>; INLINE],
     rights: KVec<Right>,
     deleted: KVec<(notify::Request, u32)>,
@@ -39,8 +47,40 @@ pub(crate) struct Deferred {
 const INLINE: usize = 4;
 
 impl Deferred {
-    pub(crate) fn new() -> Self {
-        Deferred {
+    pub(crate) const fn new() -> Self {
+        Deferred { lists: None }
+    }
+
+    fn lists(&mut self) -> &mut Lists {
+        self.lists.get_or_insert_with(Lists::new)
+    }
+
+    pub(crate) fn right(&mut self, r: Right) {
+        self.lists().right(r)
+    }
+
+    pub(crate) fn carried(&mut self, c: Carried) {
+        if let Carried::Right(r) = c {
+            self.right(r);
+        }
+    }
+
+    fn deleted(&mut self, r: notify::Request, name: u32) {
+        self.lists().deleted(r, name)
+    }
+
+    fn object(&mut self, o: Object) {
+        self.lists().object(o)
+    }
+
+    fn entry(&mut self, space: u64, name: u32, e: Entry) {
+        self.lists().entry(space, name, e)
+    }
+}
+
+impl Lists {
+    fn new() -> Self {
+        Lists {
             inline: [const { None }; INLINE],
             rights: KVec::new(),
             deleted: KVec::new(),
@@ -52,19 +92,13 @@ impl Deferred {
         }
     }
 
-    pub(crate) fn right(&mut self, r: Right) {
+    fn right(&mut self, r: Right) {
         if let Some(slot) = self.inline.iter_mut().find(|s| s.is_none()) {
             *slot = Some(r);
             return;
         }
         if let Err(r) = keep(&mut self.rights, r) {
             released_on_the_spot(r);
-        }
-    }
-
-    pub(crate) fn carried(&mut self, c: Carried) {
-        if let Carried::Right(r) = c {
-            self.right(r);
         }
     }
 
@@ -113,7 +147,7 @@ fn released_on_the_spot<T>(x: T) {
     drop(x);
 }
 
-impl Drop for Deferred {
+impl Drop for Lists {
     fn drop(&mut self) {
         for (r, name) in self.deleted.drain_all() {
             r.port_deleted(name);
