@@ -21,7 +21,7 @@ use kernel::uaccess::{UserPtr, UserSlice};
 use crate::defs::*;
 use crate::error::*;
 use crate::ffi::Fault;
-use crate::kmsg::{Kmsg, Sender};
+use crate::kmsg::{Kmsg, KmsgBox, Sender};
 use crate::right::Deferred;
 use crate::rights::*;
 use crate::space::{Space, SpaceInner};
@@ -220,7 +220,7 @@ pub(crate) struct Raised {
     pub(crate) behavior: u32,
     /// The request, addressed to the handler, for the caller to send
     /// (`mach_msg::send_from_kernel`): this layer does not deliver.
-    pub(crate) request: KBox<Kmsg>,
+    pub(crate) request: KmsgBox,
 }
 
 /// The body of an exception request, in MIG's layout for `behavior`.
@@ -320,7 +320,7 @@ fn handler(space: &Space, a: &RaiseArgs, exc: u32, d: &mut Deferred) -> MachResu
 /// The request's body but for its rights: the arguments, the codes, and
 /// the thread's registers (as its signal frame holds them, read from
 /// `state`) if the behavior carries state.
-fn request(l: &Layout, exc: u32, code: [i64; 2], state: usize) -> MachResult<KBox<Kmsg>> {
+fn request(l: &Layout, exc: u32, code: [i64; 2], state: usize) -> MachResult<KmsgBox> {
     let mut k = Kmsg::new(l.len(), Sender::kernel()).map_err(|_| MACH_SEND_NO_BUFFER)?;
     if l.state {
         let at = l.state_at();

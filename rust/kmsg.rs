@@ -5,9 +5,14 @@
 //! copyout, with its rights held as [`Right`]s so that dropping a `Kmsg` on
 //! any path releases everything it carries.
 //!
-//! Every kernel message buffer is allocated by [`Kmsg::new`], the one place
-//! the kmsg cache hooks into.
+//! Every kernel message is made by [`Kmsg::new`] or
+//! [`Kmsg::new_charged_unfilled`] and lives in a [`KmsgBox`], whose drop
+//! gives the buffer back to the per-CPU kmsg cache: a message of up to
+//! [`crate::kmsg_cache::SMALL`] bytes of body costs no allocation once the
+//! cache is warm.
 
+use core::mem::ManuallyDrop;
+use core::ops::{Deref, DerefMut};
 use kernel::prelude::*;
 
 use kernel::transmute::AsBytes;
@@ -126,29 +131,92 @@ pub(crate) struct Kmsg {
 /// `Kmsg` itself and its share of a queue's ring (which holds at most four
 /// slots per queued message above its minimum, `mqueue.rs`).
 pub(crate) const KMSG_BYTES: usize =
-    core::mem::size_of::<Kmsg>() + 4 * core::mem::size_of::<Option<KBox<Kmsg>>>();
+    core::mem::size_of::<Kmsg>() + 4 * core::mem::size_of::<Option<KmsgBox>>();
+
+/// A kernel message in its buffer (XNU's kmsg with its `ikm_cache`): the
+/// one owner of a [`Kmsg`]. Dropping it releases everything the message
+/// carries; a small message's buffer then goes back to the kmsg cache
+/// (`kmsg_cache.rs`) instead of being freed.
+///
+/// # Invariants
+///
+/// `0` holds a live `KBox<Kmsg>` until `drop` takes it.
+pub(crate) struct KmsgBox(ManuallyDrop<KBox<Kmsg>>);
+
+impl KmsgBox {
+    fn new(k: KBox<Kmsg>) -> Self {
+        stats::KMSGS.inc();
+        KmsgBox(ManuallyDrop::new(k))
+    }
+}
+
+impl Deref for KmsgBox {
+    type Target = Kmsg;
+
+    fn deref(&self) -> &Kmsg {
+        &self.0
+    }
+}
+
+impl DerefMut for KmsgBox {
+    fn deref_mut(&mut self) -> &mut Kmsg {
+        &mut self.0
+    }
+}
+
+impl Drop for KmsgBox {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `self.0` is live; it is taken only
+        // here, and `self` is not used after.
+        let k = unsafe { ManuallyDrop::take(&mut self.0) };
+        stats::KMSGS.dec();
+        crate::kmsg_cache::put(k);
+    }
+}
 
 impl Kmsg {
-    /// Allocates a message whose body (everything after the header) is
-    /// `body_len` zeroed bytes.
-    pub(crate) fn new(body_len: usize, sender: Sender) -> Result<KBox<Self>> {
-        let body = crate::kmsg_cache::get(body_len)?;
+    /// A message with nothing in it and an empty body with room for
+    /// `body_len` bytes: from the kmsg cache for a small body, else newly
+    /// allocated (a small body with the cache's size, so that it can go
+    /// to the cache when it is dropped).
+    fn shell(body_len: usize) -> Result<KmsgBox> {
+        let small = body_len <= crate::kmsg_cache::SMALL;
+        if small {
+            if let Some(k) = crate::kmsg_cache::get() {
+                return Ok(KmsgBox::new(k));
+            }
+        }
+        let cap = if small {
+            crate::kmsg_cache::SMALL
+        } else {
+            body_len
+        };
+        // The body's buffer and the message's box.
+        stats::count_alloc();
+        stats::count_alloc();
         let k = Kmsg {
             bits: 0,
-            size: (HEADER_SIZE + body_len) as u32,
+            size: HEADER_SIZE as u32,
             id: 0,
             dest: None,
             reply: Carried::Null,
-            body,
+            body: KVVec::with_capacity(cap, GFP_KERNEL_ACCOUNT)?,
             descs: KVec::new(),
-            sender,
+            sender: Sender::kernel(),
             charge: None,
         };
-        // Counted from here: if the box cannot be had, `k` is dropped,
-        // and `Drop` counts it out again.
-        stats::KMSGS.inc();
-        stats::count_alloc();
-        Ok(KBox::new(k, GFP_KERNEL_ACCOUNT)?)
+        Ok(KmsgBox::new(KBox::new(k, GFP_KERNEL_ACCOUNT)?))
+    }
+
+    /// Allocates a message whose body (everything after the header) is
+    /// `body_len` zeroed bytes.
+    pub(crate) fn new(body_len: usize, sender: Sender) -> Result<KmsgBox> {
+        let mut k = Kmsg::shell(body_len)?;
+        // Within the capacity the shell has: no allocation.
+        k.body.resize(body_len, 0, GFP_KERNEL_ACCOUNT)?;
+        k.size = (HEADER_SIZE + body_len) as u32;
+        k.sender = sender;
+        Ok(k)
     }
 
     /// [`Kmsg::new`] charged to `quota` for the message and its body;
@@ -157,11 +225,76 @@ impl Kmsg {
         body_len: usize,
         sender: Sender,
         quota: &Arc<Quota>,
-    ) -> Option<KBox<Self>> {
+    ) -> Option<KmsgBox> {
         let charge = Charge::new(quota, KMSG_BYTES.checked_add(body_len)?)?;
         let mut k = Kmsg::new(body_len, sender).ok()?;
         k.charge = Some(charge);
         Some(k)
+    }
+
+    /// [`Kmsg::new_charged`] with the body left empty, with room for
+    /// `body_len` bytes, which the caller appends at once (the sender's
+    /// message, copied straight in without zeroing it first); `size`
+    /// already counts them.
+    pub(crate) fn new_charged_unfilled(
+        body_len: usize,
+        sender: Sender,
+        quota: &Arc<Quota>,
+    ) -> Option<KmsgBox> {
+        let charge = Charge::new(quota, KMSG_BYTES.checked_add(body_len)?)?;
+        let mut k = Kmsg::shell(body_len).ok()?;
+        k.size = (HEADER_SIZE + body_len) as u32;
+        k.sender = sender;
+        k.charge = Some(charge);
+        Some(k)
+    }
+
+    /// Whether the message's buffers are worth keeping in the kmsg cache.
+    pub(crate) fn reusable(&self) -> bool {
+        let cap = self.body.capacity();
+        (crate::kmsg_cache::SMALL..=2 * crate::kmsg_cache::SMALL).contains(&cap)
+    }
+
+    /// Releases everything the message carries (rights, descriptors,
+    /// memory, sender, charge) and empties its body, keeping the buffers,
+    /// so that it is as [`Kmsg::shell`] makes it.
+    pub(crate) fn reset(&mut self) {
+        self.release_descs();
+        if self.descs.capacity() > RESET_DESCS_KEPT {
+            self.descs = KVec::new();
+        }
+        self.dest = None;
+        self.reply = Carried::Null;
+        self.body.clear();
+        self.sender = Sender::kernel();
+        self.charge = None;
+        self.bits = 0;
+        self.size = HEADER_SIZE as u32;
+        self.id = 0;
+    }
+
+    /// Releases what the descriptors carry.
+    fn release_descs(&mut self) {
+        // A message may carry tens of thousands of rights, each of whose
+        // release may send a notification: the CPU is given up now and
+        // then on the way.
+        let mut n = 0usize;
+        for d in self.descs.drain_all() {
+            match d.payload {
+                DescPayload::OolPorts(rights) => {
+                    for c in rights.into_iter() {
+                        drop(c);
+                        n += 1;
+                        crate::ffi::resched_every(n);
+                    }
+                }
+                other => {
+                    drop(other);
+                    n += 1;
+                    crate::ffi::resched_every(n);
+                }
+            }
+        }
     }
 
     /// Whether this message carries any receive right.
@@ -230,29 +363,11 @@ impl Kmsg {
     }
 }
 
+/// Descriptor slots a reset message keeps for its next use.
+const RESET_DESCS_KEPT: usize = 8;
+
 impl Drop for Kmsg {
     fn drop(&mut self) {
-        // A message may carry tens of thousands of rights, each of whose
-        // release may send a notification: the CPU is given up now and
-        // then on the way.
-        let mut n = 0usize;
-        for d in self.descs.drain_all() {
-            match d.payload {
-                DescPayload::OolPorts(rights) => {
-                    for c in rights.into_iter() {
-                        drop(c);
-                        n += 1;
-                        crate::ffi::resched_every(n);
-                    }
-                }
-                other => {
-                    drop(other);
-                    n += 1;
-                    crate::ffi::resched_every(n);
-                }
-            }
-        }
-        crate::kmsg_cache::put(core::mem::take(&mut self.body));
-        stats::KMSGS.dec();
+        self.release_descs();
     }
 }

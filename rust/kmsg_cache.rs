@@ -1,34 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 // Copyright (C) 2026 The machipc authors.
 
-//! Per-CPU caches of kernel message buffers: a small stack of body buffers
-//! per CPU, so the RPC fast path reuses buffers instead of allocating.
+//! Per-CPU caches of kernel messages: a small stack of whole messages per
+//! CPU (the `Kmsg` and its body buffer of [`SMALL`] bytes), so the RPC
+//! fast path reuses both instead of allocating and freeing them (with
+//! their memory-cgroup charge) for every message.
 //!
 //! The kernel crate has no per-CPU abstraction; this is an array indexed by
 //! the current CPU with a spinlock per slot. A task that migrates between
 //! picking its slot and locking it simply uses another CPU's slot, which is
-//! still correct. Nothing allocates under a slot lock: slots are reserved at
-//! creation and buffers are pushed within capacity.
+//! still correct. Nothing allocates, frees or releases a right under a
+//! slot lock: slots are reserved at creation, messages are emptied before
+//! they are pushed within capacity, and one the slot cannot take is freed
+//! after the lock.
 //!
 //! The cache belongs to the module (created at init, dropped at exit with
-//! every buffer); kmsgs reach it through a pointer published here.
+//! every message); kmsgs reach it through a pointer published here.
 
 use core::pin::Pin;
-use kernel::alloc::flags::GFP_KERNEL_ACCOUNT;
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::sync::atomic::{Acquire, Atomic, Release};
 use kernel::sync::SpinLock;
 
+use crate::kmsg::Kmsg;
 use crate::stats;
 
 /// Bodies up to this many bytes come from the cache.
 pub(crate) const SMALL: usize = 256;
-/// Buffers kept per CPU.
+/// Messages kept per CPU.
 const DEPTH: usize = 32;
 
 struct Slot {
-    bufs: KVec<KVVec<u8>>,
+    msgs: KVec<KBox<Kmsg>>,
 }
 
 /// The caches of every CPU.
@@ -44,9 +48,9 @@ impl KmsgCache {
         let n = kernel::cpu::nr_cpu_ids() as usize;
         let mut slots = KVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
-            let bufs = KVec::with_capacity(DEPTH, GFP_KERNEL)?;
+            let msgs = KVec::with_capacity(DEPTH, GFP_KERNEL)?;
             slots.push(
-                KBox::pin_init(new_spinlock!(Slot { bufs }, "KmsgCache::slot"), GFP_KERNEL)?,
+                KBox::pin_init(new_spinlock!(Slot { msgs }, "KmsgCache::slot"), GFP_KERNEL)?,
                 GFP_KERNEL,
             )?;
         }
@@ -80,44 +84,34 @@ fn cache() -> Option<&'static KmsgCache> {
     }
 }
 
-/// A zeroed body buffer of `len` bytes.
-pub(crate) fn get(len: usize) -> Result<KVVec<u8>> {
-    if len > SMALL {
-        stats::count_alloc();
-        return Ok(KVVec::from_elem(0u8, len, GFP_KERNEL_ACCOUNT)?);
-    }
+/// An empty message (as [`Kmsg::reset`] leaves it) with a body buffer of
+/// [`SMALL`] bytes, from this CPU's stack; `None` if it is empty.
+pub(crate) fn get() -> Option<KBox<Kmsg>> {
     let cached = cache()
         .and_then(|c| c.slot())
-        .and_then(|s| s.lock().bufs.pop());
-    let mut b = match cached {
-        Some(b) => {
-            stats::KMSG_CACHE_HITS.inc();
-            b
-        }
-        None => {
-            stats::KMSG_CACHE_MISSES.inc();
-            stats::count_alloc();
-            KVVec::with_capacity(SMALL, GFP_KERNEL_ACCOUNT)?
-        }
-    };
-    b.clear();
-    // Within capacity: no allocation.
-    b.resize(len, 0, GFP_KERNEL_ACCOUNT)?;
-    Ok(b)
+        .and_then(|s| s.lock().msgs.pop());
+    if cached.is_some() {
+        stats::KMSG_CACHE_HITS.inc();
+    } else {
+        stats::KMSG_CACHE_MISSES.inc();
+    }
+    cached
 }
 
-/// Gives a body buffer back (or frees it if it is not cache-sized or the
-/// CPU's stack is full).
-pub(crate) fn put(b: KVVec<u8>) {
-    if b.capacity() < SMALL || b.capacity() > 2 * SMALL {
+/// Gives a message back: it is emptied and kept if its buffers are
+/// cache-sized and this CPU's stack has room, freed otherwise.
+pub(crate) fn put(mut k: KBox<Kmsg>) {
+    if !k.reusable() {
         return;
     }
     let slot = match cache().and_then(|c| c.slot()) {
         Some(s) => s,
         None => return,
     };
+    // Rights, memory and notifications go before the slot is locked.
+    k.reset();
     let mut g = slot.lock();
-    let rejected = g.bufs.push_within_capacity(b).err();
+    let rejected = g.msgs.push_within_capacity(k).err();
     drop(g);
     drop(rejected);
 }
@@ -125,22 +119,32 @@ pub(crate) fn put(b: KVVec<u8>) {
 #[kunit_tests(machipc_kmsg_cache)]
 mod tests {
     use super::*;
+    use crate::kmsg::{KmsgBox, Sender};
+
+    fn new(len: usize) -> Result<KmsgBox> {
+        Kmsg::new(len, Sender::kernel())
+    }
 
     #[test]
-    fn buffers_are_reused_and_zeroed() -> Result {
+    fn messages_are_reused_empty_and_zeroed() -> Result {
         // Uses the module's published cache.
-        let mut b = get(64)?;
-        assert_eq!(b.len(), 64);
-        b[0] = 0xaa;
-        put(b);
+        let mut k = Kmsg::new(64, Sender::current())?;
+        assert_eq!(k.body.len(), 64);
+        k.body[0] = 0xaa;
+        k.id = 7;
+        k.bits = 0x1234;
+        drop(k);
         let hits = stats::KMSG_CACHE_HITS.get();
-        let b = get(32)?;
-        assert_eq!(b.len(), 32);
-        assert_eq!(b[0], 0);
+        let k = new(32)?;
+        assert_eq!(k.body.len(), 32);
+        assert_eq!(k.size as usize, crate::defs::HEADER_SIZE + 32);
+        assert_eq!(k.body[0], 0);
+        assert_eq!((k.id, k.bits), (0, 0));
+        assert!(k.sender.is_kernel());
+        assert!(k.dest.is_none() && k.descs.is_empty() && k.charge.is_none());
         if cache().is_some() {
             assert_eq!(stats::KMSG_CACHE_HITS.get(), hits + 1);
         }
-        put(b);
         Ok(())
     }
 
@@ -148,7 +152,7 @@ mod tests {
     fn held(cpu: usize) -> usize {
         cache()
             .and_then(|c| c.slots.get(cpu))
-            .map_or(0, |s| s.lock().bufs.len())
+            .map_or(0, |s| s.lock().msgs.len())
     }
 
     /// Runs `f` on CPU `cpu` (the thread is bound there meanwhile) and
@@ -165,12 +169,12 @@ mod tests {
         if cache().is_none() || kernel::cpu::nr_cpu_ids() < 2 {
             return Ok(());
         }
-        let b = on_cpu(0, || get(64))?;
+        let b = on_cpu(0, || new(64))?;
         // Migrate between get and put, as a sender preempted mid-send would.
         let (before, after) = on_cpu(1, || {
             assert_eq!(kernel::cpu::CpuId::current().as_u32(), 1);
             let before = held(1);
-            put(b);
+            drop(b);
             Ok((before, held(1)))
         })?;
         assert_eq!(after, core::cmp::min(before + 1, DEPTH));
@@ -183,7 +187,7 @@ mod tests {
             return Ok(());
         }
         let kept = on_cpu(1, || {
-            put(get(64)?);
+            drop(new(64)?);
             Ok(held(1))
         })?;
         let offline = on_cpu(0, || {
@@ -194,7 +198,7 @@ mod tests {
             // The other CPUs go on; the offline CPU's buffers stay in its
             // slot (the array covers every possible CPU id) until it
             // returns.
-            put(get(64)?);
+            drop(new(64)?);
             let while_off = held(1);
             crate::ffi::set_cpu_online(1, true)?;
             Ok(Some(while_off))
@@ -203,7 +207,7 @@ mod tests {
             return Ok(());
         };
         let hits = stats::KMSG_CACHE_HITS.get();
-        put(on_cpu(1, || get(64))?);
+        drop(on_cpu(1, || new(64))?);
         assert!(kept >= 1);
         assert_eq!(while_off, kept);
         assert_eq!(stats::KMSG_CACHE_HITS.get(), hits + 1);
@@ -218,17 +222,17 @@ mod tests {
         let (n, hits, hits_after) = on_cpu(0, || {
             let mut v = KVec::new();
             for _ in 0..DEPTH + 8 {
-                v.push(KVVec::with_capacity(SMALL, GFP_KERNEL)?, GFP_KERNEL)?;
+                v.push(new(SMALL)?, GFP_KERNEL)?;
             }
-            for b in v.drain_all() {
-                put(b);
+            for k in v.drain_all() {
+                drop(k);
             }
             let n = held(0);
             // The stack is full and every further buffer was freed
             // (kmemleak would report one that was not).
             let hits = stats::KMSG_CACHE_HITS.get();
             for _ in 0..DEPTH {
-                drop(get(8)?);
+                drop(new(8)?);
             }
             Ok((n, hits, stats::KMSG_CACHE_HITS.get()))
         })?;
@@ -238,26 +242,22 @@ mod tests {
     }
 
     #[test]
-    fn off_size_buffers_are_not_kept() -> Result {
+    fn large_messages_are_not_kept() -> Result {
         if cache().is_none() {
             return Ok(());
         }
-        let n = on_cpu(0, || {
-            // Empty the slot, then offer buffers the cache must refuse.
-            while cache().and_then(|c| c.slots[0].lock().bufs.pop()).is_some() {}
-            put(KVVec::with_capacity(SMALL / 2, GFP_KERNEL)?);
-            put(KVVec::with_capacity(4 * SMALL, GFP_KERNEL)?);
-            Ok(held(0))
+        let (n, hits, hits_after) = on_cpu(0, || {
+            // Empty the slot, then free messages the cache must refuse.
+            while cache().and_then(|c| c.slots[0].lock().msgs.pop()).is_some() {}
+            let hits = stats::KMSG_CACHE_HITS.get();
+            let k = new(SMALL + 1)?;
+            assert_eq!(k.body.len(), SMALL + 1);
+            drop(k);
+            drop(new(4 * SMALL)?);
+            Ok((held(0), hits, stats::KMSG_CACHE_HITS.get()))
         })?;
         assert_eq!(n, 0);
-        Ok(())
-    }
-
-    #[test]
-    fn large_bodies_bypass_the_cache() -> Result {
-        let b = get(SMALL + 1)?;
-        assert_eq!(b.len(), SMALL + 1);
-        put(b);
+        assert_eq!(hits_after, hits);
         Ok(())
     }
 }

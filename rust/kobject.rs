@@ -18,7 +18,7 @@ use kernel::transmute::{AsBytes, FromBytes};
 use crate::defs::*;
 use crate::error::*;
 use crate::exception::{Handler, EXC_TYPES_COUNT};
-use crate::kmsg::{Desc, DescPayload, Kmsg, Sender};
+use crate::kmsg::{Desc, DescPayload, Kmsg, KmsgBox, Sender};
 use crate::limits::Quota;
 use crate::mach_port as mp;
 use crate::rights::*;
@@ -384,7 +384,7 @@ fn ool_reply(arrays: &[&[u32]], inline: &[u32]) -> Option<Reply> {
 
 /// A task's space is the kernel object behind its task port.
 impl crate::port::KernelObject for Space {
-    fn serve(&self, request: KBox<Kmsg>) {
+    fn serve(&self, request: KmsgBox) {
         serve(self, request);
     }
 
@@ -394,7 +394,7 @@ impl crate::port::KernelObject for Space {
 }
 
 /// Serves one request sent to the task port of `space`.
-pub(crate) fn serve(space: &Space, mut req: KBox<Kmsg>) {
+pub(crate) fn serve(space: &Space, mut req: KmsgBox) {
     let reply_to = core::mem::replace(&mut req.reply, Carried::Null);
     let id = req.id;
     // A task port whose task has exec'd (or exited) since the space was
@@ -500,7 +500,7 @@ fn take_port(req: &mut Kmsg) -> Carried {
 
 /// The reply message for `reply`, charged to `quota`; `None` if memory
 /// runs out (the reply is then lost, as XNU drops it).
-fn build(reply: Reply, quota: &Arc<Quota>) -> Option<KBox<Kmsg>> {
+fn build(reply: Reply, quota: &Arc<Quota>) -> Option<KmsgBox> {
     match reply {
         Reply::Simple(code, outs) => {
             let n = if code == 0 { outs.len() } else { 0 };
@@ -532,7 +532,7 @@ fn build_ports(
     t: u32,
     inline: KVec<u8>,
     quota: &Arc<Quota>,
-) -> Option<KBox<Kmsg>> {
+) -> Option<KmsgBox> {
     let descs_end = BODY_COUNT + ports.len() * PORT_DESC;
     let tail = if inline.is_empty() {
         0
@@ -562,7 +562,7 @@ fn build_ports(
 }
 
 /// A complex reply with `regions` out of line, then `NDR` and `inline`.
-fn build_ool(regions: KVec<KVVec<u8>>, inline: KVec<u8>, quota: &Arc<Quota>) -> Option<KBox<Kmsg>> {
+fn build_ool(regions: KVec<KVVec<u8>>, inline: KVec<u8>, quota: &Arc<Quota>) -> Option<KmsgBox> {
     let n = regions.len();
     let descs_end = BODY_COUNT + n * OOL_DESC;
     let mut k = Kmsg::new_charged(descs_end + NDR + inline.len(), Sender::kernel(), quota)?;

@@ -320,7 +320,7 @@ impl SendHeader {
 
 /// Copies a message in from the sender: its header, and its body into a
 /// new message charged to `space`.
-fn copyin_msg(space: &Space, uaddr: usize, size: usize) -> MachResult<(MsgHeader, KBox<Kmsg>)> {
+fn copyin_msg(space: &Space, uaddr: usize, size: usize) -> MachResult<(MsgHeader, KmsgBox)> {
     if size < HEADER_SIZE || size % 4 != 0 {
         return Err(MACH_SEND_MSG_TOO_SMALL);
     }
@@ -329,11 +329,18 @@ fn copyin_msg(space: &Space, uaddr: usize, size: usize) -> MachResult<(MsgHeader
     }
     let mut reader = UserSlice::new(UserPtr::from_addr(uaddr), size).reader();
     let hdr: MsgHeader = reader.read().map_err(|_| MACH_SEND_INVALID_DATA)?;
-    let mut k = Kmsg::new_charged(size - HEADER_SIZE, Sender::current(), &space.quota)
+    let mut k = Kmsg::new_charged_unfilled(size - HEADER_SIZE, Sender::current(), &space.quota)
         .ok_or(MACH_SEND_NO_BUFFER)?;
+    // The rest of the message, appended within the room the body has.
     reader
-        .read_slice(&mut k.body)
-        .map_err(|_| MACH_SEND_INVALID_DATA)?;
+        .read_all(&mut k.body, GFP_KERNEL_ACCOUNT)
+        .map_err(|e| {
+            if e == ENOMEM {
+                MACH_SEND_NO_BUFFER
+            } else {
+                MACH_SEND_INVALID_DATA
+            }
+        })?;
     k.id = hdr.id;
     Ok((hdr, k))
 }
@@ -561,10 +568,10 @@ fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: boo
 /// queues it, as [`Port::send`] with `limit` and `handoff`.
 pub(crate) fn deliver(
     port: &Arc<Port>,
-    k: KBox<Kmsg>,
+    k: KmsgBox,
     limit: Option<Timeout>,
     handoff: bool,
-) -> core::result::Result<(), (KBox<Kmsg>, MachError)> {
+) -> core::result::Result<(), (KmsgBox, MachError)> {
     if !port.is_kernel_owned() {
         return port.send(k, limit, handoff);
     }
@@ -578,7 +585,7 @@ pub(crate) fn deliver(
 
 /// Delivers a message the kernel built (a kernel-object reply, an
 /// exception request) to the port of its destination right.
-pub(crate) fn send_from_kernel(k: KBox<Kmsg>) {
+pub(crate) fn send_from_kernel(k: KmsgBox) {
     if let Some(port) = k.dest.as_ref().map(|d| d.port().clone()) {
         // No limit: no wait, and the message is never handed back.
         if let Err((k, _)) = deliver(&port, k, None, false) {
@@ -593,7 +600,7 @@ pub(crate) fn send_from_kernel(k: KBox<Kmsg>) {
 /// buffer, ports not swapped. Returns `err` (with copyout errors or-ed in).
 fn pseudo_receive(
     space: &Space,
-    mut k: KBox<Kmsg>,
+    mut k: KmsgBox,
     uaddr: usize,
     size: usize,
     err: MachError,
@@ -755,7 +762,7 @@ fn report_too_large(
 /// Without `MACH_RCV_LARGE`, a message too large for the buffer is
 /// destroyed but for its destination, which the receiver learns in a bare
 /// header and trailer, cut to the buffer (XNU's `copyout_dest`).
-fn copyout_dest(k: KBox<Kmsg>, user: UserSlice, tsize: usize, at: Dequeued) -> MachResult<usize> {
+fn copyout_dest(k: KmsgBox, user: UserSlice, tsize: usize, at: Dequeued) -> MachResult<usize> {
     let bits = msgh_bits_set_ports(k.bits, msgh_bits_local(k.bits), msgh_bits_remote(k.bits));
     let hdr = MsgHeader {
         bits,
@@ -835,7 +842,7 @@ pub(crate) fn fill_trailer(
 
 fn copyout_msg(
     space: &Space,
-    mut k: KBox<Kmsg>,
+    mut k: KmsgBox,
     user: UserSlice,
     tsize: usize,
     at: Dequeued,
@@ -994,7 +1001,7 @@ fn map_out_descs(body: &mut [u8], mut descs: KVec<Desc>, err: &mut i32, copy: Op
 /// buffer and destroys what is left of it; returns the bytes written, or
 /// `err` (copyout errors noted on the way) if it is not zero.
 fn write_out(
-    k: KBox<Kmsg>,
+    k: KmsgBox,
     user: UserSlice,
     bits: u32,
     remote: u32,

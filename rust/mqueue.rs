@@ -7,7 +7,7 @@
 
 use kernel::prelude::*;
 
-use crate::kmsg::Kmsg;
+use crate::kmsg::{Kmsg, KmsgBox};
 use crate::stats;
 
 /// Slots a ring keeps however empty its queue gets; above, a ring shrinks
@@ -18,7 +18,7 @@ use crate::stats;
 pub(crate) const RING_MIN: usize = 64;
 
 /// The slots of a queue's ring.
-pub(crate) type Ring = KVec<Option<KBox<Kmsg>>>;
+pub(crate) type Ring = KVec<Option<KmsgBox>>;
 
 /// A FIFO of messages.
 pub(crate) struct MsgQueue {
@@ -104,7 +104,7 @@ impl MsgQueue {
     }
 
     /// Appends a message; the caller made room with `reserve_one`.
-    pub(crate) fn push(&mut self, m: KBox<Kmsg>) -> core::result::Result<(), KBox<Kmsg>> {
+    pub(crate) fn push(&mut self, m: KmsgBox) -> core::result::Result<(), KmsgBox> {
         if self.len >= self.slots.len() {
             return Err(m);
         }
@@ -132,7 +132,7 @@ impl MsgQueue {
         self.slots[self.head].as_deref()
     }
 
-    pub(crate) fn pop(&mut self) -> Option<KBox<Kmsg>> {
+    pub(crate) fn pop(&mut self) -> Option<KmsgBox> {
         if self.len == 0 {
             return None;
         }
@@ -199,7 +199,7 @@ mod tests {
     use super::*;
     use crate::kmsg::Sender;
 
-    fn msg(id: i32) -> Result<KBox<Kmsg>> {
+    fn msg(id: i32) -> Result<KmsgBox> {
         let mut k = Kmsg::new(0, Sender::kernel())?;
         k.id = id;
         Ok(k)

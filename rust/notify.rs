@@ -21,7 +21,7 @@ use core::mem::{offset_of, size_of};
 use kernel::transmute::AsBytes;
 
 use crate::defs::*;
-use crate::kmsg::{Desc, DescPayload, Kmsg, Sender};
+use crate::kmsg::{Desc, DescPayload, Kmsg, KmsgBox, Sender};
 use crate::limits::Quota;
 use crate::rights::{
     Carried, Kind, Right, MACH_MSG_TYPE_PORT_RECEIVE, MACH_MSG_TYPE_PORT_SEND_ONCE,
@@ -39,7 +39,7 @@ fn send(
     id: i32,
     body: &[u8],
     desc: Option<(usize, Right)>,
-    reserved: Option<KBox<Kmsg>>,
+    reserved: Option<KmsgBox>,
 ) {
     let mut k = match reserved {
         Some(mut k) => {
@@ -105,7 +105,7 @@ pub(crate) fn send_once(dest: Right) {
 /// unfired request sends a send-once notification in that buffer.
 pub(crate) struct Request {
     right: Option<Right>,
-    kmsg: Option<KBox<Kmsg>>,
+    kmsg: Option<KmsgBox>,
 }
 
 impl Request {
@@ -131,7 +131,7 @@ impl Request {
         })
     }
 
-    fn take(mut self) -> (Right, Option<KBox<Kmsg>>) {
+    fn take(mut self) -> (Right, Option<KmsgBox>) {
         let kmsg = self.kmsg.take();
         match self.right.take() {
             Some(r) => (r, kmsg),

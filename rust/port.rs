@@ -18,7 +18,7 @@ use kernel::time::Jiffies;
 use kernel::{new_condvar, new_mutex, new_poll_condvar};
 
 use crate::error::*;
-use crate::kmsg::Kmsg;
+use crate::kmsg::{Kmsg, KmsgBox};
 use crate::limits::{Charge, Quota};
 use crate::lock_count::{Counted, CountedMutex};
 use crate::mqueue::{MsgQueue, Ring};
@@ -45,7 +45,7 @@ pub(crate) const MACH_PORT_STATUS_FLAG_STRICT_GUARD: u32 = 0x04;
 /// What a port costs its space's quota: the port and the ring its queue
 /// keeps when empty (`mqueue.rs`).
 const PORT_BYTES: usize = core::mem::size_of::<Port>()
-    + crate::mqueue::RING_MIN * core::mem::size_of::<Option<KBox<Kmsg>>>();
+    + crate::mqueue::RING_MIN * core::mem::size_of::<Option<KmsgBox>>();
 
 /// The space a dead-name or send-possible request was made from, as the
 /// port layer sees it: a neutral hook that `space.rs` implements, so the
@@ -350,13 +350,13 @@ pub(crate) struct Port {
 /// What a receive attempt found.
 pub(crate) enum Received {
     /// A message, its sequence number and the port's context.
-    Msg(KBox<Kmsg>, Dequeued),
+    Msg(KmsgBox, Dequeued),
     /// With `MACH_RCV_LARGE`: the first message needs this many bytes
     /// (without trailer); it stays queued. Also the receive right's name.
     TooLarge(u32, u32),
     /// Without `MACH_RCV_LARGE`: the message was too large and is
     /// dequeued; the caller reports it and destroys it.
-    TooLargeTaken(KBox<Kmsg>, Dequeued),
+    TooLargeTaken(KmsgBox, Dequeued),
 }
 
 /// What the port told of a message as it was dequeued, under the same
@@ -404,7 +404,7 @@ pub(crate) fn wait_step<T, B: kernel::sync::lock::Backend>(
 pub(crate) trait KernelObject: Send + Sync {
     /// Serves `request`, a message sent to the object's port, and releases
     /// it with every right it still carries.
-    fn serve(&self, request: KBox<Kmsg>);
+    fn serve(&self, request: KmsgBox);
     /// The object itself, for a caller that knows its type.
     fn as_any(&self) -> &dyn core::any::Any;
 }
@@ -717,7 +717,7 @@ impl Port {
     /// Queues a message the kernel sends (a notification, a reply): exempt
     /// from the queue limit, as XNU's `MACH_SEND_ALWAYS`. On a dead port
     /// the message is destroyed.
-    pub(crate) fn enqueue(self: &Arc<Self>, kmsg: KBox<Kmsg>) {
+    pub(crate) fn enqueue(self: &Arc<Self>, kmsg: KmsgBox) {
         // Cannot fail: no limit, so no wait.
         if let Err((k, _)) = self.send(kmsg, None, false) {
             drop(k);
@@ -739,10 +739,10 @@ impl Port {
     /// CPU that must first wake up.
     pub(crate) fn send(
         self: &Arc<Self>,
-        mut kmsg: KBox<Kmsg>,
+        mut kmsg: KmsgBox,
         mut limit: Option<Timeout>,
         handoff: bool,
-    ) -> core::result::Result<(), (KBox<Kmsg>, MachError)> {
+    ) -> core::result::Result<(), (KmsgBox, MachError)> {
         let carries = kmsg.has_receive_rights();
         loop {
             // The circularity check, the in-transit marks and the enqueue
