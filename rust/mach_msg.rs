@@ -26,6 +26,7 @@ use kernel::uaccess::{UserPtr, UserSlice};
 use crate::defs::*;
 use crate::error::*;
 use crate::kmsg::*;
+use crate::lazy_vec::LazyVec;
 use crate::limits::Charge;
 use crate::ool::Region;
 use crate::port::{Dequeued, Port, Received, Timeout};
@@ -523,13 +524,14 @@ fn copyin_body(
 fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: bool) -> MachResult {
     let (hdr, mut k) = copyin_msg(space, uaddr, size)?;
     let h = SendHeader::check(&hdr)?;
-    let descs = if h.bits & MACH_MSGH_BITS_COMPLEX != 0 {
+    let descs: LazyVec<UserDesc> = if h.bits & MACH_MSGH_BITS_COMPLEX != 0 {
         parse_descriptors(&k.body)?
     } else {
         KVec::new()
-    };
-    let mut ool_names = KVec::new();
-    let mut dealloc = KVec::new();
+    }
+    .into();
+    let mut ool_names = LazyVec::new();
+    let mut dealloc = LazyVec::new();
     let mut scratch = Charge::empty(&space.quota);
     copyin_ool(&mut k, &descs, &mut ool_names, &mut dealloc, &mut scratch)?;
 

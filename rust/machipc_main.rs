@@ -56,6 +56,7 @@ mod ffi;
 mod kmsg;
 mod kmsg_cache;
 mod kobject;
+mod lazy_vec;
 mod limits;
 mod lock_count;
 mod mach_msg;

@@ -8,6 +8,7 @@
 use kernel::prelude::*;
 
 use crate::kmsg::{Kmsg, KmsgBox};
+use crate::lazy_vec::LazyVec;
 use crate::stats;
 
 /// Slots a ring keeps however empty its queue gets; above, a ring shrinks
@@ -63,10 +64,10 @@ impl MsgQueue {
     /// Whether a push would fit. A full ring first moves into `spare`, an
     /// empty vector the caller allocated with the port lock dropped, if
     /// that holds more; `spare` then holds the old ring. Never allocates.
-    pub(crate) fn make_room(&mut self, spare: &mut Ring) -> bool {
+    pub(crate) fn make_room(&mut self, spare: &mut LazyVec<Option<KmsgBox>>) -> bool {
         if self.len == self.slots.len() && spare.is_empty() && spare.capacity() > self.len {
-            let slots = core::mem::take(spare);
-            *spare = self.move_into(slots);
+            let slots = spare.take();
+            *spare = self.move_into(slots).into();
         }
         self.len < self.slots.len()
     }

@@ -19,9 +19,10 @@ use kernel::{new_condvar, new_mutex, new_poll_condvar};
 
 use crate::error::*;
 use crate::kmsg::{Kmsg, KmsgBox};
+use crate::lazy_vec::LazyVec;
 use crate::limits::{Charge, Quota};
 use crate::lock_count::{Counted, CountedMutex};
-use crate::mqueue::{MsgQueue, Ring};
+use crate::mqueue::MsgQueue;
 use crate::notify;
 use crate::port_set::PortSet;
 use crate::rights::{Kind, Right};
@@ -842,8 +843,8 @@ impl Port {
     /// after the lock). If the port joined more sets meanwhile, the lock
     /// is dropped and the list grown; if memory is short, the list is left
     /// short and the caller tells the sets it misses under the lock.
-    fn lock_with_sets(&self) -> (MutexGuard<'_, PortInner>, bool, KVec<Arc<PortSet>>) {
-        let mut sets = KVec::new();
+    fn lock_with_sets(&self) -> (MutexGuard<'_, PortInner>, bool, LazyVec<Arc<PortSet>>) {
+        let mut sets = LazyVec::new();
         loop {
             let (g, room) = self.lock_for_push();
             let n = g.sets.len();
@@ -863,7 +864,7 @@ impl Port {
     /// with the lock dropped, and the port is locked again; `false` if
     /// memory is short.
     fn lock_for_push(&self) -> (MutexGuard<'_, PortInner>, bool) {
-        let mut spare = KVec::new();
+        let mut spare = LazyVec::new();
         loop {
             let mut g = self.inner.lock();
             if !g.active || g.kobject.is_some() || g.queue.make_room(&mut spare) {
@@ -872,10 +873,10 @@ impl Port {
             let want = g.queue.grown_len();
             drop(g);
             spare = match KVec::with_capacity(want, GFP_KERNEL_ACCOUNT) {
-                Ok(v) => v,
+                Ok(v) => v.into(),
                 Err(_) => {
                     let mut g = self.inner.lock();
-                    let room = g.queue.make_room(&mut KVec::new());
+                    let room = g.queue.make_room(&mut LazyVec::new());
                     return (g, room);
                 }
             };
@@ -891,9 +892,9 @@ impl Port {
     fn shrink_queue<'a>(
         &'a self,
         g: MutexGuard<'a, PortInner>,
-    ) -> (MutexGuard<'a, PortInner>, Ring) {
+    ) -> (MutexGuard<'a, PortInner>, LazyVec<Option<KmsgBox>>) {
         let Some(want) = g.queue.shrunk_len() else {
-            return (g, KVec::new());
+            return (g, LazyVec::new());
         };
         drop(g);
         let spare = KVec::with_capacity(want, GFP_KERNEL_ACCOUNT);
@@ -901,9 +902,9 @@ impl Port {
         match spare {
             Ok(spare) => {
                 let old = g.queue.shrink_into(spare);
-                (g, old)
+                (g, old.into())
             }
-            Err(_) => (g, KVec::new()),
+            Err(_) => (g, LazyVec::new()),
         }
     }
 
@@ -914,8 +915,8 @@ impl Port {
     fn take_send_possible<'a>(
         &'a self,
         mut g: MutexGuard<'a, PortInner>,
-    ) -> (MutexGuard<'a, PortInner>, KVec<DeadNameRequest>) {
-        let mut out = KVec::new();
+    ) -> (MutexGuard<'a, PortInner>, LazyVec<DeadNameRequest>) {
+        let mut out = LazyVec::new();
         loop {
             if !g.sp_armed || !g.has_room() {
                 return (g, out);
@@ -950,8 +951,8 @@ impl Port {
 
     /// Fires send-possible requests taken out by `take_send_possible`; the
     /// names lose their request marker.
-    fn fire_send_possible(self: &Arc<Self>, reqs: KVec<DeadNameRequest>) {
-        for r in reqs.into_iter() {
+    fn fire_send_possible(self: &Arc<Self>, mut reqs: LazyVec<DeadNameRequest>) {
+        for r in reqs.take().into_iter() {
             r.owner.request_fired(r.name, self);
             r.notify.send_possible(r.name);
         }

@@ -13,6 +13,7 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 
 use crate::error::*;
+use crate::lazy_vec::LazyVec;
 use crate::notify;
 use crate::port::Port;
 use crate::port_set::PortSet;
@@ -35,13 +36,13 @@ pub(crate) struct Deferred {
 /// What a [`Deferred`] holds once something is deferred.
 struct Lists {
     inline: [Option<Right>; INLINE],
-    rights: KVec<Right>,
-    deleted: KVec<(notify::Request, u32)>,
+    rights: LazyVec<Right>,
+    deleted: LazyVec<(notify::Request, u32)>,
     inline_objects: [Option<Object>; INLINE],
-    objects: KVec<Object>,
+    objects: LazyVec<Object>,
     inline_entry: Option<(u64, u32, Entry)>,
-    entries: KVec<(u64, u32, Entry)>,
-    sets: KVec<Arc<PortSet>>,
+    entries: LazyVec<(u64, u32, Entry)>,
+    sets: LazyVec<Arc<PortSet>>,
 }
 
 const INLINE: usize = 4;
@@ -82,13 +83,13 @@ impl Lists {
     fn new() -> Self {
         Lists {
             inline: [const { None }; INLINE],
-            rights: KVec::new(),
-            deleted: KVec::new(),
+            rights: LazyVec::new(),
+            deleted: LazyVec::new(),
             inline_objects: [const { None }; INLINE],
-            objects: KVec::new(),
+            objects: LazyVec::new(),
             inline_entry: None,
-            entries: KVec::new(),
-            sets: KVec::new(),
+            entries: LazyVec::new(),
+            sets: LazyVec::new(),
         }
     }
 
