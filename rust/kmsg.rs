@@ -249,10 +249,10 @@ impl Kmsg {
         Some(k)
     }
 
-    /// Whether the message's buffers are worth keeping in the kmsg cache.
+    /// Whether the message's buffers are the kmsg cache's size (a message
+    /// made for a larger body is freed, not kept).
     pub(crate) fn reusable(&self) -> bool {
-        let cap = self.body.capacity();
-        (crate::kmsg_cache::SMALL..=2 * crate::kmsg_cache::SMALL).contains(&cap)
+        self.body.capacity() == crate::kmsg_cache::SMALL
     }
 
     /// Releases everything the message carries (rights, descriptors,
