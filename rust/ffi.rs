@@ -73,7 +73,8 @@ pub(crate) type RawFile = kernel::bindings::file;
 /// The kernel's `poll_table`, as the shim's poll callback passes it.
 pub(crate) type RawPollTable = kernel::bindings::poll_table_struct;
 
-/// Registers `/dev/machipc` (mode 0666) with the shim's file operations.
+/// Registers `/dev/machipc` (mode and group gate: the `dev_mode` and `dev_gid`
+/// parameters of `shim.c`) with the shim's file operations.
 pub(crate) fn register_device() -> Result {
     // SAFETY: Called once from module init; the shim's miscdevice is static.
     let ret = unsafe { c::machipc_shim_register() };

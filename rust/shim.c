@@ -7,7 +7,8 @@
  * straight into the Rust side (rust/callbacks.rs). shim.h has the
  * prototypes of both directions.
  *
- * - the /dev/machipc misc device, registered with mode 0666 and with the
+ * - the /dev/machipc misc device, registered with the dev_mode parameter's
+ *   mode (0666 by default), an optional dev_gid group gate at open, and the
  *   poll/read operations MiscDevice lacks;
  * - anonymous-inode files for the per-port descriptors (machipc_port_fd);
  * - CPU affinity and hotplug for the kmsg cache's KUnit tests (the cache
@@ -17,7 +18,8 @@
  * - the credentials, pids and program images of processes, for the
  *   trailer's tokens and task_for_pid (ptrace's rules, which are not
  *   exported to modules);
- * - the module parameters (limits, ool_map_min, task_for_pid_scope);
+ * - the module parameters (device access, limits, ool_map_min,
+ *   task_for_pid_scope);
  * - a workqueue of the module's own for space teardown;
  * - verified user faults, from the signal_generate tracepoint, for the
  *   exceptions the module raises (rust/exception.rs).
@@ -49,9 +51,31 @@
 
 #include "shim.h"
 
+/*
+ * Who may open /dev/machipc. dev_mode is the node's mode as devtmpfs creates
+ * it (a udev rule may change it later: contrib/60-machipc.rules); dev_gid,
+ * when not -1, also admits at open only members of that group (or holders of
+ * CAP_DAC_OVERRIDE, as for a 0660 node), whatever the node's owner, so the
+ * restriction holds on systems without udev. Read at load time only.
+ */
+static ushort dev_mode = 0666;
+module_param(dev_mode, ushort, 0444);
+MODULE_PARM_DESC(dev_mode, "Mode of /dev/machipc as created by devtmpfs (default 0666)");
+
+static int dev_gid = -1;
+module_param(dev_gid, int, 0444);
+MODULE_PARM_DESC(dev_gid, "If not -1, only members of this group (or CAP_DAC_OVERRIDE) may open /dev/machipc (default -1)");
+
+static kgid_t machipc_dev_kgid;
+
 static int machipc_open(struct inode *inode, struct file *file)
 {
-	void *space = machipc_rust_open();
+	void *space;
+
+	if (gid_valid(machipc_dev_kgid) && !in_group_p(machipc_dev_kgid) &&
+	    !capable(CAP_DAC_OVERRIDE))
+		return -EACCES;
+	space = machipc_rust_open();
 
 	if (IS_ERR(space))
 		return PTR_ERR(space);
@@ -83,11 +107,24 @@ static struct miscdevice machipc_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "machipc",
 	.fops = &machipc_fops,
-	.mode = 0666,
 };
 
 int machipc_shim_register(void)
 {
+	if (dev_mode & ~0666) {
+		pr_err("machipc: dev_mode %#o has bits outside 0666\n", dev_mode);
+		return -EINVAL;
+	}
+	/* 0 would mean the misc class's default, 0600. */
+	machipc_misc.mode = dev_mode ? dev_mode : 0600;
+	machipc_dev_kgid = INVALID_GID;
+	if (dev_gid != -1) {
+		machipc_dev_kgid = make_kgid(&init_user_ns, dev_gid);
+		if (!gid_valid(machipc_dev_kgid)) {
+			pr_err("machipc: dev_gid %d is not a valid group id\n", dev_gid);
+			return -EINVAL;
+		}
+	}
 	return misc_register(&machipc_misc);
 }
 
