@@ -58,6 +58,15 @@ host_check host/uapi-layout "$HERE/gen-uapi-layout.py" --check
 host_check host/mig-ids "$HERE/check-mig-ids.sh" "$REPO"
 host_check host/shim-interface "$HERE/shim-check.py" "$REPO"
 
+# The installed tree (host half; the VM loads its module and runs its
+# program below): make install, dkms build, pkg-config.
+if "$HERE/pkg-test.sh" wanted "$PATTERN"; then
+	while read -r res name; do
+		if [ "$res" = PASS ]; then pass "$name"; else fail "$name"; fi
+	done < <("$HERE/pkg-test.sh" host | tee "$B/pkg-host.log" | grep -E '^(PASS|FAIL) ')
+	grep -vE '^(PASS|FAIL) ' "$B/pkg-host.log"
+fi
+
 RESULTS="$B/check-results.txt"
 rm -f "$RESULTS"
 "$HERE/vm-run.sh" --dmesg "$DMESG" --results "$RESULTS" -- "$REPO/scripts/guest-tests.sh" "$PATTERN" 2>&1 | tee "$LOG"

@@ -89,4 +89,9 @@ if [ -r "$S" ] && [ -z "$PATTERN" ]; then
 		echo "FAIL leak/debugfs-stats-zero" | tee -a "$R"; cat "$S"
 	fi
 fi
+# The DKMS-built module and the program built from the installed tree (the
+# host half ran in check.sh); last, as it reloads the module.
+if "$(dirname "$0")/pkg-test.sh" wanted "$PATTERN"; then
+	"$(dirname "$0")/pkg-test.sh" guest
+fi
 exit $rc

@@ -33,8 +33,16 @@ $(BUILD)/libmach/%.o: $(REPO)/libmach/%.c $(HDRS)
 $(BUILD)/libmach.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/libmach.so: $(LIB_OBJS)
-	$(CC) -shared -o $@ $^ -lpthread
+# libmach.so.VERSION with soname libmach.so.SOVERSION (both from the top
+# Makefile), and the libmach.so link a -lmach link finds.
+VERSION ?= 0.1.0
+SOVERSION ?= 0
+$(BUILD)/libmach.so.$(VERSION): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libmach.so.$(SOVERSION) -o $@ $^ -lpthread
+
+$(BUILD)/libmach.so: $(BUILD)/libmach.so.$(VERSION)
+	ln -sf libmach.so.$(VERSION) $(BUILD)/libmach.so.$(SOVERSION)
+	ln -sf libmach.so.$(SOVERSION) $@
 
 $(BUILD)/tests/harness.o: $(REPO)/userspace-tests/harness.c $(HDRS)
 	@mkdir -p $(dir $@)
