@@ -16,7 +16,6 @@ use crate::stats::{self, LockClass};
 /// A counted [`kernel::sync::Mutex`].
 pub(crate) type CountedMutex<T> = Counted<T, kernel::sync::lock::mutex::MutexBackend>;
 /// A counted [`kernel::sync::SpinLock`].
-#[allow(dead_code)]
 pub(crate) type CountedSpinLock<T> = Counted<T, kernel::sync::lock::spinlock::SpinLockBackend>;
 
 /// A lock of class `class`; see the module documentation.

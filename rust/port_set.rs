@@ -23,11 +23,11 @@ use kernel::list::{AtomicTracker, List, ListArc, ListLinks, TryNewListArc};
 use kernel::prelude::*;
 use kernel::rbtree::{Entry, RBTree, RBTreeNodeReservation};
 use kernel::sync::{Arc, CondVar};
-use kernel::{new_condvar, new_mutex};
+use kernel::{new_condvar, new_spinlock};
 
 use crate::error::*;
 use crate::limits::{Charge, Quota};
-use crate::lock_count::{Counted, CountedMutex};
+use crate::lock_count::{Counted, CountedSpinLock};
 use crate::port::{push_unlocked, wait_step, PollWaiter, PollWaiters, Port, Received, Timeout};
 use crate::stats::{self, LockClass};
 
@@ -111,10 +111,17 @@ const MEMBER_BYTES: usize = core::mem::size_of::<Member>()
 /// Receivers on the set sleep on `wait` with `inner` held; a member listed
 /// as ready, or the set's death, notifies `wait` after the change is made
 /// under `inner`.
+///
+/// `inner` is a spinlock: nothing under it allocates or sleeps (a
+/// membership's memory is allocated before it is taken, what a leave frees
+/// is freed after it, and the member charges it gives back never empty the
+/// user's account, which holds the set itself), so it nests under
+/// `Port::inner` whatever kind of lock that is (`Port::enqueue` lists a
+/// member under the port lock when memory is short).
 #[pin_data(PinnedDrop)]
 pub(crate) struct PortSet {
     #[pin]
-    inner: CountedMutex<PortSetInner>,
+    inner: CountedSpinLock<PortSetInner>,
     #[pin]
     wait: CondVar,
 }
@@ -126,7 +133,7 @@ impl PortSet {
         let charge = Charge::new(quota, SET_BYTES).ok_or(KERN_RESOURCE_SHORTAGE)?;
         let s = Arc::pin_init(
             pin_init!(PortSet {
-                inner <- Counted::new(LockClass::PortSet, new_mutex!(PortSetInner {
+                inner <- Counted::new(LockClass::PortSet, new_spinlock!(PortSetInner {
                     active: true,
                     members: RBTree::new(),
                     count: 0,
@@ -386,12 +393,14 @@ mod tests {
     use super::*;
     use crate::rights::{Kind, Right};
 
-    /// The ports on `set`'s ready FIFO, oldest first, by key.
+    /// The ports on `set`'s ready FIFO (of at most 64), oldest first, by
+    /// key.
     fn ready_keys(set: &PortSet) -> Result<KVec<usize>> {
+        // Allocated before the (spin)lock.
+        let mut v = KVec::with_capacity(64, GFP_KERNEL)?;
         let g = set.inner.lock();
-        let mut v = KVec::new();
         for m in g.ready.iter() {
-            v.push(key(&m.port), GFP_KERNEL)?;
+            v.push_within_capacity(key(&m.port)).map_err(|_| ENOMEM)?;
         }
         Ok(v)
     }
