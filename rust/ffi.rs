@@ -43,6 +43,11 @@ mod c {
             count: core::ffi::c_ulong,
         ) -> core::ffi::c_long;
         pub(super) fn machipc_shim_unmap(addr: usize, len: usize) -> c_int;
+        pub(super) fn machipc_shim_alloc_pages(
+            pages: *mut *mut c_void,
+            n: core::ffi::c_ulong,
+        ) -> core::ffi::c_ulong;
+        pub(super) fn machipc_shim_put_pages(pages: *mut *mut c_void, n: core::ffi::c_ulong);
         pub(super) fn machipc_shim_copy_in(
             dst: *mut *mut c_void,
             ndst: core::ffi::c_ulong,
@@ -330,61 +335,86 @@ pub(crate) fn current_euid_key() -> u32 {
     kernel::task::Kuid::current_euid().into_raw().val
 }
 
-/// Maps `pages` at a fresh address of the calling process, private and
-/// read-write; returns the address. The mapping takes its own reference
-/// to every page, so the caller's [`Page`]s may be dropped afterwards.
-pub(crate) fn map_user_pages(pages: &[kernel::page::Page]) -> Result<usize> {
-    let mut raw = raw_pages(pages)?;
-    // SAFETY: `raw` holds `pages.len()` valid pages that stay allocated
-    // for the call (we borrow them); the shim maps them in the current
-    // process, each mapped page taking its own reference.
-    let r = unsafe { c::machipc_shim_map_pages(raw.as_mut_ptr(), raw.len() as core::ffi::c_ulong) };
-    if r < 0 && r > -4096 {
-        return Err(Error::from_errno(r as i32));
+/// The pages of a large out-of-line region, in order, the first byte of
+/// the region at the start of the first.
+///
+/// # Invariants
+///
+/// Every entry is a valid `struct page` of which this owns one reference
+/// (from `machipc_shim_alloc_pages`), released on drop.
+pub(crate) struct RegionPages(KVec<*mut core::ffi::c_void>);
+
+// SAFETY: The entries are reference-counted kernel pages, which any thread
+// may use and release.
+unsafe impl Send for RegionPages {}
+// SAFETY: `&RegionPages` only reads the pointers.
+unsafe impl Sync for RegionPages {}
+
+impl RegionPages {
+    /// Allocates the pages for `len` (non-zero) bytes at the caller's
+    /// address `addr`, charged to the caller, and copies the bytes in; the
+    /// rest of the last page is zeroed. `ENOMEM` when memory runs out,
+    /// `EFAULT` if the caller cannot read the range.
+    pub(crate) fn copy_in(addr: usize, len: usize) -> Result<Self> {
+        let n = len.div_ceil(kernel::page::PAGE_SIZE);
+        let mut v = KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
+        // SAFETY: The spare capacity holds at least `n` entries, of which
+        // the shim writes the first it returns (at most `n`).
+        let got = unsafe {
+            c::machipc_shim_alloc_pages(
+                v.spare_capacity_mut().as_mut_ptr().cast(),
+                n as core::ffi::c_ulong,
+            )
+        } as usize;
+        // SAFETY: The shim initialised the first `got` entries, within the
+        // capacity.
+        unsafe { v.inc_len(got) };
+        // INVARIANT: Each entry is a page the shim allocated for us.
+        let mut pages = RegionPages(v);
+        if got < n {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `pages` holds `n` valid pages nobody else has seen; the
+        // shim pins the source pages itself and checks `len` against `n`.
+        let r = unsafe {
+            c::machipc_shim_copy_in(
+                pages.0.as_mut_ptr(),
+                n as core::ffi::c_ulong,
+                addr as core::ffi::c_ulong,
+                len,
+            )
+        };
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(pages)
     }
-    Ok(r as usize)
+
+    /// Maps the pages at a fresh address of the calling process, private
+    /// and read-write; returns the address. The mapping takes its own
+    /// reference to every page, and is to be their only user once `self`
+    /// is dropped (it maps them writable).
+    pub(crate) fn map_user(mut self) -> Result<usize> {
+        // SAFETY: `self.0` holds valid pages that stay allocated for the
+        // call; the shim maps them in the current process, each mapped
+        // page taking its own reference.
+        let r = unsafe {
+            c::machipc_shim_map_pages(self.0.as_mut_ptr(), self.0.len() as core::ffi::c_ulong)
+        };
+        if r < 0 && r > -4096 {
+            return Err(Error::from_errno(r as i32));
+        }
+        Ok(r as usize)
+    }
 }
 
-/// The raw `struct page` pointers of `pages`, for the shim.
-fn raw_pages(pages: &[kernel::page::Page]) -> Result<KVec<*mut core::ffi::c_void>> {
-    let mut raw = KVec::with_capacity(pages.len(), GFP_KERNEL_ACCOUNT)?;
-    for p in pages {
-        raw.push_within_capacity(p.as_ptr().cast::<core::ffi::c_void>())
-            .map_err(|_| ENOMEM)?;
+impl Drop for RegionPages {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we own one reference to each page.
+        unsafe {
+            c::machipc_shim_put_pages(self.0.as_mut_ptr(), self.0.len() as core::ffi::c_ulong)
+        };
     }
-    Ok(raw)
-}
-
-/// Copies `len` bytes at the caller's address `addr` into `pages`, the
-/// first byte at the start of the first page, and zeroes the rest of the
-/// last page. `EFAULT` if the caller cannot read the range, `EINVAL` if
-/// `len` does not fit in `pages`.
-///
-/// # Safety
-///
-/// Nothing else reads or writes `pages` during the call (freshly
-/// allocated pages the caller has not shared).
-pub(crate) unsafe fn copy_user_to_pages(
-    pages: &[kernel::page::Page],
-    addr: usize,
-    len: usize,
-) -> Result {
-    let mut raw = raw_pages(pages)?;
-    // SAFETY: `raw` holds `pages.len()` valid pages, borrowed for the
-    // call, which by the function's contract nobody else accesses; the
-    // shim pins the source pages itself and checks `len` against them.
-    let r = unsafe {
-        c::machipc_shim_copy_in(
-            raw.as_mut_ptr(),
-            raw.len() as core::ffi::c_ulong,
-            addr as core::ffi::c_ulong,
-            len,
-        )
-    };
-    if r < 0 {
-        return Err(Error::from_errno(r));
-    }
-    Ok(())
 }
 
 /// Unmaps the caller's pages covering `[addr, addr + len)`.

@@ -16,7 +16,7 @@
 //! The sender's later writes never reach the receiver (the region is a
 //! copy when `mach_msg` returns), as with XNU's virtual copy.
 
-use kernel::page::{Page, PAGE_SIZE};
+use crate::ffi::RegionPages;
 use kernel::prelude::*;
 use kernel::uaccess::{UserPtr, UserSlice};
 
@@ -32,7 +32,7 @@ pub(crate) enum Region {
     /// A small region's bytes.
     Bytes(KVVec<u8>),
     /// A large region in whole pages, the tail of the last page zeroed.
-    Pages(KVec<Page>),
+    Pages(RegionPages),
 }
 
 impl Region {
@@ -56,15 +56,7 @@ impl Region {
         }
         // A range that wraps is never the caller's memory.
         addr.checked_add(len).ok_or(EFAULT)?;
-        let n = len.div_ceil(PAGE_SIZE);
-        let mut pages = KVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
-        for _ in 0..n {
-            // Cannot fail: the capacity was reserved above.
-            let _ = pages.push_within_capacity(Page::alloc_page(GFP_KERNEL_ACCOUNT)?);
-        }
-        // SAFETY: The pages were just allocated and are not shared with
-        // anyone, so nothing else reads or writes them.
-        unsafe { crate::ffi::copy_user_to_pages(&pages, addr, len)? };
+        let pages = RegionPages::copy_in(addr, len)?;
         Ok(Region::Pages(pages))
     }
 
@@ -80,7 +72,7 @@ impl Region {
         match self {
             Region::Bytes(b) if b.is_empty() => Ok(0),
             Region::Bytes(b) => crate::ffi::map_user_copy(&b),
-            Region::Pages(pages) => crate::ffi::map_user_pages(&pages),
+            Region::Pages(pages) => pages.map_user(),
         }
     }
 }

@@ -477,6 +477,55 @@ long machipc_shim_map_pages(struct page **pages, unsigned long count)
 	return (long)addr;
 }
 
+/*
+ * The order of the runs machipc_shim_alloc_pages takes: 8 pages, the
+ * largest order the per-CPU free lists keep (PAGE_ALLOC_COSTLY_ORDER).
+ */
+#define MACHIPC_RUN_ORDER PAGE_ALLOC_COSTLY_ORDER
+
+/*
+ * Allocates `n` pages into `pages`, charged to the caller's memory cgroup
+ * (GFP_KERNEL_ACCOUNT): in runs of 2^MACHIPC_RUN_ORDER pages, each one
+ * allocation split into single pages (mapped and freed one by one), when
+ * such a run is free without reclaim (as networking's page fragments);
+ * a page at a time otherwise. Returns how many were allocated: fewer than
+ * `n` only when memory ran out.
+ */
+unsigned long machipc_shim_alloc_pages(struct page **pages, unsigned long n)
+{
+	const gfp_t run_gfp = (GFP_KERNEL_ACCOUNT & ~__GFP_DIRECT_RECLAIM) | __GFP_NORETRY | __GFP_NOWARN;
+	unsigned int order = MACHIPC_RUN_ORDER;
+	unsigned long i = 0, k;
+
+	while (i < n) {
+		struct page *page = NULL;
+
+		if (order && n - i >= 1UL << order) {
+			page = alloc_pages(run_gfp, order);
+			if (page)
+				split_page(page, order);
+			else
+				order = 0;
+		}
+		if (!page) {
+			page = alloc_page(GFP_KERNEL_ACCOUNT);
+			if (!page)
+				break;
+			pages[i++] = page;
+			continue;
+		}
+		for (k = 0; k < 1UL << order; k++)
+			pages[i++] = page + k;
+	}
+	return i;
+}
+
+/* Drops one reference to each of `n` pages (machipc_shim_alloc_pages'). */
+void machipc_shim_put_pages(struct page **pages, unsigned long n)
+{
+	release_pages(pages, n);
+}
+
 /* Source pages pinned at a time by machipc_shim_copy_in. */
 #define MACHIPC_COPY_BATCH 32
 

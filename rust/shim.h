@@ -53,6 +53,8 @@ void machipc_shim_user_limits(u64 *spaces, u64 *ports, u64 *bytes);
 bool machipc_shim_capable_resource(void);
 long machipc_shim_map_pages(struct page **pages, unsigned long count);
 int machipc_shim_unmap(unsigned long addr, size_t len);
+unsigned long machipc_shim_alloc_pages(struct page **pages, unsigned long n);
+void machipc_shim_put_pages(struct page **pages, unsigned long n);
 int machipc_shim_copy_in(struct page **dst, unsigned long ndst, unsigned long uaddr, size_t len);
 int machipc_shim_pin_to_cpu(unsigned int cpu);
 void machipc_shim_unpin(void);
