@@ -11,7 +11,8 @@
 #   scripts/pkg-test.sh wanted PATTERN   exit 0 if a test here matches
 #   scripts/pkg-test.sh guest   in the VM: loads the DKMS-built module in
 #       place of the checkout's, with dev_mode and dev_gid, and runs that
-#       program as root and as users in and out of the group
+#       program as root and as users in and out of the group; then the
+#       Rust crate's example on the checkout's module
 #
 # Each prints PASS/FAIL lines (the guest's also to $MACHIPC_RESULTS).
 set -uo pipefail
@@ -19,7 +20,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$HERE")
 P="$REPO/build/pkg"
 # Every test name here, for the pattern filters of check.sh and guest-tests.sh.
-PKG_TESTS="pkg/install pkg/dkms-build pkg/pkg-config-build pkg/run-dkms-module-dev-mode pkg/run-dkms-module-dev-gid"
+PKG_TESTS="pkg/install pkg/dkms-build pkg/pkg-config-build pkg/run-dkms-module-dev-mode pkg/run-dkms-module-dev-gid pkg/rust-example-ping"
 ROOT="$P/root"
 VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$REPO/dkms.conf")
 
@@ -92,14 +93,23 @@ guest() {
 		! run --reuid=1000 --regid=1000 --clear-groups -- &&
 		grep -q 'Permission denied' /tmp/pkg.out &&
 		run --reuid=1000 --regid=1000 --groups=4242 -- && rmmod machipc; then
-		result "PASS pkg/run-dkms-module-dev-gid"
+		result "PASS pkg/run-dkms-module-dev-gid pkg/rust-example-ping"
 	else
 		cat /tmp/pkg.out
-		result "FAIL pkg/run-dkms-module-dev-gid"
+		result "FAIL pkg/run-dkms-module-dev-gid pkg/rust-example-ping"
 		rmmod machipc 2>/dev/null
 	fi
 	# Back to the checkout's module, which the VM runner unloads at the end.
 	[ -z "$loaded" ] || insmod "$REPO/machipc.ko"
+	# The Rust crate's example (README, "Use it from Rust").
+	if [ -n "$loaded" ] && [ -x "$REPO/build/cargo/debug/examples/ping" ] &&
+		"$REPO/build/cargo/debug/examples/ping" >/tmp/pkg.out 2>&1 &&
+		grep -q 'server answered 5 requests' /tmp/pkg.out; then
+		result "PASS pkg/rust-example-ping"
+	else
+		cat /tmp/pkg.out
+		result "FAIL pkg/rust-example-ping"
+	fi
 }
 
 case "${1:-}" in

@@ -11,7 +11,27 @@
 //! while a message is queued, so a port can sit in an epoll/poll loop next
 //! to other descriptors; [`ReceiveRight::read_message`] and
 //! [`PortSet::read_message`] then take the message. With the `tokio`
-//! feature, [`asyncio::AsyncReceiver`] awaits messages on a tokio runtime.
+//! feature, `asyncio::AsyncReceiver` awaits messages on a tokio runtime.
+//!
+//! The crate talks to the kernel module directly (ioctls on
+//! `/dev/machipc`), without libmach; it needs the module loaded and read-write
+//! access to the device (see the crate's README).
+//!
+//! ```no_run
+//! use machipc::{Message, Task};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let task = Task::open()?; // a new IPC space: one open of /dev/machipc
+//! let port = task.new_receive_right()?;
+//! let send = port.make_send()?;
+//! let mut msg = Message::to(&send, 1234);
+//! msg.data = b"hello".to_vec();
+//! task.send(msg)?;
+//! let got = port.receive(256, Some(1000))?;
+//! assert_eq!((got.id, &got.data[..5]), (1234, &b"hello"[..]));
+//! # Ok(())
+//! # }
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -71,6 +91,20 @@ fn check(code: i32) -> Result<()> {
 }
 
 /// The calling process's IPC space: one open of `/dev/machipc`.
+///
+/// Clones share the space; it is destroyed, with every right in it, when
+/// the last clone and the last right made from it are dropped. Each
+/// [`Task::open`] is a separate space, as a separate process would be.
+///
+/// ```no_run
+/// # fn main() -> std::io::Result<()> {
+/// let task = machipc::Task::open()?;
+/// println!("machipc ABI {}", task.abi_version()?);
+/// let port = task.new_receive_right().expect("mach_port_allocate");
+/// println!("a receive right named {:#x}", port.name());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Task {
     dev: Arc<File>,
@@ -295,6 +329,23 @@ fn libc_o_cloexec() -> i32 {
 }
 
 /// A receive right; dropping it destroys the port.
+///
+/// ```no_run
+/// use std::os::fd::AsFd;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let task = machipc::Task::open()?;
+/// let port = task.new_receive_right()?;
+/// // Readable while a message is queued: put it in poll/epoll beside
+/// // sockets and timers, then take the message without blocking.
+/// let fd = port.as_fd();
+/// # let _ = fd;
+/// match port.read_message() {
+///     Ok(msg) => println!("message {}", msg.id),
+///     Err(e) => println!("nothing yet: {e}"),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 ///
 /// Its [`AsFd`] descriptor is made on first use (`MACHIPC_IOC_PORT_FD`,
 /// non-blocking, close-on-exec) and closed with the right.
@@ -580,6 +631,38 @@ impl Carry {
 
 /// A message to send: a destination, an optional reply right, an id,
 /// inline data, port descriptors and out-of-line memory.
+///
+/// A request that carries a send-once right for its answer, as MIG clients
+/// do:
+///
+/// ```no_run
+/// use machipc::{Carry, Message, ReceivedRight, Task};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let task = Task::open()?;
+/// let server = task.new_receive_right()?;
+/// let reply_port = task.new_receive_right()?;
+/// let to_server = server.make_send()?;
+/// let mut request = Message::to(&to_server, 100);
+/// request.reply = Some(Carry::MakeSendOnce(reply_port.name()));
+/// request.data = 7u32.to_ne_bytes().to_vec();
+/// task.send(request)?;
+///
+/// let got = server.receive(256, None)?;
+/// if let ReceivedRight::SendOnce(reply_to) = got.reply {
+///     task.send(Message {
+///         dest: Carry::MoveSendOnce(reply_to),
+///         reply: None,
+///         id: got.id + 100,
+///         data: 49u32.to_ne_bytes().to_vec(),
+///         ports: Vec::new(),
+///         ool: Vec::new(),
+///     })?;
+/// }
+/// let answer = reply_port.receive(256, Some(1000))?;
+/// assert_eq!(answer.id, 200);
+/// # Ok(())
+/// # }
+/// ```
 pub struct Message {
     pub dest: Carry,
     pub reply: Option<Carry>,
