@@ -550,24 +550,35 @@ impl SpaceInner {
     ) -> MachResult {
         let kind = right.kind();
         let port = right.port().clone();
+        // The name is judged before the right, as on XNU.
+        if let Err(e) = self.check_chosen_name(name) {
+            d.right(right);
+            return Err(e);
+        }
         if let Some(i) = self.index_of(name) {
             self.check_dead(i, d);
             let e = &self.table[i];
             let same = matches!(&e.obj, Object::Port(p) if Arc::ptr_eq(p, &port));
-            if !same {
-                d.right(right);
-                return Err(KERN_NAME_EXISTS);
-            }
-            let ok = match kind {
-                Kind::Send => e.bits & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE) != 0,
-                Kind::Receive => {
-                    e.bits & MACH_PORT_TYPE_SEND != 0 && e.bits & MACH_PORT_TYPE_RECEIVE == 0
-                }
-                Kind::SendOnce => false,
-            };
+            // XNU looks for the port's own entry first (send-once rights
+            // have none): the port named elsewhere is `KERN_RIGHT_EXISTS`,
+            // any other right under this name `KERN_NAME_EXISTS`.
+            let ok = same
+                && match kind {
+                    Kind::Send => e.bits & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE) != 0,
+                    Kind::Receive => {
+                        e.bits & MACH_PORT_TYPE_SEND != 0 && e.bits & MACH_PORT_TYPE_RECEIVE == 0
+                    }
+                    Kind::SendOnce => false,
+                };
             if !ok {
+                let elsewhere =
+                    kind != Kind::SendOnce && self.name_of_port(&port).is_some_and(|n| n != name);
                 d.right(right);
-                return Err(KERN_RIGHT_EXISTS);
+                return Err(if elsewhere {
+                    KERN_RIGHT_EXISTS
+                } else {
+                    KERN_NAME_EXISTS
+                });
             }
             self.merge(i, right);
             if kind == Kind::Receive {

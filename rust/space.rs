@@ -591,6 +591,33 @@ impl SpaceInner {
         Ok(make_name(i as u32, e.gen))
     }
 
+    /// Whether a caller may choose `name` for a new or merged entry, in
+    /// the order XNU's `ipc_entry_alloc_name` checks: past the table's
+    /// limit, a generation the kernel never hands out (low bits not `11`),
+    /// the reserved index 0, a slot in use under another generation. A free
+    /// slot, or one that holds this very name, passes.
+    pub(crate) fn check_chosen_name(&self, name: u32) -> MachResult {
+        if !self.active {
+            return Err(KERN_INVALID_TASK);
+        }
+        let idx = name_index(name) as usize;
+        if idx >= MAX_NAMES {
+            return Err(KERN_NO_SPACE);
+        }
+        if name & 3 != 3 {
+            return Err(KERN_INVALID_VALUE);
+        }
+        if idx == 0 {
+            return Err(KERN_FAILURE);
+        }
+        match self.table.get(idx) {
+            Some(e) if !matches!(e.obj, Object::Free { .. }) && e.gen != name_gen(name) => {
+                Err(KERN_FAILURE)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Allocates the specific `name` (mach_port_allocate_name,
     /// mach_port_insert_right). `KERN_NAME_EXISTS` if it is in use.
     pub(crate) fn alloc_named(
@@ -600,29 +627,13 @@ impl SpaceInner {
         urefs: u32,
         obj: Object,
     ) -> MachResult {
-        if !self.active {
-            return Err(KERN_INVALID_TASK);
-        }
+        self.check_chosen_name(name)?;
         let idx = name_index(name) as usize;
-        if idx >= MAX_NAMES {
-            return Err(KERN_NO_SPACE);
-        }
-        // Names the kernel could have chosen only: generation bits `11`.
-        if name & 3 != 3 {
-            return Err(KERN_INVALID_VALUE);
-        }
-        if idx == 0 {
-            return Err(KERN_FAILURE);
-        }
         if self.table.len() <= idx {
             self.grow(idx + 1)?;
         }
         if !matches!(self.table[idx].obj, Object::Free { .. }) {
-            return Err(if self.table[idx].gen == name_gen(name) {
-                KERN_NAME_EXISTS
-            } else {
-                KERN_FAILURE
-            });
+            return Err(KERN_NAME_EXISTS);
         }
         self.unlink_free(idx);
         let e = &mut self.table[idx];

@@ -84,7 +84,42 @@ TEST(insert_send_right_and_refs)
 	EXPECT_EQ(t, MACH_PORT_TYPE_RECEIVE);
 	/* A second name for the same port's send right is refused. */
 	KR_OK(mach_port_insert_right(task, p, p, MACH_MSG_TYPE_MAKE_SEND));
-	KR(mach_port_insert_right(task, 0x12345603, p, MACH_MSG_TYPE_MAKE_SEND), KERN_RIGHT_EXISTS);
+	KR(mach_port_insert_right(task, 0x7f003, p, MACH_MSG_TYPE_MAKE_SEND), KERN_RIGHT_EXISTS);
+}
+
+/*
+ * XNU's ipc_entry_alloc_name judges a chosen name before the right (Apple's
+ * tests/mach_port_insert_right.c): past the table's limit KERN_NO_SPACE, a
+ * generation the kernel never makes KERN_INVALID_VALUE, index 0 or a slot
+ * in use under another generation KERN_FAILURE; then the right: the port
+ * named elsewhere KERN_RIGHT_EXISTS, another right here KERN_NAME_EXISTS.
+ */
+TEST(insert_right_name_checks)
+{
+	task = mach_task_self();
+	mach_port_t p = new_receive(), q = new_receive();
+	mach_port_type_t t;
+
+	KR_OK(mach_port_insert_right(task, p, p, MACH_MSG_TYPE_MAKE_SEND));
+	KR(mach_port_insert_right(task, 123, p, MACH_MSG_TYPE_MAKE_SEND), KERN_FAILURE);
+	KR(mach_port_insert_right(task, 122, p, MACH_MSG_TYPE_MAKE_SEND), KERN_INVALID_VALUE);
+	KR(mach_port_insert_right(task, 0x7f002, q, MACH_MSG_TYPE_MAKE_SEND), KERN_INVALID_VALUE);
+	KR(mach_port_insert_right(task, 0x12345603, p, MACH_MSG_TYPE_MAKE_SEND), KERN_NO_SPACE);
+	KR(mach_port_insert_right(task, p + 4, q, MACH_MSG_TYPE_MAKE_SEND), KERN_FAILURE);
+	KR(mach_port_insert_right(task, p, q, MACH_MSG_TYPE_MAKE_SEND), KERN_RIGHT_EXISTS);
+	KR(mach_port_insert_right(task, p, q, MACH_MSG_TYPE_MAKE_SEND_ONCE), KERN_NAME_EXISTS);
+	KR(mach_port_insert_right(task, MACH_PORT_NULL, q, MACH_MSG_TYPE_MAKE_SEND), KERN_INVALID_VALUE);
+	KR(mach_port_insert_right(task, MACH_PORT_DEAD, q, MACH_MSG_TYPE_MAKE_SEND), KERN_INVALID_VALUE);
+	/* None of them touched the names involved. */
+	KR_OK(mach_port_type(task, p, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_SEND_RECEIVE);
+	KR_OK(mach_port_type(task, q, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_RECEIVE);
+	/* A free index under a chosen generation works. */
+	KR_OK(mach_port_insert_right(task, 0x7f0ff, q, MACH_MSG_TYPE_MAKE_SEND_ONCE));
+	KR(mach_port_insert_right(task, 0x7f0fb, q, MACH_MSG_TYPE_MAKE_SEND_ONCE), KERN_FAILURE);
+	KR_OK(mach_port_type(task, 0x7f0ff, &t));
+	EXPECT_EQ(t, MACH_PORT_TYPE_SEND_ONCE);
 }
 
 TEST(urefs_saturate_at_max)
