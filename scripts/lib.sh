@@ -3,6 +3,7 @@
 
 CACHE=${MACHIPC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/machipc}
 KSRC="$CACHE/linux-$KERNEL_SERIES"
+COMPAT_KSRC="$CACHE/linux-$COMPAT_KERNEL_SERIES"
 RUST_LIB_SRC="$CACHE/rust-src/library"
 export PATH="$HOME/.cargo/bin:$PATH"
 export LIBCLANG_PATH=/usr/lib/llvm-$LLVM_VERSION/lib
@@ -16,10 +17,16 @@ kernel_dir() {
 	else
 		frags="$REPO/kernel/base.config $REPO/kernel/$kind.config"
 	fi
-	local key
+	local key series=$KERNEL_SERIES pkg=$KERNEL_SRC_PKG
+	# The compat kernel: another version, the bench kernel's fragments.
+	if [ "$kind" = compat ]; then
+		frags="$REPO/kernel/base.config $REPO/kernel/bench.config"
+		series=$COMPAT_KERNEL_SERIES
+		pkg="$COMPAT_KERNEL_SRC_PKG=$COMPAT_KERNEL_SRC_VERSION"
+	fi
 	# shellcheck disable=SC2086
-	key=$( (echo "$KERNEL_SRC_PKG $RUSTC_VERSION $LLVM_VERSION $kind"; cat $frags) | sha256sum | cut -c1-12)
-	echo "$CACHE/build/$kind-$KERNEL_SERIES-$key"
+	key=$( (echo "$pkg $RUSTC_VERSION $LLVM_VERSION $kind"; cat $frags) | sha256sum | cut -c1-12)
+	echo "$CACHE/build/$kind-$series-$key"
 }
 
 # Builds machipc.ko from this checkout against the benchmark kernel, in

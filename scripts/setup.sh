@@ -5,7 +5,9 @@
 # against. Idempotent: every stage checks whether its result already exists,
 # so a second run takes seconds. Versions come from scripts/versions.env.
 #
-# Usage: scripts/setup.sh [test|bench]...   (default: test)
+# Usage: scripts/setup.sh [test|bench|compat]...   (default: test)
+# (compat: the second kernel version of `make compat`, prepared for module
+# builds only, not bootable)
 #
 # Everything fetched or built lives under $MACHIPC_CACHE
 # (default ${XDG_CACHE_HOME:-$HOME/.cache}/machipc), never in the repository
@@ -68,28 +70,47 @@ fi
 stage_end
 
 # --- 4. kernel source and rust-src via a private apt configuration --------
-stage_start "kernel source and rust-src ($KERNEL_SRC_SUITE)"
-if [ ! -f "$KSRC/Makefile" ] || [ ! -d "$RUST_LIB_SRC/core" ]; then
-	D="$CACHE/apt"
+D="$CACHE/apt"
+APT=(-o "Dir::Etc::SourceList=$D/sources.list" -o Dir::Etc::SourceParts=/dev/null
+	-o "Dir::State::Lists=$D/lists" -o "Dir::Cache=$D/cache" -o APT::Sandbox::User=root)
+# apt_download PKG...: the packages (PKG or PKG=VERSION) from
+# $KERNEL_SRC_SUITE, unpacked into $D/unpack.
+apt_download() {
 	mkdir -p "$D/lists/partial" "$D/cache/archives/partial" "$D/debs"
 	URI=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 	[ -n "$URI" ] || URI=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list)
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $URI $KERNEL_SRC_SUITE main" >"$D/sources.list"
-	APT=(-o "Dir::Etc::SourceList=$D/sources.list" -o Dir::Etc::SourceParts=/dev/null
-		-o "Dir::State::Lists=$D/lists" -o "Dir::Cache=$D/cache" -o APT::Sandbox::User=root)
 	apt-get "${APT[@]}" update -qq
-	(cd "$D/debs" && apt-get "${APT[@]}" download -qq "$KERNEL_SRC_PKG" "rust-src=$RUST_SRC_PKG_VERSION")
+	(cd "$D/debs" && apt-get "${APT[@]}" download -qq "$@")
 	rm -rf "$D/unpack" && mkdir -p "$D/unpack"
 	for deb in "$D"/debs/*.deb; do dpkg-deb -x "$deb" "$D/unpack"; done
+}
+# unpack_kernel DIR: the kernel tarball apt_download unpacked, into DIR.
+unpack_kernel() {
+	rm -rf "$1.tmp" && mkdir -p "$1.tmp"
+	tar -C "$1.tmp" --strip-components=1 -xf "$D"/unpack/usr/src/linux-source-*.tar.xz
+	rm -rf "$1" && mv "$1.tmp" "$1"
+	rm -rf "$D/unpack" "$D/debs"
+}
+stage_start "kernel source and rust-src ($KERNEL_SRC_SUITE)"
+if [ ! -f "$KSRC/Makefile" ] || [ ! -d "$RUST_LIB_SRC/core" ]; then
+	apt_download "$KERNEL_SRC_PKG" "rust-src=$RUST_SRC_PKG_VERSION"
 	rm -rf "$CACHE/rust-src" && mkdir -p "$CACHE/rust-src"
 	cp -a "$D/unpack/usr/lib/rustlib/src/rust/library" "$CACHE/rust-src/"
-	rm -rf "$KSRC.tmp" && mkdir -p "$KSRC.tmp"
-	tar -C "$KSRC.tmp" --strip-components=1 -xf "$D"/unpack/usr/src/linux-source-*.tar.xz
-	rm -rf "$KSRC" && mv "$KSRC.tmp" "$KSRC"
-	rm -rf "$D/unpack" "$D/debs"
+	unpack_kernel "$KSRC"
 fi
 echo "kernel $(make -s -C "$KSRC" kernelversion)"
 stage_end
+
+if [[ " ${KINDS[*]} " == *" compat "* ]]; then
+	stage_start "compat kernel source $COMPAT_KERNEL_SRC_PKG=$COMPAT_KERNEL_SRC_VERSION"
+	if [ ! -f "$COMPAT_KSRC/Makefile" ]; then
+		apt_download "$COMPAT_KERNEL_SRC_PKG=$COMPAT_KERNEL_SRC_VERSION"
+		unpack_kernel "$COMPAT_KSRC"
+	fi
+	echo "kernel $(make -s -C "$COMPAT_KSRC" kernelversion)"
+	stage_end
+fi
 
 if [ -n "$bindgen_pid" ]; then
 	stage_start "wait for bindgen-cli"
@@ -110,12 +131,15 @@ for kind in "${KINDS[@]}"; do
 		echo "cached"
 	else
 		mkdir -p "$kdir"
-		kmake() { make -s -C "$KSRC" O="$kdir" LLVM=-"$LLVM_VERSION" RUST_LIB_SRC="$RUST_LIB_SRC" "$@"; }
+		src=$KSRC
+		[ "$kind" = compat ] && src=$COMPAT_KSRC
+		kmake() { make -s -C "$src" O="$kdir" LLVM=-"$LLVM_VERSION" RUST_LIB_SRC="$RUST_LIB_SRC" "$@"; }
 		kmake rustavailable
 		kmake tinyconfig >/dev/null
 		frags=("$REPO/kernel/base.config" "$REPO/kernel/$kind.config")
 		[ "$kind" = test ] && frags=("$REPO/kernel/base.config" "$REPO/kernel/debug.config")
-		"$KSRC/scripts/kconfig/merge_config.sh" -m -O "$kdir" "$kdir/.config" "${frags[@]}" >/dev/null
+		[ "$kind" = compat ] && frags=("$REPO/kernel/base.config" "$REPO/kernel/bench.config")
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$kdir" "$kdir/.config" "${frags[@]}" >/dev/null
 		kmake olddefconfig >/dev/null
 		# A missing dependency silently drops an option: insist on the ones
 		# the tests rely on.
@@ -128,9 +152,16 @@ for kind in "${KINDS[@]}"; do
 			echo "error: the $kind kernel config lost:$bad (a dependency is missing from kernel/*.config)" >&2
 			exit 1
 		fi
-		echo "config: $(grep -c '=y' "$kdir/.config") options =y; building (about 8 minutes on 2 cores)"
-		kmake -j"$(( $(nproc) + 1 ))" bzImage modules_prepare
-		kmake -j"$(( $(nproc) + 1 ))"
+		if [ "$kind" = compat ]; then
+			# Enough for M= builds (the Rust crates' metadata); no
+			# vmlinux, so no Module.symvers: make compat tells modpost so.
+			echo "config: $(grep -c '=y' "$kdir/.config") options =y; preparing for module builds"
+			kmake -j"$(( $(nproc) + 1 ))" modules_prepare
+		else
+			echo "config: $(grep -c '=y' "$kdir/.config") options =y; building (about 8 minutes on 2 cores)"
+			kmake -j"$(( $(nproc) + 1 ))" bzImage modules_prepare
+			kmake -j"$(( $(nproc) + 1 ))"
+		fi
 		touch "$kdir/.machipc-built"
 	fi
 	ln -sfn "$kdir" "$CACHE/kernel-$kind"
