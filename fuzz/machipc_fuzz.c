@@ -507,6 +507,8 @@ static void op_port_call(struct rng *r, struct names *nm)
 		c.count = sizeof(buf) / 8;
 	if (is_protected(c.name) && nr != 1 && nr != 5 && nr != 11 && nr != 21)
 		c.name = MACH_PORT_NULL; /* keep the plumbing alive */
+	if (nr == 25 && chance(r, 30))
+		c.flavor = 1; /* mach_port_swap_guard: data (old guard) -> value */
 	if (nr == 30)
 		c.flavor = chance(r, 50) ? (uint32_t)sh->pids[below(r, opt_procs)] : below(r, 100000);
 	if (nr == 33 || nr == 40) {

@@ -447,20 +447,28 @@ int machipc_port_fd(mach_port_name_t name, uint32_t trailer)
 	return p.fd;
 }
 
+/* XNU looks at MPG_STRICT and MPG_IMMOVABLE_RECEIVE only: the ioctl takes
+ * the low word. */
 kern_return_t mach_port_guard_with_flags(ipc_space_t task, mach_port_name_t name, mach_port_context_t guard,
 					 uint64_t flags)
 {
-	return mach_port_guard(task, name, guard, (flags & MPG_STRICT) ? TRUE : FALSE);
+	struct machipc_port_call c = { .name = name, .value = guard,
+				       .poly = (uint32_t)(flags & (MPG_STRICT | MPG_IMMOVABLE_RECEIVE)) };
+
+	return routine(task, MIG_MACH_PORT_GUARD_WITH_FLAGS,
+		       WORDS(name, (uint32_t)guard, (uint32_t)(guard >> 32), (uint32_t)flags, (uint32_t)(flags >> 32)),
+		       MACHIPC_IOC_PORT_GUARD, &c);
 }
 
 kern_return_t mach_port_swap_guard(ipc_space_t task, mach_port_name_t name, mach_port_context_t old_guard,
 				   mach_port_context_t new_guard)
 {
-	kern_return_t kr = mach_port_unguard(task, name, old_guard);
+	struct machipc_port_call c = { .name = name, .flavor = 1, .data = old_guard, .value = new_guard };
 
-	if (kr != KERN_SUCCESS)
-		return kr;
-	return mach_port_guard(task, name, new_guard, FALSE);
+	return routine(task, MIG_MACH_PORT_SWAP_GUARD,
+		       WORDS(name, (uint32_t)old_guard, (uint32_t)(old_guard >> 32), (uint32_t)new_guard,
+			     (uint32_t)(new_guard >> 32)),
+		       MACHIPC_IOC_PORT_GUARD, &c);
 }
 
 kern_return_t mach_port_peek(ipc_space_t task, mach_port_name_t name, mach_msg_trailer_type_t trailer_type,

@@ -71,6 +71,14 @@ pub(crate) const MACH_RCV_LARGE: u32 = 0x4;
 pub(crate) const MACH_RCV_LARGE_IDENTITY: u32 = 0x8;
 pub(crate) const MACH_SEND_TIMEOUT: u32 = 0x10;
 pub(crate) const MACH_RCV_TIMEOUT: u32 = 0x100;
+/// The receiver takes guarded port descriptors (without it their receive
+/// rights are destroyed).
+pub(crate) const MACH_RCV_GUARDED_DESC: u32 = 0x1000;
+
+// Guarded port descriptor flags (`mach_msg_guard_flags_t`).
+pub(crate) const MACH_MSG_GUARD_FLAGS_IMMOVABLE_RECEIVE: u16 = 0x1;
+pub(crate) const MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND: u16 = 0x2;
+pub(crate) const MACH_MSG_GUARD_FLAGS_MASK: u16 = 0x3;
 
 // `msgh_bits`.
 pub(crate) const MACH_MSGH_BITS_REMOTE_MASK: u32 = 0x1f;
@@ -302,7 +310,15 @@ impl Descriptor {
             Descriptor::Port(p) => is_any_right(u32::from(p.disposition)),
             Descriptor::Ool(o) => copy_ok(o.copy),
             Descriptor::OolPorts(o) => is_any_right(u32::from(o.disposition)) && copy_ok(o.copy),
-            Descriptor::GuardedPort(g) => u32::from(g.disposition) == MACH_MSG_TYPE_MOVE_RECEIVE,
+            // Some flag, known flags only, and no guard to check against
+            // an unguarded port (XNU's inflate of a guarded descriptor).
+            Descriptor::GuardedPort(g) => {
+                let (flags, context) = (g.flags, g.context);
+                u32::from(g.disposition) == MACH_MSG_TYPE_MOVE_RECEIVE
+                    && flags != 0
+                    && flags & !MACH_MSG_GUARD_FLAGS_MASK == 0
+                    && !(flags & MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND != 0 && context != 0)
+            }
         };
         if ok {
             Ok(())
@@ -654,6 +670,8 @@ pub(crate) const MIG_MACH_PORT_CONSTRUCT: i32 = 3231;
 pub(crate) const MIG_MACH_PORT_DESTRUCT: i32 = 3232;
 pub(crate) const MIG_MACH_PORT_GUARD: i32 = 3233;
 pub(crate) const MIG_MACH_PORT_UNGUARD: i32 = 3234;
+pub(crate) const MIG_MACH_PORT_GUARD_WITH_FLAGS: i32 = 3237;
+pub(crate) const MIG_MACH_PORT_SWAP_GUARD: i32 = 3238;
 pub(crate) const MIG_TASK_GET_SPECIAL_PORT: i32 = 3409;
 pub(crate) const MIG_TASK_SET_SPECIAL_PORT: i32 = 3410;
 pub(crate) const MIG_TASK_SET_EXCEPTION_PORTS: i32 = 3413;
@@ -714,6 +732,10 @@ mig_layouts! {
     MigContextRequest(12) { name: u32, context: u64 }
     /// `mach_port_guard`.
     MigGuardRequest(16) { name: u32, guard: u64, strict: u32 }
+    /// `mach_port_guard_with_flags`.
+    MigGuardFlagsRequest(20) { name: u32, guard: u64, flags: u64 }
+    /// `mach_port_swap_guard`.
+    MigSwapGuardRequest(20) { name: u32, old: u64, new: u64 }
     /// `mach_port_destruct`.
     MigDestructRequest(16) { name: u32, srdelta: i32, guard: u64 }
     /// `mach_port_construct`.
@@ -795,10 +817,10 @@ mod tests {
             }),
             Descriptor::GuardedPort(GuardedPortDescriptor {
                 context: 0xdead_beef_0000_0001,
+                flags: MACH_MSG_GUARD_FLAGS_IMMOVABLE_RECEIVE,
                 disposition: MACH_MSG_TYPE_MOVE_RECEIVE as u8,
                 type_: MACH_MSG_GUARDED_PORT_DESCRIPTOR,
                 name: 0x207,
-                ..Default::default()
             }),
         ];
         let mut body = [0u8; BODY_SIZE + 12 + 3 * 16];
@@ -864,6 +886,26 @@ mod tests {
             Descriptor::parse(&body, BODY_SIZE).err(),
             Some(MACH_SEND_INVALID_TYPE)
         );
+        // Guarded port descriptors with no flag, an unknown flag, or a
+        // guard to check against an unguarded port.
+        for (flags, context) in [
+            (0, 0),
+            (MACH_MSG_GUARD_FLAGS_IMMOVABLE_RECEIVE | 0x4, 0),
+            (MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND, 5),
+        ] {
+            let g = GuardedPortDescriptor {
+                context,
+                flags,
+                disposition: MACH_MSG_TYPE_MOVE_RECEIVE as u8,
+                type_: MACH_MSG_GUARDED_PORT_DESCRIPTOR,
+                ..Default::default()
+            };
+            write_at(&mut body, BODY_SIZE, &g);
+            assert_eq!(
+                Descriptor::parse(&body, BODY_SIZE).err(),
+                Some(MACH_SEND_INVALID_TYPE)
+            );
+        }
         // An out-of-line descriptor with an unknown copy option.
         let o = OolDescriptor {
             copy: 7,

@@ -170,7 +170,9 @@ fn port_state_call(space: &Space, nr: u32, c: &mut PortCall) -> MachResult {
         }
         uapi::PORT_GET_CONTEXT => set(&mut c.value, mp::get_context(space, c.name)),
         uapi::PORT_SET_CONTEXT => mp::set_context(space, c.name, c.value),
-        uapi::PORT_GUARD => mp::guard(space, c.name, c.value, c.poly != 0),
+        // flavor 1: mach_port_swap_guard, from `data` to `value`.
+        uapi::PORT_GUARD if c.flavor == 1 => mp::swap_guard(space, c.name, c.data, c.value),
+        uapi::PORT_GUARD => mp::guard(space, c.name, c.value, u64::from(c.poly)),
         uapi::PORT_UNGUARD => mp::unguard(space, c.name, c.value),
         uapi::PORT_PEEK => {
             let p = mp::peek(space, c.name, c.flavor, c.value as u32, c.count)?;

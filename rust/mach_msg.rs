@@ -29,7 +29,7 @@ use crate::kmsg::*;
 use crate::lazy_vec::LazyVec;
 use crate::limits::Charge;
 use crate::ool::Region;
-use crate::port::{Dequeued, Port, Received, Timeout};
+use crate::port::{Dequeued, Port, Received, Timeout, MPG_IMMOVABLE_RECEIVE};
 use crate::port_set::PortSet;
 use crate::right::Deferred;
 use crate::rights::*;
@@ -472,6 +472,31 @@ fn copyin_names(
     Ok(())
 }
 
+/// The receive right a guarded port descriptor moves must be guarded with
+/// the descriptor's context, or (with `MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND`)
+/// unguarded with a zero context (XNU's `ipc_right_copyin_check_guard_locked`):
+/// `MACH_SEND_INVALID_RIGHT` otherwise. Names that denote no receive right
+/// fail in the copyin that follows.
+fn check_descriptor_guard(
+    g: &mut SpaceInner,
+    gd: &GuardedPortDescriptor,
+    d: &mut Deferred,
+) -> MachResult {
+    let (name, context, flags) = (gd.name, gd.context, gd.flags);
+    if !name_valid(name) {
+        return Ok(());
+    }
+    let Ok(p) = g.receive_port(name, d) else {
+        return Ok(());
+    };
+    let unguarded_ok = flags & MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND != 0;
+    if p.guard_matches(context, unguarded_ok) {
+        Ok(())
+    } else {
+        Err(MACH_SEND_INVALID_RIGHT)
+    }
+}
+
 /// Copies the body's rights into `k` (XNU's `ipc_kmsg_copyin_body`): each
 /// port descriptor's right and each out-of-line array's, the arrays'
 /// names from `names` in descriptor order. The descriptors are rewritten
@@ -498,6 +523,13 @@ fn copyin_body(
             None => continue,
         };
         desc.set_disposition(copyin_type(disp) as u8);
+        if let Descriptor::GuardedPort(gd) = &mut desc {
+            check_descriptor_guard(g, gd, d)?;
+            // As XNU: the sender's guard does not travel, and the flags
+            // say the guard was checked.
+            gd.flags |= MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND;
+            gd.context = 0;
+        }
         desc.write(&mut k.body, off);
         if let Some(name) = desc.port_name() {
             let c = copyin_desc_name(g, space, name, disp, d)?;
@@ -629,12 +661,12 @@ fn pseudo_receive(
             desc,
             &mut d,
             &mut extra,
-            false,
+            DescCopyout::Pseudo,
         );
     }
     drop(g);
     drop(d);
-    map_out_descs(&mut k.body, descs, &mut extra, None);
+    map_out_descs(&mut k.body, descs, &mut extra);
     let hdr = MsgHeader {
         bits,
         size: size as u32,
@@ -719,7 +751,10 @@ pub(crate) fn receive_from(
             report_too_large(uaddr, rcv_size, size, identity.then_some(local))
         }
         Received::TooLargeTaken(k, at) => copyout_dest(k, user, tsize, at),
-        Received::Msg(k, at) => copyout_msg(space, k, user, tsize, at),
+        Received::Msg(k, at) => {
+            let guarded = (option & MACH_RCV_GUARDED_DESC != 0).then_some(uaddr as u64);
+            copyout_msg(space, k, user, tsize, at, DescCopyout::Receive { guarded })
+        }
     }
 }
 
@@ -848,6 +883,7 @@ fn copyout_msg(
     user: UserSlice,
     tsize: usize,
     at: Dequeued,
+    how: DescCopyout,
 ) -> MachResult<usize> {
     let mut d = Deferred::new();
     let mut err = 0i32;
@@ -874,11 +910,11 @@ fn copyout_msg(
     // (more for out-of-line port arrays grows the table under the lock).
     let mut g = space.lock_with_free(1 + k.descs.len());
     let remote = copyout_header(&mut g, space.id, &mut k, &mut d, &mut err);
-    let descs = copyout_body(&mut g, space.id, &mut k, &mut d, &mut err);
+    let descs = copyout_body(&mut g, space.id, &mut k, &mut d, &mut err, how);
     drop(g);
     drop(d);
     // Out-of-line memory and port arrays appear as fresh mappings.
-    map_out_descs(&mut k.body, descs, &mut err, Some(MACH_MSG_VIRTUAL_COPY));
+    map_out_descs(&mut k.body, descs, &mut err);
     write_out(k, user, bits, remote, tsize, at, err)
 }
 
@@ -916,20 +952,78 @@ fn copyout_body(
     k: &mut Kmsg,
     d: &mut Deferred,
     err: &mut i32,
+    how: DescCopyout,
 ) -> KVec<Desc> {
     let mut descs = core::mem::take(&mut k.descs);
     for (i, desc) in descs.iter_mut().enumerate() {
         crate::ffi::resched_every(i);
         if matches!(desc.payload, DescPayload::Port(_)) {
-            copyout_desc(g, space, &mut k.body, desc, d, err, true);
+            copyout_desc(g, space, &mut k.body, desc, d, err, how);
         }
     }
     for desc in descs.iter_mut() {
         if matches!(desc.payload, DescPayload::OolPorts(_)) {
-            copyout_desc(g, space, &mut k.body, desc, d, err, true);
+            copyout_desc(g, space, &mut k.body, desc, d, err, how);
         }
     }
     descs
+}
+
+/// How a copyout treats the descriptors of a message.
+#[derive(Clone, Copy)]
+enum DescCopyout {
+    /// A receive: descriptors show the type of right copied out. The
+    /// receive rights of guarded port descriptors are destroyed unless the
+    /// receiver takes them (`MACH_RCV_GUARDED_DESC`): then `guarded` is
+    /// the receive buffer's address, which becomes the guard of a right
+    /// sent with `MACH_MSG_GUARD_FLAGS_IMMOVABLE_RECEIVE` (XNU's).
+    Receive { guarded: Option<u64> },
+    /// A send handed back (pseudo-receive): types as sent, guarded rights
+    /// back unguarded.
+    Pseudo,
+}
+
+/// Copies out the receive right of a guarded port descriptor as `how`
+/// says and writes the descriptor: the name, and the context the receiver
+/// sees (the new guard, or 0).
+fn copyout_guarded(
+    g: &mut SpaceInner,
+    space: u64,
+    c: Carried,
+    gd: &mut GuardedPortDescriptor,
+    how: DescCopyout,
+    d: &mut Deferred,
+    err: &mut i32,
+) {
+    gd.context = 0;
+    let guard = match how {
+        DescCopyout::Receive { guarded: None } => {
+            // The receiver did not ask for guarded descriptors.
+            d.carried(c);
+            gd.name = MACH_PORT_NULL;
+            return;
+        }
+        DescCopyout::Receive {
+            guarded: Some(addr),
+        } => (gd.flags & MACH_MSG_GUARD_FLAGS_IMMOVABLE_RECEIVE != 0).then_some(addr),
+        DescCopyout::Pseudo => None,
+    };
+    let port = match &c {
+        Carried::Right(r) => Some(r.port().clone()),
+        _ => None,
+    };
+    let (name, t) = copyout_carried(g, space, c, d, err);
+    gd.name = name;
+    if matches!(how, DescCopyout::Receive { .. }) && t != 0 {
+        gd.disposition = t as u8;
+    }
+    if let (Some(addr), Some(p), true) = (guard, port, name_valid(name)) {
+        // It arrived unguarded (it left its last space so), so this holds.
+        if p.guard(addr, MPG_IMMOVABLE_RECEIVE).is_ok() {
+            gd.context = addr;
+            gd.flags &= !MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND;
+        }
+    }
 }
 
 /// Copies the rights of one descriptor out and writes the names (a port
@@ -942,13 +1036,19 @@ fn copyout_desc(
     desc: &mut Desc,
     d: &mut Deferred,
     err: &mut i32,
-    set_type: bool,
+    how: DescCopyout,
 ) {
+    let set_type = matches!(how, DescCopyout::Receive { .. });
     let off = desc.offset;
     let mut wire = Descriptor::read(body, off).ok();
     match &mut desc.payload {
         DescPayload::Port(c) => {
             let c = core::mem::replace(c, Carried::Null);
+            if let Some(Descriptor::GuardedPort(gd)) = &mut wire {
+                copyout_guarded(g, space, c, gd, how, d, err);
+                write_at(body, off, gd);
+                return;
+            }
             let (name, t) = copyout_carried(g, space, c, d, err);
             if let Some(w) = &mut wire {
                 w.set_port_name(name);
@@ -973,9 +1073,10 @@ fn copyout_desc(
 }
 
 /// Maps the out-of-line regions of `descs` into the caller and writes
-/// their addresses into the descriptors (deallocate cleared, and the copy
-/// option set to `copy` if given).
-fn map_out_descs(body: &mut [u8], mut descs: KVec<Desc>, err: &mut i32, copy: Option<u8>) {
+/// their addresses into the descriptors with XNU's flags: memory keeps the
+/// sender's copy option and says `deallocate` for a virtual copy, a port
+/// array always says a virtual copy to deallocate (the receiver owns both).
+fn map_out_descs(body: &mut [u8], mut descs: KVec<Desc>, err: &mut i32) {
     for desc in descs.drain_all() {
         let off = desc.offset;
         if let DescPayload::Ool(data) = desc.payload {
@@ -983,14 +1084,13 @@ fn map_out_descs(body: &mut [u8], mut descs: KVec<Desc>, err: &mut i32, copy: Op
             match Descriptor::read(body, off) {
                 Ok(Descriptor::Ool(mut o)) => {
                     o.address = addr;
-                    o.deallocate = 0;
-                    o.copy = copy.unwrap_or(o.copy);
+                    o.deallocate = u8::from(o.copy == MACH_MSG_VIRTUAL_COPY);
                     write_at(body, off, &o);
                 }
                 Ok(Descriptor::OolPorts(mut o)) => {
                     o.address = addr;
-                    o.deallocate = 0;
-                    o.copy = copy.unwrap_or(o.copy);
+                    o.deallocate = 1;
+                    o.copy = MACH_MSG_VIRTUAL_COPY;
                     write_at(body, off, &o);
                 }
                 _ => {}

@@ -19,8 +19,12 @@ use kernel::sync::Arc;
 use crate::defs::*;
 use crate::error::*;
 use crate::exception::{self, Handler};
+use crate::kmsg::Kmsg;
 use crate::notify::*;
-use crate::port::{Port, MACH_PORT_QLIMIT_MAX};
+use crate::port::{
+    Port, MACH_PORT_QLIMIT_MAX, MACH_PORT_STATUS_FLAG_IMP_DONATION,
+    MACH_PORT_STATUS_FLAG_TEMPOWNER, MPG_IMMOVABLE_RECEIVE, MPG_STRICT,
+};
 use crate::port_set::PortSet;
 use crate::right::Deferred;
 use crate::rights::*;
@@ -40,8 +44,12 @@ const MACH_PORT_INFO_EXT_COUNT: u32 = 17;
 // mach_port_options_t flags
 const MPO_CONTEXT_AS_GUARD: u32 = 0x01;
 const MPO_QLIMIT: u32 = 0x02;
+const MPO_TEMPOWNER: u32 = 0x04;
+const MPO_IMPORTANCE_RECEIVER: u32 = 0x08;
 const MPO_INSERT_SEND_RIGHT: u32 = 0x10;
 const MPO_STRICT: u32 = 0x20;
+const MPO_DENAP_RECEIVER: u32 = 0x40;
+const MPO_IMMOVABLE_RECEIVE: u32 = 0x80;
 
 /// Runs `f` on the locked space, then releases what it deferred. This is
 /// the one space-lock section of a routine; `KERN_INVALID_TASK` once the
@@ -473,11 +481,20 @@ pub(crate) fn set_context(space: &Space, name: u32, context: u64) -> MachResult 
     })
 }
 
-/// mach_port_guard.
-pub(crate) fn guard(space: &Space, name: u32, guard: u64, strict: bool) -> MachResult {
+/// mach_port_guard_with_flags (`MPG_*`; mach_port_guard is `MPG_STRICT`
+/// or nothing).
+pub(crate) fn guard(space: &Space, name: u32, guard: u64, flags: u64) -> MachResult {
     locked(space, |g, _, d| {
         let p = receive_port_named(g, name, d)?;
-        p.guard(guard, strict)
+        p.guard(guard, flags)
+    })
+}
+
+/// mach_port_swap_guard.
+pub(crate) fn swap_guard(space: &Space, name: u32, old: u64, new: u64) -> MachResult {
+    locked(space, |g, _, d| {
+        let p = receive_port_named(g, name, d)?;
+        p.swap_guard(old, new)
     })
 }
 
@@ -526,6 +543,20 @@ pub(crate) struct Peeked {
     pub(crate) len: usize,
 }
 
+/// The size XNU's `mach_port_peek` reports for `k`: its `msgh_size` in
+/// the kernel's layout, whose header is 8 bytes longer than the user's
+/// (`USER_HEADER_SIZE_DELTA`) and whose descriptors are all 16 bytes, so a
+/// port descriptor (12 bytes to the user) counts 4 more.
+fn kernel_size(k: &Kmsg) -> u32 {
+    let ports = k
+        .descs
+        .iter()
+        .filter(|d| matches!(Descriptor::read(&k.body, d.offset), Ok(Descriptor::Port(_))))
+        .count();
+    // At most MAX_MSG_RIGHTS port descriptors: no overflow.
+    k.size + 8 + 4 * ports as u32
+}
+
 /// mach_port_peek: the message `seqno` (or the first, for 0) of `name`'s
 /// queue, with a trailer of type `trailer_type` and at most `room` bytes.
 pub(crate) fn peek(
@@ -554,7 +585,7 @@ pub(crate) fn peek(
             let mut trailer = [0u8; MAX_TRAILER_SIZE];
             crate::mach_msg::fill_trailer(&mut trailer, tsize, len, seqno, context, &k.sender);
             Peeked {
-                size: k.size,
+                size: kernel_size(k),
                 id: k.id,
                 seqno,
                 trailer,
@@ -582,9 +613,26 @@ pub(crate) fn construct(space: &Space, opts: &PortOptions, context: u64) -> Mach
         if flags & MPO_QLIMIT != 0 {
             p.set_qlimit(qlimit);
         }
+        // Importance is not modelled, but the port says what it was
+        // made with, as XNU's status does.
+        if flags & (MPO_IMPORTANCE_RECEIVER | MPO_DENAP_RECEIVER | MPO_TEMPOWNER) != 0 {
+            let mut f = MACH_PORT_STATUS_FLAG_IMP_DONATION;
+            if flags & MPO_TEMPOWNER != 0 {
+                f |= MACH_PORT_STATUS_FLAG_TEMPOWNER;
+            }
+            p.set_importance(f);
+        }
         // A new port: no context or guard yet, so neither call fails.
+        // Immovability comes only with a guard, as on XNU.
         if flags & MPO_CONTEXT_AS_GUARD != 0 {
-            p.guard(context, flags & MPO_STRICT != 0)?;
+            let mut g = 0;
+            if flags & MPO_STRICT != 0 {
+                g |= MPG_STRICT;
+            }
+            if flags & MPO_IMMOVABLE_RECEIVE != 0 {
+                g |= MPG_IMMOVABLE_RECEIVE;
+            }
+            p.guard(context, g)?;
         } else {
             p.set_context(context)?;
         }

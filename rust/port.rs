@@ -43,6 +43,14 @@ const MAX_TRANSIT_CHAIN: usize = 4096;
 pub(crate) const MACH_PORT_QLIMIT_MAX: u32 = 1024;
 pub(crate) const MACH_PORT_STATUS_FLAG_GUARDED: u32 = 0x02;
 pub(crate) const MACH_PORT_STATUS_FLAG_STRICT_GUARD: u32 = 0x04;
+pub(crate) const MACH_PORT_STATUS_FLAG_TEMPOWNER: u32 = 0x01;
+pub(crate) const MACH_PORT_STATUS_FLAG_IMP_DONATION: u32 = 0x08;
+/// Kept in `PortInner::flags` whether or not the port is guarded (the bit
+/// is sticky, as XNU's `ip_immovable_receive`); reported only with a guard.
+pub(crate) const MACH_PORT_STATUS_FLAG_GUARD_IMMOVABLE_RECEIVE: u32 = 0x40;
+/// `mach_port_guard_with_flags` flags.
+pub(crate) const MPG_STRICT: u64 = 0x01;
+pub(crate) const MPG_IMMOVABLE_RECEIVE: u64 = 0x02;
 /// What a port costs its space's quota: the port and the ring its queue
 /// keeps when empty (`mqueue.rs`).
 const PORT_BYTES: usize = core::mem::size_of::<Port>()
@@ -622,7 +630,9 @@ impl Port {
             g.mscount = 0;
             g.seqno = 0;
             g.context = 0;
-            g.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
+            g.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED
+                | MACH_PORT_STATUS_FLAG_STRICT_GUARD
+                | MACH_PORT_STATUS_FLAG_GUARD_IMMOVABLE_RECEIVE);
             let sets = core::mem::take(&mut g.sets);
             g.pollers.wake();
             drop(g);
@@ -1118,6 +1128,11 @@ impl Port {
     pub(crate) fn leave_space(self: &Arc<Self>) {
         let mut g = self.inner.lock();
         g.receiver = None;
+        // It arrives unguarded and movable (XNU's ipc_port_clear_receiver).
+        g.context = 0;
+        g.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED
+            | MACH_PORT_STATUS_FLAG_STRICT_GUARD
+            | MACH_PORT_STATUS_FLAG_GUARD_IMMOVABLE_RECEIVE);
         g.change_gen = g.change_gen.wrapping_add(1);
         let sets = core::mem::take(&mut g.sets);
         g.pollers.wake();
@@ -1168,19 +1183,58 @@ impl Port {
         Ok(())
     }
 
-    /// `mach_port_guard`: the context becomes the guard. Refused if the
-    /// port has a context already.
-    pub(crate) fn guard(&self, guard: u64, strict: bool) -> MachResult {
+    /// `mach_port_guard_with_flags` (`MPG_*`): the context becomes the
+    /// guard. Refused if the port has a context already. An immovable
+    /// receive right stays immovable until it leaves the space.
+    pub(crate) fn guard(&self, guard: u64, flags: u64) -> MachResult {
         let mut g = self.inner.lock();
         if g.context != 0 {
             return Err(KERN_INVALID_ARGUMENT);
         }
         g.context = guard;
+        g.flags &= !MACH_PORT_STATUS_FLAG_STRICT_GUARD;
         g.flags |= MACH_PORT_STATUS_FLAG_GUARDED;
-        if strict {
+        if flags & MPG_STRICT != 0 {
             g.flags |= MACH_PORT_STATUS_FLAG_STRICT_GUARD;
         }
+        if flags & MPG_IMMOVABLE_RECEIVE != 0 {
+            g.flags |= MACH_PORT_STATUS_FLAG_GUARD_IMMOVABLE_RECEIVE;
+        }
         Ok(())
+    }
+
+    /// `mach_port_swap_guard`: a non-strict guard `old` becomes `new`.
+    pub(crate) fn swap_guard(&self, old: u64, new: u64) -> MachResult {
+        let mut g = self.inner.lock();
+        if g.flags & MACH_PORT_STATUS_FLAG_GUARDED == 0
+            || g.flags & MACH_PORT_STATUS_FLAG_STRICT_GUARD != 0
+            || g.context != old
+        {
+            return Err(KERN_INVALID_ARGUMENT);
+        }
+        g.context = new;
+        Ok(())
+    }
+
+    /// Whether the receive right may not leave its space.
+    pub(crate) fn is_immovable_receive(&self) -> bool {
+        self.inner.lock().flags & MACH_PORT_STATUS_FLAG_GUARD_IMMOVABLE_RECEIVE != 0
+    }
+
+    /// Whether the port is guarded with `context` (or, with
+    /// `unguarded_ok`, unguarded while `context` is 0): the check of a
+    /// guarded port descriptor's receive right (XNU's
+    /// `ipc_right_copyin_check_guard_locked`).
+    pub(crate) fn guard_matches(&self, context: u64, unguarded_ok: bool) -> bool {
+        let g = self.inner.lock();
+        let guarded = g.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0;
+        (unguarded_ok && !guarded && context == 0) || (guarded && g.context == context)
+    }
+
+    /// Marks the importance flags `mach_port_construct` asked for
+    /// (`MACH_PORT_STATUS_FLAG_IMP_DONATION`, `..._TEMPOWNER`).
+    pub(crate) fn set_importance(&self, flags: u32) {
+        self.inner.lock().flags |= flags;
     }
 
     /// `mach_port_unguard` with the guard `guard`.
@@ -1246,7 +1300,12 @@ impl Port {
             srights: self.srights.load(Relaxed) > 0,
             pdrequest: g.pdrequest.is_some(),
             nsrequest: g.nsrequest.is_some(),
-            flags: g.flags,
+            // XNU reports immovability only with a guard.
+            flags: if g.flags & MACH_PORT_STATUS_FLAG_GUARDED != 0 {
+                g.flags
+            } else {
+                g.flags & !MACH_PORT_STATUS_FLAG_GUARD_IMMOVABLE_RECEIVE
+            },
             dnrequests: g.dnrequests.len() as u32,
         }
     }

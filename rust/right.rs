@@ -385,6 +385,10 @@ impl SpaceInner {
                     return Err(KERN_INVALID_RIGHT);
                 }
                 let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
+                // Guarded immovable (XNU's ip_immovable_receive).
+                if port.is_immovable_receive() {
+                    return Err(KERN_INVALID_CAPABILITY);
+                }
                 if e.bits & MACH_PORT_TYPE_SEND != 0 {
                     e.bits &= !MACH_PORT_TYPE_RECEIVE;
                 } else {

@@ -1314,7 +1314,8 @@ TEST(peek_reports_queued_messages_without_taking_them)
 			     (mach_msg_trailer_info_t)&tr, &cnt));
 	EXPECT_EQ(seq, 0);
 	EXPECT_EQ(id, 31);
-	EXPECT_EQ(size, sizeof(simple_msg_t));
+	/* XNU's kernel header is 8 bytes longer (Apple's tests/ipc/port_peek.c). */
+	EXPECT_EQ(size, sizeof(simple_msg_t) + 8);
 	seq = 1;
 	KR_OK(mach_port_peek(mach_task_self(), p, MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_SEQNO), &seq, &size, &id,
 			     (mach_msg_trailer_info_t)&tr, &cnt));
@@ -1336,6 +1337,54 @@ TEST(peek_reports_queued_messages_without_taking_them)
 	check_data(&b, 32);
 }
 
+/*
+ * The size peek reports is msgh_size in XNU's kernel layout: 8 more for
+ * the header, 4 more per port descriptor (16 bytes in the kernel, 12 to a
+ * 64-bit task); out-of-line descriptors are 16 bytes in both.
+ */
+TEST(peek_size_is_xnu_kernel_size)
+{
+	mach_port_t p = new_send_receive(), q = new_receive();
+	struct {
+		mach_msg_header_t h;
+		mach_msg_body_t body;
+		mach_msg_port_descriptor_t d[2];
+		mach_msg_ool_descriptor_t o;
+		int32_t data[3];
+	} m;
+	char buf[100] = "peek";
+	mach_port_seqno_t seq = 0;
+	mach_msg_size_t size = 0;
+	mach_msg_id_t id = 0;
+	mach_msg_seqno_trailer_t tr;
+	mach_msg_type_number_t cnt = sizeof(tr);
+	rcv_buf_t b;
+
+	memset(&m, 0, sizeof(m));
+	m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+	m.h.msgh_size = sizeof(m);
+	m.h.msgh_remote_port = p;
+	m.h.msgh_id = 9;
+	m.body.msgh_descriptor_count = 3;
+	for (int i = 0; i < 2; i++) {
+		m.d[i].name = q;
+		m.d[i].disposition = MACH_MSG_TYPE_MAKE_SEND;
+		m.d[i].type = MACH_MSG_PORT_DESCRIPTOR;
+	}
+	m.o.address = buf;
+	m.o.size = sizeof(buf);
+	m.o.copy = MACH_MSG_VIRTUAL_COPY;
+	m.o.type = MACH_MSG_OOL_DESCRIPTOR;
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, MACH_PORT_NULL, 0, MACH_PORT_NULL));
+	KR_OK(mach_port_peek(mach_task_self(), p, MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_SEQNO), &seq, &size, &id,
+			     (mach_msg_trailer_info_t)&tr, &cnt));
+	EXPECT_EQ(id, 9);
+	EXPECT_EQ(size, sizeof(m) + 8 + 2 * 4);
+	KR_OK(rcv(p, &b, 0, 1000));
+	EXPECT_EQ(b.h.msgh_size, sizeof(m));
+	mach_msg_destroy(&b.h);
+}
+
 /* A in transit to B, then B's receive right sent to A: a cycle no one
  * could ever receive. XNU destroys the second message (and B with it). */
 TEST(two_port_cycle_in_transit_is_broken)
@@ -1352,4 +1401,118 @@ TEST(two_port_cycle_in_transit_is_broken)
 	/* Both ports are dead now: their send rights are dead names. */
 	EXPECT_EQ(ptype(a), MACH_PORT_TYPE_DEAD_NAME);
 	EXPECT_EQ(ptype(b), MACH_PORT_TYPE_DEAD_NAME);
+}
+
+typedef struct {
+	mach_msg_header_t h;
+	mach_msg_body_t body;
+	mach_msg_guarded_port_descriptor_t d[2];
+} guarded_msg_t;
+
+static void fill_guarded(guarded_msg_t *m, mach_port_t dest, mach_port_t a, uint16_t fa, uint64_t ca,
+			 mach_port_t b, uint16_t fb, uint64_t cb)
+{
+	memset(m, 0, sizeof(*m));
+	m->h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+	m->h.msgh_size = sizeof(*m);
+	m->h.msgh_remote_port = dest;
+	m->h.msgh_id = 1;
+	m->body.msgh_descriptor_count = 2;
+	m->d[0].name = a;
+	m->d[0].disposition = MACH_MSG_TYPE_MOVE_RECEIVE;
+	m->d[0].flags = fa;
+	m->d[0].context = ca;
+	m->d[0].type = MACH_MSG_GUARDED_PORT_DESCRIPTOR;
+	m->d[1].name = b;
+	m->d[1].disposition = MACH_MSG_TYPE_MOVE_RECEIVE;
+	m->d[1].flags = fb;
+	m->d[1].context = cb;
+	m->d[1].type = MACH_MSG_GUARDED_PORT_DESCRIPTOR;
+}
+
+/*
+ * Guarded port descriptors as Apple's tests/mo_immovable_receive.c: a
+ * receiver that passes MACH_RCV_GUARDED_DESC gets each receive right
+ * guarded, immovable, with its receive buffer's address as the context
+ * in the descriptor; the sender's guard must match (or the port be
+ * unguarded, with MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND and context 0).
+ */
+TEST(guarded_port_descriptors_deliver_the_context)
+{
+	mach_port_t s = new_send_receive(), guarded, unguarded, n;
+	mach_port_options_t o = { .flags = MPO_CONTEXT_AS_GUARD };
+	guarded_msg_t m;
+	struct {
+		guarded_msg_t m;
+		mach_msg_max_trailer_t t;
+	} r;
+	mach_port_status_t st;
+	mach_msg_type_number_t cnt;
+	mach_msg_type_name_t t;
+
+	KR_OK(mach_port_construct(mach_task_self(), &o, 0x10, &guarded));
+	unguarded = new_receive();
+
+	/* Refused before anything moves. */
+	fill_guarded(&m, s, guarded, MACH_MSG_GUARD_FLAGS_IMMOVABLE_RECEIVE, 0x11, unguarded,
+		     MACH_MSG_GUARD_FLAGS_IMMOVABLE_RECEIVE | MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND, 0);
+	KR(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0), MACH_SEND_INVALID_RIGHT);
+	fill_guarded(&m, s, guarded, MACH_MSG_GUARD_FLAGS_IMMOVABLE_RECEIVE | MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND,
+		     0, unguarded, MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND, 0);
+	KR(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0), MACH_SEND_INVALID_RIGHT);
+	fill_guarded(&m, s, guarded, 0, 0x10, unguarded, MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND, 0);
+	KR(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0), MACH_SEND_INVALID_TYPE);
+	fill_guarded(&m, s, guarded, MACH_MSG_GUARD_FLAGS_IMMOVABLE_RECEIVE, 0x10, unguarded,
+		     MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND, 5);
+	KR(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0), MACH_SEND_INVALID_TYPE);
+	EXPECT_EQ(ptype(guarded), MACH_PORT_TYPE_RECEIVE);
+	EXPECT_EQ(ptype(unguarded), MACH_PORT_TYPE_RECEIVE);
+
+	fill_guarded(&m, s, guarded, MACH_MSG_GUARD_FLAGS_IMMOVABLE_RECEIVE, 0x10, unguarded,
+		     MACH_MSG_GUARD_FLAGS_IMMOVABLE_RECEIVE | MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND, 0);
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0));
+	memset(&r, 0, sizeof(r));
+	KR_OK(mach_msg(&r.m.h, MACH_RCV_MSG | MACH_RCV_GUARDED_DESC, 0, sizeof(r), s, 0, 0));
+	for (int i = 0; i < 2; i++) {
+		EXPECT_TRUE(MACH_PORT_VALID(r.m.d[i].name));
+		EXPECT_EQ(r.m.d[i].type, MACH_MSG_GUARDED_PORT_DESCRIPTOR);
+		EXPECT_EQ(r.m.d[i].disposition, MACH_MSG_TYPE_PORT_RECEIVE);
+		EXPECT_EQ(r.m.d[i].context, (uint64_t)(uintptr_t)&r);
+		EXPECT_EQ(r.m.d[i].flags, MACH_MSG_GUARD_FLAGS_IMMOVABLE_RECEIVE);
+		cnt = MACH_PORT_RECEIVE_STATUS_COUNT;
+		KR_OK(mach_port_get_attributes(mach_task_self(), r.m.d[i].name, MACH_PORT_RECEIVE_STATUS,
+					       (mach_port_info_t)&st, &cnt));
+		EXPECT_EQ(st.mps_flags, MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_GUARD_IMMOVABLE_RECEIVE);
+		KR(mach_port_extract_right(mach_task_self(), r.m.d[i].name, MACH_MSG_TYPE_MOVE_RECEIVE, &n, &t),
+		   KERN_INVALID_CAPABILITY);
+	}
+	/* The guard is the receive buffer's address. */
+	KR(mach_port_unguard(mach_task_self(), r.m.d[0].name, 0x10), KERN_INVALID_ARGUMENT);
+	KR_OK(mach_port_destruct(mach_task_self(), r.m.d[0].name, 0, (uint64_t)(uintptr_t)&r));
+	KR_OK(mach_port_destruct(mach_task_self(), r.m.d[1].name, 0, (uint64_t)(uintptr_t)&r));
+}
+
+/* Without MACH_RCV_GUARDED_DESC the receive rights are destroyed: the
+ * receiver sees MACH_PORT_NULL and no context. */
+TEST(guarded_port_descriptors_need_the_receiver_to_opt_in)
+{
+	mach_port_t s = new_send_receive(), a = new_send_receive(), b = new_receive();
+	guarded_msg_t m;
+	struct {
+		guarded_msg_t m;
+		mach_msg_max_trailer_t t;
+	} r;
+
+	fill_guarded(&m, s, a, MACH_MSG_GUARD_FLAGS_IMMOVABLE_RECEIVE | MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND, 0,
+		     b, MACH_MSG_GUARD_FLAGS_UNGUARDED_ON_SEND, 0);
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0));
+	memset(&r, 0x5a, sizeof(r));
+	KR_OK(mach_msg(&r.m.h, MACH_RCV_MSG, 0, sizeof(r), s, 0, 0));
+	for (int i = 0; i < 2; i++) {
+		EXPECT_EQ(r.m.d[i].name, MACH_PORT_NULL);
+		EXPECT_EQ(r.m.d[i].context, 0);
+		EXPECT_EQ(r.m.d[i].type, MACH_MSG_GUARDED_PORT_DESCRIPTOR);
+	}
+	/* a's receive right died with the message: its send right is a dead name. */
+	EXPECT_EQ(ptype(a), MACH_PORT_TYPE_DEAD_NAME);
 }

@@ -81,6 +81,49 @@ TEST(ool_memory_and_ports_arrive_as_fresh_mappings)
 	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)names, 3 * sizeof(mach_port_t)));
 }
 
+/*
+ * The flags the receiver sees are XNU's (ipc_kmsg_deflate_*): a port array
+ * always arrives as a virtual copy to deallocate, whatever the sender said;
+ * memory keeps the sender's copy option, with deallocate set for a virtual
+ * copy only. The sender's own deallocate flag does not travel.
+ */
+TEST(ool_received_descriptors_carry_xnu_flags)
+{
+	mach_port_t p = receiver(), extra;
+	char buf[64] = "flags";
+	struct ool_msg m;
+	struct ool_rcv r;
+
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &extra));
+	for (int round = 0; round < 2; round++) {
+		fill(&m, p, buf, sizeof(buf), &extra, 1);
+		m.mem.copy = round ? MACH_MSG_PHYSICAL_COPY : MACH_MSG_VIRTUAL_COPY;
+		m.ports.copy = round ? MACH_MSG_PHYSICAL_COPY : MACH_MSG_VIRTUAL_COPY;
+		m.ports.disposition = MACH_MSG_TYPE_MAKE_SEND_ONCE;
+		KR_OK(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0));
+		memset(&r, 0, sizeof(r));
+		KR_OK(mach_msg(&r.m.h, MACH_RCV_MSG, 0, sizeof(r), p, 0, 0));
+		EXPECT_EQ(r.m.mem.copy, round ? MACH_MSG_PHYSICAL_COPY : MACH_MSG_VIRTUAL_COPY);
+		EXPECT_EQ(r.m.mem.deallocate, round ? 0 : 1);
+		EXPECT_EQ(r.m.ports.copy, MACH_MSG_VIRTUAL_COPY);
+		EXPECT_EQ(r.m.ports.deallocate, 1);
+		EXPECT_EQ(r.m.ports.count, 1);
+		EXPECT_EQ(r.m.ports.disposition, MACH_MSG_TYPE_PORT_SEND_ONCE);
+		EXPECT_EQ(memcmp(r.m.mem.address, "flags", 6), 0);
+		KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)r.m.mem.address, r.m.mem.size));
+		KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)r.m.ports.address, sizeof(mach_port_t)));
+	}
+	/* An empty array too. */
+	fill(&m, p, NULL, 0, NULL, 0);
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0));
+	memset(&r, 0, sizeof(r));
+	KR_OK(mach_msg(&r.m.h, MACH_RCV_MSG, 0, sizeof(r), p, 0, 0));
+	EXPECT_EQ(r.m.ports.count, 0);
+	EXPECT_EQ(r.m.ports.deallocate, 1);
+	EXPECT_EQ(r.m.ports.copy, MACH_MSG_VIRTUAL_COPY);
+	EXPECT_TRUE(r.m.ports.address == NULL);
+}
+
 TEST(ool_deallocate_flag_unmaps_the_sender_region)
 {
 	mach_port_t p = receiver();

@@ -453,3 +453,90 @@ TEST(bad_user_memory_gives_invalid_address_and_leaves_the_space_usable)
 	EXPECT_EQ(r.h.msgh_id, 5);
 	EXPECT_EQ(r.h.msgh_local_port, p);
 }
+
+static natural_t status_flags(mach_port_t p)
+{
+	mach_port_status_t st;
+	mach_msg_type_number_t cnt = MACH_PORT_RECEIVE_STATUS_COUNT;
+
+	memset(&st, 0, sizeof(st));
+	KR_OK(mach_port_get_attributes(mach_task_self(), p, MACH_PORT_RECEIVE_STATUS, (mach_port_info_t)&st, &cnt));
+	return st.mps_flags;
+}
+
+/*
+ * mach_port_guard_with_flags and mach_port_swap_guard as XNU's: an
+ * immovable receive right cannot leave the space (KERN_INVALID_CAPABILITY),
+ * immovability is sticky across unguard but reported only with a guard;
+ * swap needs the current, non-strict guard.
+ */
+TEST(guard_with_flags_swap_guard_and_immovable_receive)
+{
+	task = mach_task_self();
+	mach_port_t p = new_receive(), q = new_receive(), r = new_receive(), n;
+	mach_msg_type_name_t t;
+	mach_port_context_t ctx;
+
+	KR_OK(mach_port_guard_with_flags(task, p, 0x1234, MPG_IMMOVABLE_RECEIVE));
+	EXPECT_EQ(status_flags(p), MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_GUARD_IMMOVABLE_RECEIVE);
+	KR(mach_port_guard_with_flags(task, p, 0x99, 0), KERN_INVALID_ARGUMENT);
+	KR(mach_port_swap_guard(task, p, 0x1, 0x99), KERN_INVALID_ARGUMENT);
+	KR_OK(mach_port_swap_guard(task, p, 0x1234, 0x5678));
+	KR_OK(mach_port_get_context(task, p, &ctx));
+	EXPECT_EQ(ctx, 0x5678);
+	KR(mach_port_extract_right(task, p, MACH_MSG_TYPE_MOVE_RECEIVE, &n, &t), KERN_INVALID_CAPABILITY);
+	KR(mach_port_insert_right(task, 0x7f103, p, MACH_MSG_TYPE_MOVE_RECEIVE), KERN_INVALID_CAPABILITY);
+	KR(mach_port_unguard(task, p, 0x1234), KERN_INVALID_ARGUMENT);
+	KR_OK(mach_port_unguard(task, p, 0x5678));
+	EXPECT_EQ(status_flags(p), 0);
+	/* Sticky: still immovable. */
+	KR(mach_port_extract_right(task, p, MACH_MSG_TYPE_MOVE_RECEIVE, &n, &t), KERN_INVALID_CAPABILITY);
+	KR(mach_port_swap_guard(task, p, 0, 1), KERN_INVALID_ARGUMENT);
+
+	KR_OK(mach_port_guard_with_flags(task, q, 7, MPG_STRICT));
+	EXPECT_EQ(status_flags(q), MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
+	KR(mach_port_swap_guard(task, q, 7, 8), KERN_INVALID_ARGUMENT);
+	KR_OK(mach_port_unguard(task, q, 7));
+	/* Not immovable: it moves. */
+	KR_OK(mach_port_extract_right(task, q, MACH_MSG_TYPE_MOVE_RECEIVE, &n, &t));
+	EXPECT_EQ(t, MACH_MSG_TYPE_PORT_RECEIVE);
+
+	KR(mach_port_guard_with_flags(task, 0x7f203, 1, 0), KERN_INVALID_NAME);
+	KR_OK(mach_port_insert_right(task, r, r, MACH_MSG_TYPE_MAKE_SEND));
+	KR(mach_port_guard_with_flags(task, MACH_PORT_NULL, 1, 0), KERN_INVALID_NAME);
+	mach_port_guard(task, r, 3, TRUE);
+	EXPECT_EQ(status_flags(r), MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
+}
+
+/* mach_port_construct's flags in the receive status, as XNU reports them. */
+TEST(construct_flags_show_in_receive_status)
+{
+	task = mach_task_self();
+	mach_port_options_t o;
+	mach_port_t p;
+	mach_port_name_t n;
+	mach_msg_type_name_t t;
+
+	memset(&o, 0, sizeof(o));
+	o.flags = MPO_CONTEXT_AS_GUARD | MPO_IMMOVABLE_RECEIVE;
+	KR_OK(mach_port_construct(task, &o, 0x10, &p));
+	EXPECT_EQ(status_flags(p), MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_GUARD_IMMOVABLE_RECEIVE);
+	KR(mach_port_extract_right(task, p, MACH_MSG_TYPE_MOVE_RECEIVE, &n, &t), KERN_INVALID_CAPABILITY);
+	KR_OK(mach_port_destruct(task, p, 0, 0x10));
+
+	/* Without a guard, MPO_IMMOVABLE_RECEIVE does nothing. */
+	o.flags = MPO_IMMOVABLE_RECEIVE;
+	KR_OK(mach_port_construct(task, &o, 0, &p));
+	EXPECT_EQ(status_flags(p), 0);
+	KR_OK(mach_port_extract_right(task, p, MACH_MSG_TYPE_MOVE_RECEIVE, &n, &t));
+
+	o.flags = MPO_CONTEXT_AS_GUARD | MPO_STRICT;
+	KR_OK(mach_port_construct(task, &o, 0x20, &p));
+	EXPECT_EQ(status_flags(p), MACH_PORT_STATUS_FLAG_GUARDED | MACH_PORT_STATUS_FLAG_STRICT_GUARD);
+	o.flags = MPO_IMPORTANCE_RECEIVER;
+	KR_OK(mach_port_construct(task, &o, 0, &p));
+	EXPECT_EQ(status_flags(p), MACH_PORT_STATUS_FLAG_IMP_DONATION);
+	o.flags = MPO_TEMPOWNER;
+	KR_OK(mach_port_construct(task, &o, 0, &p));
+	EXPECT_EQ(status_flags(p), MACH_PORT_STATUS_FLAG_IMP_DONATION | MACH_PORT_STATUS_FLAG_TEMPOWNER);
+}

@@ -142,7 +142,8 @@ struct machipc_exc_raise {
 #define MACHIPC_IOC_PORT_GET_SRIGHTS     MACHIPC_PORT_IOC(21) /* name -> value */
 #define MACHIPC_IOC_PORT_SET_MSCOUNT     MACHIPC_PORT_IOC(22) /* name, value */
 #define MACHIPC_IOC_PORT_SET_SEQNO       MACHIPC_PORT_IOC(23) /* name, value */
-#define MACHIPC_IOC_PORT_GUARD           MACHIPC_PORT_IOC(25) /* name, value (guard), poly (strict) */
+#define MACHIPC_IOC_PORT_GUARD           MACHIPC_PORT_IOC(25) /* name, value (guard), poly (MPG_* flags);
+								* flavor 1: swap_guard, data (old) -> value (new) */
 #define MACHIPC_IOC_PORT_UNGUARD         MACHIPC_PORT_IOC(26) /* name, value (guard) */
 #define MACHIPC_IOC_PORT_PEEK            MACHIPC_PORT_IOC(27) /* name, flavor(trailer type), value(seqno in/out), count(trailer bytes), data -> poly(size), delta(id) */
 
