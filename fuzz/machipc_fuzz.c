@@ -37,6 +37,7 @@
 #include <mach/mach.h>
 #include <mach/exc.h>
 #include <mach/mach_exc.h>
+#include <mach/mk_timer.h>
 #include <linux/io_uring.h>
 #include <linux/machipc.h>
 #include <errno.h>
@@ -216,6 +217,17 @@ static uint64_t allowed_port(unsigned nr)
 		       K(KERN_INVALID_NAME) | K(KERN_FAILURE);
 	case 41: /* task_get_exception_ports */
 		return K(0) | K(KERN_INVALID_ARGUMENT) | K(KERN_INVALID_ADDRESS) | K(KERN_FAILURE);
+	case 60: /* mk_timer_create: a name, or MACH_PORT_NULL */
+		return K(0);
+	case 61: /* mk_timer_destroy */
+		return common | K(KERN_INVALID_ARGUMENT);
+	case 62: /* mk_timer_arm */
+	case 63: /* mk_timer_arm_leeway */
+		return K(0) | K(KERN_INVALID_TASK) | K(KERN_INVALID_NAME) | K(KERN_INVALID_RIGHT) |
+		       K(KERN_INVALID_ARGUMENT);
+	case 64: /* mk_timer_cancel (KERN_FAILURE: result address unwritable) */
+		return K(0) | K(KERN_INVALID_TASK) | K(KERN_INVALID_NAME) | K(KERN_INVALID_RIGHT) |
+		       K(KERN_INVALID_ARGUMENT) | K(KERN_FAILURE);
 	default:
 		return 0; /* no such call: the ioctl fails with ENOTTY */
 	}
@@ -481,7 +493,8 @@ static int dev(void)
 static void op_port_call(struct rng *r, struct names *nm)
 {
 	static const unsigned nrs[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
-					18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 30, 31, 32, 33, 40, 41, 63 };
+					18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 30, 31, 32, 33, 40, 41, 59,
+					60, 61, 62, 63, 64 };
 	static __thread uint32_t buf[16384];
 	unsigned nr = nrs[below(r, sizeof(nrs) / sizeof(nrs[0]))];
 	struct machipc_port_call c = {
@@ -550,6 +563,14 @@ static void op_port_call(struct rng *r, struct names *nm)
 			mach_port_destroy(mach_task_self(), c.name);
 		if (nr == 30 && MACH_PORT_VALID(c.name) && c.name != mach_task_self())
 			mach_port_deallocate(mach_task_self(), c.name);
+		/* A new timer: armed at once, soon or never; most are destroyed,
+		 * armed or fired, the rest die with the worker. */
+		if (nr == 60 && MACH_PORT_VALID(c.name)) {
+			if (chance(r, 70))
+				mk_timer_arm(c.name, chance(r, 50) ? 0 : mach_absolute_time() + below(r, 2000000));
+			if (chance(r, 90))
+				mk_timer_destroy(c.name);
+		}
 	}
 }
 

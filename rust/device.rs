@@ -216,6 +216,29 @@ fn task_call(space: &Space, nr: u32, c: &mut PortCall) -> MachResult {
             c.count = (words.len() / 4) as u32;
             user_write(c.data, AsBytes::as_bytes(&words[..]))
         }
+        _ => timer_call(space, nr, c),
+    }
+}
+
+/// The mk_timer traps.
+fn timer_call(space: &Space, nr: u32, c: &mut PortCall) -> MachResult {
+    use crate::mk_timer as mkt;
+    match nr {
+        uapi::TIMER_CREATE => {
+            c.name = mkt::create(space);
+            Ok(())
+        }
+        uapi::TIMER_DESTROY => mkt::destroy(space, c.name),
+        uapi::TIMER_ARM => mkt::arm(space, c.name, c.value, 0),
+        uapi::TIMER_ARM_LEEWAY => mkt::arm(space, c.name, c.value, c.data),
+        uapi::TIMER_CANCEL => {
+            c.value = mkt::cancel(space, c.name)?;
+            // XNU's answer to a result address it cannot write.
+            if c.data != 0 {
+                user_write(c.data, AsBytes::as_bytes(&c.value)).map_err(|_| KERN_FAILURE)?;
+            }
+            Ok(())
+        }
         _ => Err(KERN_INVALID_ARGUMENT),
     }
 }

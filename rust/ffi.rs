@@ -121,6 +121,16 @@ pub(crate) fn cond_resched() {
     unsafe { c::machipc_shim_cond_resched() };
 }
 
+/// `CLOCK_MONOTONIC` now, in nanoseconds: libmach's `mach_absolute_time`
+/// (timebase 1/1), the clock of `mk_timer` deadlines.
+pub(crate) fn monotonic_ns() -> u64 {
+    // SAFETY: `ktime_get` has no preconditions; it may be called from any
+    // context.
+    let t = unsafe { kernel::bindings::ktime_get() };
+    // The monotonic clock is never negative.
+    t.max(0) as u64
+}
+
 /// How many steps of a long loop run between [`cond_resched`] calls.
 pub(crate) const RESCHED_EVERY: usize = 1024;
 
@@ -551,8 +561,10 @@ impl Drop for TeardownQueue {
 
 /// The teardown workqueue.
 ///
-/// Callable from a file release (or a work item on the queue itself) only:
-/// those run while the module, and so its [`TeardownQueue`], lives.
+/// Callable from a file release (or a work item on the queue itself), or
+/// from the callback of an armed `mk_timer` (whose port, and so some open
+/// space, lives until the timer is cancelled) only: those run while the
+/// module, and so its [`TeardownQueue`], lives.
 pub(crate) fn teardown_queue() -> &'static kernel::workqueue::Queue {
     // SAFETY: The module's `TeardownQueue` lives from init to exit, and
     // file releases, the only callers, run in between (an open file holds

@@ -187,6 +187,28 @@ pub(crate) struct Quota {
     exempt: bool,
 }
 
+impl Quota {
+    /// A separate byte account on the same user, for what one object
+    /// makes the kernel hold on its own (a timer's expiry message): the
+    /// user's limits apply, and [`Quota::held`] tells whether any of it is
+    /// still held.
+    pub(crate) fn sub_account(&self) -> Result<Arc<Quota>> {
+        Ok(Arc::new(
+            Quota {
+                bytes: Atomic::new(0),
+                user: self.user.clone(),
+                exempt: self.exempt,
+            },
+            GFP_KERNEL_ACCOUNT,
+        )?)
+    }
+
+    /// The bytes charged to this account and not yet given back.
+    pub(crate) fn held(&self) -> i64 {
+        self.bytes.load(Relaxed)
+    }
+}
+
 /// One open space on its user's account; dropped with the space.
 pub(crate) struct OpenSpace {
     user: Arc<User>,

@@ -379,6 +379,31 @@ fn allocate_locked(g: &mut SpaceInner, sid: u64, right: u32, name: Option<u32>) 
     Ok(n)
 }
 
+/// Names `receive`, the receive right of a port the kernel just made for
+/// the caller (`mk_timer_create`). On failure the right is dropped, which
+/// destroys the port.
+pub(crate) fn name_receive(space: &Space, receive: Right) -> MachResult<u32> {
+    locked(space, |g, sid, d| {
+        let (_, p) = receive.into_counted();
+        let n = match g.alloc(MACH_PORT_TYPE_RECEIVE, 0, Object::Port(p.clone())) {
+            Ok(n) => n,
+            Err(e) => {
+                d.right(Right::from_counted(Kind::Receive, p));
+                return Err(e);
+            }
+        };
+        if let Err(e) = g.set_port_name(&p, n) {
+            let i = crate::space::name_index(n) as usize;
+            // The slot held the port just made; the right goes below.
+            drop(g.free_index(i));
+            d.right(Right::from_counted(Kind::Receive, p));
+            return Err(e);
+        }
+        p.set_receiver(sid, n);
+        Ok(n)
+    })
+}
+
 // ---- Port state: attributes, context, guards, counters ----
 
 /// Attribute words of a port (`port_info` of mach_port_get_attributes).
@@ -902,6 +927,11 @@ fn register_port_destroyed(
     }
     // On error `notify` is dropped on return, and so released.
     let p = receive_port_valid(g, name, d)?;
+    // A kernel object's receive right (a timer's) is not handed back
+    // through a port-destroyed notification: the object dies with it.
+    if p.kobject().is_some() {
+        return Err(KERN_INVALID_RIGHT);
+    }
     p.request_port_destroyed(notify)
 }
 

@@ -14,7 +14,7 @@
 //! - [`port`]: ports; [`port_set`]: port sets; [`mqueue`]: message queues;
 //!   [`reap`]: destruction of ports without recursion.
 //! - [`kmsg`]: kernel messages; [`mach_msg`]: send and receive.
-//! - [`mach_port`]: the `mach_port_*` calls.
+//! - [`mach_port`]: the `mach_port_*` calls; [`mk_timer`]: timers as ports.
 //! - [`notify`]: notifications; [`port_fd`]: pollable port descriptors.
 //! - [`limits`]: per-space and per-user resource accounting.
 //! - [`error`]: Mach return codes; [`stats`]: live-object and operation
@@ -35,6 +35,9 @@
 //!    object with a space lock.
 //! 4. `Port::inner`.
 //! 5. `PortSet::inner`.
+//!
+//! `mk_timer::Timer::inner` is taken alone: no other of these is held
+//! when it is taken, and none is taken under it.
 //!
 //! Leaves, which may be taken under any of these but take nothing
 //! themselves: `SpaceLink::space`, `reap::REAPERS`, `limits::USERS` and the
@@ -61,6 +64,7 @@ mod limits;
 mod lock_count;
 mod mach_msg;
 mod mach_port;
+mod mk_timer;
 mod mqueue;
 mod notify;
 mod ool;

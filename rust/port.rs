@@ -416,6 +416,9 @@ pub(crate) trait KernelObject: Send + Sync {
     fn serve(&self, request: KmsgBox);
     /// The object itself, for a caller that knows its type.
     fn as_any(&self) -> &dyn core::any::Any;
+    /// The port died (XNU's `iko_op_destroy`): called once, with no lock
+    /// held, before the port lets go of the object.
+    fn destroyed(&self) {}
 }
 
 /// Wakes one receiver waiting on `cv`. With `handoff` (the sender receives
@@ -664,6 +667,9 @@ impl Port {
             req.notify.dead_name(req.name);
         }
         drop(ns);
+        if let Some(k) = &kobject {
+            k.destroyed();
+        }
         drop(kobject);
         drop(transit);
         drop(msgs);
@@ -877,7 +883,7 @@ impl Port {
         let mut spare = LazyVec::new();
         loop {
             let mut g = self.inner.lock();
-            if !g.active || g.kobject.is_some() || g.queue.make_room(&mut spare) {
+            if !g.active || self.is_kernel_owned() || g.queue.make_room(&mut spare) {
                 return (g, true);
             }
             let want = g.queue.grown_len();
@@ -1151,6 +1157,13 @@ impl Port {
         self.inner.lock().kobject = Some(obj);
     }
 
+    /// Makes this the port of the kernel object `obj` whose messages are
+    /// queued for the holder of its receive right, not served (XNU's
+    /// `ipc_kobject_upgrade_mktimer_locked`: a timer port).
+    pub(crate) fn set_kobject_queued(&self, obj: Arc<dyn KernelObject>) {
+        self.inner.lock().kobject = Some(obj);
+    }
+
     /// Whether the kernel serves this port (a task port, alive or dead):
     /// `mach_msg` hands messages to it to `kobject.rs`, not to its queue.
     pub(crate) fn is_kernel_owned(&self) -> bool {
@@ -1377,7 +1390,7 @@ impl Port {
         let mut spare = KVec::new();
         loop {
             let mut g = self.inner.lock();
-            if send_possible && (never_blocks || g.kobject.is_some() || g.has_room()) {
+            if send_possible && (never_blocks || self.is_kernel_owned() || g.has_room()) {
                 drop(g);
                 notify.send_possible(name);
                 return Ok(false);

@@ -51,6 +51,8 @@ pub(crate) static QUEUED: Counter = Counter::new();
 pub(crate) static PORT_FDS: Counter = Counter::new();
 pub(crate) static KMSG_CACHE_HITS: Counter = Counter::new();
 pub(crate) static KMSG_CACHE_MISSES: Counter = Counter::new();
+/// `mk_timer` timers alive, armed or not (`mk_timer.rs`).
+pub(crate) static TIMERS: Counter = Counter::new();
 /// User accounts alive (`limits.rs`).
 pub(crate) static USERS: Counter = Counter::new();
 /// Bytes charged to spaces' quotas, all spaces together.
@@ -161,13 +163,14 @@ fn set_counting(r: &mut UserSliceReader) -> Result {
 }
 
 /// Every counter with its row name in `machipc/stats`.
-const ROWS: [(&str, &Counter); 10] = [
+const ROWS: [(&str, &Counter); 11] = [
     ("spaces", &SPACES),
     ("ports", &PORTS),
     ("port_sets", &PORT_SETS),
     ("kmsgs", &KMSGS),
     ("queued_messages", &QUEUED),
     ("port_fds", &PORT_FDS),
+    ("timers", &TIMERS),
     ("kmsg_cache_hits", &KMSG_CACHE_HITS),
     ("kmsg_cache_misses", &KMSG_CACHE_MISSES),
     ("users", &USERS),

@@ -12,6 +12,8 @@
 #include <mach/mach_vm.h>
 #include <mach/thread_act.h>
 #include <mach/task.h>
+#include <mach/mk_timer.h>
+#include <mach/mach_time.h>
 #include "harness.h"
 
 static void *const functions[] = {
@@ -138,6 +140,17 @@ static void *const functions[] = {
 	(void *)&voucher_mach_msg_adopt,
 	(void *)&voucher_mach_msg_clear,
 	(void *)&voucher_mach_msg_revert,
+	(void *)&mk_timer_create,
+	(void *)&mk_timer_destroy,
+	(void *)&mk_timer_arm,
+	(void *)&mk_timer_arm_leeway,
+	(void *)&mk_timer_cancel,
+	(void *)&mach_absolute_time,
+	(void *)&mach_approximate_time,
+	(void *)&mach_continuous_time,
+	(void *)&mach_continuous_approximate_time,
+	(void *)&mach_timebase_info,
+	(void *)&mach_wait_until,
 };
 
 TEST(every_declared_function_links)

@@ -151,6 +151,11 @@ pub const GET_SPECIAL_PORT: u32 = 32;
 pub const SET_SPECIAL_PORT: u32 = 33;
 pub const SET_EXCEPTION_PORTS: u32 = 40;
 pub const GET_EXCEPTION_PORTS: u32 = 41;
+pub const TIMER_CREATE: u32 = 60;
+pub const TIMER_DESTROY: u32 = 61;
+pub const TIMER_ARM: u32 = 62;
+pub const TIMER_ARM_LEEWAY: u32 = 63;
+pub const TIMER_CANCEL: u32 = 64;
 
 const F_GETFL: i32 = 3;
 const F_SETFL: i32 = 4;

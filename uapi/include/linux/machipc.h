@@ -169,6 +169,20 @@ struct machipc_exc_entry {
 #define MACHIPC_IOC_GET_SPECIAL_PORT     MACHIPC_PORT_IOC(32) /* flavor(which) -> name */
 #define MACHIPC_IOC_SET_SPECIAL_PORT     MACHIPC_PORT_IOC(33) /* flavor(which), name */
 
+/*
+ * Timers as ports (the mk_timer_* traps of XNU's mach/mk_timer.h):
+ * create -> name (MACH_PORT_NULL on failure; ret KERN_SUCCESS);
+ * destroy: name; arm: name, value (deadline, mach_absolute_time units);
+ * arm_leeway: name, flavor (MK_TIMER_* flags), value (deadline), data (leeway);
+ * cancel: name, data (user pointer the armed deadline is written to, or 0)
+ * -> value (the armed deadline).
+ */
+#define MACHIPC_IOC_TIMER_CREATE         MACHIPC_PORT_IOC(60)
+#define MACHIPC_IOC_TIMER_DESTROY        MACHIPC_PORT_IOC(61)
+#define MACHIPC_IOC_TIMER_ARM            MACHIPC_PORT_IOC(62)
+#define MACHIPC_IOC_TIMER_ARM_LEEWAY     MACHIPC_PORT_IOC(63)
+#define MACHIPC_IOC_TIMER_CANCEL         MACHIPC_PORT_IOC(64)
+
 #ifdef __cplusplus
 #define MACHIPC_STATIC_ASSERT static_assert
 #else
