@@ -6,15 +6,23 @@
 //! receiver as a fresh page-aligned mapping.
 //!
 //! Small regions are held as bytes and copied out into a fresh anonymous
-//! mapping. Regions of at least [`map_min`] bytes are copied in once, into
-//! whole pages, and those pages are then mapped into the receiver as they
-//! are: the receiving side costs page-table updates, not a second copy, a
-//! page fault and a zeroed page per page. The mapping is private: a write
-//! by the receiver (or a child it forks) copies that page first, so the
-//! region behaves like the receiver's own memory.
+//! mapping. Regions of at least [`map_min`] bytes are copied in once, from
+//! the sender's pinned pages into whole pages (see [`RegionPages`]), and
+//! those pages are then mapped into the receiver as they are, writable:
+//! the receiving side costs page-table updates, not a second copy, a page
+//! fault and a zeroed page per page, and the receiver's writes need no
+//! copy either. The mapping is private: after a fork, a write by either
+//! process copies the page first, so the region behaves like the
+//! receiver's own memory.
 //!
 //! The sender's later writes never reach the receiver (the region is a
-//! copy when `mach_msg` returns), as with XNU's virtual copy.
+//! copy when `mach_msg` returns), as with XNU's virtual copy. XNU gets
+//! that without a copy, by copy-on-write of the sender's pages; a module
+//! cannot: write-protecting another mapping's anonymous pages and sharing
+//! them needs `change_protection` and `folio_try_share_anon_rmap_pte`,
+//! mapping them in the receiver `folio_add_anon_rmap_ptes` (none exported),
+//! and `vm_insert_pages` refuses anonymous pages. MMU notifiers do not
+//! help: a store through a writable PTE notifies nobody.
 
 use crate::ffi::RegionPages;
 use kernel::prelude::*;

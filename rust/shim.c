@@ -372,7 +372,7 @@ long machipc_shim_map_copy(const void *data, size_t len)
  * into the receiver; smaller ones are copied (rust/ool.rs). Writable so that
  * `make bench` can sweep it in one boot.
  */
-static unsigned int ool_map_min = 16384;
+static unsigned int ool_map_min = 4096;
 module_param(ool_map_min, uint, 0644);
 MODULE_PARM_DESC(ool_map_min, "Smallest out-of-line region mapped as pages instead of copied (bytes)");
 

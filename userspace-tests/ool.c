@@ -245,7 +245,7 @@ static void round_trip(mach_port_t p, size_t size)
 TEST(ool_every_size_class_arrives_intact)
 {
 	/* Both sides of the copy/map threshold (module parameter
-	 * ool_map_min, 16 KiB by default) and odd sizes. */
+	 * ool_map_min, 4 KiB by default; 16 KiB before) and odd sizes. */
 	static const size_t sizes[] = { 1, 100, 4095, 4096, 4097, 16383, 16384, 16385, 65536 + 7, (1 << 20) + 123 };
 	mach_port_t p = receiver();
 
