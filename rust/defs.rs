@@ -672,6 +672,7 @@ pub(crate) const MIG_MACH_PORT_GUARD: i32 = 3233;
 pub(crate) const MIG_MACH_PORT_UNGUARD: i32 = 3234;
 pub(crate) const MIG_MACH_PORT_GUARD_WITH_FLAGS: i32 = 3237;
 pub(crate) const MIG_MACH_PORT_SWAP_GUARD: i32 = 3238;
+pub(crate) const MIG_TASK_INFO: i32 = 3405;
 pub(crate) const MIG_TASK_GET_SPECIAL_PORT: i32 = 3409;
 pub(crate) const MIG_TASK_SET_SPECIAL_PORT: i32 = 3410;
 pub(crate) const MIG_TASK_SET_EXCEPTION_PORTS: i32 = 3413;
@@ -750,6 +751,8 @@ mig_layouts! {
     MigSpecialPortRequest(4) { which: u32 }
     /// `task_get_exception_ports`.
     MigExceptionMaskRequest(4) { mask: u32 }
+    /// `task_info`: the flavor and how many words the caller takes.
+    MigTaskInfoRequest(8) { flavor: u32, count: u32 }
     /// After the port descriptor: `mach_port_insert_right`.
     MigInsertRightRequest(4) { name: u32 }
     /// After the port descriptor: `mach_port_request_notification`.
@@ -764,6 +767,8 @@ mig_layouts! {
     MigContextReply(8) { context: u64 }
     /// `mach_port_get_attributes`: `count` words of `info` are sent.
     MigAttributesReply(72) { count: u32, info: [u32; 17] }
+    /// `task_info`: `count` words of `info` are sent.
+    MigTaskInfoReply(52) { count: u32, info: [u32; 12] }
     /// After the out-of-line descriptors of `mach_port_names` (both
     /// counts) and `get_set_status` (the first only).
     MigCountsReply(8) { count: u32, count2: u32 }

@@ -57,6 +57,11 @@ mod c {
         pub(super) fn machipc_shim_space_of_fd(fd: c_int) -> *mut c_void;
         pub(super) fn machipc_shim_find_pid(nr: c_int) -> *mut c_void;
         pub(super) fn machipc_shim_may_attach(pid: *mut c_void) -> bool;
+        pub(super) fn machipc_shim_task_usage(
+            pid: *mut c_void,
+            kids: *mut u32,
+            usage: *mut u64,
+        ) -> bool;
         pub(super) fn machipc_shim_pin_to_cpu(cpu: core::ffi::c_uint) -> c_int;
         pub(super) fn machipc_shim_unpin();
         pub(super) fn machipc_shim_set_cpu_online(cpu: core::ffi::c_uint, online: bool) -> c_int;
@@ -261,6 +266,31 @@ impl PidRef {
         unsafe { c::machipc_shim_pid_version(self.0) }
     }
 
+    /// The process's credentials and resource use, as `task_info`
+    /// reports them; `None` once it has exited.
+    pub(crate) fn usage(&self) -> Option<TaskUsage> {
+        let mut kids = [0u32; 4];
+        let mut u = [0u64; 7];
+        // SAFETY: By the type invariant the pid is valid; the shim writes
+        // four and seven integers.
+        if !unsafe { c::machipc_shim_task_usage(self.0, kids.as_mut_ptr(), u.as_mut_ptr()) } {
+            return None;
+        }
+        Some(TaskUsage {
+            ids: KernelIds {
+                euid: kids[0],
+                egid: kids[1],
+                ruid: kids[2],
+                rgid: kids[3],
+            },
+            virtual_size: u[0],
+            resident_size: u[1],
+            resident_max: u[2],
+            dead_times_ns: (u[3], u[4]),
+            live_times_ns: (u[5], u[6]),
+        })
+    }
+
     /// The program image the process runs now (its `self_exec_id`);
     /// `None` once it has exited.
     pub(crate) fn exec_id(&self) -> Option<u64> {
@@ -282,6 +312,19 @@ impl PidRef {
         // INVARIANT: A non-null result holds the lock and a task reference.
         Some(ImageLock(t))
     }
+}
+
+/// What [`PidRef::usage`] reads of a process.
+pub(crate) struct TaskUsage {
+    pub(crate) ids: KernelIds,
+    /// Bytes mapped, resident, and the most ever resident.
+    pub(crate) virtual_size: u64,
+    pub(crate) resident_size: u64,
+    pub(crate) resident_max: u64,
+    /// (user, system) time of the threads that have exited.
+    pub(crate) dead_times_ns: (u64, u64),
+    /// (user, system) time of the live threads.
+    pub(crate) live_times_ns: (u64, u64),
 }
 
 /// A process held at one program image: its `exec_update_lock`, read.

@@ -196,6 +196,8 @@ const ROUTINES: &[Routine] = &[
         |s, r, _| done(mp::guard(s, r.name, r.guard, r.flags))),
     routine!(MIG_MACH_PORT_SWAP_GUARD, Simple(MigSwapGuardRequest), NONE,
         |s, r, _| done(mp::swap_guard(s, r.name, r.old, r.new))),
+    routine!(MIG_TASK_INFO, Simple(MigTaskInfoRequest), words::<MigTaskInfoReply>(),
+        |s, r, _| task_info(s, r)),
     routine!(MIG_TASK_GET_SPECIAL_PORT, Simple(MigSpecialPortRequest), ReplyLayout::Port,
         |s, r, _| port_reply(mp::special_port(s, r.which).map(carried))),
     routine!(MIG_TASK_SET_SPECIAL_PORT, OnePort(MigSpecialPortRequest), NONE,
@@ -252,6 +254,21 @@ fn get_attributes(space: &Space, r: MigGetAttributesRequest) -> Reply {
             let reply = MigAttributesReply { count, info };
             // Only `count` words of `info` are sent.
             let n = size_of::<u32>() * (1 + count as usize);
+            bytes_reply(&AsBytes::as_bytes(&reply)[..n])
+        }
+        Err(e) => error(e),
+    }
+}
+
+fn task_info(space: &Space, r: MigTaskInfoRequest) -> Reply {
+    match crate::task_info::task_info(space, r.flavor, r.count) {
+        Ok(i) => {
+            let reply = MigTaskInfoReply {
+                count: i.count,
+                info: i.words,
+            };
+            // Only `count` words of `info` are sent.
+            let n = size_of::<u32>() * (1 + i.count as usize);
             bytes_reply(&AsBytes::as_bytes(&reply)[..n])
         }
         Err(e) => error(e),

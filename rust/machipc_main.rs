@@ -77,6 +77,7 @@ mod rights;
 mod space;
 mod stats;
 mod task;
+mod task_info;
 mod uapi;
 mod uapi_layout;
 

@@ -38,6 +38,8 @@
 #include <linux/capability.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sched/cputime.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/exec_state.h>
 #include <linux/pid.h>
 #include <linux/rwsem.h>
@@ -714,6 +716,61 @@ static bool machipc_is_descendant(struct task_struct *parent, struct task_struct
  *   PR_SET_PTRACER exceptions (stricter: they are not visible to a module).
  * LSMs other than Yama are not consulted.
  */
+/*
+ * What task_info reports of the process `pid`, from Linux's accounting.
+ * kids[4]: euid, egid, ruid, rgid as kernel ids. usage[7]: the address
+ * space's size, its resident size and the high-water mark of that (bytes;
+ * 0 without an mm), then the user and system time of exited threads and of
+ * live threads (ns), as task_info splits them. False once it has exited.
+ */
+bool machipc_shim_task_usage(void *pid, u32 *kids, u64 *usage)
+{
+	struct task_struct *task = machipc_live_task(pid), *t;
+	const struct cred *cred;
+	struct mm_struct *mm;
+	u64 ut, st, live_ut = 0, live_st = 0;
+
+	if (!task)
+		return false;
+	rcu_read_lock();
+	cred = __task_cred(task);
+	kids[0] = __kuid_val(cred->euid);
+	kids[1] = __kgid_val(cred->egid);
+	kids[2] = __kuid_val(cred->uid);
+	kids[3] = __kgid_val(cred->gid);
+	rcu_read_unlock();
+
+	usage[0] = usage[1] = usage[2] = 0;
+	mm = get_task_mm(task);
+	if (mm) {
+		unsigned long rss = get_mm_rss(mm);
+
+		usage[0] = (u64)READ_ONCE(mm->total_vm) << PAGE_SHIFT;
+		usage[1] = (u64)rss << PAGE_SHIFT;
+		usage[2] = (u64)max(READ_ONCE(mm->hiwater_rss), rss) << PAGE_SHIFT;
+		mmput(mm);
+	}
+
+	/*
+	 * Exited threads' times are folded into the signal struct (under
+	 * siglock, which a module cannot take: a thread exiting meanwhile may
+	 * be counted twice or not at all, as in /proc/PID/stat's racier reads).
+	 */
+	rcu_read_lock();
+	usage[3] = READ_ONCE(task->signal->utime);
+	usage[4] = READ_ONCE(task->signal->stime);
+	for_each_thread(task, t) {
+		task_cputime_adjusted(t, &ut, &st);
+		live_ut += ut;
+		live_st += st;
+	}
+	rcu_read_unlock();
+	usage[5] = live_ut;
+	usage[6] = live_st;
+	put_task_struct(task);
+	return true;
+}
+
 bool machipc_shim_may_attach(void *pid)
 {
 	struct task_struct *task = machipc_live_task(pid);

@@ -61,6 +61,7 @@ void machipc_shim_unpin(void);
 int machipc_shim_set_cpu_online(unsigned int cpu, bool online);
 void *machipc_shim_find_pid(int nr);
 bool machipc_shim_may_attach(void *pid);
+bool machipc_shim_task_usage(void *pid, u32 *kids, u64 *usage);
 int machipc_shim_faults_init(void);
 void machipc_shim_faults_exit(void);
 bool machipc_shim_take_fault(int *sig, int *code, unsigned long *addr);

@@ -3,6 +3,9 @@
 #include <mach/mach.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
 #include "harness.h"
 
 struct port_msg {
@@ -406,4 +409,176 @@ TEST(guard_mscount_seqno_and_srights_over_mig)
 	EXPECT_EQ(st.mps_flags & MACH_PORT_STATUS_FLAG_GUARDED, 0);
 	close(go);
 	waitpid(pid, &status, 0);
+}
+
+/* Spins in user mode for about `ms` milliseconds of CPU time. */
+static void *burn(void *arg)
+{
+	struct timespec a, b;
+	long ms = (long)(intptr_t)arg;
+	volatile unsigned long x = 0;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	do {
+		for (int i = 0; i < 100000; i++)
+			x += i;
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	} while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
+	return NULL;
+}
+
+TEST(task_info_layouts_and_counts_as_xnu)
+{
+	/* XNU's sizes (x86_64, packed to 4), in natural_t words. */
+	EXPECT_EQ(sizeof(struct mach_task_basic_info), 48);
+	EXPECT_EQ(MACH_TASK_BASIC_INFO_COUNT, 12);
+	EXPECT_EQ(TASK_BASIC_INFO_64_COUNT, 10);
+	EXPECT_EQ(TASK_BASIC_INFO_32_COUNT, 8);
+	EXPECT_EQ(TASK_BASIC_INFO_COUNT, 10);
+	EXPECT_EQ(TASK_THREAD_TIMES_INFO_COUNT, 4);
+	EXPECT_EQ(TASK_ABSOLUTETIME_INFO_COUNT, 8);
+	EXPECT_EQ(TASK_SECURITY_TOKEN_COUNT, 2);
+	EXPECT_EQ(TASK_AUDIT_TOKEN_COUNT, 8);
+	EXPECT_EQ(TASK_BASIC_INFO, 5);
+	EXPECT_EQ(MACH_TASK_BASIC_INFO, 20);
+	EXPECT_EQ(TASK_AUDIT_TOKEN, 15);
+	EXPECT_EQ(TASK_SECURITY_TOKEN, 13);
+	EXPECT_EQ(TASK_INFO_MAX, 1024);
+}
+
+TEST(task_info_basic_info_and_times)
+{
+	mach_task_basic_info_data_t mb;
+	task_basic_info_64_data_t b64;
+	task_thread_times_info_data_t tt;
+	task_absolutetime_info_data_t at;
+	mach_msg_type_number_t n;
+	pthread_t th;
+
+	/* A thread that burns CPU and exits: its time is the exited threads'. */
+	EXPECT_EQ(pthread_create(&th, NULL, burn, (void *)(intptr_t)150), 0);
+	pthread_join(th, NULL);
+	burn((void *)(intptr_t)50);
+
+	n = MACH_TASK_BASIC_INFO_COUNT;
+	KR_OK(task_info(mach_task_self(), MACH_TASK_BASIC_INFO, (task_info_t)&mb, &n));
+	EXPECT_EQ(n, MACH_TASK_BASIC_INFO_COUNT);
+	EXPECT_TRUE(mb.virtual_size > mb.resident_size);
+	EXPECT_TRUE(mb.resident_size > 0);
+	EXPECT_TRUE(mb.resident_size_max >= mb.resident_size);
+	EXPECT_EQ(mb.policy, POLICY_TIMESHARE);
+	EXPECT_EQ(mb.suspend_count, 0);
+	EXPECT_TRUE(mb.user_time.seconds > 0 || mb.user_time.microseconds > 0);
+	EXPECT_TRUE(mb.user_time.microseconds < 1000000);
+
+	n = TASK_BASIC_INFO_64_COUNT;
+	KR_OK(task_info(mach_task_self(), TASK_BASIC_INFO_64, (task_info_t)&b64, &n));
+	EXPECT_EQ(n, TASK_BASIC_INFO_64_COUNT);
+	EXPECT_EQ(b64.suspend_count, 0);
+	EXPECT_EQ(b64.policy, POLICY_TIMESHARE);
+	EXPECT_TRUE(b64.virtual_size > 0 && b64.resident_size > 0);
+
+	/* Live threads only: this one has run for 50 ms at least. */
+	n = TASK_THREAD_TIMES_INFO_COUNT;
+	KR_OK(task_info(mach_task_self(), TASK_THREAD_TIMES_INFO, (task_info_t)&tt, &n));
+	EXPECT_EQ(n, TASK_THREAD_TIMES_INFO_COUNT);
+	EXPECT_TRUE(tt.user_time.seconds > 0 || tt.user_time.microseconds > 0);
+
+	n = TASK_ABSOLUTETIME_INFO_COUNT;
+	KR_OK(task_info(mach_task_self(), TASK_ABSOLUTETIME_INFO, (task_info_t)&at, &n));
+	EXPECT_EQ(n, TASK_ABSOLUTETIME_INFO_COUNT);
+	EXPECT_TRUE(at.total_user >= at.threads_user && at.threads_user > 0);
+}
+
+TEST(task_info_tokens_match_the_message_trailer)
+{
+	security_token_t st;
+	audit_token_t at;
+	mach_msg_type_number_t n;
+	mach_port_t p;
+	struct {
+		mach_msg_header_t h;
+		mach_msg_max_trailer_t t;
+	} m;
+
+	n = TASK_SECURITY_TOKEN_COUNT;
+	KR_OK(task_info(mach_task_self(), TASK_SECURITY_TOKEN, (task_info_t)&st, &n));
+	EXPECT_EQ(n, TASK_SECURITY_TOKEN_COUNT);
+	EXPECT_EQ(st.val[0], geteuid());
+	EXPECT_EQ(st.val[1], getegid());
+
+	n = TASK_AUDIT_TOKEN_COUNT;
+	KR_OK(task_info(mach_task_self(), TASK_AUDIT_TOKEN, (task_info_t)&at, &n));
+	EXPECT_EQ(n, TASK_AUDIT_TOKEN_COUNT);
+	EXPECT_EQ(at.val[1], geteuid());
+	EXPECT_EQ(at.val[5], (unsigned)getpid());
+
+	/* The audit token of a message this task sends is the same. */
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &p));
+	memset(&m, 0, sizeof(m));
+	m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0);
+	m.h.msgh_size = sizeof(m.h);
+	m.h.msgh_remote_port = p;
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, sizeof(m.h), 0, 0, 0, 0));
+	KR_OK(mach_msg(&m.h, MACH_RCV_MSG | MACH_RCV_TRAILER_TYPE(MACH_MSG_TRAILER_FORMAT_0) |
+				     MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_AUDIT),
+		       0, sizeof(m), p, 0, 0));
+	EXPECT_EQ(memcmp(&m.t.msgh_audit, &at, sizeof(at)), 0);
+	EXPECT_EQ(memcmp(&m.t.msgh_sender, &st, sizeof(st)), 0);
+	KR_OK(mach_port_mod_refs(mach_task_self(), p, MACH_PORT_RIGHT_RECEIVE, -1));
+}
+
+TEST(task_info_errors_and_count_handling_as_xnu)
+{
+	integer_t buf[TASK_INFO_MAX];
+	mach_msg_type_number_t n;
+
+	/* A flavor XNU does not know, or one machipc does not serve. */
+	n = TASK_INFO_MAX;
+	KR(task_info(mach_task_self(), 9999, buf, &n), KERN_INVALID_ARGUMENT);
+	n = TASK_INFO_MAX;
+	KR(task_info(mach_task_self(), 0, buf, &n), KERN_INVALID_ARGUMENT);
+	/* A count below the flavor's. */
+	n = MACH_TASK_BASIC_INFO_COUNT - 1;
+	KR(task_info(mach_task_self(), MACH_TASK_BASIC_INFO, buf, &n), KERN_INVALID_ARGUMENT);
+	n = TASK_AUDIT_TOKEN_COUNT - 1;
+	KR(task_info(mach_task_self(), TASK_AUDIT_TOKEN, buf, &n), KERN_INVALID_ARGUMENT);
+	n = 0;
+	KR(task_info(mach_task_self(), TASK_SECURITY_TOKEN, buf, &n), KERN_INVALID_ARGUMENT);
+	/* A larger count comes back as the flavor's; MIG's server clamps a
+	 * count above TASK_INFO_MAX rather than refusing it. */
+	n = TASK_INFO_MAX;
+	KR_OK(task_info(mach_task_self(), TASK_SECURITY_TOKEN, buf, &n));
+	EXPECT_EQ(n, TASK_SECURITY_TOKEN_COUNT);
+	n = 5000;
+	KR_OK(task_info(mach_task_self(), MACH_TASK_BASIC_INFO, buf, &n));
+	EXPECT_EQ(n, MACH_TASK_BASIC_INFO_COUNT);
+	/* Not a task port. */
+	n = TASK_INFO_MAX;
+	KR(task_info(MACH_PORT_NULL, TASK_AUDIT_TOKEN, buf, &n), MACH_SEND_INVALID_DEST);
+}
+
+TEST(task_info_of_another_task)
+{
+	mach_port_t child;
+	audit_token_t at;
+	mach_task_basic_info_data_t mb;
+	mach_msg_type_number_t n;
+	int go, status;
+	pid_t pid = child_with_task_port(&child, &go);
+
+	n = TASK_AUDIT_TOKEN_COUNT;
+	KR_OK(task_info(child, TASK_AUDIT_TOKEN, (task_info_t)&at, &n));
+	EXPECT_EQ(at.val[5], (unsigned)pid);
+	EXPECT_EQ(at.val[1], geteuid());
+	n = MACH_TASK_BASIC_INFO_COUNT;
+	KR_OK(task_info(child, MACH_TASK_BASIC_INFO, (task_info_t)&mb, &n));
+	EXPECT_TRUE(mb.resident_size > 0);
+	close(go);
+	EXPECT_EQ(waitpid(pid, &status, 0), pid);
+	/* A task that has exited: its port no longer serves (XNU: the port
+	 * is dead; here the space is gone with its process). */
+	n = TASK_AUDIT_TOKEN_COUNT;
+	EXPECT_NE(task_info(child, TASK_AUDIT_TOKEN, (task_info_t)&at, &n), KERN_SUCCESS);
+	mach_port_deallocate(mach_task_self(), child);
 }

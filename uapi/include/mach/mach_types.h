@@ -15,6 +15,8 @@
 #include <mach/thread_special_ports.h>
 #include <mach/thread_status.h>
 #include <mach/time_value.h>
+#include <mach/policy.h>
+#include <mach/task_info.h>
 #include <mach/clock_types.h>
 #include <mach/vm_inherit.h>
 #include <mach/vm_prot.h>

@@ -35,6 +35,12 @@ kern_return_t task_suspend(
 kern_return_t task_resume(
 	task_read_t target_task);
 
+kern_return_t task_info(
+	task_name_t target_task,
+	task_flavor_t flavor,
+	task_info_t task_info_out,
+	mach_msg_type_number_t *task_info_outCnt);
+
 kern_return_t task_get_special_port(
 	task_inspect_t task,
 	int which_port,
