@@ -54,6 +54,16 @@ kern_return_t task_info(task_name_t target_task, task_flavor_t flavor, task_info
 	return KERN_SUCCESS;
 }
 
+kern_return_t task_get_exc_guard_behavior(task_inspect_t task, task_exc_guard_behavior_t *behavior)
+{
+	return machipc_mig_simple(task, MIG_TASK_GET_EXC_GUARD_BEHAVIOR, NULL, 0, behavior, sizeof(*behavior));
+}
+
+kern_return_t task_set_exc_guard_behavior(task_t task, task_exc_guard_behavior_t behavior)
+{
+	return machipc_mig_simple(task, MIG_TASK_SET_EXC_GUARD_BEHAVIOR, &behavior, sizeof(behavior), NULL, 0);
+}
+
 kern_return_t task_set_special_port(task_t task, int which_port, mach_port_t special_port)
 {
 	if (!machipc_is_self(task)) {

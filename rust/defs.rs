@@ -678,6 +678,8 @@ pub(crate) const MIG_TASK_SET_SPECIAL_PORT: i32 = 3410;
 pub(crate) const MIG_TASK_SET_EXCEPTION_PORTS: i32 = 3413;
 pub(crate) const MIG_TASK_GET_EXCEPTION_PORTS: i32 = 3414;
 pub(crate) const MIG_TASK_SWAP_EXCEPTION_PORTS: i32 = 3415;
+pub(crate) const MIG_TASK_GET_EXC_GUARD_BEHAVIOR: i32 = 3452;
+pub(crate) const MIG_TASK_SET_EXC_GUARD_BEHAVIOR: i32 = 3453;
 
 /// `MIG_TYPE_ERROR`: a MIG argument of the wrong type.
 pub(crate) const MIG_TYPE_ERROR: i32 = -300;
@@ -751,6 +753,8 @@ mig_layouts! {
     MigSpecialPortRequest(4) { which: u32 }
     /// `task_get_exception_ports`.
     MigExceptionMaskRequest(4) { mask: u32 }
+    /// `task_set_exc_guard_behavior`.
+    MigExcGuardRequest(4) { behavior: u32 }
     /// `task_info`: the flavor and how many words the caller takes.
     MigTaskInfoRequest(8) { flavor: u32, count: u32 }
     /// After the port descriptor: `mach_port_insert_right`.

@@ -208,6 +208,10 @@ const ROUTINES: &[Routine] = &[
         |s, r, _| handlers_reply(mp::exception_handlers(s, r.mask))),
     routine!(MIG_TASK_SWAP_EXCEPTION_PORTS, OnePort(MigSetExceptionPortsRequest), ReplyLayout::Ports,
         |s, r, a| set_exception_ports(s, r, a.port, true)),
+    routine!(MIG_TASK_GET_EXC_GUARD_BEHAVIOR, Simple(MigNoArgs), WORD,
+        |s, _, _| word_reply(Ok(crate::exc_guard::get(s)))),
+    routine!(MIG_TASK_SET_EXC_GUARD_BEHAVIOR, Simple(MigExcGuardRequest), NONE,
+        |s, r, _| done(crate::exc_guard::set(s, r.behavior))),
 ];
 
 // ---- Handlers too long for a table row ----

@@ -54,6 +54,7 @@ mod callbacks;
 mod defs;
 mod device;
 mod error;
+mod exc_guard;
 mod exception;
 mod ffi;
 mod kmsg;

@@ -169,6 +169,8 @@ pub(crate) struct Space {
     /// The kernel memory this space holds (messages it queued, its ports,
     /// sets and name table), and its user's account.
     pub(crate) quota: Arc<Quota>,
+    /// The task's `EXC_GUARD` delivery policy (`crate::exc_guard`).
+    pub(crate) exc_guard: Atomic<u32>,
     /// This space on its user's count of open spaces.
     _open: OpenSpace,
     /// Runs [`Space::destroy`] on the teardown queue ([`Space::release`]).
@@ -216,6 +218,7 @@ impl Space {
                 pid: Some(crate::ffi::PidRef::current_tgid()),
                 exec_id: crate::ffi::current_exec_id(),
                 quota: space_quota,
+                exc_guard: Atomic::new(crate::exc_guard::TASK_EXC_GUARD_NONE),
                 _open: open,
                 teardown <- kernel::new_work!("Space::teardown"),
             }),

@@ -582,3 +582,46 @@ TEST(task_info_of_another_task)
 	EXPECT_NE(task_info(child, TASK_AUDIT_TOKEN, (task_info_t)&at, &n), KERN_SUCCESS);
 	mach_port_deallocate(mach_task_self(), child);
 }
+
+TEST(exc_guard_behavior_kept_with_xnu_rules)
+{
+	task_exc_guard_behavior_t b = 0xdead;
+
+	/* A task starts with no EXC_GUARD delivery (XNU's third-party default). */
+	KR_OK(task_get_exc_guard_behavior(mach_task_self(), &b));
+	EXPECT_EQ(b, TASK_EXC_GUARD_NONE);
+	/* Bits outside TASK_EXC_GUARD_ALL. */
+	KR(task_set_exc_guard_behavior(mach_task_self(), 0x100), KERN_INVALID_VALUE);
+	/* ONCE cannot be turned on. */
+	KR(task_set_exc_guard_behavior(mach_task_self(), TASK_EXC_GUARD_MP_ONCE), KERN_DENIED);
+	KR_OK(task_set_exc_guard_behavior(mach_task_self(), TASK_EXC_GUARD_MP_CORPSE));
+	KR_OK(task_set_exc_guard_behavior(mach_task_self(), TASK_EXC_GUARD_NONE));
+	KR_OK(task_set_exc_guard_behavior(mach_task_self(),
+					  TASK_EXC_GUARD_MP_DELIVER | TASK_EXC_GUARD_MP_CORPSE));
+	KR_OK(task_get_exc_guard_behavior(mach_task_self(), &b));
+	EXPECT_EQ(b, TASK_EXC_GUARD_MP_DELIVER | TASK_EXC_GUARD_MP_CORPSE);
+	/* DELIVER and FATAL stay once set; CORPSE may go. */
+	KR(task_set_exc_guard_behavior(mach_task_self(), TASK_EXC_GUARD_NONE), KERN_DENIED);
+	KR_OK(task_set_exc_guard_behavior(mach_task_self(), TASK_EXC_GUARD_MP_DELIVER | TASK_EXC_GUARD_MP_FATAL));
+	KR(task_set_exc_guard_behavior(mach_task_self(), TASK_EXC_GUARD_MP_DELIVER), KERN_DENIED);
+	KR_OK(task_get_exc_guard_behavior(mach_task_self(), &b));
+	EXPECT_EQ(b, TASK_EXC_GUARD_MP_DELIVER | TASK_EXC_GUARD_MP_FATAL);
+}
+
+TEST(exc_guard_behavior_of_another_task)
+{
+	mach_port_t child;
+	task_exc_guard_behavior_t b = 0xdead;
+	int go, status;
+	pid_t pid = child_with_task_port(&child, &go);
+
+	KR_OK(task_set_exc_guard_behavior(mach_task_self(), TASK_EXC_GUARD_VM_DELIVER));
+	KR_OK(task_get_exc_guard_behavior(child, &b));
+	EXPECT_EQ(b, TASK_EXC_GUARD_NONE);
+	KR_OK(task_set_exc_guard_behavior(child, TASK_EXC_GUARD_VM_CORPSE));
+	KR_OK(task_get_exc_guard_behavior(child, &b));
+	EXPECT_EQ(b, TASK_EXC_GUARD_VM_CORPSE);
+	close(go);
+	EXPECT_EQ(waitpid(pid, &status, 0), pid);
+	mach_port_deallocate(mach_task_self(), child);
+}

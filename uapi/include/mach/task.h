@@ -41,6 +41,14 @@ kern_return_t task_info(
 	task_info_t task_info_out,
 	mach_msg_type_number_t *task_info_outCnt);
 
+kern_return_t task_get_exc_guard_behavior(
+	task_inspect_t task,
+	task_exc_guard_behavior_t *behavior);
+
+kern_return_t task_set_exc_guard_behavior(
+	task_t task,
+	task_exc_guard_behavior_t behavior);
+
 kern_return_t task_get_special_port(
 	task_inspect_t task,
 	int which_port,

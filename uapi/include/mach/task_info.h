@@ -9,6 +9,7 @@
 #ifndef _MACH_TASK_INFO_H_
 #define _MACH_TASK_INFO_H_
 
+#include <stdint.h>
 #include <mach/machine/vm_types.h>
 #include <mach/message.h>
 #include <mach/policy.h>
@@ -115,5 +116,21 @@ typedef struct mach_task_basic_info *mach_task_basic_info_t;
 	((mach_msg_type_number_t)(sizeof(mach_task_basic_info_data_t) / sizeof(natural_t)))
 
 #pragma pack(pop)
+
+/* EXC_GUARD delivery policy (task_get/set_exc_guard_behavior). machipc
+ * keeps it but raises no EXC_GUARD. */
+typedef uint32_t task_exc_guard_behavior_t;
+#define TASK_EXC_GUARD_NONE 0x00
+#define TASK_EXC_GUARD_VM_DELIVER 0x01
+#define TASK_EXC_GUARD_VM_ONCE 0x02
+#define TASK_EXC_GUARD_VM_CORPSE 0x04
+#define TASK_EXC_GUARD_VM_FATAL 0x08
+#define TASK_EXC_GUARD_VM_ALL 0x0f
+#define TASK_EXC_GUARD_MP_DELIVER 0x10
+#define TASK_EXC_GUARD_MP_ONCE 0x20
+#define TASK_EXC_GUARD_MP_CORPSE 0x40
+#define TASK_EXC_GUARD_MP_FATAL 0x80
+#define TASK_EXC_GUARD_MP_ALL 0xf0
+#define TASK_EXC_GUARD_ALL 0xff
 
 #endif
