@@ -299,6 +299,8 @@ pub(crate) fn create(space: &Space) -> u32 {
 
 fn make(space: &Space) -> MachResult<u32> {
     let port = Port::new(&space.quota)?;
+    // As XNU's: the timer's receive right stays in the space that made it.
+    port.set_immovable_receive();
     let receive = Right::from_counted(Kind::Receive, port.clone());
     // Until it is named, dropping `receive` destroys the port and with it
     // the timer.

@@ -1229,6 +1229,12 @@ impl Port {
         Ok(())
     }
 
+    /// Makes the receive right immovable without a guard (XNU's
+    /// `ip_immovable_receive` on a timer port).
+    pub(crate) fn set_immovable_receive(&self) {
+        self.inner.lock().flags |= MACH_PORT_STATUS_FLAG_GUARD_IMMOVABLE_RECEIVE;
+    }
+
     /// Whether the receive right may not leave its space.
     pub(crate) fn is_immovable_receive(&self) -> bool {
         self.inner.lock().flags & MACH_PORT_STATUS_FLAG_GUARD_IMMOVABLE_RECEIVE != 0

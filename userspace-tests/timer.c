@@ -181,6 +181,11 @@ TEST(errors)
 	KR(mk_timer_arm(0x12345603, 0), KERN_INVALID_NAME);
 	KR(mk_timer_cancel(0x12345603, &when), KERN_INVALID_NAME);
 	KR(mk_timer_destroy(0x12345603), KERN_INVALID_NAME);
+	/* The receive right is immovable, as XNU's. */
+	mach_port_t moved = MACH_PORT_NULL;
+	mach_msg_type_name_t mt = 0;
+	KR(mach_port_extract_right(mach_task_self(), t, MACH_MSG_TYPE_MOVE_RECEIVE, &moved, &mt),
+	   KERN_INVALID_CAPABILITY);
 	/* XNU's mktimer_kobject test: no port-destroyed request on a timer. */
 	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &notify));
 	KR(mach_port_request_notification(mach_task_self(), t, MACH_NOTIFY_PORT_DESTROYED, 0, notify,
