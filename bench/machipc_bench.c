@@ -790,6 +790,17 @@ int main(int argc, char **argv)
 			struct stat2 s = stats(t, n);
 			printf("RPC round trip: median %.0f ns, p99 %.0f ns over %d\n", s.median, s.p99, n);
 			return 0;
+		} else if (!strcmp(argv[i], "--fanin-only") && i + 1 < argc) {
+			/* Fan-in alone, Mach then the socket, for a profiler. */
+			int n = atoi(argv[++i]);
+
+			const char *which = i + 1 < argc ? argv[i + 1] : "both";
+
+			if (strcmp(which, "sock"))
+				printf("fan-in: machipc %.0f msgs/s\n", fan_in(1, n));
+			if (strcmp(which, "mach"))
+				printf("fan-in: SOCK_SEQPACKET %.0f msgs/s\n", fan_in(0, n));
+			return 0;
 		} else if (!strcmp(argv[i], "--pipe-only") && i + 1 < argc) {
 			int n = atoi(argv[++i]);
 			double *t = malloc(sizeof(double) * n);
