@@ -33,8 +33,10 @@
 //! 3. `port::TRANSIT`, which serializes sends of messages that carry
 //!    receive rights; never held by a path that then serves a kernel
 //!    object with a space lock.
-//! 4. `Port::inner`.
-//! 5. `PortSet::inner`.
+//! 4. `Port::inner`, a spinlock (the message queue's lock, as XNU's
+//!    `imq_lock`): nothing under it sleeps, allocates or frees a port.
+//!    Waiters sleep on the port's condition variables with it released.
+//! 5. `PortSet::inner`, a spinlock likewise.
 //!
 //! `mk_timer::Timer::inner` is taken alone: no other of these is held
 //! when it is taken, and none is taken under it.

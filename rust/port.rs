@@ -13,15 +13,15 @@
 use kernel::prelude::*;
 use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
 use kernel::sync::poll::PollCondVar;
-use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, MutexGuard};
+use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, SpinLockGuard};
 use kernel::time::Jiffies;
-use kernel::{new_condvar, new_mutex, new_poll_condvar};
+use kernel::{new_condvar, new_poll_condvar, new_spinlock};
 
 use crate::error::*;
 use crate::kmsg::{Kmsg, KmsgBox};
 use crate::lazy_vec::LazyVec;
 use crate::limits::{Charge, Quota};
-use crate::lock_count::{Counted, CountedMutex};
+use crate::lock_count::{Counted, CountedSpinLock};
 use crate::mqueue::MsgQueue;
 use crate::notify;
 use crate::port_set::PortSet;
@@ -334,7 +334,7 @@ impl PortInner {
 #[pin_data(PinnedDrop)]
 pub(crate) struct Port {
     #[pin]
-    inner: CountedMutex<PortInner>,
+    inner: CountedSpinLock<PortInner>,
     /// Receivers blocked on this port.
     #[pin]
     rcv_wait: CondVar,
@@ -442,7 +442,7 @@ impl Port {
         }
         let p = Arc::pin_init(
             pin_init!(Port {
-                inner <- Counted::new(LockClass::Port, new_mutex!(PortInner {
+                inner <- Counted::new(LockClass::Port, new_spinlock!(PortInner {
                     active: true,
                     receiver: None,
                     queue: MsgQueue::new(),
@@ -726,7 +726,11 @@ impl Port {
         kmsg.for_each_receive(|p| {
             let mut g = p.inner.lock();
             if g.receiver.is_none() {
-                g.in_transit_at = Some(self.clone());
+                // A stale mark is released after the lock: nothing is
+                // dropped under a port's spinlock that could free a port.
+                let old = g.in_transit_at.replace(self.clone());
+                drop(g);
+                drop(old);
             }
         });
     }
@@ -859,7 +863,7 @@ impl Port {
     /// after the lock). If the port joined more sets meanwhile, the lock
     /// is dropped and the list grown; if memory is short, the list is left
     /// short and the caller tells the sets it misses under the lock.
-    fn lock_with_sets(&self) -> (MutexGuard<'_, PortInner>, bool, LazyVec<Arc<PortSet>>) {
+    fn lock_with_sets(&self) -> (SpinLockGuard<'_, PortInner>, bool, LazyVec<Arc<PortSet>>) {
         let mut sets = LazyVec::new();
         loop {
             let (g, room) = self.lock_for_push();
@@ -879,7 +883,7 @@ impl Port {
     /// (or dead, or a kernel object: no room needed). A full ring grows
     /// with the lock dropped, and the port is locked again; `false` if
     /// memory is short.
-    fn lock_for_push(&self) -> (MutexGuard<'_, PortInner>, bool) {
+    fn lock_for_push(&self) -> (SpinLockGuard<'_, PortInner>, bool) {
         let mut spare = LazyVec::new();
         loop {
             let mut g = self.inner.lock();
@@ -907,8 +911,8 @@ impl Port {
     /// again).
     fn shrink_queue<'a>(
         &'a self,
-        g: MutexGuard<'a, PortInner>,
-    ) -> (MutexGuard<'a, PortInner>, LazyVec<Option<KmsgBox>>) {
+        g: SpinLockGuard<'a, PortInner>,
+    ) -> (SpinLockGuard<'a, PortInner>, LazyVec<Option<KmsgBox>>) {
         let Some(want) = g.queue.shrunk_len() else {
             return (g, LazyVec::new());
         };
@@ -930,8 +934,8 @@ impl Port {
     /// if memory is short they stay armed.
     fn take_send_possible<'a>(
         &'a self,
-        mut g: MutexGuard<'a, PortInner>,
-    ) -> (MutexGuard<'a, PortInner>, LazyVec<DeadNameRequest>) {
+        mut g: SpinLockGuard<'a, PortInner>,
+    ) -> (SpinLockGuard<'a, PortInner>, LazyVec<DeadNameRequest>) {
         let mut out = LazyVec::new();
         loop {
             if !g.sp_armed || !g.has_room() {
