@@ -2,8 +2,10 @@
 /*
  * The process's connection to /dev/machipc: opened lazily and close-on-exec
  * on first use, from any thread. After fork() the child starts with a fresh,
- * empty space (XNU's behaviour): the inherited descriptor is closed and the
- * next call opens a new one.
+ * empty space (XNU's behaviour): the inherited descriptor is closed and a new
+ * one opened at once. A parent with a space returns from fork() only once
+ * the child has its own, so that task_for_pid(child) works from then on, as
+ * on XNU, also for a child that never makes a Mach call.
  */
 #include "internal.h"
 
@@ -20,6 +22,9 @@ int (*vprintf_stderr_func)(const char *format, va_list ap);
 static int device_fd = -1;
 static pthread_mutex_t device_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* The pipe a forking thread waits on until its child has opened its space
+ * (the child writes a byte, or its end closes when the child dies). */
+static __thread int fork_wait[2] = { -1, -1 };
 
 static void load_bootstrap_port(void)
 {
@@ -41,21 +46,52 @@ static void child_after_fork(void)
 	bootstrap_port = MACH_PORT_NULL;
 	machipc_mig_forget_reply_port();
 	pthread_mutex_init(&device_lock, NULL);
-	if (old < 0)
-		return;
-	device_fd = open(MACHIPC_DEVICE, O_RDWR | O_CLOEXEC);
-	if (device_fd >= 0) {
-		struct machipc_inherit in = { .fd = old };
+	if (old >= 0) {
+		device_fd = open(MACHIPC_DEVICE, O_RDWR | O_CLOEXEC);
+		if (device_fd >= 0) {
+			struct machipc_inherit in = { .fd = old };
 
-		if (ioctl(device_fd, MACHIPC_IOC_INHERIT, &in) == 0 && in.ret == KERN_SUCCESS)
-			load_bootstrap_port();
+			if (ioctl(device_fd, MACHIPC_IOC_INHERIT, &in) == 0 && in.ret == KERN_SUCCESS)
+				load_bootstrap_port();
+		}
+		close(old);
 	}
-	close(old);
+	if (fork_wait[1] >= 0) {
+		char c = 1;
+
+		close(fork_wait[0]);
+		if (write(fork_wait[1], &c, 1) < 0) {
+			/* The parent then learns it from the closed end. */
+		}
+		close(fork_wait[1]);
+		fork_wait[0] = fork_wait[1] = -1;
+	}
+}
+
+static void prepare_fork(void)
+{
+	fork_wait[0] = fork_wait[1] = -1;
+	if (__atomic_load_n(&device_fd, __ATOMIC_ACQUIRE) >= 0 && pipe2(fork_wait, O_CLOEXEC) != 0)
+		fork_wait[0] = fork_wait[1] = -1;
+}
+
+/* Also after a failed fork: then the pipe's other end is closed here. */
+static void parent_after_fork(void)
+{
+	char c;
+
+	if (fork_wait[0] < 0)
+		return;
+	close(fork_wait[1]);
+	while (read(fork_wait[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(fork_wait[0]);
+	fork_wait[0] = fork_wait[1] = -1;
 }
 
 static void install_atfork(void)
 {
-	pthread_atfork(NULL, NULL, child_after_fork);
+	pthread_atfork(prepare_fork, parent_after_fork, child_after_fork);
 }
 
 int machipc_device_fd(void)

@@ -49,6 +49,9 @@ struct exc_slot {
 
 /* Per-thread exception ports (thread_set_exception_ports on oneself). */
 static __thread struct exc_slot thread_exc[EXC_SLOTS];
+/* Whether the thread ever set a port (XNU's thread exc_actions table, made
+ * by the first thread_set_exception_ports): until then it has none to list. */
+static __thread int thread_exc_used;
 static __thread mach_port_t thread_port;
 
 mach_port_t mach_thread_self(void)
@@ -512,10 +515,21 @@ kern_return_t thread_swap_exception_ports(thread_act_t thread, exception_mask_t 
 kern_return_t thread_set_exception_ports(thread_act_t thread, exception_mask_t exception_mask, mach_port_t new_port,
 					 exception_behavior_t behavior, thread_state_flavor_t new_flavor)
 {
+	exception_behavior_t b = behavior & ~MACH_EXCEPTION_MASK;
+
 	if (thread != thread_port || thread == MACH_PORT_NULL)
 		return KERN_INVALID_ARGUMENT;
+	/* XNU's set_exception_ports_validation, as the module's for the task. */
 	if (exception_mask & ~(exception_mask_t)EXC_MASK_VALID)
 		return KERN_INVALID_ARGUMENT;
+	if (MACH_PORT_VALID(new_port) && (b < EXCEPTION_DEFAULT || b > EXCEPTION_STATE_IDENTITY_PROTECTED))
+		return KERN_INVALID_ARGUMENT;
+	if (new_flavor != 0 && !VALID_THREAD_STATE_FLAVOR(new_flavor))
+		return KERN_INVALID_ARGUMENT;
+	if ((b == EXCEPTION_IDENTITY_PROTECTED || (behavior & MACH_EXCEPTION_BACKTRACE_PREFERRED)) &&
+	    !(behavior & MACH_EXCEPTION_CODES))
+		return KERN_INVALID_ARGUMENT;
+	thread_exc_used = 1;
 	for (int i = 1; i < EXC_SLOTS; i++) {
 		if (!(exception_mask & (1u << i)))
 			continue;
@@ -544,7 +558,7 @@ kern_return_t thread_get_exception_ports(thread_act_t thread, exception_mask_t e
 		return KERN_INVALID_ARGUMENT;
 	if (exception_mask & ~(exception_mask_t)EXC_MASK_VALID)
 		return KERN_INVALID_ARGUMENT;
-	for (int i = 1; i < EXC_SLOTS; i++) {
+	for (int i = 1; i < EXC_SLOTS && thread_exc_used; i++) {
 		mach_msg_type_number_t j;
 
 		if (!(exception_mask & (1u << i)))

@@ -40,23 +40,29 @@ pub(crate) struct ExcPort {
 }
 
 fn valid_flavor(f: u32) -> bool {
-    // x86's thread-state flavors (mach/i386/thread_status.h), and
-    // THREAD_STATE_NONE.
-    (1..=25).contains(&f)
+    // 0, and x86's thread-state flavors (mach/i386/thread_status.h's
+    // VALID_THREAD_STATE_FLAVOR: THREAD_STATE_NONE is 13; 14 and 15 are
+    // not flavors).
+    matches!(f, 0..=13 | 16..=25)
 }
 
-/// XNU's checks of `task_set_exception_ports` arguments.
+/// XNU's checks of `task_set_exception_ports` arguments
+/// (`set_exception_ports_validation`).
 pub(crate) fn validate(mask: u32, behavior: u32, flavor: u32, has_port: bool) -> MachResult {
     if mask & !EXC_MASK_VALID != 0 {
         return Err(KERN_INVALID_ARGUMENT);
     }
-    if has_port {
-        let b = behavior & !MACH_EXCEPTION_MASK;
-        if !(EXCEPTION_DEFAULT..=EXCEPTION_STATE_IDENTITY_PROTECTED).contains(&b) {
-            return Err(KERN_INVALID_ARGUMENT);
-        }
+    let b = behavior & !MACH_EXCEPTION_MASK;
+    if has_port && !(EXCEPTION_DEFAULT..=EXCEPTION_STATE_IDENTITY_PROTECTED).contains(&b) {
+        return Err(KERN_INVALID_ARGUMENT);
     }
     if !valid_flavor(flavor) {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    // The protected identity and backtraces come with 64-bit codes only.
+    if (b == EXCEPTION_IDENTITY_PROTECTED || behavior & MACH_EXCEPTION_BACKTRACE_PREFERRED != 0)
+        && behavior & MACH_EXCEPTION_CODES == 0
+    {
         return Err(KERN_INVALID_ARGUMENT);
     }
     Ok(())

@@ -456,3 +456,96 @@ TEST(only_a_real_fault_can_be_raised)
 	KR(mach_msg(&h, MACH_RCV_MSG | MACH_RCV_LARGE | MACH_RCV_TIMEOUT, 0, sizeof(h), exc_port, 0, 0),
 	   MACH_RCV_TOO_LARGE);
 }
+
+/* Serves one EXC_BREAKPOINT request (64-bit codes) and resumes the thread. */
+static void *breakpoint_server(void *arg)
+{
+	struct exc_req r;
+
+	(void)arg;
+	if (mach_msg(&r.h, MACH_RCV_MSG, 0, sizeof(r), exc_port, 0, 0) != KERN_SUCCESS)
+		return NULL;
+	if (r.h.msgh_id == 2405 && r.exception == EXC_BREAKPOINT && r.codeCnt == 2 && r.code[0] == EXC_I386_BPT)
+		raised++;
+	reply(&r.h, KERN_SUCCESS);
+	return NULL;
+}
+
+static void debugtrap(void)
+{
+#if defined(__has_builtin) && __has_builtin(__builtin_debugtrap)
+	__builtin_debugtrap();
+#else
+	__asm__ volatile("int3");
+#endif
+}
+
+/*
+ * XNU takes flavor 0 (and THREAD_STATE_NONE) with EXCEPTION_DEFAULT; int3
+ * raises EXC_BREAKPOINT with EXC_I386_BPT, and a KERN_SUCCESS reply
+ * resumes after it. The protected identity needs 64-bit codes.
+ */
+TEST(breakpoint_raises_exc_breakpoint_with_flavor_none)
+{
+	exception_mask_t masks[EXC_TYPES_COUNT];
+	mach_port_t ports[EXC_TYPES_COUNT];
+	exception_behavior_t behaviors[EXC_TYPES_COUNT];
+	thread_state_flavor_t flavors[EXC_TYPES_COUNT];
+	mach_msg_type_number_t n = EXC_TYPES_COUNT;
+	pthread_t t;
+
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &exc_port));
+	KR_OK(mach_port_insert_right(mach_task_self(), exc_port, exc_port, MACH_MSG_TYPE_MAKE_SEND));
+	KR(task_set_exception_ports(mach_task_self(), EXC_MASK_BREAKPOINT, exc_port,
+				    EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES, 14),
+	   KERN_INVALID_ARGUMENT);
+	KR(task_set_exception_ports(mach_task_self(), EXC_MASK_BREAKPOINT, exc_port, EXCEPTION_IDENTITY_PROTECTED, 0),
+	   KERN_INVALID_ARGUMENT);
+	KR_OK(task_set_exception_ports(mach_task_self(), EXC_MASK_BREAKPOINT, exc_port,
+				       EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES, THREAD_STATE_NONE));
+	KR_OK(task_set_exception_ports(mach_task_self(), EXC_MASK_BREAKPOINT, exc_port,
+				       EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES, 0));
+	KR_OK(task_get_exception_ports(mach_task_self(), EXC_MASK_BREAKPOINT, masks, &n, ports, behaviors, flavors));
+	EXPECT_EQ(n, 1);
+	EXPECT_EQ(flavors[0], 0);
+	pthread_create(&t, NULL, breakpoint_server, NULL);
+	debugtrap();
+	pthread_join(t, NULL);
+	EXPECT_EQ(raised, 1);
+}
+
+/*
+ * thread_get_exception_ports lists the thread's own ports only: none until
+ * the thread sets one (the task's do not show), then every type asked for,
+ * unset ones coalesced under MACH_PORT_NULL, in type order.
+ */
+TEST(thread_exception_ports_are_the_threads_own)
+{
+	exception_mask_t masks[EXC_TYPES_COUNT];
+	mach_port_t ports[EXC_TYPES_COUNT];
+	exception_behavior_t behaviors[EXC_TYPES_COUNT];
+	thread_state_flavor_t flavors[EXC_TYPES_COUNT];
+	mach_msg_type_number_t n = EXC_TYPES_COUNT;
+	thread_act_t th = mach_thread_self();
+
+	setup();
+	KR_OK(thread_get_exception_ports(th, EXC_MASK_ALL, masks, &n, ports, behaviors, flavors));
+	EXPECT_EQ(n, 0);
+	KR(thread_set_exception_ports(th, EXC_MASK_ARITHMETIC, exc_port, EXCEPTION_DEFAULT, 14), KERN_INVALID_ARGUMENT);
+	KR(thread_set_exception_ports(th, EXC_MASK_ARITHMETIC, exc_port, 77, 0), KERN_INVALID_ARGUMENT);
+	n = EXC_TYPES_COUNT;
+	KR_OK(thread_get_exception_ports(th, EXC_MASK_ALL, masks, &n, ports, behaviors, flavors));
+	EXPECT_EQ(n, 0);
+	KR_OK(thread_set_exception_ports(th, EXC_MASK_ARITHMETIC, exc_port, EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES,
+					 0));
+	n = EXC_TYPES_COUNT;
+	KR_OK(thread_get_exception_ports(th, EXC_MASK_BAD_ACCESS | EXC_MASK_ARITHMETIC, masks, &n, ports, behaviors,
+					 flavors));
+	EXPECT_EQ(n, 2);
+	EXPECT_EQ(masks[0], EXC_MASK_BAD_ACCESS);
+	EXPECT_EQ(ports[0], MACH_PORT_NULL);
+	EXPECT_EQ(masks[1], EXC_MASK_ARITHMETIC);
+	EXPECT_EQ(ports[1], exc_port);
+	EXPECT_EQ((unsigned)behaviors[1], EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES);
+	EXPECT_EQ(flavors[1], 0);
+}

@@ -625,3 +625,31 @@ TEST(exc_guard_behavior_of_another_task)
 	EXPECT_EQ(waitpid(pid, &status, 0), pid);
 	mach_port_deallocate(mach_task_self(), child);
 }
+
+/*
+ * As on XNU, a forked child has a task port from the moment fork returns,
+ * even if it never makes a Mach call (Apple's thread-port race test forks
+ * a child that only makes threads): libmach opens the child's space in its
+ * fork handler, and the parent's fork() waits for it.
+ */
+TEST(forked_child_has_a_task_port_when_fork_returns)
+{
+	mach_port_t p, t;
+	int status, got = 0;
+
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &p));
+	for (int i = 0; i < 10; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			pause();
+			_exit(0);
+		}
+		KR_OK(task_for_pid(mach_task_self(), pid, &t));
+		KR_OK(pid_for_task(t, &got));
+		EXPECT_EQ(got, pid);
+		KR_OK(mach_port_deallocate(mach_task_self(), t));
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+}
