@@ -502,18 +502,6 @@ kern_return_t mach_port_dnrequest_info(ipc_space_t task, mach_port_name_t name, 
 	return machipc_not_supported(4, task, name, dnr_total, dnr_used);
 }
 
-kern_return_t mach_port_kernel_object(ipc_space_read_t task, mach_port_name_t name, unsigned int *object_type,
-				      unsigned int *object_addr)
-{
-	return machipc_not_supported(4, task, name, object_type, object_addr);
-}
-
-kern_return_t mach_port_kobject(ipc_space_read_t task, mach_port_name_t name, natural_t *object_type,
-				mach_vm_address_t *object_addr)
-{
-	return machipc_not_supported(4, task, name, object_type, object_addr);
-}
-
 kern_return_t mach_port_assert_attributes(ipc_space_t task, mach_port_name_t name, mach_port_flavor_t flavor,
 					  mach_port_info_t info, mach_msg_type_number_t infoCnt)
 {
@@ -524,4 +512,33 @@ kern_return_t mach_port_is_connection_for_service(ipc_space_t task, mach_port_na
 						  mach_port_name_t service_port, uint64_t *filter_policy_id)
 {
 	return machipc_not_supported(4, task, connection_port, service_port, filter_policy_id);
+}
+
+/* The kernel-object type behind a port (IKOT_TASK_CONTROL for a task port,
+ * IKOT_TIMER, IKOT_NONE for a plain port); the address is always 0. */
+kern_return_t mach_port_kobject(ipc_space_read_t task, mach_port_name_t name, natural_t *object_type,
+				mach_vm_address_t *object_addr)
+{
+	struct __attribute__((packed, aligned(4))) {
+		natural_t type;
+		mach_vm_address_t addr;
+	} out;
+	kern_return_t kr = machipc_mig_simple(task, MIG_MACH_PORT_KOBJECT, &name, sizeof(name), &out, sizeof(out));
+
+	if (kr != KERN_SUCCESS)
+		return kr;
+	*object_type = out.type;
+	*object_addr = out.addr;
+	return KERN_SUCCESS;
+}
+
+kern_return_t mach_port_kernel_object(ipc_space_read_t task, mach_port_name_t name, unsigned *object_type,
+				      unsigned *object_addr)
+{
+	mach_vm_address_t addr;
+	kern_return_t kr = mach_port_kobject(task, name, object_type, &addr);
+
+	if (kr == KERN_SUCCESS && object_addr)
+		*object_addr = (unsigned)addr;
+	return kr;
 }

@@ -671,6 +671,7 @@ pub(crate) const MIG_MACH_PORT_GET_CONTEXT: i32 = 3228;
 pub(crate) const MIG_MACH_PORT_SET_CONTEXT: i32 = 3229;
 pub(crate) const MIG_MACH_PORT_CONSTRUCT: i32 = 3231;
 pub(crate) const MIG_MACH_PORT_DESTRUCT: i32 = 3232;
+pub(crate) const MIG_MACH_PORT_KOBJECT: i32 = 3230;
 pub(crate) const MIG_MACH_PORT_GUARD: i32 = 3233;
 pub(crate) const MIG_MACH_PORT_UNGUARD: i32 = 3234;
 pub(crate) const MIG_MACH_PORT_GUARD_WITH_FLAGS: i32 = 3237;
@@ -774,6 +775,8 @@ mig_layouts! {
     MigContextReply(8) { context: u64 }
     /// `mach_port_get_attributes`: `count` words of `info` are sent.
     MigAttributesReply(72) { count: u32, info: [u32; 17] }
+    /// `mach_port_kobject`: the object's type and (always 0) address.
+    MigKobjectReply(12) { object_type: u32, object_addr: u64 }
     /// `task_info`: `count` words of `info` are sent.
     MigTaskInfoReply(52) { count: u32, info: [u32; 12] }
     /// After the out-of-line descriptors of `mach_port_names` (both

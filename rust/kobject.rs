@@ -188,6 +188,14 @@ const ROUTINES: &[Routine] = &[
         |s, r, _| word_reply(mp::construct(s, &{ r.options }, r.context))),
     routine!(MIG_MACH_PORT_DESTRUCT, Simple(MigDestructRequest), NONE,
         |s, r, _| done(mp::destruct(s, r.name, r.srdelta, r.guard))),
+    routine!(MIG_MACH_PORT_KOBJECT, Simple(MigNameRequest), words::<MigKobjectReply>(),
+        |s, r, _| match crate::port_info::kobject(s, r.name) {
+            Ok((object_type, object_addr)) => bytes_reply(AsBytes::as_bytes(&MigKobjectReply {
+                object_type,
+                object_addr,
+            })),
+            Err(e) => error(e),
+        }),
     routine!(MIG_MACH_PORT_GUARD, Simple(MigGuardRequest), NONE,
         |s, r, _| done(mp::guard(s, r.name, r.guard, u64::from(r.strict != 0)))),
     routine!(MIG_MACH_PORT_UNGUARD, Simple(MigContextRequest), NONE,

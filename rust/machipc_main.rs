@@ -73,6 +73,7 @@ mod notify;
 mod ool;
 mod port;
 mod port_fd;
+mod port_info;
 mod port_set;
 mod reap;
 mod right;

@@ -653,3 +653,59 @@ TEST(forked_child_has_a_task_port_when_fork_returns)
 		waitpid(pid, &status, 0);
 	}
 }
+
+/* XNU's kernel-object types, as Apple's tests define them. */
+#define IKOT_NONE 0
+#define IKOT_TASK_CONTROL 2
+#define IKOT_TIMER 8
+
+TEST(mach_port_kobject_types_and_errors_as_xnu)
+{
+	natural_t type = 99;
+	unsigned utype = 99, uaddr = 99;
+	mach_vm_address_t addr = 99;
+	mach_port_t p, so, ps, dead, child;
+	int go, status;
+	pid_t pid;
+
+	KR_OK(mach_port_kobject(mach_task_self(), mach_task_self(), &type, &addr));
+	EXPECT_EQ(type, IKOT_TASK_CONTROL);
+	EXPECT_EQ(addr, 0);
+	KR_OK(mach_port_kernel_object(mach_task_self(), mach_task_self(), &utype, &uaddr));
+	EXPECT_EQ(utype, IKOT_TASK_CONTROL);
+	EXPECT_EQ(uaddr, 0);
+
+	/* A plain port: receive right, and send right only. */
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &p));
+	KR_OK(mach_port_kobject(mach_task_self(), p, &type, &addr));
+	EXPECT_EQ(type, IKOT_NONE);
+
+	/* A send-once right or a port set: KERN_INVALID_RIGHT. */
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &so));
+	{
+		mach_port_t r;
+		mach_msg_type_name_t t;
+
+		KR_OK(mach_port_extract_right(mach_task_self(), so, MACH_MSG_TYPE_MAKE_SEND_ONCE, &r, &t));
+		KR(mach_port_kobject(mach_task_self(), r, &type, &addr), KERN_INVALID_RIGHT);
+	}
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_PORT_SET, &ps));
+	KR(mach_port_kobject(mach_task_self(), ps, &type, &addr), KERN_INVALID_RIGHT);
+
+	/* No such name, or a dead name: KERN_INVALID_NAME. */
+	KR(mach_port_kobject(mach_task_self(), 0x7fff03, &type, &addr), KERN_INVALID_NAME);
+	KR(mach_port_kobject(mach_task_self(), MACH_PORT_NULL, &type, &addr), KERN_INVALID_NAME);
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_DEAD_NAME, &dead));
+	KR(mach_port_kobject(mach_task_self(), dead, &type, &addr), KERN_INVALID_NAME);
+
+	/* Another task's port, seen from here: a task port. */
+	pid = child_with_task_port(&child, &go);
+	KR_OK(mach_port_kobject(mach_task_self(), child, &type, &addr));
+	EXPECT_EQ(type, IKOT_TASK_CONTROL);
+	/* Asked of the child's space: its own task port is there too. */
+	KR_OK(mach_port_kobject(child, 0x103, &type, &addr));
+	EXPECT_EQ(type, IKOT_TASK_CONTROL);
+	close(go);
+	EXPECT_EQ(waitpid(pid, &status, 0), pid);
+	mach_port_deallocate(mach_task_self(), child);
+}
