@@ -542,3 +542,46 @@ kern_return_t mach_port_kernel_object(ipc_space_read_t task, mach_port_name_t na
 		*object_addr = (unsigned)addr;
 	return kr;
 }
+
+/* The space's whole name table, out of line (a fresh region for
+ * vm_deallocate), and an always empty tree. */
+kern_return_t mach_port_space_info(ipc_space_read_t space, ipc_info_space_t *space_info,
+				   ipc_info_name_array_t *table_info, mach_msg_type_number_t *table_infoCnt,
+				   ipc_info_tree_name_array_t *tree_info, mach_msg_type_number_t *tree_infoCnt)
+{
+	struct {
+		mach_msg_header_t h;
+		NDR_record_t ndr;
+	} req;
+	struct {
+		mach_msg_header_t h;
+		mach_msg_body_t body;
+		mach_msg_ool_descriptor_t table;
+		mach_msg_ool_descriptor_t tree;
+		NDR_record_t ndr;
+		ipc_info_space_t info;
+		mach_msg_type_number_t table_count;
+		mach_msg_type_number_t tree_count;
+		mach_msg_max_trailer_t trailer;
+	} rep;
+	kern_return_t kr;
+
+	memset(&req, 0, sizeof(req));
+	req.ndr = NDR_record;
+	kr = machipc_mig_rpc(space, &req.h, sizeof(req), MIG_MACH_PORT_SPACE_INFO, &rep.h, sizeof(rep));
+	if (kr != KERN_SUCCESS)
+		return kr;
+	if (!(rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
+		return ((mig_reply_error_t *)&rep)->RetCode;
+	if (rep.body.msgh_descriptor_count != 2 ||
+	    rep.table.size != rep.table_count * sizeof(ipc_info_name_t) || rep.tree_count != 0) {
+		mach_msg_destroy(&rep.h);
+		return MIG_TYPE_ERROR;
+	}
+	*space_info = rep.info;
+	*table_info = rep.table.address;
+	*table_infoCnt = rep.table_count;
+	*tree_info = rep.tree.address;
+	*tree_infoCnt = 0;
+	return KERN_SUCCESS;
+}

@@ -671,6 +671,7 @@ pub(crate) const MIG_MACH_PORT_GET_CONTEXT: i32 = 3228;
 pub(crate) const MIG_MACH_PORT_SET_CONTEXT: i32 = 3229;
 pub(crate) const MIG_MACH_PORT_CONSTRUCT: i32 = 3231;
 pub(crate) const MIG_MACH_PORT_DESTRUCT: i32 = 3232;
+pub(crate) const MIG_MACH_PORT_SPACE_INFO: i32 = 3223;
 pub(crate) const MIG_MACH_PORT_KOBJECT: i32 = 3230;
 pub(crate) const MIG_MACH_PORT_GUARD: i32 = 3233;
 pub(crate) const MIG_MACH_PORT_UNGUARD: i32 = 3234;

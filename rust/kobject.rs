@@ -188,6 +188,8 @@ const ROUTINES: &[Routine] = &[
         |s, r, _| word_reply(mp::construct(s, &{ r.options }, r.context))),
     routine!(MIG_MACH_PORT_DESTRUCT, Simple(MigDestructRequest), NONE,
         |s, r, _| done(mp::destruct(s, r.name, r.srdelta, r.guard))),
+    routine!(MIG_MACH_PORT_SPACE_INFO, Simple(MigNoArgs), ReplyLayout::Ool(2),
+        |s, _, _| space_info(s)),
     routine!(MIG_MACH_PORT_KOBJECT, Simple(MigNameRequest), words::<MigKobjectReply>(),
         |s, r, _| match crate::port_info::kobject(s, r.name) {
             Ok((object_type, object_addr)) => bytes_reply(AsBytes::as_bytes(&MigKobjectReply {
@@ -229,6 +231,19 @@ fn names(space: &Space) -> Reply {
         Ok((names, types)) => {
             let n = names.len() as u32;
             ool_reply(&[&names, &types], &[n, n]).unwrap_or_else(shortage)
+        }
+        Err(e) => error(e),
+    }
+}
+
+/// `mach_port_space_info`: the table and an empty tree out of line, then
+/// `ipc_info_space_t` (generation mask, table size, four unused words)
+/// and the two counts.
+fn space_info(space: &Space) -> Reply {
+    match crate::port_info::space_info(space) {
+        Ok((table, n)) => {
+            let inline = [0xff, n, 0, 0, 0, 0, n, 0];
+            ool_reply(&[&table, &[]], &inline).unwrap_or_else(shortage)
         }
         Err(e) => error(e),
     }

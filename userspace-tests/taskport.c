@@ -709,3 +709,57 @@ TEST(mach_port_kobject_types_and_errors_as_xnu)
 	EXPECT_EQ(waitpid(pid, &status, 0), pid);
 	mach_port_deallocate(mach_task_self(), child);
 }
+
+/* The entry of `name` in a mach_port_space_info table, or NULL. */
+static ipc_info_name_t *info_of(ipc_info_name_array_t t, mach_msg_type_number_t n, mach_port_name_t name)
+{
+	for (mach_msg_type_number_t i = 0; i < n; i++)
+		if (t[i].iin_name == name)
+			return &t[i];
+	return NULL;
+}
+
+TEST(mach_port_space_info_lists_the_table_as_xnu)
+{
+	ipc_info_space_t info;
+	ipc_info_name_array_t table;
+	ipc_info_tree_name_array_t tree;
+	mach_msg_type_number_t n, tn;
+	ipc_info_name_t *e;
+	mach_port_t p, child;
+	int go, status;
+	pid_t pid;
+
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &p));
+	KR_OK(mach_port_insert_right(mach_task_self(), p, p, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(mach_port_space_info(mach_task_self(), &info, &table, &n, &tree, &tn));
+	EXPECT_EQ(info.iis_genno_mask, 0xff);
+	EXPECT_EQ(info.iis_table_size, n);
+	EXPECT_EQ(tn, 0);
+	EXPECT_TRUE(n > (p >> 8));
+	/* Slot 0 is listed, never a name. */
+	EXPECT_EQ(table[0].iin_name, 0xff);
+	EXPECT_EQ(table[0].iin_type, 0);
+	e = info_of(table, n, mach_task_self());
+	EXPECT_TRUE(e != NULL);
+	if (e)
+		EXPECT_EQ(e->iin_type, MACH_PORT_TYPE_SEND);
+	e = info_of(table, n, p);
+	EXPECT_TRUE(e != NULL);
+	if (e) {
+		EXPECT_EQ(e->iin_type, MACH_PORT_TYPE_SEND_RECEIVE);
+		EXPECT_EQ(e->iin_urefs, 1);
+	}
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)table, n * sizeof(*table)));
+
+	/* Another task's table, through its task port. */
+	pid = child_with_task_port(&child, &go);
+	KR_OK(mach_port_space_info(child, &info, &table, &n, &tree, &tn));
+	EXPECT_EQ(info.iis_table_size, n);
+	e = info_of(table, n, 0x103);
+	EXPECT_TRUE(e != NULL && e->iin_type == MACH_PORT_TYPE_SEND);
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)table, n * sizeof(*table)));
+	close(go);
+	EXPECT_EQ(waitpid(pid, &status, 0), pid);
+	mach_port_deallocate(mach_task_self(), child);
+}

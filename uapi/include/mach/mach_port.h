@@ -6,6 +6,7 @@
 #ifndef _mach_port_user_
 #define _mach_port_user_
 
+#include <mach_debug/ipc_info.h>
 #include <mach/ndr.h>
 #include <mach/boolean.h>
 #include <mach/kern_return.h>
@@ -188,6 +189,14 @@ kern_return_t mach_port_set_context(
 	ipc_space_t task,
 	mach_port_name_t name,
 	mach_port_context_t context);
+
+kern_return_t mach_port_space_info(
+	ipc_space_read_t space,
+	ipc_info_space_t *space_info,
+	ipc_info_name_array_t *table_info,
+	mach_msg_type_number_t *table_infoCnt,
+	ipc_info_tree_name_array_t *tree_info,
+	mach_msg_type_number_t *tree_infoCnt);
 
 kern_return_t mach_port_kobject(
 	ipc_space_read_t task,
