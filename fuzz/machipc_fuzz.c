@@ -904,9 +904,9 @@ static void op_uring(struct rng *r, struct names *nm)
 /* A MIG request to a task port: a known routine id (or not), a random body. */
 static const int mig_ids[] = { 3200, 3201, 3203, 3204, 3205, 3206, 3207, 3208, 3210, 3211, 3212, 3213,
 			       3214, 3215, 3216, 3217, 3218, 3222, 3223, 3226, 3227, 3228, 3229, 3231, 3232,
-			       3230, 3233, 3234, 3237, 3238, 3405, 3409, 3410, 3413, 3414, 3415, 3452, 3453, 3299, 3400, 2401, 0, -1 };
+			       3230, 3233, 3234, 3237, 3238, 3405, 3409, 3410, 3413, 3414, 3415, 3452, 3453, 3460, 3630, 3299, 3400, 2401, 0, -1 };
 /* Routines that only read, for other workers' task ports. */
-static const int mig_read_ids[] = { 3200, 3201, 3207, 3211, 3217, 3222, 3223, 3228, 3230, 3405, 3409, 3414, 3452, 3299, 77 };
+static const int mig_read_ids[] = { 3200, 3201, 3207, 3211, 3217, 3222, 3223, 3228, 3230, 3405, 3409, 3414, 3452, 3460, 3299, 77 };
 
 /*
  * A request that failed in its body destroyed the send-once right made for

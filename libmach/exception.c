@@ -437,6 +437,56 @@ static kern_return_t mig_exc_ports(mach_port_t task, int id, exception_mask_t ma
 	return KERN_SUCCESS;
 }
 
+/* task_get_exception_ports_info: the handlers as task_get_exception_ports
+ * coalesces them, each port as an ipc_info_port_t (hashed addresses of the
+ * port and of the task holding its receive right, 0 for none). */
+kern_return_t task_get_exception_ports_info(mach_port_t port, exception_mask_t exception_mask,
+					    exception_mask_array_t masks, mach_msg_type_number_t *masksCnt,
+					    exception_handler_info_array_t old_handlers_info,
+					    exception_behavior_array_t old_behaviors, exception_flavor_array_t old_flavors)
+{
+	struct {
+		mach_msg_header_t h;
+		NDR_record_t ndr;
+		uint32_t mask;
+	} req;
+	struct {
+		mach_msg_header_t h;
+		NDR_record_t ndr;
+		kern_return_t ret;
+		mach_msg_type_number_t count;
+		uint32_t arrays[5 * EXC_TYPES_COUNT];
+		mach_msg_max_trailer_t trailer;
+	} rep;
+	kern_return_t kr;
+
+	memset(&req, 0, sizeof(req));
+	req.ndr = NDR_record;
+	req.mask = exception_mask;
+	kr = machipc_mig_rpc(port, &req.h, sizeof(req), MIG_TASK_GET_EXCEPTION_PORTS_INFO, &rep.h, sizeof(rep));
+	if (kr != KERN_SUCCESS)
+		return kr;
+	if (rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX) {
+		mach_msg_destroy(&rep.h);
+		return MIG_TYPE_ERROR;
+	}
+	if (rep.ret != KERN_SUCCESS)
+		return rep.ret;
+	mach_msg_type_number_t n = rep.count;
+
+	if (n > EXC_TYPES_COUNT || n > *masksCnt)
+		return MIG_ARRAY_TOO_LARGE;
+	for (mach_msg_type_number_t i = 0; i < n; i++) {
+		masks[i] = rep.arrays[i];
+		old_handlers_info[i].iip_port_object = rep.arrays[n + 2 * i];
+		old_handlers_info[i].iip_receiver_object = rep.arrays[n + 2 * i + 1];
+		old_behaviors[i] = (exception_behavior_t)rep.arrays[3 * n + i];
+		old_flavors[i] = (thread_state_flavor_t)rep.arrays[4 * n + i];
+	}
+	*masksCnt = n;
+	return KERN_SUCCESS;
+}
+
 kern_return_t task_set_exception_ports(task_t task, exception_mask_t exception_mask, mach_port_t new_port,
 				       exception_behavior_t behavior, thread_state_flavor_t new_flavor)
 {
@@ -583,6 +633,46 @@ kern_return_t thread_get_exception_ports(thread_act_t thread, exception_mask_t e
 	for (mach_msg_type_number_t j = 0; j < n; j++)
 		if (MACH_PORT_VALID(old_handlers[j]))
 			mach_port_mod_refs(mach_task_self(), old_handlers[j], MACH_PORT_RIGHT_SEND, 1);
+	*masksCnt = n;
+	return KERN_SUCCESS;
+}
+
+/* thread_get_exception_ports_info: the thread's own handlers, as
+ * thread_get_exception_ports reports them. A port's object is the hash the
+ * kernel shows in mach_port_space_info; the receiver object is 0, the
+ * receiver of a port being known to the kernel only. */
+kern_return_t thread_get_exception_ports_info(mach_port_t port, exception_mask_t exception_mask,
+					      exception_mask_array_t masks, mach_msg_type_number_t *masksCnt,
+					      exception_handler_info_array_t old_handlers_info,
+					      exception_behavior_array_t old_behaviors, exception_flavor_array_t old_flavors)
+{
+	mach_port_t handlers[EXC_TYPES_COUNT];
+	mach_msg_type_number_t n = *masksCnt < EXC_TYPES_COUNT ? *masksCnt : EXC_TYPES_COUNT;
+	kern_return_t kr = thread_get_exception_ports(port, exception_mask, masks, &n, handlers, old_behaviors,
+						      old_flavors);
+	ipc_info_space_t info;
+	ipc_info_name_array_t table = NULL;
+	ipc_info_tree_name_array_t tree = NULL;
+	mach_msg_type_number_t tblcnt = 0, treecnt = 0;
+
+	if (kr != KERN_SUCCESS)
+		return kr;
+	if (n > 0 && mach_port_space_info(mach_task_self(), &info, &table, &tblcnt, &tree, &treecnt) != KERN_SUCCESS)
+		tblcnt = 0;
+	for (mach_msg_type_number_t i = 0; i < n; i++) {
+		old_handlers_info[i].iip_port_object = 0;
+		old_handlers_info[i].iip_receiver_object = 0;
+		if (!MACH_PORT_VALID(handlers[i]))
+			continue;
+		for (mach_msg_type_number_t j = 0; j < tblcnt; j++)
+			if (table[j].iin_name == handlers[i])
+				old_handlers_info[i].iip_port_object = table[j].iin_object;
+		mach_port_deallocate(mach_task_self(), handlers[i]);
+	}
+	if (table)
+		vm_deallocate(mach_task_self(), (vm_address_t)table, tblcnt * sizeof(*table));
+	if (tree)
+		vm_deallocate(mach_task_self(), (vm_address_t)tree, treecnt * sizeof(*tree));
 	*masksCnt = n;
 	return KERN_SUCCESS;
 }

@@ -685,6 +685,7 @@ pub(crate) const MIG_TASK_GET_EXCEPTION_PORTS: i32 = 3414;
 pub(crate) const MIG_TASK_SWAP_EXCEPTION_PORTS: i32 = 3415;
 pub(crate) const MIG_TASK_GET_EXC_GUARD_BEHAVIOR: i32 = 3452;
 pub(crate) const MIG_TASK_SET_EXC_GUARD_BEHAVIOR: i32 = 3453;
+pub(crate) const MIG_TASK_GET_EXCEPTION_PORTS_INFO: i32 = 3460;
 
 /// `MIG_TYPE_ERROR`: a MIG argument of the wrong type.
 pub(crate) const MIG_TYPE_ERROR: i32 = -300;

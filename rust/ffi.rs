@@ -136,6 +136,15 @@ pub(crate) fn monotonic_ns() -> u64 {
     t.max(0) as u64
 }
 
+/// 64 random bits from the kernel's generator.
+pub(crate) fn random_u64() -> u64 {
+    let mut v = 0u64;
+    // SAFETY: `get_random_bytes` writes exactly `len` bytes to `buf`, which
+    // points to `v`, valid for 8 bytes; it may be called from any context.
+    unsafe { kernel::bindings::get_random_bytes((&raw mut v).cast(), core::mem::size_of::<u64>()) };
+    v
+}
+
 /// How many steps of a long loop run between [`cond_resched`] calls.
 pub(crate) const RESCHED_EVERY: usize = 1024;
 

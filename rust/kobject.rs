@@ -218,6 +218,12 @@ const ROUTINES: &[Routine] = &[
         |s, r, _| handlers_reply(mp::exception_handlers(s, r.mask))),
     routine!(MIG_TASK_SWAP_EXCEPTION_PORTS, OnePort(MigSetExceptionPortsRequest), ReplyLayout::Ports,
         |s, r, a| set_exception_ports(s, r, a.port, true)),
+    routine!(MIG_TASK_GET_EXCEPTION_PORTS_INFO, Simple(MigExceptionMaskRequest),
+        ReplyLayout::Simple(size_of::<u32>() * crate::port_info::EXC_INFO_MAX_WORDS),
+        |s, r, _| match crate::port_info::exception_ports_info(s, r.mask) {
+            Ok(w) => bytes_reply(AsBytes::as_bytes(&w[..])),
+            Err(e) => error(e),
+        }),
     routine!(MIG_TASK_GET_EXC_GUARD_BEHAVIOR, Simple(MigNoArgs), WORD,
         |s, _, _| word_reply(Ok(crate::exc_guard::get(s)))),
     routine!(MIG_TASK_SET_EXC_GUARD_BEHAVIOR, Simple(MigExcGuardRequest), NONE,

@@ -535,6 +535,11 @@ impl Port {
         self.copy_send().map(Some)
     }
 
+    /// The id of the space that holds the receive right now, if any.
+    pub(crate) fn receiver_space(&self) -> Option<u64> {
+        self.inner.lock().receiver.map(|(s, _)| s)
+    }
+
     /// The number of send rights (`mach_port_get_srights`).
     pub(crate) fn send_rights(&self) -> u32 {
         self.srights.load(Relaxed)

@@ -59,8 +59,9 @@ pub(crate) const INFO_NAME_WORDS: usize = 7;
 
 /// `mach_port_space_info`: one `ipc_info_name_t` per slot of the name
 /// table (slot 0 and free slots included, as XNU lists its whole table),
-/// and the table's size. Dead ports' rights read as dead names. The object
-/// field, which XNU fills with a hash of the kernel address, is 0.
+/// and the table's size. Dead ports' rights read as dead names. A port's
+/// object field is its hashed address, as XNU's (the same hash as
+/// `task_get_exception_ports_info`'s); other entries' is 0.
 pub(crate) fn space_info(space: &Space) -> MachResult<(KVVec<u32>, u32)> {
     let mut d = Deferred::new();
     let r = {
@@ -90,7 +91,12 @@ pub(crate) fn space_info(space: &Space) -> MachResult<(KVVec<u32>, u32)> {
                 (_, Object::Free { .. }) => (e.gen, 0, 0),
                 _ => (e.gen, e.bits, e.urefs),
             };
-            for w in [make_name(i as u32, gen), 0, bits, urefs, 0, 0, 0] {
+            let object = match (i, &e.obj) {
+                (0, _) => 0,
+                (_, Object::Port(p)) => addr_hash(kernel::sync::Arc::as_ptr(p) as u64),
+                _ => 0,
+            };
+            for w in [make_name(i as u32, gen), 0, bits, urefs, object, 0, 0] {
                 out.push_within_capacity(w)
                     .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
             }
@@ -99,4 +105,70 @@ pub(crate) fn space_info(space: &Space) -> MachResult<(KVVec<u32>, u32)> {
     };
     drop(d);
     r
+}
+
+/// Words in one `ipc_info_port_t`: port object, receiver object.
+const INFO_PORT_WORDS: usize = 2;
+
+/// The most words of a `task_get_exception_ports_info` reply after
+/// `RetCode`: the count, then per handler a mask, an `ipc_info_port_t`, a
+/// behavior and a flavor.
+pub(crate) const EXC_INFO_MAX_WORDS: usize =
+    1 + (3 + INFO_PORT_WORDS) * crate::exception::EXC_TYPES_COUNT;
+
+/// The salt of [`addr_hash`], drawn on first use (0: not drawn yet).
+static SALT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// An object's address as XNU's release kernels show it
+/// (`VM_KERNEL_ADDRHASH`): 0 for none, else a salted hash, stable for the
+/// object's life and never 0, that does not reveal the address.
+fn addr_hash(addr: u64) -> u32 {
+    use core::sync::atomic::Ordering::Relaxed;
+    if addr == 0 {
+        return 0;
+    }
+    let mut salt = SALT.load(Relaxed);
+    if salt == 0 {
+        let fresh = crate::ffi::random_u64() | 1;
+        salt = match SALT.compare_exchange(0, fresh, Relaxed, Relaxed) {
+            Ok(_) => fresh,
+            Err(cur) => cur,
+        };
+    }
+    // splitmix64's finalizer over the salted address.
+    let mut x = addr ^ salt;
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    (x as u32).max(1)
+}
+
+/// `task_get_exception_ports_info`: the task's handlers of `mask`,
+/// coalesced as `task_get_exception_ports` does, as MIG's reply words
+/// after `RetCode`: the count, then the masks, an `ipc_info_port_t` each
+/// (the hashed port and the hashed space holding its receive right, 0 for
+/// none), the behaviors and the flavors. No right is given out.
+pub(crate) fn exception_ports_info(space: &Space, mask: u32) -> MachResult<KVec<u32>> {
+    let handlers = crate::mach_port::exception_handlers(space, mask)?;
+    let n = handlers.len();
+    let mut w = KVec::with_capacity(EXC_INFO_MAX_WORDS, GFP_KERNEL_ACCOUNT)
+        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    w.resize(1 + (3 + INFO_PORT_WORDS) * n, 0, GFP_KERNEL_ACCOUNT)
+        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    w[0] = n as u32;
+    let info = 1 + n;
+    let behaviors = info + INFO_PORT_WORDS * n;
+    let flavors = behaviors + n;
+    for (i, h) in handlers.into_iter().enumerate() {
+        w[1 + i] = h.mask;
+        if let Some(r) = &h.port {
+            let port = r.port();
+            w[info + INFO_PORT_WORDS * i] = addr_hash(kernel::sync::Arc::as_ptr(port) as u64);
+            w[info + INFO_PORT_WORDS * i + 1] = port.receiver_space().map_or(0, addr_hash);
+        }
+        w[behaviors + i] = h.behavior;
+        w[flavors + i] = h.flavor;
+        // The send right `collect` made is released here.
+    }
+    Ok(w)
 }

@@ -3,6 +3,7 @@
 #include <mach/mach.h>
 #include <mach/exc.h>
 #include <mach/mach_exc.h>
+#include <mach_debug/ipc_info.h>
 #include <linux/machipc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -548,4 +549,94 @@ TEST(thread_exception_ports_are_the_threads_own)
 	EXPECT_EQ(ports[1], exc_port);
 	EXPECT_EQ((unsigned)behaviors[1], EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES);
 	EXPECT_EQ(flavors[1], 0);
+}
+
+/* The kernel's hash of `name`'s port, as mach_port_space_info shows it. */
+static natural_t port_object(mach_port_t name)
+{
+	ipc_info_space_t info;
+	ipc_info_name_array_t table;
+	ipc_info_tree_name_array_t tree;
+	mach_msg_type_number_t tblcnt = 0, treecnt = 0;
+	natural_t object = 0;
+
+	KR_OK(mach_port_space_info(mach_task_self(), &info, &table, &tblcnt, &tree, &treecnt));
+	for (mach_msg_type_number_t i = 0; i < tblcnt; i++)
+		if (table[i].iin_name == name)
+			object = table[i].iin_object;
+	vm_deallocate(mach_task_self(), (vm_address_t)table, tblcnt * sizeof(*table));
+	vm_deallocate(mach_task_self(), (vm_address_t)tree, treecnt * sizeof(*tree));
+	return object;
+}
+
+/* XNU's tests/exception_ports_info.c: three handlers on the task, coalesced
+ * as task_get_exception_ports does, each port shown by its hashed object
+ * (nonzero, as mach_port_space_info's) and its receiver's; the thread has
+ * none of its own. */
+TEST(exception_ports_info_as_xnu)
+{
+	exception_mask_t masks[EXC_TYPES_COUNT], masks2[EXC_TYPES_COUNT];
+	ipc_info_port_t info[EXC_TYPES_COUNT];
+	mach_port_t ports[EXC_TYPES_COUNT], p[3];
+	exception_behavior_t behaviors[EXC_TYPES_COUNT], behaviors2[EXC_TYPES_COUNT];
+	thread_state_flavor_t flavors[EXC_TYPES_COUNT], flavors2[EXC_TYPES_COUNT];
+	const exception_mask_t set[3] = { EXC_MASK_GUARD, EXC_MASK_RPC_ALERT,
+					  EXC_MASK_RESOURCE | EXC_MASK_BREAKPOINT | EXC_MASK_SYSCALL };
+	const exception_behavior_t b = EXCEPTION_STATE_IDENTITY | MACH_EXCEPTION_CODES;
+	mach_msg_type_number_t n = EXC_TYPES_COUNT, n2 = EXC_TYPES_COUNT;
+	thread_act_t th = mach_thread_self();
+	int found = 0;
+
+	setup();
+	KR_OK(task_set_exception_ports(mach_task_self(), EXC_MASK_ALL, MACH_PORT_NULL, EXCEPTION_DEFAULT, 0));
+	for (int i = 0; i < 3; i++) {
+		KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &p[i]));
+		KR_OK(mach_port_insert_right(mach_task_self(), p[i], p[i], MACH_MSG_TYPE_MAKE_SEND));
+		KR_OK(task_set_exception_ports(mach_task_self(), set[i], p[i], b, THREAD_STATE_NONE));
+	}
+	KR_OK(thread_get_exception_ports_info(th, EXC_MASK_ALL, masks, &n, info, behaviors, flavors));
+	EXPECT_EQ(n, 0);
+	n = EXC_TYPES_COUNT;
+	KR_OK(task_get_exception_ports_info(mach_task_self(), EXC_MASK_ALL, masks, &n, info, behaviors, flavors));
+	EXPECT_EQ(n, 4);
+	KR_OK(task_get_exception_ports(mach_task_self(), EXC_MASK_ALL, masks2, &n2, ports, behaviors2, flavors2));
+	EXPECT_EQ(n2, n);
+	EXPECT_EQ(memcmp(masks, masks2, n * sizeof(*masks)), 0);
+	EXPECT_EQ(memcmp(behaviors, behaviors2, n * sizeof(*behaviors)), 0);
+	EXPECT_EQ(memcmp(flavors, flavors2, n * sizeof(*flavors)), 0);
+	for (mach_msg_type_number_t j = 0; j < n; j++) {
+		if (ports[j] == MACH_PORT_NULL) {
+			EXPECT_EQ(info[j].iip_port_object, 0);
+			EXPECT_EQ(info[j].iip_receiver_object, 0);
+			continue;
+		}
+		for (int i = 0; i < 3; i++) {
+			if (info[j].iip_port_object != port_object(p[i]))
+				continue;
+			found |= 1 << i;
+			EXPECT_NE(info[j].iip_port_object, 0);
+			EXPECT_EQ(masks[j], set[i]);
+			EXPECT_EQ((unsigned)behaviors[j], (unsigned)b);
+			/* All three are received by this task. */
+			EXPECT_NE(info[j].iip_receiver_object, 0);
+			EXPECT_EQ(info[j].iip_receiver_object, info[0].iip_receiver_object);
+		}
+		mach_port_deallocate(mach_task_self(), ports[j]);
+	}
+	EXPECT_EQ(found, 7);
+	/* A bad mask is KERN_INVALID_ARGUMENT for both. */
+	n = EXC_TYPES_COUNT;
+	KR(task_get_exception_ports_info(mach_task_self(), 1u << 20, masks, &n, info, behaviors, flavors),
+	   KERN_INVALID_ARGUMENT);
+	KR(thread_get_exception_ports_info(th, 1u << 20, masks, &n, info, behaviors, flavors), KERN_INVALID_ARGUMENT);
+	/* The thread's own handler shows the same port object as the task's. */
+	KR_OK(thread_set_exception_ports(th, EXC_MASK_GUARD, p[0], b, THREAD_STATE_NONE));
+	n = EXC_TYPES_COUNT;
+	KR_OK(thread_get_exception_ports_info(th, EXC_MASK_GUARD, masks, &n, info, behaviors, flavors));
+	EXPECT_EQ(n, 1);
+	EXPECT_EQ(masks[0], EXC_MASK_GUARD);
+	EXPECT_EQ(info[0].iip_port_object, port_object(p[0]));
+	EXPECT_NE(info[0].iip_port_object, 0);
+	KR_OK(thread_set_exception_ports(th, EXC_MASK_GUARD, MACH_PORT_NULL, EXCEPTION_DEFAULT, 0));
+	KR_OK(task_set_exception_ports(mach_task_self(), EXC_MASK_ALL, MACH_PORT_NULL, EXCEPTION_DEFAULT, 0));
 }

@@ -16,6 +16,7 @@
 #include <mach/mig_errors.h>
 #include <mach/std_types.h>
 #include <mach/mig.h>
+#include <mach_debug/ipc_info.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -73,6 +74,17 @@ kern_return_t task_get_exception_ports(
 	exception_mask_array_t masks,
 	mach_msg_type_number_t *masksCnt,
 	exception_handler_array_t old_handlers,
+	exception_behavior_array_t old_behaviors,
+	exception_flavor_array_t old_flavors);
+
+/* The handlers as task_get_exception_ports reports them, each port as an
+ * ipc_info_port_t instead of a right. */
+kern_return_t task_get_exception_ports_info(
+	mach_port_t port,
+	exception_mask_t exception_mask,
+	exception_mask_array_t masks,
+	mach_msg_type_number_t *masksCnt,
+	exception_handler_info_array_t old_handlers_info,
 	exception_behavior_array_t old_behaviors,
 	exception_flavor_array_t old_flavors);
 
