@@ -585,6 +585,7 @@ TEST(exception_ports_info_as_xnu)
 	const exception_behavior_t b = EXCEPTION_STATE_IDENTITY | MACH_EXCEPTION_CODES;
 	mach_msg_type_number_t n = EXC_TYPES_COUNT, n2 = EXC_TYPES_COUNT;
 	thread_act_t th = mach_thread_self();
+	natural_t receiver = 0;
 	int found = 0;
 
 	setup();
@@ -619,7 +620,9 @@ TEST(exception_ports_info_as_xnu)
 			EXPECT_EQ((unsigned)behaviors[j], (unsigned)b);
 			/* All three are received by this task. */
 			EXPECT_NE(info[j].iip_receiver_object, 0);
-			EXPECT_EQ(info[j].iip_receiver_object, info[0].iip_receiver_object);
+			if (!receiver)
+				receiver = info[j].iip_receiver_object;
+			EXPECT_EQ(info[j].iip_receiver_object, receiver);
 		}
 		mach_port_deallocate(mach_task_self(), ports[j]);
 	}
