@@ -13,6 +13,12 @@
 //! [`PortSet::read_message`] then take the message. With the `tokio`
 //! feature, `asyncio::AsyncReceiver` awaits messages on a tokio runtime.
 //!
+//! Notifications (dead-name, no-senders, port-destroyed, ...) are requested
+//! on a right ([`SendRight::request_dead_name`],
+//! [`ReceiveRight::request_no_senders`]) and arrive as [`Notification`]
+//! values, received ([`ReceiveRight::receive_notification`]) or awaited
+//! (`asyncio::AsyncReceiver::recv_notification`).
+//!
 //! The crate talks to the kernel module directly (ioctls on
 //! `/dev/machipc`), without libmach; it needs the module loaded and read-write
 //! access to the device (see the crate's README).
@@ -35,8 +41,11 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod notify;
 mod sys;
 mod sys_layout;
+
+pub use notify::*;
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -55,9 +64,14 @@ pub use sys::{
 pub struct MachError(pub i32);
 
 impl MachError {
+    pub const KERN_INVALID_ARGUMENT: MachError = MachError(4);
+    pub const KERN_FAILURE: MachError = MachError(5);
     pub const KERN_INVALID_NAME: MachError = MachError(15);
     pub const KERN_INVALID_RIGHT: MachError = MachError(17);
     pub const KERN_INVALID_VALUE: MachError = MachError(18);
+    pub const KERN_INVALID_CAPABILITY: MachError = MachError(20);
+    /// A MIG server does not know the message's id.
+    pub const MIG_BAD_ID: MachError = MachError(-303);
     pub const MACH_SEND_INVALID_DEST: MachError = MachError(0x1000_0003);
     pub const MACH_RCV_TIMED_OUT: MachError = MachError(0x1000_4003);
     pub const MACH_RCV_TOO_LARGE: MachError = MachError(0x1000_4004);
@@ -284,7 +298,9 @@ impl Task {
         if let Some(fd) = cell.get() {
             return Ok(fd.as_fd());
         }
-        let fd = sys::port_fd(self.dev.as_raw_fd(), name, 0)?;
+        // The audit trailer, so that read(2) tells who sent a message
+        // (notifications are the kernel's, pid 0), as `receive_on` does.
+        let fd = sys::port_fd(self.dev.as_raw_fd(), name, sys::trailer_elements(3))?;
         // If another thread won the race, its descriptor stays and ours is
         // closed here.
         let _ = cell.set(fd);
@@ -368,6 +384,11 @@ impl ReceiveRight {
         self.name
     }
 
+    /// The space that holds the right.
+    pub fn task(&self) -> &Task {
+        &self.task
+    }
+
     /// Makes a send right to this port (`MACH_MSG_TYPE_MAKE_SEND`).
     pub fn make_send(&self) -> Result<SendRight> {
         let (name, _) = self
@@ -410,7 +431,7 @@ impl ReceiveRight {
     /// Takes the next queued message through the port's descriptor
     /// (`read(2)`). Never blocks: `MACH_RCV_TIMED_OUT` when the queue is
     /// empty, `MACH_RCV_PORT_DIED` once the right is gone. The message
-    /// carries a minimal trailer, so `seqno` and the sender fields are 0.
+    /// carries the audit trailer, as [`Task::receive`] asks for.
     pub fn read_message(&self) -> Result<Received> {
         self.task.read_fd(self.port_fd()?)
     }
@@ -452,6 +473,11 @@ impl PortSet {
     /// The set's name in its space.
     pub fn name(&self) -> Name {
         self.name
+    }
+
+    /// The space that holds the set.
+    pub fn task(&self) -> &Task {
+        &self.task
     }
 
     /// `mach_port_insert_member`: adds `port` to the set.
@@ -512,6 +538,8 @@ impl Drop for PortSet {
 /// Something whose messages can be read through its descriptor: a
 /// [`ReceiveRight`] or a [`PortSet`].
 pub trait MessageSource: AsFd {
+    /// The space the messages arrive in.
+    fn task(&self) -> &Task;
     /// See [`ReceiveRight::port_fd`].
     fn port_fd(&self) -> Result<BorrowedFd<'_>>;
     /// See [`ReceiveRight::read_message`].
@@ -519,6 +547,9 @@ pub trait MessageSource: AsFd {
 }
 
 impl MessageSource for ReceiveRight {
+    fn task(&self) -> &Task {
+        &self.task
+    }
     fn port_fd(&self) -> Result<BorrowedFd<'_>> {
         ReceiveRight::port_fd(self)
     }
@@ -528,6 +559,9 @@ impl MessageSource for ReceiveRight {
 }
 
 impl MessageSource for PortSet {
+    fn task(&self) -> &Task {
+        &self.task
+    }
     fn port_fd(&self) -> Result<BorrowedFd<'_>> {
         PortSet::port_fd(self)
     }
@@ -911,7 +945,7 @@ impl Received {
 /// Awaiting messages on a tokio runtime (feature `tokio`).
 #[cfg(feature = "tokio")]
 pub mod asyncio {
-    use super::{MessageSource, Received};
+    use super::{MachError, MessageSource, Notification, Received};
     use std::os::fd::BorrowedFd;
     use tokio::io::unix::AsyncFd;
 
@@ -941,6 +975,33 @@ pub mod asyncio {
                     Ok(m) => return Ok(m),
                 }
             }
+        }
+
+        /// Waits for the next message and parses it as a kernel
+        /// [`Notification`]. A message that is not one is released and
+        /// `MIG_BAD_ID` returned, wrapped in `std::io::Error` (see
+        /// [`Notification::from_message`] for ports that take both).
+        ///
+        /// ```no_run
+        /// # async fn f(task: machipc::Task) -> Result<(), Box<dyn std::error::Error>> {
+        /// use machipc::{asyncio::AsyncReceiver, Notification};
+        /// let service = task.new_receive_right()?;
+        /// let notify = task.new_receive_right()?;
+        /// let client = service.make_send()?;
+        /// service.request_no_senders(&notify, 1)?;
+        /// let notifications = AsyncReceiver::new(&notify)?;
+        /// drop(client);
+        /// match notifications.recv_notification().await? {
+        ///     Notification::NoSenders { .. } => println!("no clients left"),
+        ///     other => println!("{other:?}"),
+        /// }
+        /// # Ok(())
+        /// # }
+        /// ```
+        pub async fn recv_notification(&self) -> std::io::Result<Notification> {
+            let msg = self.recv().await?;
+            Notification::from_message(self.port.task(), msg)
+                .map_err(|_| std::io::Error::other(MachError::MIG_BAD_ID))
         }
     }
 }

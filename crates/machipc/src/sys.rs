@@ -12,6 +12,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 pub const MACH_PORT_RIGHT_SEND: u32 = 0;
 pub const MACH_PORT_RIGHT_RECEIVE: u32 = 1;
 pub const MACH_PORT_RIGHT_PORT_SET: u32 = 3;
+pub const MACH_PORT_RIGHT_DEAD_NAME: u32 = 4;
 pub const MACH_MSG_TYPE_MOVE_RECEIVE: u32 = 16;
 pub const MACH_MSG_TYPE_MOVE_SEND: u32 = 17;
 pub const MACH_MSG_TYPE_MOVE_SEND_ONCE: u32 = 18;
