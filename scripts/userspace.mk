@@ -54,6 +54,6 @@ $(BUILD)/tests/%: $(REPO)/userspace-tests/%.c $(BUILD)/tests/harness.o $(BUILD)/
 
 .PHONY: rust
 rust:
-	cd $(REPO) && CARGO_TARGET_DIR=$(BUILD)/cargo cargo test --quiet --no-run --message-format=json 2>/dev/null \
+	cd $(REPO) && CARGO_TARGET_DIR=$(BUILD)/cargo cargo test --all-features --quiet --no-run --message-format=json 2>/dev/null \
 		| python3 -c 'import sys,json; [print(m["executable"]) for m in map(json.loads, sys.stdin) if m.get("reason")=="compiler-artifact" and m.get("executable") and m["profile"]["test"]]' > $(BUILD)/rust-tests.list
-	@test -s $(BUILD)/rust-tests.list || (echo "no Rust test binaries built"; cd $(REPO) && CARGO_TARGET_DIR=$(BUILD)/cargo cargo test --no-run; exit 1)
+	@test -s $(BUILD)/rust-tests.list || (echo "no Rust test binaries built"; cd $(REPO) && CARGO_TARGET_DIR=$(BUILD)/cargo cargo test --all-features --no-run; exit 1)
