@@ -33,7 +33,7 @@ const NDR: usize = size_of::<NdrRecord>();
 const RET_CODE: usize = size_of::<i32>();
 
 /// What a routine answers.
-enum Reply {
+pub(crate) enum Reply {
     /// `RetCode` and, on success, the inline bytes after it.
     Simple(i32, KVec<u8>),
     /// A complex reply carrying one port right, as a port descriptor.
@@ -48,7 +48,7 @@ enum Reply {
 
 /// How a request's body looks past the message header.
 #[derive(Clone, Copy)]
-enum Layout {
+pub(crate) enum Layout {
     /// Simple: `NDR`, then exactly this many bytes of arguments.
     Simple(usize),
     /// Complex with one port descriptor, then `NDR` and exactly this many
@@ -61,7 +61,7 @@ enum Layout {
 
 /// The shape of a routine's reply, as MIG generates it.
 #[derive(Clone, Copy)]
-enum ReplyLayout {
+pub(crate) enum ReplyLayout {
     /// `RetCode`, then on success this many bytes (at most).
     Simple(usize),
     /// One port descriptor.
@@ -73,20 +73,20 @@ enum ReplyLayout {
 }
 
 /// A request's arguments, as its routine's handler gets them.
-struct Args<'a> {
+pub(crate) struct Args<'a> {
     /// The bytes after `NDR`, as long as the layout says (or longer, for
     /// [`Layout::Counted`]).
-    inline: &'a [u8],
+    pub(crate) inline: &'a [u8],
     /// The right of a [`Layout::OnePort`] request's descriptor, and the
     /// descriptor's disposition.
-    port: Carried,
-    disposition: u8,
+    pub(crate) port: Carried,
+    pub(crate) disposition: u8,
 }
 
 impl Args<'_> {
     /// The inline arguments as `T`. The table's layout guarantees the
     /// length; a mismatch (a bug) reads as zeroes.
-    fn get<T: FromBytes + Default>(&self) -> T {
+    pub(crate) fn get<T: FromBytes + Default>(&self) -> T {
         self.inline
             .get(..size_of::<T>())
             .and_then(T::from_bytes_copy)
@@ -94,36 +94,39 @@ impl Args<'_> {
     }
 }
 
-/// One routine of a MIG subsystem (XNU's `routine_descriptor`).
-struct Routine {
-    id: i32,
-    request: Layout,
-    reply: ReplyLayout,
-    handler: fn(&Space, Args<'_>) -> Reply,
+/// One routine of a MIG subsystem (XNU's `routine_descriptor`), served
+/// on the ports of kernel objects of type `T`.
+pub(crate) struct Routine<T> {
+    pub(crate) id: i32,
+    pub(crate) request: Layout,
+    pub(crate) reply: ReplyLayout,
+    pub(crate) handler: fn(&T, Args<'_>) -> Reply,
 }
 
-const fn words<T>() -> ReplyLayout {
+pub(crate) const fn words<T>() -> ReplyLayout {
     ReplyLayout::Simple(size_of::<T>())
 }
 
 /// A reply of `RetCode` alone.
-const NONE: ReplyLayout = ReplyLayout::Simple(0);
+pub(crate) const NONE: ReplyLayout = ReplyLayout::Simple(0);
 /// A reply of `RetCode` and one word.
-const WORD: ReplyLayout = words::<MigWordReply>();
+pub(crate) const WORD: ReplyLayout = words::<MigWordReply>();
 
-/// A row of [`ROUTINES`]: the routine's id; its request's inline
-/// arguments (`$req`, after `NDR`) and the layout of the body around them;
-/// its reply's layout; and its handler, written as a closure over the
-/// space, the decoded arguments and the [`Args`] (for the carried port).
+/// A row of a routine table ([`ROUTINES`], `host.rs`'s): the object type
+/// the routine is served on (`<T>`, a task's [`Space`] if left out); the
+/// routine's id; its request's inline arguments (`$req`, after `NDR`) and
+/// the layout of the body around them; its reply's layout; and its
+/// handler, written as a closure over the object, the decoded arguments
+/// and the [`Args`] (for the carried port).
 macro_rules! routine {
-    ($id:expr, $layout:ident($req:ty), $reply:expr,
+    (<$t:ty> $id:expr, $layout:ident($req:ty), $reply:expr,
      |$s:ident, $r:pat_param, $a:pat_param| $body:expr) => {
-        Routine {
+        $crate::kobject::Routine::<$t> {
             id: $id,
-            request: Layout::$layout(size_of::<$req>()),
+            request: $crate::kobject::Layout::$layout(core::mem::size_of::<$req>()),
             reply: $reply,
             handler: {
-                fn handler($s: &Space, a: Args<'_>) -> Reply {
+                fn handler($s: &$t, a: $crate::kobject::Args<'_>) -> $crate::kobject::Reply {
                     let $r: $req = a.get();
                     let $a = a;
                     $body
@@ -132,11 +135,16 @@ macro_rules! routine {
             },
         }
     };
+    ($id:expr, $layout:ident($req:ty), $reply:expr,
+     |$s:ident, $r:pat_param, $a:pat_param| $body:expr) => {
+        routine!(<Space> $id, $layout($req), $reply, |$s, $r, $a| $body)
+    };
 }
+pub(crate) use routine;
 
 /// The routines served on a task port (`mach_port.defs` and `task.defs`).
 #[rustfmt::skip]
-const ROUTINES: &[Routine] = &[
+const ROUTINES: &[Routine<Space>] = &[
     routine!(MIG_MACH_PORT_NAMES, Simple(MigNoArgs), ReplyLayout::Ool(2),
         |s, _, _| names(s)),
     routine!(MIG_MACH_PORT_TYPE, Simple(MigNameRequest), WORD,
@@ -336,7 +344,7 @@ fn set_exception_ports(
 
 // ---- Reply helpers ----
 
-fn error(e: MachError) -> Reply {
+pub(crate) fn error(e: MachError) -> Reply {
     Reply::Simple(e.code(), KVec::new())
 }
 
@@ -345,12 +353,12 @@ fn shortage() -> Reply {
 }
 
 /// A reply with just `RetCode`.
-fn done(r: MachResult) -> Reply {
+pub(crate) fn done(r: MachResult) -> Reply {
     Reply::Simple(to_code(r), KVec::new())
 }
 
 /// A successful simple reply with `bytes` after `RetCode`.
-fn bytes_reply(bytes: &[u8]) -> Reply {
+pub(crate) fn bytes_reply(bytes: &[u8]) -> Reply {
     let mut v = KVec::new();
     match v.extend_from_slice(bytes, GFP_KERNEL_ACCOUNT) {
         Ok(()) => Reply::Simple(0, v),
@@ -359,12 +367,12 @@ fn bytes_reply(bytes: &[u8]) -> Reply {
 }
 
 /// A right to carry, or a null descriptor.
-fn carried(r: Option<Right>) -> Carried {
+pub(crate) fn carried(r: Option<Right>) -> Carried {
     r.map_or(Carried::Null, Carried::Right)
 }
 
 /// A reply carrying one right (or none), or the routine's error.
-fn port_reply(r: MachResult<Carried>) -> Reply {
+pub(crate) fn port_reply(r: MachResult<Carried>) -> Reply {
     match r {
         Ok(c) => Reply::Port(c),
         Err(e) => error(e),
@@ -372,7 +380,7 @@ fn port_reply(r: MachResult<Carried>) -> Reply {
 }
 
 /// A reply with one word after `RetCode`, or the routine's error.
-fn word_reply(r: MachResult<u32>) -> Reply {
+pub(crate) fn word_reply(r: MachResult<u32>) -> Reply {
     match r {
         Ok(value) => bytes_reply(AsBytes::as_bytes(&MigWordReply { value })),
         Err(e) => error(e),
@@ -448,20 +456,28 @@ impl crate::port::KernelObject for Space {
 }
 
 /// Serves one request sent to the task port of `space`.
-pub(crate) fn serve(space: &Space, mut req: KmsgBox) {
+pub(crate) fn serve(space: &Space, req: KmsgBox) {
+    serve_request(req, |req| {
+        // A task port whose task has exec'd (or exited) since the space was
+        // opened serves no one else: XNU disables it (`ipc_task_reset`),
+        // and its MIG routines then see a null task.
+        match crate::task::hold_image(space, &req.sender) {
+            Some(image) => {
+                let r = dispatch(space, ROUTINES, req);
+                drop(image);
+                r
+            }
+            None => error(KERN_INVALID_TASK),
+        }
+    })
+}
+
+/// Serves one request to a kernel object's port: `run` answers it (see
+/// [`dispatch`]), and the answer goes to the request's reply port.
+pub(crate) fn serve_request(mut req: KmsgBox, run: impl FnOnce(&mut Kmsg) -> Reply) {
     let reply_to = core::mem::replace(&mut req.reply, Carried::Null);
     let id = req.id;
-    // A task port whose task has exec'd (or exited) since the space was
-    // opened serves no one else: XNU disables it (`ipc_task_reset`), and
-    // its MIG routines then see a null task.
-    let reply = match crate::task::hold_image(space, &req.sender) {
-        Some(image) => {
-            let r = dispatch(space, &mut req);
-            drop(image);
-            r
-        }
-        None => error(KERN_INVALID_TASK),
-    };
+    let reply = run(&mut req);
     // The request and every right it still carries are released here.
     drop(req);
     let dest = match reply_to {
@@ -481,9 +497,10 @@ pub(crate) fn serve(space: &Space, mut req: KmsgBox) {
     crate::mach_msg::send_from_kernel(k);
 }
 
-/// Finds the request's routine, checks its layout and runs it.
-fn dispatch(space: &Space, req: &mut Kmsg) -> Reply {
-    let routine = match ROUTINES.iter().find(|r| r.id == req.id) {
+/// Finds the request's routine in `table`, checks its layout and runs it
+/// on `obj`.
+pub(crate) fn dispatch<T>(obj: &T, table: &[Routine<T>], req: &mut Kmsg) -> Reply {
+    let routine = match table.iter().find(|r| r.id == req.id) {
         Some(r) => r,
         None => return error(MachError(MIG_BAD_ID)),
     };
@@ -500,7 +517,7 @@ fn dispatch(space: &Space, req: &mut Kmsg) -> Reply {
         port,
         disposition,
     };
-    let reply = (routine.handler)(space, args);
+    let reply = (routine.handler)(obj, args);
     debug_assert!(fits(&reply, routine.reply));
     reply
 }
