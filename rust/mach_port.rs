@@ -1057,12 +1057,23 @@ fn set_special_locked(g: &mut SpaceInner, which: usize, new: Option<Right>, d: &
     }
 }
 
+/// The slots `task_set_special_port` may set, as XNU's: the control and
+/// host ports are not settable from user space (`KERN_NO_ACCESS`), nor
+/// the access port once set; the name, inspect and read ports and
+/// unknown ids are `KERN_INVALID_ARGUMENT`.
 fn special_settable(g: &SpaceInner, which: u32) -> MachResult<usize> {
-    let which = which as usize;
-    if which >= g.special.len() || which == crate::space::TASK_KERNEL_PORT {
-        return Err(KERN_INVALID_ARGUMENT);
+    use crate::space::{TASK_BOOTSTRAP_PORT, TASK_HOST_PORT, TASK_KERNEL_PORT};
+    /// `TASK_ACCESS_PORT`, `TASK_DEBUG_CONTROL_PORT`,
+    /// `TASK_RESOURCE_NOTIFY_PORT`.
+    const ACCESS: usize = 9;
+    const DEBUG_CONTROL: usize = 10;
+    const RESOURCE_NOTIFY: usize = 11;
+    match which as usize {
+        TASK_KERNEL_PORT | TASK_HOST_PORT => Err(KERN_NO_ACCESS),
+        ACCESS if g.special[ACCESS].is_some() => Err(KERN_NO_ACCESS),
+        w @ (TASK_BOOTSTRAP_PORT | ACCESS | DEBUG_CONTROL | RESOURCE_NOTIFY) => Ok(w),
+        _ => Err(KERN_INVALID_ARGUMENT),
     }
-    Ok(which)
 }
 
 /// task_set_special_port (the trap): `name` is copied in as COPY_SEND
