@@ -66,12 +66,6 @@ mach_port_t mach_thread_self(void)
 }
 MACHIPC_TRAP_ALIAS(thread_self_trap, mach_thread_self);
 
-mach_port_t mach_host_self(void)
-{
-	return MACH_PORT_NULL;
-}
-MACHIPC_TRAP_ALIAS(host_self_trap, mach_host_self);
-
 static int exc_signals(exception_mask_t mask, int *sigs)
 {
 	int n = 0;

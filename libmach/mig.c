@@ -115,6 +115,34 @@ kern_return_t machipc_mig_simple(mach_port_t task, int id, const void *args, siz
 	return KERN_SUCCESS;
 }
 
+/* A routine whose request is a flavor and how many words the caller takes
+ * and whose reply is a count and that many words (task_info, host_info),
+ * with MIG's client check: what fits is copied and the real count
+ * reported with MIG_ARRAY_TOO_LARGE. */
+kern_return_t machipc_mig_info(mach_port_t port, int id, uint32_t flavor, integer_t *info,
+			       mach_msg_type_number_t *count)
+{
+	uint32_t a[] = { flavor, *count };
+	struct {
+		mach_msg_type_number_t count;
+		integer_t words[31];
+	} out;
+	kern_return_t kr = machipc_mig_simple(port, id, a, sizeof(a), &out, sizeof(out));
+
+	if (kr != KERN_SUCCESS)
+		return kr;
+	if (out.count > 31)
+		return MIG_TYPE_ERROR;
+	if (out.count > *count) {
+		memcpy(info, out.words, *count * sizeof(integer_t));
+		*count = out.count;
+		return MIG_ARRAY_TOO_LARGE;
+	}
+	memcpy(info, out.words, out.count * sizeof(integer_t));
+	*count = out.count;
+	return KERN_SUCCESS;
+}
+
 /* A routine whose reply carries one port (or a mig_reply_error_t). */
 kern_return_t machipc_mig_port_out(mach_port_t task, int id, const void *args, size_t nargs, mach_port_t *port,
 				   mach_msg_type_name_t *type)

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The MIG routine ids libmach sends, named after XNU's routines
- * (mach_port.defs subsystem 3200, task.defs 3400, exc.defs 2400,
- * mach_exc.defs 2404). The kernel keeps the ids of the routines it serves
+ * (mach_host.defs subsystem 200, host_priv.defs 400, mach_port.defs
+ * 3200, task.defs 3400, exc.defs 2400, mach_exc.defs 2404). The kernel keeps the ids of the routines it serves
  * in rust/defs.rs and builds the exception ids in rust/exception.rs;
  * scripts/check-mig-ids.sh (run by `make check`) fails when the two lists
  * differ in any name or value. One routine per line, in id order.
  */
 #ifndef LIBMACH_MIG_IDS_H
 #define LIBMACH_MIG_IDS_H
+
+#define MIG_HOST_INFO 200
+#define MIG_HOST_PAGE_SIZE 202
+#define MIG_HOST_GET_SPECIAL_PORT 412
+#define MIG_HOST_SET_SPECIAL_PORT 413
 
 #define MIG_EXCEPTION_RAISE 2401
 #define MIG_EXCEPTION_RAISE_STATE 2402

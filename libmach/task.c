@@ -30,28 +30,7 @@ kern_return_t task_get_special_port(task_inspect_t task, int which_port, mach_po
 kern_return_t task_info(task_name_t target_task, task_flavor_t flavor, task_info_t task_info_out,
 			mach_msg_type_number_t *task_info_outCnt)
 {
-	/* The request carries the flavor and how many words the caller takes;
-	 * the reply a count and that many words. */
-	uint32_t a[] = { flavor, *task_info_outCnt };
-	struct {
-		mach_msg_type_number_t count;
-		integer_t words[31];
-	} out;
-	kern_return_t kr = machipc_mig_simple(target_task, MIG_TASK_INFO, a, sizeof(a), &out, sizeof(out));
-
-	if (kr != KERN_SUCCESS)
-		return kr;
-	if (out.count > 31)
-		return MIG_TYPE_ERROR;
-	if (out.count > *task_info_outCnt) {
-		/* MIG's client check: copy what fits, report the real count. */
-		memcpy(task_info_out, out.words, *task_info_outCnt * sizeof(integer_t));
-		*task_info_outCnt = out.count;
-		return MIG_ARRAY_TOO_LARGE;
-	}
-	memcpy(task_info_out, out.words, out.count * sizeof(integer_t));
-	*task_info_outCnt = out.count;
-	return KERN_SUCCESS;
+	return machipc_mig_info(target_task, MIG_TASK_INFO, (uint32_t)flavor, task_info_out, task_info_outCnt);
 }
 
 kern_return_t task_get_exc_guard_behavior(task_inspect_t task, task_exc_guard_behavior_t *behavior)

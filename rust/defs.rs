@@ -645,8 +645,13 @@ wire!(ExcIdentity, ExcArgs, ExcState);
 
 // ---- MIG request and reply layouts served by the kernel (kobject.rs) ----
 
-// MIG routine ids (`mach/mach_port.defs`, subsystem 3200, and
+// MIG routine ids (`mach/mach_host.defs`, subsystem 200,
+// `mach/host_priv.defs`, 400, `mach/mach_port.defs`, 3200, and
 // `mach/task.defs`, 3400), named after XNU's routines.
+pub(crate) const MIG_HOST_INFO: i32 = 200;
+pub(crate) const MIG_HOST_PAGE_SIZE: i32 = 202;
+pub(crate) const MIG_HOST_GET_SPECIAL_PORT: i32 = 412;
+pub(crate) const MIG_HOST_SET_SPECIAL_PORT: i32 = 413;
 pub(crate) const MIG_MACH_PORT_NAMES: i32 = 3200;
 pub(crate) const MIG_MACH_PORT_TYPE: i32 = 3201;
 pub(crate) const MIG_MACH_PORT_ALLOCATE_NAME: i32 = 3203;
@@ -763,6 +768,8 @@ mig_layouts! {
     MigExcGuardRequest(4) { behavior: u32 }
     /// `task_info`: the flavor and how many words the caller takes.
     MigTaskInfoRequest(8) { flavor: u32, count: u32 }
+    /// `host_get_special_port`: the node (ignored, as XNU) and which port.
+    MigHostSpecialPortRequest(8) { node: i32, which: i32 }
     /// After the port descriptor: `mach_port_insert_right`.
     MigInsertRightRequest(4) { name: u32 }
     /// After the port descriptor: `mach_port_request_notification`.
@@ -781,6 +788,8 @@ mig_layouts! {
     MigKobjectReply(12) { object_type: u32, object_addr: u64 }
     /// `task_info`: `count` words of `info` are sent.
     MigTaskInfoReply(52) { count: u32, info: [u32; 12] }
+    /// `host_page_size`: a `vm_size_t`.
+    MigPageSizeReply(8) { size: u64 }
     /// After the out-of-line descriptors of `mach_port_names` (both
     /// counts) and `get_set_status` (the first only).
     MigCountsReply(8) { count: u32, count2: u32 }

@@ -75,6 +75,11 @@ mod c {
         pub(super) fn machipc_shim_teardown_wq_init() -> c_int;
         pub(super) fn machipc_shim_teardown_wq_exit();
         pub(super) fn machipc_shim_teardown_wq() -> *mut kernel::bindings::workqueue_struct;
+        pub(super) fn machipc_shim_ipc_ns_get() -> *mut c_void;
+        pub(super) fn machipc_shim_ipc_ns_put(ns: *mut c_void);
+        pub(super) fn machipc_shim_ipc_ns_is_current(ns: *mut c_void) -> bool;
+        pub(super) fn machipc_shim_ipc_ns_admin(ns: *mut c_void) -> bool;
+        pub(super) fn machipc_shim_host_counts(v: *mut u64);
     }
 }
 
@@ -623,4 +628,80 @@ pub(crate) fn teardown_queue() -> &'static kernel::workqueue::Queue {
     // a module reference until its release returned); `destroy_workqueue`
     // at exit waits for the work items, so the queue outlives every use.
     unsafe { kernel::workqueue::Queue::from_raw(c::machipc_shim_teardown_wq()) }
+}
+
+/// A reference on an IPC namespace (`struct ipc_namespace`); null on a
+/// kernel without IPC namespaces, where every process shares one.
+///
+/// # Invariants
+///
+/// A non-null pointer is a namespace this owns one reference on.
+pub(crate) struct IpcNs(*mut core::ffi::c_void);
+
+// SAFETY: A namespace reference may be used and dropped from any thread.
+unsafe impl Send for IpcNs {}
+// SAFETY: `IpcNs` offers only `&self` comparisons and capability checks.
+unsafe impl Sync for IpcNs {}
+
+impl IpcNs {
+    /// The caller's IPC namespace.
+    pub(crate) fn current() -> Self {
+        // SAFETY: Reads the caller's own nsproxy, which only the caller
+        // changes, and takes a reference on its IPC namespace.
+        // INVARIANT: The reference is owned by the new `IpcNs`.
+        IpcNs(unsafe { c::machipc_shim_ipc_ns_get() })
+    }
+
+    /// Equal for references to the same namespace while they live.
+    pub(crate) fn key(&self) -> usize {
+        self.0 as usize
+    }
+
+    /// Whether this is the caller's IPC namespace.
+    pub(crate) fn is_current(&self) -> bool {
+        // SAFETY: Only compares the pointer with the caller's namespace.
+        unsafe { c::machipc_shim_ipc_ns_is_current(self.0) }
+    }
+
+    /// Whether the caller has `CAP_SYS_ADMIN` in the user namespace that
+    /// owns this IPC namespace.
+    pub(crate) fn caller_is_admin(&self) -> bool {
+        // SAFETY: By the type invariant the namespace is alive (or null,
+        // which the shim takes as the initial user namespace).
+        unsafe { c::machipc_shim_ipc_ns_admin(self.0) }
+    }
+}
+
+impl Drop for IpcNs {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we own the reference (or null).
+        unsafe { c::machipc_shim_ipc_ns_put(self.0) };
+    }
+}
+
+/// The machine as `host_info` describes it.
+pub(crate) struct HostCounts {
+    pub(crate) cpus_possible: u64,
+    pub(crate) cpus_online: u64,
+    pub(crate) cores_online: u64,
+    pub(crate) cores_present: u64,
+    /// RAM in bytes.
+    pub(crate) memory: u64,
+    /// The scheduler tick in microseconds.
+    pub(crate) tick_us: u64,
+}
+
+/// Reads [`HostCounts`] (sleeps: takes the CPU hotplug lock).
+pub(crate) fn host_counts() -> HostCounts {
+    let mut v = [0u64; 6];
+    // SAFETY: The shim writes exactly six words to `v`.
+    unsafe { c::machipc_shim_host_counts(v.as_mut_ptr()) };
+    HostCounts {
+        cpus_possible: v[0],
+        cpus_online: v[1],
+        cores_online: v[2],
+        cores_present: v[3],
+        memory: v[4],
+        tick_us: v[5],
+    }
 }

@@ -224,8 +224,21 @@ impl Quota {
     /// The account of a space the caller opens. `EMFILE` if the caller's
     /// user already has `max_user_spaces` spaces open.
     pub(crate) fn open() -> Result<(Arc<Quota>, OpenSpace)> {
-        let exempt = crate::ffi::capable_resource();
-        let user = User::open(crate::ffi::current_euid_key(), exempt)?;
+        Self::open_as(
+            crate::ffi::current_euid_key(),
+            crate::ffi::capable_resource(),
+        )
+    }
+
+    /// The account of the ports the kernel makes for a whole IPC
+    /// namespace (the host's, `host.rs`): kept apart from every user's,
+    /// under `INVALID_UID`, which no process has, and never limited.
+    pub(crate) fn kernel() -> Result<(Arc<Quota>, OpenSpace)> {
+        Self::open_as(u32::MAX, true)
+    }
+
+    fn open_as(kuid: u32, exempt: bool) -> Result<(Arc<Quota>, OpenSpace)> {
+        let user = User::open(kuid, exempt)?;
         let open = OpenSpace { user: user.clone() };
         let q = Arc::new(
             Quota {

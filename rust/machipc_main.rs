@@ -15,6 +15,7 @@
 //!   [`reap`]: destruction of ports without recursion.
 //! - [`kmsg`]: kernel messages; [`mach_msg`]: send and receive.
 //! - [`mach_port`]: the `mach_port_*` calls; [`mk_timer`]: timers as ports.
+//! - [`host`]: the host port and host special ports of an IPC namespace.
 //! - [`notify`]: notifications; [`port_fd`]: pollable port descriptors.
 //! - [`limits`]: per-space and per-user resource accounting.
 //! - [`error`]: Mach return codes; [`stats`]: live-object and operation
@@ -28,7 +29,9 @@
 //! takes locks only in this order, outermost first, and never two locks of
 //! one kind at once (two spaces, two ports, two sets):
 //!
-//! 1. `task::TASKS`, the space registry: taken alone.
+//! 1. `task::TASKS`, the space registry: taken alone. `host::HOSTS`, the
+//!    host registry, is taken alone too, but for the `Port::inner` of the
+//!    two ports a new host makes under it.
 //! 2. `Space::inner`.
 //! 3. `port::TRANSIT`, which serializes sends of messages that carry
 //!    receive rights; never held by a path that then serves a kernel
@@ -38,8 +41,9 @@
 //!    Waiters sleep on the port's condition variables with it released.
 //! 5. `PortSet::inner`, a spinlock likewise.
 //!
-//! `mk_timer::Timer::inner` is taken alone: no other of these is held
-//! when it is taken, and none is taken under it.
+//! `mk_timer::Timer::inner` and `host::Host::inner` are taken alone: no
+//! other of these is held when they are taken, and none is taken under
+//! them.
 //!
 //! Leaves, which may be taken under any of these but take nothing
 //! themselves: `SpaceLink::space`, `reap::REAPERS`, `limits::USERS` and the
@@ -59,6 +63,7 @@ mod error;
 mod exc_guard;
 mod exception;
 mod ffi;
+mod host;
 mod kmsg;
 mod kmsg_cache;
 mod kobject;
@@ -114,6 +119,8 @@ impl kernel::Module for MachIpcModule {
         unsafe { port::TRANSIT.init() };
         // SAFETY: As above, before any space (or user account) exists.
         unsafe { limits::USERS.init() };
+        // SAFETY: As above, before any space (and so any host) exists.
+        unsafe { host::HOSTS.init() };
         let cache = kmsg_cache::KmsgCache::new()?;
         let teardown = ffi::TeardownQueue::new()?;
         let debugfs = stats::DebugFs::new()?;

@@ -15,6 +15,8 @@ use crate::space::{make_name, Object, Space};
 /// machipc serves.
 const IKOT_NONE: u32 = 0;
 const IKOT_TASK_CONTROL: u32 = 2;
+const IKOT_HOST: u32 = 3;
+const IKOT_HOST_PRIV: u32 = 4;
 const IKOT_TIMER: u32 = 8;
 
 /// `mach_port_kobject`: the kernel-object type of the port `name` holds a
@@ -45,6 +47,11 @@ pub(crate) fn kobject(space: &Space, name: u32) -> MachResult<(u32, u64)> {
                 IKOT_TASK_CONTROL
             } else if any.is::<crate::mk_timer::Timer>() {
                 IKOT_TIMER
+            } else if let Some(h) = any.downcast_ref::<crate::host::HostPort>() {
+                match h.kind {
+                    crate::host::HostKind::Host => IKOT_HOST,
+                    crate::host::HostKind::Priv => IKOT_HOST_PRIV,
+                }
             } else {
                 IKOT_NONE
             }

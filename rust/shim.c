@@ -50,6 +50,9 @@
 #include <linux/highmem.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
+#include <linux/ipc_namespace.h>
+#include <linux/nsproxy.h>
+#include <linux/topology.h>
 
 #include "shim.h"
 
@@ -950,4 +953,73 @@ void machipc_shim_faults_exit(void)
 	tracepoint_synchronize_unregister();
 	machipc_signal_generate_tp = NULL;
 #endif
+}
+
+/*
+ * The host (host.rs): one per IPC namespace. The caller's IPC namespace,
+ * referenced; NULL on a kernel built without System V IPC and POSIX
+ * message queues, where there is none and every process shares one host.
+ */
+void *machipc_shim_ipc_ns_get(void)
+{
+	struct nsproxy *nsp = current->nsproxy;
+
+	return nsp ? get_ipc_ns(nsp->ipc_ns) : NULL;
+}
+
+void machipc_shim_ipc_ns_put(void *ns)
+{
+	if (ns)
+		put_ipc_ns(ns);
+}
+
+/* Whether `ns` is the caller's IPC namespace. */
+bool machipc_shim_ipc_ns_is_current(void *ns)
+{
+	struct nsproxy *nsp = current->nsproxy;
+
+	return nsp && nsp->ipc_ns == ns;
+}
+
+/*
+ * Whether the caller has CAP_SYS_ADMIN in the user namespace that owns the
+ * IPC namespace `ns` (the initial one when there is none).
+ */
+bool machipc_shim_ipc_ns_admin(void *ns)
+{
+	struct ipc_namespace *ipc = ns;
+
+	return ns_capable(ipc ? ipc->user_ns : &init_user_ns, CAP_SYS_ADMIN);
+}
+
+/* Cores among `mask`: CPUs that are the first of their SMT siblings. */
+static u64 machipc_cores(const struct cpumask *mask)
+{
+	unsigned int cpu;
+	u64 n = 0;
+
+	for_each_cpu(cpu, mask)
+		if (cpu == cpumask_first(topology_sibling_cpumask(cpu)))
+			n++;
+	return n;
+}
+
+/*
+ * What host_info(HOST_BASIC_INFO) reports: CPUs possible and online,
+ * cores online and present, RAM in bytes, and the tick length in
+ * microseconds (HOST_SCHED_INFO).
+ */
+void machipc_shim_host_counts(u64 *v)
+{
+	u64 present;
+
+	cpus_read_lock();
+	v[0] = num_possible_cpus();
+	v[1] = num_online_cpus();
+	v[2] = machipc_cores(cpu_online_mask);
+	present = machipc_cores(cpu_present_mask);
+	cpus_read_unlock();
+	v[3] = max(present, v[2]);
+	v[4] = (u64)totalram_pages() << PAGE_SHIFT;
+	v[5] = jiffies_to_usecs(1);
 }

@@ -68,5 +68,10 @@ bool machipc_shim_take_fault(int *sig, int *code, unsigned long *addr);
 int machipc_shim_teardown_wq_init(void);
 void machipc_shim_teardown_wq_exit(void);
 struct workqueue_struct *machipc_shim_teardown_wq(void);
+void *machipc_shim_ipc_ns_get(void);
+void machipc_shim_ipc_ns_put(void *ns);
+bool machipc_shim_ipc_ns_is_current(void *ns);
+bool machipc_shim_ipc_ns_admin(void *ns);
+void machipc_shim_host_counts(u64 *v);
 
 #endif

@@ -29,6 +29,7 @@ use crate::stats::{self, LockClass};
 /// Special port slots (`TASK_MAX_SPECIAL_PORT` + 1).
 pub(crate) const SPECIAL_PORTS: usize = 12;
 pub(crate) const TASK_KERNEL_PORT: usize = 1;
+pub(crate) const TASK_HOST_PORT: usize = 2;
 pub(crate) const TASK_BOOTSTRAP_PORT: usize = 4;
 
 /// Most names one space may hold (`KERN_NO_SPACE` beyond).
@@ -171,6 +172,8 @@ pub(crate) struct Space {
     pub(crate) quota: Arc<Quota>,
     /// The task's `EXC_GUARD` delivery policy (`crate::exc_guard`).
     pub(crate) exc_guard: Atomic<u32>,
+    /// The host of the IPC namespace the space was opened in.
+    pub(crate) host: crate::host::HostRef,
     /// This space on its user's count of open spaces.
     _open: OpenSpace,
     /// Runs [`Space::destroy`] on the teardown queue ([`Space::release`]).
@@ -190,6 +193,10 @@ impl Space {
     pub(crate) fn new() -> Result<Arc<Space>> {
         let id = NEXT_SPACE_ID.fetch_add(1, Relaxed);
         let (quota, open) = Quota::open()?;
+        let host = crate::host::HostRef::attach()?;
+        // `mach_host_self()`: made before the space, so a failure leaves
+        // nothing to undo.
+        let host_port = host.task_host_port().map_err(|_| ENOMEM)?;
         let table_charge = Charge::empty(&quota);
         let space_quota = quota.clone();
         let link = Arc::pin_init(
@@ -208,7 +215,11 @@ impl Space {
                     free_head: 0,
                     nfree: 0,
                     by_port: RBTree::new(),
-                    special: [const { None }; SPECIAL_PORTS],
+                    special: {
+                        let mut s = [const { None }; SPECIAL_PORTS];
+                        s[TASK_HOST_PORT] = host_port;
+                        s
+                    },
                     task_port: None,
                     exc: Default::default(),
                     table_charge,
@@ -219,6 +230,7 @@ impl Space {
                 exec_id: crate::ffi::current_exec_id(),
                 quota: space_quota,
                 exc_guard: Atomic::new(crate::exc_guard::TASK_EXC_GUARD_NONE),
+                host,
                 _open: open,
                 teardown <- kernel::new_work!("Space::teardown"),
             }),

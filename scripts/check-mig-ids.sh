@@ -13,11 +13,12 @@ trap 'rm -rf "$TMP"' EXIT
 sed -n 's/^#define MIG_\([A-Z0-9_]*\) \([0-9][0-9]*\)$/\1 \2/p' "$REPO/libmach/mig_ids.h" | sort >"$TMP/libmach"
 
 # The kernel's list: the routines it serves, one `pub(crate) const MIG_X:
-# i32 = N;` each in rust/defs.rs (routine ids are a subsystem base of 1000
-# or more plus an index; MIG_BAD_ID, MIG_REPLY_ID_OFFSET and the like are
-# not routines), the exception requests it sends included.
+# i32 = N;` each in rust/defs.rs (routine ids are a subsystem base of 200
+# or more plus an index: mach_host is 200, host_priv 400; MIG_BAD_ID,
+# MIG_REPLY_ID_OFFSET and the like are not routines), the exception
+# requests it sends included.
 sed -n 's/^pub(crate) const MIG_\([A-Z0-9_]*\): i32 = \([0-9][0-9]*\);$/\1 \2/p' "$REPO/rust/defs.rs" |
-	awk '$2 >= 1000' >"$TMP/kernel"
+	awk '$2 >= 200' >"$TMP/kernel"
 KERNEL_SRC=rust/defs.rs
 sort -o "$TMP/kernel" "$TMP/kernel"
 

@@ -3,6 +3,8 @@
 #ifndef _MACH_INTERFACE_H_
 #define _MACH_INTERFACE_H_
 
+#include <mach/host_priv.h>
+#include <mach/mach_host.h>
 #include <mach/task.h>
 #include <mach/thread_act.h>
 #include <mach/vm_map.h>

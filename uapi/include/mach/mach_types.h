@@ -17,6 +17,8 @@
 #include <mach/time_value.h>
 #include <mach/policy.h>
 #include <mach/task_info.h>
+#include <mach/host_info.h>
+#include <mach/host_special_ports.h>
 #include <mach/clock_types.h>
 #include <mach/vm_inherit.h>
 #include <mach/vm_prot.h>
