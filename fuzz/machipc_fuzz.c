@@ -477,12 +477,14 @@ enum {
 	OP_FAULT,
 	OP_VALID,
 	OP_EDGES,
+	OP_MIG_HOST,
 	OP_KINDS
 };
 
 static const char *op_names[OP_KINDS] = {
 	"port_call", "mach_msg", "msg_rights", "raw_ioctl", "port_fd", "io_uring",
 	"mig_self", "mig_foreign", "exc_ports", "exc_raise", "fault", "valid", "edges",
+	"mig_host",
 };
 
 static int dev(void)
@@ -1017,6 +1019,32 @@ static void op_mig_foreign(struct rng *r, struct names *nm)
 		mach_port_deallocate(mach_task_self(), c.name);
 }
 
+/*
+ * A MIG request to the host port, or to the plain host port a privileged
+ * worker reads from it: the routines served (mach_host.defs 200-202,
+ * host_priv.defs 412-413, which set host special ports to random rights),
+ * their neighbours, and ids of other subsystems (400 is bootstrap's too,
+ * 3405 a task routine), which a host port answers with MIG_BAD_ID.
+ */
+static const int mig_host_ids[] = { 200, 201, 202, 219, 400, 411, 412, 413, 414, 3405, 3409, 0, -1 };
+
+static void op_mig_host(struct rng *r, struct names *nm)
+{
+	mach_port_t host = mach_host_self(), plain = MACH_PORT_NULL;
+	int id = mig_host_ids[below(r, sizeof(mig_host_ids) / sizeof(mig_host_ids[0]))];
+
+	if (host == MACH_PORT_NULL)
+		return;
+	if (chance(r, 30) && host_get_special_port(host, HOST_LOCAL_NODE, HOST_PORT, &plain) == KERN_SUCCESS &&
+	    plain != MACH_PORT_NULL) {
+		mig_request(r, nm, plain, id);
+		mach_port_deallocate(mach_task_self(), plain);
+	} else {
+		mig_request(r, nm, host, id);
+	}
+	mach_port_deallocate(mach_task_self(), host);
+}
+
 static void op_exc_ports(struct rng *r, struct names *nm)
 {
 	struct machipc_exc_entry e[16];
@@ -1334,8 +1362,9 @@ static void op_edges(struct rng *r, struct names *nm)
 static void (*const ops[OP_KINDS])(struct rng *, struct names *) = {
 	op_port_call, op_msg, op_msg_rights, op_raw_ioctl, op_port_fd, op_uring,
 	op_mig_self, op_mig_foreign, op_exc_ports, op_exc_raise, op_fault, op_valid, op_edges,
+	op_mig_host,
 };
-static const int weights[OP_KINDS] = { 30, 25, 12, 5, 6, 3, 8, 4, 4, 3, 2, 3, 8 };
+static const int weights[OP_KINDS] = { 30, 25, 12, 5, 6, 3, 8, 4, 4, 3, 2, 3, 8, 3 };
 
 /* ---- workers ------------------------------------------------------------- */
 
