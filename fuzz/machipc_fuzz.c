@@ -209,8 +209,8 @@ static uint64_t allowed_port(unsigned nr)
 	case 32: /* task_get_special_port */
 		return K(0) | K(KERN_INVALID_ARGUMENT) | K(KERN_FAILURE) | K(KERN_NO_SPACE) |
 		       K(KERN_RESOURCE_SHORTAGE) | K(KERN_UREFS_OVERFLOW);
-	case 33: /* task_set_special_port */
-		return K(0) | K(KERN_INVALID_ARGUMENT) | K(KERN_FAILURE) | K_SEND_INVALID_RIGHT |
+	case 33: /* task_set_special_port (KERN_NO_ACCESS: control, host, a set access port) */
+		return K(0) | K(KERN_INVALID_ARGUMENT) | K(KERN_FAILURE) | K_SEND_INVALID_RIGHT | K(KERN_NO_ACCESS) |
 		       K(KERN_INVALID_RIGHT) | K(KERN_INVALID_NAME) | K(KERN_INVALID_CAPABILITY);
 	case 40: /* task_set_exception_ports */
 		return K(0) | K(KERN_INVALID_ARGUMENT) | K_SEND_INVALID_RIGHT | K(KERN_INVALID_RIGHT) |
