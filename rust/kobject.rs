@@ -497,6 +497,12 @@ pub(crate) fn serve_request(mut req: KmsgBox, run: impl FnOnce(&mut Kmsg) -> Rep
     crate::mach_msg::send_from_kernel(k);
 }
 
+/// Serves a request sent to a kernel object that has no routines (a
+/// fileport): every id is unknown, answered with `MIG_BAD_ID`.
+pub(crate) fn serve_unknown(req: KmsgBox) {
+    serve_request(req, |_| error(MachError(MIG_BAD_ID)));
+}
+
 /// Finds the request's routine in `table`, checks its layout and runs it
 /// on `obj`.
 pub(crate) fn dispatch<T>(obj: &T, table: &[Routine<T>], req: &mut Kmsg) -> Reply {

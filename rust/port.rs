@@ -419,6 +419,10 @@ pub(crate) trait KernelObject: Send + Sync {
     /// The port died (XNU's `iko_op_destroy`): called once, with no lock
     /// held, before the port lets go of the object.
     fn destroyed(&self) {}
+    /// The last send right to the kernel-served port went (XNU's
+    /// `iko_op_no_senders`): called with no lock held. A port no send
+    /// right can ever reach again may destroy itself here.
+    fn no_senders(&self) {}
 }
 
 /// Wakes one receiver waiting on `cv`. With `handoff` (the sender receives
@@ -553,14 +557,22 @@ impl Port {
         }
         let mut g = self.inner.lock();
         let left = self.srights.fetch_sub(1, Relaxed) - 1;
-        let ns = if left == 0 && g.active {
-            g.nsrequest.take().map(|r| (r, g.mscount))
+        let (ns, kobject) = if left == 0 && g.active {
+            let kobject = if self.is_kernel_owned() {
+                g.kobject.clone()
+            } else {
+                None
+            };
+            (g.nsrequest.take().map(|r| (r, g.mscount)), kobject)
         } else {
-            None
+            (None, None)
         };
         drop(g);
         if let Some((r, mscount)) = ns {
             r.no_senders(mscount);
+        }
+        if let Some(k) = kobject {
+            k.no_senders();
         }
     }
 
