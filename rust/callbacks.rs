@@ -17,7 +17,10 @@
 //!   [`machipc_rust_release`];
 //! - a port descriptor's `private_data` is a `KBox<PortFd>`, made by
 //!   [`crate::port_fd::ioctl`] and given back by
-//!   [`machipc_rust_port_release`].
+//!   [`machipc_rust_port_release`];
+//! - a right descriptor's `private_data` is one `Arc<RightFd>` reference,
+//!   made by [`crate::right_fd::port_to_fd`] and given back by
+//!   [`machipc_rust_right_release`].
 
 use core::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
 use kernel::prelude::*;
@@ -148,4 +151,18 @@ unsafe extern "C" fn machipc_rust_port_read(
 unsafe extern "C" fn machipc_rust_port_release(pfd: *mut c_void) {
     // SAFETY: By the function's safety requirements the box is ours now.
     crate::port_fd::release(unsafe { KBox::from_raw(pfd.cast::<PortFd>()) });
+}
+
+/// `release` of a right descriptor: the right it owns goes (its last send
+/// right fires no-senders).
+///
+/// # Safety
+///
+/// `rfd` is the descriptor's `private_data`, one reference that came from
+/// `Arc::into_raw` in [`crate::right_fd::port_to_fd`]; release runs once.
+#[no_mangle]
+unsafe extern "C" fn machipc_rust_right_release(rfd: *mut c_void) {
+    // SAFETY: By the function's safety requirements the reference is ours
+    // now.
+    drop(unsafe { Arc::from_raw(rfd.cast::<crate::right_fd::RightFd>()) });
 }

@@ -49,6 +49,11 @@ pub(crate) fn ioctl(space: ArcBorrow<'_, Space>, cmd: u32, arg: usize) -> Result
         uapi::IOC_INHERIT => in_out(user, |c: &mut uapi::InheritCall| inherit(&space, c)),
         uapi::IOC_EXC_RAISE => in_out(user, |c: &mut uapi::ExcRaiseCall| exc_raise(&space, c)),
         _ => match uapi::port_call_nr(cmd) {
+            // fileport_makeport and fileport_makefd answer errnos, as
+            // XNU's system calls.
+            Some(nr @ (uapi::FILEPORT_MAKEPORT | uapi::FILEPORT_MAKEFD)) => {
+                in_out(user, |c: &mut PortCall| fileport_call(&space, nr, c))
+            }
             Some(nr) => in_out(user, |c: &mut PortCall| {
                 c.ret = to_code(port_call(&space, nr, c));
                 Ok(())
@@ -239,8 +244,37 @@ fn timer_call(space: &Space, nr: u32, c: &mut PortCall) -> MachResult {
             }
             Ok(())
         }
+        _ => descriptor_call(space, nr, c),
+    }
+}
+
+/// Rights as descriptors: machipc_port_to_fd (name -> delta: the
+/// descriptor) and machipc_fd_to_port (delta: the descriptor -> name).
+fn descriptor_call(space: &Space, nr: u32, c: &mut PortCall) -> MachResult {
+    match nr {
+        uapi::PORT_TO_FD => set(&mut c.delta, crate::right_fd::port_to_fd(space, c.name)),
+        uapi::FD_TO_PORT => set(&mut c.name, crate::right_fd::fd_to_port(space, c.delta)),
         _ => Err(KERN_INVALID_ARGUMENT),
     }
+}
+
+/// fileport_makeport (delta: the descriptor, data: where the name goes
+/// -> name) and fileport_makefd (name -> delta: the new descriptor).
+fn fileport_call(space: &Space, nr: u32, c: &mut PortCall) -> Result {
+    if nr == uapi::FILEPORT_MAKEFD {
+        c.delta = crate::fileport::makefd(space, c.name)?;
+        return Ok(());
+    }
+    let name = crate::fileport::makeport(space, c.delta)?;
+    // As XNU's: a name the caller cannot be told of is deallocated.
+    if user_write(c.data, AsBytes::as_bytes(&name)).is_err() {
+        // The name was just made: its deallocation cannot fail but for a
+        // racing call on it, which took the right anyway.
+        let _ = mp::deallocate(space, name);
+        return Err(EFAULT);
+    }
+    c.name = name;
+    Ok(())
 }
 
 /// Stores a routine's result in `slot`.

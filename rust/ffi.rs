@@ -7,7 +7,10 @@
 //! below, after their C prototypes in `rust/shim.h`; the calls the other
 //! way, from the shim into Rust, are all in `callbacks.rs`.
 
+use kernel::fs::File;
 use kernel::prelude::*;
+use kernel::sync::aref::ARef;
+use kernel::sync::{Arc, ArcBorrow};
 
 mod c {
     use core::ffi::{c_int, c_void};
@@ -16,6 +19,9 @@ mod c {
         pub(super) fn machipc_shim_register() -> c_int;
         pub(super) fn machipc_shim_deregister();
         pub(super) fn machipc_shim_port_fd(portfd: *mut c_void) -> c_int;
+        pub(super) fn machipc_shim_file_kind(file: *mut c_void, rightfd: *mut *mut c_void)
+            -> c_int;
+        pub(super) fn machipc_shim_right_file(rightfd: *mut c_void) -> *mut c_void;
         pub(super) fn machipc_shim_cond_resched();
         pub(super) fn machipc_shim_current_kids(
             euid: *mut u32,
@@ -119,6 +125,98 @@ pub(crate) unsafe fn install_port_fd(data: *mut core::ffi::c_void) -> Result<i32
         return Err(Error::from_errno(fd));
     }
     Ok(fd)
+}
+
+/// What a descriptor handed to `fileport_makeport` is (`shim.c`'s
+/// `machipc_shim_file_kind`).
+pub(crate) enum FileKind<'a> {
+    /// Any file machipc has no rule for.
+    Other,
+    /// `/dev/machipc`: a space.
+    Device,
+    /// A port descriptor (`machipc_port_fd`).
+    PortFd,
+    /// A right descriptor (`machipc_port_to_fd`), borrowed for as long as
+    /// the file is.
+    RightFd(ArcBorrow<'a, crate::right_fd::RightFd>),
+    /// An io_uring instance.
+    IoUring,
+    /// An `AF_UNIX` socket.
+    UnixSocket,
+}
+
+/// The descriptor `fd` of the calling process, with a reference of its
+/// own; `EBADF` if none is open.
+pub(crate) fn fget(fd: i32) -> Result<ARef<File>> {
+    let fd = u32::try_from(fd).map_err(|_| EBADF)?;
+    let f = kernel::fs::LocalFile::fget(fd)?;
+    // SAFETY: The reference is never used for `fdget_pos`-style position
+    // access: machipc only classifies the file, holds it and installs it
+    // as a descriptor again.
+    Ok(unsafe { kernel::fs::LocalFile::assume_no_fdget_pos(f) })
+}
+
+/// What `file` is.
+pub(crate) fn file_kind(file: &File) -> FileKind<'_> {
+    let mut data: *mut core::ffi::c_void = core::ptr::null_mut();
+    // SAFETY: `file` is a live file (the caller holds a reference); the
+    // shim only reads its operations, inode, dentry and socket.
+    let kind = unsafe { c::machipc_shim_file_kind(file.as_ptr().cast(), &mut data) };
+    match kind {
+        1 => FileKind::Device,
+        2 => FileKind::PortFd,
+        // SAFETY: A right descriptor's `private_data` is an
+        // `Arc<RightFd>` reference that lives until the file's release,
+        // which cannot come while `file` is borrowed (the borrow holds a
+        // file reference).
+        3 => FileKind::RightFd(unsafe { ArcBorrow::from_raw(data.cast()) }),
+        4 => FileKind::IoUring,
+        5 => FileKind::UnixSocket,
+        _ => FileKind::Other,
+    }
+}
+
+/// A new right descriptor's file (not yet installed) owning the reference
+/// `rfd`; on failure `rfd` is handed back.
+pub(crate) fn right_file(
+    rfd: Arc<crate::right_fd::RightFd>,
+) -> core::result::Result<ARef<File>, Arc<crate::right_fd::RightFd>> {
+    let raw = Arc::into_raw(rfd);
+    // SAFETY: `raw` is one reference; on success the file owns it and the
+    // shim hands it to `machipc_rust_right_release` once.
+    let f = unsafe { c::machipc_shim_right_file(raw.cast_mut().cast()) };
+    match kernel::error::from_err_ptr(f) {
+        Ok(f) => match core::ptr::NonNull::new(f.cast::<File>()) {
+            // SAFETY: A new file comes with one reference, which the
+            // `ARef` takes over.
+            Some(p) => Ok(unsafe { ARef::from_raw(p) }),
+            // SAFETY: Not made: the reference is still ours.
+            None => Err(unsafe { Arc::from_raw(raw) }),
+        },
+        // SAFETY: As above.
+        Err(_) => Err(unsafe { Arc::from_raw(raw) }),
+    }
+}
+
+/// A descriptor number reserved in the calling process, to be installed
+/// with `O_CLOEXEC`; given back if dropped unused.
+pub(crate) struct FdSlot(kernel::fs::file::FileDescriptorReservation);
+
+impl FdSlot {
+    /// Reserves the lowest free descriptor (`EMFILE` past `RLIMIT_NOFILE`).
+    pub(crate) fn cloexec() -> Result<FdSlot> {
+        kernel::fs::file::FileDescriptorReservation::get_unused_fd_flags(
+            kernel::bindings::O_CLOEXEC,
+        )
+        .map(FdSlot)
+    }
+
+    /// Installs `file` as the reserved descriptor, which is returned.
+    pub(crate) fn install(self, file: ARef<File>) -> i32 {
+        let fd = self.0.reserved_fd() as i32;
+        self.0.fd_install(file);
+        fd
+    }
 }
 
 /// Lets other tasks run if this one has had the CPU long enough: called

@@ -54,7 +54,7 @@ const MPO_IMMOVABLE_RECEIVE: u32 = 0x80;
 /// Runs `f` on the locked space, then releases what it deferred. This is
 /// the one space-lock section of a routine; `KERN_INVALID_TASK` once the
 /// space is torn down.
-fn locked<T>(
+pub(crate) fn locked<T>(
     space: &Space,
     f: impl FnOnce(&mut SpaceInner, u64, &mut Deferred) -> MachResult<T>,
 ) -> MachResult<T> {

@@ -17,6 +17,8 @@
 //! - [`mach_port`]: the `mach_port_*` calls; [`mk_timer`]: timers as ports.
 //! - [`host`]: the host port and host special ports of an IPC namespace.
 //! - [`notify`]: notifications; [`port_fd`]: pollable port descriptors.
+//! - [`fileport`]: open files as ports; [`right_fd`]: rights as
+//!   descriptors.
 //! - [`limits`]: per-space and per-user resource accounting.
 //! - [`error`]: Mach return codes; [`stats`]: live-object and operation
 //!   counters; [`lock_count`]: locks that count their acquisitions.
@@ -41,9 +43,11 @@
 //!    Waiters sleep on the port's condition variables with it released.
 //! 5. `PortSet::inner`, a spinlock likewise.
 //!
-//! `mk_timer::Timer::inner` and `host::Host::inner` are taken alone: no
-//! other of these is held when they are taken, and none is taken under
-//! them.
+//! `mk_timer::Timer::inner`, `host::Host::inner` and
+//! `fileport::FilePort::receive` are taken alone: no other of these is
+//! held when they are taken, and none is taken under them.
+//! `right_fd::RightFd::right` comes after `Space::inner` and before
+//! `Port::inner`.
 //!
 //! Leaves, which may be taken under any of these but take nothing
 //! themselves: `SpaceLink::space`, `reap::REAPERS`, `limits::USERS` and the
@@ -63,6 +67,7 @@ mod error;
 mod exc_guard;
 mod exception;
 mod ffi;
+mod fileport;
 mod host;
 mod kmsg;
 mod kmsg_cache;
@@ -82,6 +87,7 @@ mod port_info;
 mod port_set;
 mod reap;
 mod right;
+mod right_fd;
 mod rights;
 mod space;
 mod stats;

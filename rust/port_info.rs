@@ -18,6 +18,7 @@ const IKOT_TASK_CONTROL: u32 = 2;
 const IKOT_HOST: u32 = 3;
 const IKOT_HOST_PRIV: u32 = 4;
 const IKOT_TIMER: u32 = 8;
+const IKOT_FILEPORT: u32 = 34;
 
 /// `mach_port_kobject`: the kernel-object type of the port `name` holds a
 /// send or receive right to, and its address, which is always 0 (as on
@@ -52,6 +53,8 @@ pub(crate) fn kobject(space: &Space, name: u32) -> MachResult<(u32, u64)> {
                     crate::host::HostKind::Host => IKOT_HOST,
                     crate::host::HostKind::Priv => IKOT_HOST_PRIV,
                 }
+            } else if any.is::<crate::fileport::FilePort>() {
+                IKOT_FILEPORT
             } else {
                 IKOT_NONE
             }

@@ -10,7 +10,9 @@
  * - the /dev/machipc misc device, registered with the dev_mode parameter's
  *   mode (0666 by default), an optional dev_gid group gate at open, and the
  *   poll/read operations MiscDevice lacks;
- * - anonymous-inode files for the per-port descriptors (machipc_port_fd);
+ * - anonymous-inode files for the per-port descriptors (machipc_port_fd) and
+ *   for rights as descriptors (machipc_port_to_fd), and what kind of file a
+ *   descriptor handed to fileport_makeport is;
  * - CPU affinity and hotplug for the kmsg cache's KUnit tests (the cache
  *   itself is Rust, rust/kmsg_cache.rs);
  * - mappings of out-of-line memory pages in a receiver (vm_insert_pages
@@ -47,6 +49,9 @@
 #include <linux/uidgid.h>
 #include <linux/mman.h>
 #include <linux/mm.h>
+#include <linux/net.h>
+#include <linux/magic.h>
+#include <linux/socket.h>
 #include <linux/highmem.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
@@ -189,6 +194,57 @@ void machipc_shim_cond_resched(void)
 int machipc_shim_port_fd(void *portfd)
 {
 	return anon_inode_getfd("[machipc-port]", &machipc_port_fops, portfd, O_RDONLY | O_CLOEXEC);
+}
+
+/* Descriptors that own a send or send-once right (rust/right_fd.rs). */
+static int machipc_right_release(struct inode *inode, struct file *file)
+{
+	machipc_rust_right_release(file->private_data);
+	return 0;
+}
+
+static const struct file_operations machipc_right_fops = {
+	.owner = THIS_MODULE,
+	.release = machipc_right_release,
+	.llseek = noop_llseek,
+};
+
+/*
+ * A new, not yet installed file owning `rightfd` (given back through
+ * machipc_rust_right_release at its last close), or an ERR_PTR.
+ */
+struct file *machipc_shim_right_file(void *rightfd)
+{
+	return anon_inode_getfile("[machipc-right]", &machipc_right_fops, rightfd, O_RDONLY);
+}
+
+/*
+ * What `file` is, for fileport_makeport's refusals (rust/fileport.rs):
+ * 0 any other file, 1 /dev/machipc, 2 a port descriptor, 3 a right
+ * descriptor (its private data in *rightfd), 4 an io_uring instance, 5 an
+ * AF_UNIX socket. io_uring's own test (io_is_uring_fops) is not exported:
+ * its files are the anonymous inodes named "[io_uring]".
+ */
+int machipc_shim_file_kind(struct file *file, void **rightfd)
+{
+	struct socket *sock;
+
+	*rightfd = NULL;
+	if (file->f_op == &machipc_fops)
+		return 1;
+	if (file->f_op == &machipc_port_fops)
+		return 2;
+	if (file->f_op == &machipc_right_fops) {
+		*rightfd = file->private_data;
+		return 3;
+	}
+	if (file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+	    !strcmp(file->f_path.dentry->d_name.name, "[io_uring]"))
+		return 4;
+	sock = sock_from_file(file);
+	if (sock && sock->ops && sock->ops->family == PF_UNIX)
+		return 5;
+	return 0;
 }
 
 /*

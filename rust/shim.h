@@ -27,6 +27,7 @@ void *machipc_rust_space_clone(void *space);
 __poll_t machipc_rust_port_poll(void *portfd, struct file *file, struct poll_table_struct *wait);
 ssize_t machipc_rust_port_read(void *portfd, char __user *buf, size_t len, int nonblock);
 void machipc_rust_port_release(void *portfd);
+void machipc_rust_right_release(void *rightfd);
 
 /* Implemented in C (rust/shim.c), called from rust/ffi.rs. */
 
@@ -34,6 +35,8 @@ int machipc_shim_register(void);
 void machipc_shim_deregister(void);
 void *machipc_shim_space_of_fd(int fd);
 int machipc_shim_port_fd(void *portfd);
+int machipc_shim_file_kind(struct file *file, void **rightfd);
+struct file *machipc_shim_right_file(void *rightfd);
 void machipc_shim_cond_resched(void);
 void machipc_shim_current_kids(u32 *euid, u32 *egid, u32 *ruid, u32 *rgid);
 u32 machipc_shim_uid_in_current_ns(u32 kuid);

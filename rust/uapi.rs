@@ -174,3 +174,7 @@ pub(crate) const TIMER_DESTROY: u32 = 61;
 pub(crate) const TIMER_ARM: u32 = 62;
 pub(crate) const TIMER_ARM_LEEWAY: u32 = 63;
 pub(crate) const TIMER_CANCEL: u32 = 64;
+pub(crate) const FILEPORT_MAKEPORT: u32 = 70;
+pub(crate) const FILEPORT_MAKEFD: u32 = 71;
+pub(crate) const PORT_TO_FD: u32 = 72;
+pub(crate) const FD_TO_PORT: u32 = 73;

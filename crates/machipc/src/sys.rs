@@ -157,6 +157,15 @@ pub const TIMER_DESTROY: u32 = 61;
 pub const TIMER_ARM: u32 = 62;
 pub const TIMER_ARM_LEEWAY: u32 = 63;
 pub const TIMER_CANCEL: u32 = 64;
+/// `fileport_makeport`: `delta` the descriptor, `data` where the name is
+/// written; the ioctl fails with XNU's errno.
+pub const FILEPORT_MAKEPORT: u32 = 70;
+/// `fileport_makefd`: `name` -> `delta`, a new `O_CLOEXEC` descriptor.
+pub const FILEPORT_MAKEFD: u32 = 71;
+/// `machipc_port_to_fd`: `name` -> `delta`, a descriptor owning the right.
+pub const PORT_TO_FD: u32 = 72;
+/// `machipc_fd_to_port`: `delta` the descriptor -> `name`.
+pub const FD_TO_PORT: u32 = 73;
 
 const F_GETFL: i32 = 3;
 const F_SETFL: i32 = 4;

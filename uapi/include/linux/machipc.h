@@ -183,6 +183,22 @@ struct machipc_exc_entry {
 #define MACHIPC_IOC_TIMER_ARM_LEEWAY     MACHIPC_PORT_IOC(63)
 #define MACHIPC_IOC_TIMER_CANCEL         MACHIPC_PORT_IOC(64)
 
+/*
+ * Open files as ports (XNU's fileport_makeport/fileport_makefd) and rights
+ * as descriptors (machipc_port_to_fd/machipc_fd_to_port).
+ * makeport: delta = fd, data = user pointer the name is written to -> name;
+ *   the ioctl fails with XNU's errno (EBADF, EINVAL, EAGAIN, EFAULT).
+ * makefd: name -> delta (new O_CLOEXEC descriptor); fails with EINVAL
+ *   (not a send right to a fileport) or EMFILE.
+ * port_to_fd: name -> delta (new O_CLOEXEC descriptor owning a copy of the
+ *   send right, or the send-once right, moved); ret: kern_return_t.
+ * fd_to_port: delta = descriptor -> name; ret: kern_return_t.
+ */
+#define MACHIPC_IOC_FILEPORT_MAKEPORT    MACHIPC_PORT_IOC(70)
+#define MACHIPC_IOC_FILEPORT_MAKEFD      MACHIPC_PORT_IOC(71)
+#define MACHIPC_IOC_PORT_TO_FD           MACHIPC_PORT_IOC(72)
+#define MACHIPC_IOC_FD_TO_PORT           MACHIPC_PORT_IOC(73)
+
 #ifdef __cplusplus
 #define MACHIPC_STATIC_ASSERT static_assert
 #else
