@@ -14,6 +14,7 @@
 #include <mach/task.h>
 #include <mach/mk_timer.h>
 #include <mach/mach_time.h>
+#include <sys/fileport.h>
 #include "harness.h"
 
 static void *const functions[] = {
@@ -149,6 +150,10 @@ static void *const functions[] = {
 	(void *)&mk_timer_arm,
 	(void *)&mk_timer_arm_leeway,
 	(void *)&mk_timer_cancel,
+	(void *)&fileport_makeport,
+	(void *)&fileport_makefd,
+	(void *)&machipc_port_to_fd,
+	(void *)&machipc_fd_to_port,
 	(void *)&mach_absolute_time,
 	(void *)&mach_approximate_time,
 	(void *)&mach_continuous_time,
