@@ -35,6 +35,7 @@
  * fresh, empty port's receive right is ever moved in a message.
  */
 #include <mach/mach.h>
+#include <sys/fileport.h>
 #include <mach/exc.h>
 #include <mach/mach_exc.h>
 #include <mach/mk_timer.h>
@@ -52,6 +53,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -478,6 +480,7 @@ enum {
 	OP_VALID,
 	OP_EDGES,
 	OP_MIG_HOST,
+	OP_FILEPORT,
 	OP_KINDS
 };
 
@@ -485,6 +488,7 @@ static const char *op_names[OP_KINDS] = {
 	"port_call", "mach_msg", "msg_rights", "raw_ioctl", "port_fd", "io_uring",
 	"mig_self", "mig_foreign", "exc_ports", "exc_raise", "fault", "valid", "edges",
 	"mig_host",
+	"fileport",
 };
 
 static int dev(void)
@@ -1359,12 +1363,125 @@ static void op_edges(struct rng *r, struct names *nm)
 			  (unsigned long long)ptr, size, m.ret);
 }
 
+/* A descriptor of some kind for fileport_makeport and machipc_fd_to_port:
+ * a pipe end, /dev/machipc, a port descriptor, a right descriptor (of a
+ * pool port or of a fileport), an AF_UNIX socket, or garbage. *own says
+ * whether the caller closes it. */
+static int some_fd(struct rng *r, struct names *nm, int *own)
+{
+	int p[2], fd = -1;
+	struct machipc_port_fd f = { .name = nm->pool[below(r, POOL)] };
+
+	*own = 1;
+	switch (below(r, 7)) {
+	case 0:
+		if (pipe2(p, O_CLOEXEC) != 0)
+			break;
+		fd = chance(r, 50);
+		close(p[!fd]);
+		return p[fd];
+	case 1:
+		*own = 0;
+		return dev();
+	case 2:
+		if (ioctl(dev(), MACHIPC_IOC_PORT_FD, &f) == 0)
+			return f.fd;
+		break;
+	case 3:
+		if (machipc_port_to_fd(some_name(r, nm), &fd) == KERN_SUCCESS)
+			return fd;
+		break;
+	case 4:
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) != 0)
+			break;
+		close(p[1]);
+		return p[0];
+	}
+	*own = 0;
+	return chance(r, 50) ? -1 : (int)below(r, 4096);
+}
+
+/* Fileports and right descriptors: makeport on descriptors of every kind
+ * (with hostile result pointers), the fileport through a message and
+ * back to a descriptor, makefd and port_to_fd on any name, fd_to_port on
+ * any descriptor; each answer must be one XNU (or machipc.h) gives. */
+static void op_fileport(struct rng *r, struct names *nm)
+{
+	struct machipc_port_call c;
+	fileport_t fp = 0;
+	mach_port_t name = 0;
+	int own, fd = some_fd(r, nm, &own), got, ret;
+	uint64_t p = hostile_ptr(r, &fp);
+
+	memset(&c, 0, sizeof(c));
+	c.delta = fd;
+	c.data = p;
+	ret = ioctl(dev(), MACHIPC_IOC_FILEPORT_MAKEPORT, &c);
+	if (ret != 0 && errno != EBADF && errno != EINVAL && errno != EAGAIN && errno != EFAULT)
+		violation("fileport_makeport(%d): errno %d", fd, errno);
+	if (ret == 0) {
+		if (p == (uintptr_t)&fp && fp != c.name)
+			violation("fileport_makeport: wrote 0x%x, answered 0x%x", fp, c.name);
+		if (chance(r, 50)) {
+			struct {
+				mach_msg_header_t h;
+				mach_msg_body_t b;
+				mach_msg_port_descriptor_t d;
+			} m = { 0 };
+			m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+			m.h.msgh_size = sizeof(m);
+			m.h.msgh_remote_port = nm->pool[below(r, POOL)];
+			m.b.msgh_descriptor_count = 1;
+			m.d.name = c.name;
+			m.d.disposition = MACH_MSG_TYPE_COPY_SEND;
+			m.d.type = MACH_MSG_PORT_DESCRIPTOR;
+			mach_msg(&m.h, MACH_SEND_MSG | MACH_SEND_TIMEOUT, sizeof(m), 0, 0, 0, 0);
+		}
+		got = fileport_makefd(c.name);
+		if (got < 0 && errno != EMFILE)
+			violation("fileport_makefd of a fileport: errno %d", errno);
+		if (got >= 0)
+			close(got);
+		if (chance(r, 30) && machipc_port_to_fd(c.name, &got) == KERN_SUCCESS) {
+			if (fileport_makeport(got, &fp) != -1 || errno != EINVAL)
+				violation("fileport_makeport of a fileport's right descriptor: not EINVAL");
+			close(got);
+		}
+		mach_port_deallocate(mach_task_self(), c.name);
+	}
+	got = fileport_makefd(some_name(r, nm));
+	if (got < 0 && errno != EINVAL && errno != EMFILE)
+		violation("fileport_makefd: errno %d", errno);
+	if (got >= 0)
+		close(got);
+	/* A right descriptor of any name, and any descriptor back to a name. */
+	memset(&c, 0, sizeof(c));
+	c.name = some_name(r, nm);
+	if (ioctl(dev(), MACHIPC_IOC_PORT_TO_FD, &c) != 0)
+		violation("port_to_fd: errno %d", errno);
+	else if (c.ret == KERN_SUCCESS)
+		close(c.delta);
+	else if (c.ret != KERN_INVALID_NAME && c.ret != KERN_INVALID_RIGHT && c.ret != KERN_RESOURCE_SHORTAGE &&
+		 c.ret != KERN_INVALID_TASK)
+		violation("port_to_fd 0x%x: ret 0x%x", c.name, c.ret);
+	ret = machipc_fd_to_port(fd, &name);
+	if (ret == KERN_SUCCESS) {
+		if (MACH_PORT_VALID(name))
+			mach_port_deallocate(mach_task_self(), name);
+	} else if (ret != KERN_INVALID_ARGUMENT && ret != KERN_INVALID_RIGHT && ret != KERN_NO_SPACE &&
+		   ret != KERN_RESOURCE_SHORTAGE && ret != KERN_INVALID_TASK) {
+		violation("fd_to_port(%d): ret 0x%x", fd, ret);
+	}
+	if (own)
+		close(fd);
+}
+
 static void (*const ops[OP_KINDS])(struct rng *, struct names *) = {
 	op_port_call, op_msg, op_msg_rights, op_raw_ioctl, op_port_fd, op_uring,
 	op_mig_self, op_mig_foreign, op_exc_ports, op_exc_raise, op_fault, op_valid, op_edges,
-	op_mig_host,
+	op_mig_host, op_fileport,
 };
-static const int weights[OP_KINDS] = { 30, 25, 12, 5, 6, 3, 8, 4, 4, 3, 2, 3, 8, 3 };
+static const int weights[OP_KINDS] = { 30, 25, 12, 5, 6, 3, 8, 4, 4, 3, 2, 3, 8, 3, 5 };
 
 /* ---- workers ------------------------------------------------------------- */
 
