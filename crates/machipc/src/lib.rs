@@ -593,6 +593,59 @@ impl SendRight {
     }
 }
 
+impl SendRight {
+    /// `machipc_port_to_fd`: a close-on-exec descriptor that owns another
+    /// send right to the same port, to pass over a UNIX socket
+    /// (`SCM_RIGHTS`) or to a child; the right is released when the
+    /// descriptor's last copy closes (no-senders may fire then).
+    pub fn to_fd(&self) -> Result<OwnedFd> {
+        let mut c = sys::PortCall {
+            name: self.name,
+            ..Default::default()
+        };
+        self.task.port_call(sys::PORT_TO_FD, &mut c)?;
+        // SAFETY: On success the kernel installed `delta` as a new
+        // descriptor of this process that nothing else owns.
+        Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(c.delta) })
+    }
+}
+
+/// The right a descriptor made by `machipc_port_to_fd` ([`SendRight::to_fd`])
+/// owned, named in a task by [`Task::right_from_fd`].
+#[derive(Debug)]
+pub enum FdRight {
+    /// A new send right; the descriptor keeps its own.
+    Send(SendRight),
+    /// The descriptor's send-once right, moved out of it.
+    SendOnce(SendOnceRight),
+    /// A right to a port that died since.
+    Dead,
+}
+
+impl Task {
+    /// `machipc_fd_to_port`: names in this task the right `fd` owns.
+    /// `KERN_INVALID_ARGUMENT` if `fd` is not a right descriptor,
+    /// `KERN_INVALID_RIGHT` if its send-once right moved out already.
+    pub fn right_from_fd(&self, fd: BorrowedFd<'_>) -> Result<FdRight> {
+        let mut c = sys::PortCall {
+            delta: fd.as_raw_fd(),
+            ..Default::default()
+        };
+        self.port_call(sys::FD_TO_PORT, &mut c)?;
+        let name = c.name;
+        if name == u32::MAX {
+            return Ok(FdRight::Dead);
+        }
+        let task = self.clone();
+        // MACH_PORT_TYPE_SEND_ONCE: a send-once right has a name of its own.
+        if self.port_type(name)? & (1 << 18) != 0 {
+            Ok(FdRight::SendOnce(SendOnceRight { task, name }))
+        } else {
+            Ok(FdRight::Send(SendRight { task, name }))
+        }
+    }
+}
+
 impl Drop for SendRight {
     fn drop(&mut self) {
         if self.name != 0 {

@@ -131,3 +131,28 @@ fn received_memory_is_unmapped_when_dropped() {
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
     assert!(maps.matches("[machipc-ool]").count() < 5, "{maps}");
 }
+
+#[test]
+fn send_right_through_a_descriptor_and_back() {
+    use std::os::fd::AsFd;
+    let t = Task::open().unwrap();
+    let r = t.new_receive_right().unwrap();
+    let s = r.make_send().unwrap();
+    let fd = s.to_fd().unwrap();
+    drop(s);
+    // Another space (another open of the device) names the right and
+    // sends through it; the message reaches the receive right.
+    let other = Task::open().unwrap();
+    let got = match other.right_from_fd(fd.as_fd()).unwrap() {
+        FdRight::Send(s) => s,
+        other => panic!("not a send right: {:?}", other),
+    };
+    other.send(Message::to(&got, 4321)).unwrap();
+    assert_eq!(r.receive(256, Some(1000)).unwrap().id, 4321);
+    // A descriptor that owns no right.
+    let dev = std::fs::File::open("/dev/null").unwrap();
+    assert_eq!(
+        other.right_from_fd(dev.as_fd()).unwrap_err(),
+        MachError(4) // KERN_INVALID_ARGUMENT
+    );
+}
