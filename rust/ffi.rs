@@ -198,6 +198,27 @@ pub(crate) fn right_file(
     }
 }
 
+/// Installs `file` as a new `O_CLOEXEC` descriptor of the calling process,
+/// as a file received over `SCM_RIGHTS` is (`receive_fd`: the LSM's
+/// `file_receive` check, and a socket's cgroup data set for the receiver);
+/// returns the descriptor.
+pub(crate) fn receive_file(file: &File) -> Result<i32> {
+    // SAFETY: `file` is live for the call (the caller holds a reference);
+    // `receive_fd` takes a reference of its own for the descriptor, and a
+    // null `ufd` means it writes no user memory.
+    let fd = unsafe {
+        kernel::bindings::receive_fd(
+            file.as_ptr(),
+            core::ptr::null_mut(),
+            kernel::bindings::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(Error::from_errno(fd));
+    }
+    Ok(fd)
+}
+
 /// A descriptor number reserved in the calling process, to be installed
 /// with `O_CLOEXEC`; given back if dropped unused.
 pub(crate) struct FdSlot(kernel::fs::file::FileDescriptorReservation);

@@ -40,7 +40,7 @@ use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, Mutex};
 
 use crate::error::*;
-use crate::ffi::{FdSlot, FileKind};
+use crate::ffi::FileKind;
 use crate::kmsg::KmsgBox;
 use crate::limits::Charge;
 use crate::mach_port::locked;
@@ -132,9 +132,10 @@ fn sendable(file: &File) -> bool {
 }
 
 /// `fileport_makefd`: installs the file of the fileport `name` names (a
-/// send right) as a new `O_CLOEXEC` descriptor of the caller. `EINVAL` for
-/// any name that is not a send right to a live fileport, as XNU's
-/// `sys_fileport_makefd`; `EMFILE` past the descriptor limit.
+/// send right) as a new `O_CLOEXEC` descriptor of the caller, received as
+/// through `SCM_RIGHTS` (the LSM's `file_receive` hook decides too).
+/// `EINVAL` for any name that is not a send right to a live fileport, as
+/// XNU's `sys_fileport_makefd`; `EMFILE` past the descriptor limit.
 pub(crate) fn makefd(space: &Space, name: u32) -> Result<i32> {
     let port = locked(space, |g, _, d| {
         let i = g.lookup(name, d)?;
@@ -147,8 +148,5 @@ pub(crate) fn makefd(space: &Space, name: u32) -> Result<i32> {
     .map_err(|_| EINVAL)?;
     let obj = port.kobject().ok_or(EINVAL)?;
     let fp = obj.as_any().downcast_ref::<FilePort>().ok_or(EINVAL)?;
-    let file = fp.file.clone();
-    drop(obj);
-    let slot = FdSlot::cloexec()?;
-    Ok(slot.install(file))
+    crate::ffi::receive_file(&fp.file)
 }
