@@ -595,3 +595,35 @@ TEST(exit_releases_everything)
 	wait_child_ok(pid);
 	EXPECT_TRUE(writers_gone(p[0], 10000));
 }
+
+/* A right descriptor is inherited across fork: the child names the right
+ * in its own space and sends through it; no-senders waits for both
+ * processes' copies to close. */
+TEST(right_descriptor_inherited_across_fork)
+{
+	mach_port_t r = new_send_receive(), n = new_receive(), prev;
+	rbuf_t b;
+	int fd;
+	pid_t pid;
+
+	KR_OK(machipc_port_to_fd(r, &fd));
+	KR_OK(mach_port_mod_refs(mach_task_self(), r, MACH_PORT_RIGHT_SEND, -1));
+	KR_OK(mach_port_request_notification(mach_task_self(), r, MACH_NOTIFY_NO_SENDERS, 0, n,
+					     MACH_MSG_TYPE_MAKE_SEND_ONCE, &prev));
+	pid = fork();
+	EXPECT_TRUE(pid >= 0);
+	if (pid == 0) {
+		mach_port_t name = MACH_PORT_NULL;
+
+		KR_OK(machipc_fd_to_port(fd, &name));
+		send_simple(name, MACH_MSG_TYPE_MOVE_SEND, 555);
+		_exit(0);
+	}
+	KR_OK(rcv(r, &b, 10000));
+	EXPECT_EQ(b.h.msgh_id, 555);
+	wait_child_ok(pid);
+	KR(rcv(n, &b, 100), MACH_RCV_TIMED_OUT);
+	close(fd);
+	KR_OK(rcv(n, &b, 10000));
+	EXPECT_EQ(b.h.msgh_id, MACH_NOTIFY_NO_SENDERS);
+}
