@@ -52,19 +52,31 @@ static __thread struct exc_slot thread_exc[EXC_SLOTS];
 /* Whether the thread ever set a port (XNU's thread exc_actions table, made
  * by the first thread_set_exception_ports): until then it has none to list. */
 static __thread int thread_exc_used;
-static __thread mach_port_t thread_port;
 
 mach_port_t mach_thread_self(void)
 {
-	/* A port standing for the calling thread; each call returns a new
-	 * send right reference, as in XNU. */
-	if (thread_port == MACH_PORT_NULL &&
-	    mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &thread_port) != KERN_SUCCESS)
+	/* The calling thread's kernel port (the same one every time, made by
+	 * the module on first use); each call returns a new send right
+	 * reference, as in XNU. */
+	struct machipc_port_call c = { 0 };
+
+	if (machipc_port_call(MACHIPC_IOC_THREAD_SELF, &c) != KERN_SUCCESS)
 		return MACH_PORT_NULL;
-	mach_port_insert_right(mach_task_self(), thread_port, thread_port, MACH_MSG_TYPE_MAKE_SEND);
-	return thread_port;
+	return c.name;
 }
 MACHIPC_TRAP_ALIAS(thread_self_trap, mach_thread_self);
+
+/* Whether `thread` is the caller's name for its own thread port. */
+static int is_own_thread(thread_act_t thread)
+{
+	mach_port_t self = mach_thread_self();
+
+	if (self == MACH_PORT_NULL)
+		return 0;
+	/* The caller holds `thread` if it is ours: the name outlives this. */
+	mach_port_deallocate(mach_task_self(), self);
+	return thread == self;
+}
 
 static int exc_signals(exception_mask_t mask, int *sigs)
 {
@@ -164,7 +176,7 @@ static kern_return_t raise_rpc(int sig, const struct exc_slot *h, x86_thread_sta
 	union exc_buf rep;
 	struct machipc_exc_raise r = {
 		.signo = sig,
-		.thread = thread_port,
+		.thread = MACH_PORT_NULL, /* the module names the calling thread */
 		.reply = mig_get_reply_port(),
 		.state = (uintptr_t)state,
 	};
@@ -320,13 +332,16 @@ static void exc_handler(int sig, siginfo_t *si, void *ucv)
 	kern_return_t kr;
 	int saved = errno;
 	int slot, new_state;
+	/* Held while the handler may name the thread (the request carries the
+	 * same port: the handler, in this space, gets this name). */
+	mach_port_t self = mach_thread_self();
 
-	/* The thread needs its port before it can be named as stopped. */
-	mach_port_deallocate(mach_task_self(), mach_thread_self());
-	slot = stop_thread(thread_port, uc);
+	slot = stop_thread(self, uc);
 	state_from_uc(&state, uc);
 	kr = raise_rpc(sig, own, &state, &new_state);
 	resume_thread(slot);
+	if (self != MACH_PORT_NULL)
+		mach_port_deallocate(mach_task_self(), self);
 	if (kr == KERN_SUCCESS && new_state)
 		state_to_uc(&state, uc);
 	errno = saved;
@@ -561,7 +576,7 @@ kern_return_t thread_set_exception_ports(thread_act_t thread, exception_mask_t e
 {
 	exception_behavior_t b = behavior & ~MACH_EXCEPTION_MASK;
 
-	if (thread != thread_port || thread == MACH_PORT_NULL)
+	if (thread == MACH_PORT_NULL || !is_own_thread(thread))
 		return KERN_INVALID_ARGUMENT;
 	/* XNU's set_exception_ports_validation, as the module's for the task. */
 	if (exception_mask & ~(exception_mask_t)EXC_MASK_VALID)
@@ -598,7 +613,7 @@ kern_return_t thread_get_exception_ports(thread_act_t thread, exception_mask_t e
 {
 	mach_msg_type_number_t n = 0;
 
-	if (thread != thread_port || thread == MACH_PORT_NULL)
+	if (thread == MACH_PORT_NULL || !is_own_thread(thread))
 		return KERN_INVALID_ARGUMENT;
 	if (exception_mask & ~(exception_mask_t)EXC_MASK_VALID)
 		return KERN_INVALID_ARGUMENT;

@@ -682,6 +682,7 @@ pub(crate) const MIG_MACH_PORT_GUARD: i32 = 3233;
 pub(crate) const MIG_MACH_PORT_UNGUARD: i32 = 3234;
 pub(crate) const MIG_MACH_PORT_GUARD_WITH_FLAGS: i32 = 3237;
 pub(crate) const MIG_MACH_PORT_SWAP_GUARD: i32 = 3238;
+pub(crate) const MIG_TASK_THREADS: i32 = 3402;
 pub(crate) const MIG_TASK_INFO: i32 = 3405;
 pub(crate) const MIG_TASK_GET_SPECIAL_PORT: i32 = 3409;
 pub(crate) const MIG_TASK_SET_SPECIAL_PORT: i32 = 3410;
@@ -691,6 +692,8 @@ pub(crate) const MIG_TASK_SWAP_EXCEPTION_PORTS: i32 = 3415;
 pub(crate) const MIG_TASK_GET_EXC_GUARD_BEHAVIOR: i32 = 3452;
 pub(crate) const MIG_TASK_SET_EXC_GUARD_BEHAVIOR: i32 = 3453;
 pub(crate) const MIG_TASK_GET_EXCEPTION_PORTS_INFO: i32 = 3460;
+pub(crate) const MIG_THREAD_GET_SPECIAL_PORT: i32 = 3610;
+pub(crate) const MIG_THREAD_INFO: i32 = 3612;
 
 /// `MIG_TYPE_ERROR`: a MIG argument of the wrong type.
 pub(crate) const MIG_TYPE_ERROR: i32 = -300;
@@ -766,7 +769,8 @@ mig_layouts! {
     MigExceptionMaskRequest(4) { mask: u32 }
     /// `task_set_exc_guard_behavior`.
     MigExcGuardRequest(4) { behavior: u32 }
-    /// `task_info`: the flavor and how many words the caller takes.
+    /// `task_info`, `thread_info`: the flavor and how many words the
+    /// caller takes.
     MigTaskInfoRequest(8) { flavor: u32, count: u32 }
     /// `host_get_special_port`: the node (ignored, as XNU) and which port.
     MigHostSpecialPortRequest(8) { node: i32, which: i32 }
@@ -790,6 +794,8 @@ mig_layouts! {
     MigTaskInfoReply(52) { count: u32, info: [u32; 12] }
     /// `host_page_size`: a `vm_size_t`.
     MigPageSizeReply(8) { size: u64 }
+    /// `thread_info`: `count` words of `info` are sent.
+    MigThreadInfoReply(132) { count: u32, info: [u32; 32] }
     /// After the out-of-line descriptors of `mach_port_names` (both
     /// counts) and `get_set_status` (the first only).
     MigCountsReply(8) { count: u32, count2: u32 }

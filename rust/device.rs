@@ -221,6 +221,7 @@ fn task_call(space: &Space, nr: u32, c: &mut PortCall) -> MachResult {
             c.count = (words.len() / 4) as u32;
             user_write(c.data, AsBytes::as_bytes(&words[..]))
         }
+        uapi::THREAD_SELF => set(&mut c.name, crate::thread::thread_self(space)),
         _ => timer_call(space, nr, c),
     }
 }

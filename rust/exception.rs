@@ -210,7 +210,8 @@ pub(crate) struct RaiseArgs {
     /// The thread's own handler (send right), or null for the task's.
     pub(crate) port: u32,
     pub(crate) behavior: u32,
-    /// A receive right standing for the thread, or null.
+    /// Ignored: the request names the calling thread's kernel port.
+    #[allow(dead_code)]
     pub(crate) thread: u32,
     /// The receive right the reply comes to.
     pub(crate) reply: u32,
@@ -372,7 +373,7 @@ fn request(l: &Layout, exc: u32, code: [i64; 2], state: usize) -> MachResult<Kms
 
 /// Copies in the request's rights: the reply port (a send-once right made
 /// from `a.reply`) and, for an identity behavior, send rights to the
-/// thread's port (libmach's) and the task's own port.
+/// calling thread's kernel port and the task's own port.
 fn attach_rights(
     space: &Space,
     a: &RaiseArgs,
@@ -380,20 +381,24 @@ fn attach_rights(
     k: &mut Kmsg,
     d: &mut Deferred,
 ) -> MachResult {
+    // The thread is the calling one, by its kernel port (made now if it
+    // has none), whatever name libmach passed.
+    let thread = if l.identity {
+        crate::thread::self_send_right(space).map_or(Carried::Null, Carried::Right)
+    } else {
+        Carried::Null
+    };
     let mut g = space.inner.lock();
     k.reply = match g.copyin(space.id, a.reply, MACH_MSG_TYPE_MAKE_SEND_ONCE, d) {
         Ok(c @ Carried::Right(_)) => c,
-        _ => return Err(MACH_SEND_INVALID_REPLY),
+        _ => {
+            d.carried(thread);
+            return Err(MACH_SEND_INVALID_REPLY);
+        }
     };
     if !l.identity {
         return Ok(());
     }
-    let thread = if name_valid(a.thread) {
-        g.copyin(space.id, a.thread, MACH_MSG_TYPE_MAKE_SEND, d)
-            .unwrap_or(Carried::Null)
-    } else {
-        Carried::Null
-    };
     let task = g
         .task_port
         .as_ref()

@@ -68,6 +68,19 @@ mod c {
             kids: *mut u32,
             usage: *mut u64,
         ) -> bool;
+        pub(super) fn machipc_shim_get_thread_pid() -> *mut c_void;
+        pub(super) fn machipc_shim_thread_alive(pid: *mut c_void) -> bool;
+        pub(super) fn machipc_shim_thread_in(pid: *mut c_void, tgid: *mut c_void) -> bool;
+        pub(super) fn machipc_shim_threads(
+            tgid: *mut c_void,
+            out: *mut *mut c_void,
+            max: core::ffi::c_ulong,
+        ) -> core::ffi::c_long;
+        pub(super) fn machipc_shim_thread_info(
+            pid: *mut c_void,
+            info: *mut u64,
+            name: *mut u8,
+        ) -> bool;
         pub(super) fn machipc_shim_pin_to_cpu(cpu: core::ffi::c_uint) -> c_int;
         pub(super) fn machipc_shim_unpin();
         pub(super) fn machipc_shim_set_cpu_online(cpu: core::ffi::c_uint, online: bool) -> c_int;
@@ -444,6 +457,131 @@ impl PidRef {
         }
         // INVARIANT: A non-null result holds the lock and a task reference.
         Some(ImageLock(t))
+    }
+}
+
+impl PidRef {
+    /// The live threads of this process, in the order of its thread list
+    /// (the leader first, then by creation), at most `max`: `Ok(None)`
+    /// when it has more, `Err` when it has exited or memory is short. The
+    /// list is allocated on the caller's memory cgroup.
+    pub(crate) fn threads(&self, max: usize) -> Result<Option<KVec<ThreadPid>>> {
+        // Room for the threads there are now and a few that may start
+        // meanwhile; tried again if more started.
+        let mut room = 8usize;
+        loop {
+            let mut out: KVec<ThreadPid> = KVec::with_capacity(room, GFP_KERNEL_ACCOUNT)?;
+            // SAFETY: By the type invariant the pid is valid; the shim
+            // writes at most `room` pointers into the vector's capacity
+            // (`ThreadPid` is a transparent pointer).
+            let n = unsafe {
+                c::machipc_shim_threads(self.0, out.as_mut_ptr().cast(), room as core::ffi::c_ulong)
+            };
+            if n < 0 {
+                return Err(ESRCH);
+            }
+            let n = n as usize;
+            // SAFETY: The shim initialized the first `min(n, room)` slots,
+            // each with a reference `get_pid` took for us (the
+            // `ThreadPid` invariant).
+            unsafe { out.inc_len(n.min(room)) };
+            if n <= room {
+                return Ok(Some(out));
+            }
+            drop(out);
+            if n > max {
+                return Ok(None);
+            }
+            room = n.saturating_add(8).min(max);
+        }
+    }
+}
+
+/// A counted reference to one thread's `struct pid` (`PIDTYPE_PID`): it
+/// names that thread for as long as it lives, whatever its number becomes.
+///
+/// # Invariants
+///
+/// `0` is a pointer returned by `get_pid` whose reference this owns.
+#[repr(transparent)]
+pub(crate) struct ThreadPid(*mut core::ffi::c_void);
+
+// SAFETY: A `struct pid` reference may be used and dropped from any thread.
+unsafe impl Send for ThreadPid {}
+// SAFETY: `ThreadPid` offers only `&self` reads that are thread-safe.
+unsafe impl Sync for ThreadPid {}
+
+/// What [`ThreadPid::info`] reads of a thread.
+pub(crate) struct ThreadUsage {
+    pub(crate) user_ns: u64,
+    pub(crate) system_ns: u64,
+    /// XNU's `TH_STATE_*`.
+    pub(crate) run_state: i32,
+    /// Linux's scheduling policy (`SCHED_*`).
+    pub(crate) policy: u32,
+    /// Recent CPU use scaled to 0..=1000 (`TH_USAGE_SCALE`).
+    pub(crate) cpu_usage: i32,
+    pub(crate) nice: i32,
+    /// Unique among the threads since boot (the pid's pidfs inode number).
+    pub(crate) thread_id: u64,
+    /// The thread pointer (TLS base): `pthread_self()`.
+    pub(crate) handle: u64,
+    pub(crate) name: [u8; 16],
+}
+
+impl ThreadPid {
+    /// The calling thread.
+    pub(crate) fn current() -> Self {
+        // SAFETY: Takes a new reference on the current task's pid.
+        // INVARIANT: The reference is owned by the new `ThreadPid`.
+        ThreadPid(unsafe { c::machipc_shim_get_thread_pid() })
+    }
+
+    /// Equal for references to one thread, stable while this lives.
+    pub(crate) fn key(&self) -> usize {
+        self.0 as usize
+    }
+
+    /// Whether the thread still runs (it has not begun to exit).
+    pub(crate) fn is_alive(&self) -> bool {
+        // SAFETY: By the type invariant the pid is valid.
+        unsafe { c::machipc_shim_thread_alive(self.0) }
+    }
+
+    /// Whether the thread belongs to the process `tgid`.
+    pub(crate) fn is_in(&self, tgid: &PidRef) -> bool {
+        // SAFETY: By the type invariants both pids are valid.
+        unsafe { c::machipc_shim_thread_in(self.0, tgid.0) }
+    }
+
+    /// The thread's times, state and identity; `None` once it has begun
+    /// to exit.
+    pub(crate) fn info(&self) -> Option<ThreadUsage> {
+        let mut i = [0u64; 9];
+        let mut name = [0u8; 16];
+        // SAFETY: By the type invariant the pid is valid; the shim writes
+        // nine integers and `TASK_COMM_LEN` (16) bytes.
+        if !unsafe { c::machipc_shim_thread_info(self.0, i.as_mut_ptr(), name.as_mut_ptr()) } {
+            return None;
+        }
+        Some(ThreadUsage {
+            user_ns: i[0],
+            system_ns: i[1],
+            run_state: i[2] as i32,
+            policy: i[3] as u32,
+            cpu_usage: i[4] as i32,
+            nice: i[5] as i32,
+            thread_id: i[7],
+            handle: i[8],
+            name,
+        })
+    }
+}
+
+impl Drop for ThreadPid {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we own one reference.
+        unsafe { c::machipc_shim_put_pid(self.0) };
     }
 }
 

@@ -23,6 +23,7 @@ use crate::limits::Quota;
 use crate::mach_port as mp;
 use crate::rights::*;
 use crate::space::Space;
+use crate::thread::Thread;
 
 /// Sizes of the parts of a MIG message body.
 const BODY_COUNT: usize = size_of::<MsgBody>();
@@ -44,6 +45,9 @@ pub(crate) enum Reply {
     /// null), then `NDR` and inline bytes (MIG's layout for
     /// `task_get_exception_ports`).
     Ports(KVec<Carried>, KVec<u8>),
+    /// A complex reply with one out-of-line array of send rights, then
+    /// `NDR` and its count (`task_threads`).
+    OolPorts(KVec<Carried>),
 }
 
 /// How a request's body looks past the message header.
@@ -70,6 +74,8 @@ pub(crate) enum ReplyLayout {
     Ool(usize),
     /// `EXC_TYPES_COUNT` port descriptors, `NDR` and packed arrays.
     Ports,
+    /// One out-of-line ports descriptor, `NDR` and its count.
+    OolPorts,
 }
 
 /// A request's arguments, as its routine's handler gets them.
@@ -214,6 +220,15 @@ const ROUTINES: &[Routine<Space>] = &[
         |s, r, _| done(mp::guard(s, r.name, r.guard, r.flags))),
     routine!(MIG_MACH_PORT_SWAP_GUARD, Simple(MigSwapGuardRequest), NONE,
         |s, r, _| done(mp::swap_guard(s, r.name, r.old, r.new))),
+    // Hook for the task port flavors: XNU's `task_threads_from_user`
+    // answers with thread ports of the flavor of the task port it was
+    // sent to (read, inspect). Only control ports reach this table today,
+    // so the thread ports are control ports.
+    routine!(MIG_TASK_THREADS, Simple(MigNoArgs), ReplyLayout::OolPorts,
+        |s, _, _| match crate::thread::task_threads(s) {
+            Ok(rights) => Reply::OolPorts(rights),
+            Err(e) => error(e),
+        }),
     routine!(MIG_TASK_INFO, Simple(MigTaskInfoRequest), words::<MigTaskInfoReply>(),
         |s, r, _| task_info(s, r)),
     routine!(MIG_TASK_GET_SPECIAL_PORT, Simple(MigSpecialPortRequest), ReplyLayout::Port,
@@ -238,7 +253,44 @@ const ROUTINES: &[Routine<Space>] = &[
         |s, r, _| done(crate::exc_guard::set(s, r.behavior))),
 ];
 
+/// The routines served on a thread port (`thread_act.defs`). A thread's
+/// exception ports are libmach's (see README.md), not served here.
+#[rustfmt::skip]
+const THREAD_ROUTINES: &[Routine<Thread>] = &[
+    routine!(<Thread> MIG_THREAD_GET_SPECIAL_PORT, Simple(MigSpecialPortRequest), ReplyLayout::Port,
+        |t, r, _| port_reply(thread_special_port(t, r.which))),
+    routine!(<Thread> MIG_THREAD_INFO, Simple(MigTaskInfoRequest), words::<MigThreadInfoReply>(),
+        |t, r, _| match crate::thread_info::thread_info(t, r.flavor, r.count) {
+            Ok(i) => {
+                let reply = MigThreadInfoReply { count: i.count, info: i.words };
+                // Only `count` words of `info` are sent.
+                let n = size_of::<u32>() * (1 + i.count as usize);
+                bytes_reply(&AsBytes::as_bytes(&reply)[..n])
+            }
+            Err(e) => error(e),
+        }),
+];
+
 // ---- Handlers too long for a table row ----
+
+/// `thread_get_special_port`: `THREAD_KERNEL_PORT` is the thread's own
+/// port; the read and inspect flavors are not served
+/// (`KERN_NOT_SUPPORTED`); another number is `KERN_INVALID_ARGUMENT`. A
+/// thread that has exited is `KERN_FAILURE`, as XNU's for an inactive
+/// thread.
+fn thread_special_port(t: &Thread, which: u32) -> MachResult<Carried> {
+    const THREAD_KERNEL_PORT: u32 = 1;
+    const THREAD_INSPECT_PORT: u32 = 2;
+    const THREAD_READ_PORT: u32 = 3;
+    if t.reap_if_exited() {
+        return Err(KERN_FAILURE);
+    }
+    match which {
+        THREAD_KERNEL_PORT => Ok(Carried::Right(t.port.make_send()?)),
+        THREAD_INSPECT_PORT | THREAD_READ_PORT => Err(KERN_NOT_SUPPORTED),
+        _ => Err(KERN_INVALID_ARGUMENT),
+    }
+}
 
 fn names(space: &Space) -> Reply {
     match mp::names(space) {
@@ -480,14 +532,26 @@ pub(crate) fn serve_request(mut req: KmsgBox, run: impl FnOnce(&mut Kmsg) -> Rep
     let reply = run(&mut req);
     // The request and every right it still carries are released here.
     drop(req);
+    answer(reply_to, id, reply);
+}
+
+/// Serves one request sent to the port of `thread`.
+pub(crate) fn serve_thread(thread: &Thread, req: KmsgBox) {
+    serve_request(req, |req| dispatch(thread, THREAD_ROUTINES, req));
+}
+
+/// Sends `reply` to request `id`'s reply right (if it had one).
+fn answer(reply_to: Carried, id: i32, reply: Reply) {
     let dest = match reply_to {
         Carried::Right(r) => r,
         _ => return,
     };
     // The reply is charged to the account of the port it goes to, as every
-    // message the kernel makes without a reserved buffer.
+    // message the kernel makes without a reserved buffer. A reply that
+    // does not fit (a long `task_threads` list on a full account) is
+    // answered `KERN_RESOURCE_SHORTAGE`; its rights were released.
     let quota = dest.port().quota().clone();
-    let mut k = match build(reply, &quota) {
+    let mut k = match build(reply, &quota).or_else(|| build(shortage(), &quota)) {
         Some(k) => k,
         None => return,
     };
@@ -536,6 +600,7 @@ fn fits(reply: &Reply, layout: ReplyLayout) -> bool {
         (Reply::Port(_), ReplyLayout::Port) => true,
         (Reply::Ool(r, _), ReplyLayout::Ool(n)) => r.len() == n,
         (Reply::Ports(..), ReplyLayout::Ports) => true,
+        (Reply::OolPorts(_), ReplyLayout::OolPorts) => true,
         _ => false,
     }
 }
@@ -589,6 +654,7 @@ fn build(reply: Reply, quota: &Arc<Quota>) -> Option<KmsgBox> {
             Some(k)
         }
         Reply::Ool(regions, inline) => build_ool(regions, inline, quota),
+        Reply::OolPorts(rights) => build_ool_ports(rights, quota),
         Reply::Ports(ports, inline) => build_ports(ports, MACH_MSG_TYPE_PORT_SEND, inline, quota),
         Reply::Port(c) => {
             let t = match &c {
@@ -634,6 +700,46 @@ fn build_ports(
         k.set_body_at(descs_end, &NDR_RECORD);
         k.body[descs_end + NDR..].copy_from_slice(&inline);
     }
+    k.bits = MACH_MSGH_BITS_COMPLEX;
+    Some(k)
+}
+
+/// A complex reply with `rights` (send rights) in one out-of-line ports
+/// descriptor, then `NDR` and their count, as MIG's `task_threads` reply:
+/// the receiver gets them moved (`MACH_MSG_TYPE_PORT_SEND`), in a fresh
+/// region marked `deallocate`. The rights travel as the descriptor's
+/// payload from the moment the message exists, so every failure path
+/// drops each of them exactly once.
+fn build_ool_ports(rights: KVec<Carried>, quota: &Arc<Quota>) -> Option<KmsgBox> {
+    let n = rights.len();
+    let descs_end = BODY_COUNT + OOL_DESC;
+    let mut k = Kmsg::new_charged(descs_end + NDR + size_of::<u32>(), Sender::kernel(), quota)?;
+    let held = size_of::<Desc>() + n.checked_mul(size_of::<Carried>())?;
+    if !k.charge.as_mut().is_some_and(|c| c.add(held)) {
+        return None;
+    }
+    k.set_body_at(
+        0,
+        &MsgBody {
+            descriptor_count: 1,
+        },
+    );
+    let desc = OolPortsDescriptor {
+        deallocate: 1,
+        copy: MACH_MSG_VIRTUAL_COPY,
+        disposition: MACH_MSG_TYPE_PORT_SEND as u8,
+        type_: MACH_MSG_OOL_PORTS_DESCRIPTOR,
+        count: n as u32,
+        ..Default::default()
+    };
+    k.set_body_at(BODY_COUNT, &desc);
+    let d = Desc {
+        offset: BODY_COUNT,
+        payload: DescPayload::OolPorts(rights),
+    };
+    k.descs.push(d, GFP_KERNEL_ACCOUNT).ok()?;
+    k.set_body_at(descs_end, &NDR_RECORD);
+    k.set_body_at(descs_end + NDR, &(n as u32));
     k.bits = MACH_MSGH_BITS_COMPLEX;
     Some(k)
 }

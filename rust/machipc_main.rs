@@ -16,6 +16,7 @@
 //! - [`kmsg`]: kernel messages; [`mach_msg`]: send and receive.
 //! - [`mach_port`]: the `mach_port_*` calls; [`mk_timer`]: timers as ports.
 //! - [`host`]: the host port and host special ports of an IPC namespace.
+//! - [`task`]: tasks across spaces; [`thread`]: threads and their ports.
 //! - [`notify`]: notifications; [`port_fd`]: pollable port descriptors.
 //! - [`fileport`]: open files as ports; [`right_fd`]: rights as
 //!   descriptors.
@@ -48,6 +49,7 @@
 //! held when they are taken, and none is taken under them.
 //! `right_fd::RightFd::right` comes after `Space::inner` and before
 //! `Port::inner`.
+//! `thread::Thread::receive` is a leaf, held only to take the right out.
 //!
 //! Leaves, which may be taken under any of these but take nothing
 //! themselves: `SpaceLink::space`, `reap::REAPERS`, `limits::USERS` and the
@@ -93,6 +95,8 @@ mod space;
 mod stats;
 mod task;
 mod task_info;
+mod thread;
+mod thread_info;
 mod uapi;
 mod uapi_layout;
 

@@ -14,6 +14,7 @@ use crate::space::{make_name, Object, Space};
 /// XNU's kernel-object types (`ipc_kobject_type_t`) of the objects
 /// machipc serves.
 const IKOT_NONE: u32 = 0;
+const IKOT_THREAD_CONTROL: u32 = 1;
 const IKOT_TASK_CONTROL: u32 = 2;
 const IKOT_HOST: u32 = 3;
 const IKOT_HOST_PRIV: u32 = 4;
@@ -46,6 +47,8 @@ pub(crate) fn kobject(space: &Space, name: u32) -> MachResult<(u32, u64)> {
             let any = o.as_any();
             if any.is::<Space>() {
                 IKOT_TASK_CONTROL
+            } else if any.is::<crate::thread::Thread>() {
+                IKOT_THREAD_CONTROL
             } else if any.is::<crate::mk_timer::Timer>() {
                 IKOT_TIMER
             } else if let Some(h) = any.downcast_ref::<crate::host::HostPort>() {

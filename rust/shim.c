@@ -830,6 +830,141 @@ bool machipc_shim_task_usage(void *pid, u32 *kids, u64 *usage)
 	return true;
 }
 
+/*
+ * Threads (rust/thread.rs). A thread is named by its own struct pid
+ * (PIDTYPE_PID), whose reference the thread port keeps: the pid number may
+ * be reused, the struct pid is not while referenced.
+ */
+
+/* The calling thread's struct pid, referenced. */
+void *machipc_shim_get_thread_pid(void)
+{
+	return get_pid(task_pid(current));
+}
+
+/* Whether the task behind `pid` (held under RCU) has begun to exit. */
+static bool machipc_thread_exiting(struct task_struct *t)
+{
+	return (READ_ONCE(t->flags) & PF_EXITING) || READ_ONCE(t->exit_state);
+}
+
+/*
+ * Whether the thread `pid` still runs: it is still attached to its pid
+ * and has not begun to exit (do_exit sets PF_EXITING first thing).
+ */
+bool machipc_shim_thread_alive(void *pid)
+{
+	struct task_struct *t;
+	bool alive;
+
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_PID);
+	alive = t && !machipc_thread_exiting(t);
+	rcu_read_unlock();
+	return alive;
+}
+
+/* Whether the thread `pid` belongs to the process `tgid`. */
+bool machipc_shim_thread_in(void *pid, void *tgid)
+{
+	struct task_struct *t;
+	bool in;
+
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_PID);
+	in = t && task_tgid(t) == tgid;
+	rcu_read_unlock();
+	return in;
+}
+
+/*
+ * The live threads of the process `tgid`, in the order of its thread list
+ * (the leader, then by creation): the first `max` go to `out` as new
+ * references. Returns how many there are (more than `max` means the caller
+ * must try again with more room, after putting the ones it got), or -1 if
+ * the process has exited. Threads that have begun to exit are left out.
+ */
+long machipc_shim_threads(void *tgid, void **out, unsigned long max)
+{
+	struct task_struct *leader, *t;
+	long n = 0;
+
+	rcu_read_lock();
+	leader = pid_task(tgid, PIDTYPE_TGID);
+	if (!leader || machipc_group_exited(leader)) {
+		rcu_read_unlock();
+		return -1;
+	}
+	for_each_thread(leader, t) {
+		if (machipc_thread_exiting(t))
+			continue;
+		if (n < max)
+			out[n] = get_pid(task_pid(t));
+		n++;
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/* XNU's run states (mach/thread_info.h). */
+#define MACHIPC_TH_STATE_RUNNING 1
+#define MACHIPC_TH_STATE_STOPPED 2
+#define MACHIPC_TH_STATE_WAITING 3
+#define MACHIPC_TH_STATE_UNINTERRUPTIBLE 4
+#define MACHIPC_TH_STATE_HALTED 5
+
+/*
+ * What thread_info reports of the thread `pid`; false once it has begun to
+ * exit. info[]: user ns, system ns, run state, Linux policy, scaled cpu
+ * usage (0..1000), nice, rt priority, 64-bit thread id, thread pointer
+ * (the TLS base: pthread_self() with glibc on x86-64); `name` gets the
+ * thread's comm, NUL-terminated.
+ */
+bool machipc_shim_thread_info(void *pid, u64 *info, char *name)
+{
+	struct task_struct *t;
+	unsigned int state;
+	u64 ut, st;
+
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_PID);
+	if (!t || machipc_thread_exiting(t)) {
+		rcu_read_unlock();
+		return false;
+	}
+	task_cputime_adjusted(t, &ut, &st);
+	info[0] = ut;
+	info[1] = st;
+	state = READ_ONCE(t->__state);
+	if (state == TASK_RUNNING)
+		info[2] = MACHIPC_TH_STATE_RUNNING;
+	else if (state & (__TASK_STOPPED | __TASK_TRACED))
+		info[2] = MACHIPC_TH_STATE_STOPPED;
+	else if (state & TASK_UNINTERRUPTIBLE)
+		info[2] = MACHIPC_TH_STATE_UNINTERRUPTIBLE;
+	else
+		info[2] = MACHIPC_TH_STATE_WAITING;
+	info[3] = READ_ONCE(t->policy);
+#ifdef CONFIG_SMP
+	info[4] = min_t(u64, READ_ONCE(t->se.avg.util_avg) * 1000 / SCHED_CAPACITY_SCALE, 1000);
+#else
+	info[4] = 0;
+#endif
+	info[5] = (u64)(s64)task_nice(t);
+	info[6] = READ_ONCE(t->rt_priority);
+	info[7] = ((struct pid *)pid)->ino;
+#ifdef CONFIG_X86_64
+	info[8] = READ_ONCE(t->thread.fsbase);
+#else
+	info[8] = 0;
+#endif
+	/* comm may change under us (prctl): a torn name is still a string. */
+	memcpy(name, t->comm, TASK_COMM_LEN);
+	name[TASK_COMM_LEN - 1] = '\0';
+	rcu_read_unlock();
+	return true;
+}
+
 bool machipc_shim_may_attach(void *pid)
 {
 	struct task_struct *task = machipc_live_task(pid);

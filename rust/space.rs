@@ -23,6 +23,7 @@ use crate::limits::{Charge, OpenSpace, Quota};
 use crate::lock_count::{Counted, CountedMutex};
 use crate::port::{Port, RequestOwner};
 use crate::port_set::PortSet;
+use crate::right::Deferred;
 use crate::rights::*;
 use crate::stats::{self, LockClass};
 
@@ -108,6 +109,12 @@ pub(crate) struct SpaceInner {
     pub(crate) special: [Option<Right>; SPECIAL_PORTS],
     /// The receive right of this task's port, held by the kernel.
     pub(crate) task_port: Option<Right>,
+    /// The task's threads that have a port, by `ThreadPid::key`
+    /// (`crate::thread`).
+    pub(crate) threads: RBTree<usize, Arc<crate::thread::Thread>>,
+    /// Threads added to `threads` since it was last swept, and how many
+    /// it kept then (`crate::thread::sweep` paces itself by them).
+    pub(crate) thread_adds: (usize, usize),
     /// Exception ports by exception type.
     pub(crate) exc: [crate::exception::ExcPort; crate::exception::EXC_TYPES_COUNT],
     /// The name table's slots and `by_port` nodes on the space's quota.
@@ -221,6 +228,8 @@ impl Space {
                         s
                     },
                     task_port: None,
+                    threads: RBTree::new(),
+                    thread_adds: (0, 0),
                     exc: Default::default(),
                     table_charge,
                     link: space_link,
@@ -287,6 +296,8 @@ impl Space {
         let special = core::mem::replace(&mut g.special, [const { None }; SPECIAL_PORTS]);
         let task_port = g.task_port.take();
         let exc = core::mem::take(&mut g.exc);
+        let mut threads = Deferred::new();
+        crate::thread::kill_all(&mut g, &mut threads);
         let table_charge = core::mem::replace(&mut g.table_charge, Charge::empty(&self.quota));
         g.free_head = 0;
         g.nfree = 0;
@@ -302,6 +313,7 @@ impl Space {
             release_entry(self.id, name, e);
         }
         drop(exc);
+        drop(threads);
         drop(task_port);
     }
 }

@@ -169,6 +169,7 @@ pub(crate) const GET_SPECIAL_PORT: u32 = 32;
 pub(crate) const SET_EXCEPTION_PORTS: u32 = 40;
 pub(crate) const GET_EXCEPTION_PORTS: u32 = 41;
 pub(crate) const SET_SPECIAL_PORT: u32 = 33;
+pub(crate) const THREAD_SELF: u32 = 55;
 pub(crate) const TIMER_CREATE: u32 = 60;
 pub(crate) const TIMER_DESTROY: u32 = 61;
 pub(crate) const TIMER_ARM: u32 = 62;

@@ -152,6 +152,7 @@ pub const GET_SPECIAL_PORT: u32 = 32;
 pub const SET_SPECIAL_PORT: u32 = 33;
 pub const SET_EXCEPTION_PORTS: u32 = 40;
 pub const GET_EXCEPTION_PORTS: u32 = 41;
+pub const THREAD_SELF: u32 = 55;
 pub const TIMER_CREATE: u32 = 60;
 pub const TIMER_DESTROY: u32 = 61;
 pub const TIMER_ARM: u32 = 62;

@@ -100,7 +100,7 @@ struct machipc_exc_raise {
 	__u32 port;      /* in: handler (COPY_SEND), or MACH_PORT_NULL: the task's */
 	__u32 behavior;  /* in: with port: the handler's behavior */
 	__u32 flavor;    /* in: ignored: state goes as x86_THREAD_STATE64 */
-	__u32 thread;    /* in: receive right standing for the thread (MAKE_SEND), or MACH_PORT_NULL */
+	__u32 thread;    /* in: ignored: the request names the calling thread's kernel port */
 	__u32 reply;     /* in: receive right the reply comes to (MAKE_SEND_ONCE) */
 	__u64 state;     /* in: user pointer to x86_thread_state64_t (state behaviors) */
 	__u32 exception; /* out: exception_type_t raised */
@@ -168,6 +168,10 @@ struct machipc_exc_entry {
 /* Special ports of the space (task_get/set_special_port). */
 #define MACHIPC_IOC_GET_SPECIAL_PORT     MACHIPC_PORT_IOC(32) /* flavor(which) -> name */
 #define MACHIPC_IOC_SET_SPECIAL_PORT     MACHIPC_PORT_IOC(33) /* flavor(which), name */
+
+/* Threads: mach_thread_self -> name (a new user reference to the calling
+ * thread's kernel port, made on first use). */
+#define MACHIPC_IOC_THREAD_SELF          MACHIPC_PORT_IOC(55)
 
 /*
  * Timers as ports (the mk_timer_* traps of XNU's mach/mk_timer.h):

@@ -19,6 +19,7 @@
 #include <mach/task_info.h>
 #include <mach/host_info.h>
 #include <mach/host_special_ports.h>
+#include <mach/thread_info.h>
 #include <mach/clock_types.h>
 #include <mach/vm_inherit.h>
 #include <mach/vm_prot.h>

@@ -17,6 +17,7 @@
 #include <mach/std_types.h>
 #include <mach/mig.h>
 #include <mach_debug/ipc_info.h>
+#include <mach/thread_info.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +54,12 @@ kern_return_t thread_set_special_port(
 	thread_act_t thr_act,
 	int which_port,
 	mach_port_t special_port);
+
+kern_return_t thread_info(
+	thread_inspect_t target_act,
+	thread_flavor_t flavor,
+	thread_info_t thread_info_out,
+	mach_msg_type_number_t *thread_info_outCnt);
 
 kern_return_t thread_set_exception_ports(
 	thread_act_t thread,

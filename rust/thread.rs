@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! Threads and their ports (the thread half of XNU's `ipc_tt.c`): one
+//! kernel port per Linux thread (`IKOT_THREAD_CONTROL`), made the first
+//! time the thread is named (`mach_thread_self`, `task_threads`, an
+//! exception it raises) and the same port every time after. The thread's
+//! task holds it: the space keeps the threads it has made ports for
+//! (`SpaceInner::threads`), each holding its port's receive right.
+//!
+//! A thread is named by its `struct pid` (a counted reference, so the
+//! thread pid number may be reused but never confused with this thread).
+//! Linux tells a module nothing when a thread exits, so a thread's port
+//! dies (its send rights become dead names, as XNU's
+//! `ipc_thread_terminate` makes them) the next time it is looked at after
+//! the exit: a message to it (answered `KERN_TERMINATED`, as XNU's
+//! `thread_info` answers for a thread that is no longer active), its task's
+//! next `task_threads` or `mach_thread_self` of a new thread, and at the
+//! latest when the task's space is torn down.
+//!
+//! `Thread::receive` is a leaf lock (see the crate root): it is held only
+//! to take the right out.
+
+use kernel::new_spinlock;
+use kernel::prelude::*;
+use kernel::rbtree::RBTreeNode;
+use kernel::sync::{Arc, SpinLock};
+
+use crate::error::*;
+use crate::ffi::ThreadPid;
+use crate::kmsg::KmsgBox;
+use crate::port::Port;
+use crate::right::Deferred;
+use crate::rights::*;
+use crate::space::{Space, SpaceInner};
+
+/// Most threads `task_threads` lists: as many rights as one message may
+/// carry (`mach_msg::MAX_MSG_RIGHTS`). A task with more gets
+/// `KERN_RESOURCE_SHORTAGE`.
+pub(crate) const MAX_TASK_THREADS: usize = crate::mach_msg::MAX_MSG_RIGHTS;
+
+/// A thread with a port.
+///
+/// # Invariants
+///
+/// `port`'s kernel object is this thread from [`make`] until the port
+/// dies; `receive` holds the port's receive right until [`Thread::kill`]
+/// takes it, which destroys the port (and with it the port's reference to
+/// this object).
+#[pin_data]
+pub(crate) struct Thread {
+    pub(crate) pid: ThreadPid,
+    pub(crate) port: Arc<Port>,
+    #[pin]
+    receive: SpinLock<Option<Right>>,
+}
+
+impl Thread {
+    /// Takes the port's receive right, to be dropped (which destroys the
+    /// port) once the caller holds no space lock.
+    fn kill(&self, d: &mut Deferred) {
+        let r = self.receive.lock().take();
+        if let Some(r) = r {
+            d.right(r);
+        }
+    }
+
+    /// Kills the port if the thread has exited; whether it had.
+    pub(crate) fn reap_if_exited(&self) -> bool {
+        if self.pid.is_alive() {
+            return false;
+        }
+        let mut d = Deferred::new();
+        self.kill(&mut d);
+        drop(d);
+        true
+    }
+}
+
+/// A thread's port is a kernel object: messages to it are served by
+/// `kobject.rs`'s thread routines.
+impl crate::port::KernelObject for Thread {
+    fn serve(&self, request: KmsgBox) {
+        crate::kobject::serve_thread(self, request);
+    }
+
+    fn as_any(&self) -> &dyn core::any::Any {
+        self
+    }
+}
+
+/// Makes a thread object and its port, charged to `space`; the caller
+/// either installs it in the space or kills it.
+fn make(space: &Space, pid: ThreadPid) -> MachResult<Arc<Thread>> {
+    let port = Port::new(&space.quota)?;
+    // Until the thread holds it, dropping `receive` destroys the port.
+    let receive = Right::from_counted(Kind::Receive, port.clone());
+    let held = port.clone();
+    let t = Arc::pin_init(
+        pin_init!(Thread {
+            pid,
+            port: held,
+            receive <- new_spinlock!(Some(receive), "Thread::receive"),
+        }),
+        GFP_KERNEL_ACCOUNT,
+    )
+    .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    port.set_kobject(t.clone());
+    Ok(t)
+}
+
+/// Moves the threads of `g` that have exited out of the table, their ports
+/// killed into `d`.
+fn sweep(g: &mut SpaceInner, d: &mut Deferred) {
+    let mut kept = 0;
+    let mut cur = g.threads.cursor_front_mut();
+    while let Some(c) = cur {
+        let (_, t) = c.current();
+        if t.pid.is_alive() {
+            kept += 1;
+            cur = c.move_next();
+            continue;
+        }
+        t.kill(d);
+        cur = c.remove_current().0;
+    }
+    g.thread_adds = (0, kept);
+}
+
+/// A thread is being added to `g`: sweeps the table once as many threads
+/// were added since the last sweep as it kept then, so that a task whose
+/// threads come and go holds at most about twice its live threads and
+/// each addition costs constant time on average.
+fn sweep_on_add(g: &mut SpaceInner, d: &mut Deferred) {
+    g.thread_adds.0 += 1;
+    if g.thread_adds.0 > g.thread_adds.1 {
+        sweep(g, d);
+    }
+}
+
+/// The port of thread `pid` of the task of `space`, made if the thread has
+/// none: the same port for the same thread every time. The caller has
+/// checked that the thread is the task's.
+fn thread_of(space: &Space, pid: ThreadPid) -> MachResult<Arc<Thread>> {
+    {
+        let g = space.inner.lock();
+        if !g.active {
+            return Err(KERN_INVALID_TASK);
+        }
+        if let Some(t) = g.threads.get(&pid.key()) {
+            return Ok(t.clone());
+        }
+    }
+    let key = pid.key();
+    let t = make(space, pid)?;
+    let mut d = Deferred::new();
+    let node = match RBTreeNode::new(key, t.clone(), GFP_KERNEL_ACCOUNT) {
+        Ok(n) => n,
+        Err(_) => {
+            t.kill(&mut d);
+            return Err(KERN_RESOURCE_SHORTAGE);
+        }
+    };
+    let r = {
+        let mut g = space.inner.lock();
+        if !g.active {
+            Err(KERN_INVALID_TASK)
+        } else if let Some(other) = g.threads.get(&key) {
+            // Another call made one first: that one is the thread's.
+            Ok(other.clone())
+        } else {
+            // A new thread: a good time to forget the ones that are gone.
+            sweep_on_add(&mut g, &mut d);
+            g.threads.insert(node);
+            return Ok(t);
+        }
+    };
+    t.kill(&mut d);
+    drop(d);
+    r
+}
+
+/// A send right to the calling thread's port, if the thread belongs to
+/// the task of `space`.
+pub(crate) fn self_send_right(space: &Space) -> MachResult<Right> {
+    let pid = ThreadPid::current();
+    let owner = space.pid.as_ref().ok_or(KERN_INVALID_TASK)?;
+    if !pid.is_in(owner) {
+        return Err(KERN_INVALID_TASK);
+    }
+    thread_of(space, pid)?.port.make_send()
+}
+
+/// `mach_thread_self`: the caller's name for its thread's port, a new
+/// user reference each time (as XNU's `thread_self_trap`).
+pub(crate) fn thread_self(space: &Space) -> MachResult<u32> {
+    let right = self_send_right(space)?;
+    let mut d = Deferred::new();
+    let r = space.lock_with_free(1).copyout(space.id, right, &mut d);
+    drop(d);
+    r
+}
+
+/// `task_threads`: a send right to the port of each live thread of the
+/// task of `space`, in the order of its thread list, with the ports of
+/// the threads that have exited killed first. Charged to the caller's
+/// memory cgroup (the list) and to the task's quota (the ports).
+pub(crate) fn task_threads(space: &Space) -> MachResult<KVec<Carried>> {
+    let owner = space.pid.as_ref().ok_or(KERN_INVALID_TASK)?;
+    {
+        let mut d = Deferred::new();
+        let mut g = space.inner.lock();
+        if !g.active {
+            return Err(KERN_INVALID_TASK);
+        }
+        sweep(&mut g, &mut d);
+        drop(g);
+        drop(d);
+    }
+    let pids = match owner.threads(MAX_TASK_THREADS) {
+        Ok(Some(p)) => p,
+        Ok(None) => return Err(KERN_RESOURCE_SHORTAGE),
+        Err(_) => return Err(KERN_INVALID_TASK),
+    };
+    let mut out =
+        KVec::with_capacity(pids.len(), GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    for (i, pid) in pids.into_iter().enumerate() {
+        crate::ffi::resched_every(i);
+        let right = thread_of(space, pid)?.port.make_send()?;
+        // Cannot fail: room for every thread was reserved; a right that
+        // did not fit would be released with the error.
+        if out.push_within_capacity(Carried::Right(right)).is_err() {
+            return Err(KERN_RESOURCE_SHORTAGE);
+        }
+    }
+    Ok(out)
+}
+
+/// The space is being torn down: every thread port it holds dies.
+pub(crate) fn kill_all(g: &mut SpaceInner, d: &mut Deferred) {
+    let threads = core::mem::take(&mut g.threads);
+    for (_, t) in threads.iter() {
+        t.kill(d);
+    }
+    drop(threads);
+}
