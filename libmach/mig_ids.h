@@ -2,7 +2,8 @@
 /*
  * The MIG routine ids libmach sends, named after XNU's routines
  * (mach_host.defs subsystem 200, host_priv.defs 400, mach_port.defs
- * 3200, task.defs 3400, exc.defs 2400, mach_exc.defs 2404). The kernel keeps the ids of the routines it serves
+ * 3200, task.defs 3400, thread_act.defs 3600, exc.defs 2400, mach_exc.defs
+ * 2404). The kernel keeps the ids of the routines it serves
  * in rust/defs.rs and builds the exception ids in rust/exception.rs;
  * scripts/check-mig-ids.sh (run by `make check`) fails when the two lists
  * differ in any name or value. One routine per line, in id order.
@@ -53,6 +54,7 @@
 #define MIG_MACH_PORT_GUARD_WITH_FLAGS 3237
 #define MIG_MACH_PORT_SWAP_GUARD 3238
 
+#define MIG_TASK_THREADS 3402
 #define MIG_TASK_INFO 3405
 #define MIG_TASK_GET_SPECIAL_PORT 3409
 #define MIG_TASK_SET_SPECIAL_PORT 3410
@@ -62,5 +64,8 @@
 #define MIG_TASK_GET_EXC_GUARD_BEHAVIOR 3452
 #define MIG_TASK_SET_EXC_GUARD_BEHAVIOR 3453
 #define MIG_TASK_GET_EXCEPTION_PORTS_INFO 3460
+
+#define MIG_THREAD_GET_SPECIAL_PORT 3610
+#define MIG_THREAD_INFO 3612
 
 #endif

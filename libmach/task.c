@@ -121,7 +121,40 @@ kern_return_t task_resume(task_read_t target_task)
 kern_return_t task_threads(task_inspect_t target_task, thread_act_array_t *act_list,
 			   mach_msg_type_number_t *act_listCnt)
 {
-	return machipc_not_supported(3, target_task, act_list, act_listCnt);
+	/* MIG's reply: one out-of-line ports descriptor, then NDR and its count
+	 * (or a mig_reply_error_t). */
+	struct {
+		mach_msg_header_t h;
+		NDR_record_t ndr;
+	} req;
+	union {
+		mig_reply_error_t err;
+		struct {
+			mach_msg_header_t h;
+			mach_msg_body_t body;
+			mach_msg_ool_ports_descriptor_t act_list;
+			NDR_record_t ndr;
+			mach_msg_type_number_t act_listCnt;
+			mach_msg_max_trailer_t trailer;
+		} ok;
+	} rep;
+	kern_return_t kr;
+
+	memset(&req, 0, sizeof(req));
+	req.ndr = NDR_record;
+	kr = machipc_mig_rpc(target_task, &req.h, sizeof(req), MIG_TASK_THREADS, &rep.ok.h, sizeof(rep));
+	if (kr != KERN_SUCCESS)
+		return kr;
+	if (!(rep.ok.h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
+		return rep.err.RetCode != KERN_SUCCESS ? rep.err.RetCode : MIG_TYPE_ERROR;
+	if (rep.ok.body.msgh_descriptor_count != 1 || rep.ok.act_list.type != MACH_MSG_OOL_PORTS_DESCRIPTOR ||
+	    rep.ok.act_list.count != rep.ok.act_listCnt) {
+		mach_msg_destroy(&rep.ok.h);
+		return MIG_TYPE_ERROR;
+	}
+	*act_list = (thread_act_array_t)rep.ok.act_list.address;
+	*act_listCnt = rep.ok.act_listCnt;
+	return KERN_SUCCESS;
 }
 
 kern_return_t task_set_port_space(ipc_space_t task, int table_entries)
