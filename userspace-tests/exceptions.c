@@ -228,17 +228,26 @@ TEST(state_behavior_sets_registers_the_thread_then_runs_with)
 	EXPECT_EQ(WEXITSTATUS(status), 42);
 }
 
+static char *pages;
+/* Each faulter's mach_thread_self(), and the thread each fault's request
+ * named, by page. */
+static mach_port_t faulter_port[4], named_thread[4];
+
 static void *many_server(void *arg)
 {
 	int n = *(int *)arg;
 
 	for (int i = 0; i < n; i++) {
 		struct exc_req r;
+		uintptr_t at;
 
 		if (mach_msg(&r.h, MACH_RCV_MSG, 0, sizeof(r), exc_port, 0, 0) != KERN_SUCCESS)
 			return NULL;
+		at = (uintptr_t)r.code[1] & ~4095ull;
+		if (at >= (uintptr_t)pages && at < (uintptr_t)pages + 4 * 4096)
+			named_thread[(at - (uintptr_t)pages) / 4096] = r.thread.name;
 		/* Map the faulting page (the second code) and resume. */
-		mprotect((void *)((uintptr_t)r.code[1] & ~4095ull), 4096, PROT_READ | PROT_WRITE);
+		mprotect((void *)at, 4096, PROT_READ | PROT_WRITE);
 		reply(&r.h, KERN_SUCCESS);
 		mach_port_deallocate(mach_task_self(), r.thread.name);
 		mach_port_deallocate(mach_task_self(), r.task.name);
@@ -246,12 +255,12 @@ static void *many_server(void *arg)
 	return NULL;
 }
 
-static char *pages;
-
 static void *faulter(void *arg)
 {
 	int i = (int)(intptr_t)arg;
 
+	/* Kept (a user reference) until the test checks the names. */
+	faulter_port[i] = mach_thread_self();
 	pages[i * 4096] = (char)(i + 1);
 	return NULL;
 }
@@ -274,6 +283,13 @@ TEST(exceptions_from_several_threads_at_once)
 	pthread_join(srv, NULL);
 	for (int i = 0; i < 4; i++)
 		EXPECT_EQ(pages[i * 4096], i + 1);
+	/* Each request named the kernel port of the thread that faulted. */
+	for (int i = 0; i < 4; i++) {
+		EXPECT_TRUE(MACH_PORT_VALID(faulter_port[i]));
+		EXPECT_EQ(named_thread[i], faulter_port[i]);
+		for (int j = 0; j < i; j++)
+			EXPECT_NE(faulter_port[j], faulter_port[i]);
+	}
 }
 
 /* EXCEPTION_DEFAULT: the handler reads and changes the stopped thread's
