@@ -219,6 +219,9 @@ static uint64_t allowed_port(unsigned nr)
 		       K(KERN_INVALID_NAME) | K(KERN_FAILURE);
 	case 41: /* task_get_exception_ports */
 		return K(0) | K(KERN_INVALID_ARGUMENT) | K(KERN_INVALID_ADDRESS) | K(KERN_FAILURE);
+	case 55: /* mach_thread_self */
+		return K(0) | K(KERN_INVALID_TASK) | K(KERN_RESOURCE_SHORTAGE) | K(KERN_NO_SPACE) |
+		       K(KERN_UREFS_OVERFLOW);
 	case 60: /* mk_timer_create: a name, or MACH_PORT_NULL */
 		return K(0);
 	case 61: /* mk_timer_destroy */
@@ -910,9 +913,9 @@ static void op_uring(struct rng *r, struct names *nm)
 /* A MIG request to a task port: a known routine id (or not), a random body. */
 static const int mig_ids[] = { 3200, 3201, 3203, 3204, 3205, 3206, 3207, 3208, 3210, 3211, 3212, 3213,
 			       3214, 3215, 3216, 3217, 3218, 3222, 3223, 3226, 3227, 3228, 3229, 3231, 3232,
-			       3230, 3233, 3234, 3237, 3238, 3405, 3409, 3410, 3413, 3414, 3415, 3452, 3453, 3460, 3630, 3299, 3400, 2401, 0, -1 };
+			       3230, 3233, 3234, 3237, 3238, 3402, 3405, 3409, 3410, 3413, 3414, 3415, 3452, 3453, 3460, 3630, 3299, 3400, 2401, 0, -1 };
 /* Routines that only read, for other workers' task ports. */
-static const int mig_read_ids[] = { 3200, 3201, 3207, 3211, 3217, 3222, 3223, 3228, 3230, 3405, 3409, 3414, 3452, 3460, 3299, 77 };
+static const int mig_read_ids[] = { 3200, 3201, 3207, 3211, 3217, 3222, 3223, 3228, 3230, 3402, 3405, 3409, 3414, 3452, 3460, 3299, 77 };
 
 /*
  * A request that failed in its body destroyed the send-once right made for
@@ -999,9 +1002,25 @@ static void mig_request(struct rng *r, struct names *nm, mach_port_t task, int i
 	mach_msg_destroy(&rep.h);
 }
 
+/* Routines of a thread port (thread_act.defs), served or not. */
+static const int mig_thread_ids[] = { 3610, 3612, 3600, 3603, 3613, 3614, 3699, 3402, 0 };
+
 static void op_mig_self(struct rng *r, struct names *nm)
 {
 	int id = mig_ids[below(r, sizeof(mig_ids) / sizeof(mig_ids[0]))];
+
+	if (chance(r, 25)) {
+		/* This thread's kernel port. */
+		mach_port_t th = mach_thread_self();
+
+		if (th == MACH_PORT_NULL) {
+			violation("mach_thread_self failed");
+			return;
+		}
+		mig_request(r, nm, th, mig_thread_ids[below(r, sizeof(mig_thread_ids) / sizeof(mig_thread_ids[0]))]);
+		mach_port_deallocate(mach_task_self(), th);
+		return;
+	}
 
 	/* Routines that destroy names or change special or exception ports
 	 * would break the worker's own plumbing; keep those off protected
