@@ -23,6 +23,9 @@ kern_return_t machipc_port_call(unsigned long cmd, struct machipc_port_call *c);
 kern_return_t machipc_mig_rpc(mach_port_t task, mach_msg_header_t *req, mach_msg_size_t size, int id,
 			      mach_msg_header_t *rep, mach_msg_size_t rep_size);
 kern_return_t machipc_mig_simple(mach_port_t task, int id, const void *args, size_t nargs, void *outs, size_t nouts);
+/* The most words a *_info reply carries here (THREAD_INFO_MAX; the task
+ * and host flavors served are smaller). */
+#define MACHIPC_MIG_INFO_MAX 32
 kern_return_t machipc_mig_info(mach_port_t port, int id, uint32_t flavor, integer_t *info,
 			       mach_msg_type_number_t *count);
 kern_return_t machipc_mig_port_out(mach_port_t task, int id, const void *args, size_t nargs, mach_port_t *port,

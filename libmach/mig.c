@@ -115,34 +115,6 @@ kern_return_t machipc_mig_simple(mach_port_t task, int id, const void *args, siz
 	return KERN_SUCCESS;
 }
 
-/* A routine whose request is a flavor and how many words the caller takes
- * and whose reply is a count and that many words (task_info, host_info),
- * with MIG's client check: what fits is copied and the real count
- * reported with MIG_ARRAY_TOO_LARGE. */
-kern_return_t machipc_mig_info(mach_port_t port, int id, uint32_t flavor, integer_t *info,
-			       mach_msg_type_number_t *count)
-{
-	uint32_t a[] = { flavor, *count };
-	struct {
-		mach_msg_type_number_t count;
-		integer_t words[31];
-	} out;
-	kern_return_t kr = machipc_mig_simple(port, id, a, sizeof(a), &out, sizeof(out));
-
-	if (kr != KERN_SUCCESS)
-		return kr;
-	if (out.count > 31)
-		return MIG_TYPE_ERROR;
-	if (out.count > *count) {
-		memcpy(info, out.words, *count * sizeof(integer_t));
-		*count = out.count;
-		return MIG_ARRAY_TOO_LARGE;
-	}
-	memcpy(info, out.words, out.count * sizeof(integer_t));
-	*count = out.count;
-	return KERN_SUCCESS;
-}
-
 /* A routine whose reply carries one port (or a mig_reply_error_t). */
 kern_return_t machipc_mig_port_out(mach_port_t task, int id, const void *args, size_t nargs, mach_port_t *port,
 				   mach_msg_type_name_t *type)
@@ -209,6 +181,56 @@ kern_return_t machipc_mig_port_in_out(mach_port_t task, int id, mach_port_t port
 	if (!(rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
 		return rep.simple.ret != KERN_SUCCESS ? rep.simple.ret : MIG_TYPE_ERROR;
 	*out = rep.port.port.name;
+	return KERN_SUCCESS;
+}
+
+/* A *_info routine (task_info, thread_info, host_info): the request carries the
+ * flavor and how many words the caller takes, the reply a count and that
+ * many words. MIG's client checks: a count above the caller's copies what
+ * fits and is MIG_ARRAY_TOO_LARGE. */
+kern_return_t machipc_mig_info(mach_port_t port, int id, uint32_t flavor, integer_t *out,
+			       mach_msg_type_number_t *cnt)
+{
+	struct {
+		mach_msg_header_t h;
+		NDR_record_t ndr;
+		uint32_t args[2];
+	} req;
+	/* Or a mig_reply_error_t: the same up to `ret`. */
+	struct {
+		struct {
+			mach_msg_header_t h;
+			NDR_record_t ndr;
+			kern_return_t ret;
+			mach_msg_type_number_t count;
+			integer_t words[MACHIPC_MIG_INFO_MAX];
+		} ok;
+		mach_msg_max_trailer_t trailer;
+	} rep;
+	kern_return_t kr;
+
+	memset(&req, 0, sizeof(req));
+	req.ndr = NDR_record;
+	req.args[0] = flavor;
+	req.args[1] = *cnt;
+	kr = machipc_mig_rpc(port, &req.h, sizeof(req), id, &rep.ok.h, sizeof(rep));
+	if (kr != KERN_SUCCESS)
+		return kr;
+	if (rep.ok.h.msgh_bits & MACH_MSGH_BITS_COMPLEX) {
+		mach_msg_destroy(&rep.ok.h);
+		return MIG_TYPE_ERROR;
+	}
+	if (rep.ok.ret != KERN_SUCCESS)
+		return rep.ok.ret;
+	if (rep.ok.count > MACHIPC_MIG_INFO_MAX)
+		return MIG_TYPE_ERROR;
+	if (rep.ok.count > *cnt) {
+		memcpy(out, rep.ok.words, *cnt * sizeof(integer_t));
+		*cnt = rep.ok.count;
+		return MIG_ARRAY_TOO_LARGE;
+	}
+	memcpy(out, rep.ok.words, rep.ok.count * sizeof(integer_t));
+	*cnt = rep.ok.count;
 	return KERN_SUCCESS;
 }
 

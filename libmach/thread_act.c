@@ -9,7 +9,6 @@
 #include "internal.h"
 #include "mig_ids.h"
 
-#include <string.h>
 
 #include <pthread.h>
 
@@ -74,28 +73,7 @@ kern_return_t thread_get_special_port(thread_inspect_t thr_act, int which_port, 
 kern_return_t thread_info(thread_inspect_t target_act, thread_flavor_t flavor, thread_info_t thread_info_out,
 			  mach_msg_type_number_t *thread_info_outCnt)
 {
-	/* The request carries the flavor and how many words the caller takes;
-	 * the reply a count and that many words. */
-	uint32_t a[] = { flavor, *thread_info_outCnt };
-	struct {
-		mach_msg_type_number_t count;
-		integer_t words[THREAD_INFO_MAX];
-	} out;
-	kern_return_t kr = machipc_mig_simple(target_act, MIG_THREAD_INFO, a, sizeof(a), &out, sizeof(out));
-
-	if (kr != KERN_SUCCESS)
-		return kr;
-	if (out.count > THREAD_INFO_MAX)
-		return MIG_TYPE_ERROR;
-	if (out.count > *thread_info_outCnt) {
-		/* MIG's client check: copy what fits, report the real count. */
-		memcpy(thread_info_out, out.words, *thread_info_outCnt * sizeof(integer_t));
-		*thread_info_outCnt = out.count;
-		return MIG_ARRAY_TOO_LARGE;
-	}
-	memcpy(thread_info_out, out.words, out.count * sizeof(integer_t));
-	*thread_info_outCnt = out.count;
-	return KERN_SUCCESS;
+	return machipc_mig_info(target_act, MIG_THREAD_INFO, (uint32_t)flavor, thread_info_out, thread_info_outCnt);
 }
 
 kern_return_t thread_set_special_port(thread_act_t thr_act, int which_port, mach_port_t special_port)

@@ -372,8 +372,6 @@ TEST(thread_info_errors_and_counts_as_xnu)
 	KR_OK(mach_port_deallocate(mach_task_self(), me));
 }
 
-/* A child with two more threads, all blocked until `go` closes; it opens
- * its space first. Returns its pid; *go_w is the write end. */
 static void *child_thread(void *p)
 {
 	char c;
@@ -383,7 +381,10 @@ static void *child_thread(void *p)
 	return NULL;
 }
 
-static pid_t child_with_threads(int *go_w)
+/* A child with `extra` more threads, all blocked until `go` closes; with
+ * `mach`, it opens its space itself first. Returns its pid once the
+ * threads run; *go_w is the write end. */
+static pid_t child_with_threads(int extra, int mach, int *go_w)
 {
 	int go[2], ready[2];
 	pid_t pid;
@@ -393,14 +394,14 @@ static pid_t child_with_threads(int *go_w)
 	EXPECT_EQ(pipe(ready), 0);
 	pid = fork();
 	if (pid == 0) {
-		pthread_t t[2];
+		pthread_t t;
 		mach_port_t p;
 
 		close(go[1]);
-		if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &p))
+		if (mach && mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &p))
 			_exit(1);
-		for (int i = 0; i < 2; i++)
-			if (pthread_create(&t[i], NULL, child_thread, &go[0]))
+		for (int i = 0; i < extra; i++)
+			if (pthread_create(&t, NULL, child_thread, &go[0]))
 				_exit(2);
 		c = 1;
 		if (write(ready[1], &c, 1) != 1)
@@ -419,7 +420,7 @@ static pid_t child_with_threads(int *go_w)
 TEST(task_threads_of_another_task)
 {
 	int go, status;
-	pid_t pid = child_with_threads(&go);
+	pid_t pid = child_with_threads(2, 1, &go);
 	mach_port_t t;
 	thread_act_array_t list;
 	mach_msg_type_number_t n, m;
@@ -459,37 +460,19 @@ TEST(task_threads_of_another_task)
 TEST(task_threads_of_a_forked_child_that_only_makes_threads)
 {
 	/* Apple's thread-port race test shape: the child never calls Mach. */
-	int go[2], ready[2], status;
+	int go, status;
 	pid_t pid;
-	char c;
 	mach_port_t t;
 	thread_act_array_t list;
 	mach_msg_type_number_t n;
 
 	mach_port_deallocate(mach_task_self(), mach_thread_self());
-	EXPECT_EQ(pipe(go), 0);
-	EXPECT_EQ(pipe(ready), 0);
-	pid = fork();
-	if (pid == 0) {
-		pthread_t th;
-
-		close(go[1]);
-		if (pthread_create(&th, NULL, child_thread, &go[0]))
-			_exit(2);
-		c = 1;
-		if (write(ready[1], &c, 1) != 1)
-			_exit(3);
-		child_thread(&go[0]);
-		_exit(0);
-	}
-	close(go[0]);
-	close(ready[1]);
-	EXPECT_EQ(read(ready[0], &c, 1), 1);
+	pid = child_with_threads(1, 0, &go);
 	KR_OK(task_for_pid(mach_task_self(), pid, &t));
 	KR_OK(task_threads(t, &list, &n));
 	EXPECT_EQ(n, 2);
 	free_list(list, n);
-	close(go[1]);
+	close(go);
 	EXPECT_EQ(waitpid(pid, &status, 0), pid);
 	mach_port_deallocate(mach_task_self(), t);
 }
