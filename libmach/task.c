@@ -8,6 +8,7 @@
 #include "internal.h"
 #include "mig_ids.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,7 +59,14 @@ kern_return_t task_set_special_port(task_t task, int which_port, mach_port_t spe
 
 boolean_t mach_task_is_self(task_name_t task)
 {
-	return task == mach_task_self_;
+	boolean_t is_self = FALSE;
+
+	/* Any flavor of the caller's own task port: the kernel knows. */
+	if (task == mach_task_self_)
+		return TRUE;
+	if (machipc_mig_simple(task, MIG_MACH_TASK_IS_SELF, NULL, 0, &is_self, sizeof(is_self)) != KERN_SUCCESS)
+		return FALSE;
+	return is_self;
 }
 
 kern_return_t task_for_pid(mach_port_name_t target_tport, int pid, mach_port_name_t *t)
@@ -84,10 +92,55 @@ kern_return_t pid_for_task(mach_port_name_t t, int *x)
 	return kr;
 }
 
+/* The port of `flavor` (1 read, 2 inspect, 3 name) of process `pid`. */
+static kern_return_t flavor_for_pid(int pid, uint32_t flavor, mach_port_name_t *t)
+{
+	struct machipc_port_call c = { .flavor = (uint32_t)pid, .right = flavor };
+	kern_return_t kr = machipc_port_call(MACHIPC_IOC_TASK_FLAVOR_FOR_PID, &c);
+
+	*t = kr == KERN_SUCCESS ? c.name : MACH_PORT_NULL;
+	return kr;
+}
+
 kern_return_t task_name_for_pid(mach_port_name_t target_tport, int pid, mach_port_name_t *tn)
 {
-	/* A task port is a superset of the name port. */
-	return task_for_pid(target_tport, pid, tn);
+	*tn = MACH_PORT_NULL;
+	if (!machipc_is_self(target_tport))
+		return KERN_FAILURE;
+	return flavor_for_pid(pid, 3, tn) == KERN_SUCCESS ? KERN_SUCCESS : KERN_FAILURE;
+}
+
+/* task_read_for_pid and task_inspect_for_pid are BSD calls on XNU: 0, or
+ * -1 with errno (EPERM for pid 0 or no permission, EINVAL for a bad
+ * target_tport, ESRCH for no such process). */
+static int bsd_flavor_for_pid(mach_port_name_t target_tport, int pid, uint32_t flavor, mach_port_name_t *t)
+{
+	kern_return_t kr;
+
+	*t = MACH_PORT_NULL;
+	if (pid == 0) {
+		errno = EPERM;
+		return -1;
+	}
+	if (!machipc_is_self(target_tport)) {
+		errno = EINVAL;
+		return -1;
+	}
+	kr = flavor_for_pid(pid, flavor, t);
+	if (kr == KERN_SUCCESS)
+		return 0;
+	errno = kr == KERN_PROTECTION_FAILURE ? EPERM : ESRCH;
+	return -1;
+}
+
+int task_read_for_pid(mach_port_name_t target_tport, int pid, mach_port_name_t *t)
+{
+	return bsd_flavor_for_pid(target_tport, pid, 1, t);
+}
+
+int task_inspect_for_pid(mach_port_name_t target_tport, int pid, mach_port_name_t *t)
+{
+	return bsd_flavor_for_pid(target_tport, pid, 2, t);
 }
 
 kern_return_t debug_control_port_for_pid(mach_port_name_t target_tport, int pid, mach_port_name_t *t)

@@ -691,6 +691,7 @@ pub(crate) const MIG_TASK_GET_EXCEPTION_PORTS: i32 = 3414;
 pub(crate) const MIG_TASK_SWAP_EXCEPTION_PORTS: i32 = 3415;
 pub(crate) const MIG_TASK_GET_EXC_GUARD_BEHAVIOR: i32 = 3452;
 pub(crate) const MIG_TASK_SET_EXC_GUARD_BEHAVIOR: i32 = 3453;
+pub(crate) const MIG_MACH_TASK_IS_SELF: i32 = 3455;
 pub(crate) const MIG_TASK_GET_EXCEPTION_PORTS_INFO: i32 = 3460;
 pub(crate) const MIG_THREAD_GET_SPECIAL_PORT: i32 = 3610;
 pub(crate) const MIG_THREAD_INFO: i32 = 3612;

@@ -205,6 +205,10 @@ fn task_call(space: &Space, nr: u32, c: &mut PortCall) -> MachResult {
             &mut c.name,
             crate::task::task_for_pid(space, c.flavor as i32),
         ),
+        uapi::TASK_FLAVOR_FOR_PID => set(
+            &mut c.name,
+            crate::task::flavor_for_pid(space, c.flavor as i32, c.right),
+        ),
         uapi::PID_FOR_TASK => set(
             &mut c.value,
             crate::task::pid_for_task(space, c.name).map(|p| p as u64),

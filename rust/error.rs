@@ -35,6 +35,7 @@ macro_rules! codes {
 
 codes! {
     KERN_INVALID_ADDRESS = 1;
+    KERN_PROTECTION_FAILURE = 2;
     KERN_NO_SPACE = 3;
     KERN_INVALID_ARGUMENT = 4;
     KERN_FAILURE = 5;

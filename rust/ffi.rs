@@ -99,6 +99,7 @@ mod c {
         pub(super) fn machipc_shim_ipc_ns_is_current(ns: *mut c_void) -> bool;
         pub(super) fn machipc_shim_ipc_ns_admin(ns: *mut c_void) -> bool;
         pub(super) fn machipc_shim_host_counts(v: *mut u64);
+        pub(super) fn machipc_shim_may_name(pid: *mut c_void) -> bool;
     }
 }
 
@@ -395,6 +396,13 @@ impl PidRef {
     pub(crate) fn may_attach(&self) -> bool {
         // SAFETY: By the type invariant the pid is valid.
         unsafe { c::machipc_shim_may_attach(self.0) }
+    }
+
+    /// Whether the caller may have this process's name port
+    /// (`task_name_for_pid`): XNU's rule, in `shim.c`.
+    pub(crate) fn may_name(&self) -> bool {
+        // SAFETY: By the type invariant the pid is valid.
+        unsafe { c::machipc_shim_may_name(self.0) }
     }
 
     /// The pid number as the *calling* task's pid namespace sees it; 0 if

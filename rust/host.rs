@@ -93,7 +93,9 @@ pub(crate) struct HostPort {
 
 impl KernelObject for HostPort {
     fn serve(&self, request: KmsgBox) {
-        serve_request(request, |req| dispatch(self, ROUTINES, req));
+        serve_request(request, |req| {
+            dispatch(self, ROUTINES, req, 0, |_, _| Ok(()))
+        });
     }
 
     fn as_any(&self) -> &dyn core::any::Any {

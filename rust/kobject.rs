@@ -87,6 +87,9 @@ pub(crate) struct Args<'a> {
     /// descriptor's disposition.
     pub(crate) port: Carried,
     pub(crate) disposition: u8,
+    /// The flavor of the task port the request came to
+    /// (`task_port::TASK_FLAVOR_*`; control for other objects).
+    pub(crate) flavor: u32,
 }
 
 impl Args<'_> {
@@ -232,7 +235,7 @@ const ROUTINES: &[Routine<Space>] = &[
     routine!(MIG_TASK_INFO, Simple(MigTaskInfoRequest), words::<MigTaskInfoReply>(),
         |s, r, _| task_info(s, r)),
     routine!(MIG_TASK_GET_SPECIAL_PORT, Simple(MigSpecialPortRequest), ReplyLayout::Port,
-        |s, r, _| port_reply(mp::special_port(s, r.which).map(carried))),
+        |s, r, a| port_reply(mp::special_port(s, r.which, a.flavor).map(carried))),
     routine!(MIG_TASK_SET_SPECIAL_PORT, OnePort(MigSpecialPortRequest), NONE,
         |s, r, a| done(mp::set_special_right(s, r.which, mp::send_right(a.port)))),
     routine!(MIG_TASK_SET_EXCEPTION_PORTS, OnePort(MigSetExceptionPortsRequest), NONE,
@@ -241,6 +244,8 @@ const ROUTINES: &[Routine<Space>] = &[
         |s, r, _| handlers_reply(mp::exception_handlers(s, r.mask))),
     routine!(MIG_TASK_SWAP_EXCEPTION_PORTS, OnePort(MigSetExceptionPortsRequest), ReplyLayout::Ports,
         |s, r, a| set_exception_ports(s, r, a.port, true)),
+    routine!(MIG_MACH_TASK_IS_SELF, Simple(MigNoArgs), WORD,
+        |s, _, _| word_reply(Ok(u32::from(crate::task::is_caller(s))))),
     routine!(MIG_TASK_GET_EXCEPTION_PORTS_INFO, Simple(MigExceptionMaskRequest),
         ReplyLayout::Simple(size_of::<u32>() * crate::port_info::EXC_INFO_MAX_WORDS),
         |s, r, _| match crate::port_info::exception_ports_info(s, r.mask) {
@@ -507,15 +512,55 @@ impl crate::port::KernelObject for Space {
     }
 }
 
-/// Serves one request sent to the task port of `space`.
+/// The weakest task port flavor routine `id` accepts, by its MIG type
+/// (`ipc_space_t` and `task_t`: the control port; `ipc_space_read_t`,
+/// `task_read_t`: also the read port; `task_inspect_t`: also the inspect
+/// port; `task_name_t`: any), and its answer to a weaker port, the
+/// routine's answer to the null task or space that MIG's conversion
+/// gives it.
+fn task_access(id: i32) -> (u32, MachError) {
+    use crate::task_port::*;
+    match id {
+        MIG_TASK_INFO | MIG_MACH_TASK_IS_SELF => (TASK_FLAVOR_NAME, KERN_INVALID_ARGUMENT),
+        MIG_TASK_GET_SPECIAL_PORT => (TASK_FLAVOR_INSPECT, KERN_INVALID_ARGUMENT),
+        MIG_TASK_GET_EXC_GUARD_BEHAVIOR => (TASK_FLAVOR_INSPECT, KERN_INVALID_TASK),
+        MIG_MACH_PORT_GET_SET_STATUS
+        | MIG_MACH_PORT_GET_ATTRIBUTES
+        | MIG_MACH_PORT_SPACE_INFO
+        | MIG_MACH_PORT_GET_CONTEXT
+        | MIG_MACH_PORT_KOBJECT
+        | MIG_TASK_GET_EXCEPTION_PORTS_INFO => (TASK_FLAVOR_READ, KERN_INVALID_ARGUMENT),
+        MIG_TASK_SET_EXC_GUARD_BEHAVIOR => (TASK_FLAVOR_CONTROL, KERN_INVALID_TASK),
+        3200..=3299 => (TASK_FLAVOR_CONTROL, KERN_INVALID_TASK),
+        _ => (TASK_FLAVOR_CONTROL, KERN_INVALID_ARGUMENT),
+    }
+}
+
+/// Whether a task port of `flavor` may run routine `id` (see
+/// [`task_access`]).
+fn task_allows(id: i32, flavor: u32) -> MachResult {
+    let (weakest, refusal) = task_access(id);
+    if flavor <= weakest {
+        Ok(())
+    } else {
+        Err(refusal)
+    }
+}
+
+/// Serves one request sent to the task (control) port of `space`.
 pub(crate) fn serve(space: &Space, req: KmsgBox) {
+    serve_task(space, crate::task_port::TASK_FLAVOR_CONTROL, req);
+}
+
+/// Serves one request sent to the task port of `flavor` of `space`.
+pub(crate) fn serve_task(space: &Space, flavor: u32, req: KmsgBox) {
     serve_request(req, |req| {
         // A task port whose task has exec'd (or exited) since the space was
         // opened serves no one else: XNU disables it (`ipc_task_reset`),
         // and its MIG routines then see a null task.
         match crate::task::hold_image(space, &req.sender) {
             Some(image) => {
-                let r = dispatch(space, ROUTINES, req);
+                let r = dispatch(space, ROUTINES, req, flavor, task_allows);
                 drop(image);
                 r
             }
@@ -537,7 +582,9 @@ pub(crate) fn serve_request(mut req: KmsgBox, run: impl FnOnce(&mut Kmsg) -> Rep
 
 /// Serves one request sent to the port of `thread`.
 pub(crate) fn serve_thread(thread: &Thread, req: KmsgBox) {
-    serve_request(req, |req| dispatch(thread, THREAD_ROUTINES, req));
+    serve_request(req, |req| {
+        dispatch(thread, THREAD_ROUTINES, req, 0, |_, _| Ok(()))
+    });
 }
 
 /// Sends `reply` to request `id`'s reply right (if it had one).
@@ -567,9 +614,17 @@ pub(crate) fn serve_unknown(req: KmsgBox) {
     serve_request(req, |_| error(MachError(MIG_BAD_ID)));
 }
 
-/// Finds the request's routine in `table`, checks its layout and runs it
-/// on `obj`.
-pub(crate) fn dispatch<T>(obj: &T, table: &[Routine<T>], req: &mut Kmsg) -> Reply {
+/// Finds the request's routine in `table`, checks its layout, then asks
+/// `allows` whether a port of `flavor` may run it (MIG's conversion of the
+/// object argument, which XNU's server stubs run after their layout
+/// checks), and runs it on `obj`.
+pub(crate) fn dispatch<T>(
+    obj: &T,
+    table: &[Routine<T>],
+    req: &mut Kmsg,
+    flavor: u32,
+    allows: fn(i32, u32) -> MachResult,
+) -> Reply {
     let routine = match table.iter().find(|r| r.id == req.id) {
         Some(r) => r,
         None => return error(MachError(MIG_BAD_ID)),
@@ -578,6 +633,10 @@ pub(crate) fn dispatch<T>(obj: &T, table: &[Routine<T>], req: &mut Kmsg) -> Repl
         Some(x) => x,
         None => return error(MachError(MIG_BAD_ARGUMENTS)),
     };
+    // A refused request is released with the rights it carries.
+    if let Err(e) = allows(routine.id, flavor) {
+        return error(e);
+    }
     let port = match routine.request {
         Layout::OnePort(_) => take_port(req),
         _ => Carried::Null,
@@ -586,6 +645,7 @@ pub(crate) fn dispatch<T>(obj: &T, table: &[Routine<T>], req: &mut Kmsg) -> Repl
         inline: &req.body[inline_at..],
         port,
         disposition,
+        flavor,
     };
     let reply = (routine.handler)(obj, args);
     debug_assert!(fits(&reply, routine.reply));

@@ -1018,8 +1018,12 @@ fn register_dead_name(
 // ---- Task routines: special ports and exception ports ----
 
 /// The port in special-port slot `which` (the task port for
-/// `TASK_KERNEL_PORT`), if any.
-fn special_slot(g: &SpaceInner, which: u32) -> MachResult<Option<Arc<Port>>> {
+/// `TASK_KERNEL_PORT`, the flavored task ports for `TASK_READ_PORT`,
+/// `TASK_INSPECT_PORT` and `TASK_NAME_PORT`), if any.
+fn special_slot(g: &mut SpaceInner, which: u32) -> MachResult<Option<Arc<Port>>> {
+    if let Some(flavor) = crate::task_port::flavor_of_special(which) {
+        return crate::task_port::flavor_port(g, flavor).map(Some);
+    }
     let which = which as usize;
     if which >= g.special.len() {
         return Err(KERN_INVALID_ARGUMENT);
@@ -1043,9 +1047,10 @@ pub(crate) fn get_special_port(space: &Space, which: u32) -> MachResult<u32> {
     })
 }
 
-/// task_get_special_port as MIG serves it: a new send right to carry in
-/// the reply.
-pub(crate) fn special_port(space: &Space, which: u32) -> MachResult<Option<Right>> {
+/// task_get_special_port as MIG serves it on a task port of `flavor`
+/// (control, read or inspect): a new send right to carry in the reply.
+pub(crate) fn special_port(space: &Space, which: u32, flavor: u32) -> MachResult<Option<Right>> {
+    crate::task_port::special_allowed(flavor, which)?;
     let port = locked(space, |g, _, _| special_slot(g, which))?;
     port.map(|p| p.copy_send()).transpose()
 }

@@ -16,7 +16,8 @@
 //! - [`kmsg`]: kernel messages; [`mach_msg`]: send and receive.
 //! - [`mach_port`]: the `mach_port_*` calls; [`mk_timer`]: timers as ports.
 //! - [`host`]: the host port and host special ports of an IPC namespace.
-//! - [`task`]: tasks across spaces; [`thread`]: threads and their ports.
+//! - [`task`]: tasks across spaces; [`thread`]: threads and their ports;
+//!   [`task_port`]: a task's read, inspect and name ports.
 //! - [`notify`]: notifications; [`port_fd`]: pollable port descriptors.
 //! - [`fileport`]: open files as ports; [`right_fd`]: rights as
 //!   descriptors.
@@ -95,6 +96,7 @@ mod space;
 mod stats;
 mod task;
 mod task_info;
+mod task_port;
 mod thread;
 mod thread_info;
 mod uapi;

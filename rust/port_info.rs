@@ -19,7 +19,10 @@ const IKOT_TASK_CONTROL: u32 = 2;
 const IKOT_HOST: u32 = 3;
 const IKOT_HOST_PRIV: u32 = 4;
 const IKOT_TIMER: u32 = 8;
+const IKOT_TASK_NAME: u32 = 20;
 const IKOT_FILEPORT: u32 = 34;
+const IKOT_TASK_INSPECT: u32 = 44;
+const IKOT_TASK_READ: u32 = 45;
 
 /// `mach_port_kobject`: the kernel-object type of the port `name` holds a
 /// send or receive right to, and its address, which is always 0 (as on
@@ -45,8 +48,14 @@ pub(crate) fn kobject(space: &Space, name: u32) -> MachResult<(u32, u64)> {
         None => IKOT_NONE,
         Some(o) => {
             let any = o.as_any();
-            if any.is::<Space>() {
-                IKOT_TASK_CONTROL
+            if let Some((_, flavor)) = crate::task_port::task_of(&*o) {
+                use crate::task_port::*;
+                match flavor {
+                    TASK_FLAVOR_CONTROL => IKOT_TASK_CONTROL,
+                    TASK_FLAVOR_READ => IKOT_TASK_READ,
+                    TASK_FLAVOR_INSPECT => IKOT_TASK_INSPECT,
+                    _ => IKOT_TASK_NAME,
+                }
             } else if any.is::<crate::thread::Thread>() {
                 IKOT_THREAD_CONTROL
             } else if any.is::<crate::mk_timer::Timer>() {

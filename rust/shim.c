@@ -1214,3 +1214,31 @@ void machipc_shim_host_counts(u64 *v)
 	v[4] = (u64)totalram_pages() << PAGE_SHIFT;
 	v[5] = jiffies_to_usecs(1);
 }
+
+/*
+ * task_name_for_pid's rule, XNU's for a name port: the caller itself, a
+ * process with the caller's effective and real uid, or any process the
+ * caller could ptrace by capability (CAP_SYS_PTRACE over its user
+ * namespace, XNU's superuser). The caller's pid namespace must see it
+ * (find_pid). An exited process has no name port.
+ */
+bool machipc_shim_may_name(void *pid)
+{
+	struct task_struct *task = machipc_live_task(pid);
+	const struct cred *me = current_cred(), *tcred;
+	bool ok;
+
+	if (!task)
+		return false;
+	if (same_thread_group(task, current)) {
+		put_task_struct(task);
+		return true;
+	}
+	rcu_read_lock();
+	tcred = __task_cred(task);
+	ok = (uid_eq(me->euid, tcred->euid) && uid_eq(me->uid, tcred->uid)) ||
+	     ns_capable(tcred->user_ns, CAP_SYS_PTRACE);
+	rcu_read_unlock();
+	put_task_struct(task);
+	return ok;
+}

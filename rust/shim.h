@@ -81,5 +81,6 @@ void machipc_shim_ipc_ns_put(void *ns);
 bool machipc_shim_ipc_ns_is_current(void *ns);
 bool machipc_shim_ipc_ns_admin(void *ns);
 void machipc_shim_host_counts(u64 *v);
+bool machipc_shim_may_name(void *pid);
 
 #endif

@@ -92,8 +92,8 @@ pub(crate) struct Entry {
 /// - `table_charge` holds `SLOT_BYTES` per slot of `table` and
 ///   `NODE_BYTES` per node of `by_port`.
 /// - Once `active` is false the table is empty and stays so; `link` is cut.
-/// - `special`, `task_port` and `exc` hold [`Right`]s, counted on their
-///   ports like any other.
+/// - `special`, `task_port`, `flavor_ports` and `exc` hold [`Right`]s,
+///   counted on their ports like any other.
 pub(crate) struct SpaceInner {
     pub(crate) active: bool,
     /// Up to `MAX_NAMES` entries, tens of MiB: more than kmalloc can give
@@ -115,6 +115,9 @@ pub(crate) struct SpaceInner {
     /// Threads added to `threads` since it was last swept, and how many
     /// it kept then (`crate::thread::sweep` paces itself by them).
     pub(crate) thread_adds: (usize, usize),
+    /// The receive rights of the task's read, inspect and name ports
+    /// (`crate::task_port`), made on first use, by flavor - 1.
+    pub(crate) flavor_ports: [Option<Right>; 3],
     /// Exception ports by exception type.
     pub(crate) exc: [crate::exception::ExcPort; crate::exception::EXC_TYPES_COUNT],
     /// The name table's slots and `by_port` nodes on the space's quota.
@@ -133,6 +136,13 @@ pub(crate) struct SpaceLink {
     /// The space until it is torn down. A leaf lock.
     #[pin]
     space: SpinLock<Option<Arc<Space>>>,
+}
+
+impl SpaceInner {
+    /// The space itself, until it is torn down.
+    pub(crate) fn this(&self) -> Option<Arc<Space>> {
+        self.link.space.lock().clone()
+    }
 }
 
 impl RequestOwner for SpaceLink {
@@ -230,6 +240,7 @@ impl Space {
                     task_port: None,
                     threads: RBTree::new(),
                     thread_adds: (0, 0),
+                    flavor_ports: Default::default(),
                     exc: Default::default(),
                     table_charge,
                     link: space_link,
@@ -295,6 +306,7 @@ impl Space {
         let by_port = core::mem::take(&mut g.by_port);
         let special = core::mem::replace(&mut g.special, [const { None }; SPECIAL_PORTS]);
         let task_port = g.task_port.take();
+        let flavor_ports = core::mem::take(&mut g.flavor_ports);
         let exc = core::mem::take(&mut g.exc);
         let mut threads = Deferred::new();
         crate::thread::kill_all(&mut g, &mut threads);
@@ -314,6 +326,7 @@ impl Space {
         }
         drop(exc);
         drop(threads);
+        drop(flavor_ports);
         drop(task_port);
     }
 }

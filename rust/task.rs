@@ -2,7 +2,8 @@
 // Copyright (C) 2026 The machipc authors.
 
 //! Tasks: which process each space belongs to, and the calls that cross
-//! between them (`task_for_pid`, `pid_for_task`).
+//! between them (`task_for_pid`, the read, inspect and name flavors of
+//! it, `pid_for_task`).
 //!
 //! A process gets a task port only by opening `/dev/machipc` (libmach does
 //! so on first use); `task_for_pid` on a process without an open space
@@ -171,6 +172,73 @@ pub(crate) fn task_for_pid(space: &Space, pid: i32) -> MachResult<u32> {
     r
 }
 
+/// Whether the caller is the task of `space` (XNU's `task ==
+/// current_task()`): the process that opened it, still running the
+/// program image that opened it.
+pub(crate) fn is_caller(space: &Space) -> bool {
+    space.pid.as_ref().is_some_and(|p| p.is_current())
+        && space.exec_id == crate::ffi::current_exec_id()
+}
+
+/// Why `flavor_for_pid` failed, for libmach to answer as XNU's calls do.
+/// `task_read_for_pid` and `task_inspect_for_pid` are BSD calls there,
+/// which fail with an errno (`ESRCH`, `EPERM`); `task_name_for_pid` is a
+/// Mach trap that fails with `KERN_FAILURE`.
+const NO_PROCESS: MachError = KERN_FAILURE;
+const NOT_PERMITTED: MachError = KERN_PROTECTION_FAILURE;
+
+/// `task_read_for_pid`, `task_inspect_for_pid` and `task_name_for_pid`: a
+/// send right to the port of `flavor` of process `pid`'s task. The read
+/// and inspect ports follow `task_for_pid`'s rule (ptrace's, as XNU's
+/// `task_for_pid_posix_check`), the name port XNU's weaker one
+/// (`PidRef::may_name`). A process without a space has no task:
+/// `MACH_PORT_NULL`, as XNU answers for a process without one.
+/// `KERN_FAILURE` for no such process (an exited one included),
+/// `KERN_PROTECTION_FAILURE` when not permitted.
+pub(crate) fn flavor_for_pid(space: &Space, pid: i32, flavor: u32) -> MachResult<u32> {
+    use crate::task_port::{TASK_FLAVOR_INSPECT, TASK_FLAVOR_NAME, TASK_FLAVOR_READ};
+    if !matches!(
+        flavor,
+        TASK_FLAVOR_READ | TASK_FLAVOR_INSPECT | TASK_FLAVOR_NAME
+    ) {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    if pid <= 0 {
+        return Err(NO_PROCESS);
+    }
+    let target = PidRef::find(pid).ok_or(NO_PROCESS)?;
+    let allowed = |t: &PidRef| {
+        if flavor == TASK_FLAVOR_NAME {
+            t.may_name()
+        } else {
+            t.may_attach()
+        }
+    };
+    if target.exec_id().is_none() {
+        return Err(NO_PROCESS);
+    }
+    if !allowed(&target) {
+        return Err(NOT_PERMITTED);
+    }
+    let other = match space_of(&target) {
+        Some(s) => s,
+        None => return Ok(crate::rights::MACH_PORT_NULL),
+    };
+    // As task_for_pid: the target may have exec'd since the check.
+    if !allowed(&target) || !is_current_image(&other) {
+        return Err(NOT_PERMITTED);
+    }
+    let port = {
+        let mut g = other.inner.lock();
+        crate::task_port::flavor_port(&mut g, flavor)?
+    };
+    let right = port.copy_send_live()?.ok_or(NO_PROCESS)?;
+    let mut d = Deferred::new();
+    let r = space.lock_with_free(1).copyout(space.id, right, &mut d);
+    drop(d);
+    r
+}
+
 /// `pid_for_task`: the process behind a task port name. A task port of a
 /// program image that has since exec'd or exited names no process (but
 /// for the process itself).
@@ -186,7 +254,8 @@ pub(crate) fn pid_for_task(space: &Space, name: u32) -> MachResult<i32> {
     };
     drop(d);
     let obj = port.kobject().ok_or(KERN_FAILURE)?;
-    let task = obj.as_any().downcast_ref::<Space>().ok_or(KERN_FAILURE)?;
+    // Any flavor: XNU's `port_name_to_task_name`.
+    let (task, _) = crate::task_port::task_of(&*obj).ok_or(KERN_FAILURE)?;
     let owner = task.pid.as_ref().ok_or(KERN_FAILURE)?;
     if !owner.is_current() && !is_current_image(task) {
         return Err(KERN_FAILURE);

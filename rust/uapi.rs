@@ -165,6 +165,7 @@ pub(crate) const PORT_PEEK: u32 = 27;
 pub(crate) const PORT_UNGUARD: u32 = 26;
 pub(crate) const TASK_FOR_PID: u32 = 30;
 pub(crate) const PID_FOR_TASK: u32 = 31;
+pub(crate) const TASK_FLAVOR_FOR_PID: u32 = 50;
 pub(crate) const GET_SPECIAL_PORT: u32 = 32;
 pub(crate) const SET_EXCEPTION_PORTS: u32 = 40;
 pub(crate) const GET_EXCEPTION_PORTS: u32 = 41;

@@ -147,6 +147,7 @@ pub const PORT_GUARD: u32 = 25;
 pub const PORT_UNGUARD: u32 = 26;
 pub const PORT_PEEK: u32 = 27;
 pub const TASK_FOR_PID: u32 = 30;
+pub const TASK_FLAVOR_FOR_PID: u32 = 50;
 pub const PID_FOR_TASK: u32 = 31;
 pub const GET_SPECIAL_PORT: u32 = 32;
 pub const SET_SPECIAL_PORT: u32 = 33;

@@ -164,6 +164,14 @@ struct machipc_exc_entry {
 /* Tasks (task_for_pid, pid_for_task). */
 #define MACHIPC_IOC_TASK_FOR_PID         MACHIPC_PORT_IOC(30) /* flavor(pid) -> name */
 #define MACHIPC_IOC_PID_FOR_TASK         MACHIPC_PORT_IOC(31) /* name -> value(pid) */
+/*
+ * task_read_for_pid, task_inspect_for_pid, task_name_for_pid: flavor(pid),
+ * right (the port's flavor: 1 read, 2 inspect, 3 name) -> name, which is
+ * MACH_PORT_NULL for a process without a space. ret: KERN_FAILURE (no such
+ * process), KERN_PROTECTION_FAILURE (not permitted), KERN_INVALID_ARGUMENT
+ * (another flavor).
+ */
+#define MACHIPC_IOC_TASK_FLAVOR_FOR_PID  MACHIPC_PORT_IOC(50)
 
 /* Special ports of the space (task_get/set_special_port). */
 #define MACHIPC_IOC_GET_SPECIAL_PORT     MACHIPC_PORT_IOC(32) /* flavor(which) -> name */

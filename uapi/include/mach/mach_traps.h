@@ -219,6 +219,20 @@ extern kern_return_t pid_for_task(
 	mach_port_name_t t,
 	int *x);
 
+/*
+ * The read and inspect ports of a process (XNU's <sys/proc.h>: BSD calls,
+ * 0 or -1 with errno set: EPERM, ESRCH, EINVAL).
+ */
+extern int task_read_for_pid(
+	mach_port_name_t target_tport,
+	int pid,
+	mach_port_name_t *t);
+
+extern int task_inspect_for_pid(
+	mach_port_name_t target_tport,
+	int pid,
+	mach_port_name_t *t);
+
 extern kern_return_t debug_control_port_for_pid(
 	mach_port_name_t target_tport,
 	int pid,
