@@ -205,6 +205,9 @@ static uint64_t allowed_port(unsigned nr)
 	case 30: /* task_for_pid */
 		return K(0) | K(KERN_FAILURE) | K(KERN_INVALID_ARGUMENT) | K(KERN_PROTECTION_FAILURE) |
 		       K(KERN_NO_SPACE) | K(KERN_RESOURCE_SHORTAGE);
+	case 50: /* task_read/inspect/name_for_pid */
+		return K(0) | K(KERN_FAILURE) | K(KERN_INVALID_ARGUMENT) | K(KERN_PROTECTION_FAILURE) |
+		       K(KERN_NO_SPACE) | K(KERN_RESOURCE_SHORTAGE) | K(KERN_INVALID_TASK);
 	case 31: /* pid_for_task */
 		return K(0) | K(KERN_FAILURE) | K(KERN_INVALID_ARGUMENT) | K(KERN_INVALID_NAME) |
 		       K(KERN_INVALID_RIGHT);
@@ -502,8 +505,8 @@ static int dev(void)
 static void op_port_call(struct rng *r, struct names *nm)
 {
 	static const unsigned nrs[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
-					18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 30, 31, 32, 33, 40, 41, 59,
-					60, 61, 62, 63, 64 };
+					18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 30, 31, 32, 33, 40, 41, 50,
+					59, 60, 61, 62, 63, 64 };
 	static __thread uint32_t buf[16384];
 	unsigned nr = nrs[below(r, sizeof(nrs) / sizeof(nrs[0]))];
 	struct machipc_port_call c = {
@@ -531,8 +534,10 @@ static void op_port_call(struct rng *r, struct names *nm)
 		c.name = MACH_PORT_NULL; /* keep the plumbing alive */
 	if (nr == 25 && chance(r, 30))
 		c.flavor = 1; /* mach_port_swap_guard: data (old guard) -> value */
-	if (nr == 30)
+	if (nr == 30 || nr == 50)
 		c.flavor = chance(r, 50) ? (uint32_t)sh->pids[below(r, opt_procs)] : below(r, 100000);
+	if (nr == 50 && chance(r, 80))
+		c.right = below(r, 5); /* the flavor: 1 read, 2 inspect, 3 name */
 	if (nr == 33 || nr == 40) {
 		/* Keep libmach's bootstrap port and our exception handling intact. */
 		if (nr == 33 && c.flavor == TASK_BOOTSTRAP_PORT)
@@ -913,9 +918,9 @@ static void op_uring(struct rng *r, struct names *nm)
 /* A MIG request to a task port: a known routine id (or not), a random body. */
 static const int mig_ids[] = { 3200, 3201, 3203, 3204, 3205, 3206, 3207, 3208, 3210, 3211, 3212, 3213,
 			       3214, 3215, 3216, 3217, 3218, 3222, 3223, 3226, 3227, 3228, 3229, 3231, 3232,
-			       3230, 3233, 3234, 3237, 3238, 3402, 3405, 3409, 3410, 3413, 3414, 3415, 3452, 3453, 3460, 3630, 3299, 3400, 2401, 0, -1 };
+			       3230, 3233, 3234, 3237, 3238, 3402, 3405, 3409, 3410, 3413, 3414, 3415, 3452, 3453, 3455, 3460, 3630, 3299, 3400, 2401, 0, -1 };
 /* Routines that only read, for other workers' task ports. */
-static const int mig_read_ids[] = { 3200, 3201, 3207, 3211, 3217, 3222, 3223, 3228, 3230, 3402, 3405, 3409, 3414, 3452, 3460, 3299, 77 };
+static const int mig_read_ids[] = { 3200, 3201, 3207, 3211, 3217, 3222, 3223, 3228, 3230, 3402, 3405, 3409, 3414, 3452, 3455, 3460, 3299, 77 };
 
 /*
  * A request that failed in its body destroyed the send-once right made for
@@ -1007,7 +1012,9 @@ static const int mig_thread_ids[] = { 3610, 3612, 3600, 3603, 3613, 3614, 3699, 
 
 static void op_mig_self(struct rng *r, struct names *nm)
 {
+	static const int flavored[] = { TASK_READ_PORT, TASK_INSPECT_PORT, TASK_NAME_PORT };
 	int id = mig_ids[below(r, sizeof(mig_ids) / sizeof(mig_ids[0]))];
+	mach_port_t port;
 
 	if (chance(r, 25)) {
 		/* This thread's kernel port. */
@@ -1022,6 +1029,14 @@ static void op_mig_self(struct rng *r, struct names *nm)
 		return;
 	}
 
+	/* Our read, inspect or name port: any routine, as those that would
+	 * change the task are refused there. */
+	if (chance(r, 25) &&
+	    task_get_special_port(mach_task_self(), flavored[below(r, 3)], &port) == KERN_SUCCESS) {
+		mig_request(r, nm, port, id);
+		mach_port_deallocate(mach_task_self(), port);
+		return;
+	}
 	/* Routines that destroy names or change special or exception ports
 	 * would break the worker's own plumbing; keep those off protected
 	 * names by drawing the body from some_name (which avoids them). */
@@ -1035,7 +1050,12 @@ static void op_mig_foreign(struct rng *r, struct names *nm)
 	pid_t pid = sh->pids[below(r, opt_procs)];
 	struct machipc_port_call c = { .flavor = (uint32_t)pid };
 
-	if (pid <= 0 || ioctl(dev(), MACHIPC_IOC_TASK_FOR_PID, &c) != 0 || c.ret != KERN_SUCCESS)
+	/* The control port, or the read, inspect or name port (which refuse
+	 * what their flavor may not do). */
+	unsigned long cmd = chance(r, 50) ? MACHIPC_IOC_TASK_FOR_PID : MACHIPC_IOC_TASK_FLAVOR_FOR_PID;
+
+	c.right = 1 + below(r, 3);
+	if (pid <= 0 || ioctl(dev(), cmd, &c) != 0 || c.ret != KERN_SUCCESS || c.name == MACH_PORT_NULL)
 		return;
 	mig_request(r, nm, c.name, mig_read_ids[below(r, sizeof(mig_read_ids) / sizeof(mig_read_ids[0]))]);
 	if (c.name != mach_task_self())
