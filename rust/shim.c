@@ -965,20 +965,33 @@ bool machipc_shim_thread_info(void *pid, u64 *info, char *name)
 	return true;
 }
 
-bool machipc_shim_may_attach(void *pid)
+/*
+ * The live leader of `pid` for a permission check, referenced; NULL when it
+ * has exited, or when it is the caller's own process (`*self` then set),
+ * which every check allows.
+ */
+static struct task_struct *machipc_checked_task(void *pid, bool *self)
 {
 	struct task_struct *task = machipc_live_task(pid);
+
+	*self = task && same_thread_group(task, current);
+	if (*self) {
+		put_task_struct(task);
+		return NULL;
+	}
+	return task;
+}
+
+bool machipc_shim_may_attach(void *pid)
+{
 	const struct cred *me = current_cred(), *tcred;
 	const struct task_exec_state *image;
 	unsigned int scope = READ_ONCE(task_for_pid_scope);
-	bool ok, cap;
+	bool ok, cap, self;
+	struct task_struct *task = machipc_checked_task(pid, &self);
 
 	if (!task)
-		return false;
-	if (same_thread_group(task, current)) {
-		put_task_struct(task);
-		return true;
-	}
+		return self;
 	rcu_read_lock();
 	tcred = __task_cred(task);
 	ok = uid_eq(me->uid, tcred->euid) && uid_eq(me->uid, tcred->suid) && uid_eq(me->uid, tcred->uid) &&
@@ -1224,16 +1237,12 @@ void machipc_shim_host_counts(u64 *v)
  */
 bool machipc_shim_may_name(void *pid)
 {
-	struct task_struct *task = machipc_live_task(pid);
 	const struct cred *me = current_cred(), *tcred;
-	bool ok;
+	bool ok, self;
+	struct task_struct *task = machipc_checked_task(pid, &self);
 
 	if (!task)
-		return false;
-	if (same_thread_group(task, current)) {
-		put_task_struct(task);
-		return true;
-	}
+		return self;
 	rcu_read_lock();
 	tcred = __task_cred(task);
 	ok = (uid_eq(me->euid, tcred->euid) && uid_eq(me->uid, tcred->uid)) ||

@@ -18,9 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "harness.h"
-
-/* The uid/gid the root-run tests drop to. */
-#define USER_ID 1000
+#include "children.h"
 
 typedef struct {
 	mach_msg_header_t h;
@@ -68,15 +66,6 @@ static kern_return_t rcv_audit(mach_port_t p, rcv_buf_t *b, mach_msg_audit_trail
 	return kr;
 }
 
-static void wait_ok(pid_t pid)
-{
-	int st;
-
-	EXPECT_EQ(waitpid(pid, &st, 0), pid);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		FAILF("child %d: status 0x%x (exit %d)", (int)pid, st, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-}
-
 /* A receive that timed out: report how the child ended. */
 static void rcv_or_child_status(kern_return_t kr, pid_t pid)
 {
@@ -99,19 +88,6 @@ static int write_file(const char *path, const char *s)
 	n = write(fd, s, strlen(s));
 	close(fd);
 	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-/* Root drops every id to USER_ID; `dumpable` undoes the non-dumpable flag
- * the change of credentials sets. Returns 0 or a nonzero step. */
-static int drop_to_user(int dumpable)
-{
-	if (geteuid() != 0)
-		return 0;
-	if (setgroups(0, NULL) || setresgid(USER_ID, USER_ID, USER_ID) || setresuid(USER_ID, USER_ID, USER_ID))
-		return 1;
-	if (dumpable && prctl(PR_SET_DUMPABLE, 1))
-		return 2;
-	return 0;
 }
 
 /* The uid an unprivileged child runs as: USER_ID for a root run. */
@@ -341,60 +317,6 @@ TEST(pidversion_differs_for_a_reused_pid)
 }
 
 /* ------------------------------------------------------------ task_for_pid */
-
-/* Forks a process that opens its space, runs `after_open` (0 or a step
- * that failed: it exits), writes a byte on the returned pipe and waits to
- * be killed. */
-static pid_t spawn_target(int (*after_open)(void), int *ready_r)
-{
-	int ready[2];
-	mach_port_t n;
-	pid_t pid;
-
-	EXPECT_EQ(pipe(ready), 0);
-	pid = fork();
-	if (pid == 0) {
-		close(ready[0]);
-		if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &n))
-			_exit(1);
-		if (after_open && after_open())
-			_exit(2);
-		/* Gone with a failed test (set after the change of ids,
-		 * which clears it). */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
-			_exit(4);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(3);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	*ready_r = ready[0];
-	return pid;
-}
-
-static int wait_ready(int fd)
-{
-	char c;
-
-	return read(fd, &c, 1) == 1 ? 0 : -1;
-}
-
-static int drop_non_dumpable(void)
-{
-	return drop_to_user(0);
-}
-
-static int drop_dumpable(void)
-{
-	return drop_to_user(1);
-}
-
-static void kill_wait(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
 
 TEST(task_for_pid_refuses_a_non_dumpable_target)
 {

@@ -7,27 +7,14 @@
 #include <mach/mach.h>
 #include <mach/host_priv.h>
 #include <mach/mach_host.h>
-#include <grp.h>
-#include <sys/prctl.h>
 #include <sys/sysinfo.h>
-#include <sys/wait.h>
 #include "harness.h"
+#include "children.h"
 
 #define IKOT_TASK_CONTROL 2
 #define IKOT_HOST 3
 #define IKOT_HOST_PRIV 4
 
-#define USER_ID 1000
-
-
-static unsigned kobject_type(mach_port_t name)
-{
-	natural_t type = ~0u;
-	mach_vm_address_t addr;
-
-	KR_OK(mach_port_kobject(mach_task_self(), name, &type, &addr));
-	return type;
-}
 
 static mach_port_urefs_t send_refs(mach_port_t name)
 {
@@ -77,16 +64,6 @@ static kern_return_t raw_mig(mach_port_t port, mach_msg_id_t id)
 static int privileged(void)
 {
 	return geteuid() == 0;
-}
-
-/* Waits for `pid` and fails unless it exited 0. */
-static void wait_ok(pid_t pid)
-{
-	int status;
-
-	EXPECT_EQ(waitpid(pid, &status, 0), pid);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		FAILF("child failed: status 0x%x", status);
 }
 
 TEST(host_self_is_the_task_host_port)
@@ -343,11 +320,6 @@ TEST(host_special_ports_are_shared_by_the_ipc_namespace)
 	KR_OK(host_set_special_port(priv, HOST_LOCKD_PORT, MACH_PORT_NULL));
 }
 
-static int drop_to_user(void)
-{
-	return setgroups(0, NULL) || setresgid(USER_ID, USER_ID, USER_ID) || setresuid(USER_ID, USER_ID, USER_ID);
-}
-
 /* A task opened without CAP_SYS_ADMIN gets the plain host port, which
  * serves host_info but no host_priv_t routine. */
 TEST(unprivileged_task_gets_the_plain_host_port)
@@ -364,7 +336,7 @@ TEST(unprivileged_task_gets_the_plain_host_port)
 		natural_t type;
 		mach_vm_address_t addr;
 
-		if (drop_to_user())
+		if (drop_to_user(0))
 			_exit(10);
 		host = mach_host_self();
 		if (host == MACH_PORT_NULL)
@@ -398,7 +370,7 @@ TEST(setting_a_host_special_port_needs_cap_sys_admin)
 		host_priv_t priv = mach_host_self();
 		mach_port_t got;
 
-		if (drop_to_user())
+		if (drop_to_user(0))
 			_exit(10);
 		if (host_get_special_port(priv, HOST_LOCAL_NODE, HOST_PORT, &got))
 			_exit(11);

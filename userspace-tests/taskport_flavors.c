@@ -7,27 +7,13 @@
  */
 #include <mach/mach.h>
 #include <errno.h>
-#include <grp.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include "harness.h"
+#include "children.h"
 
 #define IKOT_TASK_CONTROL 2
 #define IKOT_TASK_NAME 20
 #define IKOT_TASK_INSPECT 44
 #define IKOT_TASK_READ 45
-
-#define USER_ID 1000
-
-static unsigned kobject_type(mach_port_t name)
-{
-	natural_t type = ~0u;
-	mach_vm_address_t addr;
-
-	KR_OK(mach_port_kobject(mach_task_self(), name, &type, &addr));
-	return type;
-}
 
 static mach_port_t special(mach_port_t task, int which)
 {
@@ -35,15 +21,6 @@ static mach_port_t special(mach_port_t task, int which)
 
 	KR_OK(task_get_special_port(task, which, &p));
 	return p;
-}
-
-static void wait_ok(pid_t pid)
-{
-	int status;
-
-	EXPECT_EQ(waitpid(pid, &status, 0), pid);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		FAILF("child failed: status 0x%x", status);
 }
 
 TEST(flavored_ports_are_distinct_kernel_ports_and_stay_the_same)
@@ -245,40 +222,6 @@ TEST(task_read_and_inspect_for_pid_answer_as_bsd_calls)
 	}
 }
 
-static int drop_to_user(int dumpable)
-{
-	if (setgroups(0, NULL) || setresgid(USER_ID, USER_ID, USER_ID) || setresuid(USER_ID, USER_ID, USER_ID))
-		return 1;
-	if (dumpable && prctl(PR_SET_DUMPABLE, 1))
-		return 2;
-	return 0;
-}
-
-/* A target with a space, running as USER_ID (dumpable), until killed. */
-static pid_t spawn_user_target(int *ready_r)
-{
-	int ready[2];
-	mach_port_t n;
-	pid_t pid;
-
-	EXPECT_EQ(pipe(ready), 0);
-	pid = fork();
-	if (pid == 0) {
-		close(ready[0]);
-		if (mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &n))
-			_exit(1);
-		if (drop_to_user(1) || prctl(PR_SET_PDEATHSIG, SIGKILL))
-			_exit(2);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(3);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	*ready_r = ready[0];
-	return pid;
-}
-
 /*
  * The name port's rule is XNU's, weaker than the others': a process of the
  * same user that ptrace's rule (Yama's descendant rule) refuses still gets
@@ -292,8 +235,8 @@ TEST(name_port_needs_only_the_same_user)
 
 	if (geteuid() != 0)
 		return; /* the processes must change credentials */
-	target = spawn_user_target(&ready);
-	EXPECT_EQ(read(ready, &c, 1), 1);
+	target = spawn_target(drop_dumpable, &ready);
+	EXPECT_EQ(wait_ready(ready), 0);
 	EXPECT_EQ(pipe(go), 0);
 	checker = fork();
 	if (checker == 0) {
@@ -325,6 +268,5 @@ TEST(name_port_needs_only_the_same_user)
 	}
 	close(go[1]);
 	wait_ok(checker);
-	kill(target, SIGKILL);
-	waitpid(target, NULL, 0);
+	kill_wait(target);
 }
