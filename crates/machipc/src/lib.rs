@@ -41,10 +41,12 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod fileport;
 mod notify;
 mod sys;
 mod sys_layout;
 
+pub use fileport::FilePort;
 pub use notify::*;
 
 use std::fmt;
@@ -599,14 +601,7 @@ impl SendRight {
     /// (`SCM_RIGHTS`) or to a child; the right is released when the
     /// descriptor's last copy closes (no-senders may fire then).
     pub fn to_fd(&self) -> Result<OwnedFd> {
-        let mut c = sys::PortCall {
-            name: self.name,
-            ..Default::default()
-        };
-        self.task.port_call(sys::PORT_TO_FD, &mut c)?;
-        // SAFETY: On success the kernel installed `delta` as a new
-        // descriptor of this process that nothing else owns.
-        Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(c.delta) })
+        self.task.port_to_fd(self.name)
     }
 }
 

@@ -224,6 +224,49 @@ pub fn port_fd(dev: RawFd, name: u32, trailer: u32) -> std::io::Result<OwnedFd> 
     Ok(fd)
 }
 
+/// `fileport_makeport(fd)` on the device `dev`: the new fileport's name.
+/// Errors are the ioctl's errno, as XNU's system call answers.
+pub fn fileport_makeport(dev: RawFd, fd: RawFd) -> std::io::Result<u32> {
+    let mut name: u32 = 0;
+    let mut c = PortCall {
+        delta: fd,
+        // The kernel writes the name here (XNU's copyout), a live local
+        // whose address escapes into the call.
+        data: std::ptr::addr_of_mut!(name) as u64,
+        ..Default::default()
+    };
+    ioctl(dev, port_ioc(FILEPORT_MAKEPORT), &mut c)?;
+    Ok(name)
+}
+
+/// `fileport_makefd(name)` on the device `dev`: the new descriptor.
+pub fn fileport_makefd(dev: RawFd, name: u32) -> std::io::Result<OwnedFd> {
+    let mut c = PortCall {
+        name,
+        ..Default::default()
+    };
+    ioctl(dev, port_ioc(FILEPORT_MAKEFD), &mut c)?;
+    // SAFETY: On success the kernel installed the new descriptor `c.delta`
+    // in our file table and nothing else refers to it, so we may own it.
+    Ok(unsafe { OwnedFd::from_raw_fd(c.delta) })
+}
+
+/// `machipc_port_to_fd(name)` on the device `dev`: the Mach return code,
+/// and on success the new descriptor that owns the right.
+pub fn port_to_fd(dev: RawFd, name: u32) -> std::io::Result<(i32, Option<OwnedFd>)> {
+    let mut c = PortCall {
+        name,
+        ..Default::default()
+    };
+    ioctl(dev, port_ioc(PORT_TO_FD), &mut c)?;
+    if c.ret != 0 {
+        return Ok((c.ret, None));
+    }
+    // SAFETY: As for `fileport_makefd`: a successful call installed the
+    // new descriptor `c.delta`, owned by no one else.
+    Ok((0, Some(unsafe { OwnedFd::from_raw_fd(c.delta) })))
+}
+
 /// `read(2)` into `buf`.
 pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> std::io::Result<usize> {
     // SAFETY: `fd` is open for the borrow's lifetime, and `buf` is a live,
