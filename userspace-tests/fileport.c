@@ -627,3 +627,50 @@ TEST(right_descriptor_inherited_across_fork)
 	KR_OK(rcv(n, &b, 10000));
 	EXPECT_EQ(b.h.msgh_id, MACH_NOTIFY_NO_SENDERS);
 }
+
+/* The program image an exec'd child runs: with MACHIPC_TEST_RIGHT_FD set,
+ * it names the right that inherited descriptor owns, sends message 666
+ * through it and exits, before the harness starts. */
+__attribute__((constructor)) static void exec_child(void)
+{
+	const char *s = getenv("MACHIPC_TEST_RIGHT_FD");
+	mach_port_t name = MACH_PORT_NULL;
+
+	if (!s)
+		return;
+	if (machipc_fd_to_port(atoi(s), &name) != KERN_SUCCESS || !MACH_PORT_VALID(name))
+		_exit(2);
+	mach_msg_header_t h = {
+		.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND, 0),
+		.msgh_size = sizeof(h),
+		.msgh_remote_port = name,
+		.msgh_id = 666,
+	};
+	_exit(mach_msg(&h, MACH_SEND_MSG, sizeof(h), 0, MACH_PORT_NULL, 0, MACH_PORT_NULL) ? 3 : 0);
+}
+
+/* A right descriptor whose close-on-exec flag is cleared survives exec:
+ * the new program (a fresh space) names the right and sends through it. */
+TEST(right_descriptor_inherited_across_exec)
+{
+	mach_port_t r = new_send_receive();
+	rbuf_t b;
+	int fd;
+	pid_t pid;
+
+	KR_OK(machipc_port_to_fd(r, &fd));
+	pid = fork();
+	EXPECT_TRUE(pid >= 0);
+	if (pid == 0) {
+		char num[16];
+
+		snprintf(num, sizeof(num), "%d", fd);
+		if (fcntl(fd, F_SETFD, 0) != 0 || setenv("MACHIPC_TEST_RIGHT_FD", num, 1) != 0)
+			_exit(4);
+		execl("/proc/self/exe", "fileport-exec-child", (char *)NULL);
+		_exit(5);
+	}
+	KR_OK(rcv(r, &b, 10000));
+	EXPECT_EQ(b.h.msgh_id, 666);
+	wait_child_ok(pid);
+}
