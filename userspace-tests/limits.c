@@ -6,6 +6,7 @@
  * without checking anything.
  */
 #include <mach/mach.h>
+#include <sys/fileport.h>
 #include "harness.h"
 
 #include <errno.h>
@@ -437,6 +438,69 @@ static void port_limit_body(void)
 TEST(per_user_port_limit_across_spaces)
 {
 	with_limits(port_limit_body);
+}
+
+/* Helper commands for fileports: 'n' makes fileports of a pipe until
+ * refused and answers how many (or -errno if the refusal is not EAGAIN);
+ * 'd' deallocates one; 'r' makes a right descriptor of a receive right's
+ * send right until refused, and answers how many (or -kr). */
+static int fileport_helper(char c, void *arg)
+{
+	static fileport_t fps[64];
+	static int nfp, pfd[2] = { -1, -1 };
+	mach_port_t r;
+	kern_return_t kr;
+	int n = 0, fd;
+
+	(void)arg;
+	if (pfd[0] < 0 && pipe(pfd) != 0)
+		return -1000;
+	switch (c) {
+	case 'n':
+		while (nfp < 64 && fileport_makeport(pfd[0], &fps[nfp]) == 0) {
+			nfp++;
+			n++;
+		}
+		return nfp < 64 && errno == EAGAIN ? n : -errno;
+	case 'd':
+		return nfp > 0 ? mach_port_deallocate(mach_task_self(), fps[--nfp]) : -1;
+	case 'r':
+		kr = mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &r);
+		if (kr == KERN_SUCCESS)
+			kr = mach_port_insert_right(mach_task_self(), r, r, MACH_MSG_TYPE_MAKE_SEND);
+		while (kr == KERN_SUCCESS && n < 100000 && (kr = machipc_port_to_fd(r, &fd)) == KERN_SUCCESS)
+			n++;
+		return kr == KERN_RESOURCE_SHORTAGE ? n : -kr;
+	}
+	return -1;
+}
+
+static void fileport_limit_body(void)
+{
+	/* A fileport is a port: past max_user_ports, EAGAIN as XNU's
+	 * resource shortage; a deallocated one gives its room back. */
+	EXPECT_EQ(write_param("max_user_ports", 8), 0);
+	struct helper a = start_as(1000, fileport_helper, NULL);
+	int n = ask(&a, 'n');
+	EXPECT_TRUE(n > 0 && n < 8);
+	EXPECT_EQ(ask(&a, 'n'), 0);
+	KR_OK(ask(&a, 'd'));
+	EXPECT_EQ(ask(&a, 'n'), 1);
+	stop(&a);
+	/* A right descriptor is charged to its maker's bytes: a user's
+	 * descriptors stop at max_user_bytes, with KERN_RESOURCE_SHORTAGE. */
+	EXPECT_EQ(write_param("max_user_ports", 0), 0);
+	EXPECT_EQ(write_param("max_user_bytes", 64 << 10), 0);
+	struct helper b = start_as(1000, fileport_helper, NULL);
+	n = ask(&b, 'r');
+	/* Fewer than RLIMIT_NOFILE's 1024: the bytes limit refused. */
+	EXPECT_TRUE(n > 0 && n < 1000);
+	stop(&b);
+}
+
+TEST(fileports_and_right_descriptors_count_per_user)
+{
+	with_limits(fileport_limit_body);
 }
 
 static int open_helper(char c, void *arg)
