@@ -210,7 +210,7 @@ pub(crate) struct Status {
 ///
 /// - `active` goes from true to false once, when the receive right dies;
 ///   a dead port has no `receiver`, no `sets`, an empty queue, no
-///   notification requests and no `kobject`.
+///   notification requests, no `kobject` and no `death_watch`.
 /// - `receiver` is `Some` exactly while a space names the receive right;
 ///   `in_transit_at` is `Some` only while it is `None` (in a message).
 /// - `queue.len()` may exceed `qlimit` only through messages that do not
@@ -248,6 +248,9 @@ struct PortInner {
     /// Messages to such a port are served by the kernel. Cleared when the
     /// port dies, which breaks the object → port → object cycle.
     kobject: Option<Arc<dyn KernelObject>>,
+    /// Who learns that the port died (a bootstrap registry holding a name
+    /// for it); taken when it dies, as `kobject`.
+    death_watch: Option<Arc<dyn DeathWatch>>,
     /// The next port on the list of the reaper destroying this one.
     reap_next: Option<Arc<Port>>,
 }
@@ -425,6 +428,15 @@ pub(crate) trait KernelObject: Send + Sync {
     fn no_senders(&self) {}
 }
 
+/// A kernel service that keeps a send right to a port and must learn when
+/// the port dies (the bootstrap registry frees the port's name): a neutral
+/// hook, so the port never names what watches it.
+pub(crate) trait DeathWatch: Send + Sync {
+    /// The port died. Called once, with no lock held, possibly from a
+    /// context that must not sleep.
+    fn port_died(&self, port: &Port);
+}
+
 /// Wakes one receiver waiting on `cv`. With `handoff` (the sender receives
 /// next) the woken receiver may take the waker's CPU (`wake_up_sync`).
 pub(crate) fn wake_receiver(cv: &CondVar, handoff: bool) {
@@ -462,6 +474,7 @@ impl Port {
                     change_gen: 0,
                     pollers: PollWaiters::new(),
                     kobject: None,
+                    death_watch: None,
                     sp_armed: false,
                     in_transit_at: None,
                     reap_next: None,
@@ -668,6 +681,7 @@ impl Port {
         self.dead.store(true, Release);
         let transit = g.in_transit_at.take();
         let kobject = g.kobject.take();
+        let watch = g.death_watch.take();
         let msgs = g.queue.take_all();
         let ns = g.nsrequest.take();
         let dn = core::mem::take(&mut g.dnrequests);
@@ -688,6 +702,9 @@ impl Port {
             k.destroyed();
         }
         drop(kobject);
+        if let Some(w) = watch {
+            w.port_died(&self);
+        }
         drop(transit);
         drop(msgs);
     }
@@ -1183,6 +1200,17 @@ impl Port {
     /// `ipc_kobject_upgrade_mktimer_locked`: a timer port).
     pub(crate) fn set_kobject_queued(&self, obj: Arc<dyn KernelObject>) {
         self.inner.lock().kobject = Some(obj);
+    }
+
+    /// Has `watch` told when the port dies. `false` (and nothing
+    /// changes) if the port is dead or another watch is set already.
+    pub(crate) fn set_death_watch(&self, watch: Arc<dyn DeathWatch>) -> bool {
+        let mut g = self.inner.lock();
+        if !g.active || g.death_watch.is_some() {
+            return false;
+        }
+        g.death_watch = Some(watch);
+        true
     }
 
     /// Whether the kernel serves this port (a task port, alive or dead):
