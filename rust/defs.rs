@@ -696,6 +696,14 @@ pub(crate) const MIG_TASK_GET_EXCEPTION_PORTS_INFO: i32 = 3460;
 pub(crate) const MIG_THREAD_GET_SPECIAL_PORT: i32 = 3610;
 pub(crate) const MIG_THREAD_INFO: i32 = 3612;
 
+// launchd's classic `bootstrap.defs` (subsystem 400), served by the
+// bootstrap registry (`bootstrap.rs`). host_priv.defs is subsystem 400
+// too: a request is dispatched by its port's kernel-object kind first.
+pub(crate) const MIG_BOOTSTRAP_CHECK_IN: i32 = 402;
+pub(crate) const MIG_BOOTSTRAP_REGISTER: i32 = 403;
+pub(crate) const MIG_BOOTSTRAP_LOOK_UP: i32 = 404;
+pub(crate) const MIG_BOOTSTRAP_PARENT: i32 = 406;
+
 /// `MIG_TYPE_ERROR`: a MIG argument of the wrong type.
 pub(crate) const MIG_TYPE_ERROR: i32 = -300;
 /// `mig_reply_error_t`'s `MIG_BAD_ID`: no routine has the request's id.

@@ -45,8 +45,6 @@ mod c {
         pub(super) fn machipc_shim_user_limits(spaces: *mut u64, ports: *mut u64, bytes: *mut u64);
         pub(super) fn machipc_shim_capable_resource() -> bool;
         pub(super) fn machipc_shim_max_bootstrap_names() -> core::ffi::c_uint;
-        pub(super) fn machipc_shim_get_ipc_ns() -> *mut c_void;
-        pub(super) fn machipc_shim_put_ipc_ns(ns: *mut c_void);
         pub(super) fn machipc_shim_map_pages(
             pages: *mut *mut c_void,
             count: core::ffi::c_ulong,
@@ -674,43 +672,6 @@ pub(crate) fn capable_resource() -> bool {
 pub(crate) fn max_bootstrap_names() -> u32 {
     // SAFETY: Reads a module parameter; no precondition.
     unsafe { c::machipc_shim_max_bootstrap_names() }
-}
-
-/// A counted reference to an IPC namespace (`struct ipc_namespace`).
-///
-/// # Invariants
-///
-/// `0` is a pointer returned by `get_ipc_ns` whose reference this owns.
-pub(crate) struct IpcNs(*mut core::ffi::c_void);
-
-// SAFETY: An IPC namespace reference may be dropped from any thread
-// (`put_ipc_ns` takes a spinlock and defers the freeing to a work item).
-unsafe impl Send for IpcNs {}
-// SAFETY: `IpcNs` offers only its address through `&self`.
-unsafe impl Sync for IpcNs {}
-
-impl IpcNs {
-    /// The caller's IPC namespace; `None` if it has none (it is exiting).
-    pub(crate) fn current() -> Option<Self> {
-        // SAFETY: Takes a new reference on the current task's namespace,
-        // or returns null.
-        let ns = unsafe { c::machipc_shim_get_ipc_ns() };
-        // INVARIANT: The reference is owned by the new `IpcNs`.
-        (!ns.is_null()).then_some(IpcNs(ns))
-    }
-
-    /// A key equal for references to the same namespace and unique among
-    /// live namespaces while this reference lives: its address.
-    pub(crate) fn key(&self) -> usize {
-        self.0 as usize
-    }
-}
-
-impl Drop for IpcNs {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant we own one reference.
-        unsafe { c::machipc_shim_put_ipc_ns(self.0) };
-    }
 }
 
 /// The caller's effective uid as the kernel keys users (`kuid_t`, the

@@ -61,6 +61,9 @@ pub(crate) enum Layout {
     /// Simple: `NDR`, this many bytes of arguments, then an array sized by
     /// the arguments (the handler checks its length).
     Counted(usize),
+    /// The header alone: MIG sends no `NDR` when a routine has no inline
+    /// arguments (`bootstrap_parent`).
+    Bare,
 }
 
 /// The shape of a routine's reply, as MIG generates it.
@@ -667,12 +670,13 @@ fn fits(reply: &Reply, layout: ReplyLayout) -> bool {
 
 /// Checks `req` against `layout`: where its inline arguments start, and
 /// the disposition of its port descriptor (0 if none).
-fn check(req: &Kmsg, layout: Layout) -> Option<(usize, u8)> {
+pub(crate) fn check(req: &Kmsg, layout: Layout) -> Option<(usize, u8)> {
     let complex = req.bits & MACH_MSGH_BITS_COMPLEX != 0;
     let len = req.body.len();
     match layout {
         Layout::Simple(n) => (!complex && len == NDR + n).then_some((NDR, 0)),
         Layout::Counted(n) => (!complex && len >= NDR + n).then_some((NDR, 0)),
+        Layout::Bare => (!complex && len == 0).then_some((0, 0)),
         Layout::OnePort(n) => {
             let at = BODY_COUNT + PORT_DESC + NDR;
             if !complex || len != at + n {
@@ -689,7 +693,7 @@ fn check(req: &Kmsg, layout: Layout) -> Option<(usize, u8)> {
 }
 
 /// Takes the right of the request's first port descriptor.
-fn take_port(req: &mut Kmsg) -> Carried {
+pub(crate) fn take_port(req: &mut Kmsg) -> Carried {
     for d in req.descs.iter_mut() {
         if let DescPayload::Port(c) = &mut d.payload {
             return core::mem::replace(c, Carried::Null);

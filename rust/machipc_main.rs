@@ -21,6 +21,7 @@
 //! - [`notify`]: notifications; [`port_fd`]: pollable port descriptors.
 //! - [`fileport`]: open files as ports; [`right_fd`]: rights as
 //!   descriptors.
+//! - [`bootstrap`]: the bootstrap registry of each IPC namespace.
 //! - [`limits`]: per-space and per-user resource accounting.
 //! - [`error`]: Mach return codes; [`stats`]: live-object and operation
 //!   counters; [`lock_count`]: locks that count their acquisitions.
@@ -35,7 +36,8 @@
 //!
 //! 1. `task::TASKS`, the space registry: taken alone. `host::HOSTS`, the
 //!    host registry, is taken alone too, but for the `Port::inner` of the
-//!    two ports a new host makes under it.
+//!    two ports a new host makes under it. `bootstrap::REGISTRIES`, the
+//!    bootstrap registries, is taken alone.
 //! 2. `Space::inner`.
 //! 3. `port::TRANSIT`, which serializes sends of messages that carry
 //!    receive rights; never held by a path that then serves a kernel
@@ -52,6 +54,9 @@
 //! `Port::inner`.
 //! `thread::Thread::receive` is a leaf, held only to take the right out.
 //!
+//! `bootstrap::Table::inner`, a spinlock, is taken with no other lock
+//! held; only `Port::inner` is taken under it.
+//!
 //! Leaves, which may be taken under any of these but take nothing
 //! themselves: `SpaceLink::space`, `reap::REAPERS`, `limits::USERS` and the
 //! `KmsgCache` slots. Rights and messages whose release may run destructors
@@ -63,6 +68,7 @@
 
 use kernel::prelude::*;
 
+mod bootstrap;
 mod callbacks;
 mod defs;
 mod device;
@@ -127,6 +133,8 @@ impl kernel::Module for MachIpcModule {
         unsafe { task::TASKS.init() };
         // SAFETY: As above.
         unsafe { reap::REAPERS.init() };
+        // SAFETY: As above, before any space (and so any registry) exists.
+        unsafe { bootstrap::REGISTRIES.init() };
         // SAFETY: As above.
         unsafe { port::TRANSIT.init() };
         // SAFETY: As above, before any space (or user account) exists.

@@ -67,6 +67,10 @@ pub(crate) fn kobject(space: &Space, name: u32) -> MachResult<(u32, u64)> {
                 }
             } else if any.is::<crate::fileport::FilePort>() {
                 IKOT_FILEPORT
+            } else if crate::bootstrap::is_registry(any) {
+                // On XNU the bootstrap port is launchd's ordinary port: a
+                // program that asks sees no kernel object, here as there.
+                IKOT_NONE
             } else {
                 IKOT_NONE
             }

@@ -38,8 +38,6 @@
 #include <linux/pid_namespace.h>
 #include <linux/ptrace.h>
 #include <linux/capability.h>
-#include <linux/ipc_namespace.h>
-#include <linux/nsproxy.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/sched/cputime.h>
@@ -480,22 +478,6 @@ MODULE_PARM_DESC(max_user_bootstrap_names,
 unsigned int machipc_shim_max_bootstrap_names(void)
 {
 	return READ_ONCE(max_user_bootstrap_names);
-}
-
-/*
- * The caller's IPC namespace with a new reference, or NULL while it has
- * none (exiting). Only the task itself changes its nsproxy, so no lock.
- */
-void *machipc_shim_get_ipc_ns(void)
-{
-	struct nsproxy *nsp = current->nsproxy;
-
-	return nsp ? get_ipc_ns(nsp->ipc_ns) : NULL;
-}
-
-void machipc_shim_put_ipc_ns(void *ns)
-{
-	put_ipc_ns(ns);
 }
 
 /* Whether the caller is exempt from the per-user limits. */

@@ -55,8 +55,6 @@ size_t machipc_shim_ool_map_min(void);
 void machipc_shim_user_limits(u64 *spaces, u64 *ports, u64 *bytes);
 bool machipc_shim_capable_resource(void);
 unsigned int machipc_shim_max_bootstrap_names(void);
-void *machipc_shim_get_ipc_ns(void);
-void machipc_shim_put_ipc_ns(void *ns);
 long machipc_shim_map_pages(struct page **pages, unsigned long count);
 int machipc_shim_unmap(unsigned long addr, size_t len);
 unsigned long machipc_shim_alloc_pages(struct page **pages, unsigned long n);

@@ -124,6 +124,9 @@ pub(crate) struct SpaceInner {
     table_charge: Charge,
     /// How requests this space makes on ports reach it again.
     link: Arc<SpaceLink>,
+    /// The bootstrap registry of the namespace that opened the space,
+    /// joined until the space is torn down (`crate::bootstrap`).
+    registry: Option<Arc<crate::bootstrap::Registry>>,
 }
 
 /// The space as a port reaches it from a dead-name or send-possible request
@@ -224,6 +227,9 @@ impl Space {
             GFP_KERNEL_ACCOUNT,
         )?;
         let space_link = link.clone();
+        let registry = crate::bootstrap::join(&quota);
+        let bootstrap = registry.as_ref().and_then(|r| r.make_send().ok());
+        let joined = registry.clone();
         let s = Arc::pin_init(
             pin_init!(Space {
                 inner <- Counted::new(LockClass::Space, new_mutex!(SpaceInner {
@@ -244,6 +250,7 @@ impl Space {
                     exc: Default::default(),
                     table_charge,
                     link: space_link,
+                    registry,
                 }, "Space::inner")),
                 id,
                 pid: Some(crate::ffi::PidRef::current_tgid()),
@@ -255,7 +262,18 @@ impl Space {
                 teardown <- kernel::new_work!("Space::teardown"),
             }),
             GFP_KERNEL_ACCOUNT,
-        )?;
+        );
+        let s = match s {
+            Ok(s) => s,
+            Err(e) => {
+                // The space never joined: the registry forgets it.
+                if let Some(r) = joined {
+                    crate::bootstrap::leave(r);
+                }
+                return Err(e);
+            }
+        };
+        drop(joined);
         stats::SPACES.inc();
         // INVARIANT: the link is cut in `destroy`.
         *link.space.lock() = Some(s.clone());
@@ -272,6 +290,9 @@ impl Space {
         let send = port.make_send();
         let mut g = s.inner.lock();
         g.task_port = Some(Right::from_counted(Kind::Receive, port.clone()));
+        // A space that inherits none has its namespace's registry as its
+        // bootstrap port (`crate::bootstrap`).
+        g.special[TASK_BOOTSTRAP_PORT] = bootstrap;
         let mut unused = None;
         let r = match send {
             Ok(send) => match g.alloc(MACH_PORT_TYPE_SEND, 1, Object::Port(port.clone())) {
@@ -311,6 +332,7 @@ impl Space {
         let mut threads = Deferred::new();
         crate::thread::kill_all(&mut g, &mut threads);
         let table_charge = core::mem::replace(&mut g.table_charge, Charge::empty(&self.quota));
+        let registry = g.registry.take();
         g.free_head = 0;
         g.nfree = 0;
         let me = g.link.space.lock().take();
@@ -328,6 +350,9 @@ impl Space {
         drop(threads);
         drop(flavor_ports);
         drop(task_port);
+        if let Some(r) = registry {
+            crate::bootstrap::leave(r);
+        }
     }
 }
 

@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: GPL-2.0
+// Copyright (C) 2026 The machipc authors.
+
+//! The bootstrap registry: launchd's name service (`<servers/bootstrap.h>`)
+//! served by the kernel, one registry per IPC namespace, so that any two
+//! processes of one namespace meet by name with no daemon to start.
+//!
+//! The registry is a kernel-served port (its own kernel-object kind, next
+//! to the task port of `kobject.rs`): requests to it are answered here,
+//! with the routine ids and MIG layouts of launchd's classic
+//! `bootstrap.defs` (subsystem 400): `bootstrap_check_in` (402),
+//! `bootstrap_register` (403), `bootstrap_look_up` (404) and
+//! `bootstrap_parent` (406). Other ids get `MIG_BAD_ID`; a request of the
+//! wrong size or shape, or whose name has no NUL within its 128 bytes,
+//! `MIG_BAD_ARGUMENTS`, as MIG's server checks answer.
+//!
+//! # Rules
+//!
+//! - A name is held by the user (effective kuid) who checked it in or
+//!   registered it. Lookups by that user find it; a name held by root (kuid
+//!   0, the initial user namespace's root) is found by everyone; a name
+//!   held by another user is `BOOTSTRAP_UNKNOWN_SERVICE` to the others.
+//! - `bootstrap_check_in` of a free name makes a port, gives the caller its
+//!   receive right and keeps a send right for lookups. A name whose port
+//!   lives cannot be taken: `BOOTSTRAP_SERVICE_ACTIVE` for its own user,
+//!   `BOOTSTRAP_NOT_PRIVILEGED` for anyone else (launchd's answers to a
+//!   second check-in and to a hijack).
+//! - `bootstrap_register` binds a name to a send right the caller gives,
+//!   with the same rules; registering `MACH_PORT_NULL` or a dead name binds
+//!   nothing and succeeds, as launchd.
+//! - A name is released when its port dies: at once through the port's
+//!   death watch ([`crate::port::DeathWatch`]), which every checked-in
+//!   port has; a registered port that another name already watches is
+//!   found dead and released by the next check-in, register or lookup of
+//!   its name.
+//! - Each user holds at most `max_user_bootstrap_names` names (module
+//!   parameter) in one registry: `BOOTSTRAP_NO_MEMORY` beyond, launchd's
+//!   answer when it cannot make a service. A sender with
+//!   `CAP_SYS_RESOURCE` is not limited, as for the limits of `limits.rs`.
+//! - `bootstrap_parent` answers the registry itself: it is the root of its
+//!   namespace (launchd's answer for the root bootstrap).
+//!
+//! # Lifetime
+//!
+//! Each space joins the registry of the IPC namespace of the task that
+//! opened it, and leaves it when torn down; the registry is torn down with
+//! the last space of its namespace (its port dies, its names and their
+//! send rights go, its namespace reference is dropped), so a registry
+//! lives no longer than its namespace's spaces and none outlives the
+//! module. Every allocation is charged: the registry's port to the account
+//! of the first space that joined, each name to its holder.
+//!
+//! # Locks
+//!
+//! `REGISTRIES` is taken alone. `Table::inner` is a spinlock taken with no
+//! other lock held; under it only `Port::inner` is taken (to count a send
+//! right). Rights leave the table under the lock and are dropped after it.
+
+use kernel::new_spinlock;
+use kernel::prelude::*;
+use kernel::rbtree::{RBTree, RBTreeNode, RBTreeNodeReservation};
+use kernel::sync::{Arc, SpinLock};
+
+use crate::defs::*;
+use crate::error::*;
+use crate::ffi::IpcNs;
+use crate::kmsg::{Kmsg, KmsgBox};
+use crate::kobject::{error, Layout, Reply};
+use crate::limits::{Charge, Quota};
+use crate::port::{DeathWatch, KernelObject, Port};
+use crate::rights::*;
+
+/// `BOOTSTRAP_MAX_NAME_LEN`: a name with its NUL, as `name_t` travels.
+pub(crate) const BOOTSTRAP_MAX_NAME_LEN: usize = 128;
+
+// launchd's return codes (`servers/bootstrap.h`).
+pub(crate) const BOOTSTRAP_NOT_PRIVILEGED: MachError = MachError(1100);
+pub(crate) const BOOTSTRAP_UNKNOWN_SERVICE: MachError = MachError(1102);
+pub(crate) const BOOTSTRAP_SERVICE_ACTIVE: MachError = MachError(1103);
+pub(crate) const BOOTSTRAP_NO_MEMORY: MachError = MachError(1105);
+
+/// A name as the table keys it: the bytes before the NUL, zero-padded, so
+/// that whatever follows the NUL in a request does not matter.
+type Name = [u8; BOOTSTRAP_MAX_NAME_LEN];
+
+/// What one name costs its holder: its node, its watch and a send right.
+const NAME_BYTES: usize = 2 * core::mem::size_of::<Name>() + 128;
+
+kernel::sync::global_lock! {
+    // SAFETY: `init` is called in the module initializer, before any space
+    // (and so any registry) exists.
+    pub(crate) unsafe(uninit) static REGISTRIES: Mutex<RegistryList> = RegistryList { list: KVec::new() };
+}
+
+/// Every live registry with its namespace and how many spaces joined it.
+/// A handful in practice (one per IPC namespace with Mach users).
+pub(crate) struct RegistryList {
+    list: KVec<Member>,
+}
+
+struct Member {
+    /// The namespace's address ([`IpcNs::key`]); the registry holds a
+    /// reference, so no other namespace has it meanwhile.
+    ns: usize,
+    registry: Arc<Registry>,
+    spaces: usize,
+}
+
+/// One namespace's registry: its port (served by the kernel) and its
+/// names.
+pub(crate) struct Registry {
+    port: Arc<Port>,
+    table: Arc<Table>,
+}
+
+/// The names of a registry, shared with the death watches of their ports.
+#[pin_data]
+struct Table {
+    #[pin]
+    inner: SpinLock<TableInner>,
+}
+
+/// # Invariants
+///
+/// `held` counts, per user, the entries of `services` that user holds;
+/// users holding none have no node. Once `active` is false, `services`,
+/// `held`, `receive` and `ns` are empty and stay so.
+struct TableInner {
+    active: bool,
+    /// The receive right of the registry's port, held by the kernel.
+    receive: Option<Right>,
+    /// The namespace this registry serves, referenced while it does.
+    ns: Option<IpcNs>,
+    services: RBTree<Name, Service>,
+    held: RBTree<u32, u32>,
+}
+
+/// A name's binding.
+struct Service {
+    /// The holder's effective kuid.
+    owner: u32,
+    /// The registry's send right to the service's port.
+    send: Right,
+    /// The name's memory on its holder's account.
+    _charge: Charge,
+}
+
+/// Who sends a request: its effective kuid, and whether it is exempt from
+/// the per-user limit (`CAP_SYS_RESOURCE`, as for the limits of
+/// `limits.rs`).
+#[derive(Clone, Copy)]
+struct Caller {
+    uid: u32,
+    exempt: bool,
+}
+
+/// Tells the table when a checked-in (or registered) port dies.
+struct Watch {
+    table: Arc<Table>,
+    name: Name,
+}
+
+impl DeathWatch for Watch {
+    fn port_died(&self, port: &Port) {
+        let gone = {
+            let mut g = self.table.inner.lock();
+            match g.services.get(&self.name) {
+                Some(s) if core::ptr::eq(&**s.send.port(), port) => g.remove(&self.name),
+                _ => None,
+            }
+        };
+        drop(gone);
+    }
+}
+
+/// Everything a name needs, allocated before the table is locked.
+struct Reserved {
+    node: RBTreeNodeReservation<Name, Service>,
+    count: RBTreeNodeReservation<u32, u32>,
+    charge: Charge,
+}
+
+impl Reserved {
+    fn new(quota: &Arc<Quota>) -> MachResult<Self> {
+        Ok(Reserved {
+            node: RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)
+                .map_err(|_| BOOTSTRAP_NO_MEMORY)?,
+            count: RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)
+                .map_err(|_| BOOTSTRAP_NO_MEMORY)?,
+            charge: Charge::new(quota, NAME_BYTES).ok_or(BOOTSTRAP_NO_MEMORY)?,
+        })
+    }
+}
+
+/// What leaves the table under its lock, dropped after it.
+type Gone = Option<RBTreeNode<Name, Service>>;
+
+impl TableInner {
+    /// Removes `name`, uncounting it from its holder.
+    fn remove(&mut self, name: &Name) -> Option<Service> {
+        let s = self.services.remove(name)?;
+        let last = match self.held.get_mut(&s.owner) {
+            Some(n) => {
+                *n = n.saturating_sub(1);
+                *n == 0
+            }
+            None => false,
+        };
+        if last {
+            self.held.remove(&s.owner);
+        }
+        Some(s)
+    }
+
+    /// The live binding of `name`; one whose port died is removed into
+    /// `gone` and reads as absent.
+    fn live(&mut self, name: &Name, gone: &mut Option<Service>) -> Option<&Service> {
+        let dead = !self.services.get(name)?.send.port().is_active();
+        if dead {
+            *gone = self.remove(name);
+            return None;
+        }
+        self.services.get(name)
+    }
+
+    /// Binds `name` to `send` for `owner`, unless a live binding holds it
+    /// or `owner` is at the limit. On refusal everything comes back, to be
+    /// dropped after the lock.
+    fn bind(
+        &mut self,
+        name: &Name,
+        owner: u32,
+        exempt: bool,
+        send: Right,
+        r: Reserved,
+        gone: &mut Option<Service>,
+    ) -> core::result::Result<(), (MachError, Gone)> {
+        let node = r.node.into_node(
+            *name,
+            Service {
+                owner,
+                send,
+                _charge: r.charge,
+            },
+        );
+        if !self.active {
+            return Err((BOOTSTRAP_NO_MEMORY, Some(node)));
+        }
+        if let Some(s) = self.live(name, gone) {
+            let e = if s.owner == owner {
+                BOOTSTRAP_SERVICE_ACTIVE
+            } else {
+                BOOTSTRAP_NOT_PRIVILEGED
+            };
+            return Err((e, Some(node)));
+        }
+        let max = if exempt {
+            0
+        } else {
+            crate::ffi::max_bootstrap_names()
+        };
+        match self.held.get_mut(&owner) {
+            Some(n) if max != 0 && *n >= max => return Err((BOOTSTRAP_NO_MEMORY, Some(node))),
+            Some(n) => *n = n.saturating_add(1),
+            None => {
+                self.held.insert(r.count.into_node(owner, 1));
+            }
+        }
+        // No binding of `name` is left: nothing is replaced.
+        let replaced = self.services.insert(node);
+        debug_assert!(replaced.is_none());
+        Ok(())
+    }
+}
+
+impl Registry {
+    /// A registry for `ns`, its port charged to `quota`'s user.
+    fn new(ns: IpcNs, quota: &Quota) -> Result<Arc<Registry>> {
+        let account = quota.sub_account()?;
+        let port = Port::new(&account).map_err(|_| ENOMEM)?;
+        let receive = Right::from_counted(Kind::Receive, port.clone());
+        let table = Arc::pin_init(
+            pin_init!(Table {
+                inner <- new_spinlock!(TableInner {
+                    active: true,
+                    receive: Some(receive),
+                    ns: Some(ns),
+                    services: RBTree::new(),
+                    held: RBTree::new(),
+                }, "bootstrap::Table::inner"),
+            }),
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        let r = match Arc::new(
+            Registry {
+                port: port.clone(),
+                table: table.clone(),
+            },
+            GFP_KERNEL_ACCOUNT,
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                Table::teardown(&table);
+                return Err(e.into());
+            }
+        };
+        port.set_kobject(r.clone());
+        Ok(r)
+    }
+
+    /// A new send right to the registry's port.
+    pub(crate) fn make_send(&self) -> MachResult<Right> {
+        self.port.make_send()
+    }
+
+    fn check_in(&self, name: &Name, caller: Caller, quota: &Arc<Quota>) -> MachResult<Right> {
+        let r = Reserved::new(quota)?;
+        let port = Port::new(quota).map_err(|_| BOOTSTRAP_NO_MEMORY)?;
+        // Until the reply carries it away, dropping `receive` destroys the
+        // port, which the table then forgets.
+        let receive = Right::from_counted(Kind::Receive, port.clone());
+        let send = port.make_send().map_err(|_| BOOTSTRAP_NO_MEMORY)?;
+        let watch = Arc::new(
+            Watch {
+                table: self.table.clone(),
+                name: *name,
+            },
+            GFP_KERNEL_ACCOUNT,
+        )
+        .map_err(|_| BOOTSTRAP_NO_MEMORY)?;
+        // A new port has no watch yet.
+        port.set_death_watch(watch);
+        let mut gone = None;
+        let res = self
+            .table
+            .inner
+            .lock()
+            .bind(name, caller.uid, caller.exempt, send, r, &mut gone);
+        drop(gone);
+        match res {
+            Ok(()) => Ok(receive),
+            Err((e, node)) => {
+                drop(node);
+                drop(receive);
+                Err(e)
+            }
+        }
+    }
+
+    fn register(
+        &self,
+        name: &Name,
+        caller: Caller,
+        quota: &Arc<Quota>,
+        port: Carried,
+    ) -> MachResult {
+        let send = match port {
+            Carried::Right(r) => r,
+            // launchd binds nothing to a null or dead port and succeeds.
+            Carried::Null | Carried::Dead => {
+                let mut gone = None;
+                let res = {
+                    let mut g = self.table.inner.lock();
+                    match g.live(name, &mut gone) {
+                        Some(s) if s.owner == caller.uid => Err(BOOTSTRAP_SERVICE_ACTIVE),
+                        Some(_) => Err(BOOTSTRAP_NOT_PRIVILEGED),
+                        None => Ok(()),
+                    }
+                };
+                drop(gone);
+                return res;
+            }
+        };
+        let r = Reserved::new(quota)?;
+        let watch = Arc::new(
+            Watch {
+                table: self.table.clone(),
+                name: *name,
+            },
+            GFP_KERNEL_ACCOUNT,
+        )
+        .map_err(|_| BOOTSTRAP_NO_MEMORY)?;
+        let target = send.port().clone();
+        let mut gone = None;
+        let res = self
+            .table
+            .inner
+            .lock()
+            .bind(name, caller.uid, caller.exempt, send, r, &mut gone);
+        drop(gone);
+        match res {
+            Ok(()) => {
+                // A port already watched for another name is released
+                // lazily (see the rules above). If it died before the watch
+                // was set, the name is found dead at its next use.
+                target.set_death_watch(watch);
+                if !target.is_active() {
+                    let mut gone = None;
+                    let _ = self.table.inner.lock().live(name, &mut gone);
+                    drop(gone);
+                }
+                Ok(())
+            }
+            Err((e, node)) => {
+                drop(node);
+                Err(e)
+            }
+        }
+    }
+
+    fn look_up(&self, name: &Name, caller: u32) -> MachResult<Right> {
+        let mut gone = None;
+        let res = {
+            let mut g = self.table.inner.lock();
+            match g.live(name, &mut gone) {
+                Some(s) if s.owner == caller || s.owner == 0 => {
+                    s.send.port().copy_send().map_err(|_| BOOTSTRAP_NO_MEMORY)
+                }
+                _ => Err(BOOTSTRAP_UNKNOWN_SERVICE),
+            }
+        };
+        drop(gone);
+        res
+    }
+
+    /// Serves one request (see the module doc for the routines).
+    fn dispatch(&self, req: &mut Kmsg) -> Reply {
+        let caller = Caller {
+            uid: req.sender.ids.euid(),
+            // Served in the sender's context: the sender's capability, as
+            // the per-user limits of `limits.rs` exempt it.
+            exempt: crate::ffi::capable_resource(),
+        };
+        let quota = req.charge.as_ref().map(|c| c.quota().clone());
+        match req.id {
+            MIG_BOOTSTRAP_PARENT => {
+                if crate::kobject::check(req, Layout::Bare).is_none() {
+                    return error(MachError(MIG_BAD_ARGUMENTS));
+                }
+                port_reply(self.make_send())
+            }
+            MIG_BOOTSTRAP_CHECK_IN | MIG_BOOTSTRAP_LOOK_UP => {
+                let name = match name_arg(req, Layout::Simple(BOOTSTRAP_MAX_NAME_LEN)) {
+                    Some((n, _)) => n,
+                    None => return error(MachError(MIG_BAD_ARGUMENTS)),
+                };
+                if req.id == MIG_BOOTSTRAP_LOOK_UP {
+                    return port_reply(self.look_up(&name, caller.uid));
+                }
+                match quota {
+                    Some(q) => port_reply(self.check_in(&name, caller, &q)),
+                    None => error(BOOTSTRAP_NO_MEMORY),
+                }
+            }
+            MIG_BOOTSTRAP_REGISTER => {
+                let (name, disposition) =
+                    match name_arg(req, Layout::OnePort(BOOTSTRAP_MAX_NAME_LEN)) {
+                        Some(x) => x,
+                        None => return error(MachError(MIG_BAD_ARGUMENTS)),
+                    };
+                // MIG's server takes a `mach_port_t` argument as a send
+                // right only.
+                if u32::from(disposition) != MACH_MSG_TYPE_PORT_SEND {
+                    return error(MachError(MIG_TYPE_ERROR));
+                }
+                let port = crate::kobject::take_port(req);
+                let r = match quota {
+                    Some(q) => self.register(&name, caller, &q, port),
+                    None => Err(BOOTSTRAP_NO_MEMORY),
+                };
+                Reply::Simple(to_code(r), KVec::new())
+            }
+            _ => error(MachError(MIG_BAD_ID)),
+        }
+    }
+}
+
+/// The name argument of a request of `layout`, and its port descriptor's
+/// disposition: `None` if the layout differs or the name has no NUL
+/// within its bytes (MIG's check of a `c_string`).
+fn name_arg(req: &Kmsg, layout: Layout) -> Option<(Name, u8)> {
+    let (at, disposition) = crate::kobject::check(req, layout)?;
+    let bytes = req.body.get(at..at + BOOTSTRAP_MAX_NAME_LEN)?;
+    let len = bytes.iter().position(|&b| b == 0)?;
+    let mut name = [0u8; BOOTSTRAP_MAX_NAME_LEN];
+    name[..len].copy_from_slice(&bytes[..len]);
+    Some((name, disposition))
+}
+
+fn port_reply(r: MachResult<Right>) -> Reply {
+    match r {
+        Ok(r) => Reply::Port(Carried::Right(r)),
+        Err(e) => error(e),
+    }
+}
+
+impl Table {
+    /// Ends the table: its names, the registry's receive right (the port
+    /// dies) and the namespace reference go, outside the lock.
+    fn teardown(this: &Table) {
+        let (services, held, receive, ns) = {
+            let mut g = this.inner.lock();
+            g.active = false;
+            (
+                core::mem::take(&mut g.services),
+                core::mem::take(&mut g.held),
+                g.receive.take(),
+                g.ns.take(),
+            )
+        };
+        drop(held);
+        drop(services);
+        drop(receive);
+        drop(ns);
+    }
+}
+
+impl KernelObject for Registry {
+    fn serve(&self, req: KmsgBox) {
+        crate::kobject::serve_request(req, |req| self.dispatch(req));
+    }
+
+    fn as_any(&self) -> &dyn core::any::Any {
+        self
+    }
+}
+
+/// The registry of the caller's IPC namespace, made if it has none, joined
+/// by one more space; `None` if memory is short: the space then starts
+/// with no bootstrap port.
+pub(crate) fn join(quota: &Quota) -> Option<Arc<Registry>> {
+    let ns = IpcNs::current();
+    let key = ns.key();
+    let mut g = REGISTRIES.lock();
+    if let Some(m) = g.list.iter_mut().find(|m| m.ns == key) {
+        m.spaces = m.spaces.checked_add(1)?;
+        let r = m.registry.clone();
+        drop(g);
+        drop(ns);
+        return Some(r);
+    }
+    let registry = Registry::new(ns, quota).ok()?;
+    let m = Member {
+        ns: key,
+        registry: registry.clone(),
+        spaces: 1,
+    };
+    if g.list.push(m, GFP_KERNEL_ACCOUNT).is_err() {
+        drop(g);
+        Table::teardown(&registry.table);
+        return None;
+    }
+    Some(registry)
+}
+
+/// A space that joined `registry` is torn down; the last one ends it.
+pub(crate) fn leave(registry: Arc<Registry>) {
+    let mut g = REGISTRIES.lock();
+    let gone = match g
+        .list
+        .iter()
+        .position(|m| Arc::ptr_eq(&m.registry, &registry))
+    {
+        Some(i) => {
+            g.list[i].spaces -= 1;
+            if g.list[i].spaces == 0 {
+                g.list.remove(i).ok()
+            } else {
+                None
+            }
+        }
+        None => None,
+    };
+    drop(g);
+    if let Some(m) = gone {
+        Table::teardown(&m.registry.table);
+    }
+}
+
+/// Whether `obj` is a bootstrap registry (`mach_port_kobject`).
+pub(crate) fn is_registry(obj: &dyn core::any::Any) -> bool {
+    obj.is::<Registry>()
+}
