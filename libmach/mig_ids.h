@@ -3,7 +3,8 @@
  * The MIG routine ids libmach sends, named after XNU's routines
  * (mach_host.defs subsystem 200, host_priv.defs 400, mach_port.defs
  * 3200, task.defs 3400, thread_act.defs 3600, exc.defs 2400, mach_exc.defs
- * 2404). The kernel keeps the ids of the routines it serves
+ * 2404) and launchd's (classic bootstrap.defs, 400, served on the
+ * bootstrap port). The kernel keeps the ids of the routines it serves
  * in rust/defs.rs and builds the exception ids in rust/exception.rs;
  * scripts/check-mig-ids.sh (run by `make check`) fails when the two lists
  * differ in any name or value. One routine per line, in id order.
@@ -13,6 +14,12 @@
 
 #define MIG_HOST_INFO 200
 #define MIG_HOST_PAGE_SIZE 202
+
+#define MIG_BOOTSTRAP_CHECK_IN 402
+#define MIG_BOOTSTRAP_REGISTER 403
+#define MIG_BOOTSTRAP_LOOK_UP 404
+#define MIG_BOOTSTRAP_PARENT 406
+
 #define MIG_HOST_GET_SPECIAL_PORT 412
 #define MIG_HOST_SET_SPECIAL_PORT 413
 
