@@ -86,17 +86,17 @@ static kern_return_t name_rpc(mach_port_t bp, int id, const char *name, mach_msg
 	return port_of(&rep, want, sp);
 }
 
-kern_return_t bootstrap_check_in(mach_port_t bp, const name_t service_name, mach_port_t *sp)
+kern_return_t bootstrap_check_in(mach_port_t bp, const char *service_name, mach_port_t *sp)
 {
 	return name_rpc(bp, MIG_BOOTSTRAP_CHECK_IN, service_name, MACH_MSG_TYPE_PORT_RECEIVE, sp);
 }
 
-kern_return_t bootstrap_look_up(mach_port_t bp, const name_t service_name, mach_port_t *sp)
+kern_return_t bootstrap_look_up(mach_port_t bp, const char *service_name, mach_port_t *sp)
 {
 	return name_rpc(bp, MIG_BOOTSTRAP_LOOK_UP, service_name, MACH_MSG_TYPE_PORT_SEND, sp);
 }
 
-kern_return_t bootstrap_register(mach_port_t bp, name_t service_name, mach_port_t sp)
+kern_return_t bootstrap_register(mach_port_t bp, const char *service_name, mach_port_t sp)
 {
 	register_request_t req;
 	reply_t rep;
@@ -158,9 +158,11 @@ const char *bootstrap_strerror(kern_return_t r)
 /*
  * A program that uses the bootstrap calls has its task, and so
  * bootstrap_port, from the start, as on macOS: a process started by a shell
- * that never opened /dev/machipc finds its namespace's registry there.
+ * that never opened /dev/machipc finds its namespace's registry there. The
+ * first constructor priority a program may use, so that the program's own
+ * constructors (at the default priority) find it set too.
  */
-__attribute__((constructor)) static void bootstrap_init(void)
+__attribute__((constructor(101))) static void bootstrap_init(void)
 {
 	machipc_device_fd();
 }

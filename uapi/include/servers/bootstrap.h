@@ -21,14 +21,21 @@ extern "C" {
 /* A send right to the bootstrap server, set when libmach opens the task. */
 extern mach_port_t bootstrap_port;
 
+/*
+ * launchd declares the names `name_t` (char[128]); they are pointers here,
+ * the same ABI, so that gcc does not take a shorter string for an overread.
+ * A name travels as at most 127 bytes and a NUL, as MIG's mig_strncpy cuts
+ * it.
+ */
+
 /* The receive right of the service `service_name`, made if it is free. */
-kern_return_t bootstrap_check_in(mach_port_t bp, const name_t service_name, mach_port_t *sp);
+kern_return_t bootstrap_check_in(mach_port_t bp, const char *service_name, mach_port_t *sp);
 
 /* A send right to the service `service_name`. */
-kern_return_t bootstrap_look_up(mach_port_t bp, const name_t service_name, mach_port_t *sp);
+kern_return_t bootstrap_look_up(mach_port_t bp, const char *service_name, mach_port_t *sp);
 
 /* Binds `service_name` to the send right `sp` (deprecated on macOS). */
-kern_return_t bootstrap_register(mach_port_t bp, name_t service_name, mach_port_t sp);
+kern_return_t bootstrap_register(mach_port_t bp, const char *service_name, mach_port_t sp);
 
 /* A send right to the parent of the bootstrap `bp` (itself at the root). */
 kern_return_t bootstrap_parent(mach_port_t bp, mach_port_t *parent_port);
