@@ -39,6 +39,7 @@
 #include <mach/exc.h>
 #include <mach/mach_exc.h>
 #include <mach/mk_timer.h>
+#include <servers/bootstrap.h>
 #include <linux/io_uring.h>
 #include <linux/machipc.h>
 #include <errno.h>
@@ -487,6 +488,7 @@ enum {
 	OP_EDGES,
 	OP_MIG_HOST,
 	OP_FILEPORT,
+	OP_MIG_BOOTSTRAP,
 	OP_KINDS
 };
 
@@ -495,6 +497,7 @@ static const char *op_names[OP_KINDS] = {
 	"mig_self", "mig_foreign", "exc_ports", "exc_raise", "fault", "valid", "edges",
 	"mig_host",
 	"fileport",
+	"mig_bootstrap",
 };
 
 static int dev(void)
@@ -1000,8 +1003,13 @@ static void mig_request(struct rng *r, struct names *nm, mach_port_t task, int i
 	else if (!(rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX)) {
 		int ret = (int)rep.w[8];
 
+		/* The bootstrap registry answers launchd's codes. */
+		int bootstrap = id >= 400 && id < 500 && ret >= BOOTSTRAP_NOT_PRIVILEGED && ret <= BOOTSTRAP_NO_MEMORY &&
+				ret != BOOTSTRAP_NAME_IN_USE && ret != BOOTSTRAP_BAD_COUNT;
+
 		if (ret != 0 && ret != MIG_BAD_ID && ret != MIG_BAD_ARGUMENTS && ret != MIG_TYPE_ERROR &&
-		    ret != MIG_ARRAY_TOO_LARGE && !(ret > 0 && ret < 64) && (unsigned)ret != MACH_SEND_INVALID_RIGHT)
+		    ret != MIG_ARRAY_TOO_LARGE && !(ret > 0 && ret < 64) && (unsigned)ret != MACH_SEND_INVALID_RIGHT &&
+		    !bootstrap)
 			violation("MIG %d: RetCode 0x%x", id, ret);
 	}
 	mach_msg_destroy(&rep.h);
@@ -1086,6 +1094,66 @@ static void op_mig_host(struct rng *r, struct names *nm)
 		mig_request(r, nm, host, id);
 	}
 	mach_port_deallocate(mach_task_self(), host);
+}
+
+/*
+ * Requests to the namespace's bootstrap registry (the supervisor hands it
+ * to workers in its TASK_ACCESS_PORT slot): launchd's ids and neighbours
+ * with random bodies, and well-formed check-ins, lookups and registrations
+ * of a few names shared by all workers, with names cut short of their NUL.
+ */
+static mach_port_t registry;
+static const int bootstrap_ids[] = { 400, 401, 402, 403, 404, 405, 406, 407, 410, 3409, 502 };
+
+static void op_mig_bootstrap(struct rng *r, struct names *nm)
+{
+	int id = bootstrap_ids[below(r, sizeof(bootstrap_ids) / sizeof(bootstrap_ids[0]))];
+	name_t name;
+	mach_port_t p = MACH_PORT_NULL;
+	kern_return_t kr;
+
+	if (registry == MACH_PORT_NULL)
+		return;
+	if (chance(r, 40)) {
+		mig_request(r, nm, registry, id);
+		return;
+	}
+	/* libmach's calls take the first message on the thread's reply port:
+	 * a send-once notification left by an earlier failed request must go
+	 * first (mig_request drains it the same way), and the one a failed
+	 * call here leaves, after. */
+	drain_reply_port(mig_get_reply_port());
+	snprintf(name, sizeof(name), "fuzz.%u", (unsigned)below(r, 8));
+	if (chance(r, 5))
+		memset(name, 'x', sizeof(name) - 1);
+	switch (below(r, 4)) {
+	case 0:
+		kr = bootstrap_check_in(registry, name, &p);
+		/* Or kept, for random calls, or until the worker is killed. */
+		if (kr == KERN_SUCCESS && chance(r, 70))
+			mach_port_mod_refs(mach_task_self(), p, MACH_PORT_RIGHT_RECEIVE, -1);
+		break;
+	case 1:
+		kr = bootstrap_look_up(registry, name, &p);
+		if (kr == KERN_SUCCESS)
+			mach_port_deallocate(mach_task_self(), p);
+		break;
+	case 2:
+		p = nm->pool[below(r, POOL)];
+		kr = bootstrap_register(registry, name, p);
+		break;
+	default:
+		kr = bootstrap_parent(registry, &p);
+		if (kr == KERN_SUCCESS && p != registry)
+			violation("bootstrap_parent: 0x%x, not the registry 0x%x", p, registry);
+		if (kr == KERN_SUCCESS)
+			mach_port_deallocate(mach_task_self(), p);
+		break;
+	}
+	drain_reply_port(mig_get_reply_port());
+	if (kr != KERN_SUCCESS && kr != BOOTSTRAP_NOT_PRIVILEGED && kr != BOOTSTRAP_UNKNOWN_SERVICE &&
+	    kr != BOOTSTRAP_SERVICE_ACTIVE && kr != BOOTSTRAP_NO_MEMORY && !msg_allowed(kr, 1, 1))
+		violation("bootstrap: 0x%x", kr);
 }
 
 static void op_exc_ports(struct rng *r, struct names *nm)
@@ -1518,9 +1586,9 @@ static void op_fileport(struct rng *r, struct names *nm)
 static void (*const ops[OP_KINDS])(struct rng *, struct names *) = {
 	op_port_call, op_msg, op_msg_rights, op_raw_ioctl, op_port_fd, op_uring,
 	op_mig_self, op_mig_foreign, op_exc_ports, op_exc_raise, op_fault, op_valid, op_edges,
-	op_mig_host, op_fileport,
+	op_mig_host, op_fileport, op_mig_bootstrap,
 };
-static const int weights[OP_KINDS] = { 30, 25, 12, 5, 6, 3, 8, 4, 4, 3, 2, 3, 8, 3, 5 };
+static const int weights[OP_KINDS] = { 30, 25, 12, 5, 6, 3, 8, 4, 4, 3, 2, 3, 8, 3, 5, 4 };
 
 /* ---- workers ------------------------------------------------------------- */
 
@@ -1584,6 +1652,17 @@ static void worker(int proc, int gen)
 	protect(exc_port);
 	protect(hub);
 	protect(task);
+	{
+		/* The registry, from the supervisor's TASK_ACCESS_PORT slot. */
+		struct machipc_port_call c = { .flavor = (uint32_t)getppid() };
+
+		if (ioctl(dev(), MACHIPC_IOC_TASK_FOR_PID, &c) == 0 && c.ret == KERN_SUCCESS) {
+			if (task_get_special_port(c.name, TASK_ACCESS_PORT, &registry) != KERN_SUCCESS)
+				registry = MACH_PORT_NULL;
+			mach_port_deallocate(task, c.name);
+		}
+		protect(registry);
+	}
 	int err = pthread_create(&srv, NULL, exc_server, NULL);
 	if (err) {
 		violation("worker setup: pthread_create: %s", strerror(err));
@@ -1720,6 +1799,8 @@ int main(int argc, char **argv)
 	memset(sh, 0, sizeof(*sh));
 	r.s = splitmix(opt_seed) | 1;
 	task = mach_task_self();
+	/* The namespace's registry, for the workers (op_mig_bootstrap). */
+	task_set_special_port(task, TASK_ACCESS_PORT, bootstrap_port);
 	if (mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &hubport) != KERN_SUCCESS ||
 	    mach_port_insert_right(task, hubport, hubport, MACH_MSG_TYPE_MAKE_SEND) != KERN_SUCCESS ||
 	    task_set_special_port(task, TASK_BOOTSTRAP_PORT, hubport) != KERN_SUCCESS) {
