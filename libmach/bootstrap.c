@@ -14,28 +14,12 @@
 #include <string.h>
 
 #pragma pack(push, 4)
-/* bootstrap_check_in and bootstrap_look_up. */
-typedef struct {
-	mach_msg_header_t Head;
-	NDR_record_t NDR;
-	name_t service_name;
-} name_request_t;
-
-/* bootstrap_register: the port travels as a send right (COPY_SEND). */
-typedef struct {
-	mach_msg_header_t Head;
-	mach_msg_body_t msgh_body;
-	mach_msg_port_descriptor_t service_port;
-	NDR_record_t NDR;
-	name_t service_name;
-} register_request_t;
-
 /* bootstrap_parent: no inline arguments, so no NDR either. */
 typedef struct {
 	mach_msg_header_t Head;
 } parent_request_t;
 
-/* A reply carrying one port, or a mig_reply_error_t. */
+/* Its reply: one port, or a mig_reply_error_t. */
 typedef union {
 	struct {
 		mach_msg_header_t Head;
@@ -47,43 +31,33 @@ typedef union {
 		mig_reply_error_t error;
 		mach_msg_max_trailer_t trailer;
 	} simple;
-} reply_t;
+} parent_reply_t;
 #pragma pack(pop)
 
-/* The port of a reply, as MIG's client checks it: a complex reply of one
- * port descriptor of the expected type, or a simple one with an error. */
-static kern_return_t port_of(reply_t *rep, mach_msg_type_name_t want, mach_port_t *out)
+/* A name as MIG's client sends it: at most 127 bytes, a NUL, zeroes. */
+static void name_arg(name_t out, const char *name)
 {
-	if (!(rep->port.Head.msgh_bits & MACH_MSGH_BITS_COMPLEX)) {
-		kern_return_t ret = rep->simple.error.RetCode;
-
-		if (rep->simple.error.Head.msgh_size != sizeof(mig_reply_error_t))
-			return MIG_TYPE_ERROR;
-		return ret != KERN_SUCCESS ? ret : MIG_TYPE_ERROR;
-	}
-	if (rep->port.msgh_body.msgh_descriptor_count != 1 || rep->port.port.type != MACH_MSG_PORT_DESCRIPTOR ||
-	    rep->port.port.disposition != want) {
-		mach_msg_destroy(&rep->port.Head);
-		return MIG_TYPE_ERROR;
-	}
-	*out = rep->port.port.name;
-	return KERN_SUCCESS;
+	mig_strncpy_zerofill(out, name, BOOTSTRAP_MAX_NAME_LEN);
 }
 
+/* A name routine whose reply carries one right of type `want`. */
 static kern_return_t name_rpc(mach_port_t bp, int id, const char *name, mach_msg_type_name_t want, mach_port_t *sp)
 {
-	name_request_t req;
-	reply_t rep;
+	name_t arg;
+	mach_msg_type_name_t type;
+	mach_port_t p;
 	kern_return_t kr;
 
-	memset(&req, 0, sizeof(req));
-	req.NDR = NDR_record;
-	/* As MIG's client: at most 127 bytes and a NUL. */
-	mig_strncpy_zerofill(req.service_name, name, BOOTSTRAP_MAX_NAME_LEN);
-	kr = machipc_mig_rpc(bp, &req.Head, sizeof(req), id, &rep.port.Head, sizeof(rep));
+	name_arg(arg, name);
+	kr = machipc_mig_port_out(bp, id, arg, sizeof(arg), &p, &type);
 	if (kr != KERN_SUCCESS)
 		return kr;
-	return port_of(&rep, want, sp);
+	if (type != want) {
+		mach_port_deallocate(mach_task_self(), p);
+		return MIG_TYPE_ERROR;
+	}
+	*sp = p;
+	return KERN_SUCCESS;
 }
 
 kern_return_t bootstrap_check_in(mach_port_t bp, const char *service_name, mach_port_t *sp)
@@ -96,41 +70,33 @@ kern_return_t bootstrap_look_up(mach_port_t bp, const char *service_name, mach_p
 	return name_rpc(bp, MIG_BOOTSTRAP_LOOK_UP, service_name, MACH_MSG_TYPE_PORT_SEND, sp);
 }
 
+/* The port travels as a send right (COPY_SEND), then NDR and the name. */
 kern_return_t bootstrap_register(mach_port_t bp, const char *service_name, mach_port_t sp)
 {
-	register_request_t req;
-	reply_t rep;
-	kern_return_t kr;
+	name_t arg;
 
-	memset(&req, 0, sizeof(req));
-	req.Head.msgh_bits = MACH_MSGH_BITS_COMPLEX;
-	req.msgh_body.msgh_descriptor_count = 1;
-	req.service_port.name = sp;
-	req.service_port.disposition = MACH_MSG_TYPE_COPY_SEND;
-	req.service_port.type = MACH_MSG_PORT_DESCRIPTOR;
-	req.NDR = NDR_record;
-	mig_strncpy_zerofill(req.service_name, service_name, BOOTSTRAP_MAX_NAME_LEN);
-	kr = machipc_mig_rpc(bp, &req.Head, sizeof(req), MIG_BOOTSTRAP_REGISTER, &rep.port.Head, sizeof(rep));
-	if (kr != KERN_SUCCESS)
-		return kr;
-	if (rep.port.Head.msgh_bits & MACH_MSGH_BITS_COMPLEX) {
-		mach_msg_destroy(&rep.port.Head);
-		return MIG_TYPE_ERROR;
-	}
-	return rep.simple.error.RetCode;
+	name_arg(arg, service_name);
+	return machipc_mig_port_in(bp, MIG_BOOTSTRAP_REGISTER, sp, MACH_MSG_TYPE_COPY_SEND, arg, sizeof(arg));
 }
 
 kern_return_t bootstrap_parent(mach_port_t bp, mach_port_t *parent_port)
 {
 	parent_request_t req;
-	reply_t rep;
+	parent_reply_t rep;
 	kern_return_t kr;
 
 	memset(&req, 0, sizeof(req));
 	kr = machipc_mig_rpc(bp, &req.Head, sizeof(req), MIG_BOOTSTRAP_PARENT, &rep.port.Head, sizeof(rep));
 	if (kr != KERN_SUCCESS)
 		return kr;
-	return port_of(&rep, MACH_MSG_TYPE_PORT_SEND, parent_port);
+	if (!(rep.port.Head.msgh_bits & MACH_MSGH_BITS_COMPLEX))
+		return rep.simple.error.RetCode != KERN_SUCCESS ? rep.simple.error.RetCode : MIG_TYPE_ERROR;
+	if (rep.port.msgh_body.msgh_descriptor_count != 1 || rep.port.port.type != MACH_MSG_PORT_DESCRIPTOR) {
+		mach_msg_destroy(&rep.port.Head);
+		return MIG_TYPE_ERROR;
+	}
+	*parent_port = rep.port.port.name;
+	return KERN_SUCCESS;
 }
 
 /* launchd's texts. */

@@ -86,7 +86,7 @@ static kern_return_t plain_request(mach_port_t task, int id, const void *args, s
 	struct {
 		mach_msg_header_t h;
 		NDR_record_t ndr;
-		char args[96];
+		char args[128]; /* a name_t fits */
 	} req;
 
 	memset(&req, 0, sizeof(req));
@@ -142,7 +142,7 @@ static kern_return_t port_request(mach_port_t task, int id, mach_port_t port, ma
 		mach_msg_body_t body;
 		mach_msg_port_descriptor_t port;
 		NDR_record_t ndr;
-		char args[96];
+		char args[128]; /* a name_t fits */
 	} req;
 
 	memset(&req, 0, sizeof(req));

@@ -313,13 +313,10 @@ impl Registry {
         self.port.make_send()
     }
 
-    fn check_in(&self, name: &Name, caller: Caller, quota: &Arc<Quota>) -> MachResult<Right> {
+    /// What binding `name` needs, allocated before the table is locked:
+    /// its node, its holder's count, its charge and its port's watch.
+    fn reserve(&self, name: &Name, quota: &Arc<Quota>) -> MachResult<(Reserved, Arc<Watch>)> {
         let r = Reserved::new(quota)?;
-        let port = Port::new(quota).map_err(|_| BOOTSTRAP_NO_MEMORY)?;
-        // Until the reply carries it away, dropping `receive` destroys the
-        // port, which the table then forgets.
-        let receive = Right::from_counted(Kind::Receive, port.clone());
-        let send = port.make_send().map_err(|_| BOOTSTRAP_NO_MEMORY)?;
         let watch = Arc::new(
             Watch {
                 table: self.table.clone(),
@@ -328,8 +325,12 @@ impl Registry {
             GFP_KERNEL_ACCOUNT,
         )
         .map_err(|_| BOOTSTRAP_NO_MEMORY)?;
-        // A new port has no watch yet.
-        port.set_death_watch(watch);
+        Ok((r, watch))
+    }
+
+    /// Binds `name` to `send` ([`TableInner::bind`]); what is refused, or
+    /// replaced, is dropped after the lock.
+    fn bind(&self, name: &Name, caller: Caller, send: Right, r: Reserved) -> MachResult {
         let mut gone = None;
         let res = self
             .table
@@ -337,14 +338,23 @@ impl Registry {
             .lock()
             .bind(name, caller.uid, caller.exempt, send, r, &mut gone);
         drop(gone);
-        match res {
-            Ok(()) => Ok(receive),
-            Err((e, node)) => {
-                drop(node);
-                drop(receive);
-                Err(e)
-            }
-        }
+        res.map_err(|(e, node)| {
+            drop(node);
+            e
+        })
+    }
+
+    fn check_in(&self, name: &Name, caller: Caller, quota: &Arc<Quota>) -> MachResult<Right> {
+        let (r, watch) = self.reserve(name, quota)?;
+        let port = Port::new(quota).map_err(|_| BOOTSTRAP_NO_MEMORY)?;
+        // Until the reply carries it away, dropping `receive` destroys the
+        // port, which the table then forgets.
+        let receive = Right::from_counted(Kind::Receive, port.clone());
+        let send = port.make_send().map_err(|_| BOOTSTRAP_NO_MEMORY)?;
+        // A new port has no watch yet.
+        port.set_death_watch(watch);
+        self.bind(name, caller, send, r)?;
+        Ok(receive)
     }
 
     fn register(
@@ -371,41 +381,19 @@ impl Registry {
                 return res;
             }
         };
-        let r = Reserved::new(quota)?;
-        let watch = Arc::new(
-            Watch {
-                table: self.table.clone(),
-                name: *name,
-            },
-            GFP_KERNEL_ACCOUNT,
-        )
-        .map_err(|_| BOOTSTRAP_NO_MEMORY)?;
+        let (r, watch) = self.reserve(name, quota)?;
         let target = send.port().clone();
-        let mut gone = None;
-        let res = self
-            .table
-            .inner
-            .lock()
-            .bind(name, caller.uid, caller.exempt, send, r, &mut gone);
-        drop(gone);
-        match res {
-            Ok(()) => {
-                // A port already watched for another name is released
-                // lazily (see the rules above). If it died before the watch
-                // was set, the name is found dead at its next use.
-                target.set_death_watch(watch);
-                if !target.is_active() {
-                    let mut gone = None;
-                    let _ = self.table.inner.lock().live(name, &mut gone);
-                    drop(gone);
-                }
-                Ok(())
-            }
-            Err((e, node)) => {
-                drop(node);
-                Err(e)
-            }
+        self.bind(name, caller, send, r)?;
+        // A port already watched for another name is released lazily (see
+        // the rules above). If it died before the watch was set, the name
+        // is found dead and released now.
+        target.set_death_watch(watch);
+        if !target.is_active() {
+            let mut gone = None;
+            let _ = self.table.inner.lock().live(name, &mut gone);
+            drop(gone);
         }
+        Ok(())
     }
 
     fn look_up(&self, name: &Name, caller: u32) -> MachResult<Right> {
