@@ -47,8 +47,8 @@
 //! the last space of its namespace (its port dies, its names and their
 //! send rights go, its namespace reference is dropped), so a registry
 //! lives no longer than its namespace's spaces and none outlives the
-//! module. Every allocation is charged: the registry's port to the account
-//! of the first space that joined, each name to its holder.
+//! module. Every allocation is charged: the registry's port to the kernel's
+//! account (as the host's ports, `host.rs`), each name to its holder.
 //!
 //! # Locks
 //!
@@ -66,7 +66,7 @@ use crate::error::*;
 use crate::ffi::IpcNs;
 use crate::kmsg::{Kmsg, KmsgBox};
 use crate::kobject::{error, Layout, Reply};
-use crate::limits::{Charge, Quota};
+use crate::limits::{Charge, OpenSpace, Quota};
 use crate::port::{DeathWatch, KernelObject, Port};
 use crate::rights::*;
 
@@ -111,6 +111,8 @@ struct Member {
 pub(crate) struct Registry {
     port: Arc<Port>,
     table: Arc<Table>,
+    /// The kernel's account, which the registry's port is charged to.
+    _account: OpenSpace,
 }
 
 /// The names of a registry, shared with the death watches of their ports.
@@ -274,10 +276,10 @@ impl TableInner {
 }
 
 impl Registry {
-    /// A registry for `ns`, its port charged to `quota`'s user.
-    fn new(ns: IpcNs, quota: &Quota) -> Result<Arc<Registry>> {
-        let account = quota.sub_account()?;
-        let port = Port::new(&account).map_err(|_| ENOMEM)?;
+    /// A registry for `ns`, its port on the kernel's account (no user's).
+    fn new(ns: IpcNs) -> Result<Arc<Registry>> {
+        let (quota, account) = Quota::kernel()?;
+        let port = Port::new(&quota).map_err(|_| ENOMEM)?;
         let receive = Right::from_counted(Kind::Receive, port.clone());
         let table = Arc::pin_init(
             pin_init!(Table {
@@ -295,6 +297,7 @@ impl Registry {
             Registry {
                 port: port.clone(),
                 table: table.clone(),
+                _account: account,
             },
             GFP_KERNEL_ACCOUNT,
         ) {
@@ -516,7 +519,7 @@ impl KernelObject for Registry {
 /// The registry of the caller's IPC namespace, made if it has none, joined
 /// by one more space; `None` if memory is short: the space then starts
 /// with no bootstrap port.
-pub(crate) fn join(quota: &Quota) -> Option<Arc<Registry>> {
+pub(crate) fn join() -> Option<Arc<Registry>> {
     let ns = IpcNs::current();
     let key = ns.key();
     let mut g = REGISTRIES.lock();
@@ -527,7 +530,7 @@ pub(crate) fn join(quota: &Quota) -> Option<Arc<Registry>> {
         drop(ns);
         return Some(r);
     }
-    let registry = Registry::new(ns, quota).ok()?;
+    let registry = Registry::new(ns).ok()?;
     let m = Member {
         ns: key,
         registry: registry.clone(),

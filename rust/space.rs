@@ -227,7 +227,7 @@ impl Space {
             GFP_KERNEL_ACCOUNT,
         )?;
         let space_link = link.clone();
-        let registry = crate::bootstrap::join(&quota);
+        let registry = crate::bootstrap::join();
         let bootstrap = registry.as_ref().and_then(|r| r.make_send().ok());
         let joined = registry.clone();
         let s = Arc::pin_init(
