@@ -15,7 +15,7 @@ undef=$(nm -u "$ko" | awk '{print $2}' | sort -u)
 exported=$( {
 	cat "$kdir"/rust/exports_*_generated.h
 	grep -rhoE --include='*.[chS]' 'EXPORT_(PER_CPU_)?SYMBOL(_GPL|_NS|_NS_GPL|_FOR_MODULES)?\([A-Za-z0-9_]+' \
-		"$src"/{kernel,mm,fs,lib,arch/x86,drivers/base,drivers/char,security,ipc,init,block,net/core}
+		"$src"/{kernel,mm,fs,lib,arch/x86,drivers/base,drivers/char,security,ipc,init,block,net/core,net/socket.c}
 	grep -rhoE 'STANDARD_PARAM_DEF\([a-z]+' "$src/kernel/params.c" | sed 's/(/(param_ops_/'
 } | grep -oE '\([A-Za-z0-9_]+' | tr -d '(' | sort -u)
 missing=$(comm -23 <(echo "$undef") <(echo "$exported"))
