@@ -904,6 +904,9 @@ pub struct Received {
     pub sender_pid: i32,
     pub sender_euid: u32,
     pub sender_egid: u32,
+    /// The whole audit token (`audit_token_t`: auid, euid, egid, ruid,
+    /// rgid, pid, asid, pidversion); all zeros for the kernel's messages.
+    pub audit_token: [u32; 8],
 }
 
 fn u32_at(b: &[u8], o: usize) -> u32 {
@@ -986,6 +989,7 @@ impl Received {
             sender_euid: tu32(24),
             sender_egid: tu32(28),
             sender_pid: tu32(40) as i32,
+            audit_token: std::array::from_fn(|i| tu32(20 + 4 * i)),
         }
     }
 }

@@ -123,8 +123,9 @@ impl Notification {
     /// Parses `msg` as a kernel notification. Gives the message back when
     /// it is not one: another id, a layout that does not match, or a
     /// sender other than the kernel (anyone holding a send right to the
-    /// port can send a message with a notification's id; the audit
-    /// trailer tells the kernel's apart, pid 0).
+    /// port can send a message with a notification's id; the kernel's
+    /// audit token is all zeros, while a process's has its pid version
+    /// even once it has exited and its pid reads 0).
     ///
     /// `task` must be the space that received `msg`, which is also the one
     /// that made the request for the notifications the crate requests.
@@ -132,7 +133,7 @@ impl Notification {
         task: &Task,
         msg: Received,
     ) -> std::result::Result<Notification, Box<Received>> {
-        if msg.sender_pid != 0 || !msg.ool.is_empty() {
+        if msg.audit_token != [0; 8] || !msg.ool.is_empty() {
             return Err(Box::new(msg));
         }
         let word = |m: &Received| -> Option<u32> {

@@ -170,3 +170,38 @@ fn notify_port_of_another_space_is_refused() {
         MachError::KERN_INVALID_CAPABILITY
     );
 }
+
+extern "C" {
+    fn fork() -> i32;
+    fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
+    fn _exit(code: i32) -> !;
+}
+
+/// A sender that has exited reads as pid 0 in the audit trailer, as the
+/// kernel does; its pid version still tells it apart.
+#[test]
+fn forged_notification_from_an_exited_process_is_not_one() {
+    let t = Task::open().unwrap();
+    let n = t.new_receive_right().unwrap();
+    let s = n.make_send().unwrap();
+    let mut m = Message::to(&s, 70); // MACH_NOTIFY_NO_SENDERS's id
+    m.data = [[0u8; 8].as_slice(), &1u32.to_ne_bytes()].concat();
+    // SAFETY: The child only sends on the space it shares through the
+    // inherited descriptor, then leaves with _exit.
+    let pid = unsafe { fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let code = if t.send(m).is_ok() { 0 } else { 1 };
+        // SAFETY: Ends the child without running the parent's handlers.
+        unsafe { _exit(code) };
+    }
+    drop(m);
+    let mut status = 0;
+    // SAFETY: `status` is a live i32 the call writes.
+    assert_eq!(unsafe { waitpid(pid, &mut status, 0) }, pid);
+    assert_eq!(status, 0, "the child's send failed");
+    let got = n.receive(64, Some(5000)).unwrap();
+    assert_eq!((got.id, got.sender_pid), (70, 0));
+    assert_ne!(got.audit_token, [0; 8]);
+    assert!(Notification::from_message(&t, got).is_err());
+}
