@@ -19,6 +19,10 @@
 //! values, received ([`ReceiveRight::receive_notification`]) or awaited
 //! (`asyncio::AsyncReceiver::recv_notification`).
 //!
+//! Unrelated processes meet through the bootstrap name service:
+//! [`bootstrap::check_in`] gives a service the receive right of a name,
+//! [`bootstrap::look_up`] gives a client a send right to it.
+//!
 //! The crate talks to the kernel module directly (ioctls on
 //! `/dev/machipc`), without libmach; it needs the module loaded and read-write
 //! access to the device (see the crate's README).
@@ -41,6 +45,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod bootstrap;
 mod fileport;
 mod notify;
 mod sys;
