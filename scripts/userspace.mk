@@ -7,7 +7,7 @@ LIB_SRCS := $(wildcard $(REPO)/libmach/*.c)
 LIB_OBJS := $(patsubst $(REPO)/libmach/%.c,$(BUILD)/libmach/%.o,$(LIB_SRCS))
 TEST_SRCS := $(wildcard $(REPO)/userspace-tests/*.c)
 TEST_BINS := $(patsubst $(REPO)/userspace-tests/%.c,$(BUILD)/tests/%,$(filter-out %/harness.c,$(TEST_SRCS)))
-HDRS := $(shell find $(REPO)/uapi/include -name '*.h') $(wildcard $(REPO)/libmach/*.h) $(wildcard $(REPO)/userspace-tests/*.h)
+HDRS := $(shell find $(REPO)/uapi/include -name '*.h') $(wildcard $(REPO)/libmach/*.h) $(wildcard $(REPO)/userspace-tests/*.h) $(wildcard $(REPO)/examples/*.h)
 
 EXAMPLE_SRCS := $(wildcard $(REPO)/examples/*.c)
 EXAMPLE_BINS := $(patsubst $(REPO)/examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
