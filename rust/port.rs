@@ -1172,7 +1172,10 @@ impl Port {
     pub(crate) fn leave_space(self: &Arc<Self>) {
         let mut g = self.inner.lock();
         g.receiver = None;
-        // It arrives unguarded and movable (XNU's ipc_port_clear_receiver).
+        // It arrives as if new (XNU's ipc_port_clear_receiver): make-send
+        // count and sequence number zero, unguarded and movable.
+        g.mscount = 0;
+        g.seqno = 0;
         g.context = 0;
         g.flags &= !(MACH_PORT_STATUS_FLAG_GUARDED
             | MACH_PORT_STATUS_FLAG_STRICT_GUARD

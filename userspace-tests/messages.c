@@ -1403,6 +1403,45 @@ TEST(two_port_cycle_in_transit_is_broken)
 	EXPECT_EQ(ptype(b), MACH_PORT_TYPE_DEAD_NAME);
 }
 
+/* XNU's ipc_port_clear_receiver(): a receive right that leaves its space
+ * arrives as if new: make-send count and sequence number are zero again. */
+TEST(moved_receive_right_arrives_with_mscount_and_seqno_zero)
+{
+	mach_port_t p = new_send_receive(), q = new_send_receive();
+	mach_port_status_t st;
+	mach_msg_type_number_t cnt = MACH_PORT_RECEIVE_STATUS_COUNT;
+	port_msg_t m;
+	rcv_buf_t b;
+	port_msg_t *got = (port_msg_t *)&b;
+
+	KR_OK(mach_port_insert_right(mach_task_self(), q, q, MACH_MSG_TYPE_MAKE_SEND));
+	for (int i = 0; i < 2; i++) {
+		KR_OK(send_simple(q, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 0, 7));
+		KR_OK(rcv(q, &b, 0, 1000));
+	}
+	KR_OK(mach_port_get_attributes(mach_task_self(), q, MACH_PORT_RECEIVE_STATUS,
+				       (mach_port_info_t)&st, &cnt));
+	EXPECT_EQ(st.mps_mscount, 2);
+	EXPECT_EQ(st.mps_seqno, 2);
+
+	fill_port_msg(&m, p, 40, 1);
+	set_desc(&m, 0, q, MACH_MSG_TYPE_MOVE_RECEIVE);
+	KR_OK(mach_msg(&m.h, MACH_SEND_MSG, m.h.msgh_size, 0, 0, 0, 0));
+	KR_OK(rcv(p, &b, 0, 1000));
+	EXPECT_EQ(got->d[0].disposition, MACH_MSG_TYPE_PORT_RECEIVE);
+	cnt = MACH_PORT_RECEIVE_STATUS_COUNT;
+	KR_OK(mach_port_get_attributes(mach_task_self(), got->d[0].name, MACH_PORT_RECEIVE_STATUS,
+				       (mach_port_info_t)&st, &cnt));
+	EXPECT_EQ(st.mps_mscount, 0);
+	EXPECT_EQ(st.mps_seqno, 0);
+	EXPECT_EQ(st.mps_srights, 1);
+	/* The next message is number 0 again. */
+	KR_OK(send_simple(got->d[0].name, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 0, 8));
+	KR_OK(rcv(got->d[0].name, &b, MACH_RCV_TRAILER_TYPE(MACH_MSG_TRAILER_FORMAT_0) |
+				      MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_SEQNO), 1000));
+	EXPECT_EQ(((mach_msg_seqno_trailer_t *)((char *)&b.h + round_msg(b.h.msgh_size)))->msgh_seqno, 0);
+}
+
 typedef struct {
 	mach_msg_header_t h;
 	mach_msg_body_t body;
