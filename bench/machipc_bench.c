@@ -801,6 +801,14 @@ int main(int argc, char **argv)
 			if (strcmp(which, "mach"))
 				printf("fan-in: SOCK_SEQPACKET %.0f msgs/s\n", fan_in(0, n));
 			return 0;
+		} else if (!strcmp(argv[i], "--rpc4-only") && i + 1 < argc) {
+			/* 4 clients -> 1 server, then its 4 pipe pairs (ns per RPC). */
+			int n = atoi(argv[++i]);
+			double r4 = rpc_4to1(n), q4 = pipes_4(n);
+
+			printf("4 clients -> 1 server: %.0f ns per RPC, 4 pipe pairs %.0f ns (%.2fx)\n", r4, q4,
+			       r4 / q4);
+			return 0;
 		} else if (!strcmp(argv[i], "--pipe-only") && i + 1 < argc) {
 			int n = atoi(argv[++i]);
 			double *t = malloc(sizeof(double) * n);
