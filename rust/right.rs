@@ -255,8 +255,13 @@ impl SpaceInner {
         d: &mut Deferred,
     ) {
         let had_request = self.table[i].bits & MACH_PORT_TYPE_DNREQUEST != 0;
-        let old = self.free_index(i);
-        d.object(old);
+        match self.free_index(i) {
+            // The caller holds `port`: the entry's reference is not the
+            // last, so it goes now, under the lock, and the common RPC
+            // reply (a send-once right moved out) defers nothing.
+            Object::Port(p) if Arc::ptr_eq(&p, port) => drop(p),
+            old => d.object(old),
+        }
         if had_request {
             if let Some(r) = cancel_dnrequest(port, space, name) {
                 d.deleted(r, name);
