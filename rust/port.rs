@@ -253,6 +253,13 @@ struct PortInner {
     death_watch: Option<Arc<dyn DeathWatch>>,
     /// The next port on the list of the reaper destroying this one.
     reap_next: Option<Arc<Port>>,
+    /// Receivers asleep on `Port::rcv_wait` and senders asleep on
+    /// `Port::snd_wait`: a wakeup that finds none is skipped (the message
+    /// path would otherwise lock and walk an empty wait queue for each
+    /// message). Counted up before the sleep and down after it, under
+    /// this lock, which a sleeper holds until it is on the wait queue.
+    rcv_waiters: u32,
+    snd_waiters: u32,
 }
 
 /// Adds one to the right count `c` if it is at least `min` already:
@@ -321,7 +328,9 @@ impl PortInner {
 ///   `snd_wait`, both with `inner` held: every change that may let one of
 ///   them on (a message queued, a slot freed, the limit raised, the port
 ///   dead or moved) notifies the matching queue after the change is made
-///   under `inner`.
+///   under `inner`. A message queued or a slot freed notifies only if
+///   `inner.rcv_waiters` or `inner.snd_waiters`, read under that lock,
+///   says someone sleeps there.
 /// - `dead` is `!inner.active`, stored under `inner` right after `active`
 ///   turns false: readers that need no lock (the dead-name check of every
 ///   name a message uses) read it instead.
@@ -478,6 +487,8 @@ impl Port {
                     sp_armed: false,
                     in_transit_at: None,
                     reap_next: None,
+                    rcv_waiters: 0,
+                    snd_waiters: 0,
                 }, "Port::inner")),
                 rcv_wait <- new_condvar!("Port::rcv_wait"),
                 snd_wait <- new_condvar!("Port::snd_wait"),
@@ -713,7 +724,7 @@ impl Port {
     /// it made room it will not use, the next blocked sender gets it, as
     /// XNU hands a wakeup on to the next waiter.
     fn leave_send_wait(&self, g: &PortInner, e: MachError) -> MachError {
-        if g.has_room() {
+        if g.has_room() && g.snd_waiters != 0 {
             self.snd_wait.notify_one();
         }
         e
@@ -722,7 +733,7 @@ impl Port {
     /// A blocked receiver gives up without a message (timeout, signal, the
     /// port changed): a message it was woken for goes to the next receiver.
     fn leave_receive_wait(&self, g: &PortInner, e: MachError) -> MachError {
-        if !g.queue.is_empty() {
+        if !g.queue.is_empty() && g.rcv_waiters != 0 {
             self.rcv_wait.notify_one();
         }
         e
@@ -843,9 +854,10 @@ impl Port {
                     if *timeout == Some(0) {
                         return Err((kmsg, self.leave_send_wait(&g, MACH_SEND_TIMED_OUT)));
                     }
-                    if let Err(e) =
-                        wait_step(&self.snd_wait, &mut g, timeout, MACH_SEND_INTERRUPTED)
-                    {
+                    g.snd_waiters += 1;
+                    let r = wait_step(&self.snd_wait, &mut g, timeout, MACH_SEND_INTERRUPTED);
+                    g.snd_waiters -= 1;
+                    if let Err(e) = r {
                         return Err((kmsg, self.leave_send_wait(&g, e)));
                     }
                     drop(g);
@@ -882,9 +894,12 @@ impl Port {
                 }
             }
             g.pollers.wake();
+            let receivers = g.rcv_waiters != 0;
             drop(g);
             drop(transit);
-            wake_receiver(&self.rcv_wait, handoff);
+            if receivers {
+                wake_receiver(&self.rcv_wait, handoff);
+            }
             for s in sets.iter() {
                 s.member_ready(self, handoff);
             }
@@ -1039,7 +1054,9 @@ impl Port {
         };
         g.seqno = g.seqno.wrapping_add(1);
         self.consume_dest(&mut m);
-        self.snd_wait.notify_one();
+        if g.snd_waiters != 0 {
+            self.snd_wait.notify_one();
+        }
         if rcv_size < needed {
             Some(Received::TooLargeTaken(m, d))
         } else {
@@ -1112,7 +1129,10 @@ impl Port {
             if timeout == Some(0) {
                 return Err(self.leave_receive_wait(&g, MACH_RCV_TIMED_OUT));
             }
-            if let Err(e) = wait_step(&self.rcv_wait, &mut g, &mut timeout, MACH_RCV_INTERRUPTED) {
+            g.rcv_waiters += 1;
+            let r = wait_step(&self.rcv_wait, &mut g, &mut timeout, MACH_RCV_INTERRUPTED);
+            g.rcv_waiters -= 1;
+            if let Err(e) = r {
                 return Err(self.leave_receive_wait(&g, e));
             }
         }
