@@ -436,7 +436,7 @@ pub(crate) fn raise(space: &Space, a: &RaiseArgs) -> MachResult<Raised> {
     let l = Layout::new(behavior)?;
     let mut k = request(&l, exc, code, a.state)?;
     attach_rights(space, a, &l, &mut k, &mut d)?;
-    drop(d);
+    d.release();
     let complex = if l.identity {
         MACH_MSGH_BITS_COMPLEX
     } else {

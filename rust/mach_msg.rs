@@ -574,7 +574,7 @@ fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: boo
         copyin_header(&mut g, space.id, &h, &mut k, &mut d)?;
         let r = copyin_body(&mut g, space.id, &mut k, &descs, &ool_names, &mut d);
         drop(g);
-        drop(d);
+        d.release();
         r?;
         target
     };
@@ -665,7 +665,7 @@ fn pseudo_receive(
         );
     }
     drop(g);
-    drop(d);
+    d.release();
     map_out_descs(&mut k.body, descs, &mut extra);
     let hdr = MsgHeader {
         bits,
@@ -899,7 +899,7 @@ fn copyout_msg(
     if k.descs.is_empty() && !matches!(k.reply, Carried::Right(_)) {
         // Nothing to name in the receiver's space (an RPC reply, say):
         // no need for the space lock.
-        drop(d);
+        d.release();
         let remote = match k.reply {
             Carried::Dead => MACH_PORT_DEAD,
             _ => MACH_PORT_NULL,
@@ -912,7 +912,7 @@ fn copyout_msg(
     let remote = copyout_header(&mut g, space.id, &mut k, &mut d, &mut err);
     let descs = copyout_body(&mut g, space.id, &mut k, &mut d, &mut err, how);
     drop(g);
-    drop(d);
+    d.release();
     // Out-of-line memory and port arrays appear as fresh mappings.
     map_out_descs(&mut k.body, descs, &mut err);
     write_out(k, user, bits, remote, tsize, at, err)

@@ -67,7 +67,7 @@ pub(crate) fn locked<T>(
         }
         f(&mut g, space.id, &mut d)
     };
-    drop(d);
+    d.release();
     r
 }
 

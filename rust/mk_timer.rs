@@ -287,7 +287,7 @@ fn receive_port(space: &Space, name: u32) -> MachResult<Arc<Port>> {
         }
         g.receive_port(name, &mut d)
     };
-    drop(d);
+    d.release();
     r
 }
 

@@ -43,7 +43,7 @@ pub(crate) fn kobject(space: &Space, name: u32) -> MachResult<(u32, u64)> {
             _ => return Err(KERN_INVALID_NAME),
         }
     };
-    drop(d);
+    d.release();
     let kind = match port.kobject() {
         None => IKOT_NONE,
         Some(o) => {
@@ -129,7 +129,7 @@ pub(crate) fn space_info(space: &Space) -> MachResult<(KVVec<u32>, u32)> {
         }
         Ok((out, n as u32))
     };
-    drop(d);
+    d.release();
     r
 }
 

@@ -168,7 +168,7 @@ pub(crate) fn task_for_pid(space: &Space, pid: i32) -> MachResult<u32> {
     let right = port.copy_send_live()?.ok_or(KERN_FAILURE)?;
     let mut d = Deferred::new();
     let r = space.lock_with_free(1).copyout(space.id, right, &mut d);
-    drop(d);
+    d.release();
     r
 }
 
@@ -235,7 +235,7 @@ pub(crate) fn flavor_for_pid(space: &Space, pid: i32, flavor: u32) -> MachResult
     let right = port.copy_send_live()?.ok_or(NO_PROCESS)?;
     let mut d = Deferred::new();
     let r = space.lock_with_free(1).copyout(space.id, right, &mut d);
-    drop(d);
+    d.release();
     r
 }
 
@@ -252,7 +252,7 @@ pub(crate) fn pid_for_task(space: &Space, name: u32) -> MachResult<i32> {
             _ => return Err(KERN_FAILURE),
         }
     };
-    drop(d);
+    d.release();
     let obj = port.kobject().ok_or(KERN_FAILURE)?;
     // Any flavor: XNU's `port_name_to_task_name`.
     let (task, _) = crate::task_port::task_of(&*obj).ok_or(KERN_FAILURE)?;

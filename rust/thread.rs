@@ -72,7 +72,7 @@ impl Thread {
         }
         let mut d = Deferred::new();
         self.kill(&mut d);
-        drop(d);
+        d.release();
         true
     }
 }
@@ -176,7 +176,7 @@ fn thread_of(space: &Space, pid: ThreadPid) -> MachResult<Arc<Thread>> {
         }
     };
     t.kill(&mut d);
-    drop(d);
+    d.release();
     r
 }
 
@@ -197,7 +197,7 @@ pub(crate) fn thread_self(space: &Space) -> MachResult<u32> {
     let right = self_send_right(space)?;
     let mut d = Deferred::new();
     let r = space.lock_with_free(1).copyout(space.id, right, &mut d);
-    drop(d);
+    d.release();
     r
 }
 
@@ -215,7 +215,7 @@ pub(crate) fn task_threads(space: &Space) -> MachResult<KVec<Carried>> {
         }
         sweep(&mut g, &mut d);
         drop(g);
-        drop(d);
+        d.release();
     }
     let pids = match owner.threads(MAX_TASK_THREADS) {
         Ok(Some(p)) => p,
