@@ -476,24 +476,25 @@ impl SpaceInner {
         d: &mut Deferred,
     ) -> MachResult<u32> {
         let kind = right.kind();
-        let port = right.port().clone();
-        if kind != Kind::Receive && !port.is_active() {
+        // The port is borrowed from `right` while it lasts: each reference
+        // count taken here is two calls out of the module.
+        if kind != Kind::Receive && !right.port().is_active() {
             d.right(right);
             return Ok(MACH_PORT_DEAD);
         }
         if kind != Kind::SendOnce {
-            if let Some(name) = self.name_of_port(&port) {
+            if let Some(name) = self.name_of_port(right.port()) {
                 if let Some(i) = self.index_of(name) {
-                    self.merge(i, right);
                     if kind == Kind::Receive {
-                        port.set_receiver(space, name);
+                        right.port().set_receiver(space, name);
                     }
+                    self.merge(i, right);
                     return Ok(name);
                 }
             }
         }
         let (bits, urefs) = entry_bits(kind);
-        let name = match self.alloc(bits, urefs, Object::Port(port.clone())) {
+        let name = match self.alloc(bits, urefs, Object::Port(right.port().clone())) {
             Ok(n) => n,
             Err(e) => {
                 d.right(right);
@@ -516,9 +517,9 @@ impl SpaceInner {
         d: &mut Deferred,
     ) -> MachResult {
         let kind = right.kind();
-        let port = right.port().clone();
+        let port = right.port();
         if kind != Kind::SendOnce {
-            if let Err(e) = self.set_port_name(&port, name) {
+            if let Err(e) = self.set_port_name(port, name) {
                 let old = self.free_index(crate::space::name_index(name) as usize);
                 d.object(old);
                 d.right(right);
