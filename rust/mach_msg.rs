@@ -564,8 +564,14 @@ fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: boo
     .into();
     let mut ool_names = LazyVec::new();
     let mut dealloc = LazyVec::new();
-    let mut scratch = Charge::empty(&space.quota);
-    copyin_ool(&mut k, &descs, &mut ool_names, &mut dealloc, &mut scratch)?;
+    // Held until the send returns (the name arrays' charge). A message
+    // without descriptors (most) needs neither it nor the out-of-line
+    // pass, which would charge nothing at the price of the atomics.
+    let mut scratch = None;
+    if !descs.is_empty() {
+        let scratch = scratch.insert(Charge::empty(&space.quota));
+        copyin_ool(&mut k, &descs, &mut ool_names, &mut dealloc, scratch)?;
+    }
 
     let target = {
         let mut d = Deferred::new();
@@ -579,7 +585,9 @@ fn send(space: &Space, uaddr: usize, size: usize, timeout: Timeout, handoff: boo
         target
     };
     // Sort descriptors by offset so copyout walks them in order.
-    sort_descs(&mut k.descs);
+    if k.descs.len() > 1 {
+        sort_descs(&mut k.descs);
+    }
     // The message counts against the destination's queue limit unless a
     // send-once right carries it (exempt, as in XNU); waits for room, and
     // comes back if it timed out or was interrupted, to be handed back to
