@@ -18,9 +18,9 @@
 //! every message); kmsgs reach it through a pointer published here.
 
 use core::pin::Pin;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::new_spinlock;
 use kernel::prelude::*;
-use kernel::sync::atomic::{Acquire, Atomic, Release};
 use kernel::sync::SpinLock;
 
 use crate::kmsg::Kmsg;
@@ -40,7 +40,10 @@ pub(crate) struct KmsgCache {
     slots: KVec<Pin<KBox<SpinLock<Slot>>>>,
 }
 
-static CACHE: Atomic<usize> = Atomic::new(0);
+/// The published cache. A `core` atomic: it is read twice per message,
+/// where the kernel's `Atomic<usize>` load is two calls out of the module
+/// and an acquire load here is one instruction.
+static CACHE: AtomicUsize = AtomicUsize::new(0);
 
 impl KmsgCache {
     /// Creates the caches and publishes them for [`get`] and [`put`].
@@ -55,7 +58,10 @@ impl KmsgCache {
             )?;
         }
         let c = KBox::pin(KmsgCache { slots }, GFP_KERNEL)?;
-        CACHE.store(core::ptr::from_ref::<KmsgCache>(&c) as usize, Release);
+        CACHE.store(
+            core::ptr::from_ref::<KmsgCache>(&c) as usize,
+            Ordering::Release,
+        );
         Ok(c)
     }
 
@@ -68,12 +74,12 @@ impl KmsgCache {
 impl Drop for KmsgCache {
     fn drop(&mut self) {
         // Unpublish first; no kmsg can be alive once the module unloads.
-        CACHE.store(0, Release);
+        CACHE.store(0, Ordering::Release);
     }
 }
 
 fn cache() -> Option<&'static KmsgCache> {
-    let p = CACHE.load(Acquire);
+    let p = CACHE.load(Ordering::Acquire);
     if p == 0 {
         None
     } else {
