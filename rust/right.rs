@@ -386,7 +386,11 @@ impl SpaceInner {
                 if e.bits & MACH_PORT_TYPE_RECEIVE == 0 {
                     return Err(KERN_INVALID_RIGHT);
                 }
-                let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
+                // Borrowed from the entry: the new right takes its own
+                // reference.
+                let Object::Port(port) = &e.obj else {
+                    return Err(KERN_INVALID_RIGHT);
+                };
                 let r = if disp == MACH_MSG_TYPE_MAKE_SEND {
                     port.make_send()?
                 } else {
@@ -432,17 +436,21 @@ impl SpaceInner {
                 if e.bits & want == 0 {
                     return Err(KERN_INVALID_RIGHT);
                 }
-                let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
-                if disp == MACH_MSG_TYPE_COPY_SEND {
-                    return Ok(Carried::Right(port.copy_send()?));
-                }
-                if disp == MACH_MSG_TYPE_MOVE_SEND && e.urefs > 1 {
+                // A copy borrows the entry's port: the new right takes
+                // its own reference.
+                if disp == MACH_MSG_TYPE_COPY_SEND
+                    || (disp == MACH_MSG_TYPE_MOVE_SEND && e.urefs > 1)
+                {
+                    let Object::Port(port) = &e.obj else {
+                        return Err(KERN_INVALID_RIGHT);
+                    };
                     let r = port.copy_send()?;
-                    if e.urefs < MACH_PORT_UREFS_MAX {
+                    if disp == MACH_MSG_TYPE_MOVE_SEND && e.urefs < MACH_PORT_UREFS_MAX {
                         e.urefs -= 1;
                     }
                     return Ok(Carried::Right(r));
                 }
+                let port = entry_port(e).ok_or(KERN_INVALID_RIGHT)?;
                 // The entry's last reference: its count moves to the Right
                 // (not for the pinned task port).
                 if disp == MACH_MSG_TYPE_MOVE_SEND && self.is_pinned(&port) {
