@@ -10,8 +10,11 @@
 //! through neutral hooks: a request's [`RequestOwner`], the descriptors'
 //! [`PollWaiters`]. The lock order is in the crate root (`machipc_main.rs`).
 
+use core::sync::atomic::{
+    AtomicBool, AtomicU32,
+    Ordering::{Acquire, Relaxed, Release},
+};
 use kernel::prelude::*;
-use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
 use kernel::sync::poll::PollCondVar;
 use kernel::sync::{Arc, CondVar, CondVarTimeoutResult, SpinLockGuard};
 use kernel::time::Jiffies;
@@ -266,14 +269,14 @@ struct PortInner {
 /// `Ok(false)` if it is below (the caller counts under the port lock),
 /// `KERN_RESOURCE_SHORTAGE` at `u32::MAX` (XNU panics there; the right is
 /// refused).
-fn count_up_from(c: &Atomic<u32>, min: u32) -> MachResult<bool> {
+fn count_up_from(c: &AtomicU32, min: u32) -> MachResult<bool> {
     let mut old = c.load(Relaxed);
     loop {
         if old < min {
             return Ok(false);
         }
         let new = old.checked_add(1).ok_or(KERN_RESOURCE_SHORTAGE)?;
-        match c.cmpxchg(old, new, Relaxed) {
+        match c.compare_exchange(old, new, Relaxed, Relaxed) {
             Ok(_) => return Ok(true),
             Err(cur) => old = cur,
         }
@@ -283,10 +286,10 @@ fn count_up_from(c: &Atomic<u32>, min: u32) -> MachResult<bool> {
 /// Takes one off the right count `c` unless that would leave it at zero:
 /// `false` if it is 1 (the last right goes under the port lock, where
 /// the no-senders request is looked at).
-fn count_down_unless_last(c: &Atomic<u32>) -> bool {
+fn count_down_unless_last(c: &AtomicU32) -> bool {
     let mut old = c.load(Relaxed);
     while old > 1 {
-        match c.cmpxchg(old, old - 1, Relaxed) {
+        match c.compare_exchange(old, old - 1, Relaxed, Relaxed) {
             Ok(_) => return true,
             Err(cur) => old = cur,
         }
@@ -343,6 +346,11 @@ impl PortInner {
 ///   `mscount` and the no-senders request are); between, a holder of a
 ///   send right counts more or fewer without the lock, since its own
 ///   right keeps the count above zero (XNU's `ip_srights`, here atomic).
+///
+/// The four atomics are `core` atomics: every message reads or updates a
+/// few of them, each of the kernel's `Atomic` operations is two calls out
+/// of the module, and a `core` one the single instruction the kernel's C
+/// helper would run, with the same ordering.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Port {
     #[pin]
@@ -359,13 +367,13 @@ pub(crate) struct Port {
     /// Set once, before the port is published, for a port the kernel
     /// serves ([`Port::set_kobject`]); never cleared, so senders read it
     /// without the lock.
-    kernel_owned: Atomic<bool>,
+    kernel_owned: AtomicBool,
     /// The port is dead (see the invariants).
-    dead: Atomic<bool>,
+    dead: AtomicBool,
     /// Send rights to the port (see the invariants).
-    srights: Atomic<u32>,
+    srights: AtomicU32,
     /// Send-once rights to the port.
-    sorights: Atomic<u32>,
+    sorights: AtomicU32,
 }
 
 /// What a receive attempt found.
@@ -493,10 +501,10 @@ impl Port {
                 rcv_wait <- new_condvar!("Port::rcv_wait"),
                 snd_wait <- new_condvar!("Port::snd_wait"),
                 charge,
-                kernel_owned: Atomic::new(false),
-                dead: Atomic::new(false),
-                srights: Atomic::new(0),
-                sorights: Atomic::new(0),
+                kernel_owned: AtomicBool::new(false),
+                dead: AtomicBool::new(false),
+                srights: AtomicU32::new(0),
+                sorights: AtomicU32::new(0),
             }),
             GFP_KERNEL_ACCOUNT,
         )
