@@ -11,6 +11,7 @@
 #define _MACH_MACH_TIME_H_
 
 #include <stdint.h>
+#include <time.h>
 #include <mach/kern_return.h>
 
 #ifdef __cplusplus
@@ -31,6 +32,15 @@ uint64_t        mach_absolute_time(void);
 uint64_t        mach_approximate_time(void);
 uint64_t        mach_continuous_time(void);
 uint64_t        mach_continuous_approximate_time(void);
+
+/*
+ * The absolute and continuous times of one instant, and the time of day
+ * (microseconds, as XNU's) read with them; any pointer may be NULL. The
+ * two clocks' difference is the time slept, so between two calls both
+ * advance by the same amount unless the system slept in between.
+ */
+kern_return_t   mach_get_times(uint64_t *absolute_time, uint64_t *continuous_time,
+    struct timespec *tp);
 
 #ifdef __cplusplus
 }

@@ -13,12 +13,16 @@
 #include <mach/port.h>
 #include <mach/vm_types.h>
 #include <mach/clock_types.h>
+#include <mach/mach_time.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 extern mach_port_name_t mach_reply_port(void);
+
+/* The timebase of mach_absolute_time (libmach's mach_timebase_info caches it on XNU). */
+extern kern_return_t mach_timebase_info_trap(mach_timebase_info_t info);
 
 extern mach_port_name_t thread_get_special_reply_port(void);
 
