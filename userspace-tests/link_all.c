@@ -14,6 +14,7 @@
 #include <mach/task.h>
 #include <mach/mk_timer.h>
 #include <mach/mach_time.h>
+#include <mach/port_descriptions.h>
 #include <sys/fileport.h>
 #include "harness.h"
 
@@ -162,6 +163,14 @@ static void *const functions[] = {
 	(void *)&mach_continuous_approximate_time,
 	(void *)&mach_timebase_info,
 	(void *)&mach_wait_until,
+	(void *)&mach_get_times,
+	(void *)&mach_timebase_info_trap,
+	(void *)&mach_host_special_port_description,
+	(void *)&mach_task_special_port_description,
+	(void *)&mach_thread_special_port_description,
+	(void *)&mach_host_special_port_for_id,
+	(void *)&mach_task_special_port_for_id,
+	(void *)&mach_thread_special_port_for_id,
 };
 
 TEST(every_declared_function_links)
