@@ -25,8 +25,11 @@ const IKOT_TASK_INSPECT: u32 = 44;
 const IKOT_TASK_READ: u32 = 45;
 
 /// `mach_port_kobject`: the kernel-object type of the port `name` holds a
-/// send or receive right to, and its address, which is always 0 (as on
-/// XNU's release kernels). A name not in use or a dead name is
+/// send or receive right to, and its address as XNU's development kernels
+/// show it (`VM_KERNEL_ADDRHASH`, the hash of [`addr_hash`]): for a task's
+/// ports the task's, the same value `task_get_exception_ports_info` gives
+/// as the receiver of a port that task holds the receive right to; 0 for a
+/// port that is no kernel object. A name not in use or a dead name is
 /// `KERN_INVALID_NAME`; a send-once right or a port set
 /// `KERN_INVALID_RIGHT`.
 pub(crate) fn kobject(space: &Space, name: u32) -> MachResult<(u32, u64)> {
@@ -44,10 +47,17 @@ pub(crate) fn kobject(space: &Space, name: u32) -> MachResult<(u32, u64)> {
         }
     };
     d.release();
+    let mut addr = 0;
     let kind = match port.kobject() {
         None => IKOT_NONE,
         Some(o) => {
             let any = o.as_any();
+            // A task's ports all stand for the task: its space's identity,
+            // which `PortInner::receiver` records too.
+            addr = match crate::task_port::task_of(&*o) {
+                Some((space, _)) => addr_hash(space.id),
+                None => addr_hash(kernel::sync::Arc::as_ptr(&o).cast::<u8>() as u64),
+            };
             if let Some((_, flavor)) = crate::task_port::task_of(&*o) {
                 use crate::task_port::*;
                 match flavor {
@@ -70,13 +80,15 @@ pub(crate) fn kobject(space: &Space, name: u32) -> MachResult<(u32, u64)> {
             } else if crate::bootstrap::is_registry(any) {
                 // On XNU the bootstrap port is launchd's ordinary port: a
                 // program that asks sees no kernel object, here as there.
+                addr = 0;
                 IKOT_NONE
             } else {
+                addr = 0;
                 IKOT_NONE
             }
         }
     };
-    Ok((kind, 0))
+    Ok((kind, u64::from(addr)))
 }
 
 /// Words in one `ipc_info_name_t`: name, collision, type, urefs, object,

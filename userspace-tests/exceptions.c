@@ -643,6 +643,13 @@ TEST(exception_ports_info_as_xnu)
 		mach_port_deallocate(mach_task_self(), ports[j]);
 	}
 	EXPECT_EQ(found, 7);
+	/* The receiver is named as mach_port_kernel_object names this task. */
+	{
+		unsigned kotype = 0, kobject = 0;
+
+		KR_OK(mach_port_kernel_object(mach_task_self(), mach_task_self(), &kotype, &kobject));
+		EXPECT_EQ(kobject, receiver);
+	}
 	/* A bad mask is KERN_INVALID_ARGUMENT for both. */
 	n = EXC_TYPES_COUNT;
 	KR(task_get_exception_ports_info(mach_task_self(), 1u << 20, masks, &n, info, behaviors, flavors),
