@@ -21,11 +21,15 @@
  * MACH_EXCEPTION_CODES); the handler waits for the reply on the thread's
  * reply port, which is made when a port is set (so raising needs no
  * allocation): KERN_SUCCESS resumes the thread (with the new
- * x86_THREAD_STATE64 for the state behaviors); any other reply, a dead
- * exception port, or a signal that is no fault (kill, sigqueue) restores
- * the default action and lets the signal happen again, so the process
- * dies of it. A handler the program installs afterwards for the same
- * signal replaces libmach's: Mach exceptions are then not raised for it.
+ * x86_THREAD_STATE64 for the state behaviors). Any other reply (a reply
+ * MIG would refuse, complex or of the wrong size, counts as
+ * MIG_TYPE_ERROR), a dead exception port, or a signal that is no fault
+ * (kill, sigqueue) leaves the exception unhandled, and then, as XNU turns
+ * an unhandled exception into a signal, the handler the program had for
+ * that signal before libmach's runs; with none, the default action
+ * happens (the signal is let happen again), so the process dies of it. A
+ * handler the program installs afterwards for the same signal replaces
+ * libmach's: Mach exceptions are then not raised for it.
  */
 #include "internal.h"
 #include "mig_ids.h"
@@ -204,20 +208,45 @@ static kern_return_t raise_rpc(int sig, const struct exc_slot *h, x86_thread_sta
 		mach_msg_destroy(&rep.h);
 		return MIG_REPLY_MISMATCH;
 	}
+	/* A reply MIG's client stub would refuse: complex, or not of the
+	 * routine's size (an error reply is a bare RetCode). */
+	const mach_msg_size_t error_size = sizeof(mig_reply_error_t);
+	int stateful = behavior == EXCEPTION_STATE || behavior == EXCEPTION_STATE_IDENTITY;
+
+	if ((rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX) || rep.h.msgh_size < error_size ||
+	    (!stateful && rep.h.msgh_size != error_size)) {
+		mach_msg_destroy(&rep.h);
+		return MIG_TYPE_ERROR;
+	}
 	/* Reply: NDR, RetCode, then for the state behaviors flavor, count, state. */
 	const char *q = rep.bytes + sizeof(mach_msg_header_t) + sizeof(NDR_record_t);
 	kern_return_t ret;
 
 	memcpy(&ret, q, 4);
 	q += 4;
-	if (ret == KERN_SUCCESS && (behavior == EXCEPTION_STATE || behavior == EXCEPTION_STATE_IDENTITY) &&
-	    rep.h.msgh_size >= (q - rep.bytes) + 8 + sizeof(*state)) {
-		q += 8;
-		memcpy(state, q, sizeof(*state));
+	if (!stateful || (rep.h.msgh_size == error_size && ret != KERN_SUCCESS))
+		return ret;
+	mach_msg_type_number_t count;
+
+	if (rep.h.msgh_size < error_size + 8)
+		return MIG_TYPE_ERROR;
+	memcpy(&count, q + 4, 4);
+	if (count > THREAD_STATE_MAX || rep.h.msgh_size != error_size + 8 + count * 4)
+		return MIG_TYPE_ERROR;
+	if (ret == KERN_SUCCESS && count * 4 >= sizeof(*state)) {
+		memcpy(state, q + 8, sizeof(*state));
 		*new_state = 1;
 	}
 	return ret;
 }
+
+/*
+ * The disposition each fault signal had before libmach's handler replaced
+ * it: XNU delivers an exception nobody handled as a signal, so that
+ * handler runs then. Written when a port is set, read in the handler.
+ */
+static struct sigaction prior_action[NSIG];
+static volatile sig_atomic_t prior_saved[NSIG];
 
 /*
  * Threads stopped in an exception, by thread port, so that the handler
@@ -347,8 +376,23 @@ static void exc_handler(int sig, siginfo_t *si, void *ucv)
 	errno = saved;
 	if (kr == KERN_SUCCESS)
 		return;
-	/* Not handled: the default action happens when the fault repeats
-	 * (or now, for a trap that does not repeat or a sent signal). */
+	/* Not handled: the program's own handler, if it had one, runs as for
+	 * the signal XNU sends (without its sa_mask: this handler's frame is
+	 * the signal's). If it returns, the fault repeats and is raised again. */
+	if (prior_saved[sig]) {
+		const struct sigaction *p = &prior_action[sig];
+
+		if (p->sa_flags & SA_SIGINFO) {
+			p->sa_sigaction(sig, si, ucv);
+			return;
+		}
+		if (p->sa_handler != SIG_DFL && p->sa_handler != SIG_IGN) {
+			p->sa_handler(sig);
+			return;
+		}
+	}
+	/* Else the default action happens when the fault repeats (or now, for
+	 * a trap that does not repeat or a sent signal). */
 	signal(sig, SIG_DFL);
 	if (sig == SIGTRAP || si->si_code <= 0)
 		raise(sig);
@@ -363,8 +407,18 @@ static void install(exception_mask_t mask)
 	sa.sa_sigaction = exc_handler;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < n; i++)
-		sigaction(sigs[i], &sa, NULL);
+	for (int i = 0; i < n; i++) {
+		struct sigaction old;
+
+		if (sigaction(sigs[i], &sa, &old) != 0)
+			continue;
+		/* Keep the program's disposition, not libmach's own. */
+		if (!((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == exc_handler)) {
+			prior_saved[sigs[i]] = 0;
+			prior_action[sigs[i]] = old;
+			prior_saved[sigs[i]] = 1;
+		}
+	}
 	/* Reserve what raising needs now, not in the fault. */
 	mig_get_reply_port();
 	mach_port_deallocate(mach_task_self(), mach_thread_self());

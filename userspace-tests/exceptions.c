@@ -6,6 +6,7 @@
 #include <mach_debug/ipc_info.h>
 #include <linux/machipc.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -130,6 +131,106 @@ TEST(failure_reply_lets_the_signal_kill)
 	waitpid(pid, &status, 0);
 	EXPECT_TRUE(WIFSIGNALED(status));
 	EXPECT_EQ(WTERMSIG(status), SIGSEGV);
+}
+
+/*
+ * An unhandled exception becomes a signal, as on XNU: the handler the
+ * program had installed for it before setting the exception port runs.
+ * The server answers `unhandled_kind` times: 0 a failure RetCode, 1 a
+ * reply with the complex bit and a port descriptor (which MIG refuses),
+ * 2 a reply one word too long.
+ */
+static sigjmp_buf own_jb;
+static volatile int own_ran, unhandled_kind;
+
+static void own_segv(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	own_ran = sig;
+	siglongjmp(own_jb, 1);
+}
+
+static void *unhandled_server(void *arg)
+{
+	struct exc_req r;
+	struct {
+		mach_msg_header_t h;
+		mach_msg_body_t b;
+		mach_msg_port_descriptor_t d;
+		NDR_record_t ndr;
+		kern_return_t ret;
+		int extra;
+	} bad;
+
+	(void)arg;
+	for (;;) {
+		if (mach_msg(&r.h, MACH_RCV_MSG, 0, sizeof(r), exc_port, 0, 0) != KERN_SUCCESS)
+			return NULL;
+		raised++;
+		if (unhandled_kind == 0 || raised > 3) {
+			reply(&r.h, KERN_FAILURE);
+			continue;
+		}
+		memset(&bad, 0, sizeof(bad));
+		bad.h.msgh_remote_port = r.h.msgh_remote_port;
+		bad.h.msgh_id = r.h.msgh_id + 100;
+		if (unhandled_kind == 1) {
+			/* RetCode 0 where a plain reply has it, but complex. */
+			bad.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0) | MACH_MSGH_BITS_COMPLEX;
+			bad.h.msgh_size = sizeof(bad) - sizeof(int);
+			bad.b.msgh_descriptor_count = 1;
+			bad.d.name = mach_task_self();
+			bad.d.disposition = MACH_MSG_TYPE_COPY_SEND;
+			bad.d.type = MACH_MSG_PORT_DESCRIPTOR;
+		} else {
+			/* A success reply with a word too many. */
+			mig_reply_error_t *m = (mig_reply_error_t *)&bad;
+
+			bad.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+			bad.h.msgh_size = sizeof(mig_reply_error_t) + 4;
+			m->NDR = NDR_record;
+			m->RetCode = KERN_SUCCESS;
+		}
+		mach_msg(&bad.h, MACH_SEND_MSG, bad.h.msgh_size, 0, 0, 0, 0);
+	}
+}
+
+static void unhandled_goes_to_own_handler(int kind)
+{
+	struct sigaction sa;
+	pthread_t t;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = own_segv;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	EXPECT_EQ(sigaction(SIGSEGV, &sa, NULL), 0);
+	unhandled_kind = kind;
+	setup(); /* libmach's handler replaces the program's here */
+	pthread_create(&t, NULL, unhandled_server, NULL);
+	if (sigsetjmp(own_jb, 1) == 0) {
+		page[0] = 1;
+		FAILF("the fault returned");
+	}
+	EXPECT_EQ(own_ran, SIGSEGV);
+	/* Refused once, then no more requests: the signal took over. */
+	EXPECT_EQ(raised, 1);
+}
+
+TEST(failure_reply_runs_the_programs_own_signal_handler)
+{
+	unhandled_goes_to_own_handler(0);
+}
+
+TEST(complex_reply_is_refused_as_mig_does)
+{
+	unhandled_goes_to_own_handler(1);
+}
+
+TEST(reply_of_the_wrong_size_is_refused_as_mig_does)
+{
+	unhandled_goes_to_own_handler(2);
 }
 
 TEST(dead_exception_port_lets_the_signal_kill)
