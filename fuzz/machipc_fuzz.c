@@ -921,9 +921,9 @@ static void op_uring(struct rng *r, struct names *nm)
 /* A MIG request to a task port: a known routine id (or not), a random body. */
 static const int mig_ids[] = { 3200, 3201, 3203, 3204, 3205, 3206, 3207, 3208, 3210, 3211, 3212, 3213,
 			       3214, 3215, 3216, 3217, 3218, 3222, 3223, 3226, 3227, 3228, 3229, 3231, 3232,
-			       3230, 3233, 3234, 3237, 3238, 3402, 3405, 3409, 3410, 3413, 3414, 3415, 3452, 3453, 3455, 3460, 3630, 3299, 3400, 2401, 0, -1 };
+			       3230, 3233, 3234, 3237, 3238, 3402, 3405, 3409, 3410, 3413, 3414, 3415, 3452, 3453, 3455, 3457, 3458, 3460, 3630, 3299, 3400, 2401, 0, -1 };
 /* Routines that only read, for other workers' task ports. */
-static const int mig_read_ids[] = { 3200, 3201, 3207, 3211, 3217, 3222, 3223, 3228, 3230, 3402, 3405, 3409, 3414, 3452, 3455, 3460, 3299, 77 };
+static const int mig_read_ids[] = { 3200, 3201, 3207, 3211, 3217, 3222, 3223, 3228, 3230, 3402, 3405, 3409, 3414, 3452, 3455, 3458, 3460, 3299, 77 };
 
 /*
  * A request that failed in its body destroyed the send-once right made for
@@ -1034,6 +1034,20 @@ static void op_mig_self(struct rng *r, struct names *nm)
 		}
 		mig_request(r, nm, th, mig_thread_ids[below(r, sizeof(mig_thread_ids) / sizeof(mig_thread_ids[0]))]);
 		mach_port_deallocate(mach_task_self(), th);
+		return;
+	}
+
+	/* An identity token of this task: its one routine (with a random
+	 * flavor), and ids it does not serve. */
+	if (chance(r, 10)) {
+		static const int token_ids[] = { 3458, 3457, 3405, 0 };
+		task_id_token_t tok;
+
+		/* It fails only when the task's limits are reached. */
+		if (task_create_identity_token(mach_task_self(), &tok) != KERN_SUCCESS)
+			return;
+		mig_request(r, nm, tok, token_ids[below(r, sizeof(token_ids) / sizeof(token_ids[0]))]);
+		mach_port_deallocate(mach_task_self(), tok);
 		return;
 	}
 

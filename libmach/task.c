@@ -57,6 +57,18 @@ kern_return_t task_set_special_port(task_t task, int which_port, mach_port_t spe
 	return machipc_port_call(MACHIPC_IOC_SET_SPECIAL_PORT, &c);
 }
 
+kern_return_t task_create_identity_token(task_t task, task_id_token_t *token)
+{
+	return machipc_mig_port_out(task, MIG_TASK_CREATE_IDENTITY_TOKEN, NULL, 0, token, NULL);
+}
+
+kern_return_t task_identity_token_get_task_port(task_id_token_t token, task_flavor_t flavor, mach_port_t *task_port)
+{
+	uint32_t a[] = { (uint32_t)flavor };
+
+	return machipc_mig_port_out(token, MIG_TASK_IDENTITY_TOKEN_GET_TASK_PORT, a, sizeof(a), task_port, NULL);
+}
+
 boolean_t mach_task_is_self(task_name_t task)
 {
 	boolean_t is_self = FALSE;

@@ -692,6 +692,8 @@ pub(crate) const MIG_TASK_SWAP_EXCEPTION_PORTS: i32 = 3415;
 pub(crate) const MIG_TASK_GET_EXC_GUARD_BEHAVIOR: i32 = 3452;
 pub(crate) const MIG_TASK_SET_EXC_GUARD_BEHAVIOR: i32 = 3453;
 pub(crate) const MIG_MACH_TASK_IS_SELF: i32 = 3455;
+pub(crate) const MIG_TASK_CREATE_IDENTITY_TOKEN: i32 = 3457;
+pub(crate) const MIG_TASK_IDENTITY_TOKEN_GET_TASK_PORT: i32 = 3458;
 pub(crate) const MIG_TASK_GET_EXCEPTION_PORTS_INFO: i32 = 3460;
 pub(crate) const MIG_THREAD_GET_SPECIAL_PORT: i32 = 3610;
 pub(crate) const MIG_THREAD_INFO: i32 = 3612;
@@ -778,6 +780,8 @@ mig_layouts! {
     MigExceptionMaskRequest(4) { mask: u32 }
     /// `task_set_exc_guard_behavior`.
     MigExcGuardRequest(4) { behavior: u32 }
+    /// `task_identity_token_get_task_port`: the flavor of port wanted.
+    MigTaskFlavorRequest(4) { flavor: u32 }
     /// `task_info`, `thread_info`: the flavor and how many words the
     /// caller takes.
     MigTaskInfoRequest(8) { flavor: u32, count: u32 }

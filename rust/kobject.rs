@@ -247,6 +247,8 @@ const ROUTINES: &[Routine<Space>] = &[
         |s, r, _| handlers_reply(mp::exception_handlers(s, r.mask))),
     routine!(MIG_TASK_SWAP_EXCEPTION_PORTS, OnePort(MigSetExceptionPortsRequest), ReplyLayout::Ports,
         |s, r, a| set_exception_ports(s, r, a.port, true)),
+    routine!(MIG_TASK_CREATE_IDENTITY_TOKEN, Simple(MigNoArgs), ReplyLayout::Port,
+        |s, _, _| port_reply(crate::task_ident::create(s))),
     routine!(MIG_MACH_TASK_IS_SELF, Simple(MigNoArgs), WORD,
         |s, _, _| word_reply(Ok(u32::from(crate::task::is_caller(s))))),
     routine!(MIG_TASK_GET_EXCEPTION_PORTS_INFO, Simple(MigExceptionMaskRequest),

@@ -101,6 +101,7 @@ mod rights;
 mod space;
 mod stats;
 mod task;
+mod task_ident;
 mod task_info;
 mod task_port;
 mod thread;

@@ -23,6 +23,7 @@ const IKOT_TASK_NAME: u32 = 20;
 const IKOT_FILEPORT: u32 = 34;
 const IKOT_TASK_INSPECT: u32 = 44;
 const IKOT_TASK_READ: u32 = 45;
+const IKOT_TASK_ID_TOKEN: u32 = 50;
 
 /// `mach_port_kobject`: the kernel-object type of the port `name` holds a
 /// send or receive right to, and its address as XNU's development kernels
@@ -77,6 +78,8 @@ pub(crate) fn kobject(space: &Space, name: u32) -> MachResult<(u32, u64)> {
                 }
             } else if any.is::<crate::fileport::FilePort>() {
                 IKOT_FILEPORT
+            } else if any.is::<crate::task_ident::IdentityToken>() {
+                IKOT_TASK_ID_TOKEN
             } else if crate::bootstrap::is_registry(any) {
                 // On XNU the bootstrap port is launchd's ordinary port: a
                 // program that asks sees no kernel object, here as there.

@@ -113,7 +113,7 @@ fn space_of(pid: &PidRef) -> Option<Arc<Space>> {
 
 /// Whether `space` still belongs to the program image of the process that
 /// opened it (it has neither exec'd nor exited).
-fn is_current_image(space: &Space) -> bool {
+pub(crate) fn is_current_image(space: &Space) -> bool {
     space
         .pid
         .as_ref()

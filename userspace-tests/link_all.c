@@ -164,6 +164,8 @@ static void *const functions[] = {
 	(void *)&mach_timebase_info,
 	(void *)&mach_wait_until,
 	(void *)&mach_get_times,
+	(void *)&task_create_identity_token,
+	(void *)&task_identity_token_get_task_port,
 	(void *)&mach_timebase_info_trap,
 	(void *)&mach_host_special_port_description,
 	(void *)&mach_task_special_port_description,

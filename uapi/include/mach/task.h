@@ -50,6 +50,20 @@ kern_return_t task_set_exc_guard_behavior(
 	task_t task,
 	task_exc_guard_behavior_t behavior);
 
+/* A new identity token of `task` (control port): a port that names the
+ * task without giving any right over it. */
+kern_return_t task_create_identity_token(
+	task_t task,
+	task_id_token_t *token);
+
+/* The port of `flavor` (TASK_FLAVOR_*) of the task `token` names, if it
+ * still runs and the caller may have that port (KERN_NOT_FOUND once the
+ * task exited or exec'd). */
+kern_return_t task_identity_token_get_task_port(
+	task_id_token_t token,
+	task_flavor_t flavor,
+	mach_port_t *task_port);
+
 kern_return_t task_get_special_port(
 	task_inspect_t task,
 	int which_port,
