@@ -8,6 +8,7 @@
  */
 #include <mach/mach.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include "harness.h"
 
@@ -70,9 +71,15 @@ TEST(token_of_another_task_finds_it_while_it_runs)
 	task_id_token_t token;
 	mach_port_t child, p;
 	int status, got = 0;
-	pid_t pid = fork();
+	pid_t pid;
 
+	/* A task before forking, so that the child is one at once (libmach
+	 * opens a statically linked program's task on its first call). */
+	KR_OK(mach_port_deallocate(mach_task_self(), mach_thread_self()));
+	pid = fork();
 	if (pid == 0) {
+		/* Gone with this test's process, whatever happens to it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		pause();
 		_exit(0);
 	}
