@@ -259,7 +259,9 @@ impl Kmsg {
     /// memory, sender, charge) and empties its body, keeping the buffers,
     /// so that it is as [`Kmsg::shell`] makes it.
     pub(crate) fn reset(&mut self) {
-        self.release_descs();
+        if !self.descs.is_empty() {
+            self.release_descs();
+        }
         if self.descs.capacity() > RESET_DESCS_KEPT {
             self.descs = KVec::new();
         }
@@ -299,6 +301,10 @@ impl Kmsg {
 
     /// Whether this message carries any receive right.
     pub(crate) fn has_receive_rights(&self) -> bool {
+        // Every send asks; most messages have no descriptors.
+        if self.descs.is_empty() {
+            return matches!(&self.reply, Carried::Right(r) if r.kind() == Kind::Receive);
+        }
         let mut any = false;
         self.for_each_receive(|_| any = true);
         any

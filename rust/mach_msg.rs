@@ -833,6 +833,16 @@ fn copyout_dest(k: KmsgBox, user: UserSlice, tsize: usize, at: Dequeued) -> Mach
 /// `mach_msg_max_trailer_t` with `msgh_trailer_size` `tsize`, of which the
 /// caller copies out the first `out_len` bytes.
 fn trailer(tsize: usize, out_len: usize, seqno: u32, ctx: u64, s: &Sender) -> MaxTrailer {
+    if out_len <= offset_of!(MaxTrailer, sender) {
+        // Nothing of the sender goes out (the default trailer, and one
+        // with the sequence number only).
+        return MaxTrailer {
+            trailer_type: MACH_MSG_TRAILER_FORMAT_0,
+            trailer_size: tsize as u32,
+            seqno,
+            ..MaxTrailer::default()
+        };
+    }
     // Ids and pid are translated into the receiver's (the caller's) user
     // and pid namespaces, and only as far as the bytes going out reach.
     let kernel = s.is_kernel();
