@@ -217,6 +217,10 @@ impl SpaceInner {
     /// Turns entry `i`'s send or send-once right into a dead name if its
     /// port died (XNU's `ipc_right_check`). A pending dead-name request
     /// adds the user reference its notification carries.
+    ///
+    /// Inlined for the common case, a live port or no send right: every
+    /// name a message uses is checked.
+    #[inline]
     pub(crate) fn check_dead(&mut self, i: usize, d: &mut Deferred) -> bool {
         let e = &self.table[i];
         if e.bits & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE) == 0
@@ -224,13 +228,23 @@ impl SpaceInner {
         {
             return false;
         }
+        match &e.obj {
+            Object::Port(p) if !p.is_active() => self.convert_dead(i, d),
+            _ => false,
+        }
+    }
+
+    /// [`SpaceInner::check_dead`] for a send or send-once entry whose port
+    /// died.
+    #[cold]
+    #[inline(never)]
+    fn convert_dead(&mut self, i: usize, d: &mut Deferred) -> bool {
+        let e = &self.table[i];
         let kind = if e.bits & MACH_PORT_TYPE_SEND != 0 {
             Kind::Send
         } else {
             Kind::SendOnce
         };
-        // Borrowed: a live port (every send but a rare one) costs no
-        // reference count.
         let port = match &e.obj {
             Object::Port(p) if p.release_if_dead(kind) => p.clone(),
             _ => return false,

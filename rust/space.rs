@@ -504,6 +504,7 @@ impl SpaceInner {
     }
 
     /// The table index of `name` if it denotes a live entry.
+    #[inline]
     pub(crate) fn index_of(&self, name: u32) -> Option<usize> {
         if !name_valid(name) {
             return None;
