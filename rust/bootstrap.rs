@@ -17,14 +17,19 @@
 //! # Rules
 //!
 //! - A name is held by the user (effective kuid) who checked it in or
-//!   registered it. Lookups by that user find it; a name held by root (kuid
-//!   0, the initial user namespace's root) is found by everyone; a name
-//!   held by another user is `BOOTSTRAP_UNKNOWN_SERVICE` to the others.
+//!   registered it, and each user has names of its own, as each user has
+//!   its own bootstrap under launchd, whose parent is the system's: root's
+//!   names (kuid 0, the initial user namespace's root) are the system's,
+//!   found by everyone, before the user's own; a name held by another user
+//!   is `BOOTSTRAP_UNKNOWN_SERVICE` to the others. So no user can take a
+//!   name from another, nor keep it from them by taking it first (a
+//!   service started by root checks in a name a user took before it).
 //! - `bootstrap_check_in` of a free name makes a port, gives the caller its
 //!   receive right and keeps a send right for lookups. A name whose port
-//!   lives cannot be taken: `BOOTSTRAP_SERVICE_ACTIVE` for its own user,
-//!   `BOOTSTRAP_NOT_PRIVILEGED` for anyone else (launchd's answers to a
-//!   second check-in and to a hijack).
+//!   lives cannot be taken again: `BOOTSTRAP_SERVICE_ACTIVE` for its own
+//!   user; `BOOTSTRAP_NOT_PRIVILEGED` for another user while root holds it
+//!   (launchd's answers to a second check-in and to a hijack of a system
+//!   service).
 //! - `bootstrap_register` binds a name to a send right the caller gives,
 //!   with the same rules; registering `MACH_PORT_NULL` or a dead name binds
 //!   nothing and succeeds, as launchd.
@@ -79,9 +84,16 @@ pub(crate) const BOOTSTRAP_UNKNOWN_SERVICE: MachError = MachError(1102);
 pub(crate) const BOOTSTRAP_SERVICE_ACTIVE: MachError = MachError(1103);
 pub(crate) const BOOTSTRAP_NO_MEMORY: MachError = MachError(1105);
 
-/// A name as the table keys it: the bytes before the NUL, zero-padded, so
-/// that whatever follows the NUL in a request does not matter.
+/// A name: the bytes before the NUL, zero-padded, so that whatever
+/// follows the NUL in a request does not matter.
 type Name = [u8; BOOTSTRAP_MAX_NAME_LEN];
+
+/// A binding as the table keys it: its holder's effective kuid and its
+/// name, so each user's names are its own.
+type Key = (u32, Name);
+
+/// The kuid whose names every user finds (the system's, root's).
+const ROOT: u32 = 0;
 
 /// What one name costs its holder: its node, its watch and a send right.
 const NAME_BYTES: usize = 2 * core::mem::size_of::<Name>() + 128;
@@ -124,23 +136,22 @@ struct Table {
 
 /// # Invariants
 ///
-/// `held` counts, per user, the entries of `services` that user holds;
-/// users holding none have no node. Once `active` is false, `services`,
-/// `held`, `receive` and `ns` are empty and stay so.
+/// `held` counts, per user, the entries of `services` that user holds
+/// (those keyed by its kuid); users holding none have no node. Once
+/// `active` is false, `services`, `held`, `receive` and `ns` are empty
+/// and stay so.
 struct TableInner {
     active: bool,
     /// The receive right of the registry's port, held by the kernel.
     receive: Option<Right>,
     /// The namespace this registry serves, referenced while it does.
     ns: Option<IpcNs>,
-    services: RBTree<Name, Service>,
+    services: RBTree<Key, Service>,
     held: RBTree<u32, u32>,
 }
 
-/// A name's binding.
+/// A name's binding (its holder is its key's kuid).
 struct Service {
-    /// The holder's effective kuid.
-    owner: u32,
     /// The registry's send right to the service's port.
     send: Right,
     /// The name's memory on its holder's account.
@@ -159,15 +170,15 @@ struct Caller {
 /// Tells the table when a checked-in (or registered) port dies.
 struct Watch {
     table: Arc<Table>,
-    name: Name,
+    key: Key,
 }
 
 impl DeathWatch for Watch {
     fn port_died(&self, port: &Port) {
         let gone = {
             let mut g = self.table.inner.lock();
-            match g.services.get(&self.name) {
-                Some(s) if core::ptr::eq(&**s.send.port(), port) => g.remove(&self.name),
+            match g.services.get(&self.key) {
+                Some(s) if core::ptr::eq(&**s.send.port(), port) => g.remove(&self.key),
                 _ => None,
             }
         };
@@ -177,7 +188,7 @@ impl DeathWatch for Watch {
 
 /// Everything a name needs, allocated before the table is locked.
 struct Reserved {
-    node: RBTreeNodeReservation<Name, Service>,
+    node: RBTreeNodeReservation<Key, Service>,
     count: RBTreeNodeReservation<u32, u32>,
     charge: Charge,
 }
@@ -195,13 +206,14 @@ impl Reserved {
 }
 
 /// What leaves the table under its lock, dropped after it.
-type Gone = Option<RBTreeNode<Name, Service>>;
+type Gone = Option<RBTreeNode<Key, Service>>;
 
 impl TableInner {
-    /// Removes `name`, uncounting it from its holder.
-    fn remove(&mut self, name: &Name) -> Option<Service> {
-        let s = self.services.remove(name)?;
-        let last = match self.held.get_mut(&s.owner) {
+    /// Removes `key`, uncounting it from its holder.
+    fn remove(&mut self, key: &Key) -> Option<Service> {
+        let s = self.services.remove(key)?;
+        let owner = key.0;
+        let last = match self.held.get_mut(&owner) {
             Some(n) => {
                 *n = n.saturating_sub(1);
                 *n == 0
@@ -209,25 +221,44 @@ impl TableInner {
             None => false,
         };
         if last {
-            self.held.remove(&s.owner);
+            self.held.remove(&owner);
         }
         Some(s)
     }
 
-    /// The live binding of `name`; one whose port died is removed into
+    /// The live binding of `key`; one whose port died is removed into
     /// `gone` and reads as absent.
-    fn live(&mut self, name: &Name, gone: &mut Option<Service>) -> Option<&Service> {
-        let dead = !self.services.get(name)?.send.port().is_active();
+    fn live(&mut self, key: &Key, gone: &mut Option<Service>) -> Option<&Service> {
+        let dead = !self.services.get(key)?.send.port().is_active();
         if dead {
-            *gone = self.remove(name);
+            *gone = self.remove(key);
             return None;
         }
-        self.services.get(name)
+        self.services.get(key)
     }
 
-    /// Binds `name` to `send` for `owner`, unless a live binding holds it
-    /// or `owner` is at the limit. On refusal everything comes back, to be
-    /// dropped after the lock.
+    /// Why `owner` may not bind `name` now: its own live binding of it
+    /// (`BOOTSTRAP_SERVICE_ACTIVE`), or root's, for another user
+    /// (`BOOTSTRAP_NOT_PRIVILEGED`). Dead bindings met go into `gone`.
+    fn taken(
+        &mut self,
+        name: &Name,
+        owner: u32,
+        gone: &mut [Option<Service>; 2],
+    ) -> Option<MachError> {
+        let [own, root] = gone;
+        if self.live(&(owner, *name), own).is_some() {
+            return Some(BOOTSTRAP_SERVICE_ACTIVE);
+        }
+        if owner != ROOT && self.live(&(ROOT, *name), root).is_some() {
+            return Some(BOOTSTRAP_NOT_PRIVILEGED);
+        }
+        None
+    }
+
+    /// Binds `name` to `send` for `owner`, unless it is taken
+    /// ([`TableInner::taken`]) or `owner` is at the limit. On refusal
+    /// everything comes back, to be dropped after the lock.
     fn bind(
         &mut self,
         name: &Name,
@@ -235,12 +266,11 @@ impl TableInner {
         exempt: bool,
         send: Right,
         r: Reserved,
-        gone: &mut Option<Service>,
+        gone: &mut [Option<Service>; 2],
     ) -> core::result::Result<(), (MachError, Gone)> {
         let node = r.node.into_node(
-            *name,
+            (owner, *name),
             Service {
-                owner,
                 send,
                 _charge: r.charge,
             },
@@ -248,12 +278,7 @@ impl TableInner {
         if !self.active {
             return Err((BOOTSTRAP_NO_MEMORY, Some(node)));
         }
-        if let Some(s) = self.live(name, gone) {
-            let e = if s.owner == owner {
-                BOOTSTRAP_SERVICE_ACTIVE
-            } else {
-                BOOTSTRAP_NOT_PRIVILEGED
-            };
+        if let Some(e) = self.taken(name, owner, gone) {
             return Err((e, Some(node)));
         }
         let max = if exempt {
@@ -268,7 +293,7 @@ impl TableInner {
                 self.held.insert(r.count.into_node(owner, 1));
             }
         }
-        // No binding of `name` is left: nothing is replaced.
+        // No binding of `(owner, name)` is left: nothing is replaced.
         let replaced = self.services.insert(node);
         debug_assert!(replaced.is_none());
         Ok(())
@@ -318,12 +343,12 @@ impl Registry {
 
     /// What binding `name` needs, allocated before the table is locked:
     /// its node, its holder's count, its charge and its port's watch.
-    fn reserve(&self, name: &Name, quota: &Arc<Quota>) -> MachResult<(Reserved, Arc<Watch>)> {
+    fn reserve(&self, key: Key, quota: &Arc<Quota>) -> MachResult<(Reserved, Arc<Watch>)> {
         let r = Reserved::new(quota)?;
         let watch = Arc::new(
             Watch {
                 table: self.table.clone(),
-                name: *name,
+                key,
             },
             GFP_KERNEL_ACCOUNT,
         )
@@ -334,7 +359,7 @@ impl Registry {
     /// Binds `name` to `send` ([`TableInner::bind`]); what is refused, or
     /// replaced, is dropped after the lock.
     fn bind(&self, name: &Name, caller: Caller, send: Right, r: Reserved) -> MachResult {
-        let mut gone = None;
+        let mut gone = [None, None];
         let res = self
             .table
             .inner
@@ -348,7 +373,7 @@ impl Registry {
     }
 
     fn check_in(&self, name: &Name, caller: Caller, quota: &Arc<Quota>) -> MachResult<Right> {
-        let (r, watch) = self.reserve(name, quota)?;
+        let (r, watch) = self.reserve((caller.uid, *name), quota)?;
         let port = Port::new(quota).map_err(|_| BOOTSTRAP_NO_MEMORY)?;
         // Until the reply carries it away, dropping `receive` destroys the
         // port, which the table then forgets.
@@ -371,20 +396,14 @@ impl Registry {
             Carried::Right(r) => r,
             // launchd binds nothing to a null or dead port and succeeds.
             Carried::Null | Carried::Dead => {
-                let mut gone = None;
-                let res = {
-                    let mut g = self.table.inner.lock();
-                    match g.live(name, &mut gone) {
-                        Some(s) if s.owner == caller.uid => Err(BOOTSTRAP_SERVICE_ACTIVE),
-                        Some(_) => Err(BOOTSTRAP_NOT_PRIVILEGED),
-                        None => Ok(()),
-                    }
-                };
+                let mut gone = [None, None];
+                let taken = self.table.inner.lock().taken(name, caller.uid, &mut gone);
                 drop(gone);
-                return res;
+                return taken.map_or(Ok(()), Err);
             }
         };
-        let (r, watch) = self.reserve(name, quota)?;
+        let key = (caller.uid, *name);
+        let (r, watch) = self.reserve(key, quota)?;
         let target = send.port().clone();
         self.bind(name, caller, send, r)?;
         // A port already watched for another name is released lazily (see
@@ -393,24 +412,32 @@ impl Registry {
         target.set_death_watch(watch);
         if !target.is_active() {
             let mut gone = None;
-            let _ = self.table.inner.lock().live(name, &mut gone);
+            let _ = self.table.inner.lock().live(&key, &mut gone);
             drop(gone);
         }
         Ok(())
     }
 
+    /// Root's binding of `name` if it lives, else the caller's own.
     fn look_up(&self, name: &Name, caller: u32) -> MachResult<Right> {
-        let mut gone = None;
+        let [mut root, mut own] = [None, None];
         let res = {
             let mut g = self.table.inner.lock();
-            match g.live(name, &mut gone) {
-                Some(s) if s.owner == caller || s.owner == 0 => {
-                    s.send.port().copy_send().map_err(|_| BOOTSTRAP_NO_MEMORY)
-                }
-                _ => Err(BOOTSTRAP_UNKNOWN_SERVICE),
+            let port = match g.live(&(ROOT, *name), &mut root) {
+                Some(s) => Some(s.send.port().clone()),
+                None => g
+                    .live(&(caller, *name), &mut own)
+                    .map(|s| s.send.port().clone()),
+            };
+            // The binding holds a send right: the copy counts without the
+            // port's lock.
+            match port {
+                Some(p) => p.copy_send().map_err(|_| BOOTSTRAP_NO_MEMORY),
+                None => Err(BOOTSTRAP_UNKNOWN_SERVICE),
             }
         };
-        drop(gone);
+        drop(root);
+        drop(own);
         res
     }
 

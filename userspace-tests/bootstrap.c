@@ -312,10 +312,11 @@ TEST(check_in_twice_is_service_active_and_unknown_is_unknown)
 }
 
 /*
- * User A's name is private: user B and root do not find it, B cannot take
- * it (NOT_PRIVILEGED), another process of A finds it and cannot take it
- * either (SERVICE_ACTIVE); root's name is found by both users. Needs root
- * (to be two users); as another user it checks nothing.
+ * User A's name is private: user B and root do not find it, B checks in
+ * a name of its own of the same spelling without touching A's, another
+ * process of A finds A's and cannot take it (SERVICE_ACTIVE); root's name
+ * is found by both users. Needs root (to be two users); as another user it
+ * checks nothing.
  */
 TEST(a_users_name_is_private_and_roots_is_seen_by_all)
 {
@@ -352,13 +353,16 @@ TEST(a_users_name_is_private_and_roots_is_seen_by_all)
 	KR(bootstrap_look_up(bootstrap_port, uname, &p), BOOTSTRAP_UNKNOWN_SERVICE);
 	b = fork();
 	if (b == 0) {
+		mach_port_t q;
+
 		if (become(USER_B))
 			_exit(1);
 		if (bootstrap_look_up(bootstrap_port, uname, &p) != BOOTSTRAP_UNKNOWN_SERVICE)
 			_exit(2);
-		if (bootstrap_check_in(bootstrap_port, uname, &p) != BOOTSTRAP_NOT_PRIVILEGED)
+		/* B's own name of the same spelling, which A does not see. */
+		if (bootstrap_check_in(bootstrap_port, uname, &p) != KERN_SUCCESS)
 			_exit(3);
-		if (bootstrap_register(bootstrap_port, uname, MACH_PORT_NULL) != BOOTSTRAP_NOT_PRIVILEGED)
+		if (bootstrap_look_up(bootstrap_port, uname, &q) != KERN_SUCCESS || q != p)
 			_exit(4);
 		if (bootstrap_look_up(bootstrap_port, rname, &p) != KERN_SUCCESS)
 			_exit(5);
@@ -396,6 +400,81 @@ TEST(a_users_name_is_private_and_roots_is_seen_by_all)
 		_exit(bootstrap_check_in(bootstrap_port, uname, &p) == KERN_SUCCESS ? 0 : 2);
 	}
 	wait_exit0(b, "user B taking the freed name");
+}
+
+/*
+ * A name another user checked in first blocks no one (it used to: a user
+ * could squat the name of a root service before the service started, and
+ * root's check-in then failed with NOT_PRIVILEGED): root checks the name in
+ * all the same, and every user's lookup then finds root's port, the early
+ * user's included. While root holds it, another user cannot take it.
+ */
+TEST(a_name_squatted_by_a_user_is_still_roots_to_take)
+{
+	char name[64], c;
+	mach_port_t rp, p;
+	int held[2], go[2];
+	pid_t a, b;
+
+	if (geteuid() != 0)
+		return;
+	unique(name, sizeof(name), "squat");
+	EXPECT_EQ(pipe(held), 0);
+	EXPECT_EQ(pipe(go), 0);
+	b = fork();
+	if (b == 0) {
+		mach_port_t q;
+
+		close(held[0]);
+		close(go[1]);
+		if (become(USER_B))
+			_exit(1);
+		if (bootstrap_check_in(bootstrap_port, name, &p) != KERN_SUCCESS)
+			_exit(2);
+		if (write(held[1], "h", 1) != 1)
+			_exit(3);
+		if (read(go[0], &c, 1) != 1)
+			_exit(4);
+		/* Root's binding, not B's own shadowed one. */
+		if (bootstrap_look_up(bootstrap_port, name, &q) != KERN_SUCCESS)
+			_exit(5);
+		if (q == p)
+			_exit(6);
+		if (send_value(q, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 9, USER_B) != KERN_SUCCESS)
+			_exit(7);
+		_exit(0);
+	}
+	close(held[1]);
+	close(go[0]);
+	EXPECT_EQ(read(held[0], &c, 1), 1);
+	KR_OK(bootstrap_check_in(bootstrap_port, name, &rp));
+	a = fork();
+	if (a == 0) {
+		if (become(USER_A))
+			_exit(1);
+		if (bootstrap_look_up(bootstrap_port, name, &p) != KERN_SUCCESS)
+			_exit(2);
+		if (send_value(p, MACH_MSG_TYPE_COPY_SEND, MACH_PORT_NULL, 9, USER_A) != KERN_SUCCESS)
+			_exit(3);
+		if (bootstrap_check_in(bootstrap_port, name, &p) != BOOTSTRAP_NOT_PRIVILEGED)
+			_exit(4);
+		if (bootstrap_register(bootstrap_port, name, MACH_PORT_NULL) != BOOTSTRAP_NOT_PRIVILEGED)
+			_exit(5);
+		_exit(0);
+	}
+	wait_exit0(a, "user A");
+	EXPECT_EQ(write(go[1], "g", 1), 1);
+	wait_exit0(b, "user B, the squatter");
+	{
+		struct value_rcv r;
+
+		KR_OK(receive_value(rp, &r, 5000));
+		EXPECT_EQ(r.m.value, USER_A);
+		KR_OK(receive_value(rp, &r, 5000));
+		EXPECT_EQ(r.m.value, USER_B);
+	}
+	/* Root's check-in again: its own name, active. */
+	KR(bootstrap_check_in(bootstrap_port, name, &p), BOOTSTRAP_SERVICE_ACTIVE);
 }
 
 /* Names with their NUL past 127 bytes are cut as MIG's client cuts them;

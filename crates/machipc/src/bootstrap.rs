@@ -59,7 +59,7 @@ const MIG_REPLY_MISMATCH: i32 = -301;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BootstrapError {
-    /// `BOOTSTRAP_NOT_PRIVILEGED` (1100): the name is another user's.
+    /// `BOOTSTRAP_NOT_PRIVILEGED` (1100): root holds the name.
     NotPrivileged,
     /// `BOOTSTRAP_NAME_IN_USE` (1101).
     NameInUse,
@@ -220,7 +220,7 @@ fn rpc(task: &Task, id: i32, name: &str, ports: Vec<Carry>) -> Result<Option<Rec
 /// `bootstrap_check_in`: the receive right of the service `name`, made if
 /// the name is free (or its earlier port died). Fails with
 /// [`BootstrapError::ServiceActive`] while the name's port lives, and
-/// [`BootstrapError::NotPrivileged`] if another user holds it.
+/// [`BootstrapError::NotPrivileged`] if root holds it (for another user).
 pub fn check_in(task: &Task, name: &str) -> Result<ReceiveRight> {
     match rpc(task, BOOTSTRAP_CHECK_IN, name, Vec::new())? {
         Some(ReceivedRight::Receive(r)) => Ok(r),
