@@ -53,7 +53,11 @@ static kern_return_t name_rpc(mach_port_t bp, int id, const char *name, mach_msg
 	if (kr != KERN_SUCCESS)
 		return kr;
 	if (type != want) {
-		mach_port_deallocate(mach_task_self(), p);
+		/* Released whatever it is: a receive right, too. */
+		if (type == MACH_MSG_TYPE_PORT_RECEIVE)
+			mach_port_mod_refs(mach_task_self(), p, MACH_PORT_RIGHT_RECEIVE, -1);
+		else
+			mach_port_deallocate(mach_task_self(), p);
 		return MIG_TYPE_ERROR;
 	}
 	*sp = p;

@@ -115,6 +115,27 @@ kern_return_t machipc_mig_simple(mach_port_t task, int id, const void *args, siz
 	return KERN_SUCCESS;
 }
 
+/*
+ * The answer of a reply that carries one port (or a mig_reply_error_t), as
+ * MIG's client checks it: a complex reply must be exactly one port
+ * descriptor, or it is MIG_TYPE_ERROR and destroyed with whatever it
+ * brought (a server may be any task: a supervisor's bootstrap port).
+ */
+static kern_return_t port_reply(struct mig_reply *rep, mach_port_t *port, mach_msg_type_name_t *type)
+{
+	if (!(rep->h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
+		return rep->simple.ret != KERN_SUCCESS ? rep->simple.ret : MIG_TYPE_ERROR;
+	if (rep->h.msgh_size != sizeof(rep->h) + sizeof(rep->port) || rep->port.body.msgh_descriptor_count != 1 ||
+	    rep->port.port.type != MACH_MSG_PORT_DESCRIPTOR) {
+		mach_msg_destroy(&rep->h);
+		return MIG_TYPE_ERROR;
+	}
+	*port = rep->port.port.name;
+	if (type)
+		*type = rep->port.port.disposition;
+	return KERN_SUCCESS;
+}
+
 /* A routine whose reply carries one port (or a mig_reply_error_t). */
 kern_return_t machipc_mig_port_out(mach_port_t task, int id, const void *args, size_t nargs, mach_port_t *port,
 				   mach_msg_type_name_t *type)
@@ -124,12 +145,7 @@ kern_return_t machipc_mig_port_out(mach_port_t task, int id, const void *args, s
 
 	if (kr != KERN_SUCCESS)
 		return kr;
-	if (!(rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
-		return rep.simple.ret != KERN_SUCCESS ? rep.simple.ret : MIG_TYPE_ERROR;
-	*port = rep.port.port.name;
-	if (type)
-		*type = rep.port.port.disposition;
-	return KERN_SUCCESS;
+	return port_reply(&rep, port, type);
 }
 
 /* Sends a request carrying one port descriptor, then NDR + `nargs` bytes of
@@ -165,6 +181,11 @@ kern_return_t machipc_mig_port_in(mach_port_t task, int id, mach_port_t port, ma
 
 	if (kr != KERN_SUCCESS)
 		return kr;
+	/* A return code alone: a reply that brings anything is malformed. */
+	if (rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX) {
+		mach_msg_destroy(&rep.h);
+		return MIG_TYPE_ERROR;
+	}
 	return rep.simple.ret;
 }
 
@@ -178,10 +199,7 @@ kern_return_t machipc_mig_port_in_out(mach_port_t task, int id, mach_port_t port
 
 	if (kr != KERN_SUCCESS)
 		return kr;
-	if (!(rep.h.msgh_bits & MACH_MSGH_BITS_COMPLEX))
-		return rep.simple.ret != KERN_SUCCESS ? rep.simple.ret : MIG_TYPE_ERROR;
-	*out = rep.port.port.name;
-	return KERN_SUCCESS;
+	return port_reply(&rep, out, NULL);
 }
 
 /* A *_info routine (task_info, thread_info, host_info): the request carries the

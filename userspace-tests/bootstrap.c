@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -677,6 +678,127 @@ TEST(strerror_has_launchds_texts)
 	EXPECT_TRUE(!strcmp(bootstrap_strerror(MACH_SEND_INVALID_DEST), mach_error_string(MACH_SEND_INVALID_DEST)));
 	EXPECT_EQ(BOOTSTRAP_NO_CHILDREN, 1106);
 	EXPECT_EQ(BOOTSTRAP_MAX_NAME_LEN, sizeof(name_t));
+}
+
+/* The names of the caller's space, counted. */
+static int count_names(void)
+{
+	mach_port_name_array_t names;
+	mach_port_type_array_t types;
+	mach_msg_type_number_t n = 0, tn;
+
+	if (mach_port_names(mach_task_self(), &names, &n, &types, &tn) != KERN_SUCCESS)
+		return -1;
+	vm_deallocate(mach_task_self(), (vm_address_t)names, n * sizeof(*names));
+	vm_deallocate(mach_task_self(), (vm_address_t)types, tn * sizeof(*types));
+	return (int)n;
+}
+
+/* One malformed reply to a bootstrap request received on `sup`; false if
+ * none came (the client stopped early: its status says why). */
+static bool hostile_reply(mach_port_t sup, int want_id, int how)
+{
+	struct {
+		mach_msg_header_t h;
+		char body[200];
+		mach_msg_max_trailer_t t;
+	} req;
+	struct {
+		mach_msg_header_t h;
+		mach_msg_body_t body;
+		union {
+			mach_msg_port_descriptor_t port[2];
+			mach_msg_ool_descriptor_t ool;
+		};
+	} rep;
+	static char region[4096];
+	mach_port_t a, b;
+
+	if (mach_msg(&req.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(req), sup, 5000, MACH_PORT_NULL))
+		return false;
+	EXPECT_EQ(req.h.msgh_id, want_id);
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &a));
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &b));
+	memset(&rep, 0, sizeof(rep));
+	rep.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0) | MACH_MSGH_BITS_COMPLEX;
+	rep.h.msgh_remote_port = req.h.msgh_remote_port;
+	rep.h.msgh_id = want_id + 100;
+	rep.body.msgh_descriptor_count = 1;
+	rep.h.msgh_size = sizeof(rep.h) + sizeof(rep.body) + sizeof(rep.port[0]);
+	rep.port[0].name = a;
+	rep.port[0].type = MACH_MSG_PORT_DESCRIPTOR;
+	switch (how) {
+	case 0: /* a receive right where a send right is due */
+		rep.port[0].disposition = MACH_MSG_TYPE_MOVE_RECEIVE;
+		break;
+	case 1: /* two rights where one is due */
+		rep.body.msgh_descriptor_count = 2;
+		rep.h.msgh_size += sizeof(rep.port[1]);
+		rep.port[0].disposition = MACH_MSG_TYPE_MAKE_SEND;
+		rep.port[1].name = b;
+		rep.port[1].disposition = MACH_MSG_TYPE_MAKE_SEND;
+		rep.port[1].type = MACH_MSG_PORT_DESCRIPTOR;
+		break;
+	case 2: /* memory where a right is due */
+		memset(&rep.ool, 0, sizeof(rep.ool));
+		rep.h.msgh_size = sizeof(rep.h) + sizeof(rep.body) + sizeof(rep.ool);
+		rep.ool.address = region;
+		rep.ool.size = sizeof(region);
+		rep.ool.copy = MACH_MSG_VIRTUAL_COPY;
+		rep.ool.type = MACH_MSG_OOL_DESCRIPTOR;
+		break;
+	default: /* a right where a return code alone is due */
+		rep.port[0].disposition = MACH_MSG_TYPE_MAKE_SEND;
+		break;
+	}
+	KR_OK(mach_msg(&rep.h, MACH_SEND_MSG, rep.h.msgh_size, 0, 0, 0, 0));
+	mach_port_mod_refs(mach_task_self(), a, MACH_PORT_RIGHT_RECEIVE, -1);
+	mach_port_mod_refs(mach_task_self(), b, MACH_PORT_RIGHT_RECEIVE, -1);
+	return true;
+}
+
+/*
+ * libmach's bootstrap calls against a hostile server (a supervisor serving
+ * its children's bootstrap port): a reply of the wrong shape is
+ * MIG_TYPE_ERROR, and every right it brought is released, none left as a
+ * name in the caller's space (a receive right where a send right is due,
+ * two rights where one is, memory where a right is, a right where only a
+ * return code is).
+ */
+TEST(malformed_bootstrap_replies_leave_no_rights_behind)
+{
+	mach_port_t sup = new_port();
+	pid_t pid;
+
+	KR_OK(task_set_special_port(mach_task_self(), TASK_BOOTSTRAP_PORT, sup));
+	pid = fork();
+	if (pid == 0) {
+		mach_port_t s = MACH_PORT_NULL;
+		int n;
+
+		mig_get_reply_port();
+		n = count_names();
+		if (bootstrap_look_up(bootstrap_port, "test.hostile", &s) != MIG_TYPE_ERROR)
+			_exit(1);
+		if (count_names() != n)
+			_exit(2);
+		if (bootstrap_check_in(bootstrap_port, "test.hostile", &s) != MIG_TYPE_ERROR)
+			_exit(3);
+		if (count_names() != n)
+			_exit(4);
+		if (bootstrap_look_up(bootstrap_port, "test.hostile", &s) != MIG_TYPE_ERROR)
+			_exit(5);
+		if (count_names() != n)
+			_exit(6);
+		if (bootstrap_register(bootstrap_port, "test.hostile", MACH_PORT_NULL) != MIG_TYPE_ERROR)
+			_exit(7);
+		if (count_names() != n)
+			_exit(8);
+		_exit(0);
+	}
+	if (hostile_reply(sup, 404, 0) && hostile_reply(sup, 402, 1) && hostile_reply(sup, 404, 2))
+		hostile_reply(sup, 403, 3);
+	wait_exit0(pid, "client of a hostile bootstrap server");
 }
 
 /*
