@@ -70,7 +70,9 @@ mod c {
             usage: *mut u64,
         ) -> bool;
         pub(super) fn machipc_shim_get_thread_pid() -> *mut c_void;
-        pub(super) fn machipc_shim_thread_alive(pid: *mut c_void) -> bool;
+        pub(super) fn machipc_shim_thread_exec_id(pid: *mut c_void, id: *mut u64) -> bool;
+        pub(super) fn machipc_shim_thread_image_lock(pid: *mut c_void, exec_id: u64)
+            -> *mut c_void;
         pub(super) fn machipc_shim_thread_in(pid: *mut c_void, tgid: *mut c_void) -> bool;
         pub(super) fn machipc_shim_threads(
             tgid: *mut c_void,
@@ -556,10 +558,26 @@ impl ThreadPid {
         self.0 as usize
     }
 
-    /// Whether the thread still runs (it has not begun to exit).
-    pub(crate) fn is_alive(&self) -> bool {
+    /// The program image the thread runs (its `self_exec_id`); `None` once
+    /// it has begun to exit.
+    pub(crate) fn exec_id(&self) -> Option<u64> {
+        let mut id = 0u64;
+        // SAFETY: By the type invariant the pid is valid; the shim writes
+        // `id` only.
+        unsafe { c::machipc_shim_thread_exec_id(self.0, &mut id) }.then_some(id)
+    }
+
+    /// Holds the thread at image `exec_id` (its process can start no
+    /// `execve` while the returned lock lives); `None` if it has begun to
+    /// exit or exec'd since. Sleeps; the caller must hold no spinlock.
+    pub(crate) fn lock_image(&self, exec_id: u64) -> Option<ImageLock> {
         // SAFETY: By the type invariant the pid is valid.
-        unsafe { c::machipc_shim_thread_alive(self.0) }
+        let t = unsafe { c::machipc_shim_thread_image_lock(self.0, exec_id) };
+        if t.is_null() {
+            return None;
+        }
+        // INVARIANT: A non-null result holds the lock and a task reference.
+        Some(ImageLock(t))
     }
 
     /// Whether the thread belongs to the process `tgid`.
@@ -616,8 +634,8 @@ pub(crate) struct TaskUsage {
 ///
 /// # Invariants
 ///
-/// `0` is a task returned by `machipc_shim_image_lock`, whose lock and
-/// reference this owns.
+/// `0` is a task returned by `machipc_shim_image_lock` or
+/// `machipc_shim_thread_image_lock`, whose lock and reference this owns.
 pub(crate) struct ImageLock(*mut core::ffi::c_void);
 
 impl Drop for ImageLock {

@@ -292,7 +292,7 @@ fn thread_special_port(t: &Thread, which: u32) -> MachResult<Carried> {
     const THREAD_KERNEL_PORT: u32 = 1;
     const THREAD_INSPECT_PORT: u32 = 2;
     const THREAD_READ_PORT: u32 = 3;
-    if t.reap_if_exited() {
+    if t.reap_if_gone() {
         return Err(KERN_FAILURE);
     }
     match which {
@@ -585,10 +585,21 @@ pub(crate) fn serve_request(mut req: KmsgBox, run: impl FnOnce(&mut Kmsg) -> Rep
     answer(reply_to, id, reply);
 }
 
-/// Serves one request sent to the port of `thread`.
+/// Serves one request sent to the port of `thread`, with the thread held
+/// at the port's program image (`thread.rs`): a thread gone (exited, or
+/// exec'd since) is found so by its routines, which answer as XNU's for an
+/// inactive thread.
 pub(crate) fn serve_thread(thread: &Thread, req: KmsgBox) {
     serve_request(req, |req| {
-        dispatch(thread, THREAD_ROUTINES, req, 0, |_, _| Ok(()))
+        let image = thread.hold_image();
+        if image.is_none() && !thread.reap_if_gone() {
+            // Not gone: the wait for the image was interrupted (a fatal
+            // signal for the sender).
+            return error(KERN_ABORTED);
+        }
+        let r = dispatch(thread, THREAD_ROUTINES, req, 0, |_, _| Ok(()));
+        drop(image);
+        r
     });
 }
 

@@ -859,19 +859,58 @@ static bool machipc_thread_exiting(struct task_struct *t)
 }
 
 /*
- * Whether the thread `pid` still runs: it is still attached to its pid
- * and has not begun to exit (do_exit sets PF_EXITING first thing).
+ * The program image the thread `pid` runs (its self_exec_id); false once it
+ * has begun to exit. A thread port keeps it from when it was made.
  */
-bool machipc_shim_thread_alive(void *pid)
+bool machipc_shim_thread_exec_id(void *pid, u64 *id)
 {
 	struct task_struct *t;
-	bool alive;
+	bool live;
 
 	rcu_read_lock();
 	t = pid_task(pid, PIDTYPE_PID);
-	alive = t && !machipc_thread_exiting(t);
+	live = t && !machipc_thread_exiting(t);
+	if (live)
+		*id = READ_ONCE(t->self_exec_id);
 	rcu_read_unlock();
-	return alive;
+	return live;
+}
+
+/*
+ * Holds the thread `pid` at image `exec_id`, as machipc_shim_image_lock
+ * holds a process: its process's exec_update_lock, read, and under it the
+ * thread alive and still at that image. A non-leader thread's exec swaps
+ * its pid with the leader's (de_thread), so the task is looked up again
+ * under the lock; both are of one thread group, one signal struct. Returns
+ * the task for machipc_shim_image_unlock(), or NULL (gone, exec'd, or a
+ * fatal signal pending for the caller).
+ */
+void *machipc_shim_thread_image_lock(void *pid, u64 exec_id)
+{
+	struct task_struct *t, *now;
+	bool same;
+
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_PID);
+	if (t)
+		get_task_struct(t);
+	rcu_read_unlock();
+	if (!t)
+		return NULL;
+	if (down_read_killable(&t->signal->exec_update_lock)) {
+		put_task_struct(t);
+		return NULL;
+	}
+	rcu_read_lock();
+	now = pid_task(pid, PIDTYPE_PID);
+	same = now && !machipc_thread_exiting(now) && READ_ONCE(now->self_exec_id) == exec_id;
+	rcu_read_unlock();
+	if (!same) {
+		up_read(&t->signal->exec_update_lock);
+		put_task_struct(t);
+		return NULL;
+	}
+	return t;
 }
 
 /* Whether the thread `pid` belongs to the process `tgid`. */

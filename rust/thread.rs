@@ -18,6 +18,14 @@
 //! next `task_threads` or `mach_thread_self` of a new thread, and at the
 //! latest when the task's space is torn down.
 //!
+//! A port stands for its thread in one program image: the one it ran when
+//! the port was made. XNU gives a thread new ports at exec
+//! (`ipc_thread_reset`), so a port handed out before an exec (of a setuid
+//! program, say) never reads or names the thread in the new image; here a
+//! thread that has exec'd since counts as gone, as one that has exited, and
+//! each request is served with the image held (no exec can start
+//! meanwhile).
+//!
 //! `Thread::receive` is a leaf lock (see the crate root): it is held only
 //! to take the right out.
 
@@ -27,7 +35,7 @@ use kernel::rbtree::RBTreeNode;
 use kernel::sync::{Arc, SpinLock};
 
 use crate::error::*;
-use crate::ffi::ThreadPid;
+use crate::ffi::{ImageLock, ThreadPid};
 use crate::kmsg::KmsgBox;
 use crate::port::Port;
 use crate::right::Deferred;
@@ -50,6 +58,8 @@ pub(crate) const MAX_TASK_THREADS: usize = crate::mach_msg::MAX_MSG_RIGHTS;
 #[pin_data]
 pub(crate) struct Thread {
     pub(crate) pid: ThreadPid,
+    /// The program image the thread ran when the port was made.
+    exec_id: u64,
     pub(crate) port: Arc<Port>,
     #[pin]
     receive: SpinLock<Option<Right>>,
@@ -65,9 +75,21 @@ impl Thread {
         }
     }
 
-    /// Kills the port if the thread has exited; whether it had.
-    pub(crate) fn reap_if_exited(&self) -> bool {
-        if self.pid.is_alive() {
+    /// Whether the thread has exited, or exec'd since the port was made.
+    fn is_gone(&self) -> bool {
+        self.pid.exec_id() != Some(self.exec_id)
+    }
+
+    /// Holds the thread at the port's image (see the module doc); `None`
+    /// if it is gone. Sleeps.
+    pub(crate) fn hold_image(&self) -> Option<ImageLock> {
+        self.pid.lock_image(self.exec_id)
+    }
+
+    /// Kills the port if the thread is gone (exited, or exec'd since the
+    /// port was made); whether it was.
+    pub(crate) fn reap_if_gone(&self) -> bool {
+        if !self.is_gone() {
             return false;
         }
         let mut d = Deferred::new();
@@ -92,6 +114,9 @@ impl crate::port::KernelObject for Thread {
 /// Makes a thread object and its port, charged to `space`; the caller
 /// either installs it in the space or kills it.
 fn make(space: &Space, pid: ThreadPid) -> MachResult<Arc<Thread>> {
+    // A thread that began to exit meanwhile gets a port that is found gone
+    // at its first use.
+    let exec_id = pid.exec_id().unwrap_or(space.exec_id);
     let port = Port::new(&space.quota)?;
     // Until the thread holds it, dropping `receive` destroys the port.
     let receive = Right::from_counted(Kind::Receive, port.clone());
@@ -99,6 +124,7 @@ fn make(space: &Space, pid: ThreadPid) -> MachResult<Arc<Thread>> {
     let t = Arc::pin_init(
         pin_init!(Thread {
             pid,
+            exec_id,
             port: held,
             receive <- new_spinlock!(Some(receive), "Thread::receive"),
         }),
@@ -109,14 +135,14 @@ fn make(space: &Space, pid: ThreadPid) -> MachResult<Arc<Thread>> {
     Ok(t)
 }
 
-/// Moves the threads of `g` that have exited out of the table, their ports
+/// Moves the threads of `g` that are gone out of the table, their ports
 /// killed into `d`.
 fn sweep(g: &mut SpaceInner, d: &mut Deferred) {
     let mut kept = 0;
     let mut cur = g.threads.cursor_front_mut();
     while let Some(c) = cur {
         let (_, t) = c.current();
-        if t.pid.is_alive() {
+        if !t.is_gone() {
             kept += 1;
             cur = c.move_next();
             continue;
@@ -142,16 +168,26 @@ fn sweep_on_add(g: &mut SpaceInner, d: &mut Deferred) {
 /// none: the same port for the same thread every time. The caller has
 /// checked that the thread is the task's.
 fn thread_of(space: &Space, pid: ThreadPid) -> MachResult<Arc<Thread>> {
+    let key = pid.key();
+    let mut d = Deferred::new();
     {
-        let g = space.inner.lock();
+        let mut g = space.inner.lock();
         if !g.active {
             return Err(KERN_INVALID_TASK);
         }
-        if let Some(t) = g.threads.get(&pid.key()) {
-            return Ok(t.clone());
+        match g.threads.get(&key) {
+            Some(t) if !t.is_gone() => return Ok(t.clone()),
+            // The thread exec'd since its port was made (an exited one is
+            // not asked for): that port dies, the new image gets its own.
+            Some(_) => {
+                if let Some(old) = g.threads.remove(&key) {
+                    old.kill(&mut d);
+                }
+            }
+            None => {}
         }
     }
-    let key = pid.key();
+    drop(d);
     let t = make(space, pid)?;
     let mut d = Deferred::new();
     let node = match RBTreeNode::new(key, t.clone(), GFP_KERNEL_ACCOUNT) {

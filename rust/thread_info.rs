@@ -133,11 +133,16 @@ impl Info {
 /// `thread_info(thread, flavor, info, &count)`: `count` is the caller's
 /// (clamped to `THREAD_INFO_MAX` by MIG); a smaller one than the flavor's
 /// is `KERN_INVALID_ARGUMENT`, as an unknown flavor; a thread that has
-/// exited is `KERN_TERMINATED` (and its port dies).
+/// exited, or exec'd since its port was made, is `KERN_TERMINATED` (and
+/// its port dies).
 pub(crate) fn thread_info(thread: &Thread, flavor: u32, count: u32) -> MachResult<Info> {
     let count = count.min(THREAD_INFO_MAX);
+    // Gone before the read, or exiting during it.
+    if thread.reap_if_gone() {
+        return Err(KERN_TERMINATED);
+    }
     let Some(u) = thread.pid.info() else {
-        thread.reap_if_exited();
+        thread.reap_if_gone();
         return Err(KERN_TERMINATED);
     };
     let need = match flavor {

@@ -4,6 +4,7 @@
  * thread_info, with XNU's answers (ports, rights, layouts, counts, errors).
  */
 #include <mach/mach.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -233,6 +234,64 @@ TEST(task_threads_reply_is_an_ool_ports_descriptor_as_xnu)
 	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)names, sizeof(names[0])));
 	KR_OK(mach_port_mod_refs(mach_task_self(), me, MACH_PORT_RIGHT_SEND, -2));
 	KR_OK(mach_port_mod_refs(mach_task_self(), reply, MACH_PORT_RIGHT_RECEIVE, -1));
+}
+
+/*
+ * A thread port serves only the program image its thread ran when it was
+ * made, as XNU gives a thread new ports at exec (ipc_thread_reset): else a
+ * process could hand its thread's port to a helper, exec a setuid program
+ * and let the helper read that program's thread (its TLS address, which
+ * THREAD_IDENTIFIER_INFO reports, is an ASLR secret; its times and name).
+ * The child keeps its space across the exec (its /dev/machipc descriptor
+ * without close-on-exec), so only the image check can stop the port.
+ */
+TEST(thread_port_serves_no_image_after_exec)
+{
+	thread_extended_info_data_t e;
+	mach_msg_type_number_t n;
+	thread_act_array_t list;
+	mach_port_t task, th;
+	int ready[2], go[2], dev;
+	kern_return_t kr = KERN_SUCCESS;
+	pid_t pid;
+	char c;
+
+	EXPECT_EQ(pipe(ready), 0);
+	EXPECT_EQ(pipe(go), 0);
+	pid = fork();
+	if (pid == 0) {
+		(void)mach_task_self();
+		dev = machipc_device_fd();
+		if (dev < 0 || fcntl(dev, F_SETFD, 0) != 0)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(2);
+		execl("/bin/sleep", "sleep", "20", (char *)NULL);
+		_exit(3);
+	}
+	EXPECT_EQ(read(ready[0], &c, 1), 1);
+	KR_OK(task_for_pid(mach_task_self(), pid, &task));
+	KR_OK(task_threads(task, &list, &n));
+	EXPECT_EQ(n, 1);
+	th = list[0];
+	n = THREAD_EXTENDED_INFO_COUNT;
+	KR_OK(thread_info(th, THREAD_EXTENDED_INFO, (thread_info_t)&e, &n));
+	EXPECT_TRUE(strcmp(e.pth_name, "sleep") != 0);
+	EXPECT_EQ(write(go[1], "g", 1), 1);
+	/* Until the exec is done the old image answers; after it, nothing. */
+	for (int i = 0; i < 500 && kr == KERN_SUCCESS; i++) {
+		n = THREAD_EXTENDED_INFO_COUNT;
+		kr = thread_info(th, THREAD_EXTENDED_INFO, (thread_info_t)&e, &n);
+		if (kr == KERN_SUCCESS && !strcmp(e.pth_name, "sleep"))
+			FAILF("thread_info through a port made before exec reads the new image");
+		usleep(10000);
+	}
+	EXPECT_TRUE(kr == KERN_TERMINATED || kr == MACH_SEND_INVALID_DEST);
+	kill(pid, SIGKILL);
+	EXPECT_EQ(waitpid(pid, NULL, 0), pid);
+	KR_OK(mach_port_deallocate(mach_task_self(), th));
+	KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)list, sizeof(*list)));
+	KR_OK(mach_port_deallocate(mach_task_self(), task));
 }
 
 TEST(thread_port_dies_when_its_thread_exits)
