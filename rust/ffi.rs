@@ -467,12 +467,7 @@ impl PidRef {
     /// Sleeps; the caller must hold no spinlock.
     pub(crate) fn lock_image(&self, exec_id: u64) -> Option<ImageLock> {
         // SAFETY: By the type invariant the pid is valid.
-        let t = unsafe { c::machipc_shim_image_lock(self.0, exec_id) };
-        if t.is_null() {
-            return None;
-        }
-        // INVARIANT: A non-null result holds the lock and a task reference.
-        Some(ImageLock(t))
+        ImageLock::of(unsafe { c::machipc_shim_image_lock(self.0, exec_id) })
     }
 }
 
@@ -572,12 +567,7 @@ impl ThreadPid {
     /// exit or exec'd since. Sleeps; the caller must hold no spinlock.
     pub(crate) fn lock_image(&self, exec_id: u64) -> Option<ImageLock> {
         // SAFETY: By the type invariant the pid is valid.
-        let t = unsafe { c::machipc_shim_thread_image_lock(self.0, exec_id) };
-        if t.is_null() {
-            return None;
-        }
-        // INVARIANT: A non-null result holds the lock and a task reference.
-        Some(ImageLock(t))
+        ImageLock::of(unsafe { c::machipc_shim_thread_image_lock(self.0, exec_id) })
     }
 
     /// Whether the thread belongs to the process `tgid`.
@@ -637,6 +627,21 @@ pub(crate) struct TaskUsage {
 /// `0` is a task returned by `machipc_shim_image_lock` or
 /// `machipc_shim_thread_image_lock`, whose lock and reference this owns.
 pub(crate) struct ImageLock(*mut core::ffi::c_void);
+
+impl ImageLock {
+    /// The lock a shim call returned: `None` for null, else it holds the
+    /// lock and a task reference.
+    fn of(t: *mut core::ffi::c_void) -> Option<ImageLock> {
+        // No `then_some`: it would make (and drop, unlocking) an
+        // `ImageLock` of null too.
+        if t.is_null() {
+            return None;
+        }
+        // INVARIANT: A non-null result of either image-lock call holds the
+        // lock and a task reference, which the new `ImageLock` owns.
+        Some(ImageLock(t))
+    }
+}
 
 impl Drop for ImageLock {
     fn drop(&mut self) {

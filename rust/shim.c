@@ -303,6 +303,12 @@ static bool machipc_group_exited(struct task_struct *leader)
 	return READ_ONCE(leader->exit_state) && thread_group_empty(leader);
 }
 
+/* Whether the task behind `pid` (held under RCU) has begun to exit. */
+static bool machipc_thread_exiting(struct task_struct *t)
+{
+	return (READ_ONCE(t->flags) & PF_EXITING) || READ_ONCE(t->exit_state);
+}
+
 /* The leader of the process `pid`, referenced; NULL once the process has exited. */
 static struct task_struct *machipc_live_task(struct pid *pid)
 {
@@ -372,6 +378,36 @@ bool machipc_shim_exec_id(void *pid, u64 *id)
 }
 
 /*
+ * Takes the exec_update_lock of `t`'s process for reading and checks under
+ * it that the task `pid` names (as `type`: the process, or one thread) is
+ * alive and still runs image `exec_id`. The task is looked up again under
+ * the lock: a non-leader thread's exec swaps its pid with the leader's
+ * (de_thread), within one thread group, one signal struct. Returns `t`,
+ * whose reference the caller gave, or NULL with the reference dropped.
+ */
+static void *machipc_image_hold(struct task_struct *t, struct pid *pid, enum pid_type type, u64 exec_id)
+{
+	struct task_struct *now;
+	bool same;
+
+	if (down_read_killable(&t->signal->exec_update_lock)) {
+		put_task_struct(t);
+		return NULL;
+	}
+	rcu_read_lock();
+	now = pid_task(pid, type);
+	same = now && !(type == PIDTYPE_TGID ? machipc_group_exited(now) : machipc_thread_exiting(now)) &&
+	       READ_ONCE(now->self_exec_id) == exec_id;
+	rcu_read_unlock();
+	if (!same) {
+		up_read(&t->signal->exec_update_lock);
+		put_task_struct(t);
+		return NULL;
+	}
+	return t;
+}
+
+/*
  * Holds the process `pid` at image `exec_id`: takes its exec_update_lock
  * for reading (as mm_access() does) and checks, under it, that the process
  * is alive and has not exec'd since. execve() increments self_exec_id and
@@ -382,26 +418,9 @@ bool machipc_shim_exec_id(void *pid, u64 *id)
  */
 void *machipc_shim_image_lock(void *pid, u64 exec_id)
 {
-	struct task_struct *t = machipc_live_task(pid), *now;
-	bool same;
+	struct task_struct *t = machipc_live_task(pid);
 
-	if (!t)
-		return NULL;
-	if (down_read_killable(&t->signal->exec_update_lock)) {
-		put_task_struct(t);
-		return NULL;
-	}
-	/* The leader may have changed (a non-leader thread exec'd). */
-	rcu_read_lock();
-	now = pid_task(pid, PIDTYPE_TGID);
-	same = now && !machipc_group_exited(now) && READ_ONCE(now->self_exec_id) == exec_id;
-	rcu_read_unlock();
-	if (!same) {
-		up_read(&t->signal->exec_update_lock);
-		put_task_struct(t);
-		return NULL;
-	}
-	return t;
+	return t ? machipc_image_hold(t, pid, PIDTYPE_TGID, exec_id) : NULL;
 }
 
 void machipc_shim_image_unlock(void *task)
@@ -852,12 +871,6 @@ void *machipc_shim_get_thread_pid(void)
 	return get_pid(task_pid(current));
 }
 
-/* Whether the task behind `pid` (held under RCU) has begun to exit. */
-static bool machipc_thread_exiting(struct task_struct *t)
-{
-	return (READ_ONCE(t->flags) & PF_EXITING) || READ_ONCE(t->exit_state);
-}
-
 /*
  * The program image the thread `pid` runs (its self_exec_id); false once it
  * has begun to exit. A thread port keeps it from when it was made.
@@ -878,39 +891,20 @@ bool machipc_shim_thread_exec_id(void *pid, u64 *id)
 
 /*
  * Holds the thread `pid` at image `exec_id`, as machipc_shim_image_lock
- * holds a process: its process's exec_update_lock, read, and under it the
- * thread alive and still at that image. A non-leader thread's exec swaps
- * its pid with the leader's (de_thread), so the task is looked up again
- * under the lock; both are of one thread group, one signal struct. Returns
- * the task for machipc_shim_image_unlock(), or NULL (gone, exec'd, or a
- * fatal signal pending for the caller).
+ * holds a process (machipc_image_hold). Returns the task for
+ * machipc_shim_image_unlock(), or NULL (gone, exec'd, or a fatal signal
+ * pending for the caller).
  */
 void *machipc_shim_thread_image_lock(void *pid, u64 exec_id)
 {
-	struct task_struct *t, *now;
-	bool same;
+	struct task_struct *t;
 
 	rcu_read_lock();
 	t = pid_task(pid, PIDTYPE_PID);
 	if (t)
 		get_task_struct(t);
 	rcu_read_unlock();
-	if (!t)
-		return NULL;
-	if (down_read_killable(&t->signal->exec_update_lock)) {
-		put_task_struct(t);
-		return NULL;
-	}
-	rcu_read_lock();
-	now = pid_task(pid, PIDTYPE_PID);
-	same = now && !machipc_thread_exiting(now) && READ_ONCE(now->self_exec_id) == exec_id;
-	rcu_read_unlock();
-	if (!same) {
-		up_read(&t->signal->exec_update_lock);
-		put_task_struct(t);
-		return NULL;
-	}
-	return t;
+	return t ? machipc_image_hold(t, pid, PIDTYPE_PID, exec_id) : NULL;
 }
 
 /* Whether the thread `pid` belongs to the process `tgid`. */
