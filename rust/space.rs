@@ -32,6 +32,7 @@ pub(crate) const SPECIAL_PORTS: usize = 12;
 pub(crate) const TASK_KERNEL_PORT: usize = 1;
 pub(crate) const TASK_HOST_PORT: usize = 2;
 pub(crate) const TASK_BOOTSTRAP_PORT: usize = 4;
+pub(crate) const TASK_ACCESS_PORT: usize = 9;
 
 /// Most names one space may hold (`KERN_NO_SPACE` beyond).
 pub(crate) const MAX_NAMES: usize = 1 << 20;
@@ -448,15 +449,46 @@ impl Space {
         if core::ptr::eq(self, parent) {
             return Err(KERN_INVALID_ARGUMENT);
         }
-        let port = parent.inner.lock().special[TASK_BOOTSTRAP_PORT]
-            .as_ref()
-            .map(|r| r.port().clone());
-        let new = match port {
-            Some(p) => Some(p.copy_send()?),
-            None => None,
+        // What a child task takes from its parent at fork, as XNU's
+        // `ipc_task_init`: the bootstrap and task-access special ports and
+        // every exception port with its behavior and flavor. The ports are
+        // noted under the parent's lock and their rights made after it.
+        const INHERITED: [usize; 2] = [TASK_BOOTSTRAP_PORT, TASK_ACCESS_PORT];
+        let (special, exc) = {
+            let g = parent.inner.lock();
+            let special = INHERITED.map(|i| g.special[i].as_ref().map(|r| r.port().clone()));
+            let exc: [(Option<Arc<Port>>, u32, u32); crate::exception::EXC_TYPES_COUNT] =
+                core::array::from_fn(|i| {
+                    let e = &g.exc[i];
+                    (
+                        e.port.as_ref().map(|r| r.port().clone()),
+                        e.behavior,
+                        e.flavor,
+                    )
+                });
+            (special, exc)
         };
-        let old = core::mem::replace(&mut self.inner.lock().special[TASK_BOOTSTRAP_PORT], new);
-        drop(old);
+        let copy = |p: Option<Arc<Port>>| p.map(|p| p.copy_send()).transpose();
+        let mut new_special = [const { None }; 2];
+        for (d, p) in new_special.iter_mut().zip(special) {
+            *d = copy(p)?;
+        }
+        let mut new_exc: [crate::exception::ExcPort; crate::exception::EXC_TYPES_COUNT] =
+            Default::default();
+        for (d, (p, behavior, flavor)) in new_exc.iter_mut().zip(exc) {
+            d.port = copy(p)?;
+            d.behavior = behavior;
+            d.flavor = flavor;
+        }
+        let mut g = self.inner.lock();
+        for (i, r) in INHERITED.iter().zip(new_special.iter_mut()) {
+            core::mem::swap(&mut g.special[*i], r);
+        }
+        core::mem::swap(&mut g.exc, &mut new_exc);
+        drop(g);
+        // The child's own rights, if it had any, go with no lock held.
+        drop(new_special);
+        drop(new_exc);
         Ok(())
     }
 }

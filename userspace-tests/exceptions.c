@@ -767,3 +767,65 @@ TEST(exception_ports_info_as_xnu)
 	KR_OK(thread_set_exception_ports(th, EXC_MASK_GUARD, MACH_PORT_NULL, EXCEPTION_DEFAULT, 0));
 	KR_OK(task_set_exception_ports(mach_task_self(), EXC_MASK_ALL, MACH_PORT_NULL, EXCEPTION_DEFAULT, 0));
 }
+
+/*
+ * A forked child takes its parent's exception ports with their behavior
+ * and flavor (XNU's ipc_task_init): its int3 reaches the port the parent
+ * set, in the parent's space, and the parent's reply resumes the child.
+ * The child makes no Mach call before its trap.
+ */
+TEST(forked_child_inherits_the_task_exception_ports)
+{
+	exception_mask_t masks[EXC_TYPES_COUNT];
+	mach_port_t ports[EXC_TYPES_COUNT];
+	exception_behavior_t behaviors[EXC_TYPES_COUNT];
+	thread_state_flavor_t flavors[EXC_TYPES_COUNT];
+	mach_msg_type_number_t n = EXC_TYPES_COUNT;
+	int fds[2], status = -1;
+	struct exc_req r;
+	pid_t child;
+
+	KR_OK(mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &exc_port));
+	KR_OK(mach_port_insert_right(mach_task_self(), exc_port, exc_port, MACH_MSG_TYPE_MAKE_SEND));
+	KR_OK(task_set_exception_ports(mach_task_self(), EXC_MASK_BREAKPOINT, exc_port,
+				       EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES, THREAD_STATE_NONE));
+	if (pipe(fds) != 0) {
+		FAILF("pipe");
+		return;
+	}
+	child = fork();
+	if (child < 0) {
+		FAILF("fork");
+		return;
+	}
+	if (child == 0) {
+		char c;
+
+		if (read(fds[0], &c, 1) != 1)
+			_exit(10);
+		debugtrap();
+		/* Resumed by the parent's reply: now look at what was inherited. */
+		if (task_get_exception_ports(mach_task_self(), EXC_MASK_BREAKPOINT, masks, &n, ports, behaviors,
+					     flavors) != KERN_SUCCESS)
+			_exit(11);
+		if (n != 1 || !MACH_PORT_VALID(ports[0]) || behaviors[0] != (exception_behavior_t)(EXCEPTION_DEFAULT | MACH_EXCEPTION_CODES) ||
+		    flavors[0] != THREAD_STATE_NONE)
+			_exit(12);
+		_exit(0);
+	}
+	EXPECT_EQ(write(fds[1], "x", 1), 1);
+	/* Without the inherited port the child dies of SIGTRAP: no request. */
+	KR_OK(mach_msg(&r.h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(r), exc_port, 20000, 0));
+	EXPECT_EQ(r.h.msgh_id, 2405);
+	EXPECT_EQ(r.exception, EXC_BREAKPOINT);
+	EXPECT_EQ(r.code[0], EXC_I386_BPT);
+	reply(&r.h, KERN_SUCCESS);
+	EXPECT_EQ(waitpid(child, &status, 0), child);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(WEXITSTATUS(status), 0);
+	close(fds[0]);
+	close(fds[1]);
+	KR_OK(task_set_exception_ports(mach_task_self(), EXC_MASK_BREAKPOINT, MACH_PORT_NULL, EXCEPTION_DEFAULT, 0));
+	KR_OK(mach_port_mod_refs(mach_task_self(), exc_port, MACH_PORT_RIGHT_RECEIVE, -1));
+	KR_OK(mach_port_deallocate(mach_task_self(), exc_port));
+}
