@@ -114,8 +114,8 @@ pub(crate) struct Handler {
 /// coalesced into one entry as XNU does; at most `max` entries.
 pub(crate) fn collect(g: &SpaceInner, mask: u32, max: usize) -> MachResult<KVec<Handler>> {
     // Room for every type up front: a handler is never dropped half way.
-    let mut out: KVec<Handler> =
-        KVec::with_capacity(EXC_TYPES_COUNT, GFP_KERNEL).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    let mut out: KVec<Handler> = KVec::with_capacity(EXC_TYPES_COUNT, GFP_KERNEL_ACCOUNT)
+        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
     // Type index of each entry's first member, to compare handlers.
     let mut first = [0usize; EXC_TYPES_COUNT];
     for i in FIRST_EXCEPTION..EXC_TYPES_COUNT {
@@ -365,7 +365,7 @@ fn request(l: &Layout, exc: u32, code: [i64; 2], state: usize) -> MachResult<Kms
             },
         );
         k.descs
-            .reserve(2, GFP_KERNEL)
+            .reserve(2, GFP_KERNEL_ACCOUNT)
             .map_err(|_| MACH_SEND_NO_BUFFER)?;
     }
     Ok(k)

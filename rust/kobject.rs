@@ -460,7 +460,7 @@ fn handlers_reply(h: MachResult<KVec<Handler>>) -> Reply {
     // count, then masks, behaviors and flavors, `n` words each.
     let mut words = [0u32; 1 + 3 * EXC_TYPES_COUNT];
     words[0] = n as u32;
-    let mut ports = match KVec::with_capacity(EXC_TYPES_COUNT, GFP_KERNEL) {
+    let mut ports = match KVec::with_capacity(EXC_TYPES_COUNT, GFP_KERNEL_ACCOUNT) {
         Ok(v) => v,
         Err(_) => return shortage(),
     };
@@ -738,7 +738,7 @@ fn build(reply: Reply, quota: &Arc<Quota>) -> Option<KmsgBox> {
                 Carried::Right(r) => r.kind().msg_type(),
                 _ => MACH_MSG_TYPE_PORT_SEND,
             };
-            let mut ports = KVec::with_capacity(1, GFP_KERNEL).ok()?;
+            let mut ports = KVec::with_capacity(1, GFP_KERNEL_ACCOUNT).ok()?;
             ports.push_within_capacity(c).ok()?;
             build_ports(ports, t, KVec::new(), quota)
         }

@@ -97,7 +97,7 @@ impl PollWaiter {
     pub(crate) fn new() -> Result<Arc<PollWaiter>> {
         Arc::pin_init(
             pin_init!(PollWaiter { cv <- new_poll_condvar!("PollWaiter::cv") }),
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )
     }
 

@@ -72,7 +72,7 @@ pub(crate) fn ioctl(space: ArcBorrow<'_, Space>, user: UserSlice) -> Result {
             trailer: c.trailer,
             poller,
         },
-        GFP_KERNEL,
+        GFP_KERNEL_ACCOUNT,
     )?;
     stats::PORT_FDS.inc();
     let raw = KBox::into_raw(fd);
