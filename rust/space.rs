@@ -469,7 +469,7 @@ impl Space {
             (special, exc)
         };
         let copy = |p: Option<Arc<Port>>| p.map(|p| p.copy_send()).transpose();
-        let mut new_special = [const { None }; 2];
+        let mut new_special: [Option<Right>; INHERITED.len()] = [const { None }; INHERITED.len()];
         for (d, p) in new_special.iter_mut().zip(special) {
             *d = copy(p)?;
         }
