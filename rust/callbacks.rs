@@ -19,7 +19,7 @@
 //!   [`crate::port_fd::ioctl`] and given back by
 //!   [`machipc_rust_port_release`];
 //! - a right descriptor's `private_data` is one `Arc<RightFd>` reference,
-//!   made by [`crate::right_fd::port_to_fd`] and given back by
+//!   made by [`crate::right_fd::NewRightFd::new`] and given back by
 //!   [`machipc_rust_right_release`].
 
 use core::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
@@ -159,7 +159,7 @@ unsafe extern "C" fn machipc_rust_port_release(pfd: *mut c_void) {
 /// # Safety
 ///
 /// `rfd` is the descriptor's `private_data`, one reference that came from
-/// `Arc::into_raw` in [`crate::right_fd::port_to_fd`]; release runs once.
+/// `Arc::into_raw` in [`crate::right_fd::NewRightFd::new`]; release runs once.
 #[no_mangle]
 unsafe extern "C" fn machipc_rust_right_release(rfd: *mut c_void) {
     // SAFETY: By the function's safety requirements the reference is ours

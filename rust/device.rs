@@ -49,11 +49,11 @@ pub(crate) fn ioctl(space: ArcBorrow<'_, Space>, cmd: u32, arg: usize) -> Result
         uapi::IOC_INHERIT => in_out(user, |c: &mut uapi::InheritCall| inherit(&space, c)),
         uapi::IOC_EXC_RAISE => in_out(user, |c: &mut uapi::ExcRaiseCall| exc_raise(&space, c)),
         _ => match uapi::port_call_nr(cmd) {
-            // fileport_makeport and fileport_makefd answer errnos, as
-            // XNU's system calls.
-            Some(nr @ (uapi::FILEPORT_MAKEPORT | uapi::FILEPORT_MAKEFD)) => {
-                in_out(user, |c: &mut PortCall| fileport_call(&space, nr, c))
-            }
+            // These make a descriptor or name the caller must be told of,
+            // and write their answers themselves (see each).
+            Some(uapi::FILEPORT_MAKEPORT) => fileport_makeport(&space, user),
+            Some(uapi::FILEPORT_MAKEFD) => fileport_makefd(&space, arg),
+            Some(uapi::PORT_TO_FD) => port_to_fd(&space, arg),
             Some(nr) => in_out(user, |c: &mut PortCall| {
                 c.ret = to_code(port_call(&space, nr, c));
                 Ok(())
@@ -253,32 +253,77 @@ fn timer_call(space: &Space, nr: u32, c: &mut PortCall) -> MachResult {
     }
 }
 
-/// Rights as descriptors: machipc_port_to_fd (name -> delta: the
-/// descriptor) and machipc_fd_to_port (delta: the descriptor -> name).
+/// Rights as descriptors: machipc_fd_to_port (delta: the descriptor ->
+/// name); machipc_port_to_fd is [`port_to_fd`].
 fn descriptor_call(space: &Space, nr: u32, c: &mut PortCall) -> MachResult {
     match nr {
-        uapi::PORT_TO_FD => set(&mut c.delta, crate::right_fd::port_to_fd(space, c.name)),
         uapi::FD_TO_PORT => set(&mut c.name, crate::right_fd::fd_to_port(space, c.delta)),
         _ => Err(KERN_INVALID_ARGUMENT),
     }
 }
 
+// ---- Calls that make what the caller must be told of ----
+//
+// A descriptor is installed only once its number is written back, and a
+// name the caller cannot be told of is taken back: `EFAULT` leaves the
+// caller's descriptors and rights as they were.
+
+/// The argument of a `PortCall` ioctl at `arg`.
+fn port_arg(arg: usize) -> UserSlice {
+    UserSlice::new(UserPtr::from_addr(arg), core::mem::size_of::<PortCall>())
+}
+
 /// fileport_makeport (delta: the descriptor, data: where the name goes
-/// -> name) and fileport_makefd (name -> delta: the new descriptor).
-fn fileport_call(space: &Space, nr: u32, c: &mut PortCall) -> Result {
-    if nr == uapi::FILEPORT_MAKEFD {
-        c.delta = crate::fileport::makefd(space, c.name)?;
-        return Ok(());
-    }
+/// -> name). As XNU's, a name the caller cannot be told of, at `data` or
+/// in the argument, is deallocated.
+fn fileport_makeport(space: &Space, user: UserSlice) -> Result {
+    let (mut r, mut w) = user.reader_writer();
+    let mut c: PortCall = r.read()?;
     let name = crate::fileport::makeport(space, c.delta)?;
-    // As XNU's: a name the caller cannot be told of is deallocated.
-    if user_write(c.data, AsBytes::as_bytes(&name)).is_err() {
+    c.name = name;
+    if user_write(c.data, AsBytes::as_bytes(&name)).is_err() || w.write(&c).is_err() {
         // The name was just made: its deallocation cannot fail but for a
         // racing call on it, which took the right anyway.
         let _ = mp::deallocate(space, name);
         return Err(EFAULT);
     }
-    c.name = name;
+    Ok(())
+}
+
+/// fileport_makefd (name -> delta: the new descriptor), which writes
+/// `delta` itself before it installs the descriptor.
+fn fileport_makefd(space: &Space, arg: usize) -> Result {
+    let c: PortCall = port_arg(arg).reader().read()?;
+    let delta = arg
+        .checked_add(core::mem::offset_of!(PortCall, delta))
+        .ok_or(EFAULT)?;
+    crate::fileport::makefd(space, c.name, UserPtr::from_addr(delta))?;
+    Ok(())
+}
+
+/// machipc_port_to_fd (name -> delta: the new descriptor; ret). The answer
+/// is written before the right leaves the space and the descriptor is
+/// installed; if taking the right then fails, it is written again with the
+/// error. A send-once right moved out could not be put back under its name.
+fn port_to_fd(space: &Space, arg: usize) -> Result {
+    let mut c: PortCall = port_arg(arg).reader().read()?;
+    let r = match crate::right_fd::NewRightFd::new(space, c.name) {
+        Ok(new) => {
+            let done = PortCall {
+                delta: new.fd(),
+                ret: 0,
+                ..c
+            };
+            // Nothing has happened yet if this faults: `new` goes unused.
+            port_arg(arg).writer().write(&done)?;
+            new.install(space)
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = r {
+        c.ret = e.code();
+        return port_arg(arg).writer().write(&c);
+    }
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use kernel::fs::File;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, ArcBorrow};
+use kernel::uaccess::UserPtr;
 
 mod c {
     use core::ffi::{c_int, c_void};
@@ -18,7 +19,7 @@ mod c {
     extern "C" {
         pub(super) fn machipc_shim_register() -> c_int;
         pub(super) fn machipc_shim_deregister();
-        pub(super) fn machipc_shim_port_fd(portfd: *mut c_void) -> c_int;
+        pub(super) fn machipc_shim_port_file(portfd: *mut c_void) -> *mut c_void;
         pub(super) fn machipc_shim_file_kind(file: *mut c_void, rightfd: *mut *mut c_void)
             -> c_int;
         pub(super) fn machipc_shim_right_file(rightfd: *mut c_void) -> *mut c_void;
@@ -128,20 +129,23 @@ pub(crate) fn deregister_device() {
     unsafe { c::machipc_shim_deregister() };
 }
 
-/// Installs a new `O_CLOEXEC` anonymous-inode descriptor whose
-/// `private_data` is `data`; on success the file owns `data`.
+/// A new port descriptor's file (not yet installed) whose `private_data` is
+/// `data`; on success the file owns `data`, on failure the caller still
+/// does.
 ///
 /// # Safety
 ///
 /// `data` must come from `KBox::<PortFd>::into_raw` and stay valid until
 /// the shim calls `machipc_rust_port_release` with it.
-pub(crate) unsafe fn install_port_fd(data: *mut core::ffi::c_void) -> Result<i32> {
+pub(crate) unsafe fn port_file(data: *mut core::ffi::c_void) -> Result<ARef<File>> {
     // SAFETY: The caller guarantees `data`'s validity.
-    let fd = unsafe { c::machipc_shim_port_fd(data) };
-    if fd < 0 {
-        return Err(Error::from_errno(fd));
+    let f = kernel::error::from_err_ptr(unsafe { c::machipc_shim_port_file(data) })?;
+    match core::ptr::NonNull::new(f.cast::<File>()) {
+        // SAFETY: A new file comes with one reference, which the `ARef`
+        // takes over.
+        Some(p) => Ok(unsafe { ARef::from_raw(p) }),
+        None => Err(ENOMEM),
     }
-    Ok(fd)
 }
 
 /// What a descriptor handed to `fileport_makeport` is (`shim.c`'s
@@ -218,15 +222,17 @@ pub(crate) fn right_file(
 /// Installs `file` as a new `O_CLOEXEC` descriptor of the calling process,
 /// as a file received over `SCM_RIGHTS` is (`receive_fd`: the LSM's
 /// `file_receive` check, and a socket's cgroup data set for the receiver);
-/// returns the descriptor.
-pub(crate) fn receive_file(file: &File) -> Result<i32> {
+/// returns the descriptor. Its number is written to the user address `ufd`
+/// first: if that faults, nothing is installed and the call fails with
+/// `EFAULT`, so a caller is never left with a descriptor it was not told of.
+pub(crate) fn receive_file(file: &File, ufd: UserPtr) -> Result<i32> {
     // SAFETY: `file` is live for the call (the caller holds a reference);
-    // `receive_fd` takes a reference of its own for the descriptor, and a
-    // null `ufd` means it writes no user memory.
+    // `receive_fd` takes a reference of its own for the descriptor. `ufd`
+    // is a user address, which `put_user` checks and may fault on.
     let fd = unsafe {
         kernel::bindings::receive_fd(
             file.as_ptr(),
-            core::ptr::null_mut(),
+            ufd.as_mut_ptr().cast(),
             kernel::bindings::O_CLOEXEC,
         )
     };
@@ -249,11 +255,17 @@ impl FdSlot {
         .map(FdSlot)
     }
 
-    /// Installs `file` as the reserved descriptor, which is returned.
-    pub(crate) fn install(self, file: ARef<File>) -> i32 {
-        let fd = self.0.reserved_fd() as i32;
+    /// The reserved descriptor number, to be reported before
+    /// [`FdSlot::install`] makes it usable.
+    pub(crate) fn fd(&self) -> i32 {
+        // Descriptor numbers are below `RLIMIT_NOFILE`, which `INT_MAX`
+        // bounds.
+        self.0.reserved_fd() as i32
+    }
+
+    /// Installs `file` as the reserved descriptor.
+    pub(crate) fn install(self, file: ARef<File>) {
         self.0.fd_install(file);
-        fd
     }
 }
 

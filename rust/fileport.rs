@@ -38,6 +38,7 @@ use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, Mutex};
+use kernel::uaccess::UserPtr;
 
 use crate::error::*;
 use crate::ffi::FileKind;
@@ -135,8 +136,11 @@ fn sendable(file: &File) -> bool {
 /// send right) as a new `O_CLOEXEC` descriptor of the caller, received as
 /// through `SCM_RIGHTS` (the LSM's `file_receive` hook decides too).
 /// `EINVAL` for any name that is not a send right to a live fileport, as
-/// XNU's `sys_fileport_makefd`; `EMFILE` past the descriptor limit.
-pub(crate) fn makefd(space: &Space, name: u32) -> Result<i32> {
+/// XNU's `sys_fileport_makefd`; `EMFILE` past the descriptor limit. The
+/// descriptor's number is written to `ufd` before it is installed (XNU
+/// returns it in a register, which cannot fault): `EFAULT` leaves no
+/// descriptor. The send right stays in the space either way.
+pub(crate) fn makefd(space: &Space, name: u32, ufd: UserPtr) -> Result<i32> {
     let port = locked(space, |g, _, d| {
         let i = g.lookup(name, d)?;
         let e = &g.table[i];
@@ -148,5 +152,5 @@ pub(crate) fn makefd(space: &Space, name: u32) -> Result<i32> {
     .map_err(|_| EINVAL)?;
     let obj = port.kobject().ok_or(EINVAL)?;
     let fp = obj.as_any().downcast_ref::<FilePort>().ok_or(EINVAL)?;
-    crate::ffi::receive_file(&fp.file)
+    crate::ffi::receive_file(&fp.file, ufd)
 }

@@ -20,6 +20,7 @@ use kernel::uaccess::UserSlice;
 
 use crate::defs::{rcv_trailer_type, MACH_RCV_LARGE, MACH_RCV_TRAILER_MASK};
 use crate::error::*;
+use crate::ffi::FdSlot;
 use crate::mach_msg::{receive_from, Source};
 use crate::port::PollWaiter;
 use crate::right::Deferred;
@@ -42,7 +43,8 @@ const EPOLLHUP: c_uint = 0x10;
 
 /// `MACHIPC_IOC_PORT_FD`: makes a descriptor for a receive right or set.
 /// Errors: `ENOENT` if the name is not in the space, `EINVAL` if it names
-/// neither a receive right nor a port set.
+/// neither a receive right nor a port set. The descriptor's number is
+/// written back before it is installed: `EFAULT` leaves no descriptor.
 pub(crate) fn ioctl(space: ArcBorrow<'_, Space>, user: UserSlice) -> Result {
     let (mut r, mut w) = user.reader_writer();
     let mut c: PortFdCall = r.read()?;
@@ -60,6 +62,7 @@ pub(crate) fn ioctl(space: ArcBorrow<'_, Space>, user: UserSlice) -> Result {
             _ => return Err(EINVAL),
         }
     };
+    let slot = FdSlot::cloexec()?;
     let poller = PollWaiter::new()?;
     match &src {
         Source::Port(p) => p.add_poller(poller.clone())?,
@@ -78,17 +81,20 @@ pub(crate) fn ioctl(space: ArcBorrow<'_, Space>, user: UserSlice) -> Result {
     let raw = KBox::into_raw(fd);
     // SAFETY: `raw` comes from `KBox::into_raw`; on success the file owns it
     // and hands it back to `release` (`machipc_rust_port_release`).
-    match unsafe { crate::ffi::install_port_fd(raw.cast()) } {
-        Ok(n) => {
-            c.fd = n;
-            w.write(&c)
-        }
+    let file = match unsafe { crate::ffi::port_file(raw.cast()) } {
+        Ok(f) => f,
         Err(e) => {
-            // SAFETY: Not installed, so we still own `raw`.
+            // SAFETY: No file was made, so we still own `raw`.
             release(unsafe { KBox::from_raw(raw) });
-            Err(e)
+            return Err(e);
         }
-    }
+    };
+    c.fd = slot.fd();
+    // Not installed if the caller cannot be told of it: the file's last
+    // reference goes with `file`, and its release undoes the rest.
+    w.write(&c)?;
+    slot.install(file);
+    Ok(())
 }
 
 /// The descriptor was closed.

@@ -19,8 +19,10 @@
 //! `fd_to_port`; nothing is taken under it but a port's spinlock (to count
 //! a send right).
 
+use kernel::fs::File;
 use kernel::new_mutex;
 use kernel::prelude::*;
+use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, Mutex};
 
 use crate::error::*;
@@ -53,46 +55,79 @@ impl RightFd {
     }
 }
 
-/// `machipc_port_to_fd`: a new `O_CLOEXEC` descriptor owning a copy of the
-/// send right `name` names (COPY_SEND), or the send-once right it names
-/// (moved out of the space). Errors as `mach_port_extract_right` gives
-/// them: `KERN_INVALID_RIGHT` for a null or dead name, a receive right
-/// alone or a port set, `KERN_INVALID_NAME` for a name not in use;
-/// `KERN_RESOURCE_SHORTAGE` when memory, the caller's limits or its
-/// descriptor table run out (the right then stays where it was).
-pub(crate) fn port_to_fd(space: &Space, name: u32) -> MachResult<i32> {
-    if !name_valid(name) {
-        return Err(KERN_INVALID_RIGHT);
+/// A descriptor for `machipc_port_to_fd`, made and numbered but not yet
+/// holding its right nor installed, so that the caller can report the
+/// number before anything it cannot take back happens: only
+/// [`NewRightFd::install`] takes the right out of the space. Dropped
+/// instead, it gives the number back, and the file goes holding no right.
+pub(crate) struct NewRightFd {
+    name: u32,
+    rfd: Arc<RightFd>,
+    slot: FdSlot,
+    file: ARef<File>,
+}
+
+impl NewRightFd {
+    /// `machipc_port_to_fd`'s first half: a descriptor for the right
+    /// `name` names. `KERN_INVALID_RIGHT` for a null or dead name,
+    /// `KERN_RESOURCE_SHORTAGE` when memory, the caller's limits or its
+    /// descriptor table run out.
+    pub(crate) fn new(space: &Space, name: u32) -> MachResult<NewRightFd> {
+        if !name_valid(name) {
+            return Err(KERN_INVALID_RIGHT);
+        }
+        // Everything that can fail for want of resources comes first, so
+        // the right, once out of the space, cannot be lost.
+        let charge = Charge::new(&space.quota, RIGHT_FD_BYTES).ok_or(KERN_RESOURCE_SHORTAGE)?;
+        let rfd = Arc::pin_init(
+            pin_init!(RightFd {
+                right <- new_mutex!(None, "RightFd::right"),
+                _charge: charge,
+            }),
+            GFP_KERNEL_ACCOUNT,
+        )
+        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        let slot = FdSlot::cloexec().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        let file = crate::ffi::right_file(rfd.clone()).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        Ok(NewRightFd {
+            name,
+            rfd,
+            slot,
+            file,
+        })
     }
-    // Everything that can fail for want of resources comes first, so the
-    // right, once out of the space, cannot be lost.
-    let charge = Charge::new(&space.quota, RIGHT_FD_BYTES).ok_or(KERN_RESOURCE_SHORTAGE)?;
-    let rfd = Arc::pin_init(
-        pin_init!(RightFd {
-            right <- new_mutex!(None, "RightFd::right"),
-            _charge: charge,
-        }),
-        GFP_KERNEL_ACCOUNT,
-    )
-    .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    let slot = FdSlot::cloexec().map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    let file = crate::ffi::right_file(rfd.clone()).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
-    let carried = locked(space, |g, sid, d| {
-        let i = g.lookup(name, d)?;
-        let disp = if g.table[i].bits & MACH_PORT_TYPE_SEND_ONCE != 0 {
-            MACH_MSG_TYPE_MOVE_SEND_ONCE
-        } else {
-            MACH_MSG_TYPE_COPY_SEND
+
+    /// The descriptor's number, once installed.
+    pub(crate) fn fd(&self) -> i32 {
+        self.slot.fd()
+    }
+
+    /// `machipc_port_to_fd`'s second half: the descriptor takes a copy of
+    /// the send right the name names (COPY_SEND), or the send-once right
+    /// (moved out of `space`), and is installed. Errors as
+    /// `mach_port_extract_right` gives them: `KERN_INVALID_RIGHT` for a
+    /// dead name, a receive right alone or a port set, `KERN_INVALID_NAME`
+    /// for a name not in use; the space is then unchanged and no
+    /// descriptor is installed.
+    pub(crate) fn install(self, space: &Space) -> MachResult {
+        let carried = locked(space, |g, sid, d| {
+            let i = g.lookup(self.name, d)?;
+            let disp = if g.table[i].bits & MACH_PORT_TYPE_SEND_ONCE != 0 {
+                MACH_MSG_TYPE_MOVE_SEND_ONCE
+            } else {
+                MACH_MSG_TYPE_COPY_SEND
+            };
+            g.copyin(sid, self.name, disp, d)
+        });
+        // On an error the unused file goes (its release finds no right).
+        let right = match carried? {
+            Carried::Right(r) => r,
+            Carried::Dead | Carried::Null => return Err(KERN_INVALID_RIGHT),
         };
-        g.copyin(sid, name, disp, d)
-    });
-    // On an error the unused file goes (its release finds no right).
-    let right = match carried? {
-        Carried::Right(r) => r,
-        Carried::Dead | Carried::Null => return Err(KERN_INVALID_RIGHT),
-    };
-    *rfd.right.lock() = Some(right);
-    Ok(slot.install(file))
+        *self.rfd.right.lock() = Some(right);
+        self.slot.install(self.file);
+        Ok(())
+    }
 }
 
 /// `machipc_fd_to_port`: names in `space` the right descriptor `fd` owns:

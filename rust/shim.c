@@ -191,9 +191,13 @@ void machipc_shim_cond_resched(void)
 	cond_resched();
 }
 
-int machipc_shim_port_fd(void *portfd)
+/*
+ * A new, not yet installed port descriptor file owning `portfd` (given back
+ * through machipc_rust_port_release at its last close), or an ERR_PTR.
+ */
+struct file *machipc_shim_port_file(void *portfd)
 {
-	return anon_inode_getfd("[machipc-port]", &machipc_port_fops, portfd, O_RDONLY | O_CLOEXEC);
+	return anon_inode_getfile("[machipc-port]", &machipc_port_fops, portfd, O_RDONLY);
 }
 
 /* Descriptors that own a send or send-once right (rust/right_fd.rs). */

@@ -34,7 +34,7 @@ void machipc_rust_right_release(void *rightfd);
 int machipc_shim_register(void);
 void machipc_shim_deregister(void);
 void *machipc_shim_space_of_fd(int fd);
-int machipc_shim_port_fd(void *portfd);
+struct file *machipc_shim_port_file(void *portfd);
 int machipc_shim_file_kind(struct file *file, void **rightfd);
 struct file *machipc_shim_right_file(void *rightfd);
 void machipc_shim_cond_resched(void);

@@ -5,20 +5,26 @@
  * machipc_fd_to_port): a pipe end through a Mach message to another
  * process, the file's release with its last right, the refused kinds of
  * file and XNU's errnos, a send right through a UNIX socket, no-senders at
- * the last descriptor's close, and send-once descriptors.
+ * the last descriptor's close, and send-once descriptors. A call whose
+ * answer cannot be written back (EFAULT) installs no descriptor and leaves
+ * the caller's rights as they were; so does MACHIPC_IOC_PORT_FD.
  */
 #include <mach/mach.h>
 #include <mach/notify.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <sys/fileport.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <linux/io_uring.h>
+#include <linux/machipc.h>
 #include "harness.h"
 
 /* XNU's IKOT_FILEPORT (osfmk/kern/ipc_kobject.h). */
@@ -674,4 +680,127 @@ TEST(right_descriptor_inherited_across_exec)
 	KR_OK(rcv(r, &b, 10000));
 	EXPECT_EQ(b.h.msgh_id, 666);
 	wait_child_ok(pid);
+}
+
+/* ---- Answers that cannot be written back ---------------------------- */
+
+/* How many descriptors the process has open. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		FAILF("opendir /proc/self/fd: %s", strerror(errno));
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Runs ioctl `cmd` with a copy of `arg` on a read-only page, where the
+ * kernel can read it but cannot write the answer back: the call must fail
+ * with EFAULT and leave no new descriptor behind. */
+static void expect_efault_no_fd(unsigned long cmd, const void *arg, size_t len)
+{
+	int dev = machipc_device_fd(), before;
+	void *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	EXPECT_TRUE(dev >= 0);
+	EXPECT_TRUE(ro != MAP_FAILED);
+	memcpy(ro, arg, len);
+	EXPECT_EQ(mprotect(ro, 4096, PROT_READ), 0);
+	before = open_fds();
+	expect_errno(ioctl(dev, cmd, ro), EFAULT);
+	EXPECT_EQ(open_fds(), before);
+	EXPECT_EQ(munmap(ro, 4096), 0);
+}
+
+/* fileport_makefd: no descriptor, and the fileport's send right stays:
+ * the file goes with it alone. */
+TEST(makefd_readonly_arg_installs_nothing)
+{
+	struct machipc_port_call c = { 0 };
+	mach_port_urefs_t refs;
+	fileport_t fp;
+	int p[2];
+
+	EXPECT_EQ(pipe(p), 0);
+	EXPECT_EQ(fileport_makeport(p[1], &fp), 0);
+	close(p[1]);
+	c.name = fp;
+	expect_efault_no_fd(MACHIPC_IOC_FILEPORT_MAKEFD, &c, sizeof(c));
+	KR_OK(mach_port_get_refs(mach_task_self(), fp, MACH_PORT_RIGHT_SEND, &refs));
+	EXPECT_EQ(refs, 1);
+	EXPECT_TRUE(!writers_gone(p[0], 100));
+	KR_OK(mach_port_deallocate(mach_task_self(), fp));
+	EXPECT_TRUE(writers_gone(p[0], 10000));
+}
+
+/* fileport_makeport: the name it wrote to `data` is taken back when the
+ * argument itself cannot be written, and the file is not held. */
+TEST(makeport_readonly_arg_leaves_no_name)
+{
+	struct machipc_port_call c = { 0 };
+	fileport_t fp = FILEPORT_NULL;
+	int p[2];
+
+	EXPECT_EQ(pipe(p), 0);
+	c.delta = p[1];
+	c.data = (uint64_t)(uintptr_t)&fp;
+	expect_efault_no_fd(MACHIPC_IOC_FILEPORT_MAKEPORT, &c, sizeof(c));
+	if (fp != FILEPORT_NULL)
+		KR(mach_port_type(mach_task_self(), fp, &(mach_port_type_t){ 0 }), KERN_INVALID_NAME);
+	close(p[1]);
+	EXPECT_TRUE(writers_gone(p[0], 10000));
+}
+
+/* machipc_port_to_fd of a send right: no descriptor holds a copy of it,
+ * and the caller's references are as they were; an error answer that
+ * cannot be written is EFAULT too. */
+TEST(port_to_fd_readonly_arg_keeps_send_right)
+{
+	struct machipc_port_call c = { 0 };
+	mach_port_t r = new_send_receive();
+	mach_port_rights_t srights;
+	mach_port_urefs_t refs;
+
+	c.name = r;
+	expect_efault_no_fd(MACHIPC_IOC_PORT_TO_FD, &c, sizeof(c));
+	KR_OK(mach_port_get_refs(mach_task_self(), r, MACH_PORT_RIGHT_SEND, &refs));
+	EXPECT_EQ(refs, 1);
+	KR_OK(mach_port_get_srights(mach_task_self(), r, &srights));
+	EXPECT_EQ(srights, 1);
+	c.name = 0x12345603;
+	expect_efault_no_fd(MACHIPC_IOC_PORT_TO_FD, &c, sizeof(c));
+}
+
+/* machipc_port_to_fd of a send-once right: the right stays under its name,
+ * unused (no send-once notification), and still sends. */
+TEST(port_to_fd_readonly_arg_keeps_send_once)
+{
+	struct machipc_port_call c = { 0 };
+	mach_port_t r = new_receive(), so;
+	mach_msg_type_name_t t;
+	rbuf_t b;
+
+	KR_OK(mach_port_extract_right(mach_task_self(), r, MACH_MSG_TYPE_MAKE_SEND_ONCE, &so, &t));
+	c.name = so;
+	expect_efault_no_fd(MACHIPC_IOC_PORT_TO_FD, &c, sizeof(c));
+	EXPECT_EQ(ptype(so), MACH_PORT_TYPE_SEND_ONCE);
+	KR(rcv(r, &b, 100), MACH_RCV_TIMED_OUT);
+	send_simple(so, MACH_MSG_TYPE_MOVE_SEND_ONCE, 77);
+	KR_OK(rcv(r, &b, 10000));
+	EXPECT_EQ(b.h.msgh_id, 77);
+}
+
+/* MACHIPC_IOC_PORT_FD: no port descriptor. */
+TEST(port_fd_readonly_arg_installs_nothing)
+{
+	struct machipc_port_fd f = { 0 };
+
+	f.name = new_receive();
+	expect_efault_no_fd(MACHIPC_IOC_PORT_FD, &f, sizeof(f));
 }

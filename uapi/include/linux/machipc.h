@@ -201,9 +201,12 @@ struct machipc_exc_entry {
  * makeport: delta = fd, data = user pointer the name is written to -> name;
  *   the ioctl fails with XNU's errno (EBADF, EINVAL, EAGAIN, EFAULT).
  * makefd: name -> delta (new O_CLOEXEC descriptor); fails with EINVAL
- *   (not a send right to a fileport) or EMFILE.
+ *   (not a send right to a fileport), EMFILE or EFAULT.
  * port_to_fd: name -> delta (new O_CLOEXEC descriptor owning a copy of the
  *   send right, or the send-once right, moved); ret: kern_return_t.
+ * A call that fails with EFAULT (its answer could not be written) installs
+ * no descriptor and leaves the caller's rights as they were; so does
+ * MACHIPC_IOC_PORT_FD.
  * fd_to_port: delta = descriptor -> name; ret: kern_return_t.
  */
 #define MACHIPC_IOC_FILEPORT_MAKEPORT    MACHIPC_PORT_IOC(70)
