@@ -1522,10 +1522,81 @@ static int some_fd(struct rng *r, struct names *nm, int *own)
 	return chance(r, 50) ? -1 : (int)below(r, 4096);
 }
 
+/* A copy of `len` bytes of `arg` on this thread's read-only page, or NULL:
+ * the kernel can read an argument there but cannot write the answer back. */
+static void *readonly_copy(const void *arg, size_t len)
+{
+	static __thread char *page;
+
+	if (!page) {
+		page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (page == MAP_FAILED) {
+			page = NULL;
+			return NULL;
+		}
+	}
+	if (mprotect(page, 4096, PROT_READ | PROT_WRITE) != 0)
+		return NULL;
+	memcpy(page, arg, len);
+	if (mprotect(page, 4096, PROT_READ) != 0)
+		return NULL;
+	return page;
+}
+
+/* A call that makes a descriptor or a name, with a valid argument whose
+ * answer cannot be written back: it must fail, with EFAULT or the error it
+ * answers before making anything, having installed no descriptor and taken
+ * no right (fileport.c's readonly_arg tests count both). `name` is a
+ * fileport or any name, `fd` any descriptor. */
+static void readonly_answer(struct rng *r, struct names *nm, mach_port_t name, int fd)
+{
+	struct machipc_port_call c = { 0 };
+	struct machipc_port_fd f = { 0 };
+	fileport_t out = FILEPORT_NULL;
+	unsigned long cmd;
+	void *arg;
+	int ret, e;
+
+	switch (below(r, 4)) {
+	case 0:
+		cmd = MACHIPC_IOC_FILEPORT_MAKEFD;
+		c.name = name;
+		break;
+	case 1:
+		cmd = MACHIPC_IOC_PORT_TO_FD;
+		c.name = chance(r, 50) ? name : some_name(r, nm);
+		break;
+	case 2:
+		cmd = MACHIPC_IOC_FILEPORT_MAKEPORT;
+		c.delta = fd;
+		c.data = (uint64_t)(uintptr_t)&out;
+		break;
+	default:
+		cmd = MACHIPC_IOC_PORT_FD;
+		f.name = chance(r, 80) ? nm->pool[below(r, POOL)] : name;
+		break;
+	}
+	arg = cmd == MACHIPC_IOC_PORT_FD ? readonly_copy(&f, sizeof(f)) : readonly_copy(&c, sizeof(c));
+	if (!arg)
+		return;
+	ret = ioctl(dev(), cmd, arg);
+	e = errno;
+	if (ret == 0) {
+		violation("ioctl 0x%lx with a read-only argument succeeded", cmd);
+		return;
+	}
+	if (e == EFAULT || (cmd == MACHIPC_IOC_FILEPORT_MAKEFD && (e == EINVAL || e == EMFILE)) ||
+	    (cmd == MACHIPC_IOC_FILEPORT_MAKEPORT && (e == EBADF || e == EINVAL || e == EAGAIN)) ||
+	    (cmd == MACHIPC_IOC_PORT_FD && (e == ENOENT || e == EINVAL || e == EMFILE)))
+		return;
+	violation("ioctl 0x%lx with a read-only argument: errno %d", cmd, e);
+}
+
 /* Fileports and right descriptors: makeport on descriptors of every kind
  * (with hostile result pointers), the fileport through a message and
  * back to a descriptor, makefd and port_to_fd on any name, fd_to_port on
- * any descriptor; each answer must be one XNU (or machipc.h) gives. */
+ * any descriptor, and these calls with answers that cannot be written
+ * back; each answer must be one XNU (or machipc.h) gives. */
 static void op_fileport(struct rng *r, struct names *nm)
 {
 	struct machipc_port_call c;
@@ -1558,6 +1629,8 @@ static void op_fileport(struct rng *r, struct names *nm)
 			m.d.type = MACH_MSG_PORT_DESCRIPTOR;
 			mach_msg(&m.h, MACH_SEND_MSG | MACH_SEND_TIMEOUT, sizeof(m), 0, 0, 0, 0);
 		}
+		if (chance(r, 30))
+			readonly_answer(r, nm, c.name, fd);
 		got = fileport_makefd(c.name);
 		if (got < 0 && errno != EMFILE)
 			violation("fileport_makefd of a fileport: errno %d", errno);
@@ -1570,6 +1643,8 @@ static void op_fileport(struct rng *r, struct names *nm)
 		}
 		mach_port_deallocate(mach_task_self(), c.name);
 	}
+	if (chance(r, 10))
+		readonly_answer(r, nm, some_name(r, nm), fd);
 	got = fileport_makefd(some_name(r, nm));
 	if (got < 0 && errno != EINVAL && errno != EMFILE)
 		violation("fileport_makefd: errno %d", errno);
