@@ -45,6 +45,7 @@ mod c {
         pub(super) fn machipc_shim_ool_map_min() -> usize;
         pub(super) fn machipc_shim_user_limits(spaces: *mut u64, ports: *mut u64, bytes: *mut u64);
         pub(super) fn machipc_shim_capable_resource() -> bool;
+        pub(super) fn machipc_shim_kill_current_for_full_space();
         pub(super) fn machipc_shim_max_bootstrap_names() -> core::ffi::c_uint;
         pub(super) fn machipc_shim_map_pages(
             pages: *mut *mut c_void,
@@ -700,6 +701,15 @@ pub(crate) fn user_limits() -> (u64, u64, u64) {
 pub(crate) fn capable_resource() -> bool {
     // SAFETY: `capable` checks the current task; no precondition.
     unsafe { c::machipc_shim_capable_resource() }
+}
+
+/// Kills the calling process (SIGKILL) because its own IPC space is full
+/// (`crate::limits::Quota::space_full`); it dies on its way back to user
+/// space. Spares the init process and kernel threads, as XNU spares
+/// launchd and the kernel task.
+pub(crate) fn kill_current_for_full_space() {
+    // SAFETY: Signals the current task; no precondition.
+    unsafe { c::machipc_shim_kill_current_for_full_space() }
 }
 
 /// The most names one user may hold in one bootstrap registry (module

@@ -21,6 +21,13 @@
 //! quota binds everyone. The allocations themselves use
 //! `GFP_KERNEL_ACCOUNT`, so the memory cgroup sees them too.
 //!
+//! A space that its own limits (this quota, or its name table's size in
+//! `space.rs`) leave without room for another name or port is full, XNU's
+//! space "at its max limit": [`Quota::space_full`] kills the space's task
+//! if the call that found no room is its own. The per-user limits, shared
+//! by every space of a user, and a full message quota
+//! (`MACH_SEND_NO_BUFFER`) only answer errors.
+//!
 //! `USERS` is a leaf lock (see the lock order in the crate root,
 //! `machipc_main.rs`).
 
@@ -29,12 +36,14 @@ use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Full, Relaxed};
 use kernel::sync::Arc;
 
+use crate::error::{MachResult, KERN_NO_SPACE, KERN_RESOURCE_SHORTAGE};
 use crate::stats;
 
 /// Kernel memory one space may hold through its calls (bytes): queued
 /// messages, ports, port sets, notification requests and its name table.
-/// Beyond, sends fail with `MACH_SEND_NO_BUFFER`, port and set allocation
-/// with `KERN_RESOURCE_SHORTAGE` and name-table growth with `KERN_NO_SPACE`.
+/// Beyond, sends fail with `MACH_SEND_NO_BUFFER`; port and set allocation
+/// and name-table growth fail with `KERN_NO_SPACE`, and the space is full
+/// ([`Quota::space_full`]).
 pub(crate) const SPACE_BYTES_MAX: i64 = 64 << 20;
 
 kernel::sync::global_lock! {
@@ -181,6 +190,15 @@ impl User {
     }
 }
 
+/// Which limit refused a charge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The space's own quota, [`SPACE_BYTES_MAX`].
+    Space,
+    /// Its user's, shared with the user's other spaces.
+    User,
+}
+
 /// A space's account: its own byte quota and its opener's [`User`].
 pub(crate) struct Quota {
     /// A `core` atomic, as `stats::Counter` and for the same reason: a
@@ -190,6 +208,9 @@ pub(crate) struct Quota {
     user: Arc<User>,
     /// The opener had `CAP_SYS_RESOURCE`: the user's limits do not apply.
     exempt: bool,
+    /// The process whose space this is (the opener), which
+    /// [`Quota::space_full`] kills; `None` for the kernel's accounts.
+    owner: Option<crate::ffi::PidRef>,
 }
 
 impl Quota {
@@ -203,6 +224,8 @@ impl Quota {
                 bytes: AtomicI64::new(0),
                 user: self.user.clone(),
                 exempt: self.exempt,
+                // A timer's expiry messages are no names or ports.
+                owner: None,
             },
             GFP_KERNEL_ACCOUNT,
         )?)
@@ -211,6 +234,20 @@ impl Quota {
     /// The bytes charged to this account and not yet given back.
     pub(crate) fn held(&self) -> i64 {
         self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// The space has no room for the name or port a call asked for: its
+    /// name table is at `MAX_NAMES`, or this quota refused the table's
+    /// growth, a port or a port set. As XNU's `ipc_space_set_at_max_limit`
+    /// and the check it leaves for the return to user space, the caller's
+    /// process is killed (SIGKILL) if the space is its own; it sees the
+    /// call's error only if it is the init process, which XNU spares too.
+    /// A call from another task (through the space's task port) only gets
+    /// the error: XNU checks the current task's own space.
+    pub(crate) fn space_full(&self) {
+        if self.owner.as_ref().is_some_and(|o| o.is_current()) {
+            crate::ffi::kill_current_for_full_space();
+        }
     }
 }
 
@@ -232,6 +269,7 @@ impl Quota {
         Self::open_as(
             crate::ffi::current_euid_key(),
             crate::ffi::capable_resource(),
+            Some(crate::ffi::PidRef::current_tgid()),
         )
     }
 
@@ -239,10 +277,14 @@ impl Quota {
     /// namespace (the host's, `host.rs`): kept apart from every user's,
     /// under `INVALID_UID`, which no process has, and never limited.
     pub(crate) fn kernel() -> Result<(Arc<Quota>, OpenSpace)> {
-        Self::open_as(u32::MAX, true)
+        Self::open_as(u32::MAX, true, None)
     }
 
-    fn open_as(kuid: u32, exempt: bool) -> Result<(Arc<Quota>, OpenSpace)> {
+    fn open_as(
+        kuid: u32,
+        exempt: bool,
+        owner: Option<crate::ffi::PidRef>,
+    ) -> Result<(Arc<Quota>, OpenSpace)> {
         let user = User::open(kuid, exempt)?;
         let open = OpenSpace { user: user.clone() };
         let q = Arc::new(
@@ -250,6 +292,7 @@ impl Quota {
                 bytes: AtomicI64::new(0),
                 user,
                 exempt,
+                owner,
             },
             GFP_KERNEL_ACCOUNT,
         )?;
@@ -293,9 +336,14 @@ impl Charge {
 
     /// Charges `n` more bytes, if the space and its user have room.
     pub(crate) fn add(&mut self, n: usize) -> bool {
+        self.try_add(n).is_ok()
+    }
+
+    /// Charges `n` more bytes, or says which limit refused them.
+    pub(crate) fn try_add(&mut self, n: usize) -> core::result::Result<(), Refused> {
         let n = match i64::try_from(n) {
             Ok(n) if n <= SPACE_BYTES_MAX => n,
-            _ => return false,
+            _ => return Err(Refused::Space),
         };
         let q = &self.quota;
         // Compare and exchange: a refused large charge must not make a
@@ -312,22 +360,48 @@ impl Charge {
                         Err(now) => cur = now,
                     }
                 }
-                _ => return false,
+                _ => return Err(Refused::Space),
             }
         }
         if !q.user.take(Res::Bytes, n, q.exempt) {
             q.bytes.fetch_sub(n, Ordering::Relaxed);
-            return false;
+            return Err(Refused::User);
         }
         stats::CHARGED_BYTES.add(n);
         // Cannot overflow: the total stays within SPACE_BYTES_MAX.
         self.bytes += n;
-        true
+        Ok(())
+    }
+
+    /// Charges `n` bytes for a port or port set its space is to hold:
+    /// `KERN_NO_SPACE` if the space's quota has no room for it (the space
+    /// is full: [`Quota::space_full`]), `KERN_RESOURCE_SHORTAGE` if its
+    /// user's limit refused.
+    pub(crate) fn add_object(&mut self, n: usize) -> MachResult {
+        match self.try_add(n) {
+            Ok(()) => Ok(()),
+            Err(Refused::Space) => {
+                self.quota.space_full();
+                Err(KERN_NO_SPACE)
+            }
+            Err(Refused::User) => Err(KERN_RESOURCE_SHORTAGE),
+        }
     }
 
     /// Charges `n` more bytes for each of `count` items (checked).
     pub(crate) fn add_n(&mut self, count: usize, n: usize) -> bool {
-        count.checked_mul(n).is_some_and(|t| self.add(t))
+        self.try_add_n(count, n).is_ok()
+    }
+
+    /// [`Charge::add_n`], saying which limit refused.
+    pub(crate) fn try_add_n(
+        &mut self,
+        count: usize,
+        n: usize,
+    ) -> core::result::Result<(), Refused> {
+        count
+            .checked_mul(n)
+            .map_or(Err(Refused::Space), |t| self.try_add(t))
     }
 
     /// Gives back `n` of the bytes this charge holds (at most all).
@@ -400,6 +474,37 @@ mod tests {
         assert!(!c.add_n(usize::MAX / 2, 3));
         assert_eq!(c.bytes(), 0);
         drop(open);
+        Ok(())
+    }
+
+    #[test]
+    fn a_refusal_names_its_limit() -> Result {
+        let (q, _open) = Quota::open()?;
+        let mut a = Charge::empty(&q);
+        assert_eq!(a.try_add(SPACE_BYTES_MAX as usize), Ok(()));
+        assert_eq!(a.try_add(1), Err(Refused::Space));
+        assert_eq!(a.try_add_n(usize::MAX, 2), Err(Refused::Space));
+        drop(a);
+        // Spaces of one user, each filled to its quota, until the user's
+        // `max_user_bytes` refuses a space with room of its own. (A
+        // user of its own, which no opener has.)
+        let mut held = KVec::new();
+        let mut refused = None;
+        for _ in 0..16 {
+            let (u, open) = Quota::open_as(u32::MAX - 1, false, None)?;
+            let mut c = Charge::empty(&u);
+            match c.try_add(SPACE_BYTES_MAX as usize) {
+                Ok(()) => held.push((c, open), GFP_KERNEL)?,
+                Err(r) => {
+                    refused = Some(r);
+                    break;
+                }
+            }
+        }
+        let max = limit(Res::Bytes);
+        if max > 0 && max < 16 * SPACE_BYTES_MAX {
+            assert_eq!(refused, Some(Refused::User));
+        }
         Ok(())
     }
 

@@ -466,13 +466,16 @@ pub(crate) fn wake_receiver(cv: &CondVar, handoff: bool) {
 
 impl Port {
     /// A new live port whose receive right the caller is about to name,
-    /// charged to `quota`: `KERN_RESOURCE_SHORTAGE` if the space or its
-    /// user is at its limit (or memory is short).
+    /// charged to `quota`: `KERN_NO_SPACE` if the space's quota has no
+    /// room for it (the space is full: [`Quota::space_full`]),
+    /// `KERN_RESOURCE_SHORTAGE` if its user is at a limit (or memory is
+    /// short).
     pub(crate) fn new(quota: &Arc<Quota>) -> MachResult<Arc<Port>> {
         let mut charge = Charge::empty(quota);
-        if !charge.add_port() || !charge.add(PORT_BYTES) {
+        if !charge.add_port() {
             return Err(KERN_RESOURCE_SHORTAGE);
         }
+        charge.add_object(PORT_BYTES)?;
         let p = Arc::pin_init(
             pin_init!(Port {
                 inner <- Counted::new(LockClass::Port, new_spinlock!(PortInner {

@@ -127,10 +127,12 @@ pub(crate) struct PortSet {
 }
 
 impl PortSet {
-    /// A new port set charged to `quota`: `KERN_RESOURCE_SHORTAGE` if the
-    /// space or its user is at its limit (or memory is short).
+    /// A new port set charged to `quota`: `KERN_NO_SPACE` if the space is
+    /// full, `KERN_RESOURCE_SHORTAGE` if its user is at a limit (or memory
+    /// is short); see [`Charge::add_object`].
     pub(crate) fn new(quota: &Arc<Quota>) -> MachResult<Arc<PortSet>> {
-        let charge = Charge::new(quota, SET_BYTES).ok_or(KERN_RESOURCE_SHORTAGE)?;
+        let mut charge = Charge::empty(quota);
+        charge.add_object(SET_BYTES)?;
         let s = Arc::pin_init(
             pin_init!(PortSet {
                 inner <- Counted::new(LockClass::PortSet, new_spinlock!(PortSetInner {

@@ -509,6 +509,23 @@ bool machipc_shim_capable_resource(void)
 	return capable(CAP_SYS_RESOURCE);
 }
 
+/*
+ * The caller's own IPC space is full: the process dies of SIGKILL when
+ * the call returns, as XNU's task_port_space_ast ends a task that filled
+ * its own space. The global init process and kernel threads are spared
+ * (XNU: launchd and the kernel task); a container's init is not, as it
+ * is an ordinary process to the host. SEND_SIG_PRIV: a signal from the
+ * kernel, which an unkillable (namespace init) task does not ignore.
+ */
+void machipc_shim_kill_current_for_full_space(void)
+{
+	if (is_global_init(current) || (current->flags & PF_KTHREAD))
+		return;
+	pr_notice_ratelimited("machipc: %s[%d] killed: its Mach port name space is full\n", current->comm,
+			      task_tgid_nr(current));
+	send_sig(SIGKILL, current, 1);
+}
+
 struct machipc_ool_pages {
 	struct page **pages;
 	unsigned long count;

@@ -54,6 +54,7 @@ long machipc_shim_map_copy(const void *data, size_t len);
 size_t machipc_shim_ool_map_min(void);
 void machipc_shim_user_limits(u64 *spaces, u64 *ports, u64 *bytes);
 bool machipc_shim_capable_resource(void);
+void machipc_shim_kill_current_for_full_space(void);
 unsigned int machipc_shim_max_bootstrap_names(void);
 long machipc_shim_map_pages(struct page **pages, unsigned long count);
 int machipc_shim_unmap(unsigned long addr, size_t len);

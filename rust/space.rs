@@ -19,7 +19,7 @@ use kernel::workqueue::{Work, WorkItem};
 use kernel::{new_mutex, new_spinlock};
 
 use crate::error::*;
-use crate::limits::{Charge, OpenSpace, Quota};
+use crate::limits::{Charge, OpenSpace, Quota, Refused};
 use crate::lock_count::{Counted, CountedMutex};
 use crate::port::{Port, RequestOwner};
 use crate::port_set::PortSet;
@@ -565,10 +565,24 @@ impl SpaceInner {
 
     /// Grows the table to at least `want` slots with the lock held: the
     /// fallback when a caller did not make room with
-    /// [`Space::lock_with_free`].
+    /// [`Space::lock_with_free`]. Every name allocation that finds no free
+    /// slot comes here, so here a table that may not grow makes the space
+    /// full ([`Quota::space_full`]); a table that cannot (memory is
+    /// short) does not.
     fn grow(&mut self, want: usize) -> MachResult {
-        let new_len = self.grow_len(want)?;
-        self.charge_growth(new_len)?;
+        let new_len = match self.grow_len(want) {
+            Ok(n) => n,
+            Err(e) => {
+                self.quota().space_full();
+                return Err(e);
+            }
+        };
+        if let Err(by) = self.charge_growth(new_len) {
+            if by == Refused::Space {
+                self.quota().space_full();
+            }
+            return Err(KERN_NO_SPACE);
+        }
         match KVVec::with_capacity(new_len, GFP_KERNEL_ACCOUNT) {
             Ok(table) => {
                 self.install(new_len, table);
@@ -584,12 +598,9 @@ impl SpaceInner {
 
     /// Charges the slots a growth to `new_len` adds: the space's quota
     /// bounds its table as it bounds its messages.
-    fn charge_growth(&mut self, new_len: usize) -> MachResult {
+    fn charge_growth(&mut self, new_len: usize) -> core::result::Result<(), Refused> {
         let len = self.table.len();
-        if !self.table_charge.add_n(new_len - len, SLOT_BYTES) {
-            return Err(KERN_NO_SPACE);
-        }
-        Ok(())
+        self.table_charge.try_add_n(new_len - len, SLOT_BYTES)
     }
 
     /// Moves the table into `table`, empty and allocated by the caller
@@ -778,7 +789,10 @@ impl SpaceInner {
     /// Records `name` as the send/receive entry of `port`.
     /// Its node is charged with the name table.
     pub(crate) fn set_port_name(&mut self, port: &Arc<Port>, name: u32) -> MachResult {
-        if !self.table_charge.add(NODE_BYTES) {
+        if let Err(by) = self.table_charge.try_add(NODE_BYTES) {
+            if by == Refused::Space {
+                self.quota().space_full();
+            }
             return Err(KERN_NO_SPACE);
         }
         let key = Arc::as_ptr(port) as usize;
