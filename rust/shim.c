@@ -519,7 +519,9 @@ bool machipc_shim_capable_resource(void)
  */
 void machipc_shim_kill_current_for_full_space(void)
 {
-	if (is_global_init(current) || (current->flags & PF_KTHREAD))
+	/* Once is enough: a receive may go on to fail on each further name
+	 * of its message. */
+	if (is_global_init(current) || (current->flags & PF_KTHREAD) || fatal_signal_pending(current))
 		return;
 	pr_notice_ratelimited("machipc: %s[%d] killed: its Mach port name space is full\n", current->comm,
 			      task_tgid_nr(current));

@@ -208,3 +208,81 @@ TEST(a_full_space_kills_only_its_own_task)
 	close(to[1]);
 	close(from[0]);
 }
+
+/* Names a receive may make at once: XNU's IPC_KMSG_MAX_OOL_PORT_COUNT. */
+#define ARRAY_NAMES 16383
+
+struct so_msg {
+	mach_msg_header_t h;
+	mach_msg_body_t b;
+	mach_msg_ool_ports_descriptor_t d;
+};
+
+struct so_rcv {
+	struct so_msg m;
+	mach_msg_max_trailer_t t;
+};
+
+/*
+ * Fills the caller's name table to its 1,048,576 names (MAX_NAMES) with
+ * send-once rights, each its own name: a dead name far out sizes the
+ * table at once (32 MiB, within the quota), then each round sends
+ * itself 16,383 send-once rights to `p` in a port array and receives
+ * them. The round whose rights no longer fit cannot name them: the
+ * receiver dies. `rounds` counts the rounds that came back.
+ */
+static void fill_name_table(volatile int *rounds)
+{
+	static mach_port_t names[ARRAY_NAMES];
+	mach_port_t task = mach_task_self(), p;
+	struct so_msg m;
+	struct so_rcv r;
+
+	if (mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &p) ||
+	    mach_port_insert_right(task, p, p, MACH_MSG_TYPE_MAKE_SEND) ||
+	    mach_port_allocate_name(task, MACH_PORT_RIGHT_DEAD_NAME, (((1u << 20) - 1) << 8) | 3))
+		_exit(2);
+	for (int i = 0; i < ARRAY_NAMES; i++)
+		names[i] = p;
+	for (int round = 0; round < 100; round++) {
+		memset(&m, 0, sizeof(m));
+		m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+		m.h.msgh_size = sizeof(m);
+		m.h.msgh_remote_port = p;
+		m.b.msgh_descriptor_count = 1;
+		m.d.address = names;
+		m.d.count = ARRAY_NAMES;
+		m.d.disposition = MACH_MSG_TYPE_MAKE_SEND_ONCE;
+		m.d.copy = MACH_MSG_VIRTUAL_COPY;
+		m.d.type = MACH_MSG_OOL_PORTS_DESCRIPTOR;
+		if (mach_msg(&m.h, MACH_SEND_MSG, sizeof(m), 0, 0, 0, 0))
+			_exit(3);
+		if (mach_msg(&r.m.h, MACH_RCV_MSG, 0, sizeof(r), p, 0, 0))
+			_exit(4);
+		*rounds = round + 1;
+	}
+	_exit(5);
+}
+
+/* XNU's limit itself: a table at ipc_entry_table_count_max() that a
+ * receive must grow makes the space full, and the receiver dies. */
+TEST(a_receive_into_a_full_name_table_kills_the_receiver)
+{
+	volatile int *rounds = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	double t0 = now();
+	int status = 0;
+	pid_t pid;
+
+	EXPECT_TRUE(rounds != MAP_FAILED);
+	alarm(180);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		fill_name_table(rounds);
+	EXPECT_EQ(waitpid(pid, &status, 0), pid);
+	printf("  info: %d rounds of %d names, then wait status %d, in %.1f s\n", *rounds, ARRAY_NAMES, status,
+	       now() - t0);
+	EXPECT_EQ(status, 9);
+	/* 64 rounds fit in 1,048,575 usable slots; the 65th does not. */
+	EXPECT_EQ(*rounds, 64);
+}
