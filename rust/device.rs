@@ -35,6 +35,9 @@ pub(crate) fn release(space: Arc<Space>) {
 /// `ioctl(2)` on the file, with the space borrowed from the file's
 /// reference for the call.
 pub(crate) fn ioctl(space: ArcBorrow<'_, Space>, cmd: u32, arg: usize) -> Result {
+    // Who the caller is now, not who opened the space (XNU's current
+    // credentials): a cheap compare unless they changed.
+    crate::security_token::refresh(&space)?;
     let user = UserSlice::new(UserPtr::from_addr(arg), kernel::ioctl::_IOC_SIZE(cmd));
     match cmd {
         uapi::IOC_VERSION => user.writer().write(&uapi::Version {

@@ -30,6 +30,7 @@ mod c {
             ruid: *mut u32,
             rgid: *mut u32,
         );
+        pub(super) fn machipc_shim_current_cred() -> *const c_void;
         pub(super) fn machipc_shim_uid_in_current_ns(kuid: u32) -> u32;
         pub(super) fn machipc_shim_gid_in_current_ns(kgid: u32) -> u32;
         pub(super) fn machipc_shim_get_tgid() -> *mut c_void;
@@ -723,6 +724,35 @@ pub(crate) fn max_bootstrap_names() -> u32 {
 /// initial user namespace's view).
 pub(crate) fn current_euid_key() -> u32 {
     kernel::task::Kuid::current_euid().into_raw().val
+}
+
+/// The address of the credentials the calling thread acts with
+/// (`current_cred()`), only to compare: while a [`Creds`] holds one, no
+/// other credentials can have its address.
+pub(crate) fn current_cred_addr() -> usize {
+    // SAFETY: No precondition; the shim only reads the caller's pointer.
+    unsafe { c::machipc_shim_current_cred() as usize }
+}
+
+/// A counted reference on credentials, kept so that their address is not
+/// reused while a space compares callers' credentials with it.
+pub(crate) struct Creds(ARef<kernel::cred::Credential>);
+
+impl Creds {
+    /// The calling thread's credentials.
+    pub(crate) fn current() -> Creds {
+        // SAFETY: The caller's own credentials are valid while it runs
+        // (only it replaces them); `ARef::from` takes a reference of its
+        // own before the borrow ends.
+        let c =
+            unsafe { kernel::cred::Credential::from_ptr(c::machipc_shim_current_cred().cast()) };
+        Creds(ARef::from(c))
+    }
+
+    /// Their address, as [`current_cred_addr`] gives it.
+    pub(crate) fn addr(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
 }
 
 /// The pages of a large out-of-line region, in order, the first byte of

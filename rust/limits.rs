@@ -16,10 +16,23 @@
 //!
 //! Users are keyed by effective kuid, as the kernel's `ucounts` key inotify
 //! instances; a kuid is global, so every user namespace that maps one uid
-//! shares its account. An opener with `CAP_SYS_RESOURCE` is counted but not
+//! shares its account. A caller with `CAP_SYS_RESOURCE` is counted but not
 //! limited per user (system services share root's account); the per-space
 //! quota binds everyone. The allocations themselves use
 //! `GFP_KERNEL_ACCOUNT`, so the memory cgroup sees them too.
+//!
+//! The user is the one the space's process *is* when it makes the charge,
+//! not the one that opened the space: XNU judges a task by its process's
+//! current credentials, and a root parent's forked child that drops to
+//! another user must be limited as that user. When the caller's
+//! credentials change, [`Quota::rekey`] (run by `security_token.rs` before
+//! the call) points the quota at that user's [`Account`], and the space's
+//! open count moves there, as a process's count does on `setuid`. What is
+//! already held stays where it was charged (as the kernel's mqueue bytes
+//! stay with the queue's creator), so every [`Charge`] remembers its
+//! account; the name table's charge moves with [`Charge::rehome`]. A quota
+//! keeps every account it ever charged until it is freed: one per user
+//! (and exemption) the space's process has been.
 //!
 //! A space that its own limits (this quota, or its name table's size in
 //! `space.rs`) leave without room for another name or port is full, XNU's
@@ -28,13 +41,16 @@
 //! by every space of a user, and a full message quota
 //! (`MACH_SEND_NO_BUFFER`) only answer errors.
 //!
-//! `USERS` is a leaf lock (see the lock order in the crate root,
+//! `USERS` is a leaf lock; `Quota::accounts` is taken after `Space::inner`
+//! and before `USERS` (see the lock order in the crate root,
 //! `machipc_main.rs`).
 
-use core::sync::atomic::{AtomicI64, Ordering};
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicI64, AtomicPtr, Ordering};
+use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Full, Relaxed};
-use kernel::sync::Arc;
+use kernel::sync::{Arc, Mutex};
 
 use crate::error::{MachResult, KERN_NO_SPACE, KERN_RESOURCE_SHORTAGE};
 use crate::stats;
@@ -190,6 +206,13 @@ impl User {
     }
 }
 
+/// One user as a quota charges it: the user and whether the caller was
+/// exempt from its limits then. Immutable once made.
+struct Account {
+    user: Arc<User>,
+    exempt: bool,
+}
+
 /// Which limit refused a charge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refused {
@@ -199,36 +222,149 @@ pub(crate) enum Refused {
     User,
 }
 
-/// A space's account: its own byte quota and its opener's [`User`].
+/// A space's account: its own byte quota and the [`User`] its process is.
+///
+/// # Invariants
+///
+/// `current` points at one of the accounts `accounts` owns; an account is
+/// never removed from `accounts` (nor moved: each is boxed) while the
+/// quota lives, so a pointer to one stays valid as long as a reference to
+/// the quota is held.
+#[pin_data]
 pub(crate) struct Quota {
     /// A `core` atomic, as `stats::Counter` and for the same reason: a
     /// count that orders nothing, charged and given back with every
     /// message, where each `Atomic<i64>` operation costs two calls.
     bytes: AtomicI64,
-    user: Arc<User>,
-    /// The opener had `CAP_SYS_RESOURCE`: the user's limits do not apply.
-    exempt: bool,
+    /// The account new charges go to; read without a lock by every
+    /// charge, changed by [`Quota::rekey`] (release, after the account is
+    /// made).
+    current: AtomicPtr<Account>,
+    /// Every account this quota has charged.
+    #[pin]
+    accounts: Mutex<KVec<KBox<Account>>>,
     /// The process whose space this is (the opener), which
     /// [`Quota::space_full`] kills; `None` for the kernel's accounts.
     owner: Option<crate::ffi::PidRef>,
 }
 
+// SAFETY: The accounts `current` points at are immutable and owned by the
+// quota (type invariant); `Account` holds only an `Arc<User>` (atomics) and
+// a bool, both safe to share and send; `owner` is a pid reference.
+unsafe impl Send for Quota {}
+// SAFETY: As for `Send`: shared access only reads an immutable account.
+unsafe impl Sync for Quota {}
+
 impl Quota {
+    /// A quota on `user` alone. Takes nothing from the user.
+    fn with(
+        user: Arc<User>,
+        exempt: bool,
+        owner: Option<crate::ffi::PidRef>,
+    ) -> Result<Arc<Quota>> {
+        let mut first = KBox::new(Account { user, exempt }, GFP_KERNEL_ACCOUNT)?;
+        let current = AtomicPtr::new(NonNull::from(&mut *first).as_ptr());
+        let mut accounts = KVec::with_capacity(1, GFP_KERNEL_ACCOUNT)?;
+        accounts.push(first, GFP_KERNEL_ACCOUNT)?;
+        // INVARIANT: `current` points at the one account, which `accounts`
+        // owns from here on (moving the box does not move the account).
+        Arc::pin_init(
+            pin_init!(Quota {
+                bytes: AtomicI64::new(0),
+                current,
+                accounts <- new_mutex!(accounts, "Quota::accounts"),
+                owner,
+            }),
+            GFP_KERNEL_ACCOUNT,
+        )
+    }
+
+    /// The account new charges go to.
+    fn current(&self) -> NonNull<Account> {
+        // Acquire: pairs with `rekey`'s release, so the account's fields
+        // are seen as made.
+        let p = self.current.load(Ordering::Acquire);
+        // SAFETY: Never null: set from a box in `with` and `rekey`.
+        unsafe { NonNull::new_unchecked(p) }
+    }
+
+    /// The account `a` of this quota.
+    fn account(&self, a: NonNull<Account>) -> &Account {
+        // SAFETY: `a` came from `current` of this quota, so by the type
+        // invariant the quota owns it and does not free it while `self`
+        // lives.
+        unsafe { a.as_ref() }
+    }
+
     /// A separate byte account on the same user, for what one object
     /// makes the kernel hold on its own (a timer's expiry message): the
     /// user's limits apply, and [`Quota::held`] tells whether any of it is
     /// still held.
     pub(crate) fn sub_account(&self) -> Result<Arc<Quota>> {
-        Ok(Arc::new(
-            Quota {
-                bytes: AtomicI64::new(0),
-                user: self.user.clone(),
-                exempt: self.exempt,
-                // A timer's expiry messages are no names or ports.
-                owner: None,
-            },
-            GFP_KERNEL_ACCOUNT,
-        )?)
+        let a = self.account(self.current());
+        // A timer's expiry messages are no names or ports: no owner.
+        Quota::with(a.user.clone(), a.exempt, None)
+    }
+
+    /// Makes the caller's user (effective kuid `kuid`, exempt from the
+    /// per-user limits if `exempt`) the one new charges go to, and moves
+    /// the space's open count to it. What is held stays where it was
+    /// charged. The caller serializes calls for one quota (the space's
+    /// lock); a quota without an open space (the kernel's, a sub-account)
+    /// is never rekeyed.
+    pub(crate) fn rekey(&self, kuid: u32, exempt: bool) -> Result {
+        let mut accounts = self.accounts.lock();
+        let old = self.current();
+        let (old_user, old_exempt) = {
+            let a = self.account(old);
+            (a.user.clone(), a.exempt)
+        };
+        if old_user.kuid == kuid && old_exempt == exempt {
+            return Ok(());
+        }
+        // Counted on the new user now, over its limit if need be: the
+        // space is already open and cannot be refused.
+        let user = User::open(kuid, true)?;
+        let found = accounts
+            .iter_mut()
+            .find(|a| Arc::ptr_eq(&a.user, &user) && a.exempt == exempt)
+            .map(|a| NonNull::from(&mut **a));
+        let new = match found {
+            Some(a) => a,
+            None => {
+                let made = KBox::new(
+                    Account {
+                        user: user.clone(),
+                        exempt,
+                    },
+                    GFP_KERNEL_ACCOUNT,
+                )
+                .and_then(|mut b| {
+                    let p = NonNull::from(&mut *b);
+                    accounts.push(b, GFP_KERNEL_ACCOUNT).map(|()| p)
+                });
+                match made {
+                    Ok(p) => p,
+                    Err(e) => {
+                        drop(accounts);
+                        user.give(Res::Spaces, 1);
+                        return Err(e.into());
+                    }
+                }
+            }
+        };
+        // INVARIANT: `new` is owned by `accounts`.
+        self.current.store(new.as_ptr(), Ordering::Release);
+        drop(accounts);
+        drop(user);
+        old_user.give(Res::Spaces, 1);
+        Ok(())
+    }
+
+    /// The effective kuid new charges go to (for tests).
+    #[cfg(CONFIG_KUNIT = "y")]
+    pub(crate) fn kuid(&self) -> u32 {
+        self.account(self.current()).user.kuid
     }
 
     /// The bytes charged to this account and not yet given back.
@@ -251,14 +387,16 @@ impl Quota {
     }
 }
 
-/// One open space on its user's account; dropped with the space.
+/// One open space on its quota's current user; dropped with the space.
 pub(crate) struct OpenSpace {
-    user: Arc<User>,
+    quota: Arc<Quota>,
 }
 
 impl Drop for OpenSpace {
     fn drop(&mut self) {
-        self.user.give(Res::Spaces, 1);
+        // The space is gone, so nothing rekeys its quota any more.
+        let q = &self.quota;
+        q.account(q.current()).user.give(Res::Spaces, 1);
     }
 }
 
@@ -286,17 +424,13 @@ impl Quota {
         owner: Option<crate::ffi::PidRef>,
     ) -> Result<(Arc<Quota>, OpenSpace)> {
         let user = User::open(kuid, exempt)?;
-        let open = OpenSpace { user: user.clone() };
-        let q = Arc::new(
-            Quota {
-                bytes: AtomicI64::new(0),
-                user,
-                exempt,
-                owner,
-            },
-            GFP_KERNEL_ACCOUNT,
-        )?;
-        Ok((q, open))
+        match Quota::with(user.clone(), exempt, owner) {
+            Ok(q) => Ok((q.clone(), OpenSpace { quota: q })),
+            Err(e) => {
+                user.give(Res::Spaces, 1);
+                Err(e)
+            }
+        }
     }
 }
 
@@ -305,22 +439,65 @@ impl Quota {
 ///
 /// # Invariants
 ///
-/// `bytes` and `ports` were taken from `quota` and its user and are given
-/// back exactly once.
+/// `account` is one of `quota`'s accounts. `bytes` were taken from `quota`
+/// and from `account`'s user, `ports` from that user, and are given back
+/// exactly once.
 pub(crate) struct Charge {
     quota: Arc<Quota>,
+    account: NonNull<Account>,
     bytes: i64,
     ports: i64,
 }
 
+// SAFETY: `account` points at an immutable account that `quota` owns
+// (type invariant), safe to share and send as the quota is.
+unsafe impl Send for Charge {}
+// SAFETY: As for `Send`.
+unsafe impl Sync for Charge {}
+
 impl Charge {
-    /// A charge of nothing yet.
+    /// A charge of nothing yet, on the quota's current account.
     pub(crate) fn empty(quota: &Arc<Quota>) -> Charge {
+        // INVARIANT: the quota's current account is one of its own.
         Charge {
             quota: quota.clone(),
+            account: quota.current(),
             bytes: 0,
             ports: 0,
         }
+    }
+
+    fn account(&self) -> &Account {
+        self.quota.account(self.account)
+    }
+
+    /// Moves what this charge holds to the quota's current account (for a
+    /// charge that keeps growing, the space's name table, after a rekey):
+    /// taken there whatever the limit, as the kernel already holds it.
+    /// Returns a charge holding it on the old account, which the caller
+    /// drops once it holds no spinlock (giving back may forget a user).
+    pub(crate) fn rehome(&mut self) -> Charge {
+        let now = self.quota.current();
+        if now == self.account {
+            return Charge::empty(&self.quota);
+        }
+        // INVARIANT: the old holding moves, as it is, into `old`.
+        let old = Charge {
+            quota: self.quota.clone(),
+            account: self.account,
+            bytes: self.bytes,
+            ports: self.ports,
+        };
+        let to = self.quota.account(now);
+        to.user.take(Res::Bytes, self.bytes, true);
+        to.user.take(Res::Ports, self.ports, true);
+        // The space's own count of bytes is the same before and after:
+        // taken once more for `self`, given back with `old`.
+        self.quota.bytes.fetch_add(self.bytes, Ordering::Relaxed);
+        stats::CHARGED_BYTES.add(self.bytes);
+        // INVARIANT: `now` is the quota's, and holds what `self` holds.
+        self.account = now;
+        old
     }
 
     /// Charges `n` bytes to `quota`, if it has room.
@@ -363,7 +540,8 @@ impl Charge {
                 _ => return Err(Refused::Space),
             }
         }
-        if !q.user.take(Res::Bytes, n, q.exempt) {
+        let a = self.account();
+        if !a.user.take(Res::Bytes, n, a.exempt) {
             q.bytes.fetch_sub(n, Ordering::Relaxed);
             return Err(Refused::User);
         }
@@ -410,23 +588,23 @@ impl Charge {
         self.bytes -= n;
         self.quota.bytes.fetch_sub(n, Ordering::Relaxed);
         stats::CHARGED_BYTES.add(-n);
-        self.quota.user.give(Res::Bytes, n);
+        self.account().user.give(Res::Bytes, n);
     }
 
     /// Counts one more port on the user, if it has room.
     pub(crate) fn add_port(&mut self) -> bool {
-        let q = &self.quota;
-        if !q.user.take(Res::Ports, 1, q.exempt) {
+        let a = self.account();
+        if !a.user.take(Res::Ports, 1, a.exempt) {
             return false;
         }
         self.ports += 1;
         true
     }
 
-    /// Takes over what `other` holds; if the quotas differ it is not taken
-    /// over but released, and the result is false.
+    /// Takes over what `other` holds; if the quotas or their accounts
+    /// differ it is not taken over but released, and the result is false.
     pub(crate) fn merge(&mut self, mut other: Charge) -> bool {
-        if !Arc::ptr_eq(&self.quota, &other.quota) {
+        if !Arc::ptr_eq(&self.quota, &other.quota) || self.account != other.account {
             return false;
         }
         self.bytes += core::mem::take(&mut other.bytes);
@@ -446,7 +624,7 @@ impl Drop for Charge {
         let b = self.bytes;
         self.release(usize::try_from(b).unwrap_or(0));
         if self.ports != 0 {
-            self.quota.user.give(Res::Ports, self.ports);
+            self.account().user.give(Res::Ports, self.ports);
         }
     }
 }
@@ -505,6 +683,45 @@ mod tests {
         if max > 0 && max < 16 * SPACE_BYTES_MAX {
             assert_eq!(refused, Some(Refused::User));
         }
+        Ok(())
+    }
+
+    /// After a rekey new charges, and the space's open count, are the new
+    /// user's; what was charged before stays on the old one and is given
+    /// back there; a growing charge moves with [`Charge::rehome`]; going
+    /// back reuses the first account.
+    #[test]
+    fn rekey_charges_the_caller_from_then_on() -> Result {
+        // A kuid no process of the test kernel has.
+        const OTHER: u32 = 0x7654_3210;
+        let (q, open) = Quota::open()?;
+        let (me, exempt) = {
+            let a = q.account(q.current());
+            (a.user.kuid, a.exempt)
+        };
+        let before = Charge::new(&q, 100).ok_or(ENOMEM)?;
+        let mut table = Charge::new(&q, 10).ok_or(ENOMEM)?;
+        q.rekey(OTHER, false)?;
+        assert_eq!(q.kuid(), OTHER);
+        let after = Charge::new(&q, 50).ok_or(ENOMEM)?;
+        let old = before.account().user.clone();
+        let new = after.account().user.clone();
+        assert_eq!(old.kuid, me);
+        assert_eq!(new.bytes.load(Relaxed), 50);
+        assert_eq!(new.spaces.load(Relaxed), 1);
+        let was = table.rehome();
+        assert_eq!(new.bytes.load(Relaxed), 60);
+        drop(was);
+        assert_eq!(q.bytes.load(Ordering::Relaxed), 160);
+        q.rekey(me, exempt)?;
+        assert_eq!(new.spaces.load(Relaxed), 0);
+        assert!(core::ptr::eq(Charge::empty(&q).account(), before.account()));
+        drop(after);
+        drop(table);
+        assert_eq!(new.bytes.load(Relaxed), 0);
+        drop(before);
+        assert_eq!(q.bytes.load(Ordering::Relaxed), 0);
+        drop(open);
         Ok(())
     }
 

@@ -22,7 +22,9 @@
 //! - [`fileport`]: open files as ports; [`right_fd`]: rights as
 //!   descriptors.
 //! - [`bootstrap`]: the bootstrap registry of each IPC namespace.
-//! - [`limits`]: per-space and per-user resource accounting.
+//! - [`limits`]: per-space and per-user resource accounting;
+//!   [`security_token`]: a space brought up to date with its caller's
+//!   credentials.
 //! - [`error`]: Mach return codes; [`stats`]: live-object and operation
 //!   counters; [`lock_count`]: locks that count their acquisitions.
 //! - [`ffi`]: raw kernel bindings and the C shim, nowhere else;
@@ -56,6 +58,10 @@
 //!
 //! `bootstrap::Table::inner`, a spinlock, is taken with no other lock
 //! held; only `Port::inner` is taken under it.
+//!
+//! `limits::Quota::accounts` is taken after `Space::inner` (a space's
+//! quota is rekeyed under its lock, `security_token.rs`) and takes only
+//! `limits::USERS` under it.
 //!
 //! Leaves, which may be taken under any of these but take nothing
 //! themselves: `SpaceLink::space`, `reap::REAPERS`, `limits::USERS` and the
@@ -98,6 +104,7 @@ mod reap;
 mod right;
 mod right_fd;
 mod rights;
+mod security_token;
 mod space;
 mod stats;
 mod task;

@@ -268,6 +268,15 @@ void machipc_shim_current_kids(u32 *euid, u32 *egid, u32 *ruid, u32 *rgid)
 	*rgid = __kgid_val(cred->gid);
 }
 
+/*
+ * The credentials the caller acts with, without a reference: only the
+ * caller replaces its own, so they stay valid while it runs.
+ */
+const void *machipc_shim_current_cred(void)
+{
+	return current_cred();
+}
+
 /* A kernel uid as the caller's user namespace sees it (overflowuid if unmapped). */
 u32 machipc_shim_uid_in_current_ns(u32 kuid)
 {

@@ -39,6 +39,7 @@ int machipc_shim_file_kind(struct file *file, void **rightfd);
 struct file *machipc_shim_right_file(void *rightfd);
 void machipc_shim_cond_resched(void);
 void machipc_shim_current_kids(u32 *euid, u32 *egid, u32 *ruid, u32 *rgid);
+const void *machipc_shim_current_cred(void);
 u32 machipc_shim_uid_in_current_ns(u32 kuid);
 u32 machipc_shim_gid_in_current_ns(u32 kgid);
 void *machipc_shim_get_tgid(void);

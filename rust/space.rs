@@ -122,7 +122,10 @@ pub(crate) struct SpaceInner {
     /// Exception ports by exception type.
     pub(crate) exc: [crate::exception::ExcPort; crate::exception::EXC_TYPES_COUNT],
     /// The name table's slots and `by_port` nodes on the space's quota.
-    table_charge: Charge,
+    pub(crate) table_charge: Charge,
+    /// The credentials the space is up to date with
+    /// (`crate::security_token`); their address is `Space::creds_seen`.
+    pub(crate) creds: crate::ffi::Creds,
     /// How requests this space makes on ports reach it again.
     link: Arc<SpaceLink>,
     /// The bootstrap registry of the namespace that opened the space,
@@ -193,6 +196,9 @@ pub(crate) struct Space {
     pub(crate) quota: Arc<Quota>,
     /// The task's `EXC_GUARD` delivery policy (`crate::exc_guard`).
     pub(crate) exc_guard: Atomic<u32>,
+    /// The address of `SpaceInner::creds`, compared without the lock with
+    /// the caller's on every call (`crate::security_token`).
+    pub(crate) creds_seen: core::sync::atomic::AtomicUsize,
     /// The host of the IPC namespace the space was opened in.
     pub(crate) host: crate::host::HostRef,
     /// This space on its user's count of open spaces.
@@ -231,6 +237,8 @@ impl Space {
         let registry = crate::bootstrap::join();
         let bootstrap = registry.as_ref().and_then(|r| r.make_send().ok());
         let joined = registry.clone();
+        let creds = crate::ffi::Creds::current();
+        let creds_seen = creds.addr();
         let s = Arc::pin_init(
             pin_init!(Space {
                 inner <- Counted::new(LockClass::Space, new_mutex!(SpaceInner {
@@ -250,6 +258,7 @@ impl Space {
                     flavor_ports: Default::default(),
                     exc: Default::default(),
                     table_charge,
+                    creds,
                     link: space_link,
                     registry,
                 }, "Space::inner")),
@@ -258,6 +267,7 @@ impl Space {
                 exec_id: crate::ffi::current_exec_id(),
                 quota: space_quota,
                 exc_guard: Atomic::new(crate::exc_guard::TASK_EXC_GUARD_NONE),
+                creds_seen: core::sync::atomic::AtomicUsize::new(creds_seen),
                 host,
                 _open: open,
                 teardown <- kernel::new_work!("Space::teardown"),
