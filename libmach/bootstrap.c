@@ -124,15 +124,3 @@ const char *bootstrap_strerror(kern_return_t r)
 		return mach_error_string(r);
 	}
 }
-
-/*
- * A program that uses the bootstrap calls has its task, and so
- * bootstrap_port, from the start, as on macOS: a process started by a shell
- * that never opened /dev/machipc finds its namespace's registry there. The
- * first constructor priority a program may use, so that the program's own
- * constructors (at the default priority) find it set too.
- */
-__attribute__((constructor(101))) static void bootstrap_init(void)
-{
-	machipc_device_fd();
-}

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The process's connection to /dev/machipc: opened lazily and close-on-exec
- * on first use, from any thread. After fork() the child starts with a fresh,
- * empty space (XNU's behaviour): the inherited descriptor is closed and a new
- * one opened at once. A parent with a space returns from fork() only once
- * the child has its own, so that task_for_pid(child) works from then on, as
- * on XNU, also for a child that never makes a Mach call.
+ * The process's connection to /dev/machipc: opened close-on-exec at start
+ * (task_init below), or on first use if that failed, from any thread. The
+ * space is charged and judged as whoever the process is at each call, not
+ * as its opener (the module follows credential changes), so opening it
+ * early in a process that drops privileges later is safe. After fork() the
+ * child starts with a fresh, empty space (XNU's behaviour): the inherited
+ * descriptor is closed and a new one opened at once. A parent with a space
+ * returns from fork() only once the child has its own, so that
+ * task_for_pid(child) works from then on, as on XNU, also for a child that
+ * never makes a Mach call.
  */
 #include "internal.h"
 
@@ -123,4 +127,19 @@ kern_return_t machipc_port_call(unsigned long cmd, struct machipc_port_call *c)
 	if (ioctl(fd, cmd, c) != 0)
 		return errno == EFAULT ? KERN_INVALID_ADDRESS : KERN_FAILURE;
 	return c->ret;
+}
+
+/*
+ * Every program has its task, and so bootstrap_port, from the start, as on
+ * macOS: a process started by a shell finds its namespace's registry there,
+ * and a child it forks before its first Mach call has a space of its own
+ * when fork returns (the fork handlers above), so task_for_pid(child)
+ * works. Here, with the device code every call links, so that a program
+ * linked with libmach.a runs it as one linked with libmach.so does. The
+ * first constructor priority a program may use, so that the program's own
+ * constructors (at the default priority) find it set too.
+ */
+__attribute__((constructor(101))) static void task_init(void)
+{
+	machipc_device_fd();
 }

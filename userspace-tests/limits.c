@@ -278,7 +278,8 @@ static struct helper start_as(uid_t uid, helper_fn fn, void *arg)
 
 		close(to[1]);
 		close(from[0]);
-		/* Before the first Mach call: the space is opened as `uid`. */
+		/* The space was opened as root, by libmach's fork handler:
+		 * from the first call after this on, it is `uid`'s. */
 		if (setgid(uid) || setuid(uid))
 			_exit(2);
 		while (read(to[0], &c, 1) == 1 && c != 'q') {
@@ -408,25 +409,27 @@ static int port_helper(char c, void *arg)
 
 static void port_limit_body(void)
 {
-	/* Each space also holds its task port: A has 1 + 25, B 1 + 13. B
-	 * then has 14 (one in transit); with A gone, 26 more. */
+	/* The helpers' spaces were opened as root, so their task ports are
+	 * root's; every port they make after setuid is their user's (the
+	 * space follows its process's credentials, as XNU's task does): A
+	 * has 25, B 15. B then has 16 (one in transit); with A gone, 24 more. */
 	EXPECT_EQ(write_param("max_user_ports", 40), 0);
 	struct helper a = start_as(1000, port_helper, NULL);
 	for (int i = 0; i < 25; i++)
 		KR_OK(ask(&a, 'a'));
 	struct helper b = start_as(1000, port_helper, NULL);
-	EXPECT_EQ(ask(&b, 'n'), 13);
+	EXPECT_EQ(ask(&b, 'n'), 15);
 	KR(ask(&b, 'a'), KERN_RESOURCE_SHORTAGE);
 	/* A port in transit has no name but still counts. */
 	KR(ask(&b, 't'), KERN_RESOURCE_SHORTAGE);
 	/* Another user has its own account. */
 	struct helper c = start_as(1001, port_helper, NULL);
-	EXPECT_EQ(ask(&c, 'n'), 39);
+	EXPECT_EQ(ask(&c, 'n'), 40);
 	/* Freeing gives room back, to every space of the user. */
 	EXPECT_EQ(ask(&a, 'd'), 0);
 	KR_OK(ask(&b, 'a'));
 	stop(&a);
-	EXPECT_EQ(ask(&b, 'n'), 25);
+	EXPECT_EQ(ask(&b, 'n'), 24);
 	stop(&b);
 	stop(&c);
 	/* Root (CAP_SYS_RESOURCE) is counted but not limited. */
@@ -478,11 +481,13 @@ static int fileport_helper(char c, void *arg)
 static void fileport_limit_body(void)
 {
 	/* A fileport is a port: past max_user_ports, EAGAIN as XNU's
-	 * resource shortage; a deallocated one gives its room back. */
+	 * resource shortage; a deallocated one gives its room back. The
+	 * helper's task port is root's, who opened its space: all 8 are
+	 * fileports. */
 	EXPECT_EQ(write_param("max_user_ports", 8), 0);
 	struct helper a = start_as(1000, fileport_helper, NULL);
 	int n = ask(&a, 'n');
-	EXPECT_TRUE(n > 0 && n < 8);
+	EXPECT_EQ(n, 8);
 	EXPECT_EQ(ask(&a, 'n'), 0);
 	KR_OK(ask(&a, 'd'));
 	EXPECT_EQ(ask(&a, 'n'), 1);
@@ -503,11 +508,16 @@ TEST(fileports_and_right_descriptors_count_per_user)
 	with_limits(fileport_limit_body);
 }
 
+/* 'o' opens a space of its own, 'c' closes the last one opened, 'm'
+ * makes a Mach call on libmach's space. */
 static int open_helper(char c, void *arg)
 {
 	static int fds[8], n;
+	mach_port_t p;
 
 	(void)arg;
+	if (c == 'm')
+		return mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &p);
 	if (c == 'o') {
 		int fd = open("/dev/machipc", O_RDWR | O_CLOEXEC);
 
@@ -539,6 +549,30 @@ static void space_limit_body(void)
 TEST(per_user_space_limit_fails_open_with_emfile)
 {
 	with_limits(space_limit_body);
+}
+
+static void moved_space_body(void)
+{
+	/* libmach's space in the helper was opened as root; its first call
+	 * as 1000 moves it to 1000's count, which then has room for one
+	 * more. */
+	EXPECT_EQ(write_param("max_user_spaces", 2), 0);
+	struct helper a = start_as(1000, open_helper, NULL);
+	EXPECT_EQ(ask(&a, 'o'), 0);
+	KR_OK(ask(&a, 'm'));
+	EXPECT_EQ(ask(&a, 'o'), -EMFILE);
+	/* Another user's spaces are not 1000's. */
+	struct helper b = start_as(1001, open_helper, NULL);
+	KR_OK(ask(&b, 'm'));
+	EXPECT_EQ(ask(&b, 'o'), 0);
+	stop(&a);
+	stop(&b);
+}
+
+/* A space counts on the user its process is, not on its opener's. */
+TEST(a_space_counts_on_the_user_its_process_became)
+{
+	with_limits(moved_space_body);
 }
 
 /* 'q'-less commands: 's' queues one 512 KiB message on its own port,
