@@ -56,6 +56,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -492,6 +493,7 @@ enum {
 	OP_MIG_HOST,
 	OP_FILEPORT,
 	OP_MIG_BOOTSTRAP,
+	OP_CREDS,
 	OP_KINDS
 };
 
@@ -501,6 +503,7 @@ static const char *op_names[OP_KINDS] = {
 	"mig_host",
 	"fileport",
 	"mig_bootstrap",
+	"creds",
 };
 
 static int dev(void)
@@ -1432,6 +1435,35 @@ static void op_valid(struct rng *r, struct names *nm)
 }
 
 /*
+ * A space follows its caller's credentials (rust/security_token.rs). This
+ * thread alone (the raw system call: glibc's setresuid would change every
+ * thread) takes another effective uid, makes valid calls as that user and
+ * takes root back, while the worker's other threads go on as root: the
+ * space is rekeyed, its host port swapped and its name table's charge
+ * moved to and fro under their calls, and valid calls must still work.
+ * (Which host port a thread then finds is a race between the threads, as
+ * the task's host port is one per task on XNU too: not checked here; the
+ * C tests check it with one thread.)
+ */
+static void op_creds(struct rng *r, struct names *nm)
+{
+	uid_t as = 1000 + (uid_t)below(r, 3);
+	int dumpable = prctl(PR_GET_DUMPABLE);
+
+	if (geteuid() != 0 || syscall(SYS_setresuid, -1, as, -1) != 0)
+		return;
+	op_valid(r, nm);
+	if (syscall(SYS_setresuid, -1, 0, -1) != 0) {
+		violation("creds: cannot take euid 0 back (errno %d)", errno);
+		_exit(1);
+	}
+	/* A change of ids made the process non-dumpable; the other
+	 * operations expect it as it was. */
+	if (dumpable == 1)
+		prctl(PR_SET_DUMPABLE, 1);
+}
+
+/*
  * The edges, directed: a message is queued on a pool port, then received
  * into a pointer and size from the edge tables (every pair comes up about
  * once in N_EDGE_PTRS * N_EDGE_SIZES calls), with the large-message
@@ -1678,9 +1710,9 @@ static void op_fileport(struct rng *r, struct names *nm)
 static void (*const ops[OP_KINDS])(struct rng *, struct names *) = {
 	op_port_call, op_msg, op_msg_rights, op_raw_ioctl, op_port_fd, op_uring,
 	op_mig_self, op_mig_foreign, op_exc_ports, op_exc_raise, op_fault, op_valid, op_edges,
-	op_mig_host, op_fileport, op_mig_bootstrap,
+	op_mig_host, op_fileport, op_mig_bootstrap, op_creds,
 };
-static const int weights[OP_KINDS] = { 30, 25, 12, 5, 6, 3, 8, 4, 4, 3, 2, 3, 8, 3, 5, 4 };
+static const int weights[OP_KINDS] = { 30, 25, 12, 5, 6, 3, 8, 4, 4, 3, 2, 3, 8, 3, 5, 4, 2 };
 
 /* ---- workers ------------------------------------------------------------- */
 
