@@ -49,7 +49,6 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicI64, AtomicPtr, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Full, Relaxed};
 use kernel::sync::{Arc, Mutex};
 
 use crate::error::{MachResult, KERN_NO_SPACE, KERN_RESOURCE_SHORTAGE};
@@ -77,9 +76,12 @@ pub(crate) struct UserList {
 /// What the spaces opened by one user hold together.
 pub(crate) struct User {
     kuid: u32,
-    spaces: Atomic<i64>,
-    ports: Atomic<i64>,
-    bytes: Atomic<i64>,
+    // Core atomics, as [`Quota::bytes`]: every message takes and gives
+    // back bytes here, and each `kernel::sync::atomic` operation is a call
+    // to a C helper.
+    spaces: AtomicI64,
+    ports: AtomicI64,
+    bytes: AtomicI64,
 }
 
 #[derive(Clone, Copy)]
@@ -102,7 +104,7 @@ fn limit(r: Res) -> i64 {
 }
 
 impl User {
-    fn counter(&self, r: Res) -> &Atomic<i64> {
+    fn counter(&self, r: Res) -> &AtomicI64 {
         match r {
             Res::Spaces => &self.spaces,
             Res::Ports => &self.ports,
@@ -119,18 +121,20 @@ impl User {
         // The exempt (system services) need not read the limit.
         let max = if exempt { 0 } else { limit(r) };
         if max == 0 {
-            c.fetch_add(n, Full);
+            c.fetch_add(n, Ordering::SeqCst);
             return true;
         }
         // Compare and exchange, so that a refused request never shows in
         // the counter, where it would refuse others that fit.
-        let mut cur = c.load(Relaxed);
+        let mut cur = c.load(Ordering::Relaxed);
         loop {
             match cur.checked_add(n) {
-                Some(t) if t <= max => match c.cmpxchg(cur, t, Full) {
-                    Ok(_) => return true,
-                    Err(now) => cur = now,
-                },
+                Some(t) if t <= max => {
+                    match c.compare_exchange(cur, t, Ordering::SeqCst, Ordering::Relaxed) {
+                        Ok(_) => return true,
+                        Err(now) => cur = now,
+                    }
+                }
                 _ => return false,
             }
         }
@@ -138,7 +142,7 @@ impl User {
 
     /// Gives `n` of `r` back; the account goes once nothing is held.
     fn give(&self, r: Res, n: i64) {
-        if n != 0 && self.counter(r).fetch_sub(n, Full) == n {
+        if n != 0 && self.counter(r).fetch_sub(n, Ordering::SeqCst) == n {
             self.forget_if_idle();
         }
     }
@@ -146,9 +150,9 @@ impl User {
     fn idle(&self) -> bool {
         // The fully ordered updates before these loads make the last of
         // concurrent releases see every counter at zero.
-        self.spaces.load(Relaxed) == 0
-            && self.ports.load(Relaxed) == 0
-            && self.bytes.load(Relaxed) == 0
+        self.spaces.load(Ordering::Relaxed) == 0
+            && self.ports.load(Ordering::Relaxed) == 0
+            && self.bytes.load(Ordering::Relaxed) == 0
     }
 
     /// Drops the registry's reference once the user holds nothing. Only an
@@ -184,9 +188,9 @@ impl User {
                 let u = Arc::new(
                     User {
                         kuid,
-                        spaces: Atomic::new(0),
-                        ports: Atomic::new(0),
-                        bytes: Atomic::new(0),
+                        spaces: AtomicI64::new(0),
+                        ports: AtomicI64::new(0),
+                        bytes: AtomicI64::new(0),
                     },
                     GFP_KERNEL_ACCOUNT,
                 )?;
@@ -707,18 +711,18 @@ mod tests {
         let old = before.account().user.clone();
         let new = after.account().user.clone();
         assert_eq!(old.kuid, me);
-        assert_eq!(new.bytes.load(Relaxed), 50);
-        assert_eq!(new.spaces.load(Relaxed), 1);
+        assert_eq!(new.bytes.load(Ordering::Relaxed), 50);
+        assert_eq!(new.spaces.load(Ordering::Relaxed), 1);
         let was = table.rehome();
-        assert_eq!(new.bytes.load(Relaxed), 60);
+        assert_eq!(new.bytes.load(Ordering::Relaxed), 60);
         drop(was);
         assert_eq!(q.bytes.load(Ordering::Relaxed), 160);
         q.rekey(me, exempt)?;
-        assert_eq!(new.spaces.load(Relaxed), 0);
+        assert_eq!(new.spaces.load(Ordering::Relaxed), 0);
         assert!(core::ptr::eq(Charge::empty(&q).account(), before.account()));
         drop(after);
         drop(table);
-        assert_eq!(new.bytes.load(Relaxed), 0);
+        assert_eq!(new.bytes.load(Ordering::Relaxed), 0);
         drop(before);
         assert_eq!(q.bytes.load(Ordering::Relaxed), 0);
         drop(open);
