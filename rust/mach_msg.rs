@@ -830,10 +830,14 @@ fn copyout_dest(k: KmsgBox, user: UserSlice, tsize: usize, at: Dequeued) -> Mach
     Err(MACH_RCV_TOO_LARGE)
 }
 
+/// The trailer bytes before the sender's security token: type, size and
+/// sequence number, all a trailer of this size or less holds.
+const SHORT_TRAILER_SIZE: usize = offset_of!(MaxTrailer, sender);
+
 /// `mach_msg_max_trailer_t` with `msgh_trailer_size` `tsize`, of which the
 /// caller copies out the first `out_len` bytes.
 fn trailer(tsize: usize, out_len: usize, seqno: u32, ctx: u64, s: &Sender) -> MaxTrailer {
-    if out_len <= offset_of!(MaxTrailer, sender) {
+    if out_len <= SHORT_TRAILER_SIZE {
         // Nothing of the sender goes out (the default trailer, and one
         // with the sequence number only).
         return MaxTrailer {
@@ -846,7 +850,7 @@ fn trailer(tsize: usize, out_len: usize, seqno: u32, ctx: u64, s: &Sender) -> Ma
     // Ids and pid are translated into the receiver's (the caller's) user
     // and pid namespaces, and only as far as the bytes going out reach.
     let kernel = s.is_kernel();
-    let (euid, egid, ruid, rgid) = if kernel || out_len <= offset_of!(MaxTrailer, sender) {
+    let (euid, egid, ruid, rgid) = if kernel || out_len <= SHORT_TRAILER_SIZE {
         (0, 0, 0, 0)
     } else {
         s.ids.in_current_ns()
@@ -1137,13 +1141,20 @@ fn write_out(
         voucher_port: 0,
         id: k.id,
     };
-    let tr = trailer(tsize, tsize, at.seqno, at.context, &k.sender);
     let body_len = k.body.len();
     let mut w = user.writer();
-    let res = w
-        .write(&hdr)
-        .and_then(|()| w.write_slice(&k.body))
-        .and_then(|()| w.write_slice(&tr.as_bytes()[..tsize]));
+    let res = w.write(&hdr).and_then(|()| w.write_slice(&k.body));
+    let res = res.and_then(|()| {
+        if tsize <= SHORT_TRAILER_SIZE {
+            // The default trailer (and the one with the sequence number):
+            // three words, without building the whole trailer.
+            let t = [MACH_MSG_TRAILER_FORMAT_0, tsize as u32, at.seqno];
+            w.write_slice(&kernel::transmute::AsBytes::as_bytes(&t)[..tsize])
+        } else {
+            let tr = trailer(tsize, tsize, at.seqno, at.context, &k.sender);
+            w.write_slice(&tr.as_bytes()[..tsize])
+        }
+    });
     drop(k);
     if res.is_err() {
         return Err(MACH_RCV_INVALID_DATA);
