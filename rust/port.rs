@@ -1128,6 +1128,10 @@ impl Port {
                 return Err(self.leave_receive_wait(&g, MACH_RCV_PORT_CHANGED));
             }
             if let Some(r) = self.try_receive(&mut g, space, rcv_size, trailer, large) {
+                if !g.sp_armed && g.queue.shrunk_len().is_none() {
+                    // The common case: no ring to shrink, no request armed.
+                    return Ok(r);
+                }
                 let (g, old) = self.shrink_queue(g);
                 let (g, sp) = self.take_send_possible(g);
                 drop(g);
