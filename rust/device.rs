@@ -44,10 +44,18 @@ pub(crate) fn ioctl(space: ArcBorrow<'_, Space>, cmd: u32, arg: usize) -> Result
             version: uapi::MACHIPC_ABI_VERSION,
             reserved: 0,
         }),
-        uapi::IOC_MSG => in_out(user, |m: &mut uapi::MsgCall| {
-            m.ret = to_code(mach_msg(&space, &msg_args(m)));
-            Ok(())
-        }),
+        uapi::IOC_MSG => {
+            let m: uapi::MsgCall = user.reader().read()?;
+            let ret = to_code(mach_msg(&space, &msg_args(&m)));
+            // Only the result changes: it alone goes back, not the whole
+            // argument (a user copy per byte, twice per RPC).
+            let at = arg
+                .checked_add(core::mem::offset_of!(uapi::MsgCall, ret))
+                .ok_or(EFAULT)?;
+            UserSlice::new(UserPtr::from_addr(at), core::mem::size_of::<i32>())
+                .writer()
+                .write(&ret)
+        }
         uapi::IOC_PORT_FD => crate::port_fd::ioctl(space, user),
         uapi::IOC_INHERIT => in_out(user, |c: &mut uapi::InheritCall| inherit(&space, c)),
         uapi::IOC_EXC_RAISE => in_out(user, |c: &mut uapi::ExcRaiseCall| exc_raise(&space, c)),
