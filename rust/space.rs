@@ -769,6 +769,11 @@ impl SpaceInner {
         let head = self.free_head;
         let name = make_name(i as u32, self.table[i].gen);
         let e = &mut self.table[i];
+        // Only send and receive entries are in `by_port`; an entry that
+        // holds nothing but a send-once right (an RPC's reply right, freed
+        // by every reply) needs no tree lookup.
+        let named = e.bits & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE) != 0
+            || e.bits & MACH_PORT_TYPE_SEND_ONCE == 0;
         let old = core::mem::replace(
             &mut e.obj,
             Object::Free {
@@ -782,7 +787,7 @@ impl SpaceInner {
         self.set_prev(head, i as u32);
         self.free_head = i as u32;
         self.nfree += 1;
-        if let Object::Port(p) = &old {
+        if let (Object::Port(p), true) = (&old, named) {
             let key = Arc::as_ptr(p) as usize;
             if self.by_port.get(&key) == Some(&name) && self.by_port.remove(&key).is_some() {
                 self.table_charge.release(NODE_BYTES);
