@@ -35,6 +35,10 @@ mod c {
         pub(super) fn machipc_shim_gid_in_current_ns(kgid: u32) -> u32;
         pub(super) fn machipc_shim_get_tgid() -> *mut c_void;
         pub(super) fn machipc_shim_put_pid(pid: *mut c_void);
+        pub(super) fn machipc_shim_kcache_push(kmsg: *mut c_void) -> bool;
+        pub(super) fn machipc_shim_kcache_pop() -> *mut c_void;
+        pub(super) fn machipc_shim_kcache_take(cpu: u32) -> *mut c_void;
+        pub(super) fn machipc_shim_kcache_len(cpu: u32) -> u32;
         pub(super) fn machipc_shim_pid_is_current(pid: *mut c_void) -> bool;
         pub(super) fn machipc_shim_pid_vnr(pid: *mut c_void) -> c_int;
         pub(super) fn machipc_shim_pid_version(pid: *mut c_void) -> u32;
@@ -1057,4 +1061,49 @@ pub(crate) fn host_counts() -> HostCounts {
         memory: v[4],
         tick_us: v[5],
     }
+}
+
+/// Keeps a free kernel message on this CPU's stack (`kmsg_cache.rs`);
+/// gives it back if the stack is full.
+pub(crate) fn kcache_push(k: KBox<crate::kmsg::Kmsg>) -> Option<KBox<crate::kmsg::Kmsg>> {
+    let p = KBox::into_raw(k);
+    // SAFETY: The shim only stores the pointer; ownership passes to the
+    // stack if it is kept.
+    if unsafe { c::machipc_shim_kcache_push(p.cast()) } {
+        None
+    } else {
+        // SAFETY: Not kept: `p` is still the `KBox` given up above.
+        Some(unsafe { KBox::from_raw(p) })
+    }
+}
+
+/// Turns a pointer the kmsg stacks gave out into the message it owns.
+fn kcache_owned(p: *mut core::ffi::c_void) -> Option<KBox<crate::kmsg::Kmsg>> {
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: Every pointer on the stacks came from `KBox::into_raw`
+        // in `kcache_push`, and the shim hands each out once.
+        Some(unsafe { KBox::from_raw(p.cast()) })
+    }
+}
+
+/// A free kernel message from this CPU's stack, if it holds one.
+pub(crate) fn kcache_pop() -> Option<KBox<crate::kmsg::Kmsg>> {
+    // SAFETY: No precondition.
+    kcache_owned(unsafe { c::machipc_shim_kcache_pop() })
+}
+
+/// A message from `cpu`'s stack: only once no task can use the stacks (the
+/// module's exit), or from a test bound to `cpu`.
+pub(crate) fn kcache_take(cpu: u32) -> Option<KBox<crate::kmsg::Kmsg>> {
+    // SAFETY: See above; the caller keeps other users away.
+    kcache_owned(unsafe { c::machipc_shim_kcache_take(cpu) })
+}
+
+/// How many messages `cpu`'s stack holds.
+#[cfg(CONFIG_KUNIT = "y")]
+pub(crate) fn kcache_len(cpu: u32) -> usize {
+    // SAFETY: Reads a counter; no precondition.
+    unsafe { c::machipc_shim_kcache_len(cpu) as usize }
 }

@@ -6,96 +6,64 @@
 //! fast path reuses both instead of allocating and freeing them (with
 //! their memory-cgroup charge) for every message.
 //!
-//! The kernel crate has no per-CPU abstraction; this is an array indexed by
-//! the current CPU with a spinlock per slot. A task that migrates between
-//! picking its slot and locking it simply uses another CPU's slot, which is
-//! still correct. Nothing allocates, frees or releases a right under a
-//! slot lock: slots are reserved at creation, messages are emptied before
-//! they are pushed within capacity, and one the slot cannot take is freed
-//! after the lock.
+//! The kernel crate has no per-CPU abstraction: the stacks are per-CPU
+//! arrays of pointers in the C shim (`machipc_shim_kcache_*`), pushed and
+//! popped with interrupts off on the CPU for a few instructions, with no
+//! lock (a spinlock per CPU cost two calls out of the module per message).
+//! A task that migrates between a get and a put uses another CPU's stack,
+//! which is still correct. Messages are emptied before they are pushed;
+//! one a full stack cannot take is freed by the caller.
 //!
-//! The cache belongs to the module (created at init, dropped at exit with
-//! every message); kmsgs reach it through a pointer published here.
+//! The cache belongs to the module: [`KmsgCache`] turns it on at init, and
+//! at exit turns it off and frees what the stacks hold.
 
-use core::pin::Pin;
-use core::sync::atomic::{AtomicUsize, Ordering};
-use kernel::new_spinlock;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
-use kernel::sync::SpinLock;
 
 use crate::kmsg::Kmsg;
 use crate::stats;
 
 /// Bodies up to this many bytes come from the cache.
 pub(crate) const SMALL: usize = 256;
-/// Messages kept per CPU.
+/// Messages kept per CPU (`MACHIPC_KCACHE_DEPTH` in the shim).
+#[cfg(CONFIG_KUNIT = "y")]
 const DEPTH: usize = 32;
 
-struct Slot {
-    msgs: KVec<KBox<Kmsg>>,
-}
+/// The module's hold on the caches, from init to exit.
+pub(crate) struct KmsgCache;
 
-/// The caches of every CPU.
-pub(crate) struct KmsgCache {
-    slots: KVec<Pin<KBox<SpinLock<Slot>>>>,
-}
-
-/// The published cache. A `core` atomic: it is read twice per message,
-/// where the kernel's `Atomic<usize>` load is two calls out of the module
-/// and an acquire load here is one instruction.
-static CACHE: AtomicUsize = AtomicUsize::new(0);
+/// Whether the stacks are in use: a `core` atomic, read twice per message.
+static ON: AtomicBool = AtomicBool::new(false);
 
 impl KmsgCache {
-    /// Creates the caches and publishes them for [`get`] and [`put`].
-    pub(crate) fn new() -> Result<Pin<KBox<KmsgCache>>> {
-        let n = kernel::cpu::nr_cpu_ids() as usize;
-        let mut slots = KVec::with_capacity(n, GFP_KERNEL)?;
-        for _ in 0..n {
-            let msgs = KVec::with_capacity(DEPTH, GFP_KERNEL)?;
-            slots.push(
-                KBox::pin_init(new_spinlock!(Slot { msgs }, "KmsgCache::slot"), GFP_KERNEL)?,
-                GFP_KERNEL,
-            )?;
-        }
-        let c = KBox::pin(KmsgCache { slots }, GFP_KERNEL)?;
-        CACHE.store(
-            core::ptr::from_ref::<KmsgCache>(&c) as usize,
-            Ordering::Release,
-        );
-        Ok(c)
-    }
-
-    fn slot(&self) -> Option<&SpinLock<Slot>> {
-        let cpu = kernel::cpu::CpuId::current().as_u32() as usize;
-        self.slots.get(cpu).map(|s| &**s)
+    /// Turns the caches on for [`get`] and [`put`].
+    pub(crate) fn new() -> Result<KmsgCache> {
+        ON.store(true, Ordering::Release);
+        Ok(KmsgCache)
     }
 }
 
 impl Drop for KmsgCache {
     fn drop(&mut self) {
-        // Unpublish first; no kmsg can be alive once the module unloads.
-        CACHE.store(0, Ordering::Release);
+        // Off first; no kmsg is alive and no task can reach the module
+        // once it unloads, so the stacks are only this thread's to empty.
+        ON.store(false, Ordering::Release);
+        for cpu in 0..kernel::cpu::nr_cpu_ids() {
+            while let Some(k) = crate::ffi::kcache_take(cpu) {
+                drop(k);
+            }
+        }
     }
 }
 
-fn cache() -> Option<&'static KmsgCache> {
-    let p = CACHE.load(Ordering::Acquire);
-    if p == 0 {
-        None
-    } else {
-        // SAFETY: A non-zero value is the address of the module's pinned
-        // `KmsgCache`, which lives until module exit clears the pointer
-        // (after every file, and so every kmsg, is gone).
-        Some(unsafe { &*(p as *const KmsgCache) })
-    }
+fn on() -> bool {
+    ON.load(Ordering::Acquire)
 }
 
 /// An empty message (as [`Kmsg::reset`] leaves it) with a body buffer of
 /// [`SMALL`] bytes, from this CPU's stack; `None` if it is empty.
 pub(crate) fn get() -> Option<KBox<Kmsg>> {
-    let cached = cache()
-        .and_then(|c| c.slot())
-        .and_then(|s| s.lock().msgs.pop());
+    let cached = if on() { crate::ffi::kcache_pop() } else { None };
     if cached.is_some() {
         stats::KMSG_CACHE_HITS.inc();
     } else {
@@ -107,19 +75,12 @@ pub(crate) fn get() -> Option<KBox<Kmsg>> {
 /// Gives a message back: it is emptied and kept if its buffers are
 /// cache-sized and this CPU's stack has room, freed otherwise.
 pub(crate) fn put(mut k: KBox<Kmsg>) {
-    if !k.reusable() {
+    if !k.reusable() || !on() {
         return;
     }
-    let slot = match cache().and_then(|c| c.slot()) {
-        Some(s) => s,
-        None => return,
-    };
-    // Rights, memory and notifications go before the slot is locked.
+    // Rights, memory and notifications go before the message is kept.
     k.reset();
-    let mut g = slot.lock();
-    let rejected = g.msgs.push_within_capacity(k).err();
-    drop(g);
-    drop(rejected);
+    drop(crate::ffi::kcache_push(k));
 }
 
 #[kunit_tests(machipc_kmsg_cache)]
@@ -154,11 +115,13 @@ mod tests {
         Ok(())
     }
 
-    /// Buffers held in `cpu`'s slot.
+    /// Buffers held in `cpu`'s stack.
     fn held(cpu: usize) -> usize {
-        cache()
-            .and_then(|c| c.slots.get(cpu))
-            .map_or(0, |s| s.lock().msgs.len())
+        crate::ffi::kcache_len(cpu as u32)
+    }
+
+    fn cache() -> Option<()> {
+        on().then_some(())
     }
 
     /// Runs `f` on CPU `cpu` (the thread is bound there meanwhile) and
@@ -254,7 +217,7 @@ mod tests {
         }
         let (n, hits, hits_after) = on_cpu(0, || {
             // Empty the slot, then free messages the cache must refuse.
-            while cache().and_then(|c| c.slots[0].lock().msgs.pop()).is_some() {}
+            while crate::ffi::kcache_take(0).is_some() {}
             let hits = stats::KMSG_CACHE_HITS.get();
             let k = new(SMALL + 1)?;
             assert_eq!(k.body.len(), SMALL + 1);

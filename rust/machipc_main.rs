@@ -64,11 +64,12 @@
 //! `limits::USERS` under it.
 //!
 //! Leaves, which may be taken under any of these but take nothing
-//! themselves: `SpaceLink::space`, `reap::REAPERS`, `limits::USERS` and the
-//! `KmsgCache` slots. Rights and messages whose release may run destructors
-//! (notifications, port destruction) are released after `Port::inner` and
-//! `TRANSIT` are dropped; what a space-locked path releases waits in a
-//! `right::Deferred` until the space lock is dropped.
+//! themselves: `SpaceLink::space`, `reap::REAPERS` and `limits::USERS`
+//! (the kmsg caches' per-CPU stacks take no lock). Rights and messages
+//! whose release may run destructors (notifications, port destruction)
+//! are released after `Port::inner` and `TRANSIT` are dropped; what a
+//! space-locked path releases waits in a `right::Deferred` until the
+//! space lock is dropped.
 
 #![allow(clippy::new_ret_no_self)]
 
@@ -130,7 +131,7 @@ module! {
 /// outlive every space.
 struct MachIpcModule {
     _teardown: ffi::TeardownQueue,
-    _kmsg_cache: core::pin::Pin<KBox<kmsg_cache::KmsgCache>>,
+    _kmsg_cache: kmsg_cache::KmsgCache,
     _debugfs: stats::DebugFs,
 }
 

@@ -58,6 +58,7 @@
 #include <linux/ipc_namespace.h>
 #include <linux/nsproxy.h>
 #include <linux/topology.h>
+#include <linux/percpu.h>
 
 #include "shim.h"
 
@@ -298,6 +299,83 @@ void *machipc_shim_get_tgid(void)
 void machipc_shim_put_pid(void *pid)
 {
 	put_pid(pid);
+}
+
+/*
+ * The per-CPU stacks of free kernel messages (kmsg_cache.rs). Only
+ * pointers move here, with interrupts off on this CPU for the few
+ * instructions it takes, so no lock is needed and any context may use
+ * them; nothing is allocated or freed. A task that migrates between two
+ * calls simply uses the other CPU's stack.
+ */
+#define MACHIPC_KCACHE_DEPTH 32
+
+struct machipc_kcache {
+	unsigned int n;
+	void *msgs[MACHIPC_KCACHE_DEPTH];
+};
+
+static DEFINE_PER_CPU(struct machipc_kcache, machipc_kcache);
+
+/* Keeps `kmsg` on this CPU's stack; false if it is full. */
+bool machipc_shim_kcache_push(void *kmsg)
+{
+	struct machipc_kcache *c;
+	unsigned long flags;
+	bool kept = false;
+
+	local_irq_save(flags);
+	c = this_cpu_ptr(&machipc_kcache);
+	if (c->n < MACHIPC_KCACHE_DEPTH) {
+		c->msgs[c->n++] = kmsg;
+		kept = true;
+	}
+	local_irq_restore(flags);
+	return kept;
+}
+
+/* A message from this CPU's stack, or NULL. */
+void *machipc_shim_kcache_pop(void)
+{
+	struct machipc_kcache *c;
+	unsigned long flags;
+	void *kmsg = NULL;
+
+	local_irq_save(flags);
+	c = this_cpu_ptr(&machipc_kcache);
+	if (c->n)
+		kmsg = c->msgs[--c->n];
+	local_irq_restore(flags);
+	return kmsg;
+}
+
+/*
+ * A message from `cpu`'s stack, or NULL: for the module's exit, once no
+ * task can use the stacks any more, and for tests that own `cpu`.
+ */
+void *machipc_shim_kcache_take(u32 cpu)
+{
+	struct machipc_kcache *c;
+	unsigned long flags;
+	void *kmsg = NULL;
+
+	if (cpu >= nr_cpu_ids || !cpu_possible(cpu))
+		return NULL;
+	/* Off for a test on `cpu` itself, which other tasks there share. */
+	local_irq_save(flags);
+	c = per_cpu_ptr(&machipc_kcache, cpu);
+	if (c->n)
+		kmsg = c->msgs[--c->n];
+	local_irq_restore(flags);
+	return kmsg;
+}
+
+/* How many messages `cpu`'s stack holds (for tests). */
+u32 machipc_shim_kcache_len(u32 cpu)
+{
+	if (cpu >= nr_cpu_ids || !cpu_possible(cpu))
+		return 0;
+	return READ_ONCE(per_cpu_ptr(&machipc_kcache, cpu)->n);
 }
 
 /* Whether `pid` is the caller's thread-group pid. */
