@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +272,10 @@ static void *sock_sender(void *p)
 	return NULL;
 }
 
+/* Times the receiver of the last fan_in was preempted, per message: each
+ * wakeup of a blocked sender lets it take the CPU. */
+static double fan_preempted;
+
 static double fan_in(int mach, int per_sender)
 {
 	pthread_t t[4];
@@ -287,6 +292,9 @@ static double fan_in(int mach, int per_sender)
 		socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv);
 		f.fd = sv[0];
 	}
+	struct rusage r0, r1;
+
+	getrusage(RUSAGE_THREAD, &r0);
 	t0 = now_ns();
 	for (int i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, mach ? mach_sender : sock_sender, &f);
@@ -304,6 +312,8 @@ static double fan_in(int mach, int per_sender)
 		}
 	}
 	double secs = (now_ns() - t0) / 1e9;
+	getrusage(RUSAGE_THREAD, &r1);
+	fan_preempted = (double)(r1.ru_nivcsw - r0.ru_nivcsw) / (4.0 * per_sender);
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	if (!mach) {
@@ -311,6 +321,53 @@ static double fan_in(int mach, int per_sender)
 		close(sv[1]);
 	}
 	return 4.0 * per_sender / secs;
+}
+
+/* ---- the work of an RPC, without wakeups ----------------------------- */
+
+/* ns per RPC done by one thread to itself: a request to `port` carrying a
+ * send-once right to a reply port, received, answered and the answer
+ * received (two mach_msg calls, each a send and a receive, no sleep); and
+ * its baseline, the four syscalls of a pipe round trip in one thread. */
+static double self_rpc_ns(int mach, int n)
+{
+	mach_port_t p = new_port(), r;
+	struct rpc_msg m;
+	int a[2], b[2];
+	char buf[64] = { 0 };
+	double t0;
+
+	mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &r);
+	if (pipe(a) || pipe(b))
+		exit(1);
+	t0 = now_ns();
+	for (int i = 0; i < n; i++) {
+		if (!mach) {
+			if (write(a[1], buf, 64) != 64 || read(a[0], buf, 64) != 64 || write(b[1], buf, 64) != 64 ||
+			    read(b[0], buf, 64) != 64)
+				exit(1);
+			continue;
+		}
+		m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+		m.h.msgh_size = 64;
+		m.h.msgh_remote_port = p;
+		m.h.msgh_local_port = r;
+		if (mach_msg(&m.h, MACH_SEND_MSG | MACH_RCV_MSG, 64, sizeof(m), p, 0, 0) != KERN_SUCCESS)
+			exit(1);
+		m.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+		m.h.msgh_local_port = MACH_PORT_NULL;
+		m.h.msgh_size = 64;
+		if (mach_msg(&m.h, MACH_SEND_MSG | MACH_RCV_MSG, 64, sizeof(m), r, 0, 0) != KERN_SUCCESS)
+			exit(1);
+	}
+	double ns = (now_ns() - t0) / n;
+	close(a[0]);
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
+	mach_port_mod_refs(mach_task_self(), r, MACH_PORT_RIGHT_RECEIVE, -1);
+	mach_port_mod_refs(mach_task_self(), p, MACH_PORT_RIGHT_RECEIVE, -1);
+	return ns;
 }
 
 /* ---- OOL vs inline -------------------------------------------------- */
@@ -858,8 +915,14 @@ int main(int argc, char **argv)
 	row("  vs futex (ns)", "ns", sm.median, sm.p99, sf.median, sf.p99, "futex ping-pong", sm.median / sf.median,
 	    "info", 1);
 
-	double fm = fan_in(1, iters / 4), fs = fan_in(0, iters / 4);
+	double wm = self_rpc_ns(1, iters), wp = self_rpc_ns(0, iters);
+	row("  RPC work in one thread, no sleep (ns)", "ns", wm, wm, wp, wp, "pipe, 4 syscalls", wm / wp, "info", 1);
+
+	double fm = fan_in(1, iters / 4), pm = fan_preempted;
+	double fs = fan_in(0, iters / 4), ps = fan_preempted;
 	row("fan-in 4 -> 1, 64 B (msgs/s)", "msgs/s", fm, fm, fs, fs, "SOCK_SEQPACKET", fm / fs, ">= 2", fm >= 2 * fs);
+	row("  receiver preemptions per message", "per msg", pm, pm, ps, ps, "SOCK_SEQPACKET", ps > 0 ? pm / ps : 0,
+	    "info", 1);
 
 	/* A set of 10,000 members vs 1: the server receives on the set. */
 	mach_port_t set1, setbig, q = new_port(), q2 = new_port();
