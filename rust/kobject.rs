@@ -226,12 +226,10 @@ const ROUTINES: &[Routine<Space>] = &[
         |s, r, _| done(mp::guard(s, r.name, r.guard, r.flags))),
     routine!(MIG_MACH_PORT_SWAP_GUARD, Simple(MigSwapGuardRequest), NONE,
         |s, r, _| done(mp::swap_guard(s, r.name, r.old, r.new))),
-    // Hook for the task port flavors: XNU's `task_threads_from_user`
-    // answers with thread ports of the flavor of the task port it was
-    // sent to (read, inspect). Only control ports reach this table today,
-    // so the thread ports are control ports.
+    // As XNU's `task_threads_from_user`: thread ports of the flavor of the
+    // task port the request came to.
     routine!(MIG_TASK_THREADS, Simple(MigNoArgs), ReplyLayout::OolPorts,
-        |s, _, _| match crate::thread::task_threads(s) {
+        |s, _, a| match crate::thread::task_threads(s, thread_flavor_of_task(a.flavor)) {
             Ok(rights) => Reply::OolPorts(rights),
             Err(e) => error(e),
         }),
@@ -263,12 +261,13 @@ const ROUTINES: &[Routine<Space>] = &[
         |s, r, _| done(crate::exc_guard::set(s, r.behavior))),
 ];
 
-/// The routines served on a thread port (`thread_act.defs`). A thread's
+/// The routines served on a thread port (`thread_act.defs`), on each
+/// flavor of it its MIG type accepts ([`thread_allows`]). A thread's
 /// exception ports are libmach's (see README.md), not served here.
 #[rustfmt::skip]
 const THREAD_ROUTINES: &[Routine<Thread>] = &[
     routine!(<Thread> MIG_THREAD_GET_SPECIAL_PORT, Simple(MigSpecialPortRequest), ReplyLayout::Port,
-        |t, r, _| port_reply(thread_special_port(t, r.which))),
+        |t, r, a| port_reply(thread_special_port(t, r.which, a.flavor))),
     routine!(<Thread> MIG_THREAD_INFO, Simple(MigTaskInfoRequest), words::<MigThreadInfoReply>(),
         |t, r, _| match crate::thread_info::thread_info(t, r.flavor, r.count) {
             Ok(i) => {
@@ -283,22 +282,68 @@ const THREAD_ROUTINES: &[Routine<Thread>] = &[
 
 // ---- Handlers too long for a table row ----
 
-/// `thread_get_special_port`: `THREAD_KERNEL_PORT` is the thread's own
-/// port; the read and inspect flavors are not served
-/// (`KERN_NOT_SUPPORTED`); another number is `KERN_INVALID_ARGUMENT`. A
-/// thread that has exited is `KERN_FAILURE`, as XNU's for an inactive
-/// thread.
-fn thread_special_port(t: &Thread, which: u32) -> MachResult<Carried> {
+/// `thread_get_special_port` on a thread port of `flavor`:
+/// `THREAD_KERNEL_PORT`, `THREAD_READ_PORT` and `THREAD_INSPECT_PORT` are
+/// the thread's ports of those flavors; another number is
+/// `KERN_INVALID_ARGUMENT`. As XNU's
+/// (`special_port_allowed_with_thread_flavor`), a read port reaches only
+/// the read and inspect ports and an inspect port only the inspect port,
+/// anything else (an unknown number too) `KERN_INVALID_CAPABILITY`; that
+/// is judged first. A thread that has exited is `KERN_FAILURE`, as XNU's
+/// for an inactive thread.
+fn thread_special_port(t: &Thread, which: u32, flavor: u32) -> MachResult<Carried> {
+    use crate::thread::*;
     const THREAD_KERNEL_PORT: u32 = 1;
     const THREAD_INSPECT_PORT: u32 = 2;
     const THREAD_READ_PORT: u32 = 3;
+    let allowed = match flavor {
+        THREAD_FLAVOR_CONTROL => true,
+        THREAD_FLAVOR_READ => matches!(which, THREAD_READ_PORT | THREAD_INSPECT_PORT),
+        _ => which == THREAD_INSPECT_PORT,
+    };
+    if !allowed {
+        return Err(KERN_INVALID_CAPABILITY);
+    }
     if t.reap_if_gone() {
         return Err(KERN_FAILURE);
     }
-    match which {
-        THREAD_KERNEL_PORT => Ok(Carried::Right(t.port.make_send()?)),
-        THREAD_INSPECT_PORT | THREAD_READ_PORT => Err(KERN_NOT_SUPPORTED),
-        _ => Err(KERN_INVALID_ARGUMENT),
+    let wanted = match which {
+        THREAD_KERNEL_PORT => THREAD_FLAVOR_CONTROL,
+        THREAD_READ_PORT => THREAD_FLAVOR_READ,
+        THREAD_INSPECT_PORT => THREAD_FLAVOR_INSPECT,
+        _ => return Err(KERN_INVALID_ARGUMENT),
+    };
+    Ok(Carried::Right(t.port_of(wanted)?.make_send()?))
+}
+
+/// The flavor of the thread ports `task_threads` answers on a task port of
+/// `flavor` (XNU's `task_threads_from_user`); a name port never gets
+/// there ([`task_access`]).
+fn thread_flavor_of_task(flavor: u32) -> u32 {
+    use crate::task_port::*;
+    use crate::thread::*;
+    match flavor {
+        TASK_FLAVOR_CONTROL => THREAD_FLAVOR_CONTROL,
+        TASK_FLAVOR_READ => THREAD_FLAVOR_READ,
+        _ => THREAD_FLAVOR_INSPECT,
+    }
+}
+
+/// Whether a thread port of `flavor` may run routine `id`, by the MIG
+/// type of its thread argument: `thread_inspect_t` (`thread_info`,
+/// `thread_get_special_port`) takes any flavor; any other routine would
+/// take the control port only, and get from MIG's conversion the null
+/// thread, which XNU's routines answer `KERN_INVALID_ARGUMENT`.
+fn thread_allows(id: i32, flavor: u32) -> MachResult {
+    use crate::thread::*;
+    let weakest = match id {
+        MIG_THREAD_INFO | MIG_THREAD_GET_SPECIAL_PORT => THREAD_FLAVOR_INSPECT,
+        _ => THREAD_FLAVOR_CONTROL,
+    };
+    if flavor <= weakest {
+        Ok(())
+    } else {
+        Err(KERN_INVALID_ARGUMENT)
     }
 }
 
@@ -527,7 +572,9 @@ fn task_access(id: i32) -> (u32, MachError) {
     use crate::task_port::*;
     match id {
         MIG_TASK_INFO | MIG_MACH_TASK_IS_SELF => (TASK_FLAVOR_NAME, KERN_INVALID_ARGUMENT),
-        MIG_TASK_GET_SPECIAL_PORT => (TASK_FLAVOR_INSPECT, KERN_INVALID_ARGUMENT),
+        MIG_TASK_GET_SPECIAL_PORT | MIG_TASK_THREADS => {
+            (TASK_FLAVOR_INSPECT, KERN_INVALID_ARGUMENT)
+        }
         MIG_TASK_GET_EXC_GUARD_BEHAVIOR => (TASK_FLAVOR_INSPECT, KERN_INVALID_TASK),
         MIG_MACH_PORT_GET_SET_STATUS
         | MIG_MACH_PORT_GET_ATTRIBUTES
@@ -585,11 +632,11 @@ pub(crate) fn serve_request(mut req: KmsgBox, run: impl FnOnce(&mut Kmsg) -> Rep
     answer(reply_to, id, reply);
 }
 
-/// Serves one request sent to the port of `thread`, with the thread held
-/// at the port's program image (`thread.rs`): a thread gone (exited, or
-/// exec'd since) is found so by its routines, which answer as XNU's for an
-/// inactive thread.
-pub(crate) fn serve_thread(thread: &Thread, req: KmsgBox) {
+/// Serves one request sent to the port of `flavor` of `thread`, with the
+/// thread held at the port's program image (`thread.rs`): a thread gone
+/// (exited, or exec'd since) is found so by its routines, which answer as
+/// XNU's for an inactive thread.
+pub(crate) fn serve_thread(thread: &Thread, flavor: u32, req: KmsgBox) {
     serve_request(req, |req| {
         let image = thread.hold_image();
         if image.is_none() && !thread.reap_if_gone() {
@@ -597,7 +644,7 @@ pub(crate) fn serve_thread(thread: &Thread, req: KmsgBox) {
             // signal for the sender).
             return error(KERN_ABORTED);
         }
-        let r = dispatch(thread, THREAD_ROUTINES, req, 0, |_, _| Ok(()));
+        let r = dispatch(thread, THREAD_ROUTINES, req, flavor, thread_allows);
         drop(image);
         r
     });

@@ -23,6 +23,8 @@ const IKOT_TASK_NAME: u32 = 20;
 const IKOT_FILEPORT: u32 = 34;
 const IKOT_TASK_INSPECT: u32 = 44;
 const IKOT_TASK_READ: u32 = 45;
+const IKOT_THREAD_INSPECT: u32 = 46;
+const IKOT_THREAD_READ: u32 = 47;
 const IKOT_TASK_ID_TOKEN: u32 = 50;
 
 /// `mach_port_kobject`: the kernel-object type of the port `name` holds a
@@ -54,10 +56,13 @@ pub(crate) fn kobject(space: &Space, name: u32) -> MachResult<(u32, u64)> {
         Some(o) => {
             let any = o.as_any();
             // A task's ports all stand for the task: its space's identity,
-            // which `PortInner::receiver` records too.
-            addr = match crate::task_port::task_of(&*o) {
-                Some((space, _)) => addr_hash(space.id),
-                None => addr_hash(kernel::sync::Arc::as_ptr(&o).cast::<u8>() as u64),
+            // which `PortInner::receiver` records too. A thread's ports all
+            // stand for the thread.
+            let thread = crate::thread::thread_of_object(&*o);
+            addr = match (crate::task_port::task_of(&*o), thread) {
+                (Some((space, _)), _) => addr_hash(space.id),
+                (None, Some((t, _))) => addr_hash(core::ptr::from_ref(t).cast::<u8>() as u64),
+                (None, None) => addr_hash(kernel::sync::Arc::as_ptr(&o).cast::<u8>() as u64),
             };
             if let Some((_, flavor)) = crate::task_port::task_of(&*o) {
                 use crate::task_port::*;
@@ -67,8 +72,13 @@ pub(crate) fn kobject(space: &Space, name: u32) -> MachResult<(u32, u64)> {
                     TASK_FLAVOR_INSPECT => IKOT_TASK_INSPECT,
                     _ => IKOT_TASK_NAME,
                 }
-            } else if any.is::<crate::thread::Thread>() {
-                IKOT_THREAD_CONTROL
+            } else if let Some((_, flavor)) = thread {
+                use crate::thread::*;
+                match flavor {
+                    THREAD_FLAVOR_CONTROL => IKOT_THREAD_CONTROL,
+                    THREAD_FLAVOR_READ => IKOT_THREAD_READ,
+                    _ => IKOT_THREAD_INSPECT,
+                }
             } else if any.is::<crate::mk_timer::Timer>() {
                 IKOT_TIMER
             } else if let Some(h) = any.downcast_ref::<crate::host::HostPort>() {

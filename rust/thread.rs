@@ -8,6 +8,14 @@
 //! task holds it: the space keeps the threads it has made ports for
 //! (`SpaceInner::threads`), each holding its port's receive right.
 //!
+//! As XNU's, a thread also has a read port (`IKOT_THREAD_READ`) and an
+//! inspect port (`IKOT_THREAD_INSPECT`), made the first time they are asked
+//! for (`task_threads` on a task read or inspect port,
+//! `thread_get_special_port`) and the same port for the thread's life
+//! after; the thread holds their receive rights with its control port's,
+//! and they die with it. A request to one runs the thread routines whose
+//! MIG type accepts that flavor (`kobject.rs`).
+//!
 //! A thread is named by its `struct pid` (a counted reference, so the
 //! thread pid number may be reused but never confused with this thread).
 //! Linux tells a module nothing when a thread exits, so a thread's port
@@ -27,12 +35,12 @@
 //! meanwhile).
 //!
 //! `Thread::receive` is a leaf lock (see the crate root): it is held only
-//! to take the right out.
+//! to take a right out or put one in.
 
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::rbtree::RBTreeNode;
-use kernel::sync::{Arc, SpinLock};
+use kernel::sync::{Arc, ArcBorrow, SpinLock};
 
 use crate::error::*;
 use crate::ffi::{ImageLock, ThreadPid};
@@ -41,6 +49,13 @@ use crate::port::Port;
 use crate::right::Deferred;
 use crate::rights::*;
 use crate::space::{Space, SpaceInner};
+
+/// XNU's thread port flavors (`mach_thread_flavor_t`), strongest first:
+/// also the index of each flavor's receive right in `Thread::receive`.
+pub(crate) const THREAD_FLAVOR_CONTROL: u32 = 0;
+pub(crate) const THREAD_FLAVOR_READ: u32 = 1;
+pub(crate) const THREAD_FLAVOR_INSPECT: u32 = 2;
+const FLAVORS: usize = 3;
 
 /// Most threads `task_threads` lists: as many rights as one message may
 /// carry (`mach_msg::MAX_MSG_RIGHTS`). A task with more gets
@@ -51,10 +66,14 @@ pub(crate) const MAX_TASK_THREADS: usize = crate::mach_msg::MAX_MSG_RIGHTS;
 ///
 /// # Invariants
 ///
+/// Every `Thread` lives in an [`Arc`] (made only by [`make`]).
 /// `port`'s kernel object is this thread from [`make`] until the port
-/// dies; `receive` holds the port's receive right until [`Thread::kill`]
-/// takes it, which destroys the port (and with it the port's reference to
-/// this object).
+/// dies; `receive[THREAD_FLAVOR_CONTROL]` holds the port's receive right
+/// until [`Thread::kill`] takes it, which destroys the port (and with it
+/// the port's reference to this object). The other slots hold the
+/// receive rights of the read and inspect ports once made, whose kernel
+/// objects ([`ThreadFlavorPort`]) hold a reference to this thread; they
+/// are filled only while the control slot is, and emptied with it.
 #[pin_data]
 pub(crate) struct Thread {
     pub(crate) pid: ThreadPid,
@@ -62,17 +81,76 @@ pub(crate) struct Thread {
     exec_id: u64,
     pub(crate) port: Arc<Port>,
     #[pin]
-    receive: SpinLock<Option<Right>>,
+    receive: SpinLock<[Option<Right>; FLAVORS]>,
 }
 
 impl Thread {
-    /// Takes the port's receive right, to be dropped (which destroys the
-    /// port) once the caller holds no space lock.
+    /// Takes the receive rights of the thread's ports, to be dropped
+    /// (which destroys the ports) once the caller holds no space lock.
     fn kill(&self, d: &mut Deferred) {
-        let r = self.receive.lock().take();
-        if let Some(r) = r {
+        let rights = core::mem::take(&mut *self.receive.lock());
+        for r in rights.into_iter().flatten() {
             d.right(r);
         }
+    }
+
+    /// The thread's port of `flavor`: its control port, or its read or
+    /// inspect port, made on first use and the same port from then on.
+    /// A thread whose ports were killed (it is gone) answers its dead
+    /// control port, which is carried as a dead name.
+    pub(crate) fn port_of(&self, flavor: u32) -> MachResult<Arc<Port>> {
+        let slot = match flavor {
+            THREAD_FLAVOR_CONTROL => return Ok(self.port.clone()),
+            THREAD_FLAVOR_READ | THREAD_FLAVOR_INSPECT => flavor as usize,
+            _ => return Err(KERN_INVALID_ARGUMENT),
+        };
+        {
+            let g = self.receive.lock();
+            if g[THREAD_FLAVOR_CONTROL as usize].is_none() {
+                return Ok(self.port.clone());
+            }
+            if let Some(r) = &g[slot] {
+                return Ok(r.port().clone());
+            }
+        }
+        // SAFETY: every `Thread` lives in an `Arc` (the type invariant),
+        // which the caller's reference keeps alive for this call.
+        let this: Arc<Thread> = unsafe { ArcBorrow::from_raw(self) }.into();
+        // Made before the port, so that a failure drops only a reference
+        // to the thread (never its last: the caller holds one).
+        let obj = Arc::new(
+            ThreadFlavorPort {
+                thread: this,
+                flavor,
+            },
+            GFP_KERNEL_ACCOUNT,
+        )
+        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+        let port = Port::new(self.port.quota())?;
+        port.set_kobject(obj);
+        let mine = Right::from_counted(Kind::Receive, port.clone());
+        let mut d = Deferred::new();
+        let got = {
+            let mut g = self.receive.lock();
+            if g[THREAD_FLAVOR_CONTROL as usize].is_none() {
+                // Killed meanwhile: ours dies unused.
+                d.right(mine);
+                self.port.clone()
+            } else if let Some(r) = &g[slot] {
+                // Another call made one first: that one is the thread's.
+                let p = r.port().clone();
+                d.right(mine);
+                p
+            } else {
+                // INVARIANT: filled while the control slot is; emptied
+                // with it by `kill`, which breaks the thread -> port ->
+                // thread cycle.
+                g[slot] = Some(mine);
+                port
+            }
+        };
+        d.release();
+        Ok(got)
     }
 
     /// Whether the thread has exited, or exec'd since the port was made.
@@ -103,12 +181,39 @@ impl Thread {
 /// `kobject.rs`'s thread routines.
 impl crate::port::KernelObject for Thread {
     fn serve(&self, request: KmsgBox) {
-        crate::kobject::serve_thread(self, request);
+        crate::kobject::serve_thread(self, THREAD_FLAVOR_CONTROL, request);
     }
 
     fn as_any(&self) -> &dyn core::any::Any {
         self
     }
+}
+
+/// The kernel object behind a thread's read or inspect port.
+pub(crate) struct ThreadFlavorPort {
+    thread: Arc<Thread>,
+    flavor: u32,
+}
+
+impl crate::port::KernelObject for ThreadFlavorPort {
+    fn serve(&self, request: KmsgBox) {
+        crate::kobject::serve_thread(&self.thread, self.flavor, request);
+    }
+
+    fn as_any(&self) -> &dyn core::any::Any {
+        self
+    }
+}
+
+/// The thread a thread port of any flavor stands for, and the flavor;
+/// `None` for any other kernel object.
+pub(crate) fn thread_of_object(obj: &dyn crate::port::KernelObject) -> Option<(&Thread, u32)> {
+    let any = obj.as_any();
+    if let Some(t) = any.downcast_ref::<Thread>() {
+        return Some((t, THREAD_FLAVOR_CONTROL));
+    }
+    any.downcast_ref::<ThreadFlavorPort>()
+        .map(|f| (&*f.thread, f.flavor))
 }
 
 /// Makes a thread object and its port, charged to `space`; the caller
@@ -126,7 +231,7 @@ fn make(space: &Space, pid: ThreadPid) -> MachResult<Arc<Thread>> {
             pid,
             exec_id,
             port: held,
-            receive <- new_spinlock!(Some(receive), "Thread::receive"),
+            receive <- new_spinlock!([Some(receive), None, None], "Thread::receive"),
         }),
         GFP_KERNEL_ACCOUNT,
     )
@@ -237,11 +342,12 @@ pub(crate) fn thread_self(space: &Space) -> MachResult<u32> {
     r
 }
 
-/// `task_threads`: a send right to the port of each live thread of the
-/// task of `space`, in the order of its thread list, with the ports of
-/// the threads that have exited killed first. Charged to the caller's
+/// `task_threads`: a send right to the port of `flavor` (control, read or
+/// inspect: XNU's for a task port of the same flavor) of each live thread
+/// of the task of `space`, in the order of its thread list, with the ports
+/// of the threads that have exited killed first. Charged to the caller's
 /// memory cgroup (the list) and to the task's quota (the ports).
-pub(crate) fn task_threads(space: &Space) -> MachResult<KVec<Carried>> {
+pub(crate) fn task_threads(space: &Space, flavor: u32) -> MachResult<KVec<Carried>> {
     let owner = space.pid.as_ref().ok_or(KERN_INVALID_TASK)?;
     {
         let mut d = Deferred::new();
@@ -262,7 +368,7 @@ pub(crate) fn task_threads(space: &Space) -> MachResult<KVec<Carried>> {
         KVec::with_capacity(pids.len(), GFP_KERNEL_ACCOUNT).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
     for (i, pid) in pids.into_iter().enumerate() {
         crate::ffi::resched_every(i);
-        let right = thread_of(space, pid)?.port.make_send()?;
+        let right = thread_of(space, pid)?.port_of(flavor)?.make_send()?;
         // Cannot fail: room for every thread was reserved; a right that
         // did not fit would be released with the error.
         if out.push_within_capacity(Carried::Right(right)).is_err() {

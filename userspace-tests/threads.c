@@ -12,8 +12,10 @@
 #include <time.h>
 #include "harness.h"
 
-/* XNU's ipc_kobject_type_t of a thread port. */
+/* XNU's ipc_kobject_type_t of a thread port, by flavor. */
 #define IKOT_THREAD_CONTROL 1
+#define IKOT_THREAD_INSPECT 46
+#define IKOT_THREAD_READ 47
 
 /* A thread that publishes its port name, then waits on a pipe. */
 struct waiter {
@@ -535,4 +537,286 @@ TEST(task_threads_of_a_forked_child_that_only_makes_threads)
 	close(go);
 	EXPECT_EQ(waitpid(pid, &status, 0), pid);
 	mach_port_deallocate(mach_task_self(), t);
+}
+
+/* The kernel object type and (hashed) address of the port `name` names. */
+static natural_t kobject_of(mach_port_t name, mach_vm_address_t *addr)
+{
+	natural_t kt = ~0u;
+
+	KR_OK(mach_port_kobject(mach_task_self(), name, &kt, addr));
+	return kt;
+}
+
+static mach_port_t task_special(int which)
+{
+	mach_port_t p = MACH_PORT_NULL;
+
+	KR_OK(task_get_special_port(mach_task_self(), which, &p));
+	return p;
+}
+
+static uint64_t thread_id_of(mach_port_t th)
+{
+	thread_identifier_info_data_t ii;
+	mach_msg_type_number_t n = THREAD_IDENTIFIER_INFO_COUNT;
+
+	KR_OK(thread_info(th, THREAD_IDENTIFIER_INFO, (thread_info_t)&ii, &n));
+	return ii.thread_id;
+}
+
+static mach_msg_type_number_t name_count(void)
+{
+	mach_port_name_array_t names;
+	mach_port_type_array_t types;
+	mach_msg_type_number_t n = 0, m = 0;
+
+	KR_OK(mach_port_names(mach_task_self(), &names, &n, &types, &m));
+	vm_deallocate(mach_task_self(), (vm_address_t)names, n * sizeof(*names));
+	vm_deallocate(mach_task_self(), (vm_address_t)types, m * sizeof(*types));
+	return n;
+}
+
+/*
+ * XNU's task_threads_from_user: a task read port lists thread read ports,
+ * an inspect port thread inspect ports, each its own port per thread and
+ * flavor (the thread's kernel object), the same one each time; a name
+ * port is refused as MIG's null task is.
+ */
+TEST(task_threads_on_read_and_inspect_ports_gives_those_thread_flavors)
+{
+	static const struct {
+		int which;
+		natural_t ikot;
+	} flavors[] = { { TASK_READ_PORT, IKOT_THREAD_READ }, { TASK_INSPECT_PORT, IKOT_THREAD_INSPECT } };
+	struct waiter w[2];
+	mach_port_t me = mach_thread_self(), name = task_special(TASK_NAME_PORT);
+	thread_act_array_t ctl, list, again;
+	mach_msg_type_number_t nc, n, m;
+	mach_vm_address_t a, b;
+	thread_basic_info_data_t bi;
+
+	for (int i = 0; i < 2; i++)
+		start_waiter(&w[i], 0);
+	KR_OK(task_threads(mach_task_self(), &ctl, &nc));
+	EXPECT_EQ(nc, 3);
+	for (int f = 0; f < 2; f++) {
+		mach_port_t task = task_special(flavors[f].which);
+
+		KR_OK(task_threads(task, &list, &n));
+		EXPECT_EQ(n, nc);
+		for (mach_msg_type_number_t i = 0; i < n; i++) {
+			/* Its own port, standing for the same thread. */
+			EXPECT_EQ(kobject_of(list[i], &a), flavors[f].ikot);
+			EXPECT_EQ(kobject_of(ctl[i], &b), IKOT_THREAD_CONTROL);
+			EXPECT_EQ(a, b);
+			EXPECT_TRUE(!in_list(ctl, nc, list[i]));
+			EXPECT_EQ(thread_id_of(list[i]), thread_id_of(ctl[i]));
+			m = THREAD_BASIC_INFO_COUNT;
+			KR_OK(thread_info(list[i], THREAD_BASIC_INFO, (thread_info_t)&bi, &m));
+			EXPECT_EQ(m, THREAD_BASIC_INFO_COUNT);
+			for (mach_msg_type_number_t j = 0; j < i; j++)
+				EXPECT_NE(list[j], list[i]);
+		}
+		/* The same ports the next time. */
+		KR_OK(task_threads(task, &again, &m));
+		EXPECT_EQ(m, n);
+		for (mach_msg_type_number_t i = 0; i < n && i < m; i++)
+			EXPECT_EQ(again[i], list[i]);
+		free_list(again, m);
+		free_list(list, n);
+		KR_OK(mach_port_deallocate(mach_task_self(), task));
+	}
+	KR(task_threads(name, &list, &n), KERN_INVALID_ARGUMENT);
+	free_list(ctl, nc);
+	for (int i = 0; i < 2; i++) {
+		stop_waiter(&w[i]);
+		KR_OK(mach_port_deallocate(mach_task_self(), w[i].port));
+	}
+	KR_OK(mach_port_deallocate(mach_task_self(), name));
+	KR_OK(mach_port_deallocate(mach_task_self(), me));
+}
+
+/*
+ * thread_info and thread_get_special_port take a thread_inspect_t: served
+ * on every flavor, with XNU's special_port_allowed_with_thread_flavor
+ * rules (a read port reaches the read and inspect ports, an inspect port
+ * the inspect port, nothing reaches the control port from either).
+ */
+TEST(thread_read_and_inspect_ports_serve_what_their_mig_types_allow)
+{
+	mach_port_t me = mach_thread_self(), rd = MACH_PORT_NULL, insp = MACH_PORT_NULL, p;
+	mach_port_t task_rd = task_special(TASK_READ_PORT);
+	thread_act_array_t list;
+	mach_msg_type_number_t n;
+	mach_vm_address_t a;
+
+	KR_OK(thread_get_special_port(me, THREAD_READ_PORT, &rd));
+	KR_OK(thread_get_special_port(me, THREAD_INSPECT_PORT, &insp));
+	EXPECT_EQ(kobject_of(rd, &a), IKOT_THREAD_READ);
+	EXPECT_EQ(kobject_of(insp, &a), IKOT_THREAD_INSPECT);
+	EXPECT_NE(rd, me);
+	EXPECT_NE(insp, me);
+	EXPECT_NE(rd, insp);
+	/* The read port task_threads gives for this thread (the leader). */
+	KR_OK(task_threads(task_rd, &list, &n));
+	EXPECT_EQ(n, 1);
+	EXPECT_EQ(list[0], rd);
+	free_list(list, n);
+	EXPECT_EQ(thread_id_of(rd), thread_id_of(me));
+	EXPECT_EQ(thread_id_of(insp), thread_id_of(me));
+	/* From the read port: read and inspect, not the control port. */
+	KR_OK(thread_get_special_port(rd, THREAD_READ_PORT, &p));
+	EXPECT_EQ(p, rd);
+	KR_OK(thread_get_special_port(rd, THREAD_INSPECT_PORT, &p));
+	EXPECT_EQ(p, insp);
+	p = 1;
+	KR(thread_get_special_port(rd, THREAD_KERNEL_PORT, &p), KERN_INVALID_CAPABILITY);
+	KR(thread_get_special_port(rd, 99, &p), KERN_INVALID_CAPABILITY);
+	/* From the inspect port: the inspect port only. */
+	KR_OK(thread_get_special_port(insp, THREAD_INSPECT_PORT, &p));
+	EXPECT_EQ(p, insp);
+	KR(thread_get_special_port(insp, THREAD_READ_PORT, &p), KERN_INVALID_CAPABILITY);
+	KR(thread_get_special_port(insp, THREAD_KERNEL_PORT, &p), KERN_INVALID_CAPABILITY);
+	/* From the control port: an unknown number is an invalid argument. */
+	KR(thread_get_special_port(me, 99, &p), KERN_INVALID_ARGUMENT);
+	KR_OK(thread_get_special_port(me, THREAD_KERNEL_PORT, &p));
+	EXPECT_EQ(p, me);
+	/* A task routine sent to a thread port is an unknown id. */
+	{
+		task_basic_info_64_data_t ti;
+		mach_msg_type_number_t c = TASK_BASIC_INFO_64_COUNT;
+
+		KR(task_info(rd, TASK_BASIC_INFO_64, (task_info_t)&ti, &c), MIG_BAD_ID);
+	}
+	/* Every reference taken above is given back. */
+	KR_OK(mach_port_mod_refs(mach_task_self(), rd, MACH_PORT_RIGHT_SEND, -2));
+	KR_OK(mach_port_mod_refs(mach_task_self(), insp, MACH_PORT_RIGHT_SEND, -3));
+	KR_OK(mach_port_mod_refs(mach_task_self(), me, MACH_PORT_RIGHT_SEND, -2));
+	KR_OK(mach_port_deallocate(mach_task_self(), task_rd));
+}
+
+TEST(thread_read_and_inspect_ports_die_with_the_thread)
+{
+	struct waiter w;
+	mach_port_t rd, insp, task_rd = task_special(TASK_READ_PORT);
+	mach_port_t task_insp = task_special(TASK_INSPECT_PORT);
+	thread_act_array_t list;
+	mach_msg_type_number_t n;
+	mach_port_type_t ty;
+	thread_basic_info_data_t bi;
+
+	start_waiter(&w, 0);
+	KR_OK(thread_get_special_port(w.port, THREAD_READ_PORT, &rd));
+	KR_OK(thread_get_special_port(w.port, THREAD_INSPECT_PORT, &insp));
+	stop_waiter(&w);
+	/* Looked at through a message: the thread is gone. */
+	n = THREAD_BASIC_INFO_COUNT;
+	KR(thread_info(rd, THREAD_BASIC_INFO, (thread_info_t)&bi, &n), KERN_TERMINATED);
+	KR_OK(mach_port_type(mach_task_self(), rd, &ty));
+	EXPECT_EQ(ty, MACH_PORT_TYPE_DEAD_NAME);
+	KR_OK(mach_port_type(mach_task_self(), insp, &ty));
+	EXPECT_EQ(ty, MACH_PORT_TYPE_DEAD_NAME);
+	KR_OK(mach_port_type(mach_task_self(), w.port, &ty));
+	EXPECT_EQ(ty, MACH_PORT_TYPE_DEAD_NAME);
+	/* And no longer listed. */
+	KR_OK(task_threads(task_insp, &list, &n));
+	EXPECT_EQ(n, 1);
+	free_list(list, n);
+	KR_OK(mach_port_deallocate(mach_task_self(), rd));
+	KR_OK(mach_port_deallocate(mach_task_self(), insp));
+	KR_OK(mach_port_deallocate(mach_task_self(), w.port));
+	KR_OK(mach_port_deallocate(mach_task_self(), task_rd));
+	KR_OK(mach_port_deallocate(mach_task_self(), task_insp));
+}
+
+/* Apple's ipc_thread_ports_race, shortened: threads made and joined in
+ * batches until told to stop. */
+static volatile int churn_done;
+
+static void *do_nothing(void *p)
+{
+	return p;
+}
+
+static void *churn(void *p)
+{
+	while (!churn_done) {
+		pthread_t th[10];
+		int made = 0;
+
+		for (int i = 0; i < 10; i++)
+			if (pthread_create(&th[i], NULL, do_nothing, NULL) == 0)
+				made++;
+			else
+				break;
+		for (int i = 0; i < made; i++)
+			pthread_join(th[i], NULL);
+	}
+	return p;
+}
+
+/* task_threads `loops` times on `task`, every port given back; the
+ * number of threads seen. */
+static unsigned threads_race(mach_port_t task, int loops)
+{
+	unsigned seen = 0;
+
+	for (int l = 0; l < loops; l++) {
+		thread_act_array_t list;
+		mach_msg_type_number_t n = 0;
+
+		KR_OK(task_threads(task, &list, &n));
+		EXPECT_TRUE(n >= 1);
+		for (mach_msg_type_number_t i = 0; i < n; i++)
+			KR_OK(mach_port_deallocate(mach_task_self(), list[i]));
+		KR_OK(vm_deallocate(mach_task_self(), (vm_address_t)list, n * sizeof(list[0])));
+		seen += n;
+	}
+	return seen;
+}
+
+TEST(task_threads_on_a_read_port_while_threads_come_and_go)
+{
+	mach_msg_type_number_t before;
+	mach_port_t t = MACH_PORT_NULL;
+	pthread_t bomb[2];
+	pid_t pid;
+
+	/* A forked child that only makes threads, read through
+	 * task_read_for_pid. */
+	pid = fork();
+	if (pid == 0) {
+		pthread_t c[2];
+
+		for (int i = 0; i < 2; i++)
+			pthread_create(&c[i], NULL, churn, NULL);
+		churn(NULL);
+		_exit(0);
+	}
+	EXPECT_TRUE(pid > 0);
+	EXPECT_EQ(task_read_for_pid(mach_task_self(), pid, &t), 0);
+	EXPECT_EQ(kobject_of(t, &(mach_vm_address_t){ 0 }), 45 /* IKOT_TASK_READ */);
+	/* Counted once the first call has made this thread's reply port. */
+	EXPECT_TRUE(threads_race(t, 1) >= 1);
+	before = name_count();
+	EXPECT_TRUE(threads_race(t, 300) >= 300);
+	EXPECT_EQ(name_count(), before);
+	kill(pid, SIGKILL);
+	EXPECT_EQ(waitpid(pid, NULL, 0), pid);
+	KR_OK(mach_port_deallocate(mach_task_self(), t));
+	EXPECT_EQ(name_count(), before - 1);
+
+	/* This task, through its own read port. */
+	t = task_special(TASK_READ_PORT);
+	before = name_count();
+	churn_done = 0;
+	for (int i = 0; i < 2; i++)
+		EXPECT_EQ(pthread_create(&bomb[i], NULL, churn, NULL), 0);
+	EXPECT_TRUE(threads_race(t, 300) >= 300);
+	churn_done = 1;
+	for (int i = 0; i < 2; i++)
+		EXPECT_EQ(pthread_join(bomb[i], NULL), 0);
+	EXPECT_EQ(name_count(), before);
+	KR_OK(mach_port_deallocate(mach_task_self(), t));
 }
