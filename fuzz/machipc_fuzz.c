@@ -1038,6 +1038,21 @@ static void op_mig_self(struct rng *r, struct names *nm)
 			violation("mach_thread_self failed");
 			return;
 		}
+		/* Or its read or inspect port, which refuse what their
+		 * flavor may not do. */
+		if (chance(r, 50)) {
+			mach_port_t fl = MACH_PORT_NULL;
+
+			/* It fails only when the task's limits are reached. */
+			if (thread_get_special_port(th, chance(r, 50) ? THREAD_READ_PORT : THREAD_INSPECT_PORT, &fl) ==
+			    KERN_SUCCESS) {
+				mig_request(r, nm, fl,
+					    mig_thread_ids[below(r, sizeof(mig_thread_ids) / sizeof(mig_thread_ids[0]))]);
+				mach_port_deallocate(mach_task_self(), fl);
+			}
+			mach_port_deallocate(mach_task_self(), th);
+			return;
+		}
 		mig_request(r, nm, th, mig_thread_ids[below(r, sizeof(mig_thread_ids) / sizeof(mig_thread_ids[0]))]);
 		mach_port_deallocate(mach_task_self(), th);
 		return;
