@@ -37,9 +37,9 @@ static ON: AtomicBool = AtomicBool::new(false);
 
 impl KmsgCache {
     /// Turns the caches on for [`get`] and [`put`].
-    pub(crate) fn new() -> Result<KmsgCache> {
+    pub(crate) fn new() -> KmsgCache {
         ON.store(true, Ordering::Release);
-        Ok(KmsgCache)
+        KmsgCache
     }
 }
 

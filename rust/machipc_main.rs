@@ -150,7 +150,7 @@ impl kernel::Module for MachIpcModule {
         unsafe { limits::USERS.init() };
         // SAFETY: As above, before any space (and so any host) exists.
         unsafe { host::HOSTS.init() };
-        let cache = kmsg_cache::KmsgCache::new()?;
+        let cache = kmsg_cache::KmsgCache::new();
         let teardown = ffi::TeardownQueue::new()?;
         let debugfs = stats::DebugFs::new()?;
         if let Err(e) = ffi::faults_init() {
